@@ -1,0 +1,287 @@
+"""DynamoDB single-table storage through pynamodb.
+
+One table; every item has PK, SK and a `type`. Keys always start with the
+force, so a query can never reach another force's data. Access is by key or
+by the GSI1 index; nothing on a request path scans.
+
+| item            | PK                                         | SK               | GSI1PK                                          | GSI1SK                   |
+|-----------------|--------------------------------------------|------------------|-------------------------------------------------|--------------------------|
+| application     | FORCE#<force>#APP#<ref>                    | APPLICATION      | FORCE#<force>#GROUP#<group>#STAGE#<stage>       | <submitted_at>#<ref>     |
+| audit event     | FORCE#<force>#APP#<ref>                    | EVENT#<at>#<n>   |                                                 |                          |
+| equality record | FORCE#<force>#EQUALITY#<ref>               | EQUALITY         | FORCE#<force>#EQUALITY#GROUP#<group>            | <recorded_at>#<ref>      |
+| live guard      | FORCE#<force>#APPLICANT#<sha256(email)>    | GROUP#<group>    |                                                 |                          |
+| idempotency     | FORCE#<force>#IDEMPOTENCY#<sha256(key)>    | IDEMPOTENCY      |                                                 |                          |
+
+Equality records live in their own partitions so that IAM can deny them to
+every function but reporting (dynamodb:LeadingKeys).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import datetime, timezone
+from typing import Optional
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
+    UTCDateTimeAttribute, VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.application import Application, AuditEvent
+from chalicelib.domain.lifecycle import Stage, is_live
+from chalicelib.services.ports import (
+    DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page, ReferenceTaken,
+    StaleApplication,
+)
+from chalicelib.settings import Settings
+
+
+class ByStageIndex(GlobalSecondaryIndex):
+    """Applications of a force and group at one stage, newest first (query with scan_index_forward=False)."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class Item(Model):
+    class Meta:
+        table_name = os.environ.get("IAG_TABLE", "iag-backoffice")
+        region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    type = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    by_stage = ByStageIndex()
+    expires_at = TTLAttribute(null=True, attr_name="ttl")
+
+
+class ApplicationItem(Item, discriminator="application"):
+    """PK FORCE#<force>#APP#<ref>  SK APPLICATION  GSI1 FORCE#<force>#GROUP#<group>#STAGE#<stage> / <submitted>#<ref>"""
+    reference = UnicodeAttribute()
+    force_id = UnicodeAttribute()
+    group_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    submitted_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    applicant_key = UnicodeAttribute()
+    applicant = MapAttribute()
+    answers = MapAttribute()
+    eligibility = MapAttribute()
+    version = VersionAttribute()
+
+
+class AuditEventItem(Item, discriminator="event"):
+    """PK FORCE#<force>#APP#<ref>  SK EVENT#<at>#<n>: kept after erasure, so it holds no personal data."""
+    reference = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    from_stage = UnicodeAttribute(null=True)
+    to_stage = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    detail = MapAttribute(null=True)
+
+
+class EqualityItem(Item, discriminator="equality"):
+    """PK FORCE#<force>#EQUALITY#<ref>  SK EQUALITY  GSI1 FORCE#<force>#EQUALITY#GROUP#<group> / <recorded>#<ref>"""
+    reference = UnicodeAttribute()
+    group_id = UnicodeAttribute()
+    answers = MapAttribute()
+    recorded_at = UTCDateTimeAttribute()
+
+
+class LiveApplicationItem(Item, discriminator="live"):
+    """PK FORCE#<force>#APPLICANT#<sha256(email)>  SK GROUP#<group>: exists while that person's application there is live."""
+    reference = UnicodeAttribute()
+
+
+class IdempotencyItem(Item, discriminator="idempotency"):
+    """PK FORCE#<force>#IDEMPOTENCY#<sha256(key)>  SK IDEMPOTENCY: the first answer, returned to retries for 24 h."""
+    request_hash = UnicodeAttribute()
+    response = MapAttribute()
+
+
+MODELS = (Item, ApplicationItem, AuditEventItem, EqualityItem, LiveApplicationItem, IdempotencyItem)
+
+
+def configure(settings: Settings) -> None:
+    """Point every model at the settings' table and endpoint; drops cached connections."""
+    for model in MODELS:
+        model.Meta.table_name = settings.table_name
+        model.Meta.region = settings.region
+        model.Meta.host = settings.dynamodb_endpoint
+        model._connection = None
+
+
+def create_table_if_missing() -> bool:
+    if Item.exists():
+        return False
+    Item.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    return True
+
+
+def application_pk(force_id: str, reference: str) -> str:
+    return f"FORCE#{force_id}#APP#{reference}"
+
+
+def stage_key(force_id: str, group_id: str, stage: Stage) -> str:
+    return f"FORCE#{force_id}#GROUP#{group_id}#STAGE#{stage.value}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class DynamoApplicationRepository:
+    def add(self, application: Application, events: list[AuditEvent], *,
+            equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord]) -> Application:
+        item = _to_item(application)
+        with_guard = is_live(application.stage)
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                # Order matters: cancellation reasons come back in this order.
+                transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
+                for n, event in enumerate(events):
+                    transaction.save(_event_item(event, application.force_id, n))
+                if with_guard:
+                    guard = LiveApplicationItem(
+                        pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
+                        sk=f"GROUP#{application.group_id}", reference=application.reference)
+                    transaction.save(guard, condition=LiveApplicationItem.pk.does_not_exist())
+                if idempotency:
+                    transaction.save(
+                        IdempotencyItem(pk=f"FORCE#{application.force_id}#IDEMPOTENCY#{idempotency.key_hash}",
+                                        sk="IDEMPOTENCY", request_hash=idempotency.request_hash,
+                                        response=idempotency.response, expires_at=idempotency.expires_at),
+                        # TTL deletes lazily: an expired record no longer counts.
+                        condition=IdempotencyItem.pk.does_not_exist() | (IdempotencyItem.expires_at < idempotency.recorded_at),
+                        return_values="ALL_OLD")
+                if equality:
+                    transaction.save(_equality_item(equality))
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons
+            failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
+            idempotency_index = len(events) + 1 + int(with_guard)
+            if idempotency and idempotency_index in failed:
+                old = reasons[idempotency_index].raw_item or {}
+                raise IdempotentReplay(_idempotency_record(old)) from None
+            if with_guard and len(events) + 1 in failed:
+                raise DuplicateLiveApplication() from None
+            if 0 in failed:
+                raise ReferenceTaken() from None
+            raise
+        return _from_item(item)
+
+    def get(self, force_id: str, reference: str) -> Optional[Application]:
+        try:
+            return _from_item(ApplicationItem.get(application_pk(force_id, reference), "APPLICATION"))
+        except ApplicationItem.DoesNotExist:
+            return None
+
+    def save_transition(self, application: Application, event: AuditEvent) -> Application:
+        item = _to_item(application)
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(item)  # the version attribute adds the optimistic-lock condition
+                transaction.save(_event_item(event, application.force_id, 0))
+                if event.from_stage is not None and is_live(event.from_stage) and not is_live(event.to_stage):
+                    transaction.delete(LiveApplicationItem(
+                        pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
+                        sk=f"GROUP#{application.group_id}"))
+        except TransactWriteError as error:
+            if error.cancellation_reasons and error.cancellation_reasons[0] and \
+                    error.cancellation_reasons[0].code == "ConditionalCheckFailed":
+                raise StaleApplication(application.reference) from None
+            raise
+        return _from_item(item)
+
+    def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
+                      next_token: Optional[str] = None) -> Page:
+        results = ApplicationItem.by_stage.query(
+            stage_key(force_id, group_id, stage), scan_index_forward=False, limit=limit,
+            last_evaluated_key=_decode_token(next_token))
+        items = [_from_item(i) for i in results]
+        last = results.last_evaluated_key
+        return Page(items, _encode_token(last) if last else None)
+
+    def events(self, force_id: str, reference: str) -> list[AuditEvent]:
+        return [
+            AuditEvent(i.reference, i.at, i.action, Stage(i.from_stage) if i.from_stage else None,
+                       Stage(i.to_stage), i.actor, i.detail.as_dict() if i.detail else {})
+            for i in AuditEventItem.query(application_pk(force_id, reference), AuditEventItem.sk.startswith("EVENT#"))
+        ]
+
+
+def _connection() -> Connection:
+    return Item._get_connection().connection
+
+
+def _to_item(application: Application) -> ApplicationItem:
+    item = ApplicationItem(
+        pk=application_pk(application.force_id, application.reference), sk="APPLICATION",
+        gsi1pk=stage_key(application.force_id, application.group_id, application.stage),
+        gsi1sk=f"{_iso(application.submitted_at)}#{application.reference}",
+        reference=application.reference, force_id=application.force_id, group_id=application.group_id,
+        stage=application.stage.value, submitted_at=application.submitted_at, updated_at=application.updated_at,
+        applicant_key=application.applicant_key, applicant=application.applicant, answers=application.answers,
+        eligibility=application.eligibility)
+    if application.version:
+        item.version = application.version
+    return item
+
+
+def _from_item(item: ApplicationItem) -> Application:
+    return Application(
+        reference=item.reference, force_id=item.force_id, group_id=item.group_id, stage=Stage(item.stage),
+        submitted_at=item.submitted_at, updated_at=item.updated_at, applicant=item.applicant.as_dict(),
+        answers=item.answers.as_dict(), eligibility=item.eligibility.as_dict(), version=item.version)
+
+
+def _event_item(event: AuditEvent, force_id: str, n: int) -> AuditEventItem:
+    return AuditEventItem(
+        pk=application_pk(force_id, event.reference), sk=f"EVENT#{_iso(event.at)}#{n:02d}",
+        reference=event.reference, at=event.at, action=event.action,
+        from_stage=event.from_stage.value if event.from_stage else None, to_stage=event.to_stage.value,
+        actor=event.actor, detail=event.detail or None)
+
+
+def _equality_item(record: EqualityRecord) -> EqualityItem:
+    return EqualityItem(
+        pk=f"FORCE#{record.force_id}#EQUALITY#{record.reference}", sk="EQUALITY",
+        gsi1pk=f"FORCE#{record.force_id}#EQUALITY#GROUP#{record.group_id}",
+        gsi1sk=f"{_iso(record.recorded_at)}#{record.reference}",
+        reference=record.reference, group_id=record.group_id, answers=record.answers,
+        recorded_at=record.recorded_at)
+
+
+def _idempotency_record(raw: dict) -> IdempotencyRecord:
+    item = IdempotencyItem.from_raw_data(raw)
+    return IdempotencyRecord(item.pk.rsplit("#", 1)[-1], item.request_hash, item.response.as_dict(),
+                             recorded_at=None, expires_at=item.expires_at)
+
+
+def _encode_token(key: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_token(token: Optional[str]) -> Optional[dict]:
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError:
+        raise ValueError("not a page token from this service") from None
+    if not isinstance(key, dict):
+        raise ValueError("not a page token from this service")
+    return key

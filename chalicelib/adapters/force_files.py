@@ -1,0 +1,78 @@
+"""Force profiles from the JSON files in chalicelib/forces/, each checked by schemas/force.schema.json when loaded."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+from chalicelib.adapters.schema_validation import validate
+from chalicelib.domain.forces import ForceProfile
+
+PROFILE_DIR = Path(__file__).resolve().parent.parent / "forces"
+
+
+class InvalidProfile(Exception):
+    """A profile file that would make the service act on wrong rules: refuse to start rather than guess."""
+
+
+def load_profile(path: Path) -> ForceProfile:
+    data = json.loads(path.read_text())
+    problems = [f"{e.pointer or '/'}: {e.message}" for e in validate(data, "force")]
+    problems += _consistency_problems(data)
+    if data.get("id") and path.stem != data["id"]:
+        problems.append(f"/id: '{data['id']}' does not match the file name '{path.name}'")
+    if problems:
+        raise InvalidProfile(f"{path.name}: " + "; ".join(problems))
+    return ForceProfile.from_dict(data)
+
+
+def _consistency_problems(data: dict) -> list[str]:
+    """What the schema cannot say: references between parts of one profile."""
+    problems = []
+    group_ids = [g.get("id") for g in data.get("groups", [])]
+    if len(set(group_ids)) != len(group_ids):
+        problems.append("/groups: group ids must be unique")
+    for i, campaign in enumerate(data.get("campaigns", [])):
+        named = campaign.get("groups")
+        if isinstance(named, list):
+            problems += [f"/campaigns/{i}/groups: no group '{g}'" for g in named if g not in group_ids]
+        if campaign.get("closes") and campaign.get("opens") and campaign["closes"] < campaign["opens"]:
+            problems.append(f"/campaigns/{i}: closes before it opens")
+    for placeholder in data.get("placeholders", []):
+        if not _resolves(data, placeholder.get("pointer", "")):
+            problems.append(f"/placeholders: {placeholder.get('pointer')} points at nothing")
+    return problems
+
+
+def _resolves(document, pointer: str) -> bool:
+    node = document
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            return False
+    return True
+
+
+class FileForceCatalogue:
+    """Loads a profile the first time it is asked for, then keeps it for the life of the process."""
+
+    def __init__(self, directory: Path = PROFILE_DIR):
+        self._directory = directory
+        self._profiles: dict[str, ForceProfile] = {}
+
+    def ids(self) -> list[str]:
+        return sorted(p.stem for p in self._directory.glob("*.json"))
+
+    def get(self, force_id: str) -> Optional[ForceProfile]:
+        if force_id not in self._profiles:
+            if force_id not in self.ids():  # never let a path segment reach the filesystem
+                return None
+            self._profiles[force_id] = load_profile(self._directory / f"{force_id}.json")
+        return self._profiles[force_id]
+
+    def all(self) -> list[ForceProfile]:
+        return [self.get(force_id) for force_id in self.ids()]

@@ -1,0 +1,78 @@
+"""JSON Schema validation that reports every error, each with its JSON Pointer and words a person can act on."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from chalicelib.domain.validation import FieldError
+
+# Links to the top-level schemas/ folder, so the Lambda package carries the same files.
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Draft202012Validator:
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def validate(payload: Any, schema_name: str) -> list[FieldError]:
+    """Every violation, one per field, in document order."""
+    by_pointer: dict[str, FieldError] = {}
+    for error in _validator(schema_name).iter_errors(payload):
+        for field_error in _describe(error):
+            by_pointer.setdefault(field_error.pointer, field_error)
+    return sorted(by_pointer.values(), key=lambda e: e.pointer)
+
+
+def _pointer(parts) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _describe(error: ValidationError) -> list[FieldError]:
+    here = _pointer(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if not isinstance(error.instance, dict) or name not in error.instance]
+        props = schema.get("properties", {})
+        return [FieldError(f"{here}/{name}", _required_message(props.get(name, {}), name)) for name in missing]
+    if error.validator == "additionalProperties":
+        extras = [k for k in error.instance if k not in schema.get("properties", {})]
+        return [FieldError(f"{here}/{name}", f"'{name}' is not a field of this form") for name in extras]
+    title = schema.get("title", error.path[-1] if error.path else "The application")
+    if error.validator in ("minLength", "pattern") and (schema.get("minLength") == 1 and error.validator == "minLength"
+                                                        or schema.get("pattern") == "\\S"):
+        return [FieldError(here, _required_message(schema, title))]
+    if "x-message" in schema and error.validator in ("pattern", "format", "enum", "const", "type", "maxLength"):
+        return [FieldError(here, schema["x-message"])]
+    if error.validator == "maxLength":
+        return [FieldError(here, f"{title} must be {error.validator_value} characters or fewer")]
+    if error.validator == "enum":
+        choices = ", ".join(str(v) for v in error.validator_value)
+        return [FieldError(here, f"{title} must be one of: {choices}")]
+    if error.validator == "type":
+        return [FieldError(here, f"{title} must be {_type_words(error.validator_value)}")]
+    return [FieldError(here, f"{title}: {error.message}")]
+
+
+def _required_message(schema: dict, fallback: str) -> str:
+    return schema.get("x-message") or f"{schema.get('title', fallback)} is required"
+
+
+def _type_words(expected) -> str:
+    words = {"object": "a set of fields", "string": "text", "boolean": "true or false",
+             "array": "a list", "integer": "a whole number", "number": "a number", "null": "empty"}
+    if isinstance(expected, list):
+        return " or ".join(words.get(t, t) for t in expected)
+    return words.get(expected, expected)

@@ -1,0 +1,33 @@
+"""RFC 9457 problem details: every error the API gives is one of these."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+from chalice import Response
+
+PROBLEM_JSON = "application/problem+json"
+
+# type URIs are relative references, resolved against the API; GET /problems/<name> explains each.
+TITLES = {
+    "invalid-application": "Your application has errors",
+    "unknown-force": "No such force",
+    "unknown-group": "No such group",
+    "group-closed": "This group is not taking applications",
+    "duplicate-application": "You have already applied to this group",
+    "idempotency-key-reused": "Idempotency-Key already used for a different request",
+    "unsupported-media-type": "Send the application as JSON",
+    "payload-too-large": "The request is too large",
+    "malformed-json": "The request body is not valid JSON",
+    "not-found": "Not found",
+}
+
+
+def problem(status: int, name: str, detail: str, *, instance: Optional[str] = None,
+            headers: Optional[dict] = None, **extra) -> Response:
+    body = {"type": f"/problems/{name}", "title": TITLES[name], "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return Response(body=json.dumps(body), status_code=status,
+                    headers={"Content-Type": PROBLEM_JSON, **(headers or {})})

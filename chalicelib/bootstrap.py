@@ -1,0 +1,54 @@
+"""The composition root: builds services from settings the first time a request needs them.
+
+Nothing here runs at import, so a cold start pays only for what a request uses,
+and tests replace any part with `override(...)`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from chalicelib.adapters import dynamodb
+from chalicelib.adapters.force_files import FileForceCatalogue
+from chalicelib.adapters.schema_validation import validate
+from chalicelib.adapters.system import SystemClock, random_bytes
+from chalicelib.services.intake import IntakeService
+from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue
+from chalicelib.settings import Settings
+
+
+@dataclass(frozen=True)
+class Container:
+    settings: Settings
+    forces: ForceCatalogue
+    repository: ApplicationRepository
+    clock: Clock
+
+    @property
+    def intake(self) -> IntakeService:
+        return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes)
+
+
+_container: Optional[Container] = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        settings = Settings.from_env()
+        dynamodb.configure(settings)
+        _container = Container(settings=settings, forces=FileForceCatalogue(),
+                               repository=dynamodb.DynamoApplicationRepository(), clock=SystemClock())
+    return _container
+
+
+def override(**parts) -> Container:
+    """Swap parts (clock, forces, repository...) of the running container, e.g. in tests."""
+    global _container
+    _container = replace(container(), **parts)
+    return _container
+
+
+def reset() -> None:
+    global _container
+    _container = None

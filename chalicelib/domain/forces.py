@@ -1,0 +1,244 @@
+"""Force profiles: what one force's documents say about its IAGs, as objects.
+
+Built from a profile file that `schemas/force.schema.json` has already
+checked, so constructors trust their input's shape.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any, Optional
+
+from chalicelib.domain.postcodes import in_districts
+
+
+class GroupKind(str, Enum):
+    LOCAL = "local"
+    SPECIALIST = "specialist"
+    STRATEGIC = "strategic"
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: Optional[str] = None
+    phone: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MeetingSeries:
+    name: str
+    interval_months: int
+    minimum_per_year: int
+    venue: str
+    online_option: bool
+    optional: bool = False
+    weekday: Optional[str] = None
+    time_of_day: Optional[str] = None
+    start_time: Optional[str] = None
+    office_hours: Optional[dict] = None
+    duration_minutes: Optional[int] = None
+    agenda_by: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """Plain English, e.g. 'Every 2 months, on a Tuesday evening, at Force HQ, or online.'"""
+        if self.interval_months == 1:
+            often = "Every month"
+        elif self.interval_months == 12:
+            often = "Once a year"
+        elif 12 % self.interval_months == 0 and self.interval_months >= 3:
+            often = f"At least {self.minimum_per_year} times a year"
+        else:
+            often = f"Every {self.interval_months} months"
+        when = ""
+        if self.weekday and self.time_of_day:
+            when = f", on a {self.weekday.capitalize()} {_time_words(self.time_of_day)}"
+        elif self.time_of_day:
+            when = f", {_time_words(self.time_of_day)}"
+        online = ", with an option to join online" if self.online_option else ""
+        return f"{often}{when}, at {self.venue}{online}."
+
+
+def _time_words(time_of_day: str) -> str:
+    return {"office_hours": "during office hours"}.get(time_of_day, time_of_day)
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str
+    kind: GroupKind
+    area: str
+    accepts_applicants: bool
+    commitment: str
+    meetings: tuple[MeetingSeries, ...]
+    called_for_incidents: bool
+    screening: str
+    panel: tuple[str, ...]
+    closed_reason: Optional[str] = None
+    maximum_age: Optional[int] = None
+    requirements: tuple[Requirement, ...] = ()
+    composition: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    name: str
+    opens: date
+    closes: Optional[date]
+    groups: Optional[frozenset[str]]  # None: every group
+
+    def covers(self, group_id: str) -> bool:
+        return self.groups is None or group_id in self.groups
+
+    def is_open_on(self, day: date) -> bool:
+        return self.opens <= day and (self.closes is None or day <= self.closes)
+
+
+@dataclass(frozen=True)
+class Openness:
+    open: bool
+    reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class EligibilityPolicy:
+    minimum_age: int
+    area_connection: frozenset[str]
+    independence_exclusions: tuple[str, ...]
+    convictions_bar: bool
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    panel: tuple[str, ...]
+    outcome_rule: str
+    informal_discussion: str
+    reminder_after_days: int
+    escalate_after_days: int
+    link_valid_days: int
+
+
+@dataclass(frozen=True)
+class AppealPolicy:
+    panel: tuple[str, ...]
+    window_days: int
+
+
+@dataclass(frozen=True)
+class ForceProfile:
+    id: str
+    name: str
+    area_name: str
+    reference_prefix: str
+    postcode_districts: tuple[str, ...]
+    residency_evidence_required: bool
+    contacts: dict[str, Contact]
+    accessible_formats: tuple[str, ...]
+    application_pack_on_request: bool
+    eligibility: EligibilityPolicy
+    screening_valid_for_months: int
+    review: ReviewPolicy
+    appeal: AppealPolicy
+    unsuccessful_retention_months: int
+    campaigns: tuple[Campaign, ...]
+    groups: tuple[Group, ...]
+    placeholders: tuple[dict, ...]
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    def group(self, group_id: str) -> Optional[Group]:
+        return next((g for g in self.groups if g.id == group_id), None)
+
+    def openness(self, group: Group, today: date) -> Openness:
+        """Whether a group takes applications on `today`, and if not, why, in words for the applicant."""
+        if not group.accepts_applicants:
+            return Openness(False, group.closed_reason or f"The {group.name} is not open to applicants.")
+        campaigns = [c for c in self.campaigns if c.covers(group.id)]
+        if not campaigns or any(c.is_open_on(today) for c in campaigns):
+            return Openness(True)
+        upcoming = sorted(c.opens for c in campaigns if c.opens > today)
+        if upcoming:
+            return Openness(False, f"Applications to the {group.name} open on {_long_date(upcoming[0])}.")
+        return Openness(False, f"The recruitment campaign for the {group.name} has closed.")
+
+    def in_area(self, postcode: str) -> bool:
+        return in_districts(postcode, self.postcode_districts)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ForceProfile":
+        default_screening = data["screening"]["default"]
+        review = data["review"]
+        groups = tuple(
+            _group(g, default_screening=default_screening, default_panel=tuple(review["panel"]))
+            for g in data["groups"]
+        )
+        eligibility = data["eligibility"]
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            area_name=data["area_name"],
+            reference_prefix=data["reference_prefix"],
+            postcode_districts=tuple(data["area"]["postcode_districts"]),
+            residency_evidence_required=data["area"].get("residency_evidence_required", False),
+            contacts={role: Contact(**c) for role, c in data["contacts"].items()},
+            accessible_formats=tuple(data["application_pack"]["accessible_formats"]),
+            application_pack_on_request=data["application_pack"].get("on_request", False),
+            eligibility=EligibilityPolicy(
+                minimum_age=eligibility["minimum_age"],
+                area_connection=frozenset(eligibility["area_connection"]),
+                independence_exclusions=tuple(eligibility["independence_exclusions"]),
+                convictions_bar=eligibility["convictions_bar"],
+            ),
+            screening_valid_for_months=data["screening"]["valid_for_months"],
+            review=ReviewPolicy(**{**review, "panel": tuple(review["panel"])}),
+            appeal=AppealPolicy(panel=tuple(data["appeal"]["panel"]), window_days=data["appeal"]["window_days"]),
+            unsuccessful_retention_months=data["retention"]["unsuccessful_months"],
+            campaigns=tuple(_campaign(c) for c in data["campaigns"]),
+            groups=groups,
+            placeholders=tuple(data["placeholders"]),
+            raw=data,
+        )
+
+
+def _group(data: dict, *, default_screening: str, default_panel: tuple[str, ...]) -> Group:
+    return Group(
+        id=data["id"],
+        name=data["name"],
+        kind=GroupKind(data["kind"]),
+        area=data["area"],
+        accepts_applicants=data["accepts_applicants"],
+        commitment=data["commitment"],
+        meetings=tuple(
+            MeetingSeries(**{**m, "agenda_by": tuple(m.get("agenda_by", ()))}) for m in data["meetings"]
+        ),
+        called_for_incidents=data["called_for_incidents"],
+        screening=data.get("screening", default_screening),
+        panel=tuple(data.get("panel", default_panel)),
+        closed_reason=data.get("closed_reason"),
+        maximum_age=data.get("maximum_age"),
+        requirements=tuple(Requirement(**r) for r in data.get("requirements", ())),
+        composition=data.get("composition", {}),
+    )
+
+
+def _campaign(data: dict) -> Campaign:
+    groups = data["groups"]
+    return Campaign(
+        id=data["id"],
+        name=data["name"],
+        opens=date.fromisoformat(data["opens"]),
+        closes=date.fromisoformat(data["closes"]) if data["closes"] else None,
+        groups=None if groups == "all" else frozenset(groups),
+    )
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {day.strftime('%B %Y')}"

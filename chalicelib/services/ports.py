@@ -1,0 +1,88 @@
+"""The small interfaces services are written against; adapters implement them, tests fake them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional, Protocol
+
+from chalicelib.domain.application import Application, AuditEvent
+from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.lifecycle import Stage
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...  # timezone-aware, UTC
+
+
+class RandomSource(Protocol):
+    def __call__(self, n: int) -> bytes: ...
+
+
+class ForceCatalogue(Protocol):
+    def ids(self) -> list[str]: ...
+    def get(self, force_id: str) -> Optional[ForceProfile]: ...
+    def all(self) -> list[ForceProfile]: ...
+
+
+@dataclass(frozen=True)
+class EqualityRecord:
+    """Special-category answers, kept apart from the application they came with."""
+    force_id: str
+    group_id: str
+    reference: str
+    answers: dict
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    key_hash: str
+    request_hash: str
+    response: dict
+    recorded_at: Optional[datetime]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Application]
+    next_token: Optional[str]
+
+
+class ApplicationRepository(Protocol):
+    def add(self, application: Application, events: list[AuditEvent], *,
+            equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord]) -> Application:
+        """Store a new application with its events in one write.
+
+        Raises ReferenceTaken, DuplicateLiveApplication or IdempotentReplay.
+        """
+
+    def get(self, force_id: str, reference: str) -> Optional[Application]: ...
+
+    def save_transition(self, application: Application, event: AuditEvent) -> Application:
+        """Store a moved application with its event in one write; raises StaleApplication if it moved meanwhile."""
+
+    def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
+                      next_token: Optional[str] = None) -> Page: ...
+
+    def events(self, force_id: str, reference: str) -> list[AuditEvent]: ...
+
+
+class ReferenceTaken(Exception):
+    pass
+
+
+class DuplicateLiveApplication(Exception):
+    pass
+
+
+class StaleApplication(Exception):
+    pass
+
+
+class IdempotentReplay(Exception):
+    def __init__(self, record: IdempotencyRecord):
+        super().__init__("request already answered")
+        self.record = record
+
+

@@ -1,0 +1,61 @@
+"""Tests never reach real AWS: fake credentials, a fixed region, and moto in process."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-2", "AWS_REGION": "eu-west-2", "IAG_TABLE": "iag-test",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+})
+for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IAG_DYNAMODB_ENDPOINT"):
+    os.environ.pop(name, None)
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import bootstrap  # noqa: E402
+from chalicelib.adapters import dynamodb  # noqa: E402
+from chalicelib.settings import Settings  # noqa: E402
+
+
+class FixedClock:
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+TODAY = datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(TODAY)
+
+
+@pytest.fixture
+def table():
+    """An empty application table in moto, with the models pointed at it."""
+    with mock_aws():
+        dynamodb.configure(Settings.from_env())
+        dynamodb.create_table_if_missing()
+        yield
+    for model in dynamodb.MODELS:
+        model._connection = None
+
+
+@pytest.fixture
+def api(table, clock):
+    """The Chalice app in process, on moto, with a fixed clock."""
+    from chalice.test import Client
+
+    from app import app
+
+    bootstrap.reset()
+    bootstrap.override(clock=clock)
+    with Client(app) as client:
+        yield client
+    bootstrap.reset()
