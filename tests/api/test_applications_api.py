@@ -1,0 +1,154 @@
+import json
+
+import pytest
+
+from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item
+from tests.factories import DELETE, application_payload, post_json
+
+EQUALITY = {"ethnicity": "mixed", "religion": "buddhist", "sexual_orientation": "bisexual", "disability": "yes"}
+
+
+def submit(api, payload=None, force="derbyshire", headers=None):
+    return post_json(api, f"/forces/{force}/applications", payload or application_payload(), headers)
+
+
+def test_an_eligible_application_is_accepted_for_review_with_a_reference_and_location(api):
+    response = submit(api)
+    assert response.status_code == 201
+    body = response.json_body
+    assert body["status"] == "awaiting_review" and body["reasons"] == []
+    assert response.headers["Location"] == f"/forces/derbyshire/applications/{body['reference']}"
+    status = api.http.get(response.headers["Location"])
+    assert status.status_code == 200 and status.json_body["status"] == "awaiting_review"
+
+
+def test_an_ineligible_application_is_stored_and_answered_with_every_reason(api):
+    payload = application_payload(applicant={"date_of_birth": "2010-01-01", "postcode": "M1 1AE"})
+    response = submit(api, payload)
+    assert response.status_code == 201
+    body = response.json_body
+    assert body["status"] == "ineligible"
+    assert [r["code"] for r in body["reasons"]] == ["under_minimum_age", "outside_force_area"]
+    assert all(r["message"] for r in body["reasons"])
+    assert api.http.get(response.headers["Location"]).json_body["status"] == "ineligible"
+
+
+def test_every_schema_violation_is_listed_with_its_json_pointer(api):
+    payload = application_payload(applicant={"email": "not-an-email", "postcode": "nowhere", "given_name": DELETE},
+                                  statements={"motivation": "   "}, consent={"privacy_notice": False},
+                                  favourite_colour="blue")
+    response = submit(api, payload)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    errors = {e["pointer"]: e["detail"] for e in response.json_body["errors"]}
+    assert set(errors) == {"/applicant/email", "/applicant/postcode", "/applicant/given_name",
+                           "/statements/motivation", "/consent/privacy_notice", "/favourite_colour"}
+    assert errors["/applicant/given_name"] == "First name is required"
+    assert errors["/applicant/postcode"] == "Enter a full UK postcode, like DE5 3RS"
+
+
+def test_someone_who_only_works_in_the_area_must_give_the_workplace_postcode(api):
+    response = submit(api, application_payload(connection_to_area="works"))
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.json_body["errors"]] == ["/work_postcode"]
+
+
+def test_a_date_of_birth_in_the_future_is_an_error_not_an_age(api):
+    response = submit(api, application_payload(applicant={"date_of_birth": "2030-01-01"}))
+    assert response.status_code == 422
+    assert response.json_body["errors"] == [{"pointer": "/applicant/date_of_birth",
+                                             "detail": "Date of birth must be in the past"}]
+
+
+def test_an_invalid_application_changes_nothing(api):
+    submit(api, application_payload(applicant={"email": "bad"}))
+    assert list(Item.scan()) == []  # test-only scan of the whole table
+
+
+@pytest.mark.parametrize("force, group, problem_type", [
+    ("atlantis", "derbyshire-iag", "unknown-force"),
+    ("derbyshire", "no-such-group", "unknown-group"),
+])
+def test_an_unknown_force_or_group_is_404(api, force, group, problem_type):
+    response = submit(api, application_payload(group=group), force=force)
+    assert response.status_code == 404
+    assert response.json_body["type"] == f"/problems/{problem_type}"
+
+
+def test_a_body_that_is_not_json_is_415(api):
+    response = api.http.post("/forces/derbyshire/applications", body="group=derbyshire-iag",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415
+    assert response.json_body["type"] == "/problems/unsupported-media-type"
+
+
+def test_json_that_does_not_parse_is_400(api):
+    response = api.http.post("/forces/derbyshire/applications", body="{not json",
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json_body["type"] == "/problems/malformed-json"
+
+
+def test_a_body_over_64_kb_is_413_and_stores_nothing(api):
+    payload = application_payload(accessibility={"needs": "x" * 70_000})
+    response = submit(api, payload)
+    assert response.status_code == 413
+    assert list(Item.scan()) == []
+
+
+def test_a_body_just_under_64_kb_is_judged_on_its_content(api):
+    payload = application_payload()
+    filler = 64 * 1024 - len(json.dumps(payload)) - 40
+    payload["statements"]["motivation"] = "y" * filler
+    response = submit(api, payload)
+    assert response.status_code == 422  # statements are capped at 5000 characters, not refused as too large
+    assert [e["pointer"] for e in response.json_body["errors"]] == ["/statements/motivation"]
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_stores_one_application(api):
+    first = submit(api, headers={"Idempotency-Key": "retry-123"})
+    second = submit(api, headers={"Idempotency-Key": "retry-123"})
+    assert first.status_code == second.status_code == 201
+    assert second.json_body == first.json_body
+    assert second.headers["Location"] == first.headers["Location"]
+    assert sum(1 for i in Item.scan() if isinstance(i, ApplicationItem)) == 1
+
+
+def test_the_same_idempotency_key_with_a_different_application_is_refused(api):
+    submit(api, headers={"Idempotency-Key": "k1"})
+    other = application_payload(applicant={"email": "someone@example.org"})
+    response = submit(api, other, headers={"Idempotency-Key": "k1"})
+    assert response.status_code == 422
+    assert response.json_body["type"] == "/problems/idempotency-key-reused"
+
+
+def test_applying_twice_to_the_same_group_while_the_first_is_live_is_refused_clearly(api):
+    assert submit(api).status_code == 201
+    again = submit(api, application_payload(applicant={"email": "AMIRA.KHAN@example.org"}))
+    assert again.status_code == 409
+    assert "already being considered" in again.json_body["detail"]
+
+
+def test_the_same_person_may_apply_to_two_different_groups(api):
+    first = submit(api, application_payload(group="bristol", applicant={"postcode": "BS1 4DJ"}),
+                   force="avon-and-somerset")
+    second = submit(api, application_payload(group="lgbtq-plus", applicant={"postcode": "BS1 4DJ"},
+                                             group_requirements_met=["lgbtq-lived-experience"]),
+                    force="avon-and-somerset")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json_body["status"] == "awaiting_review"
+
+
+def test_equality_answers_are_never_returned_and_are_stored_apart(api):
+    response = submit(api, application_payload(equality_monitoring=EQUALITY))
+    assert response.status_code == 201
+    for body in (response.body, api.http.get(response.headers["Location"]).body):
+        text = body.decode()
+        assert "equality" not in text and not any(v in text for v in ("buddhist", "bisexual", "mixed"))
+    stored = [i for i in Item.scan() if isinstance(i, EqualityItem)]
+    assert len(stored) == 1 and stored[0].answers.as_dict() == EQUALITY
+
+
+def test_an_application_status_for_an_unknown_or_malformed_reference_is_404(api):
+    assert api.http.get("/forces/derbyshire/applications/DBY-2026-ZZZZZZZZ").status_code == 404
+    assert api.http.get("/forces/derbyshire/applications/..%2F..%2Fx").status_code == 404

@@ -1,0 +1,28 @@
+import json
+from pathlib import Path
+
+from openapi_spec_validator import validate as validate_openapi
+
+from app import app
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def test_the_openapi_document_is_valid_openapi_3_1(api):
+    document = api.http.get("/openapi.json").json_body
+    assert document["openapi"].startswith("3.1")
+    validate_openapi(document)
+
+
+def test_the_request_schema_is_the_file_in_schemas_unchanged(api):
+    document = api.http.get("/openapi.json").json_body
+    body = document["paths"]["/forces/{force_id}/applications"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/Application"}
+    assert document["components"]["schemas"]["Application"] == json.loads((SCHEMAS / "application.schema.json").read_text())
+
+
+def test_every_route_of_the_app_is_documented_with_its_methods(api):
+    documented = api.http.get("/openapi.json").json_body["paths"]
+    for path, entries in app.routes.items():
+        assert path in documented, path
+        assert {m.lower() for m in entries} <= set(documented[path]), path

@@ -1,0 +1,114 @@
+"""Each rule a seed document states, shown through the API an applicant uses."""
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.factories import application_payload, post_json
+
+ALL_CONNECTIONS = {"police_employee": True, "police_connection": True, "judiciary_connection": True, "civic_role": True}
+
+# (force, group, home postcode inside the force area)
+HOME = {
+    "derbyshire": ("derbyshire-iag", "DE5 3RS"),
+    "thames-valley": ("reading", "RG1 7TH"),
+    "northamptonshire": ("northampton", "NN1 1DT"),
+    "greater-manchester": ("city-of-manchester", "M1 1AE"),
+    "avon-and-somerset": ("bristol", "BS1 4DJ"),
+}
+
+
+def apply_to(api, force, group=None, **changes):
+    default_group, postcode = HOME[force]
+    payload = application_payload(group=group or default_group,
+                                  **{"applicant": {"postcode": postcode, **changes.pop("applicant", {})}, **changes})
+    return post_json(api, f"/forces/{force}/applications", payload)
+
+
+@pytest.mark.parametrize("force", sorted(HOME))
+def test_an_adult_living_in_the_area_is_eligible_in_every_force(api, force):
+    response = apply_to(api, force)
+    assert response.status_code == 201 and response.json_body["status"] == "awaiting_review"
+
+
+@pytest.mark.parametrize("force", sorted(HOME))
+def test_a_17_year_old_is_ineligible_in_every_force(api, force):
+    body = apply_to(api, force, applicant={"date_of_birth": "2009-06-01"}).json_body
+    assert body["status"] == "ineligible"
+    assert [r["code"] for r in body["reasons"]] == ["under_minimum_age"]
+
+
+@pytest.mark.parametrize("force", sorted(HOME))
+def test_someone_living_and_working_outside_the_area_is_ineligible(api, force):
+    outside = "TR1 2HE"  # Truro: no seed force covers Cornwall
+    body = apply_to(api, force, applicant={"postcode": outside}).json_body
+    assert [r["code"] for r in body["reasons"]] == ["outside_force_area"]
+
+
+@pytest.mark.parametrize("force", sorted(HOME))
+def test_someone_who_works_in_the_area_but_lives_elsewhere_is_eligible(api, force):
+    _, work = HOME[force]
+    response = apply_to(api, force, applicant={"postcode": "TR1 2HE"}, connection_to_area="works", work_postcode=work)
+    assert response.json_body["status"] == "awaiting_review"
+
+
+@pytest.mark.parametrize("declaration", sorted(ALL_CONNECTIONS))
+def test_thames_valley_refuses_anyone_not_independent_of_the_police(api, declaration):
+    body = apply_to(api, "thames-valley", declarations={declaration: True}).json_body
+    assert body["status"] == "ineligible"
+    assert [r["code"] for r in body["reasons"]] == [f"not_independent:{declaration}"]
+
+
+@pytest.mark.parametrize("force", ["derbyshire", "northamptonshire", "greater-manchester", "avon-and-somerset"])
+def test_forces_without_an_independence_rule_leave_connections_to_the_panel(api, force):
+    body = apply_to(api, force, declarations=ALL_CONNECTIONS).json_body
+    assert body["status"] == "awaiting_review"
+
+
+def test_a_northamptonshire_applicant_declaring_a_conviction_is_eligible_and_flagged_for_basic_screening(api):
+    body = apply_to(api, "northamptonshire", declarations={"convictions_or_police_contact": "Caution for affray, 2011"}).json_body
+    assert body["status"] == "awaiting_review" and body["reasons"] == []
+    assert body["screening"] == "basic"
+
+
+@pytest.mark.parametrize("group", ["northampton", "north-northamptonshire", "east-northamptonshire",
+                                   "daventry-south-northamptonshire"])
+def test_every_northamptonshire_local_iag_takes_applicants_who_are_then_screened(api, group):
+    body = apply_to(api, "northamptonshire", group=group).json_body
+    assert body["status"] == "awaiting_review" and body["screening"] == "basic"
+
+
+@pytest.mark.parametrize("force", ["northamptonshire", "avon-and-somerset"])
+def test_a_strategic_iag_is_refused_as_closed_with_the_reason(api, force):
+    response = apply_to(api, force, group="strategic")
+    assert response.status_code == 422
+    assert response.json_body["type"] == "/problems/group-closed"
+    assert "instead" in response.json_body["detail"]
+
+
+def test_avon_and_somerset_screens_only_its_counter_terrorism_iag(api):
+    local = apply_to(api, "avon-and-somerset").json_body
+    ct = apply_to(api, "avon-and-somerset", group="counter-terrorism", applicant={"email": "b@example.org"},
+                  group_requirements_met=["ct-screening-consent", "ct-community-insight"]).json_body
+    assert (local["screening"], ct["screening"]) == ("none", "limited")
+    assert ct["status"] == "awaiting_review"
+
+
+def test_avon_and_somerset_specialist_iags_take_only_applicants_meeting_their_requirements(api):
+    body = apply_to(api, "avon-and-somerset", group="counter-terrorism",
+                    group_requirements_met=["ct-screening-consent"]).json_body
+    assert body["status"] == "ineligible"
+    assert [r["code"] for r in body["reasons"]] == ["requirement_not_met:ct-community-insight"]
+
+
+@pytest.mark.parametrize("force", ["derbyshire", "thames-valley", "greater-manchester"])
+def test_forces_without_screening_require_none(api, force):
+    assert apply_to(api, force).json_body["screening"] == "none"
+
+
+def test_greater_manchester_takes_no_applications_before_its_campaign_opens(api, clock):
+    clock.moment = datetime(2022, 3, 31, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 April in London (BST)
+    assert apply_to(api, "greater-manchester").status_code == 201
+    clock.moment = datetime(2022, 3, 31, 22, 30, tzinfo=timezone.utc)  # still 31 March in London
+    response = apply_to(api, "greater-manchester", applicant={"email": "early@example.org"})
+    assert response.status_code == 422
+    assert response.json_body["detail"] == "Applications to the City of Manchester IAG open on 1 April 2022."
