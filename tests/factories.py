@@ -3,28 +3,16 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
+
+
+EVENTS = Path(__file__).resolve().parent / "events"
 
 
 def application_payload(group="derbyshire-iag", **changes) -> dict:
-    payload = {
-        "group": group,
-        "applicant": {
-            "given_name": "Amira", "family_name": "Khan", "email": "amira.khan@example.org",
-            "phone": "01632 960 001", "date_of_birth": "1985-03-27", "postcode": "DE5 3RS",
-        },
-        "connection_to_area": "lives",
-        "statements": {
-            "motivation": "I want policing in my town to earn the trust of young people.",
-            "communities": "I run a youth football club and volunteer at a food bank.",
-            "engagement": "Through the club's parents' group and the mosque's community evenings.",
-        },
-        "declarations": {
-            "police_employee": False, "police_connection": False, "judiciary_connection": False,
-            "civic_role": False, "convictions_or_police_contact": "",
-        },
-        "consent": {"privacy_notice": True},
-    }
-    return merge(payload, changes)
+    """The application in tests/events/application.json (also the README's example), changed as asked."""
+    payload = json.loads((EVENTS / "application.json").read_text())
+    return merge(payload, {"group": group, **changes})
 
 
 def merge(base: dict, changes: dict) -> dict:
