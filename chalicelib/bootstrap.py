@@ -11,9 +11,13 @@ from typing import Optional
 from chalicelib.adapters import dynamodb
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.schema_validation import validate
+from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import SystemClock, random_bytes
+from chalicelib.adapters.templates import render
 from chalicelib.services.intake import IntakeService
-from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue
+from chalicelib.services.notifications import ApplicantNotifier
+from chalicelib.services.pack_requests import PackRequestService
+from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer
 from chalicelib.settings import Settings
 
 
@@ -23,10 +27,19 @@ class Container:
     forces: ForceCatalogue
     repository: ApplicationRepository
     clock: Clock
+    mailer: Mailer
+
+    @property
+    def notifier(self) -> ApplicantNotifier:
+        return ApplicantNotifier(self.mailer, render, self.repository, self.clock, self.settings.public_base_url)
 
     @property
     def intake(self) -> IntakeService:
-        return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes)
+        return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.notifier)
+
+    @property
+    def pack_requests(self) -> PackRequestService:
+        return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier)
 
 
 _container: Optional[Container] = None
@@ -37,13 +50,14 @@ def container() -> Container:
     if _container is None:
         settings = Settings.from_env()
         dynamodb.configure(settings)
-        _container = Container(settings=settings, forces=FileForceCatalogue(),
-                               repository=dynamodb.DynamoApplicationRepository(), clock=SystemClock())
+        _container = Container(
+            settings=settings, forces=FileForceCatalogue(), repository=dynamodb.DynamoApplicationRepository(),
+            clock=SystemClock(), mailer=SesMailer(settings.mail_from, settings.region, settings.aws_endpoint))
     return _container
 
 
 def override(**parts) -> Container:
-    """Swap parts (clock, forces, repository...) of the running container, e.g. in tests."""
+    """Swap parts (clock, forces, repository, settings...) of the running container, e.g. in tests."""
     global _container
     _container = replace(container(), **parts)
     return _container

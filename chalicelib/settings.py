@@ -5,22 +5,39 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+# Only for the local stack and tests; any deployed stage must set IAG_FORM_SECRET (from SSM).
+LOCAL_FORM_SECRET = "local-only-form-secret"
+
 
 @dataclass(frozen=True)
 class Settings:
     table_name: str
     region: str
-    dynamodb_endpoint: Optional[str]  # moto in the local stack and tests; None in AWS
+    aws_endpoint: Optional[str]  # moto in the local stack; None in AWS
+    dynamodb_endpoint: Optional[str]
     public_base_url: str
     stage: str
+    mail_from: str
+    form_secret: bytes
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Settings":
+        stage = env.get("IAG_STAGE", "local")
+        aws_endpoint = env.get("IAG_AWS_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or None
+        secret = env.get("IAG_FORM_SECRET") or (LOCAL_FORM_SECRET if stage == "local" else None)
+        if secret is None:
+            raise RuntimeError("IAG_FORM_SECRET must be set outside the local stage")
         return cls(
             table_name=env.get("IAG_TABLE", "iag-backoffice"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-2",
-            dynamodb_endpoint=env.get("IAG_DYNAMODB_ENDPOINT") or env.get("AWS_ENDPOINT_URL_DYNAMODB")
-            or env.get("AWS_ENDPOINT_URL") or None,
+            aws_endpoint=aws_endpoint,
+            dynamodb_endpoint=env.get("IAG_DYNAMODB_ENDPOINT") or env.get("AWS_ENDPOINT_URL_DYNAMODB") or aws_endpoint,
             public_base_url=env.get("IAG_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-            stage=env.get("IAG_STAGE", "local"),
+            stage=stage,
+            mail_from=env.get("IAG_MAIL_FROM", "IAG Back Office <no-reply@iag-backoffice.example>"),
+            form_secret=secret.encode(),
         )

@@ -12,6 +12,7 @@ os.environ.update({
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IAG_DYNAMODB_ENDPOINT"):
     os.environ.pop(name, None)
 
+import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
@@ -38,10 +39,12 @@ def clock():
 
 @pytest.fixture
 def table():
-    """An empty application table in moto, with the models pointed at it."""
+    """An empty application table in moto, with the models pointed at it, and a verified sender."""
     with mock_aws():
-        dynamodb.configure(Settings.from_env())
+        settings = Settings.from_env()
+        dynamodb.configure(settings)
         dynamodb.create_table_if_missing()
+        boto3.client("ses", region_name=settings.region).verify_email_identity(EmailAddress=settings.mail_from)
         yield
     for model in dynamodb.MODELS:
         model._connection = None
@@ -59,3 +62,11 @@ def api(table, clock):
     with Client(app) as client:
         yield client
     bootstrap.reset()
+
+
+def sent_emails() -> list:
+    """What moto's SES has sent, oldest first (moto keeps the HTML body when both parts are sent)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-2"].sent_messages)

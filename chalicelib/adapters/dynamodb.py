@@ -11,6 +11,8 @@ by the GSI1 index; nothing on a request path scans.
 | equality record | FORCE#<force>#EQUALITY#<ref>               | EQUALITY         | FORCE#<force>#EQUALITY#GROUP#<group>            | <recorded_at>#<ref>      |
 | live guard      | FORCE#<force>#APPLICANT#<sha256(email)>    | GROUP#<group>    |                                                 |                          |
 | idempotency     | FORCE#<force>#IDEMPOTENCY#<sha256(key)>    | IDEMPOTENCY      |                                                 |                          |
+| email outbox    | the partition the email is about           | EMAIL#<kind>     | FORCE#<force>#OUTBOX#PENDING (while unsent)     | <created_at>#<PK>        |
+| pack request    | FORCE#<force>#PACK#<id>                    | PACK             |                                                 |                          |
 
 Equality records live in their own partitions so that IAM can deny them to
 every function but reporting (dynamodb:LeadingKeys).
@@ -112,7 +114,44 @@ class IdempotencyItem(Item, discriminator="idempotency"):
     response = MapAttribute()
 
 
-MODELS = (Item, ApplicationItem, AuditEventItem, EqualityItem, LiveApplicationItem, IdempotencyItem)
+class OutboxItem(Item, discriminator="email"):
+    """PK <the partition it is about>  SK EMAIL#<kind>  GSI1 FORCE#<force>#OUTBOX#PENDING / <created>#<PK> until sent.
+
+    Written in the same transaction as what it announces, so an email that
+    could not be sent is still known and can be sent again.
+    """
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | sent
+    created_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+
+
+class PackRequestItem(Item, discriminator="pack_request"):
+    """PK FORCE#<force>#PACK#<id>  SK PACK: a request for the application pack in an accessible format."""
+    force_id = UnicodeAttribute()
+    request_id = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    details = MapAttribute()
+
+
+MODELS = (Item, ApplicationItem, AuditEventItem, EqualityItem, LiveApplicationItem, IdempotencyItem, OutboxItem,
+          PackRequestItem)
+
+def pending_emails_key(force_id: str) -> str:
+    return f"FORCE#{force_id}#OUTBOX#PENDING"
+
+
+def _outbox(force_id: str, pk: str, kind: str, at: datetime) -> OutboxItem:
+    return OutboxItem(pk=pk, sk=f"EMAIL#{kind}", kind=kind, status="pending", created_at=at,
+                      gsi1pk=pending_emails_key(force_id), gsi1sk=f"{_iso(at)}#{pk}")
+
+
+def _mark_sent(pk: str, kind: str, message_id: str, at: datetime) -> None:
+    OutboxItem(pk=pk, sk=f"EMAIL#{kind}").update(
+        actions=[OutboxItem.status.set("sent"), OutboxItem.message_id.set(message_id), OutboxItem.sent_at.set(at),
+                 OutboxItem.gsi1pk.remove(), OutboxItem.gsi1sk.remove()],
+        condition=OutboxItem.status == "pending")
 
 
 def configure(settings: Settings) -> None:
@@ -145,7 +184,8 @@ def _iso(moment: datetime) -> str:
 
 class DynamoApplicationRepository:
     def add(self, application: Application, events: list[AuditEvent], *,
-            equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord]) -> Application:
+            equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
+            emails: tuple[str, ...] = ()) -> Application:
         item = _to_item(application)
         with_guard = is_live(application.stage)
         try:
@@ -169,6 +209,8 @@ class DynamoApplicationRepository:
                         return_values="ALL_OLD")
                 if equality:
                     transaction.save(_equality_item(equality))
+                for kind in emails:
+                    transaction.save(_outbox(application.force_id, item.pk, kind, application.submitted_at))
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
@@ -182,6 +224,20 @@ class DynamoApplicationRepository:
                 raise ReferenceTaken() from None
             raise
         return _from_item(item)
+
+    def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None:
+        _mark_sent(application_pk(application.force_id, application.reference), kind, message_id, at)
+
+    def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime) -> None:
+        pk = f"FORCE#{force_id}#PACK#{request_id}"
+        with TransactWrite(connection=_connection()) as transaction:
+            transaction.save(PackRequestItem(pk=pk, sk="PACK", force_id=force_id, request_id=request_id,
+                                             requested_at=at, details=details),
+                             condition=PackRequestItem.pk.does_not_exist())
+            transaction.save(_outbox(force_id, pk, "pack_request", at))
+
+    def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None:
+        _mark_sent(f"FORCE#{force_id}#PACK#{request_id}", "pack_request", message_id, at)
 
     def get(self, force_id: str, reference: str) -> Optional[Application]:
         try:

@@ -50,6 +50,8 @@ def _describe(error: ValidationError) -> list[FieldError]:
     if error.validator == "additionalProperties":
         extras = [k for k in error.instance if k not in schema.get("properties", {})]
         return [FieldError(f"{here}/{name}", f"'{name}' is not a field of this form") for name in extras]
+    if error.validator == "anyOf" and "x-anyOf" in schema:
+        return [FieldError(here + schema["x-anyOf"]["pointer"], schema["x-anyOf"]["message"])]
     title = schema.get("title", error.path[-1] if error.path else "The application")
     if error.validator in ("minLength", "pattern") and (schema.get("minLength") == 1 and error.validator == "minLength"
                                                         or schema.get("pattern") == "\\S"):

@@ -14,6 +14,7 @@ from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.domain.references import new_reference
 from chalicelib.domain.validation import FieldError
+from chalicelib.services.notifications import ApplicantNotifier
 from chalicelib.services.ports import (
     ApplicationRepository, Clock, DuplicateLiveApplication, EqualityRecord, ForceCatalogue,
     IdempotencyRecord, IdempotentReplay, RandomSource, ReferenceTaken,
@@ -72,7 +73,8 @@ class Submission:
 
 class IntakeService:
     def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, validate: Validator,
-                 clock: Clock, random_bytes: RandomSource):
+                 clock: Clock, random_bytes: RandomSource, notifier: ApplicantNotifier):
+        self._notifier = notifier
         self._forces = forces
         self._repository = repository
         self._validate = validate
@@ -105,14 +107,16 @@ class IntakeService:
             if idempotency:
                 record = IdempotencyRecord(idempotency[0], idempotency[1], submission.to_dict(), now, now + IDEMPOTENCY_WINDOW)
             try:
-                self._repository.add(application, events, equality=_equality(application, payload, now), idempotency=record)
-                return submission
+                stored = self._repository.add(application, events, equality=_equality(application, payload, now),
+                                              idempotency=record, emails=("received",))
             except IdempotentReplay as replay:
                 if replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None
                 return Submission.from_dict(replay.record.response)
             except ReferenceTaken:
                 continue
+            self._notifier.application_received(force, stored)
+            return submission
         raise RuntimeError("could not find a free application reference")
 
     def _assessed_application(self, force: ForceProfile, group: Group, payload: dict, now: datetime,

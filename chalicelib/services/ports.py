@@ -51,13 +51,21 @@ class Page:
 
 class ApplicationRepository(Protocol):
     def add(self, application: Application, events: list[AuditEvent], *,
-            equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord]) -> Application:
-        """Store a new application with its events in one write.
+            equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
+            emails: tuple[str, ...] = ()) -> Application:
+        """Store a new application with its events, and the emails it owes as pending, in one write.
 
         Raises ReferenceTaken, DuplicateLiveApplication or IdempotentReplay.
         """
 
     def get(self, force_id: str, reference: str) -> Optional[Application]: ...
+
+    def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None: ...
+
+    def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime) -> None:
+        """Store a request for the application pack with its email pending, in one write."""
+
+    def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None: ...
 
     def save_transition(self, application: Application, event: AuditEvent) -> Application:
         """Store a moved application with its event in one write; raises StaleApplication if it moved meanwhile."""
@@ -66,6 +74,20 @@ class ApplicationRepository(Protocol):
                       next_token: Optional[str] = None) -> Page: ...
 
     def events(self, force_id: str, reference: str) -> list[AuditEvent]: ...
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str
+    reply_to: Optional[str] = None
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Send now; returns the provider's message id. Raises on failure (the caller keeps it pending)."""
 
 
 class ReferenceTaken(Exception):

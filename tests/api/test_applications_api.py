@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item
+from chalicelib import bootstrap
+from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item, OutboxItem
+from tests.conftest import sent_emails
 from tests.factories import DELETE, application_payload, post_json
 
 EQUALITY = {"ethnicity": "mixed", "religion": "buddhist", "sexual_orientation": "bisexual", "disability": "yes"}
@@ -152,3 +154,46 @@ def test_equality_answers_are_never_returned_and_are_stored_apart(api):
 def test_an_application_status_for_an_unknown_or_malformed_reference_is_404(api):
     assert api.http.get("/forces/derbyshire/applications/DBY-2026-ZZZZZZZZ").status_code == 404
     assert api.http.get("/forces/derbyshire/applications/..%2F..%2Fx").status_code == 404
+
+
+def test_the_applicant_is_emailed_a_confirmation_with_the_reference_and_what_happens_next(api):
+    body = submit(api).json_body
+    [email] = sent_emails()
+    assert email.destinations["ToAddresses"] == ["amira.khan@example.org"]
+    assert body["reference"] in email.subject and body["reference"] in email.body
+    assert "the IAG Chair and the IAG Police Coordinator" in email.body
+    pending = [i for i in Item.scan() if isinstance(i, OutboxItem)]
+    assert [(i.kind, i.status) for i in pending] == [("received", "sent")]
+
+
+def test_an_ineligible_applicant_is_told_every_reason_kindly_by_email(api):
+    submit(api, application_payload(applicant={"date_of_birth": "2010-01-01"}))
+    [email] = sent_emails()
+    assert "You must be 18 or over" in email.body and "welcome to apply again" in email.body
+
+
+def test_a_retried_submission_sends_no_second_email(api):
+    submit(api, headers={"Idempotency-Key": "once"})
+    submit(api, headers={"Idempotency-Key": "once"})
+    assert len(sent_emails()) == 1
+
+
+def test_when_email_fails_the_application_is_kept_and_the_email_stays_pending(api):
+    class BrokenMailer:
+        def send(self, message):
+            raise ConnectionError("SES unreachable")
+
+    bootstrap.override(mailer=BrokenMailer())
+    response = submit(api)
+    assert response.status_code == 201
+    assert api.http.get(response.headers["Location"]).json_body["status"] == "awaiting_review"
+    [outbox] = [i for i in Item.scan() if isinstance(i, OutboxItem)]
+    assert outbox.status == "pending" and outbox.gsi1pk == "FORCE#derbyshire#OUTBOX#PENDING"
+
+
+def test_markup_typed_into_an_application_is_escaped_in_the_email(api):
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    submit(api, application_payload(applicant={"given_name": attack}))
+    [email] = sent_emails()
+    assert "<script>" not in email.body and "<img" not in email.body
+    assert "&lt;script&gt;" in email.body
