@@ -1,0 +1,322 @@
+"""The local stack behind `make up` and `make down`: moto, a Prefect server and the API.
+
+    python -m scripts.local_stack up     # start everything, print the URLs, wait; Ctrl-C stops it all
+    python -m scripts.local_stack down   # from another terminal: stop a stack started by `up`
+
+Ports: MOTO_PORT (5000), PREFECT_PORT (4200), API_PORT (8000). State and logs live in
+IAG_LOCAL_DIR (default .local/). moto records every request it gets to moto-recording.jsonl
+and replays the file on the next start, so local data survives restarts; delete the file to
+start empty.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
+LOCAL = Path(os.environ.get("IAG_LOCAL_DIR") or ROOT / ".local").resolve()
+LOGS = LOCAL / "logs"
+PIDS = LOCAL / "stack.pids"
+RECORDING = LOCAL / "moto-recording.jsonl"
+HOST = "127.0.0.1"
+PORTS = {"moto": ("MOTO_PORT", 5000), "prefect": ("PREFECT_PORT", 4200), "api": ("API_PORT", 8000)}
+STOP_TIMEOUT = 10  # seconds from SIGTERM to SIGKILL
+MOTO_ENDPOINTS = ("IAG_AWS_ENDPOINT",)  # what chalicelib.settings reads for every AWS service
+
+# Local URLs only: never route them through a proxy set in the environment.
+_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    env: dict[str, str]  # added to this process's environment
+    ready_url: Optional[str]  # answers 200 once the service is up; None: started is enough
+    port: Optional[int] = None
+    ready_timeout: float = 30
+    before_start: Optional[Callable[[], None]] = None
+    after_ready: Optional[Callable[[], None]] = None
+
+
+class Stop(BaseException):
+    """SIGINT or SIGTERM. A BaseException, like KeyboardInterrupt, so no `except Exception` swallows it."""
+
+
+class Failed(Exception):
+    def __init__(self, message: str, service: Optional[str] = None):
+        super().__init__(message)
+        self.service = service  # whose log tail to show
+
+
+def port(name: str) -> int:
+    variable, default = PORTS[name]
+    return int(os.environ.get(variable) or default)
+
+
+def services() -> list[Service]:
+    """What `up` starts, in order; each is ready before the next starts."""
+    moto = f"http://{HOST}:{port('moto')}"
+    prefect = f"http://{HOST}:{port('prefect')}"
+    api = f"http://{HOST}:{port('api')}"
+    api_env = {**chalice_stage_env(), **{key: moto for key in MOTO_ENDPOINTS}, "IAG_PUBLIC_BASE_URL": api}
+    return [
+        Service("moto", [str(BIN / "moto_server"), "-H", HOST, "-p", str(port("moto"))],
+                {"MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(RECORDING)},
+                # The one cheap GET moto does not add to the recording.
+                f"{moto}/moto-api/recorder/download-recording", port("moto"),
+                after_ready=lambda: replay_recording(moto)),
+        Service("prefect", [str(BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(port("prefect"))],
+                {"PREFECT_HOME": str(LOCAL / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                 # Else a PREFECT_API_URL in the developer's shell would point the UI elsewhere.
+                 "PREFECT_API_URL": f"{prefect}/api"},
+                f"{prefect}/api/health", port("prefect"), ready_timeout=90),  # cold: 17-33 s seen on 2 busy cores
+        # The local stage in .chalice/config.json sets no endpoint or URL, so these from the environment hold.
+        Service("api", [str(BIN / "chalice"), "local", "--host", HOST,
+                        "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
+                api_env, f"{api}/forces", port("api"),
+                before_start=lambda: prepare_data(api_env)),
+        # --- More processes go here. Next: serve the Prefect flow deployments, e.g.
+        # Service("flows", [str(BIN / "python"), "-m", "flows.serve"], {"PREFECT_API_URL": f"{prefect}/api"}, None),
+    ]
+
+
+def chalice_stage_env() -> dict[str, str]:
+    """The local stage's environment variables from .chalice/config.json, merged as chalice merges them."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    return {**config.get("environment_variables", {}), **config["stages"]["local"].get("environment_variables", {})}
+
+
+def replay_recording(moto_url: str) -> None:
+    """Rebuild moto's state from the recording. moto stops recording while it replays, so the file does not grow."""
+    count = len(RECORDING.read_text().splitlines())
+    if not count:
+        return
+    began = time.monotonic()
+    try:
+        _http.open(urllib.request.Request(f"{moto_url}/moto-api/recorder/replay-recording", method="POST"),
+                   timeout=600).close()
+    except urllib.error.HTTPError as error:  # e.g. a line cut short by a crash
+        raise Failed(f"moto could not replay {RECORDING} (HTTP {error.code}); move it away to start empty",
+                     "moto") from None
+    print(f"moto: replayed {count} recorded requests in {time.monotonic() - began:.1f} s")
+
+
+def prepare_data(api_env: dict[str, str]) -> None:
+    """The table and a verified email sender in moto, and every force profile checked, with the project's own code."""
+    import boto3
+
+    from chalicelib.adapters import dynamodb
+    from chalicelib.adapters.force_files import FileForceCatalogue, InvalidProfile
+    from chalicelib.settings import Settings
+
+    os.environ.update({k: v for k, v in api_env.items() if k.startswith("AWS_")})  # botocore's credentials
+    settings = Settings.from_env(api_env)
+    dynamodb.configure(settings)
+    created = dynamodb.create_table_if_missing()
+    print(f"moto: table {settings.table_name} {'created' if created else 'found'}")
+    # SES refuses to send from an unverified address; verifying again is harmless.
+    boto3.client("ses", region_name=settings.region, endpoint_url=settings.aws_endpoint).verify_email_identity(
+        EmailAddress=settings.mail_from)
+    try:
+        forces = FileForceCatalogue().all()
+    except InvalidProfile as error:
+        raise Failed(f"invalid force profile: {error}") from None
+    print(f"{len(forces)} forces loaded: {', '.join(force.id for force in forces)}")
+
+
+def check_ports(stack: list[Service]) -> None:
+    taken = [s.port for s in stack if s.port]
+    if len(set(taken)) != len(taken):
+        raise Failed(f"two services share a port: {', '.join(f'{s.name}={s.port}' for s in stack if s.port)}")
+    for service in stack:
+        if service.port and not port_free(service.port):
+            variable = PORTS[service.name][0]
+            raise Failed(f"port {service.port} for {service.name} is already in use: free it or set {variable}. "
+                         f"(`make down` stops a stack started by `make up`.)")
+
+
+def port_free(number: int) -> bool:
+    with socket.socket() as probe:
+        # As the servers do, so connections left in TIME_WAIT by a previous run do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, number))
+        except OSError:
+            return False
+    return True
+
+
+def start(service: Service) -> subprocess.Popen:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / f"{service.name}.log", "wb") as log:
+        # A session of its own: Ctrl-C in the terminal reaches only us, and stopping the
+        # group also stops any process the service started itself.
+        return subprocess.Popen(service.argv, cwd=ROOT, env={**os.environ, **service.env},
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def answers(url: str) -> bool:
+    try:
+        with _http.open(url, timeout=2) as response:
+            return response.status == 200
+    except (OSError, http.client.HTTPException):  # refused, reset, not 2xx (URLError is an OSError)
+        return False
+
+
+def wait_ready(service: Service, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + service.ready_timeout
+    while service.ready_url and not answers(service.ready_url):
+        if process.poll() is not None:
+            raise Failed(f"{service.name} exited with code {process.returncode} while starting", service.name)
+        if time.monotonic() > deadline:
+            raise Failed(f"{service.name} did not answer {service.ready_url} within {service.ready_timeout:.0f} s",
+                         service.name)
+        time.sleep(0.2)
+
+
+def is_running(pid: int, group: bool = False) -> bool:
+    try:
+        (os.killpg if group else os.kill)(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but not ours to signal
+        return True
+    return True
+
+
+def signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def stop_groups(groups: dict[str, int], children: list[subprocess.Popen] = ()) -> None:
+    """SIGTERM every group at once, then SIGKILL whatever is left after STOP_TIMEOUT seconds."""
+    def alive() -> list[str]:
+        for child in children:
+            child.poll()  # reap our own: an unreaped leader keeps its group alive
+        return [name for name, pgid in groups.items() if is_running(pgid, group=True)]
+
+    for signum, timeout in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5)):
+        names = alive()
+        if not names:
+            return
+        if signum == signal.SIGKILL:
+            print(f"still running after {STOP_TIMEOUT} s, killing: {', '.join(names)}")
+        for name in names:
+            signal_group(groups[name], signum)
+        deadline = time.monotonic() + timeout
+        while alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def tail(name: str, lines: int = 25) -> str:
+    path = LOGS / f"{name}.log"
+    text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else []
+    return "\n".join(f"    {line}" for line in text)
+
+
+def _raise_stop(signum, frame):
+    raise Stop()
+
+
+def up() -> int:
+    began = time.monotonic()
+    running: dict[str, subprocess.Popen] = {}
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        stack = services()
+        other = json.loads(PIDS.read_text()).get("up") if PIDS.exists() else None
+        if other and is_running(other):
+            raise Failed(f"a stack using {LOCAL} is already running (see {PIDS}); `make down` stops it")
+        check_ports(stack)
+        LOCAL.mkdir(parents=True, exist_ok=True)
+        RECORDING.touch()
+        for service in stack:
+            if service.before_start:
+                service.before_start()
+            started = time.monotonic()
+            running[service.name] = start(service)
+            # name -> process group id, written as we go so `down` works during startup too;
+            # "up" is this process's own pid: `down` asks it to stop the rest.
+            PIDS.write_text(json.dumps({"up": os.getpid(), **{n: p.pid for n, p in running.items()}}))
+            wait_ready(service, running[service.name])
+            print(f"{service.name}: up in {time.monotonic() - started:.1f} s (log: {LOGS / service.name}.log)")
+            if service.after_ready:
+                service.after_ready()
+        print(f"\nLocal stack ready in {time.monotonic() - began:.1f} s\n"
+              f"  API             http://{HOST}:{port('api')}/forces\n"
+              f"  Prefect UI      http://{HOST}:{port('prefect')}/\n"
+              f"  moto dashboard  http://{HOST}:{port('moto')}/moto-api/ (sent emails: /moto-api/data.json, \"ses\")\n"
+              f"  moto recording  {RECORDING}\n"
+              f"  logs            {LOGS}/\n"
+              "Ctrl-C here, or `make down` in another terminal, stops everything.")
+        while True:
+            for name, process in running.items():
+                if process.poll() is not None:
+                    raise Failed(f"{name} exited with code {process.returncode}", name)
+            time.sleep(0.5)
+    except Stop:
+        return 0
+    except Failed as failure:
+        print(f"\nerror: {failure}", file=sys.stderr)
+        if failure.service:
+            print(f"  last lines of {LOGS / failure.service}.log:\n{tail(failure.service)}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if running:
+            print(f"stopping {', '.join(running)}...")
+            stop_groups({n: p.pid for n, p in running.items()}, list(running.values()))
+        if PIDS.exists() and json.loads(PIDS.read_text()).get("up") == os.getpid():
+            PIDS.unlink()
+
+
+def down() -> int:
+    if not PIDS.exists():
+        print(f"no stack running ({PIDS} does not exist)")
+        return 0
+    groups = json.loads(PIDS.read_text())
+    supervisor = groups.pop("up", None)
+    if supervisor and is_running(supervisor):
+        os.kill(supervisor, signal.SIGTERM)  # `up` stops its services and removes the file
+        deadline = time.monotonic() + STOP_TIMEOUT + 10
+        while is_running(supervisor) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    stop_groups(groups)  # whatever is left, e.g. if `up` was killed
+    PIDS.unlink(missing_ok=True)
+    print(f"stopped {', '.join(groups) or 'nothing'}")
+    return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows at once, even through a pipe
+    command = (sys.argv[1:] if argv is None else argv)[:1]
+    if command == ["up"]:
+        return up()
+    if command == ["down"]:
+        return down()
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

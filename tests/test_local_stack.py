@@ -1,0 +1,155 @@
+"""`make up`: the local stack serves, keeps its data across a restart, and stops cleanly.
+
+Runs `python -m scripts.local_stack up` on free ports with its state in a temporary
+directory (IAG_LOCAL_DIR), so it never touches a developer's .local/ or servers.
+Starts the Prefect server twice: 30-60 s in all.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.factories import application_payload
+
+ROOT = Path(__file__).resolve().parent.parent
+FORCES = {"derbyshire", "thames-valley", "northamptonshire", "greater-manchester", "avon-and-somerset"}
+_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local URLs: no proxy
+
+
+class Stack:
+    """One `up` process, its output in a file so a full pipe can never block it."""
+
+    def __init__(self, env: dict, log: Path):
+        self.log = log
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "scripts.local_stack", "up"], cwd=ROOT,
+                                            env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        return self.process.wait(timeout=40)
+
+
+@pytest.fixture
+def stack_env(tmp_path):
+    """The stack's own environment: free ports, a temporary state directory, none of the test process's AWS settings."""
+    moto, prefect, api = free_ports(3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAG_", "PREFECT_", "MOTO_"))}
+    env.update(IAG_LOCAL_DIR=str(tmp_path / "local"), MOTO_PORT=str(moto), PREFECT_PORT=str(prefect),
+               API_PORT=str(api), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    return env
+
+
+@pytest.fixture
+def start_stack(stack_env, tmp_path):
+    started: list[Stack] = []
+
+    def start() -> Stack:
+        started.append(Stack(stack_env, tmp_path / f"up-{len(started) + 1}.out"))
+        return started[-1]
+
+    yield start
+    # Whatever the test did, leave nothing running.
+    for stack in started:
+        if stack.process.poll() is None:
+            stack.process.send_signal(signal.SIGINT)
+            try:
+                stack.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                stack.process.kill()
+                stack.process.wait()
+    subprocess.run([sys.executable, "-m", "scripts.local_stack", "down"], cwd=ROOT, env=stack_env, timeout=60)
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def request(method: str, url: str, payload=None):
+    """(status, headers, body); an HTTP error status is an answer too."""
+    data = None if payload is None else json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"} if data else {}
+    try:
+        with _http.open(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=5) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def wait_for_forces(api: str, stack: Stack, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            pytest.fail(f"`up` exited with {stack.process.returncode} before the API answered:\n{stack.output()}")
+        try:
+            status, _, body = request("GET", f"{api}/forces")
+            if status == 200 and {f["id"] for f in json.loads(body)["forces"]} == FORCES:
+                return
+        except (OSError, http.client.HTTPException):
+            pass  # not listening yet
+        time.sleep(0.5)
+    pytest.fail(f"GET {api}/forces did not list the five forces within {timeout} s:\n{stack.output()}")
+
+
+@pytest.mark.slow
+def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env, start_stack):
+    api = f"http://127.0.0.1:{stack_env['API_PORT']}"
+    prefect = f"http://127.0.0.1:{stack_env['PREFECT_PORT']}"
+    ports = [int(stack_env[name]) for name in ("MOTO_PORT", "PREFECT_PORT", "API_PORT")]
+    pids = Path(stack_env["IAG_LOCAL_DIR"]) / "stack.pids"
+
+    first = start_stack()
+    wait_for_forces(api, first, timeout=120)  # a cold Prefect server creates its database
+    status, headers, _ = request("GET", f"{prefect}/")
+    assert (status, headers.get_content_type()) == (200, "text/html")
+    assert request("GET", f"{prefect}/api/health")[0] == 200
+    assert pids.exists()
+
+    status, headers, body = request("POST", f"{api}/forces/derbyshire/applications", application_payload())
+    assert status == 201, body
+    location, reference = headers["Location"], json.loads(body)["reference"]
+
+    assert first.stop() == 0, first.output()
+    assert [p for p in ports if not port_free(p)] == [], first.output()
+
+    second = start_stack()
+    wait_for_forces(api, second, timeout=90)
+    assert "moto: replayed" in second.output()
+    status, _, body = request("GET", f"{api}{location}")
+    assert status == 200, body
+    assert json.loads(body)["reference"] == reference
+
+    assert second.stop() == 0, second.output()
+    assert [p for p in ports if not port_free(p)] == [], second.output()
+    assert not pids.exists()
