@@ -1,0 +1,193 @@
+"""Intake figures: request latency on moto, DynamoDB calls per submission, cold import, package size.
+
+Run from the repo root: .venv/bin/python bench/intake.py (or `make bench`).
+It prints figures and never fails on a number.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench",
+    "AWS_DEFAULT_REGION": "eu-west-2", "AWS_REGION": "eu-west-2", "IAG_TABLE": "iag-bench",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+})
+for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IAG_DYNAMODB_ENDPOINT"):
+    os.environ.pop(name, None)
+
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import zipfile  # noqa: E402
+from collections import Counter  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+
+import boto3  # noqa: E402
+from botocore.client import BaseClient  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from app import app  # noqa: E402
+from chalicelib import bootstrap  # noqa: E402
+from chalicelib.adapters import dynamodb  # noqa: E402
+from chalicelib.settings import Settings  # noqa: E402
+from tests.factories import application_payload, post_json  # noqa: E402
+
+N, WARMUP, IMPORT_RUNS = 300, 30, 5
+PATH = "/forces/derbyshire/applications"
+READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable"}
+
+# pynamodb 6.1 sends every request through its botocore client's _make_api_call (Connection._make_api_call
+# calls self.client._make_api_call), whichever model's connection it is; so does boto3 (SES). Count there.
+calls: Counter = Counter()
+_make_api_call = BaseClient._make_api_call
+
+
+def _counted(self, operation_name, api_params):
+    calls[(self.meta.service_model.service_name, operation_name)] += 1
+    return _make_api_call(self, operation_name, api_params)
+
+
+BaseClient._make_api_call = _counted
+
+
+def row(label: str, text: str) -> None:
+    print(f"{label:<38} {text}")
+
+
+def p50_p99(seconds: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+def empty_table() -> None:
+    """moto 5.2.5 deep-copies the whole table once per item of a TransactWriteItems, so on a growing table
+    latency grows with N and measures moto. Emptied between requests, untimed and uncounted."""
+    counted = calls.copy()
+    with dynamodb.Item.batch_write() as batch:
+        for item in dynamodb.Item.scan():
+            batch.delete(item)
+    calls.clear()
+    calls.update(counted)
+
+
+def timed(action, first: int, n: int) -> list[float]:
+    times = []
+    for i in range(first, first + n):
+        start = time.perf_counter()
+        action(i)
+        times.append(time.perf_counter() - start)
+        empty_table()
+    return times
+
+
+def bare_save(i: int) -> None:
+    """ApplicationItem.save() of an item shaped like a submission's application item (one PutItem)."""
+    payload, now, reference = application_payload(), datetime.now(timezone.utc), f"DBY-2026-B{i:07d}"
+    dynamodb.ApplicationItem(
+        pk=dynamodb.application_pk("derbyshire", reference), sk="APPLICATION",
+        gsi1pk="FORCE#derbyshire#GROUP#derbyshire-iag#STAGE#awaiting_review", gsi1sk=f"{now.isoformat()}#{reference}",
+        reference=reference, force_id="derbyshire", group_id="derbyshire-iag", stage="awaiting_review",
+        submitted_at=now, updated_at=now, applicant_key=f"{i:064x}", applicant=payload["applicant"],
+        answers={k: payload[k] for k in ("connection_to_area", "statements", "declarations")},
+        eligibility={"reasons": [], "screening": "none", "panel_notes": []},
+    ).save()
+
+
+def per_call(n: int) -> dict:
+    return {call: count / n for call, count in sorted(calls.items())}
+
+
+def request_figures() -> None:
+    statuses: Counter = Counter()
+    with mock_aws():
+        settings = Settings.from_env()
+        dynamodb.configure(settings)
+        dynamodb.create_table_if_missing()
+        boto3.client("ses", region_name=settings.region).verify_email_identity(EmailAddress=settings.mail_from)
+        bootstrap.reset()
+        with Client(app) as client:
+            def post(i: int) -> None:
+                response = post_json(client, PATH, application_payload(applicant={"email": f"bench-{i}@example.org"}))
+                statuses[response.status_code] += 1
+
+            first = timed(post, 0, 1)[0]
+            timed(post, 1, WARMUP)
+            statuses.clear()
+            calls.clear()
+            app_times = timed(post, WARMUP + 1, N)
+            app_calls = per_call(N)
+        timed(bare_save, 0, WARMUP)
+        calls.clear()
+        bare_times = timed(bare_save, WARMUP, N)
+        bare_calls = per_call(N)
+        bootstrap.reset()
+    (app50, app99), (bare50, bare99) = p50_p99(app_times), p50_p99(bare_times)
+    answered = ", ".join(f"{status} x{count}" for status, count in sorted(statuses.items()))
+    row("first POST in the process (cold path)", f"{first * 1000:.0f} ms")
+    row(f"POST {PATH}", f"p50 {app50:6.2f} ms   p99 {app99:6.2f} ms   ({answered})")
+    row("bare ApplicationItem.save()", f"p50 {bare50:6.2f} ms   p99 {bare99:6.2f} ms")
+    row("app / bare (the app's overhead)", f"p50 {app50 / bare50:6.1f} x    p99 {app99 / bare99:6.1f} x")
+    dynamo = {op: v for (service, op), v in app_calls.items() if service == "dynamodb"}
+    reads = sum(v for op, v in dynamo.items() if op in READS)
+    row("DynamoDB calls per submission", ", ".join(f"{op} {v:.2f}" for op, v in dynamo.items())
+        + f"  (writes {sum(dynamo.values()) - reads:.2f}, reads {reads:.2f})")
+    row("other AWS calls per submission", ", ".join(f"{service} {op} {v:.2f}" for (service, op), v in app_calls.items()
+                                                    if service != "dynamodb") or "none")
+    row("AWS calls per bare save", ", ".join(f"{service} {op} {v:.2f}" for (service, op), v in bare_calls.items()))
+
+
+def import_seconds(module: str, pyc: bool, cache_dir: str) -> float:
+    """Median time of `import module` in fresh interpreters (interpreter start-up excluded)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not pyc:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # with an empty prefix: no .pyc read or written, as on Lambda
+    command = [sys.executable, "-X", f"pycache_prefix={cache_dir}", "-c",
+               f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"]
+    runs = [float(subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
+            for _ in range(IMPORT_RUNS + int(pyc))]
+    return statistics.median(runs[int(pyc):])  # with .pyc, the first run only writes them
+
+
+def import_figures() -> None:
+    row(f"cold import (median of {IMPORT_RUNS})", f"{'with .pyc':>10}   {'no .pyc':>10}")
+    for module in ("app", "boto3"):
+        with tempfile.TemporaryDirectory() as warm, tempfile.TemporaryDirectory() as empty:
+            row(f"  import {module}", f"{import_seconds(module, True, warm):8.3f} s   "
+                f"{import_seconds(module, False, empty):8.3f} s")
+
+
+def package_figures() -> None:
+    built = ROOT / "build" / "package" / "deployment.zip"
+    with tempfile.TemporaryDirectory() as out:
+        if built.exists():
+            path, how = built, "build/package (make package)"
+        else:
+            start = time.perf_counter()
+            result = subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", "prod", out],
+                                    cwd=ROOT, capture_output=True, text=True)
+            path, how = Path(out) / "deployment.zip", f"built to a temp dir in {time.perf_counter() - start:.1f} s"
+            if result.returncode != 0:
+                row("package", f"chalice package failed: {result.stderr.strip()[-300:]}")
+                return
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+        by_top = Counter()
+        for entry in entries:
+            by_top[entry.filename.split("/")[0]] += entry.compress_size
+        row("package deployment.zip", f"{path.stat().st_size / 1e6:.1f} MB zipped (direct upload limit 50 MB), "
+            f"{sum(e.file_size for e in entries) / 1e6:.1f} MB unzipped, {len(entries)} files; {how}")
+        row("  largest parts (zipped)", ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in by_top.most_common(3)))
+
+
+if __name__ == "__main__":
+    print(f"IAG intake bench: N={N} after {WARMUP} warm-up, moto in process, Python {sys.version.split()[0]}")
+    request_figures()
+    import_figures()
+    package_figures()
