@@ -1,11 +1,15 @@
-# Every target builds the environment it needs; nothing is installed by hand.
+# Every target builds what it needs; nothing is installed by hand.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CSS    := chalicelib/static/govuk-frontend.css
+CHROMIUM := /usr/bin/chromium
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_HOME ?= $(CURDIR)/.local/prefect
+# chalice package needs a region and must never look for real credentials.
+export AWS_DEFAULT_REGION ?= eu-west-2
 
 .PHONY: up down test package bench clean
 
@@ -14,26 +18,39 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
+# GOV.UK Frontend's styles, compiled with a system font (see frontend/styles.scss), and axe-core.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+$(CSS): $(NODE_STAMP) frontend/styles.scss
+	mkdir -p $(dir $(CSS))
+	npx --no-install sass --load-path=node_modules --style=compressed --no-source-map frontend/styles.scss $(CSS)
+
+# Debian's Chromium for the browser tests (Playwright must never download its own).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 ## up: the whole local stack (moto, Prefect server and UI, the API); Ctrl-C stops it
-up: $(STAMP)
+up: $(STAMP) $(CSS)
 	$(BIN)/python -m scripts.local_stack up
 
 ## down: stop a stack started by 'make up' from another terminal
 down: $(STAMP)
 	$(BIN)/python -m scripts.local_stack down
 
-## test: every test
-test: $(STAMP)
+## test: every test, browser tests included
+test: $(STAMP) $(CSS) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 ## package: the Lambda deployment package, as chalice builds it
-package: $(STAMP)
+package: $(STAMP) $(CSS)
 	rm -rf build/package
 	$(BIN)/chalice package --stage prod build/package
 
 ## bench: timing and size figures (prints, never fails on a number)
-bench: $(STAMP) package
+bench: package
 	$(BIN)/python bench/intake.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) node_modules build .pytest_cache chalicelib/static

@@ -28,12 +28,26 @@ def _validator(name: str) -> Draft202012Validator:
 
 
 def validate(payload: Any, schema_name: str) -> list[FieldError]:
-    """Every violation, one per field, in document order."""
+    """Every violation, one per field, in the order the schema lists its fields (the form's order)."""
     by_pointer: dict[str, FieldError] = {}
     for error in _validator(schema_name).iter_errors(payload):
         for field_error in _describe(error):
             by_pointer.setdefault(field_error.pointer, field_error)
-    return sorted(by_pointer.values(), key=lambda e: e.pointer)
+    order = _field_order(schema_name)
+    return sorted(by_pointer.values(), key=lambda e: (order.get(e.pointer, len(order)), e.pointer))
+
+
+@lru_cache(maxsize=None)
+def _field_order(schema_name: str) -> dict[str, int]:
+    pointers: list[str] = []
+
+    def walk(schema: dict, prefix: str) -> None:
+        for name, sub in schema.get("properties", {}).items():
+            pointers.append(f"{prefix}/{name}")
+            walk(sub, f"{prefix}/{name}")
+
+    walk(load_schema(schema_name), "")
+    return {p: i for i, p in enumerate(pointers)}
 
 
 def _pointer(parts) -> str:

@@ -45,7 +45,7 @@ def test_every_schema_violation_is_listed_with_its_json_pointer(api):
     errors = {e["pointer"]: e["detail"] for e in response.json_body["errors"]}
     assert set(errors) == {"/applicant/email", "/applicant/postcode", "/applicant/given_name",
                            "/statements/motivation", "/consent/privacy_notice", "/favourite_colour"}
-    assert errors["/applicant/given_name"] == "First name is required"
+    assert errors["/applicant/given_name"] == "Enter your first name"
     assert errors["/applicant/postcode"] == "Enter a full UK postcode, like DE5 3RS"
 
 

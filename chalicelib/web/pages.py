@@ -1,0 +1,276 @@
+"""The web front door: server-rendered GOV.UK-style pages over the same services as the JSON API.
+
+Works without JavaScript. Every form carries a signed, expiring token and
+posts are refused from other origins; a hidden field traps simple bots.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.adapters.templates import render
+from chalicelib.domain.forces import ForceProfile, GroupKind
+from chalicelib.domain.validation import FieldError
+from chalicelib.services.directory import eligibility_in_plain_english
+from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownGroup
+from chalicelib.services.notifications import SCREENING_WORDS, role_words
+from chalicelib.services.pack_requests import FORMAT_WORDS
+from chalicelib.services.ports import DuplicateLiveApplication
+from chalicelib.web import csrf
+from chalicelib.web.forms import errors_by_field, payload_from_form
+
+web = Blueprint(__name__)
+
+UK = ZoneInfo("Europe/London")
+MAX_FORM_BYTES = 64 * 1024
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_FILES = {"govuk-frontend.css": "text/css; charset=utf-8"}
+REFERENCE = re.compile(r"^[A-Z]{2,4}-[0-9]{4}-[0-9A-Z]{8}$")
+PACK_ID = re.compile(r"^PACK-[0-9A-F]{8}$")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",  # pages may echo what a person typed
+}
+EQUALITY_QUESTIONS = [
+    ("age_band", "Age", [("18-24", "18 to 24"), ("25-34", "25 to 34"), ("35-44", "35 to 44"), ("45-54", "45 to 54"),
+                         ("55-64", "55 to 64"), ("65+", "65 or over")], False),
+    ("sex", "Sex", [("female", "Female"), ("male", "Male")], True),
+    ("gender_same_as_birth", "Is your gender the same as the sex you were registered at birth?",
+     [("yes", "Yes"), ("no", "No")], True),
+    ("ethnicity", "Ethnic group", [("asian", "Asian or Asian British"), ("black", "Black, Black British, Caribbean or African"),
+                                   ("mixed", "Mixed or multiple ethnic groups"), ("white", "White"),
+                                   ("other", "Another ethnic group")], False),
+    ("religion", "Religion or belief", [("none", "No religion"), ("buddhist", "Buddhist"), ("christian", "Christian"),
+                                        ("hindu", "Hindu"), ("jewish", "Jewish"), ("muslim", "Muslim"), ("sikh", "Sikh"),
+                                        ("other", "Another religion or belief")], False),
+    ("disability", "Do you consider yourself to have a disability?", [("yes", "Yes"), ("no", "No")], True),
+    ("sexual_orientation", "Sexual orientation", [("bisexual", "Bisexual"), ("gay_or_lesbian", "Gay or lesbian"),
+                                                  ("heterosexual", "Heterosexual or straight"), ("other", "Another orientation")],
+     False),
+]
+# Messages that read better for the form than the API's wording.
+FORM_MESSAGES = {
+    "/applicant/date_of_birth": "Enter your date of birth as a real date, for example 27 3 1985",
+    "/group": "Choose the IAG you want to join",
+}
+
+
+def _page(template: str, status: int = 200, headers: dict | None = None, **context) -> Response:
+    settings = bootstrap.container().settings
+    html = render(template, service_name="Independent Advisory Groups", static_url=_static_url(),
+                  force=context.pop("force", None), **context)
+    return Response(body=html, status_code=status,
+                    headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
+
+
+@lru_cache(maxsize=1)
+def _static_url() -> str:
+    css = STATIC_DIR / "govuk-frontend.css"
+    version = hashlib.sha256(css.read_bytes()).hexdigest()[:12] if css.exists() else "missing"
+    return f"/static/{version}"
+
+
+def _message(status: int, heading: str, *paragraphs: str, force=None, link=None) -> Response:
+    return _page("web/message.html", status=status, heading=heading, paragraphs=paragraphs, force=force, link=link)
+
+
+def _force_or_page(force_id: str):
+    force = bootstrap.container().forces.get(force_id)
+    if force is None:
+        return None, _message(404, "Page not found", "There is no police force at this address.",
+                              link={"href": "/", "text": "Choose your police force"})
+    return force, None
+
+
+def _today():
+    return bootstrap.container().clock.now().astimezone(UK).date()
+
+
+@web.route("/", methods=["GET"])
+def index():
+    return _page("web/index.html", forces=bootstrap.container().forces.all())
+
+
+@web.route("/static/{version}/{name}", methods=["GET"])
+def static(version, name):
+    if name not in STATIC_FILES or not (STATIC_DIR / name).exists():
+        return Response(body="Not found", status_code=404, headers={"Content-Type": "text/plain"})
+    return Response(body=(STATIC_DIR / name).read_text(), status_code=200,
+                    headers={"Content-Type": STATIC_FILES[name], "Cache-Control": "public, max-age=31536000, immutable",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@web.route("/forces/{force_id}/apply", methods=["GET"])
+def application_form(force_id):
+    force, missing = _force_or_page(force_id)
+    return missing or _application_page(force, values={}, errors={})
+
+
+@web.route("/forces/{force_id}/apply", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def submit_application_form(force_id):
+    force, missing = _force_or_page(force_id)
+    if missing:
+        return missing
+    form, refused = _read_form(force, purpose=f"apply:{force.id}")
+    if refused:
+        return refused
+    values = _values(form)
+    if form.get("_token_problem"):
+        return _application_page(force, values, {"main-content": "This form had expired. Your answers are kept: "
+                                                                 "check them and submit again."}, status=422)
+    try:
+        submission = bootstrap.container().intake.submit(force.id, payload_from_form(form))
+    except InvalidApplication as invalid:
+        return _application_page(force, values, errors_by_field(_form_wording(invalid.errors)), status=422)
+    except (UnknownGroup, GroupClosed) as problem:
+        message = str(problem) if isinstance(problem, GroupClosed) else "Choose one of the groups listed"
+        return _application_page(force, values, {"group": message}, status=422)
+    except DuplicateLiveApplication:
+        return _application_page(force, values, {"applicant-email": (
+            "You have already applied to this group with this email address, and that application is being "
+            "considered. Check your email for its reference, or choose a different group")}, status=422)
+    return Response(body="", status_code=303,
+                    headers={"Location": f"/forces/{force.id}/applications/{submission.reference}/confirmation",
+                             **SECURITY_HEADERS})
+
+
+@web.route("/forces/{force_id}/applications/{reference}/confirmation", methods=["GET"])
+def confirmation(force_id, reference):
+    force, missing = _force_or_page(force_id)
+    if missing:
+        return missing
+    application = bootstrap.container().repository.get(force.id, reference) if REFERENCE.match(reference) else None
+    if application is None:
+        return _message(404, "Application not found", "Check the reference in your confirmation email.", force=force)
+    group = force.group(application.group_id)
+    return _page("web/confirmation.html", force=force, application=application, group=group,
+                 eligible=application.stage.value != "ineligible", reasons=application.eligibility["reasons"],
+                 screening=SCREENING_WORDS.get(application.eligibility["screening"]),
+                 panel=[role_words(r) for r in group.panel], contact=force.contacts["recruitment"])
+
+
+@web.route("/forces/{force_id}/application-pack", methods=["GET"])
+def pack_form(force_id):
+    force, missing = _force_or_page(force_id)
+    return missing or _pack_page(force, values={}, errors={})
+
+
+@web.route("/forces/{force_id}/application-pack", methods=["POST"],
+           content_types=["application/x-www-form-urlencoded"])
+def submit_pack_form(force_id):
+    force, missing = _force_or_page(force_id)
+    if missing:
+        return missing
+    form, refused = _read_form(force, purpose=f"pack:{force.id}")
+    if refused:
+        return refused
+    values = _values(form)
+    if form.get("_token_problem"):
+        return _pack_page(force, values, {"main-content": "This form had expired. Check your answers and send again."},
+                          status=422)
+    payload = {k: values[k] for k in ("name", "email", "phone", "postal_address", "format", "language", "details")
+               if values.get(k)}
+    try:
+        request_id = bootstrap.container().pack_requests.request(force.id, payload)
+    except InvalidApplication as invalid:
+        return _pack_page(force, values, errors_by_field(invalid.errors), status=422)
+    return Response(body="", status_code=303,
+                    headers={"Location": f"/forces/{force.id}/application-pack/{request_id}", **SECURITY_HEADERS})
+
+
+@web.route("/forces/{force_id}/application-pack/{request_id}", methods=["GET"])
+def pack_sent(force_id, request_id):
+    force, missing = _force_or_page(force_id)
+    if missing:
+        return missing
+    if not PACK_ID.match(request_id):
+        return _message(404, "Page not found", "Check the address.", force=force)
+    return _page("web/pack_sent.html", force=force, request_id=request_id, contact=force.contacts["accessible_formats"])
+
+
+@web.route("/forces/{force_id}/privacy", methods=["GET"])
+def privacy(force_id):
+    force, missing = _force_or_page(force_id)
+    return missing or _page("web/privacy.html", force=force, contact=force.contacts["recruitment"],
+                            retention_months=force.unsuccessful_retention_months)
+
+
+def _read_form(force: ForceProfile, purpose: str):
+    """The posted fields, or a page refusing the post. An expired token is not a refusal: answers are kept."""
+    request = web.current_request
+    raw = request.raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return None, _message(413, "Your answers are too long", "Please shorten your answers and try again.", force=force)
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc not in (request.headers.get("host"),
+                                                  urlsplit(bootstrap.container().settings.public_base_url).netloc):
+        return None, _message(403, "This form must be sent from our own website",
+                              "Open the form again from the force's website and submit it there.", force=force)
+    form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+    if (form.get("website") or [""])[0]:
+        return None, _message(400, "Your form could not be sent",
+                              "If you are a person, please go back and send the form again, "
+                              "leaving the field marked 'Leave this field empty' blank.", force=force)
+    problem = csrf.check(bootstrap.container().settings.form_secret, purpose, (form.get("_token") or [""])[0])
+    if problem == "expired":
+        form["_token_problem"] = [problem]
+    elif problem:
+        return None, _message(403, "This form could not be accepted",
+                              "Open the form again and submit it from there.", force=force)
+    return form, None
+
+
+def _values(form: dict) -> dict:
+    values = {k: v[0] for k, v in form.items() if not k.startswith("_") and k != "website"}
+    values["group_requirements_met"] = form.get("group_requirements_met", [])
+    return values
+
+
+def _form_wording(errors: list[FieldError]) -> list[FieldError]:
+    return [FieldError(e.pointer, FORM_MESSAGES.get(e.pointer, e.message)) for e in errors]
+
+
+def _application_page(force: ForceProfile, values: dict, errors: dict, status: int = 200) -> Response:
+    today = _today()
+    groups = [g for g in force.groups if force.openness(g, today).open]
+    return _page(
+        "web/apply.html", status=status, force=force, values=values, errors=errors,
+        token=csrf.issue(bootstrap.container().settings.form_secret, f"apply:{force.id}"),
+        eligibility=eligibility_in_plain_english(force),
+        groups=[{"id": g.id, "name": g.name, "summary": _group_summary(g)} for g in groups],
+        specialist_requirements=[(g.name, r) for g in groups if g.kind is GroupKind.SPECIALIST for r in g.requirements],
+        convictions_hint=("Previous convictions or police contact are not a bar to joining. "
+                          if not force.eligibility.convictions_bar else "") + "Leave empty if there is nothing to declare.",
+        equality_questions=[
+            {"id": qid, "legend": legend, "inline": inline,
+             "options": [(v, label, None) for v, label in options] + [("prefer_not_to_say", "Prefer not to say", None)]}
+            for qid, legend, options, inline in EQUALITY_QUESTIONS],
+    )
+
+
+def _group_summary(group) -> str:
+    parts = [group.area + ".", group.commitment]
+    parts += [m.describe() for m in group.meetings if not m.optional]
+    parts += [f"Optional: {m.name.lower()}, {m.describe()[0].lower()}{m.describe()[1:]}" for m in group.meetings if m.optional]
+    if group.screening != "none":
+        parts.append(f"Members of this group have {SCREENING_WORDS[group.screening]} before joining.")
+    if group.maximum_age:
+        parts.append(f"For people aged up to {group.maximum_age}.")
+    return " ".join(parts)
+
+
+def _pack_page(force: ForceProfile, values: dict, errors: dict, status: int = 200) -> Response:
+    return _page("web/pack.html", status=status, force=force, values=values, errors=errors,
+                 token=csrf.issue(bootstrap.container().settings.form_secret, f"pack:{force.id}"),
+                 contact=force.contacts["accessible_formats"],
+                 formats=[(f, FORMAT_WORDS[f].capitalize(), None) for f in force.accessible_formats])

@@ -1,0 +1,141 @@
+"""A real server for the browser: moto in server mode and `chalice local`, each in its own process,
+on free ports, and headless Chromium (Debian's) driven by Playwright."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".venv" / "bin"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer in {seconds} s")
+
+
+class LiveStack:
+    def __init__(self, api_url: str, moto_url: str):
+        self.api_url = api_url
+        self.moto_url = moto_url
+
+    def emails(self) -> list[dict]:
+        with urllib.request.urlopen(f"{self.moto_url}/moto-api/data.json") as response:
+            data = json.load(response)
+        return data["ses"]["Message"]  # each with source, destinations, subject, body (the HTML part)
+
+    def application(self, force_id: str, reference: str):
+        """Read straight from the stack's DynamoDB, as the API stored it."""
+        from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+        _point_models_at(self.moto_url)
+        return DynamoApplicationRepository().get(force_id, reference)
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory):
+    moto_port, api_port = free_port(), free_port()
+    moto_url, api_url = f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{api_port}"
+    logs = tmp_path_factory.mktemp("stack")
+    env = {**os.environ, "IAG_AWS_ENDPOINT": moto_url, "IAG_PUBLIC_BASE_URL": api_url, "IAG_STAGE": "local",
+           "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    processes = []
+    try:
+        moto = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], env=env,
+                                stdout=open(logs / "moto.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        processes.append(moto)
+        wait_for(f"{moto_url}/moto-api/data.json", moto)
+        _prepare_moto(moto_url)
+        api = subprocess.Popen([str(BIN / "chalice"), "local", "--host", "127.0.0.1", "--port", str(api_port),
+                                "--stage", "local", "--no-autoreload"], cwd=ROOT, env=env,
+                               stdout=open(logs / "api.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        processes.append(api)
+        wait_for(f"{api_url}/forces", api)
+        yield LiveStack(api_url, moto_url)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+        from chalicelib.adapters import dynamodb
+        for model in dynamodb.MODELS:
+            model._connection = None
+
+
+def _point_models_at(moto_url: str):
+    from chalicelib.adapters import dynamodb
+    from chalicelib.settings import Settings
+
+    settings = Settings.from_env({"IAG_AWS_ENDPOINT": moto_url, "IAG_TABLE": "iag-backoffice", "IAG_STAGE": "local",
+                                  "AWS_DEFAULT_REGION": "eu-west-2"})
+    dynamodb.configure(settings)
+    return settings
+
+
+def _prepare_moto(moto_url: str) -> None:
+    """The table and a verified sender, as the local stack makes them."""
+    from chalicelib.adapters import dynamodb
+
+    settings = _point_models_at(moto_url)
+    dynamodb.create_table_if_missing()
+    boto3.client("ses", region_name="eu-west-2", endpoint_url=moto_url).verify_email_identity(
+        EmailAddress=settings.mail_from)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page with JavaScript off: the service must work without it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A 320 px wide phone screen, JavaScript off."""
+    context = browser.new_context(viewport={"width": 320, "height": 640}, java_script_enabled=False,
+                                  is_mobile=True, has_touch=True, device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Kept in test-artifacts/screenshots/ (ignored by git) for anyone to look at."""
+    path = ARTIFACTS / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
