@@ -53,7 +53,9 @@ def axe_violations(page) -> list[dict]:
 
 
 def fits_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Nothing wider than the screen: no sideways scrolling at the viewport's width."""
+    width = page.viewport_size["width"]
+    return page.evaluate(f"Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) <= {width}")
 
 
 def test_a_person_applies_to_derbyshire_and_gets_a_reference_an_email_and_a_stored_application(live_stack, page):
