@@ -41,23 +41,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",  # pages may echo what a person typed
 }
-EQUALITY_QUESTIONS = [
-    ("age_band", "Age", [("18-24", "18 to 24"), ("25-34", "25 to 34"), ("35-44", "35 to 44"), ("45-54", "45 to 54"),
-                         ("55-64", "55 to 64"), ("65+", "65 or over")], False),
-    ("sex", "Sex", [("female", "Female"), ("male", "Male")], True),
-    ("gender_same_as_birth", "Is your gender the same as the sex you were registered at birth?",
-     [("yes", "Yes"), ("no", "No")], True),
-    ("ethnicity", "Ethnic group", [("asian", "Asian or Asian British"), ("black", "Black, Black British, Caribbean or African"),
-                                   ("mixed", "Mixed or multiple ethnic groups"), ("white", "White"),
-                                   ("other", "Another ethnic group")], False),
-    ("religion", "Religion or belief", [("none", "No religion"), ("buddhist", "Buddhist"), ("christian", "Christian"),
-                                        ("hindu", "Hindu"), ("jewish", "Jewish"), ("muslim", "Muslim"), ("sikh", "Sikh"),
-                                        ("other", "Another religion or belief")], False),
-    ("disability", "Do you consider yourself to have a disability?", [("yes", "Yes"), ("no", "No")], True),
-    ("sexual_orientation", "Sexual orientation", [("bisexual", "Bisexual"), ("gay_or_lesbian", "Gay or lesbian"),
-                                                  ("heterosexual", "Heterosexual or straight"), ("other", "Another orientation")],
-     False),
-]
 # Messages that read better for the form than the API's wording.
 FORM_MESSAGES = {
     "/applicant/date_of_birth": "Enter your date of birth as a real date, for example 27 3 1985",
@@ -251,10 +234,6 @@ def _application_page(force: ForceProfile, values: dict, errors: dict, status: i
         specialist_requirements=[(g.name, r) for g in groups if g.kind is GroupKind.SPECIALIST for r in g.requirements],
         convictions_hint=("Previous convictions or police contact are not a bar to joining. "
                           if not force.eligibility.convictions_bar else "") + "Leave empty if there is nothing to declare.",
-        equality_questions=[
-            {"id": qid, "legend": legend, "inline": inline,
-             "options": [(v, label, None) for v, label in options] + [("prefer_not_to_say", "Prefer not to say", None)]}
-            for qid, legend, options, inline in EQUALITY_QUESTIONS],
     )
 
 

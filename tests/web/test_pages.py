@@ -11,6 +11,7 @@ from chalicelib.adapters.dynamodb import ApplicationItem, Item
 from chalicelib.settings import LOCAL_FORM_SECRET
 from chalicelib.web import csrf
 from chalicelib.web.forms import field_id, payload_from_form
+from tests.conftest import sent_emails
 from tests.factories import application_payload
 
 FORM = "application/x-www-form-urlencoded"
@@ -160,3 +161,12 @@ def test_a_pack_request_needs_a_way_to_reach_the_person(api):
                          path="/forces/derbyshire/application-pack")
     assert response.status_code == 422
     assert 'href="#email">Give an email address, a phone number or a postal address' in response.body.decode()
+
+
+def test_markup_in_a_pack_request_is_escaped_in_the_email_to_the_force(api):
+    token = token_from(api, "/forces/derbyshire/application-pack")
+    attack = '<script>alert(1)</script>'
+    post_form(api, {"_token": token, "format": "audio", "name": attack, "email": "pat@example.org", "details": attack},
+              path="/forces/derbyshire/application-pack")
+    [email] = sent_emails()
+    assert "<script>" not in email.body and email.body.count("&lt;script&gt;") == 2
