@@ -9,15 +9,18 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from chalicelib.adapters import dynamodb
+from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.force_files import FileForceCatalogue
+from chalicelib.adapters.prefect_gateway import PrefectGateway
 from chalicelib.adapters.schema_validation import validate
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
 from chalicelib.services.intake import IntakeService
-from chalicelib.services.notifications import ApplicantNotifier
+from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
 from chalicelib.services.pack_requests import PackRequestService
-from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer
+from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer, Workflow
+from chalicelib.services.review import ReviewService, withdraw_link
 from chalicelib.settings import Settings
 
 
@@ -28,14 +31,25 @@ class Container:
     repository: ApplicationRepository
     clock: Clock
     mailer: Mailer
+    workflow: Workflow
+    review_store: DynamoReviewStore
 
     @property
     def notifier(self) -> ApplicantNotifier:
         return ApplicantNotifier(self.mailer, render, self.repository, self.clock, self.settings.public_base_url)
 
     @property
+    def review(self) -> ReviewService:
+        base_url = self.settings.public_base_url
+        mail = ReviewMail(self.mailer, render, self.repository, self.clock, self.forces, base_url,
+                          lambda application: withdraw_link(application, random_bytes, base_url))
+        return ReviewService(self.forces, self.repository, self.review_store, mail, self.workflow, self.clock,
+                             random_bytes, base_url)
+
+    @property
     def intake(self) -> IntakeService:
-        return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.notifier)
+        return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.notifier,
+                             self.review)
 
     @property
     def pack_requests(self) -> PackRequestService:
@@ -52,7 +66,9 @@ def container() -> Container:
         dynamodb.configure(settings)
         _container = Container(
             settings=settings, forces=FileForceCatalogue(), repository=dynamodb.DynamoApplicationRepository(),
-            clock=SystemClock(), mailer=SesMailer(settings.mail_from, settings.region, settings.aws_endpoint))
+            clock=SystemClock(), mailer=SesMailer(settings.mail_from, settings.region, settings.aws_endpoint),
+            workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key),
+            review_store=DynamoReviewStore())
     return _container
 
 

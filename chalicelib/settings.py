@@ -19,6 +19,8 @@ class Settings:
     stage: str
     mail_from: str
     form_secret_value: Optional[str]
+    prefect_api_url: str
+    prefect_api_key: Optional[str]
 
     @property
     def is_local(self) -> bool:
@@ -44,4 +46,6 @@ class Settings:
             stage=stage,
             mail_from=env.get("IAG_MAIL_FROM", "IAG Back Office <no-reply@iag-backoffice.example>"),
             form_secret_value=env.get("IAG_FORM_SECRET") or (LOCAL_FORM_SECRET if stage == "local" else None),
+            prefect_api_url=env.get("IAG_PREFECT_API_URL") or env.get("PREFECT_API_URL") or "http://127.0.0.1:4200/api",
+            prefect_api_key=env.get("IAG_PREFECT_API_KEY") or None,
         )

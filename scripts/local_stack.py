@@ -72,7 +72,8 @@ def services() -> list[Service]:
     moto = f"http://{HOST}:{port('moto')}"
     prefect = f"http://{HOST}:{port('prefect')}"
     api = f"http://{HOST}:{port('api')}"
-    api_env = {**chalice_stage_env(), **{key: moto for key in MOTO_ENDPOINTS}, "IAG_PUBLIC_BASE_URL": api}
+    api_env = {**chalice_stage_env(), **{key: moto for key in MOTO_ENDPOINTS}, "IAG_PUBLIC_BASE_URL": api,
+               "IAG_PREFECT_API_URL": f"{prefect}/api"}
     return [
         Service("moto", [str(BIN / "moto_server"), "-H", HOST, "-p", str(port("moto"))],
                 {"MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(RECORDING)},
@@ -89,8 +90,14 @@ def services() -> list[Service]:
                         "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
                 api_env, f"{api}/forces", port("api"),
                 before_start=lambda: prepare_data(api_env)),
-        # --- More processes go here. Next: serve the Prefect flow deployments, e.g.
-        # Service("flows", [str(BIN / "python"), "-m", "flows.serve"], {"PREFECT_API_URL": f"{prefect}/api"}, None),
+        # The flow deployments, served by one process; runs it starts reach moto and Prefect as the API does.
+        Service("flows", [str(BIN / "python"), "-m", "flows.serve"],
+                {**api_env, "PREFECT_API_URL": f"{prefect}/api", "PREFECT_HOME": str(LOCAL / "prefect"),
+                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+                 "IAG_RECONCILE_SECONDS": "60"},
+                f"{prefect}/api/deployments/name/review-application/review-application", None,
+                ready_timeout=60),
+        # --- More processes go here.
     ]
 
 
@@ -136,6 +143,23 @@ def prepare_data(api_env: dict[str, str]) -> None:
     except InvalidProfile as error:
         raise Failed(f"invalid force profile: {error}") from None
     print(f"{len(forces)} forces loaded: {', '.join(force.id for force in forces)}")
+    print(f"demo reviewers: {seed_demo_reviewers(forces)} panel roles filled")
+
+
+def seed_demo_reviewers(forces) -> int:
+    """Plausible people for every panel role of every group, so a review can be clicked through locally.
+    Their addresses are on a reserved example domain: nothing can reach a real person."""
+    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+
+    store, count = DynamoReviewStore(), 0
+    for force in forces:
+        for group in force.groups:
+            for role in group.panel:
+                title = role.replace("_", " ").title().replace("Iag", "IAG")
+                store.put_reviewer(force.id, group.id, role, f"Demo {title} ({group.name})",
+                                   f"{role}.{group.id}@{force.id}.demo.example")
+                count += 1
+    return count
 
 
 def check_ports(stack: list[Service]) -> None:

@@ -8,6 +8,8 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "eu-west-2", "AWS_REGION": "eu-west-2", "IAG_TABLE": "iag-test",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # Nothing listens here: a test that forgets its fake workflow fails loudly instead of reaching a real Prefect.
+    "IAG_PREFECT_API_URL": "http://127.0.0.1:9/api",
 })
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IAG_DYNAMODB_ENDPOINT"):
     os.environ.pop(name, None)
@@ -46,19 +48,49 @@ def table():
         dynamodb.create_table_if_missing()
         boto3.client("ses", region_name=settings.region).verify_email_identity(EmailAddress=settings.mail_from)
         yield
-    for model in dynamodb.MODELS:
+    for model in dynamodb.all_models():
         model._connection = None
 
 
+class FakeWorkflow:
+    """Prefect as the intake sees it: records the runs it was asked to start and resume."""
+
+    def __init__(self):
+        self.started: list[dict] = []
+        self.resumed: list[tuple[str, dict]] = []
+
+    def start(self, deployment, *, name, parameters, tags, idempotency_key):
+        self.started.append({"deployment": deployment, "name": name, "parameters": parameters, "tags": tags})
+        return f"run-{name}"
+
+    def find_run(self, name):
+        return f"run-{name}" if any(r["name"] == name for r in self.started) else None
+
+    def resume(self, flow_run_id, run_input):
+        self.resumed.append((flow_run_id, run_input))
+        return True
+
+    def state(self, flow_run_id):
+        return "PAUSED", 0.0
+
+    def retry(self, flow_run_id):
+        pass
+
+
 @pytest.fixture
-def api(table, clock):
-    """The Chalice app in process, on moto, with a fixed clock."""
+def workflow():
+    return FakeWorkflow()
+
+
+@pytest.fixture
+def api(table, clock, workflow):
+    """The Chalice app in process, on moto, with a fixed clock and a fake Prefect."""
     from chalice.test import Client
 
     from app import app
 
     bootstrap.reset()
-    bootstrap.override(clock=clock)
+    bootstrap.override(clock=clock, workflow=workflow)
     with Client(app) as client:
         yield client
     bootstrap.reset()

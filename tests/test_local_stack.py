@@ -10,38 +10,17 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.factories import application_payload
+from tests.stack import ROOT, Stack, free_ports, port_free, request
 
-ROOT = Path(__file__).resolve().parent.parent
 FORCES = {"derbyshire", "thames-valley", "northamptonshire", "greater-manchester", "avon-and-somerset"}
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local URLs: no proxy
-
-
-class Stack:
-    """One `up` process, its output in a file so a full pipe can never block it."""
-
-    def __init__(self, env: dict, log: Path):
-        self.log = log
-        with open(log, "ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "scripts.local_stack", "up"], cwd=ROOT,
-                                            env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        return self.process.wait(timeout=40)
 
 
 @pytest.fixture
@@ -73,38 +52,6 @@ def start_stack(stack_env, tmp_path):
                 stack.process.kill()
                 stack.process.wait()
     subprocess.run([sys.executable, "-m", "scripts.local_stack", "down"], cwd=ROOT, env=stack_env, timeout=60)
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def request(method: str, url: str, payload=None):
-    """(status, headers, body); an HTTP error status is an answer too."""
-    data = None if payload is None else json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json"} if data else {}
-    try:
-        with _http.open(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=5) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def wait_for_forces(api: str, stack: Stack, timeout: float) -> None:

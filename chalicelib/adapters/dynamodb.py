@@ -13,6 +13,7 @@ by the GSI1 index; nothing on a request path scans.
 | idempotency     | FORCE#<force>#IDEMPOTENCY#<sha256(key)>    | IDEMPOTENCY      |                                                 |                          |
 | email outbox    | the partition the email is about           | EMAIL#<kind>     | FORCE#<force>#OUTBOX#PENDING (while unsent)     | <created_at>#<PK>        |
 | pack request    | FORCE#<force>#PACK#<id>                    | PACK             |                                                 |                          |
+| email link      | LINK#<sha256(token)>                       | LINK             |                                                 |                          |
 
 Equality records live in their own partitions so that IAM can deny them to
 every function but reporting (dynamodb:LeadingKeys).
@@ -22,7 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from pynamodb.attributes import (
@@ -30,13 +31,14 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute, VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.lifecycle import Stage, is_live
+from chalicelib.domain.links import Link
 from chalicelib.services.ports import (
     DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page, ReferenceTaken,
     StaleApplication,
@@ -114,17 +116,36 @@ class IdempotencyItem(Item, discriminator="idempotency"):
     response = MapAttribute()
 
 
-class OutboxItem(Item, discriminator="email"):
+class OutboxItem(Item, discriminator="email"):  # noqa: E302
     """PK <the partition it is about>  SK EMAIL#<kind>  GSI1 FORCE#<force>#OUTBOX#PENDING / <created>#<PK> until sent.
 
     Written in the same transaction as what it announces, so an email that
     could not be sent is still known and can be sent again.
     """
     kind = UnicodeAttribute()
-    status = UnicodeAttribute()  # pending | sent
+    status = UnicodeAttribute()  # pending | sending | sent
     created_at = UTCDateTimeAttribute()
+    claimed_at = UTCDateTimeAttribute(null=True)
+    detail = MapAttribute(null=True)  # what the email needs beyond the application (never a token)
     sent_at = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
+
+
+class LinkItem(Item, discriminator="link"):
+    """PK LINK#<sha256(token)>  SK LINK: found by the token's hash alone; expires by TTL as well as by check."""
+    purpose = UnicodeAttribute()
+    force_id = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    role = UnicodeAttribute()
+    version = NumberAttribute(null=True)
+    link_expires_at = UTCDateTimeAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+
+
+def link_item(link: Link) -> LinkItem:
+    return LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK", purpose=link.purpose.value, force_id=link.force_id,
+                    reference=link.reference, role=link.role, version=link.version,
+                    link_expires_at=link.expires_at, expires_at=link.expires_at)
 
 
 class PackRequestItem(Item, discriminator="pack_request"):
@@ -135,28 +156,38 @@ class PackRequestItem(Item, discriminator="pack_request"):
     details = MapAttribute()
 
 
-MODELS = (Item, ApplicationItem, AuditEventItem, EqualityItem, LiveApplicationItem, IdempotencyItem, OutboxItem,
-          PackRequestItem)
-
 def pending_emails_key(force_id: str) -> str:
     return f"FORCE#{force_id}#OUTBOX#PENDING"
 
 
-def _outbox(force_id: str, pk: str, kind: str, at: datetime) -> OutboxItem:
-    return OutboxItem(pk=pk, sk=f"EMAIL#{kind}", kind=kind, status="pending", created_at=at,
+def _outbox(force_id: str, pk: str, kind: str, at: datetime, detail: Optional[dict] = None) -> OutboxItem:
+    return OutboxItem(pk=pk, sk=f"EMAIL#{kind}", kind=kind, status="pending", created_at=at, detail=detail,
                       gsi1pk=pending_emails_key(force_id), gsi1sk=f"{_iso(at)}#{pk}")
+
+
+CLAIM_TIMEOUT = timedelta(minutes=5)  # a sender that crashed mid-send loses its claim after this
 
 
 def _mark_sent(pk: str, kind: str, message_id: str, at: datetime) -> None:
     OutboxItem(pk=pk, sk=f"EMAIL#{kind}").update(
         actions=[OutboxItem.status.set("sent"), OutboxItem.message_id.set(message_id), OutboxItem.sent_at.set(at),
                  OutboxItem.gsi1pk.remove(), OutboxItem.gsi1sk.remove()],
-        condition=OutboxItem.status == "pending")
+        condition=OutboxItem.status.is_in("pending", "sending"))
+
+
+def all_models() -> list[type[Item]]:
+    """Item and every item class defined on it, wherever it is defined."""
+    found, pending = [], [Item]
+    while pending:
+        model = pending.pop()
+        found.append(model)
+        pending.extend(model.__subclasses__())
+    return found
 
 
 def configure(settings: Settings) -> None:
     """Point every model at the settings' table and endpoint; drops cached connections."""
-    for model in MODELS:
+    for model in all_models():
         model.Meta.table_name = settings.table_name
         model.Meta.region = settings.region
         model.Meta.host = settings.dynamodb_endpoint
@@ -185,7 +216,7 @@ def _iso(moment: datetime) -> str:
 class DynamoApplicationRepository:
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
-            emails: tuple[str, ...] = ()) -> Application:
+            emails: tuple[str, ...] = (), links: tuple[Link, ...] = ()) -> Application:
         item = _to_item(application)
         with_guard = is_live(application.stage)
         try:
@@ -211,6 +242,8 @@ class DynamoApplicationRepository:
                     transaction.save(_equality_item(equality))
                 for kind in emails:
                     transaction.save(_outbox(application.force_id, item.pk, kind, application.submitted_at))
+                for link in links:
+                    transaction.save(link_item(link), condition=LinkItem.pk.does_not_exist())
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
@@ -239,18 +272,50 @@ class DynamoApplicationRepository:
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None:
         _mark_sent(f"FORCE#{force_id}#PACK#{request_id}", "pack_request", message_id, at)
 
+    def claim_email(self, application: Application, kind: str, at: datetime) -> bool:
+        """Take the right to send one email: True for exactly one caller until it is sent or the claim goes stale.
+
+        Creates the outbox entry if the email was not announced by a transition (e.g. review requests).
+        """
+        pk = application_pk(application.force_id, application.reference)
+        try:
+            OutboxItem(pk=pk, sk=f"EMAIL#{kind}").update(
+                actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
+                         OutboxItem.kind.set(kind), OutboxItem.type.set(OutboxItem),
+                         OutboxItem.created_at.set(OutboxItem.created_at | at)],
+                condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
+                | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < at - CLAIM_TIMEOUT)))
+        except UpdateError as error:
+            if "ConditionalCheckFailed" in repr(error):
+                return False
+            raise
+        return True
+
+    def release_email(self, application: Application, kind: str) -> None:
+        OutboxItem(pk=application_pk(application.force_id, application.reference), sk=f"EMAIL#{kind}").update(
+            actions=[OutboxItem.status.set("pending")])
+
+    def pending_emails(self, application: Application) -> list[tuple[str, dict]]:
+        items = OutboxItem.query(application_pk(application.force_id, application.reference),
+                                 OutboxItem.sk.startswith("EMAIL#"), filter_condition=OutboxItem.status != "sent")
+        return [(i.kind, i.detail.as_dict() if i.detail else {}) for i in items]
+
     def get(self, force_id: str, reference: str) -> Optional[Application]:
         try:
             return _from_item(ApplicationItem.get(application_pk(force_id, reference), "APPLICATION"))
         except ApplicationItem.DoesNotExist:
             return None
 
-    def save_transition(self, application: Application, event: AuditEvent) -> Application:
+    def save_transition(self, application: Application, event: AuditEvent,
+                        emails: tuple[tuple[str, dict], ...] = ()) -> Application:
         item = _to_item(application)
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.save(item)  # the version attribute adds the optimistic-lock condition
                 transaction.save(_event_item(event, application.force_id, 0))
+                for kind, detail in emails:
+                    transaction.save(_outbox(application.force_id, item.pk, kind, event.at, detail),
+                                     condition=OutboxItem.pk.does_not_exist())
                 if event.from_stage is not None and is_live(event.from_stage) and not is_live(event.to_stage):
                     transaction.delete(LiveApplicationItem(
                         pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
@@ -305,8 +370,9 @@ def _from_item(item: ApplicationItem) -> Application:
 
 
 def _event_item(event: AuditEvent, force_id: str, n: int) -> AuditEventItem:
+    # Time, then order within one write, then who did what: two events never share a key.
     return AuditEventItem(
-        pk=application_pk(force_id, event.reference), sk=f"EVENT#{_iso(event.at)}#{n:02d}",
+        pk=application_pk(force_id, event.reference), sk=f"EVENT#{_iso(event.at)}#{n:02d}#{event.action}#{event.actor}",
         reference=event.reference, at=event.at, action=event.action,
         from_stage=event.from_stage.value if event.from_stage else None, to_stage=event.to_stage.value,
         actor=event.actor, detail=event.detail or None)

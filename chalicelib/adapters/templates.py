@@ -21,5 +21,5 @@ def environment() -> Environment:
     )
 
 
-def render(name: str, **context) -> str:
-    return environment().get_template(name).render(**context)
+def render(template: str, /, **context) -> str:
+    return environment().get_template(template).render(**context)

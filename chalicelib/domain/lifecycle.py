@@ -35,6 +35,7 @@ class Action(str, Enum):
     REQUEST_DISCUSSION = "request_discussion"
     HOLD_DISCUSSION = "hold_discussion"
     REDIRECT = "redirect"
+    RECONSIDER = "reconsider"
     JOIN_NEW_PANEL = "join_new_panel"
     START_SCREENING = "start_screening"
     CLEAR_SCREENING = "clear_screening"
@@ -65,6 +66,9 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     (S.AWAITING_REVIEW, A.REQUEST_DISCUSSION): S.DISCUSSION_REQUESTED,
     **{(S.DISCUSSION_REQUESTED, a): s for a, s in _PANEL_DECISIONS.items()},
     (S.DISCUSSION_REQUESTED, A.HOLD_DISCUSSION): S.AWAITING_REVIEW,
+    # The panel decided but disagreed: each member is asked again.
+    (S.AWAITING_REVIEW, A.RECONSIDER): S.AWAITING_REVIEW,
+    (S.DISCUSSION_REQUESTED, A.RECONSIDER): S.DISCUSSION_REQUESTED,
     # The other group's panel takes the application with its details.
     (S.REDIRECTED, A.JOIN_NEW_PANEL): S.AWAITING_REVIEW,
     (S.APPROVED, A.START_SCREENING): S.SCREENING,
@@ -114,6 +118,9 @@ def next_stage(stage: Stage, action: Action) -> Stage:
 
 def allowed_actions(stage: Stage) -> list[Action]:
     return [action for (from_stage, action) in TRANSITIONS if from_stage is stage]
+
+
+REVIEWING = frozenset({S.AWAITING_REVIEW, S.DISCUSSION_REQUESTED})
 
 
 def is_live(stage: Stage) -> bool:

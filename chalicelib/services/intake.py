@@ -15,8 +15,9 @@ from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.domain.references import new_reference
 from chalicelib.domain.validation import FieldError
 from chalicelib.services.notifications import ApplicantNotifier
+from chalicelib.services.review import ReviewService
 from chalicelib.services.ports import (
-    ApplicationRepository, Clock, DuplicateLiveApplication, EqualityRecord, ForceCatalogue,
+    ApplicationRepository, Clock, EqualityRecord, ForceCatalogue,
     IdempotencyRecord, IdempotentReplay, RandomSource, ReferenceTaken,
 )
 
@@ -73,8 +74,9 @@ class Submission:
 
 class IntakeService:
     def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, validate: Validator,
-                 clock: Clock, random_bytes: RandomSource, notifier: ApplicantNotifier):
+                 clock: Clock, random_bytes: RandomSource, notifier: ApplicantNotifier, review: ReviewService):
         self._notifier = notifier
+        self._review = review
         self._forces = forces
         self._repository = repository
         self._validate = validate
@@ -106,16 +108,18 @@ class IntakeService:
             record = None
             if idempotency:
                 record = IdempotencyRecord(idempotency[0], idempotency[1], submission.to_dict(), now, now + IDEMPOTENCY_WINDOW)
+            withdraw_link, withdraw_url = self._review.withdraw_link(application)
             try:
                 stored = self._repository.add(application, events, equality=_equality(application, payload, now),
-                                              idempotency=record, emails=("received",))
+                                              idempotency=record, emails=("received",), links=(withdraw_link,))
             except IdempotentReplay as replay:
                 if replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None
                 return Submission.from_dict(replay.record.response)
             except ReferenceTaken:
                 continue
-            self._notifier.application_received(force, stored)
+            self._notifier.application_received(force, stored, withdraw_url)
+            self._review.start(stored)
             return submission
         raise RuntimeError("could not find a free application reference")
 

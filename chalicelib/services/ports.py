@@ -52,8 +52,8 @@ class Page:
 class ApplicationRepository(Protocol):
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
-            emails: tuple[str, ...] = ()) -> Application:
-        """Store a new application with its events, and the emails it owes as pending, in one write.
+            emails: tuple[str, ...] = (), links: tuple = ()) -> Application:
+        """Store a new application with its events, the emails it owes (pending) and its links, in one write.
 
         Raises ReferenceTaken, DuplicateLiveApplication or IdempotentReplay.
         """
@@ -67,8 +67,18 @@ class ApplicationRepository(Protocol):
 
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None: ...
 
-    def save_transition(self, application: Application, event: AuditEvent) -> Application:
-        """Store a moved application with its event in one write; raises StaleApplication if it moved meanwhile."""
+    def save_transition(self, application: Application, event: AuditEvent,
+                        emails: tuple[tuple[str, dict], ...] = ()) -> Application:
+        """Store a moved application with its event and the emails it owes, in one write.
+
+        Raises StaleApplication if it moved meanwhile."""
+
+    def claim_email(self, application: Application, kind: str, at: datetime) -> bool:
+        """True for exactly one caller: the right to send this email now."""
+
+    def release_email(self, application: Application, kind: str) -> None: ...
+
+    def pending_emails(self, application: Application) -> list[tuple[str, dict]]: ...
 
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page: ...
@@ -88,6 +98,31 @@ class EmailMessage:
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
         """Send now; returns the provider's message id. Raises on failure (the caller keeps it pending)."""
+
+
+class WorkflowUnavailable(Exception):
+    def __init__(self, message: str, status: Optional[int] = None):
+        super().__init__(message)
+        self.status = status
+
+
+class Workflow(Protocol):
+    """The orchestrator (Prefect), reached over HTTP; never the record of anything."""
+
+    def start(self, deployment: str, *, name: str, parameters: dict, tags: list[str],
+              idempotency_key: str) -> str: ...
+
+    def find_run(self, name: str) -> Optional[str]: ...
+
+    def resume(self, flow_run_id: str, run_input: dict) -> bool: ...
+
+    def state(self, flow_run_id: str) -> tuple[str, float]: ...
+
+    def retry(self, flow_run_id: str) -> None: ...
+
+
+class DecisionConflict(Exception):
+    """The link was used, expired or superseded between reading it and writing the decision."""
 
 
 class ReferenceTaken(Exception):

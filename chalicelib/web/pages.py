@@ -49,7 +49,6 @@ FORM_MESSAGES = {
 
 
 def _page(template: str, status: int = 200, headers: dict | None = None, **context) -> Response:
-    settings = bootstrap.container().settings
     html = render(template, service_name="Independent Advisory Groups", static_url=_static_url(),
                   force=context.pop("force", None), **context)
     return Response(body=html, status_code=status,
@@ -188,15 +187,31 @@ def privacy(force_id):
                             retention_months=force.unsuccessful_retention_months)
 
 
+def _foreign_origin() -> bool:
+    request = web.current_request
+    origin = request.headers.get("origin")
+    return bool(origin) and urlsplit(origin).netloc not in (
+        request.headers.get("host"), urlsplit(bootstrap.container().settings.public_base_url).netloc)
+
+
+def read_posted_fields() -> tuple[dict, Response | None]:
+    """A link page's posted fields (first value each), or a refusal. The link's token is the secret here."""
+    request = web.current_request
+    raw = request.raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return {}, _message(413, "Your answers are too long", "Please shorten them and try again.")
+    if _foreign_origin():
+        return {}, _message(403, "This form must be sent from our own website", "Open the link from your email again.")
+    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True).items()}, None
+
+
 def _read_form(force: ForceProfile, purpose: str):
     """The posted fields, or a page refusing the post. An expired token is not a refusal: answers are kept."""
     request = web.current_request
     raw = request.raw_body or b""
     if len(raw) > MAX_FORM_BYTES:
         return None, _message(413, "Your answers are too long", "Please shorten your answers and try again.", force=force)
-    origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc not in (request.headers.get("host"),
-                                                  urlsplit(bootstrap.container().settings.public_base_url).netloc):
+    if _foreign_origin():
         return None, _message(403, "This form must be sent from our own website",
                               "Open the form again from the force's website and submit it there.", force=force)
     form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)

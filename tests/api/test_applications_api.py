@@ -197,3 +197,20 @@ def test_markup_typed_into_an_application_is_escaped_in_the_email(api):
     [email] = sent_emails()
     assert "<script>" not in email.body and "<img" not in email.body
     assert "&lt;script&gt;" in email.body
+
+
+def test_each_application_starts_one_review_run_named_by_its_reference_and_tagged(api, workflow):
+    reference = submit(api, headers={"Idempotency-Key": "one-run"}).json_body["reference"]
+    submit(api, headers={"Idempotency-Key": "one-run"})
+    assert workflow.started == [{"deployment": "review-application/review-application", "name": reference,
+                                 "parameters": {"force_id": "derbyshire", "reference": reference},
+                                 "tags": ["force:derbyshire", "group:derbyshire-iag"]}]
+
+
+def test_an_application_is_kept_when_prefect_cannot_be_reached(api):
+    from chalicelib.adapters.prefect_gateway import PrefectGateway
+
+    bootstrap.override(workflow=PrefectGateway("http://127.0.0.1:9/api", timeout=1))
+    response = submit(api)
+    assert response.status_code == 201
+    assert api.http.get(response.headers["Location"]).json_body["status"] == "awaiting_review"

@@ -82,7 +82,7 @@ def live_stack(tmp_path_factory):
         for process in processes:
             process.wait(timeout=10)
         from chalicelib.adapters import dynamodb
-        for model in dynamodb.MODELS:
+        for model in dynamodb.all_models():
             model._connection = None
 
 

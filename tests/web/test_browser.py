@@ -1,9 +1,7 @@
 """People using the application form in a real browser (headless Chromium, JavaScript off)."""
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 

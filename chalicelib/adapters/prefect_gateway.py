@@ -1,0 +1,76 @@
+"""Starting and resuming flow runs over the Prefect REST API: plain HTTP, no `import prefect`.
+
+Prefect is the orchestrator, not the record: every caller writes to DynamoDB
+first, so when Prefect cannot be reached these raise WorkflowUnavailable and a
+scheduled reconciliation catches up later.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+import urllib.error
+import urllib.request
+from typing import Optional
+
+from chalicelib.services.ports import WorkflowUnavailable
+
+_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class PrefectGateway:
+    def __init__(self, api_url: str, api_key: Optional[str] = None, timeout: float = 5.0):
+        self._api_url = api_url.rstrip("/")
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if api_key:  # Prefect Cloud or a server behind auth
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._timeout = timeout
+        self._deployment_ids: dict[str, str] = {}
+
+    def start(self, deployment: str, *, name: str, parameters: dict, tags: list[str], idempotency_key: str) -> str:
+        """Create a run of `flow/deployment`, or find the one this key already created; returns its id."""
+        run = self._call("POST", f"/deployments/{self._deployment_id(deployment)}/create_flow_run",
+                         {"name": name, "parameters": parameters, "tags": tags, "idempotency_key": idempotency_key})
+        return run["id"]
+
+    def find_run(self, name: str) -> Optional[str]:
+        runs = self._call("POST", "/flow_runs/filter", {"flow_runs": {"name": {"any_": [name]}}, "limit": 1,
+                                                        "sort": "EXPECTED_START_TIME_DESC"})
+        return runs[0]["id"] if runs else None
+
+    def resume(self, flow_run_id: str, run_input: dict) -> bool:
+        """Resume a suspended run with input. False when the run is not waiting (it will look again itself)."""
+        try:
+            answer = self._call("POST", f"/flow_runs/{flow_run_id}/resume", {"run_input": run_input})
+        except WorkflowUnavailable as error:
+            if error.status in (404, 409, 422):
+                return False
+            raise
+        # Prefect answers 200 with status REJECT when the run is not paused or the input is refused.
+        return answer.get("status") == "ACCEPT"
+
+    def state(self, flow_run_id: str) -> tuple[str, float]:
+        """The run's state type (SCHEDULED, RUNNING, PAUSED, COMPLETED, FAILED, CRASHED...) and its age in seconds."""
+        state = self._call("GET", f"/flow_runs/{flow_run_id}")["state"]
+        since = datetime.fromisoformat(state["timestamp"].replace("Z", "+00:00"))
+        return state["type"], (datetime.now(timezone.utc) - since).total_seconds()
+
+    def retry(self, flow_run_id: str) -> None:
+        """Schedule a failed or crashed run again: it reruns from the top, as the Prefect UI's Retry does."""
+        self._call("POST", f"/flow_runs/{flow_run_id}/set_state",
+                   {"state": {"type": "SCHEDULED", "name": "AwaitingRetry"}, "force": True})
+
+    def _deployment_id(self, deployment: str) -> str:
+        if deployment not in self._deployment_ids:
+            self._deployment_ids[deployment] = self._call("GET", f"/deployments/name/{deployment}")["id"]
+        return self._deployment_ids[deployment]
+
+    def _call(self, method: str, path: str, body: Optional[dict] = None):
+        request = urllib.request.Request(f"{self._api_url}{path}", method=method, headers=self._headers,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        try:
+            with _http.open(request, timeout=self._timeout) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            raise WorkflowUnavailable(f"Prefect answered {error.code} to {method} {path}", error.code) from None
+        except (OSError, ValueError) as error:
+            raise WorkflowUnavailable(f"Prefect unreachable: {error}") from None

@@ -1,0 +1,63 @@
+"""Links in emails that let a person act without logging in.
+
+The token is random (256 bits) and lives only in the email; storage keeps its
+SHA-256. A link is bound to one person, one application and, for reviews, the
+application's version: once the application moves on, the link is superseded.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Optional
+
+TOKEN_BYTES = 32
+
+
+class Purpose(str, Enum):
+    REVIEW = "review"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True)
+class Link:
+    token_hash: str
+    purpose: Purpose
+    force_id: str
+    reference: str
+    role: str  # who may use it: a panel role, or "applicant"
+    version: Optional[int]  # the application version it acts on; None: any (withdrawal)
+    expires_at: datetime
+    used_at: Optional[datetime] = None
+
+
+class LinkProblem(str, Enum):
+    UNKNOWN = "unknown"  # tampered, mistyped or deleted
+    EXPIRED = "expired"
+    USED = "used"
+    SUPERSEDED = "superseded"
+
+
+def new_token(random_bytes: bytes) -> str:
+    if len(random_bytes) < 16:
+        raise ValueError("a link token needs at least 128 random bits")
+    return base64.urlsafe_b64encode(random_bytes).rstrip(b"=").decode()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def problem_with(link: Optional[Link], *, now: datetime, current_version: Optional[int]) -> Optional[LinkProblem]:
+    """Why this link cannot act now, or None when it can."""
+    if link is None:
+        return LinkProblem.UNKNOWN
+    if link.used_at is not None:
+        return LinkProblem.USED
+    if now >= link.expires_at:
+        return LinkProblem.EXPIRED
+    if link.version is not None and current_version != link.version:
+        return LinkProblem.SUPERSEDED
+    return None

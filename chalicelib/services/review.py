@@ -1,0 +1,292 @@
+"""The panel review of an application, driven by what DynamoDB holds.
+
+`advance` is what the Prefect flow runs each time it wakes: it reads the
+application and the decisions, sends whatever is still owed, applies the
+panel's outcome when there is one, and says what to wait for next. Every
+step is safe to repeat, because a resumed flow runs again from the top.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Optional
+
+from chalicelib.domain.application import Application, AuditEvent, apply
+from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.lifecycle import Action, IllegalTransition, REVIEWING, Stage
+from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.review import Decision, check_decision, panel_outcome
+from chalicelib.services.ports import (
+    ApplicationRepository, Clock, DecisionConflict, ForceCatalogue, RandomSource, StaleApplication, Workflow,
+    WorkflowUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+REVIEW_DEPLOYMENT = "review-application/review-application"
+WITHDRAW_LINK_DAYS = 365
+STUCK_RUN_SECONDS = 15 * 60
+
+# The applicant's emails for each outcome, by the action that produced it.
+OUTCOME_EMAILS = {
+    Action.APPROVE: "approved",
+    Action.REJECT: "rejected",
+    Action.REQUEST_DISCUSSION: "discussion",
+    Action.REDIRECT: "redirected",
+    Action.WITHDRAW: "withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the flow does next: stop, or wait for a signal under this key."""
+    done: bool
+    stage: str
+    wait_key: Optional[str] = None
+
+
+def withdraw_link(application: Application, random_bytes: RandomSource, base_url: str) -> tuple[Link, str]:
+    """A link for the applicant to withdraw at any time: issued with the application."""
+    token = new_token(random_bytes(32))
+    link = Link(token_hash(token), Purpose.WITHDRAW, application.force_id, application.reference, "applicant",
+                None, application.submitted_at + timedelta(days=WITHDRAW_LINK_DAYS))
+    return link, f"{base_url}/withdraw/{token}"
+
+
+class LinkRefused(Exception):
+    def __init__(self, problem: LinkProblem):
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+class ReviewService:
+    def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, store, mail, workflow: Workflow,
+                 clock: Clock, random_bytes: RandomSource, public_base_url: str):
+        self._forces = forces
+        self._repository = repository
+        self._store = store
+        self._mail = mail  # ReviewMail: renders and sends
+        self._workflow = workflow
+        self._clock = clock
+        self._random_bytes = random_bytes
+        self._base_url = public_base_url
+
+    # --- starting and waking the flow run (Lambda side, plain HTTP) ---
+
+    def start(self, application: Application) -> Optional[str]:
+        """Start the application's flow run; None if Prefect is unreachable (reconciliation starts it later)."""
+        try:
+            return self._workflow.start(
+                REVIEW_DEPLOYMENT, name=application.reference,
+                parameters={"force_id": application.force_id, "reference": application.reference},
+                tags=[f"force:{application.force_id}", f"group:{application.group_id}"],
+                idempotency_key=f"review:{application.reference}")
+        except WorkflowUnavailable:
+            log.warning("flow run for %s not started; reconciliation will start it", application.reference)
+            return None
+
+    def wake(self, force_id: str, reference: str, reason: str) -> bool:
+        """Resume the application's run; False if it could not be reached now (reconciliation retries)."""
+        try:
+            run_id = self._workflow.find_run(reference)
+            if run_id is None:
+                return False
+            return self._workflow.resume(run_id, {"reason": reason})
+        except WorkflowUnavailable:
+            log.warning("flow run for %s not resumed; reconciliation will", reference)
+            return False
+
+    def reconcile(self, force_id: str) -> dict:
+        """Catch Prefect up with DynamoDB: start missing runs, retry dead ones, deliver decisions it missed."""
+        force = self._forces.get(force_id)
+        counts = {"started": 0, "retried": 0, "woken": 0, "ok": 0}
+        undelivered = set(self._store.undelivered(force_id))
+        for group in force.groups:
+            for stage in (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED, Stage.REDIRECTED):
+                for application in self._all_at(force_id, group.id, stage):
+                    counts[self._reconcile_one(application, application.reference in undelivered)] += 1
+        counts.pop("ok", None)
+        return counts
+
+    def _all_at(self, force_id: str, group_id: str, stage: Stage):
+        token = None
+        while True:
+            page = self._repository.list_by_stage(force_id, group_id, stage, limit=100, next_token=token)
+            yield from page.items
+            token = page.next_token
+            if not token:
+                return
+
+    def _reconcile_one(self, application: Application, has_undelivered: bool) -> str:
+        try:
+            run_id = self._workflow.find_run(application.reference)
+            if run_id is None:
+                self.start(application)
+                return "started"
+            state, age = self._workflow.state(run_id)
+            # A run "running" for this long lost its process (our runs take seconds): retry it.
+            if state in ("FAILED", "CRASHED") or (state == "RUNNING" and age > STUCK_RUN_SECONDS):
+                self._workflow.retry(run_id)
+                return "retried"
+            if has_undelivered and state == "PAUSED" and self._workflow.resume(run_id, {"reason": "reconcile"}):
+                self._store.mark_decisions_delivered(application.force_id, application.reference)
+                return "woken"
+        except WorkflowUnavailable:
+            log.warning("reconciliation could not reach Prefect for %s", application.reference)
+        return "ok"
+
+    def remind(self, force_id: str) -> dict:
+        """Remind panel members who have not answered, then tell the IAG coordinator (each once per round)."""
+        force = self._forces.get(force_id)
+        now = self._clock.now()
+        counts = {"reminded": 0, "escalated": 0}
+        for group in force.groups:
+            for stage in (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED):
+                for application in self._all_at(force_id, group.id, stage):
+                    waiting = now - application.updated_at
+                    decisions = self._store.decisions(force_id, application.reference, application.version)
+                    missing = [r for r in group.panel if r not in decisions]
+                    if not missing:
+                        continue
+                    if waiting >= timedelta(days=force.review.reminder_after_days):
+                        counts["reminded"] += self._request_decisions(force, application, missing, reminder=True)
+                    if waiting >= timedelta(days=force.review.reminder_after_days + force.review.escalate_after_days):
+                        kind = f"escalation-v{application.version}"
+                        if self._repository.claim_email(application, kind, now):
+                            self._mail.escalation(force, application, missing, kind)
+                            counts["escalated"] += 1
+        return counts
+
+    # --- links: what a person sees and does ---
+
+    def open_link(self, token: str, purpose: Purpose) -> tuple[Link, Application, ForceProfile]:
+        """The link's application for showing; raises LinkRefused. Never changes anything."""
+        link = self._store.link(token_hash(token))
+        if link is None or link.purpose is not purpose:
+            raise LinkRefused(LinkProblem.UNKNOWN)
+        application = self._repository.get(link.force_id, link.reference)
+        if application is None:
+            raise LinkRefused(LinkProblem.UNKNOWN)
+        problem = problem_with(link, now=self._clock.now(), current_version=application.version)
+        if problem is None and purpose is Purpose.REVIEW and application.stage not in REVIEWING:
+            problem = LinkProblem.SUPERSEDED
+        if problem is None and purpose is Purpose.WITHDRAW and not application.live:
+            problem = LinkProblem.USED
+        if problem:
+            raise LinkRefused(problem)
+        return link, application, self._forces.get(link.force_id)
+
+    def decide(self, token: str, decision: Decision) -> Application:
+        """Record one panel member's decision, then wake the flow. Raises LinkRefused or InvalidDecision."""
+        link, application, force = self.open_link(token, Purpose.REVIEW)
+        decision = replace(decision, role=link.role)
+        check_decision(decision, group_ids={g.id for g in force.groups if g.accepts_applicants},
+                       current_group=application.group_id)
+        now = self._clock.now()
+        event = AuditEvent(application.reference, now, "decide", application.stage, application.stage, link.role,
+                           {"choice": decision.choice.value, "target_group": decision.target_group or ""})
+        try:
+            self._store.record_decision(link, decision, now, event)
+        except DecisionConflict:
+            raise LinkRefused(self._why_refused(link)) from None
+        if self.wake(application.force_id, application.reference, "decision"):
+            self._store.mark_decisions_delivered(application.force_id, application.reference)
+        return application
+
+    def withdraw(self, token: str) -> Application:
+        link, application, force = self.open_link(token, Purpose.WITHDRAW)
+        now = self._clock.now()
+        for _ in range(3):
+            try:
+                moved, event = apply(application, Action.WITHDRAW, at=now, actor="applicant")
+            except IllegalTransition:
+                raise LinkRefused(LinkProblem.USED) from None
+            try:
+                self._repository.save_transition(moved, event, emails=((f"withdrawn-v{moved.version}", {}),))
+                break
+            except StaleApplication:
+                application = self._repository.get(link.force_id, link.reference)
+        else:
+            raise StaleApplication(link.reference)
+        self._store.spend_link(link, now)
+        self.wake(moved.force_id, moved.reference, "withdrawn")
+        return moved
+
+    def _why_refused(self, link: Link) -> LinkProblem:
+        current = self._store.link(link.token_hash)
+        application = self._repository.get(link.force_id, link.reference)
+        return problem_with(current, now=self._clock.now(),
+                            current_version=application.version if application else None) or LinkProblem.USED
+
+    def withdraw_link(self, application: Application) -> tuple[Link, str]:
+        return withdraw_link(application, self._random_bytes, self._base_url)
+
+    # --- the flow's step ---
+
+    def advance(self, force_id: str, reference: str) -> Step:
+        for _ in range(10):  # each pass either waits, finishes, or moves the application one stage
+            application = self._repository.get(force_id, reference)
+            if application is None:
+                return Step(done=True, stage="missing")
+            self._mail.flush(application)
+            if application.stage is Stage.REDIRECTED:
+                self._move(application, Action.JOIN_NEW_PANEL, actor="system")
+                continue
+            if application.stage not in REVIEWING:
+                return Step(done=True, stage=application.stage.value)
+            force = self._forces.get(force_id)
+            group = force.group(application.group_id)
+            decisions = self._store.decisions(force_id, reference, application.version)
+            outcome = panel_outcome(group.panel, decisions, force.review.outcome_rule)
+            if outcome is None:
+                self._request_decisions(force, application, [r for r in group.panel if r not in decisions])
+                return Step(done=False, stage=application.stage.value,
+                            wait_key=f"v{application.version}-d{len(decisions)}")
+            detail = {"reasons": [d.reason for d in decisions.values() if d.reason],
+                      "notes": [d.note for d in decisions.values() if d.note],
+                      "target_group": outcome.target_group or ""}
+            self._move(application, outcome.action, actor="panel", detail=detail,
+                       new_group=outcome.target_group)
+        raise RuntimeError(f"{reference}: review did not settle")
+
+    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
+              new_group: Optional[str] = None) -> None:
+        moved, event = apply(application, action, at=self._clock.now(), actor=actor,
+                             detail={k: v for k, v in (detail or {}).items() if k == "target_group"})
+        if new_group:
+            moved = replace(moved, group_id=new_group,
+                            answers={**moved.answers, "redirected_from": application.group_id})
+        kind = OUTCOME_EMAILS.get(action)
+        emails = ((f"{kind}-v{moved.version}", detail or {}),) if kind else ()
+        try:
+            self._repository.save_transition(moved, event, emails=emails)
+        except StaleApplication:
+            return  # someone else moved it first: the next pass reads what they did
+        stored = self._repository.get(moved.force_id, moved.reference)
+        self._mail.flush(stored)
+
+    def _request_decisions(self, force: ForceProfile, application: Application, roles: list[str],
+                           reminder: bool = False) -> int:
+        members = self._store.panel_members(force.id, application.group_id)
+        sent = 0
+        for role in roles:
+            if role not in members:
+                log.error("%s: no %s for group %s; the coordinator must set one", application.reference, role,
+                          application.group_id)
+                continue
+            kind = f"{'reminder' if reminder else 'review'}-v{application.version}-{role}"
+            if not self._repository.claim_email(application, kind, self._clock.now()):
+                continue  # already sent (or being sent) for this round
+            token = new_token(self._random_bytes(32))
+            link = Link(token_hash(token), Purpose.REVIEW, force.id, application.reference, role, application.version,
+                        self._clock.now() + timedelta(days=force.review.link_valid_days))
+            try:
+                self._store.add_links([link])
+                self._mail.review_request(force, application, role, members[role], f"{self._base_url}/review/{token}",
+                                          kind, reminder=reminder)
+            except Exception:
+                self._repository.release_email(application, kind)
+                raise
+            sent += 1
+        return sent

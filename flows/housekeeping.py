@@ -1,0 +1,33 @@
+"""Scheduled flows that keep reviews moving: reconciliation with Prefect, and reminders."""
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from chalicelib import bootstrap
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
+def reconcile_force(force_id: str) -> dict:
+    return bootstrap.container().review.reconcile(force_id)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
+def remind_force(force_id: str) -> dict:
+    return bootstrap.container().review.remind(force_id)
+
+
+@flow(name="reconcile-reviews")
+def reconcile_reviews() -> dict:
+    """Start runs Prefect never got, retry runs that died, and deliver decisions recorded while it was away."""
+    results = {force_id: reconcile_force(force_id) for force_id in bootstrap.container().forces.ids()}
+    get_run_logger().info("reconciled: %s", results)
+    return results
+
+
+@flow(name="review-reminders")
+def review_reminders() -> dict:
+    """Remind panel members who have not answered, and escalate to the IAG coordinator after a further period."""
+    results = {force_id: remind_force(force_id) for force_id in bootstrap.container().forces.ids()}
+    get_run_logger().info("reminders: %s", results)
+    return results

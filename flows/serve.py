@@ -1,0 +1,28 @@
+"""Serve every flow as a deployment (suspend works only for deployment runs): `python -m flows.serve`.
+
+Schedules are settings so the local stack can reconcile every minute while
+production does it less often: IAG_RECONCILE_SECONDS, IAG_REMINDER_CRON.
+"""
+from __future__ import annotations
+
+import os
+
+from prefect import serve
+from prefect.schedules import Cron
+
+from flows.housekeeping import reconcile_reviews, review_reminders
+from flows.review import review_application
+
+
+def deployments():
+    return [
+        review_application.to_deployment(name="review-application", tags=["iag"]),
+        reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"],
+                                        interval=int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),
+        review_reminders.to_deployment(name="review-reminders", tags=["iag"], schedule=Cron(
+            os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
+    ]
+
+
+if __name__ == "__main__":
+    serve(*deployments())

@@ -1,0 +1,146 @@
+"""The review, end to end on the local stack: moto, a real Prefect server, the flows served as
+deployments, and the API. Reviewers act only through the links in their emails."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.factories import application_payload
+from tests.stack import Mailbox, links_in, post_form, request, stack_environment, start_ready, stop, urls
+
+pytestmark = pytest.mark.slow
+DERBYSHIRE_PANEL = ["iag_chair.derbyshire-iag@derbyshire.demo.example",
+                    "police_coordinator.derbyshire-iag@derbyshire.demo.example"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    env = stack_environment(tmp_path_factory.mktemp("review") / "local")
+    running = start_ready(env, tmp_path_factory.mktemp("logs") / "up.out")
+    api, prefect, moto = urls(env)
+    yield {"env": env, "api": api, "prefect": prefect, "mailbox": Mailbox(moto), "process": running}
+    stop(running, env)
+
+
+def submit(stack, email: str, force="derbyshire", **changes) -> str:
+    payload = application_payload(applicant={"email": email, **changes.pop("applicant", {})}, **changes)
+    status, _, body = request("POST", f"{stack['api']}/forces/{force}/applications", payload)
+    assert status == 201, body
+    return json.loads(body)["reference"]
+
+
+def review_links(stack, reference: str, reviewers: list[str]) -> dict[str, str]:
+    """Wait for the review request to each reviewer; their links by address."""
+    def requests(messages):
+        found = {m["destinations"]["ToAddresses"][0]: links_in(m, "review")[0]
+                 for m in messages if reference in m["subject"] and "your decision" in m["subject"]
+                 and m["destinations"]["ToAddresses"][0] in reviewers}
+        return found if set(found) == set(reviewers) else None
+    return stack["mailbox"].wait(requests, what=f"review requests for {reference}")
+
+
+def status_of(stack, force: str, reference: str) -> dict:
+    return json.loads(request("GET", f"{stack['api']}/forces/{force}/applications/{reference}")[2])
+
+
+def wait_status(stack, force, reference, status, timeout=60):
+    return stack["mailbox"].wait(lambda _: status_of(stack, force, reference)["status"] == status, timeout,
+                                 what=f"{reference} to be {status}")
+
+
+def applicant_emails(stack, reference: str, subject_start: str) -> list[dict]:
+    return [m for m in stack["mailbox"].about(reference) if m["subject"].startswith(subject_start)]
+
+
+def test_two_approvals_through_the_links_approve_the_application(stack):
+    reference = submit(stack, "approve.me@example.org")
+    chair, coordinator = review_links(stack, reference, DERBYSHIRE_PANEL).values()
+    assert post_form(chair, {"decision": "approve"})[0] == 200
+    assert status_of(stack, "derbyshire", reference)["status"] == "awaiting_review"  # one approval is not enough
+    assert post_form(coordinator, {"decision": "approve"})[0] == 200
+    wait_status(stack, "derbyshire", reference, "approved")
+    stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You have been accepted"), what="acceptance")
+    assert post_form(chair, {"decision": "reject", "reason": "changed my mind"})[0] == 409  # a link works once
+
+
+def test_a_rejection_by_one_member_rejects_and_tells_the_applicant_how_to_appeal(stack):
+    reference = submit(stack, "reject.me@example.org")
+    chair, coordinator = review_links(stack, reference, DERBYSHIRE_PANEL).values()
+    status, page = post_form(chair, {"decision": "reject", "reason": ""})
+    assert status == 422 and "Give the reason for rejecting" in page  # nothing recorded without a reason
+    assert post_form(chair, {"decision": "reject", "reason": "No time for meetings before 2028."})[0] == 200
+    wait_status(stack, "derbyshire", reference, "rejected")
+    [email] = stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "The decision"), what="rejection")
+    assert "No time for meetings before 2028." in email["body"] and "appeal" in email["body"]
+    assert post_form(coordinator, {"decision": "approve"})[0] == 409  # the application has moved on
+
+
+def test_a_redirect_agreed_by_the_panel_moves_the_application_to_the_other_groups_panel(stack):
+    reference = submit(stack, "redirect.me@example.org", force="avon-and-somerset", group="bristol",
+                       applicant={"postcode": "BS1 4DJ"})
+    bristol = [f"{role}.bristol@avon-and-somerset.demo.example" for role in ("iag_chair", "police_coordinator")]
+    for link in review_links(stack, reference, bristol).values():
+        assert post_form(link, {"decision": "redirect", "target_group": "north-somerset"})[0] == 200
+    north_somerset = [f"{role}.north-somerset@avon-and-somerset.demo.example"
+                      for role in ("iag_chair", "police_coordinator")]
+    review_links(stack, reference, north_somerset)  # the other group's panel is asked
+    moved = status_of(stack, "avon-and-somerset", reference)
+    assert (moved["group"], moved["status"]) == ("north-somerset", "awaiting_review")
+    [email] = applicant_emails(stack, reference, "A suggestion of another IAG")
+    assert "North Somerset IAG" in email["body"] and "Bristol IAG" in email["body"]
+
+
+def test_opening_every_link_sent_changes_nothing(stack):
+    reference = submit(stack, "just.looking@example.org")
+    review_links(stack, reference, DERBYSHIRE_PANEL)
+    before = status_of(stack, "derbyshire", reference)
+    sent = stack["mailbox"].about(reference)
+    links = [link for m in sent for kind in ("review", "withdraw", "forces") for link in links_in(m, kind)]
+    assert len(links) >= 4
+    for link in links * 2:  # as a mail scanner would, twice
+        assert request("GET", link)[0] == 200
+        assert request("HEAD", link)[0] in (200, 405)
+    assert status_of(stack, "derbyshire", reference) == before
+    assert len(stack["mailbox"].about(reference)) == len(sent)
+
+
+def test_two_decisions_at_the_same_moment_give_one_outcome_and_one_set_of_emails(stack):
+    reference = submit(stack, "both.at.once@example.org")
+    links = list(review_links(stack, reference, DERBYSHIRE_PANEL).values())
+    answers, start = [], threading.Barrier(3)
+
+    def press(link):
+        start.wait()
+        answers.append(post_form(link, {"decision": "approve"})[0])
+
+    threads = [threading.Thread(target=press, args=(link,)) for link in (links[0], links[0], links[1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200, 200, 409]  # the same link pressed twice counts once
+    wait_status(stack, "derbyshire", reference, "approved", timeout=150)  # a missed wake-up waits for reconciliation
+    stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You have been accepted"), what="acceptance")
+    assert len(applicant_emails(stack, reference, "You have been accepted")) == 1
+
+
+def test_the_applicant_can_withdraw_through_the_link_and_the_run_ends(stack):
+    reference = submit(stack, "withdraw.me@example.org")
+    review_links(stack, reference, DERBYSHIRE_PANEL)
+    [confirmation] = applicant_emails(stack, reference, "Your application to")
+    [withdraw] = links_in(confirmation, "withdraw")
+    assert request("GET", withdraw)[0] == 200
+    assert status_of(stack, "derbyshire", reference)["status"] == "awaiting_review"
+    assert post_form(withdraw, {})[0] == 200
+    assert status_of(stack, "derbyshire", reference)["status"] == "withdrawn"
+    stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "Your application is withdrawn"),
+                          what="withdrawal confirmation")
+
+    def run_state():
+        runs = json.loads(request("POST", f"{stack['prefect']}/api/flow_runs/filter",
+                                  {"flow_runs": {"name": {"any_": [reference]}}})[2])
+        return runs and runs[0]["state"]["type"] == "COMPLETED"
+    stack["mailbox"].wait(lambda _: run_state(), what="the run to complete")
+    assert post_form(withdraw, {})[0] == 409

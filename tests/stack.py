@@ -1,0 +1,153 @@
+"""Running the local stack (`python -m scripts.local_stack up`) from tests, on free ports."""
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local URLs: no proxy
+
+
+class Stack:
+    """One `up` process, its output in a file so a full pipe can never block it."""
+
+    def __init__(self, env: dict, log: Path):
+        self.log = log
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "scripts.local_stack", "up"], cwd=ROOT,
+                                            env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        return self.process.wait(timeout=40)
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not "in use"
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def request(method: str, url: str, payload=None):
+    """(status, headers, body); an HTTP error status is an answer too."""
+    data = None if payload is None else json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"} if data else {}
+    try:
+        with _http.open(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=5) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+
+
+def stack_environment(local_dir: Path) -> dict:
+    """The stack's own environment: free ports, its own state directory, none of the test process's AWS settings."""
+    import os
+
+    moto, prefect, api = free_ports(3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAG_", "PREFECT_", "MOTO_"))}
+    env.update(IAG_LOCAL_DIR=str(local_dir), MOTO_PORT=str(moto), PREFECT_PORT=str(prefect), API_PORT=str(api),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    return env
+
+
+def urls(env: dict) -> tuple[str, str, str]:
+    """(api, prefect, moto) base URLs of the stack started with `env`."""
+    return tuple(f"http://127.0.0.1:{env[name]}" for name in ("API_PORT", "PREFECT_PORT", "MOTO_PORT"))
+
+
+def start_ready(env: dict, log: Path, timeout: float = 150) -> Stack:
+    """Start `up` and wait for its "ready" line (every service, flows included, answered)."""
+    import time
+
+    stack = Stack(env, log)
+    deadline = time.monotonic() + timeout
+    while "Local stack ready" not in stack.output():
+        if stack.process.poll() is not None or time.monotonic() > deadline:
+            stack.stop() if stack.process.poll() is None else None
+            raise RuntimeError(f"the local stack did not start:\n{stack.output()}")
+        time.sleep(0.5)
+    return stack
+
+
+def stop(stack: Stack, env: dict) -> None:
+    """Stop whatever the test did: Ctrl-C, then `down` for anything left."""
+    if stack.process.poll() is None:
+        try:
+            stack.stop()
+        except subprocess.TimeoutExpired:
+            stack.process.kill()
+            stack.process.wait()
+    subprocess.run([sys.executable, "-m", "scripts.local_stack", "down"], cwd=ROOT, env=env, timeout=60)
+
+
+def post_form(url: str, fields: dict):
+    """A person pressing a button on a page: (status, body text)."""
+    from urllib.parse import urlencode
+
+    data = urlencode(fields).encode()
+    try:
+        with _http.open(urllib.request.Request(url, data=data, method="POST", headers={
+                "Content-Type": "application/x-www-form-urlencoded"}), timeout=15) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class Mailbox:
+    """The emails moto's SES has accepted from the stack."""
+
+    def __init__(self, moto_url: str):
+        self.moto_url = moto_url
+
+    def messages(self) -> list[dict]:
+        with _http.open(f"{self.moto_url}/moto-api/data.json", timeout=10) as response:
+            return json.load(response)["ses"]["Message"]
+
+    def about(self, reference: str) -> list[dict]:
+        return [m for m in self.messages() if reference in m["subject"]]
+
+    def wait(self, condition, timeout: float = 60, what: str = "emails"):
+        """Poll until condition(messages) is truthy; returns its value."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition(self.messages())
+            if result:
+                return result
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting for {what}; mailbox has: "
+                             f"{[(m['destinations']['ToAddresses'], m['subject']) for m in self.messages()]}")
+
+
+def links_in(message: dict, kind: str) -> list[str]:
+    import re
+    from html import unescape
+
+    return [unescape(h) for h in re.findall(r'href="(http[^"]+)"', message["body"]) if f"/{kind}/" in h]
