@@ -144,3 +144,21 @@ def test_the_applicant_can_withdraw_through_the_link_and_the_run_ends(stack):
         return runs and runs[0]["state"]["type"] == "COMPLETED"
     stack["mailbox"].wait(lambda _: run_state(), what="the run to complete")
     assert post_form(withdraw, {})[0] == 409
+
+
+def test_a_suspended_run_survives_a_restart_of_prefect_and_the_flows_and_sends_nothing_twice(stack, tmp_path):
+    reference = submit(stack, "patient.applicant@example.org")
+    chair, coordinator = review_links(stack, reference, DERBYSHIRE_PANEL).values()
+    before = len(stack["mailbox"].about(reference))
+
+    stop(stack["process"], stack["env"])  # Prefect server, the serving process, the API and moto, all at once
+    stack["process"] = start_ready(stack["env"], tmp_path / "up-again.out")
+    assert "moto: replayed" in stack["process"].output()
+    assert len(stack["mailbox"].about(reference)) == before  # moto's replay, not new sends
+
+    assert post_form(chair, {"decision": "approve"})[0] == 200
+    assert post_form(coordinator, {"decision": "approve"})[0] == 200
+    wait_status(stack, "derbyshire", reference, "approved")
+    stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You have been accepted"), what="acceptance")
+    after = stack["mailbox"].about(reference)
+    assert len(after) == before + 1  # the acceptance only: no review request went out again

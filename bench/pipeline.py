@@ -1,0 +1,259 @@
+"""Pipeline figures under a campaign surge, on the whole local stack (moto, Prefect server, API, flows).
+
+Run from the repo root: .venv/bin/python bench/pipeline.py [--n 200] [--concurrency 8] [--keep]
+It starts its own stack on free ports in a temporary IAG_LOCAL_DIR, submits N applications at once,
+waits (bounded) until each has its two review-request emails and its flow run PAUSED, then prints
+submit latency, time to review, Prefect's per-run timings and each service's memory. It never fails
+on a number: exit 1 only if the stack could not start. --keep keeps the temporary directory (logs).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+from tests.factories import application_payload  # noqa: E402
+from tests.stack import Mailbox, request, stack_environment, start_ready, stop, urls  # noqa: E402
+
+PATH = "/forces/derbyshire/applications"
+PANEL = {"iag_chair.derbyshire-iag@derbyshire.demo.example",
+         "police_coordinator.derbyshire-iag@derbyshire.demo.example"}
+SERVICES = ("moto", "prefect", "api", "flows")
+
+
+def row(label: str, text: str) -> None:
+    print(f"{label:<34} {text}")
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile; NaN when there is nothing to rank (a bench never fails on a number)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))] if ordered else float("nan")
+
+
+def spread(values: list[float], unit: float = 1, suffix: str = "s", digits: int = 2) -> str:
+    v = [x * unit for x in values]
+    return (f"p50 {pct(v, 50):7.{digits}f} {suffix}   p99 {pct(v, 99):7.{digits}f} {suffix}   "
+            f"max {max(v, default=float('nan')):7.{digits}f} {suffix}   (n={len(v)})")
+
+
+def when(text: str | None) -> float | None:
+    """Prefect's ISO timestamp as epoch seconds (same host, same clock as ours)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+
+
+# --- memory: every process in each service's process group (`up` starts each in a session of its own) ---
+
+def group_rss(pgids: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """name -> (RSS in kB summed over the group, process count), from /proc."""
+    totals = {name: [0, 0] for name in pgids}
+    by_pgid = {pgid: name for name, pgid in pgids.items()}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            name = by_pgid.get(int(stat.rsplit(")", 1)[1].split()[2]))  # after "(comm)": state, ppid, pgrp
+            if name is None:
+                continue
+            rss = next((int(line.split()[1]) for line in Path(entry.path, "status").read_text().splitlines()
+                        if line.startswith("VmRSS:")), 0)  # kernel threads and zombies have none
+        except (OSError, ValueError, IndexError):  # the process ended while we looked
+            continue
+        totals[name][0] += rss
+        totals[name][1] += 1
+    return {name: (kb, count) for name, (kb, count) in totals.items()}
+
+
+class MemorySampler(threading.Thread):
+    """Samples once a second and keeps each group's maximum (RSS and process count), and the total's."""
+
+    def __init__(self, pgids: dict[str, int]):
+        super().__init__(daemon=True)
+        self.pgids, self.peak, self.peak_total, self.done = pgids, {}, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(1):
+            sample = group_rss(self.pgids)
+            for name, (kb, count) in sample.items():
+                old_kb, old_count = self.peak.get(name, (0, 0))
+                self.peak[name] = (max(old_kb, kb), max(old_count, count))
+            self.peak_total = max(self.peak_total, sum(kb for kb, _ in sample.values()))
+
+
+# --- the surge ---
+
+def submit_all(api: str, n: int, concurrency: int) -> tuple[float, list[float], Counter, list[str]]:
+    """POST n applications from a small pool; (wall-clock start, latencies, status counts, references)."""
+    latencies, statuses, references, lock = [], Counter(), [], threading.Lock()
+    tag = f"{int(time.time())}"  # distinct emails across runs too
+
+    def one(i: int) -> None:
+        payload = application_payload(applicant={"email": f"surge-{tag}-{i}@example.org"})
+        began = time.perf_counter()
+        try:
+            status, _, body = request("POST", f"{api}{PATH}", payload)
+        except OSError as error:  # e.g. the helper's 5 s client timeout: the server may still finish it
+            status, body = f"{type(error).__name__}", b"{}"
+        with lock:
+            latencies.append(time.perf_counter() - began)
+            statuses[status] += 1
+            if status == 201:
+                references.append(json.loads(body)["reference"])
+
+    first_post = time.time()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(n)))
+    return first_post, latencies, statuses, references
+
+
+def runs_named(prefect: str, names: list[str]) -> dict[str, dict]:
+    """The flow runs with these names, by name, in pages of 200 names."""
+    runs = {}
+    for i in range(0, len(names), 200):
+        status, _, body = request("POST", f"{prefect}/api/flow_runs/filter",
+                                  {"flow_runs": {"name": {"any_": names[i:i + 200]}}, "limit": 200})
+        if status == 200:
+            runs.update({run["name"]: run for run in json.loads(body)})
+    return runs
+
+
+def asked_panel(messages: list[dict], references: set[str]) -> set[str]:
+    """References whose review request reached both panel members."""
+    sent: dict[str, set] = {}
+    for m in messages:
+        if "your decision" in m["subject"]:
+            for reference in references & set(m["subject"].split()):
+                sent.setdefault(reference, set()).update(PANEL & set(m["destinations"]["ToAddresses"]))
+    return {reference for reference, to in sent.items() if to == PANEL}
+
+
+def wait_at_review(prefect: str, mailbox: Mailbox, references: list[str], bound: float) -> tuple[dict, set, set]:
+    """Poll until every reference is emailed to its panel and PAUSED, or the bound passes; never hangs.
+    The mailbox (a large JSON from moto) is fetched only when Prefect shows new paused runs: the review
+    emails are sent before the run suspends, so this misses nothing and loads moto less."""
+    deadline, runs, paused, emailed = time.monotonic() + bound, {}, set(), set()
+    while time.monotonic() < deadline:
+        try:
+            runs = runs_named(prefect, references) or runs
+            paused = {name for name, run in runs.items() if run["state"] and run["state"]["type"] == "PAUSED"}
+            if paused - emailed:
+                emailed = asked_panel(mailbox.messages(), set(references))
+        except (OSError, ValueError, KeyError):  # a busy server answering late: ask again
+            pass
+        if len(paused & emailed) == len(references):
+            break
+        time.sleep(2)
+    return runs, paused, emailed
+
+
+def log_problems(logs: Path) -> dict[str, int]:
+    """Lines that look like errors in each service's log."""
+    return {path.stem: sum(1 for line in path.read_text(errors="replace").splitlines()
+                           if any(word in line for word in ("ERROR", "Traceback", "CRASHED", "Crashed")))
+            for path in sorted(logs.glob("*.log"))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="applications to submit (default 200)")
+    parser.add_argument("--concurrency", type=int, default=8, help="submitting threads (default 8)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary IAG_LOCAL_DIR (logs) afterwards")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+
+    tmp = Path(tempfile.mkdtemp(prefix="iag-pipeline-"))
+    local = tmp / "local"
+    env = stack_environment(local)  # free ports, own state dir: never .local/ or the default ports
+    api, prefect, moto = urls(env)
+    print(f"IAG pipeline bench: N={args.n}, concurrency {args.concurrency}, {os.cpu_count()} CPUs, "
+          f"state in {local}")
+    began = time.monotonic()
+    try:
+        stack = start_ready(env, tmp / "up.out")
+    except RuntimeError as error:
+        print(f"error: {str(error)[-3000:]}", file=sys.stderr)
+        (print(f"kept {tmp}") if args.keep else shutil.rmtree(tmp, ignore_errors=True))
+        return 1
+    try:
+        row("stack ready", f"{time.monotonic() - began:.1f} s")
+        pgids = {name: pid for name, pid in json.loads((local / "stack.pids").read_text()).items() if name in SERVICES}
+        idle = group_rss(pgids)
+        sampler = MemorySampler(pgids)
+        sampler.start()
+
+        first_post, latencies, statuses, references = submit_all(api, args.n, args.concurrency)
+        submitted = time.time() - first_post
+        bound = max(300.0, 3.0 * args.n)
+        runs, paused, emailed = wait_at_review(prefect, Mailbox(moto), references, bound)
+        seen = time.time() - first_post
+        sampler.done.set()
+        sampler.join()
+        end = group_rss(pgids)
+
+        # --- submit ---
+        answered = ", ".join(f"{status} x{count}" for status, count in sorted(statuses.items(), key=str))
+        row("submit: POST " + PATH, spread(latencies, 1000, "ms", 0))
+        row("submit: answers", f"{answered}; all sent in {submitted:.1f} s ({len(latencies) / submitted:.1f}/s)")
+
+        # --- at review: emails and PAUSED; the moment is the run's PAUSED timestamp (emails go out before) ---
+        ready = paused & emailed
+        at = {name: when(runs[name]["state"]["timestamp"]) - first_post for name in ready}
+        states = Counter(run["state"]["type"] if run["state"] else "none" for run in runs.values())
+        row("at review (emails + PAUSED)", f"{len(ready)} of {len(references)}"
+            + ("" if len(ready) == len(references) else f"  (bound {bound:.0f} s hit)")
+            + f"; emailed {len(emailed)}, PAUSED {len(paused)}; run states: "
+            + ", ".join(f"{s} {c}" for s, c in states.most_common()))
+        if at:
+            last = max(at.values())
+            row("first POST -> all at review", f"{last:.1f} s (first at {min(at.values()):.1f} s; seen by polling "
+                f"at {seen:.1f} s)")
+            row("throughput to review", f"{len(at) / last * 60:.1f} applications/min")
+            row("per application: POST -> review", spread(list(at.values())))
+
+        # --- Prefect's own timings per run ---
+        running, total, queued = [], [], []
+        for name in ready:
+            run = runs[name]
+            start = when(run["start_time"])
+            if start is None:
+                continue
+            running.append(when(run["state"]["timestamp"]) - start)
+            total.append(run["total_run_time"])
+            queued.append(start - (when(run["expected_start_time"]) or when(run["created"])))
+        row("run: start -> PAUSED", spread(running))
+        row("run: total_run_time", spread(total))
+        row("run: queue wait (expected -> start)", spread(queued))
+
+        # --- memory ---
+        row("memory (RSS, process group)", f"{'idle':>10} {'peak':>10} {'end':>10}   processes idle/peak/end")
+        for name in SERVICES:
+            if name in pgids:
+                peak = sampler.peak.get(name, (0, 0))
+                row(f"  {name}", f"{idle[name][0] / 1024:7.0f} MB {peak[0] / 1024:7.0f} MB {end[name][0] / 1024:7.0f} MB"
+                    f"   {idle[name][1]}/{peak[1]}/{end[name][1]}")
+        row("  all four", f"{sum(kb for kb, _ in idle.values()) / 1024:7.0f} MB {sampler.peak_total / 1024:7.0f} MB "
+            f"{sum(kb for kb, _ in end.values()) / 1024:7.0f} MB   (peak: largest simultaneous sum)")
+        problems = log_problems(local / "logs")
+        row("log lines with ERROR/Traceback", ", ".join(f"{n} {c}" for n, c in problems.items()) + f"  ({local / 'logs'})")
+        return 0
+    finally:
+        stop(stack, env)  # always: Ctrl-C to `up`, then `down` for anything left
+        (print(f"kept {tmp}") if args.keep else shutil.rmtree(tmp, ignore_errors=True))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
