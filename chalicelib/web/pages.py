@@ -103,13 +103,9 @@ def submit_application_form(force_id):
     force, missing = _force_or_page(force_id)
     if missing:
         return missing
-    form, refused = _read_form(force, purpose=f"apply:{force.id}")
-    if refused:
-        return refused
-    values = _values(form)
-    if form.get("_token_problem"):
-        return _application_page(force, values, {"main-content": "This form had expired. Your answers are kept: "
-                                                                 "check them and submit again."}, status=422)
+    form, values, early = _posted(force, f"apply:{force.id}", _application_page)
+    if early:
+        return early
     try:
         submission = bootstrap.container().intake.submit(force.id, payload_from_form(form))
     except InvalidApplication as invalid:
@@ -153,13 +149,9 @@ def submit_pack_form(force_id):
     force, missing = _force_or_page(force_id)
     if missing:
         return missing
-    form, refused = _read_form(force, purpose=f"pack:{force.id}")
-    if refused:
-        return refused
-    values = _values(form)
-    if form.get("_token_problem"):
-        return _pack_page(force, values, {"main-content": "This form had expired. Check your answers and send again."},
-                          status=422)
+    _, values, early = _posted(force, f"pack:{force.id}", _pack_page)
+    if early:
+        return early
     payload = {k: values[k] for k in ("name", "email", "phone", "postal_address", "format", "language", "details")
                if values.get(k)}
     try:
@@ -226,6 +218,19 @@ def _read_form(force: ForceProfile, purpose: str):
         return None, _message(403, "This form could not be accepted",
                               "Open the form again and submit it from there.", force=force)
     return form, None
+
+
+def _posted(force: ForceProfile, purpose: str, page):
+    """(form, values, None) for a good post; otherwise a response: a refusal, or the form again with
+    every answer kept when only its token had expired."""
+    form, refused = _read_form(force, purpose)
+    if refused:
+        return None, None, refused
+    values = _values(form)
+    if form.get("_token_problem"):
+        return None, None, page(force, values, {"main-content": "This form had expired. Your answers are kept: "
+                                                                "check them and send it again."}, status=422)
+    return form, values, None
 
 
 def _values(form: dict) -> dict:
