@@ -57,6 +57,8 @@ def applicant_emails(stack, reference: str, subject_start: str) -> list[dict]:
 def test_two_approvals_through_the_links_approve_the_application(stack):
     reference = submit(stack, "approve.me@example.org")
     chair, coordinator = review_links(stack, reference, DERBYSHIRE_PANEL).values()
+    mailbox_page = request("GET", f"{stack['api']}/dev/mailbox")[2].decode()  # what a person clicks through locally
+    assert chair in mailbox_page and coordinator in mailbox_page
     assert post_form(chair, {"decision": "approve"})[0] == 200
     assert status_of(stack, "derbyshire", reference)["status"] == "awaiting_review"  # one approval is not enough
     assert post_form(coordinator, {"decision": "approve"})[0] == 200

@@ -1,0 +1,116 @@
+"""The review service in process (moto, a fake Prefect, a movable clock): what the flow does each time it wakes."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.domain.links import Purpose
+from chalicelib.services.review import LinkRefused
+from tests.conftest import sent_emails
+from tests.factories import application_payload, post_json
+
+PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordinator@derbyshire.example"}
+
+
+@pytest.fixture
+def review(api):
+    store = DynamoReviewStore()
+    for role, email in PANEL.items():
+        store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
+    return bootstrap.container().review
+
+
+def applied(api, email="amira.khan@example.org") -> str:
+    return post_json(api, "/forces/derbyshire/applications",
+                     application_payload(applicant={"email": email})).json_body["reference"]
+
+
+def links_to(address: str) -> list[str]:
+    return [token for m in sent_emails() if address in m.destinations["ToAddresses"]
+            for token in re.findall(r'/review/([A-Za-z0-9_-]+)"', m.body)]
+
+
+def press(api, token: str, **fields):
+    body = "&".join(f"{k}={v}" for k, v in fields.items())
+    return api.http.post(f"/review/{token}", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_a_decision_made_while_prefect_is_down_is_kept_and_delivered_by_reconciliation(api, review, workflow):
+    reference = applied(api)
+    assert review.advance("derbyshire", reference).wait_key
+    workflow.resume = lambda run_id, run_input: False  # Prefect unreachable, or the run not waiting yet
+    assert press(api, links_to(PANEL["iag_chair"])[0], decision="approve").status_code == 200
+    assert DynamoReviewStore().undelivered("derbyshire") == [reference]
+    del workflow.resume  # Prefect is back
+    assert review.reconcile("derbyshire")["woken"] == 1
+    assert workflow.resumed == [(f"run-{reference}", {"reason": "reconcile"})]
+    assert DynamoReviewStore().undelivered("derbyshire") == []
+
+
+def test_reconciliation_starts_a_run_prefect_never_created(api, review, workflow):
+    reference = applied(api)
+    workflow.started.clear()  # as if the create call had failed
+    assert review.reconcile("derbyshire")["started"] == 1
+    assert [run["name"] for run in workflow.started] == [reference]
+
+
+def test_silent_reviewers_are_reminded_once_then_the_coordinator_is_told_once(api, review, clock):
+    reference = applied(api)
+    review.advance("derbyshire", reference)
+    assert press(api, links_to(PANEL["iag_chair"])[0], decision="approve").status_code == 200
+    review.advance("derbyshire", reference)
+    assert review.remind("derbyshire") == {"reminded": 0, "escalated": 0}  # not yet due
+    clock.moment += timedelta(days=7)
+    assert review.remind("derbyshire") == {"reminded": 1, "escalated": 0}
+    assert review.remind("derbyshire") == {"reminded": 0, "escalated": 0}
+    reminder = [m for m in sent_emails() if m.subject.startswith("Reminder:")]
+    assert [m.destinations["ToAddresses"] for m in reminder] == [[PANEL["police_coordinator"]]]
+    clock.moment += timedelta(days=14)
+    assert review.remind("derbyshire")["escalated"] == 1
+    assert review.remind("derbyshire")["escalated"] == 0
+    [escalation] = [m for m in sent_emails() if m.subject.startswith("Review overdue")]
+    assert escalation.destinations["ToAddresses"] == ["helen.ham@derbyshire.police.uk"]
+    assert "police coordinator" in escalation.body.lower()
+
+
+def test_a_request_for_discussion_invites_the_applicant_and_asks_the_panel_again_with_new_links(api, review):
+    reference = applied(api)
+    review.advance("derbyshire", reference)
+    first_chair_link = links_to(PANEL["iag_chair"])[0]
+    assert press(api, first_chair_link, decision="discuss", note="Time+for+evening+meetings").status_code == 200
+    step = review.advance("derbyshire", reference)
+    assert step.stage == "discussion_requested" and not step.done
+    [invitation] = [m for m in sent_emails() if m.subject.startswith("An invitation to an informal discussion")]
+    assert "Time for evening meetings" in invitation.body
+    assert len(links_to(PANEL["iag_chair"])) == 2  # a fresh link for the new round
+    assert press(api, first_chair_link, decision="approve").status_code == 409  # the old one is superseded
+    for address in PANEL.values():
+        assert press(api, links_to(address)[-1], decision="approve").status_code == 200
+    assert review.advance("derbyshire", reference).stage == "approved"
+
+
+def test_an_expired_or_tampered_link_shows_a_clear_page_and_changes_nothing(api, review, clock):
+    reference = applied(api)
+    review.advance("derbyshire", reference)
+    token = links_to(PANEL["iag_chair"])[0]
+    assert api.http.get(f"/review/{token[:-2]}xx").status_code == 404
+    assert api.http.get("/review/not-a-token").status_code == 404
+    clock.moment += timedelta(days=15)
+    page = api.http.get(f"/review/{token}")
+    assert page.status_code == 410 and "expired" in page.body.decode()
+    assert press(api, token, decision="approve").status_code == 410
+    with pytest.raises(LinkRefused):
+        review.open_link(token, Purpose.REVIEW)
+    assert bootstrap.container().repository.get("derbyshire", reference).stage.value == "awaiting_review"
+
+
+def test_the_review_page_never_shows_equality_answers(api, review):
+    response = post_json(api, "/forces/derbyshire/applications", application_payload(
+        equality_monitoring={"religion": "buddhist", "sexual_orientation": "bisexual"}))
+    review.advance("derbyshire", response.json_body["reference"])
+    page = api.http.get(f"/review/{links_to(PANEL['iag_chair'])[0]}").body.decode()
+    assert "Amira" in page and "buddhist" not in page.lower() and "bisexual" not in page.lower()
