@@ -15,12 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
+import base64  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
 from collections import Counter  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from datetime import datetime  # noqa: E402
@@ -32,6 +36,7 @@ PATH = "/forces/derbyshire/applications"
 PANEL = {"iag_chair.derbyshire-iag@derbyshire.demo.example",
          "police_coordinator.derbyshire-iag@derbyshire.demo.example"}
 SERVICES = ("moto", "prefect", "api", "flows")
+_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local URLs: no proxy
 
 
 def row(label: str, text: str) -> None:
@@ -96,23 +101,36 @@ class MemorySampler(threading.Thread):
 
 # --- the surge ---
 
-def submit_all(api: str, n: int, concurrency: int) -> tuple[float, list[float], Counter, list[str]]:
-    """POST n applications from a small pool; (wall-clock start, latencies, status counts, references)."""
-    latencies, statuses, references, lock = [], Counter(), [], threading.Lock()
+def post(url: str, payload: dict, timeout: float = 60) -> tuple[int, bytes]:
+    """tests.stack.request with a longer timeout: its 5 s gives up on answers a surge makes slow (the server
+    still completes them, so the bench would lose track of those applications)."""
+    data = json.dumps(payload).encode()
+    try:
+        with _http.open(urllib.request.Request(url, data=data, method="POST",
+                                               headers={"Content-Type": "application/json"}), timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def submit_all(api: str, n: int, concurrency: int) -> tuple[float, list[float], Counter, dict[str, tuple]]:
+    """POST n applications from a small pool: (first POST's wall-clock time, latencies, status counts,
+    {reference: (its POST sent, answered)})."""
+    latencies, statuses, references, lock = [], Counter(), {}, threading.Lock()
     tag = f"{int(time.time())}"  # distinct emails across runs too
 
     def one(i: int) -> None:
         payload = application_payload(applicant={"email": f"surge-{tag}-{i}@example.org"})
-        began = time.perf_counter()
+        began, sent = time.perf_counter(), time.time()
         try:
-            status, _, body = request("POST", f"{api}{PATH}", payload)
-        except OSError as error:  # e.g. the helper's 5 s client timeout: the server may still finish it
-            status, body = f"{type(error).__name__}", b"{}"
+            status, body = post(f"{api}{PATH}", payload)
+        except OSError as error:  # refused, reset or timed out: counted, never fatal
+            status, body = type(error).__name__, b"{}"
         with lock:
             latencies.append(time.perf_counter() - began)
             statuses[status] += 1
             if status == 201:
-                references.append(json.loads(body)["reference"])
+                references[json.loads(body)["reference"]] = (sent, time.time())
 
     first_post = time.time()
     with ThreadPoolExecutor(concurrency) as pool:
@@ -131,28 +149,48 @@ def runs_named(prefect: str, names: list[str]) -> dict[str, dict]:
     return runs
 
 
-def asked_panel(messages: list[dict], references: set[str]) -> set[str]:
-    """References whose review request reached both panel members."""
-    sent: dict[str, set] = {}
-    for m in messages:
-        if "your decision" in m["subject"]:
-            for reference in references & set(m["subject"].split()):
-                sent.setdefault(reference, set()).update(PANEL & set(m["destinations"]["ToAddresses"]))
-    return {reference for reference, to in sent.items() if to == PANEL}
+def panel_asked(sent: list[tuple[str, list[str]]], references: set[str]) -> set[str]:
+    """References whose review request ("... your decision") went to both panel members; sent: (subject, to)."""
+    to: dict[str, set] = {}
+    for subject, addresses in sent:
+        found = re.match(r"Application (\S+) to the .*your decision$", subject)
+        if found and found[1] in references:
+            to.setdefault(found[1], set()).update(addresses)
+    return {reference for reference, addresses in to.items() if PANEL <= addresses}
 
 
-def wait_at_review(prefect: str, mailbox: Mailbox, references: list[str], bound: float) -> tuple[dict, set, set]:
-    """Poll until every reference is emailed to its panel and PAUSED, or the bound passes; never hangs.
-    The mailbox (a large JSON from moto) is fetched only when Prefect shows new paused runs: the review
-    emails are sent before the run suspends, so this misses nothing and loads moto less."""
-    deadline, runs, paused, emailed = time.monotonic() + bound, {}, set(), set()
+class SentMail:
+    """The SES v2 sends moto has received, read from its request recording (which `up` turns on).
+    Not Mailbox (/moto-api/data.json) while polling: moto 5.2.5 keeps every object it ever creates, including
+    the deep copy of the table each TransactWriteItems makes, so data.json grows quadratically (measured:
+    2 s at 25 applications, 48 s at 100) and would time out and load moto during the surge."""
+
+    def __init__(self, recording: Path):
+        self.recording, self.offset, self.sent = recording, 0, []
+
+    def read(self) -> list[tuple[str, list[str]]]:
+        with open(self.recording, "rb") as f:
+            f.seek(self.offset)
+            chunk = f.read()
+        chunk = chunk[:chunk.rfind(b"\n") + 1]  # a line still being written is read next time
+        self.offset += len(chunk)
+        for line in chunk.splitlines():
+            record = json.loads(line)
+            if record["url"].endswith("/v2/email/outbound-emails"):
+                email = json.loads(base64.b64decode(record["body"]) if record.get("body_encoded") else record["body"])
+                self.sent.append((email["Content"]["Simple"]["Subject"]["Data"], email["Destination"]["ToAddresses"]))
+        return self.sent
+
+
+def wait_at_review(prefect: str, mail: SentMail, references: list[str], deadline: float) -> tuple[dict, set, set]:
+    """Poll until every reference is emailed to its panel and PAUSED, or the deadline passes; never hangs."""
+    runs, paused, emailed = {}, set(), set()
     while time.monotonic() < deadline:
         try:
             runs = runs_named(prefect, references) or runs
             paused = {name for name, run in runs.items() if run["state"] and run["state"]["type"] == "PAUSED"}
-            if paused - emailed:
-                emailed = asked_panel(mailbox.messages(), set(references))
-        except (OSError, ValueError, KeyError):  # a busy server answering late: ask again
+            emailed = panel_asked(mail.read(), set(references))
+        except Exception:  # noqa: BLE001 -- a busy server answering late or oddly: ask again next time
             pass
         if len(paused & emailed) == len(references):
             break
@@ -160,11 +198,16 @@ def wait_at_review(prefect: str, mailbox: Mailbox, references: list[str], bound:
     return runs, paused, emailed
 
 
-def log_problems(logs: Path) -> dict[str, int]:
-    """Lines that look like errors in each service's log."""
-    return {path.stem: sum(1 for line in path.read_text(errors="replace").splitlines()
-                           if any(word in line for word in ("ERROR", "Traceback", "CRASHED", "Crashed")))
-            for path in sorted(logs.glob("*.log"))}
+def log_problems(logs: Path) -> str:
+    """Per service log: Tracebacks and ERROR lines, and the commonest exception."""
+    found = []
+    for path in sorted(logs.glob("*.log")):
+        lines = path.read_text(errors="replace").splitlines()
+        count = sum(1 for line in lines if "Traceback" in line or "| ERROR" in line)
+        kinds = Counter(line[:70] for line in lines if re.match(r"[\w.]*(Error|Exception): ", line))
+        commonest = f" ({kinds.most_common(1)[0][0]} x{kinds.most_common(1)[0][1]})" if kinds else ""
+        found.append(f"{path.stem} {count}{commonest}")
+    return "; ".join(found)
 
 
 def main() -> int:
@@ -195,13 +238,15 @@ def main() -> int:
         sampler = MemorySampler(pgids)
         sampler.start()
 
-        first_post, latencies, statuses, references = submit_all(api, args.n, args.concurrency)
-        submitted = time.time() - first_post
-        bound = max(300.0, 3.0 * args.n)
-        runs, paused, emailed = wait_at_review(prefect, Mailbox(moto), references, bound)
+        bound = max(300.0, 3.0 * args.n)  # from the first POST
+        deadline = time.monotonic() + bound
+        first_post, latencies, statuses, answered_at = submit_all(api, args.n, args.concurrency)
+        submitted, references = time.time() - first_post, list(answered_at)
+        runs, paused, emailed = wait_at_review(prefect, SentMail(local / "moto-recording.jsonl"), references, deadline)
         seen = time.time() - first_post
         sampler.done.set()
         sampler.join()
+        time.sleep(5)  # the last suspended runs' processes take a moment to exit
         end = group_rss(pgids)
 
         # --- submit ---
@@ -213,16 +258,18 @@ def main() -> int:
         ready = paused & emailed
         at = {name: when(runs[name]["state"]["timestamp"]) - first_post for name in ready}
         states = Counter(run["state"]["type"] if run["state"] else "none" for run in runs.values())
+        states["no run yet"] = len(references) - len(runs)
         row("at review (emails + PAUSED)", f"{len(ready)} of {len(references)}"
             + ("" if len(ready) == len(references) else f"  (bound {bound:.0f} s hit)")
             + f"; emailed {len(emailed)}, PAUSED {len(paused)}; run states: "
-            + ", ".join(f"{s} {c}" for s, c in states.most_common()))
+            + ", ".join(f"{s} {c}" for s, c in states.most_common() if c))
         if at:
             last = max(at.values())
             row("first POST -> all at review", f"{last:.1f} s (first at {min(at.values()):.1f} s; seen by polling "
                 f"at {seen:.1f} s)")
             row("throughput to review", f"{len(at) / last * 60:.1f} applications/min")
-            row("per application: POST -> review", spread(list(at.values())))
+            row("per application: its POST -> review", spread([when(runs[name]["state"]["timestamp"]) - answered_at[name][0]
+                                                               for name in ready]))
 
         # --- Prefect's own timings per run ---
         running, total, queued = [], [], []
@@ -237,6 +284,9 @@ def main() -> int:
         row("run: start -> PAUSED", spread(running))
         row("run: total_run_time", spread(total))
         row("run: queue wait (expected -> start)", spread(queued))
+        # A run created after its POST was answered was not started by the API but by reconciliation.
+        late = sum(1 for name, run in runs.items() if when(run["created"]) > answered_at[name][1])
+        row("runs created by the POST / later", f"{len(runs) - late} / {late} (later: reconciliation started them)")
 
         # --- memory ---
         row("memory (RSS, process group)", f"{'idle':>10} {'peak':>10} {'end':>10}   processes idle/peak/end")
@@ -247,8 +297,17 @@ def main() -> int:
                     f"   {idle[name][1]}/{peak[1]}/{end[name][1]}")
         row("  all four", f"{sum(kb for kb, _ in idle.values()) / 1024:7.0f} MB {sampler.peak_total / 1024:7.0f} MB "
             f"{sum(kb for kb, _ in end.values()) / 1024:7.0f} MB   (peak: largest simultaneous sum)")
-        problems = log_problems(local / "logs")
-        row("log lines with ERROR/Traceback", ", ".join(f"{n} {c}" for n, c in problems.items()) + f"  ({local / 'logs'})")
+        row("log errors (Traceback/ERROR)", log_problems(local / "logs"))
+
+        # Last, as it can keep moto busy for minutes: does moto's own mailbox agree with the recording?
+        began = time.monotonic()
+        try:
+            in_mailbox = panel_asked([(m["subject"], m["destinations"]["ToAddresses"]) for m in Mailbox(moto).messages()],
+                                     set(references))
+            row("moto mailbox (data.json)", f"{len(in_mailbox)} of {len(references)} have both review requests "
+                f"(read in {time.monotonic() - began:.1f} s)")
+        except Exception as error:  # noqa: BLE001 -- a figure, never a failure
+            row("moto mailbox (data.json)", f"unread after {time.monotonic() - began:.0f} s: {type(error).__name__} {error}")
         return 0
     finally:
         stop(stack, env)  # always: Ctrl-C to `up`, then `down` for anything left

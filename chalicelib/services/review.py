@@ -8,6 +8,7 @@ step is safe to repeat, because a resumed flow runs again from the top.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Optional
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 REVIEW_DEPLOYMENT = "review-application/review-application"
 WITHDRAW_LINK_DAYS = 365
 STUCK_RUN_SECONDS = 15 * 60
+WAKE_ATTEMPTS, WAKE_PAUSE_SECONDS = 12, 0.5
 
 # The applicant's emails for each outcome, by the action that produced it.
 OUTCOME_EMAILS = {
@@ -87,15 +89,24 @@ class ReviewService:
             return None
 
     def wake(self, force_id: str, reference: str, reason: str) -> bool:
-        """Resume the application's run; False if it could not be reached now (reconciliation retries)."""
+        """Resume the application's run; False if it could not be reached now (reconciliation retries).
+
+        A run still busy with another decision is about to suspend: try again for a few seconds
+        rather than leave this decision to the next reconciliation.
+        """
         try:
             run_id = self._workflow.find_run(reference)
             if run_id is None:
                 return False
-            return self._workflow.resume(run_id, {"reason": reason})
+            for _ in range(WAKE_ATTEMPTS):
+                if self._workflow.resume(run_id, {"reason": reason}):
+                    return True
+                if self._workflow.state(run_id)[0] not in ("RUNNING", "PENDING", "SCHEDULED"):
+                    return False
+                time.sleep(WAKE_PAUSE_SECONDS)
         except WorkflowUnavailable:
             log.warning("flow run for %s not resumed; reconciliation will", reference)
-            return False
+        return False
 
     def reconcile(self, force_id: str) -> dict:
         """Catch Prefect up with DynamoDB: start missing runs, retry dead ones, deliver decisions it missed."""

@@ -123,7 +123,7 @@ def test_two_decisions_at_the_same_moment_give_one_outcome_and_one_set_of_emails
     for thread in threads:
         thread.join()
     assert sorted(answers) == [200, 200, 409]  # the same link pressed twice counts once
-    wait_status(stack, "derbyshire", reference, "approved", timeout=150)  # a missed wake-up waits for reconciliation
+    wait_status(stack, "derbyshire", reference, "approved")
     stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You have been accepted"), what="acceptance")
     assert len(applicant_emails(stack, reference, "You have been accepted")) == 1
 
