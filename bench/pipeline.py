@@ -40,7 +40,7 @@ _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local UR
 
 
 def row(label: str, text: str) -> None:
-    print(f"{label:<34} {text}")
+    print(f"{label:<36} {text}")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -101,18 +101,6 @@ class MemorySampler(threading.Thread):
 
 # --- the surge ---
 
-def post(url: str, payload: dict, timeout: float = 60) -> tuple[int, bytes]:
-    """tests.stack.request with a longer timeout: its 5 s gives up on answers a surge makes slow (the server
-    still completes them, so the bench would lose track of those applications)."""
-    data = json.dumps(payload).encode()
-    try:
-        with _http.open(urllib.request.Request(url, data=data, method="POST",
-                                               headers={"Content-Type": "application/json"}), timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 def submit_all(api: str, n: int, concurrency: int) -> tuple[float, list[float], Counter, dict[str, tuple]]:
     """POST n applications from a small pool: (first POST's wall-clock time, latencies, status counts,
     {reference: (its POST sent, answered)})."""
@@ -123,7 +111,7 @@ def submit_all(api: str, n: int, concurrency: int) -> tuple[float, list[float], 
         payload = application_payload(applicant={"email": f"surge-{tag}-{i}@example.org"})
         began, sent = time.perf_counter(), time.time()
         try:
-            status, body = post(f"{api}{PATH}", payload)
+            status, _, body = request("POST", f"{api}{PATH}", payload, timeout=60)  # a surge makes answers slow
         except OSError as error:  # refused, reset or timed out: counted, never fatal
             status, body = type(error).__name__, b"{}"
         with lock:
@@ -256,7 +244,8 @@ def main() -> int:
 
         # --- at review: emails and PAUSED; the moment is the run's PAUSED timestamp (emails go out before) ---
         ready = paused & emailed
-        at = {name: when(runs[name]["state"]["timestamp"]) - first_post for name in ready}
+        paused_at = {name: when(runs[name]["state"]["timestamp"]) for name in ready}
+        at = {name: t - first_post for name, t in paused_at.items()}
         states = Counter(run["state"]["type"] if run["state"] else "none" for run in runs.values())
         states["no run yet"] = len(references) - len(runs)
         row("at review (emails + PAUSED)", f"{len(ready)} of {len(references)}"
@@ -268,17 +257,17 @@ def main() -> int:
             row("first POST -> all at review", f"{last:.1f} s (first at {min(at.values()):.1f} s; seen by polling "
                 f"at {seen:.1f} s)")
             row("throughput to review", f"{len(at) / last * 60:.1f} applications/min")
-            row("per application: its POST -> review", spread([when(runs[name]["state"]["timestamp"]) - answered_at[name][0]
-                                                               for name in ready]))
+            row("per application: its POST -> review", spread([t - answered_at[n][0] for n, t in paused_at.items()]))
 
-        # --- Prefect's own timings per run ---
+        # --- Prefect's own timings per run. start_time is set when the run's own process reports RUNNING, so the
+        # queue wait includes the runner spawning that process and its imports, not only waiting for a slot. ---
         running, total, queued = [], [], []
         for name in ready:
             run = runs[name]
             start = when(run["start_time"])
             if start is None:
                 continue
-            running.append(when(run["state"]["timestamp"]) - start)
+            running.append(paused_at[name] - start)
             total.append(run["total_run_time"])
             queued.append(start - (when(run["expected_start_time"]) or when(run["created"])))
         row("run: start -> PAUSED", spread(running))
@@ -293,8 +282,8 @@ def main() -> int:
         for name in SERVICES:
             if name in pgids:
                 peak = sampler.peak.get(name, (0, 0))
-                row(f"  {name}", f"{idle[name][0] / 1024:7.0f} MB {peak[0] / 1024:7.0f} MB {end[name][0] / 1024:7.0f} MB"
-                    f"   {idle[name][1]}/{peak[1]}/{end[name][1]}")
+                row(f"  {name}", f"{idle[name][0] / 1024:7.0f} MB {peak[0] / 1024:7.0f} MB "
+                    f"{end[name][0] / 1024:7.0f} MB   {idle[name][1]}/{peak[1]}/{end[name][1]}")
         row("  all four", f"{sum(kb for kb, _ in idle.values()) / 1024:7.0f} MB {sampler.peak_total / 1024:7.0f} MB "
             f"{sum(kb for kb, _ in end.values()) / 1024:7.0f} MB   (peak: largest simultaneous sum)")
         row("log errors (Traceback/ERROR)", log_problems(local / "logs"))
@@ -302,12 +291,13 @@ def main() -> int:
         # Last, as it can keep moto busy for minutes: does moto's own mailbox agree with the recording?
         began = time.monotonic()
         try:
-            in_mailbox = panel_asked([(m["subject"], m["destinations"]["ToAddresses"]) for m in Mailbox(moto).messages()],
-                                     set(references))
+            sent = [(m["subject"], m["destinations"]["ToAddresses"]) for m in Mailbox(moto).messages()]
+            in_mailbox = panel_asked(sent, set(references))
             row("moto mailbox (data.json)", f"{len(in_mailbox)} of {len(references)} have both review requests "
                 f"(read in {time.monotonic() - began:.1f} s)")
         except Exception as error:  # noqa: BLE001 -- a figure, never a failure
-            row("moto mailbox (data.json)", f"unread after {time.monotonic() - began:.0f} s: {type(error).__name__} {error}")
+            row("moto mailbox (data.json)", f"unread after {time.monotonic() - began:.0f} s: "
+                f"{type(error).__name__} {error}")
         return 0
     finally:
         stop(stack, env)  # always: Ctrl-C to `up`, then `down` for anything left

@@ -52,12 +52,12 @@ def port_free(port: int) -> bool:
     return True
 
 
-def request(method: str, url: str, payload=None):
+def request(method: str, url: str, payload=None, timeout: float = 5):
     """(status, headers, body); an HTTP error status is an answer too."""
     data = None if payload is None else json.dumps(payload).encode()
     headers = {"Content-Type": "application/json"} if data else {}
     try:
-        with _http.open(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=5) as r:
+        with _http.open(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=timeout) as r:
             return r.status, r.headers, r.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()

@@ -7,6 +7,8 @@ scheduled reconciliation catches up later.
 from __future__ import annotations
 
 import json
+import random
+import time
 from datetime import datetime, timezone
 import urllib.error
 import urllib.request
@@ -15,6 +17,7 @@ from typing import Optional
 from chalicelib.services.ports import WorkflowUnavailable
 
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+BUSY_RETRIES = 4
 
 
 class PrefectGateway:
@@ -67,10 +70,16 @@ class PrefectGateway:
     def _call(self, method: str, path: str, body: Optional[dict] = None):
         request = urllib.request.Request(f"{self._api_url}{path}", method=method, headers=self._headers,
                                          data=json.dumps(body).encode() if body is not None else None)
-        try:
-            with _http.open(request, timeout=self._timeout) as response:
-                return json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            raise WorkflowUnavailable(f"Prefect answered {error.code} to {method} {path}", error.code) from None
-        except (OSError, ValueError) as error:
-            raise WorkflowUnavailable(f"Prefect unreachable: {error}") from None
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                with _http.open(request, timeout=self._timeout) as response:
+                    return json.loads(response.read() or b"{}")
+            except urllib.error.HTTPError as error:
+                # A busy server (SQLite "database is locked" shows as 503) is worth a short retry;
+                # every call here is safe to repeat (creation carries an idempotency key).
+                if error.code in (429, 503) and attempt < BUSY_RETRIES:
+                    time.sleep(random.uniform(0.1, 0.4) * (attempt + 1))
+                    continue
+                raise WorkflowUnavailable(f"Prefect answered {error.code} to {method} {path}", error.code) from None
+            except (OSError, ValueError) as error:
+                raise WorkflowUnavailable(f"Prefect unreachable: {error}") from None
