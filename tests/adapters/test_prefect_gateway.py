@@ -1,0 +1,72 @@
+"""The Prefect gateway against a small fake Prefect API on loopback: plain HTTP, as Lambda runs it."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chalicelib.adapters.prefect_gateway import PrefectGateway
+from chalicelib.services.ports import WorkflowUnavailable
+
+
+class FakePrefect(BaseHTTPRequestHandler):
+    script: list = []  # (status, body) answers, in order
+    seen: list = []
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        self.seen.append((self.command, self.path, body))
+        status, answer = self.script.pop(0)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(answer).encode())
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def prefect():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakePrefect)
+    FakePrefect.script, FakePrefect.seen = [], []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield FakePrefect, PrefectGateway(f"http://127.0.0.1:{server.server_port}/api", timeout=2)
+    server.shutdown()
+
+
+def test_a_run_is_created_by_deployment_name_with_its_name_tags_and_idempotency_key(prefect):
+    fake, gateway = prefect
+    fake.script = [(200, {"id": "dep-1"}), (201, {"id": "run-1"})]
+    assert gateway.start("review-application/review-application", name="DBY-2026-AAAAAAAA",
+                         parameters={"reference": "DBY-2026-AAAAAAAA"}, tags=["force:derbyshire"],
+                         idempotency_key="review:DBY-2026-AAAAAAAA") == "run-1"
+    (_, lookup, _), (_, create, body) = fake.seen
+    assert lookup == "/api/deployments/name/review-application/review-application"
+    assert create == "/api/deployments/dep-1/create_flow_run"
+    assert body["idempotency_key"] == "review:DBY-2026-AAAAAAAA" and body["tags"] == ["force:derbyshire"]
+
+
+def test_a_busy_prefect_is_asked_again_and_a_persistent_failure_is_reported(prefect):
+    fake, gateway = prefect
+    fake.script = [(503, {}), (503, {}), (200, {"status": "ACCEPT"})]
+    assert gateway.resume("run-1", {"reason": "decision"}) is True
+    fake.script = [(503, {})] * 5
+    with pytest.raises(WorkflowUnavailable):
+        gateway.resume("run-1", {"reason": "decision"})
+
+
+def test_a_resume_the_run_refuses_is_not_taken_for_success(prefect):
+    fake, gateway = prefect
+    fake.script = [(200, {"status": "REJECT", "details": {"reason": "not paused"}})]
+    assert gateway.resume("run-1", {"reason": "decision"}) is False
+
+
+def test_an_unreachable_prefect_is_reported_as_unavailable():
+    with pytest.raises(WorkflowUnavailable):
+        PrefectGateway("http://127.0.0.1:9/api", timeout=1).find_run("DBY-2026-AAAAAAAA")
