@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Optional
 
-from chalicelib.domain.lifecycle import Action, Stage, is_live, next_stage
+from .lifecycle import Action, Stage, is_live, next_stage
 
 
 @dataclass(frozen=True)

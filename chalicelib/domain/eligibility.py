@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Iterable, Optional
 
-from chalicelib.domain.forces import ForceProfile, Group
+from .forces import ForceProfile, Group
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import date
 from enum import Enum
 from typing import Any, Optional
 
-from chalicelib.domain.postcodes import in_districts
+from .postcodes import in_districts
 
 
 class GroupKind(str, Enum):

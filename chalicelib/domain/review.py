@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping, Optional
 
-from chalicelib.domain.lifecycle import Action
+from .lifecycle import Action
 
 
 class Choice(str, Enum):
