@@ -11,7 +11,7 @@ from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
 from chalicelib.domain.review import Choice, Decision, InvalidDecision
 from chalicelib.services.review import LinkRefused
-from chalicelib.web.pages import SECURITY_HEADERS, _page, read_posted_fields
+from chalicelib.web.pages import _page, read_posted_fields
 
 links = Blueprint(__name__)
 
@@ -106,4 +106,3 @@ def withdraw(token):
         "You are welcome to apply again at any time."], headers={"Referrer-Policy": "no-referrer"})
 
 
-__all__ = ["links", "SECURITY_HEADERS"]
