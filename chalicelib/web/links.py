@@ -104,5 +104,3 @@ def withdraw(token):
     return _page("web/message.html", heading="Application withdrawn", link=None, paragraphs=[
         f"Your application {application.reference} has been withdrawn. We have emailed you to confirm it.",
         "You are welcome to apply again at any time."], headers={"Referrer-Policy": "no-referrer"})
-
-
