@@ -73,11 +73,9 @@ def services() -> list[Service]:
     prefect = f"http://{HOST}:{port('prefect')}"
     api = f"http://{HOST}:{port('api')}"
     api_env = {**chalice_stage_env(), **{key: moto for key in MOTO_ENDPOINTS}, "IAG_PUBLIC_BASE_URL": api,
-               "IAG_PREFECT_API_URL": f"{prefect}/api",
-               # moto's server answers 500 when concurrent transactions race inside it; real DynamoDB does not.
-               "AWS_MAX_ATTEMPTS": "10", "AWS_RETRY_MODE": "standard"}
+               "IAG_PREFECT_API_URL": f"{prefect}/api"}
     return [
-        Service("moto", [str(BIN / "moto_server"), "-H", HOST, "-p", str(port("moto"))],
+        Service("moto", [str(BIN / "python"), "-m", "scripts.serial_moto", HOST, str(port("moto"))],
                 {"MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(RECORDING)},
                 # The one cheap GET moto does not add to the recording.
                 f"{moto}/moto-api/recorder/download-recording", port("moto"),
