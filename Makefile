@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test package bench clean
+.PHONY: up down test package bench bench-pipeline clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ package: $(STAMP) $(CSS)
 ## bench: timing and size figures (prints, never fails on a number)
 bench: package
 	$(BIN)/python bench/intake.py
+
+## bench-pipeline: a campaign surge through the whole local stack (N=200 by default; takes minutes)
+N ?= 200
+bench-pipeline: $(STAMP) $(CSS)
+	$(BIN)/python bench/pipeline.py --n $(N)
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache chalicelib/static
