@@ -2,7 +2,7 @@
 
 Schedules are settings so the local stack can reconcile every minute while
 production does it less often: IAG_RECONCILE_SECONDS, IAG_REMINDER_CRON.
-Each run is a process of its own: IAG_FLOW_RUN_LIMIT caps how many run at once
+Each run is a process of its own: IAG_FLOW_RUN_LIMIT (6) caps how many run at once
 (unbounded, a campaign surge of 200 started 71 processes and 7.7 GB on 2 cores).
 """
 from __future__ import annotations
@@ -19,12 +19,13 @@ from flows.review import review_application
 def deployments():
     return [
         review_application.to_deployment(name="review-application", tags=["iag"]),
-        reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"],
+        # One at a time: under a surge a pass can outlast its interval, and overlapping passes took run slots.
+        reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"], concurrency_limit=1,
                                         interval=int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),
-        review_reminders.to_deployment(name="review-reminders", tags=["iag"], schedule=Cron(
+        review_reminders.to_deployment(name="review-reminders", tags=["iag"], concurrency_limit=1, schedule=Cron(
             os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
     ]
 
 
 if __name__ == "__main__":
-    serve(*deployments(), limit=int(os.environ.get("IAG_FLOW_RUN_LIMIT", "4")))
+    serve(*deployments(), limit=int(os.environ.get("IAG_FLOW_RUN_LIMIT", "6")))
