@@ -142,6 +142,22 @@ class LinkItem(Item, discriminator="link"):
     used_at = UTCDateTimeAttribute(null=True)
 
 
+def usable_link(at: datetime):
+    """The condition under which a stored link may still act: present, unused, unexpired."""
+    return LinkItem.pk.exists() & LinkItem.used_at.does_not_exist() & (LinkItem.link_expires_at > at)
+
+
+def conditional_update(item: Item, actions: list, condition) -> bool:
+    """Apply the update if the condition holds; False (not an error) when it does not."""
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def link_item(link: Link) -> LinkItem:
     return LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK", purpose=link.purpose.value, force_id=link.force_id,
                     reference=link.reference, role=link.role, version=link.version,
@@ -278,18 +294,13 @@ class DynamoApplicationRepository:
         Creates the outbox entry if the email was not announced by a transition (e.g. review requests).
         """
         pk = application_pk(application.force_id, application.reference)
-        try:
-            OutboxItem(pk=pk, sk=f"EMAIL#{kind}").update(
-                actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
-                         OutboxItem.kind.set(kind), OutboxItem.type.set(OutboxItem),
-                         OutboxItem.created_at.set(OutboxItem.created_at | at)],
-                condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
-                | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < at - CLAIM_TIMEOUT)))
-        except UpdateError as error:
-            if "ConditionalCheckFailed" in repr(error):
-                return False
-            raise
-        return True
+        return conditional_update(
+            OutboxItem(pk=pk, sk=f"EMAIL#{kind}"),
+            actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
+                     OutboxItem.kind.set(kind), OutboxItem.type.set(OutboxItem),
+                     OutboxItem.created_at.set(OutboxItem.created_at | at)],
+            condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
+            | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < at - CLAIM_TIMEOUT)))
 
     def release_email(self, application: Application, kind: str) -> None:
         OutboxItem(pk=application_pk(application.force_id, application.reference), sk=f"EMAIL#{kind}").update(

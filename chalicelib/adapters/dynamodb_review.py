@@ -19,7 +19,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import (
-    ApplicationItem, AuditEventItem, Item, LinkItem, _connection, _event_item, _iso, application_pk, link_item,
+    ApplicationItem, AuditEventItem, Item, LinkItem, _connection, _event_item, _iso, application_pk,
+    conditional_update, link_item, usable_link,
 )
 from chalicelib.domain.application import AuditEvent
 from chalicelib.domain.links import Link, Purpose
@@ -76,9 +77,7 @@ class DynamoReviewStore:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.update(
                     LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
-                    actions=[LinkItem.used_at.set(at)],
-                    condition=LinkItem.pk.exists() & LinkItem.used_at.does_not_exist()
-                    & (LinkItem.link_expires_at > at))
+                    actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
                 transaction.condition_check(ApplicationItem, pk, "APPLICATION",
                                             condition=ApplicationItem.version == link.version)
                 transaction.save(DecisionItem(
@@ -95,15 +94,8 @@ class DynamoReviewStore:
 
     def spend_link(self, link: Link, at: datetime) -> bool:
         """Mark a link used; False if it was already used or has expired."""
-        try:
-            LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK").update(
-                actions=[LinkItem.used_at.set(at)],
-                condition=LinkItem.pk.exists() & LinkItem.used_at.does_not_exist() & (LinkItem.link_expires_at > at))
-        except Exception as error:  # pynamodb wraps the conditional failure in UpdateError
-            if "ConditionalCheckFailed" in repr(error):
-                return False
-            raise
-        return True
+        return conditional_update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
+                                  actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
 
     def decisions(self, force_id: str, reference: str, version: int) -> dict[str, Decision]:
         items = DecisionItem.query(application_pk(force_id, reference),
