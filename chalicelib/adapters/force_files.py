@@ -38,6 +38,15 @@ def _consistency_problems(data: dict) -> list[str]:
             problems += [f"/campaigns/{i}/groups: no group '{g}'" for g in named if g not in group_ids]
         if campaign.get("closes") and campaign.get("opens") and campaign["closes"] < campaign["opens"]:
             problems.append(f"/campaigns/{i}: closes before it opens")
+    documents = data.get("onboarding", {}).get("documents", [])
+    if sum(1 for d in documents if d.get("to_sign")) != 1:
+        problems.append("/onboarding/documents: exactly one document must be marked to_sign")
+    if len({d.get("id") for d in documents}) != len(documents):
+        problems.append("/onboarding/documents: document ids must be unique")
+    screened = data.get("screening", {}).get("default") != "none" or any(
+        g.get("screening", "none") != "none" for g in data.get("groups", []))
+    if screened and "vetting_unit" not in data.get("contacts", {}):
+        problems.append("/contacts: a force that screens needs a vetting_unit contact")
     for placeholder in data.get("placeholders", []):
         if not _resolves(data, placeholder.get("pointer", "")):
             problems.append(f"/placeholders: {placeholder.get('pointer')} points at nothing")

@@ -45,6 +45,8 @@ class MeetingSeries:
     start_time: Optional[str] = None
     office_hours: Optional[dict] = None
     duration_minutes: Optional[int] = None
+    week_of_month: Optional[int] = None  # 1..4, or -1 for the last such weekday
+    first_month: Optional[int] = None
     agenda_by: tuple[str, ...] = ()
 
     def describe(self) -> str:
@@ -134,6 +136,29 @@ class AppealPolicy:
 
 
 @dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    file: str
+    version: str
+    to_sign: bool = False
+
+
+@dataclass(frozen=True)
+class OnboardingPolicy:
+    offer_valid_days: int
+    reminder_after_days: int
+    agreement_valid_days: int
+    term_years: int
+    dates_shown: int
+    documents: tuple[Document, ...]
+
+    @property
+    def agreement(self) -> Document:
+        return next(d for d in self.documents if d.to_sign)
+
+
+@dataclass(frozen=True)
 class ForceProfile:
     id: str
     name: str
@@ -146,9 +171,11 @@ class ForceProfile:
     application_pack_on_request: bool
     eligibility: EligibilityPolicy
     screening_valid_for_months: int
+    screening_provider: str
     review: ReviewPolicy
     appeal: AppealPolicy
     unsuccessful_retention_months: int
+    onboarding: OnboardingPolicy
     campaigns: tuple[Campaign, ...]
     groups: tuple[Group, ...]
     placeholders: tuple[dict, ...]
@@ -198,9 +225,12 @@ class ForceProfile:
                 convictions_bar=eligibility["convictions_bar"],
             ),
             screening_valid_for_months=data["screening"]["valid_for_months"],
+            screening_provider=data["screening"]["provider"],
             review=ReviewPolicy(**{**review, "panel": tuple(review["panel"])}),
             appeal=AppealPolicy(panel=tuple(data["appeal"]["panel"]), window_days=data["appeal"]["window_days"]),
             unsuccessful_retention_months=data["retention"]["unsuccessful_months"],
+            onboarding=OnboardingPolicy(**{**data["onboarding"], "documents": tuple(
+                Document(**d) for d in data["onboarding"]["documents"])}),
             campaigns=tuple(_campaign(c) for c in data["campaigns"]),
             groups=groups,
             placeholders=tuple(data["placeholders"]),

@@ -54,4 +54,4 @@ def test_meeting_cadence_reads_as_plain_english():
     meeting, scrutiny = force.group("derbyshire-iag").meetings
     assert meeting.describe().startswith("Every 2 months, on a Tuesday evening, at Force Headquarters")
     assert meeting.describe().endswith("with an option to join online.")
-    assert scrutiny.describe().startswith("Every month, during office hours")
+    assert scrutiny.describe().startswith("Every month, on a Thursday during office hours")
