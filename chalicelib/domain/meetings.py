@@ -1,0 +1,84 @@
+"""Meeting dates worked out from a group's meeting series in its force profile.
+
+For the dates a new member is told when they join, and later for the meeting series of each group
+(calendar files, reminders). Times are London wall-clock times: an 18:30 meeting stays 18:30 in
+both GMT and BST.
+"""
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from itertools import islice
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from .forces import ForceProfile, Group, MeetingSeries
+
+LONDON = ZoneInfo("Europe/London")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Meeting:
+    uid_key: str  # stable identity: "<force>.<group>.<series-slug>.<YYYY-MM-DD>"
+    title: str
+    starts_at: datetime  # aware, Europe/London
+    ends_at: datetime
+    venue: str
+    online_option: bool
+
+
+def upcoming(
+    force_id: str, group_id: str, group_name: str, series: MeetingSeries, *, after: datetime, count: int
+) -> list[Meeting]:
+    """The next `count` meetings of `series` strictly after `after` (an aware datetime).
+
+    Meetings fall in the months first_month, first_month + interval_months, ..., wrapping through the
+    year (every 3 months from April includes January), on the week_of_month-th weekday (-1: the last).
+    A series whose profile lacks any of these, the start time or the duration has no knowable dates: [].
+    """
+    needed = (series.weekday, series.week_of_month, series.start_time, series.first_month, series.duration_minutes)
+    if None in needed or count <= 0:
+        return []
+    return list(islice(_meetings(force_id, group_id, group_name, series, after), count))
+
+
+def upcoming_for_group(force: ForceProfile, group: Group, *, after: datetime, count: int) -> list[Meeting]:
+    """The next `count` meetings of all the group's series, earliest first."""
+    meetings = [
+        meeting
+        for series in group.meetings
+        for meeting in upcoming(force.id, group.id, group.name, series, after=after, count=count)
+    ]
+    return sorted(meetings, key=lambda m: m.starts_at)[:count]
+
+
+def _meetings(
+    force_id: str, group_id: str, group_name: str, series: MeetingSeries, after: datetime
+) -> Iterator[Meeting]:
+    slug = re.sub(r"[^a-z0-9]+", "-", series.name.lower()).strip("-")
+    local = after.astimezone(LONDON)
+    year, month = local.year, local.month
+    while True:
+        if (month - series.first_month) % series.interval_months == 0:
+            day = _nth_weekday(year, month, WEEKDAYS.index(series.weekday), series.week_of_month)
+            starts_at = datetime.combine(day, time.fromisoformat(series.start_time), tzinfo=LONDON)
+            if starts_at > after:
+                # Added in UTC so that the duration is elapsed time even across a clock change.
+                ends_at = starts_at.astimezone(timezone.utc) + timedelta(minutes=series.duration_minutes)
+                yield Meeting(
+                    uid_key=f"{force_id}.{group_id}.{slug}.{day.isoformat()}",
+                    title=f"{group_name}: {series.name}",
+                    starts_at=starts_at,
+                    ends_at=ends_at.astimezone(LONDON),
+                    venue=series.venue,
+                    online_option=series.online_option,
+                )
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, week_of_month: int) -> date:
+    days = [d for d in range(1, monthrange(year, month)[1] + 1) if date(year, month, d).weekday() == weekday]
+    return date(year, month, days[week_of_month - 1 if week_of_month > 0 else -1])
