@@ -5,10 +5,11 @@ and tests replace any part with `override(...)`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from chalicelib.adapters import dynamodb
+from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.prefect_gateway import PrefectGateway
@@ -17,6 +18,9 @@ from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.joining import JoiningService, Parts
+from chalicelib.services.joining_mail import JoiningMail
+from chalicelib.services.screening import ScreeningProvider, SimulatedScreening, VettingUnitByEmail
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
 from chalicelib.services.pack_requests import PackRequestService
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer, Workflow
@@ -38,13 +42,32 @@ class Container:
     def notifier(self) -> ApplicantNotifier:
         return ApplicantNotifier(self.mailer, render, self.repository, self.clock, self.settings.public_base_url)
 
+    documents: Optional[object] = None  # S3Documents; built when first needed
+    joining_store: DynamoJoiningStore = field(default_factory=DynamoJoiningStore)
+    screening: Optional[ScreeningProvider] = None  # None: as the settings say
+
     @property
     def review(self) -> ReviewService:
         base_url = self.settings.public_base_url
+        joining = self.joining
         mail = ReviewMail(self.mailer, render, self.repository, self.clock, self.forces, base_url,
-                          lambda application: withdraw_link(application, random_bytes, base_url))
+                          lambda application: withdraw_link(application, random_bytes, base_url),
+                          more=joining.message_for)
         return ReviewService(self.forces, self.repository, self.review_store, mail, self.workflow, self.clock,
-                             random_bytes, base_url)
+                             random_bytes, base_url, after_review=joining.step, actions=self.joining_store)
+
+    @property
+    def joining(self) -> JoiningService:
+        base_url = self.settings.public_base_url
+        review = lambda: self.review  # noqa: E731 (built on use: the two services refer to each other)
+        return JoiningService(Parts(
+            forces=self.forces, repository=self.repository, store=self.joining_store, links=self.review_store,
+            mailer=self.mailer, mail=JoiningMail(render, lambda application: (
+                f"{base_url}/forces/{application.force_id}/applications/{application.reference}/confirmation")),
+            documents=self.documents or _documents(self.settings), screening=self.screening or _screening(self),
+            clock=self.clock, random_bytes=random_bytes, base_url=base_url,
+            open_link=lambda token, purpose: review().open_link(token, purpose),
+            wake=lambda force_id, reference, reason: review().wake(force_id, reference, reason)))
 
     @property
     def intake(self) -> IntakeService:
@@ -54,6 +77,18 @@ class Container:
     @property
     def pack_requests(self) -> PackRequestService:
         return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier)
+
+
+def _documents(settings: Settings):
+    from chalicelib.adapters.s3_documents import S3Documents
+
+    return S3Documents(settings.documents_bucket, settings.region, settings.aws_endpoint)
+
+
+def _screening(container: Container) -> ScreeningProvider:
+    if container.settings.screening_provider == "simulated":
+        return SimulatedScreening()
+    return VettingUnitByEmail(container.mailer, render)
 
 
 _container: Optional[Container] = None

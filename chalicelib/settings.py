@@ -21,6 +21,8 @@ class Settings:
     form_secret_value: Optional[str]
     prefect_api_url: str
     prefect_api_key: Optional[str]
+    documents_bucket: str = "iag-documents"
+    screening_provider: str = "profile"  # "simulated" replaces every force's vetting unit (local stage only)
 
     @property
     def is_local(self) -> bool:
@@ -48,4 +50,15 @@ class Settings:
             form_secret_value=env.get("IAG_FORM_SECRET") or (LOCAL_FORM_SECRET if stage == "local" else None),
             prefect_api_url=env.get("IAG_PREFECT_API_URL") or env.get("PREFECT_API_URL") or "http://127.0.0.1:4200/api",
             prefect_api_key=env.get("IAG_PREFECT_API_KEY") or None,
+            documents_bucket=env.get("IAG_DOCUMENTS_BUCKET", "iag-documents"),
+            screening_provider=_screening_provider(stage, env.get("IAG_SCREENING", "simulated" if stage == "local"
+                                                                  else "profile")),
         )
+
+
+def _screening_provider(stage: str, chosen: str) -> str:
+    if chosen not in ("simulated", "profile"):
+        raise RuntimeError(f"IAG_SCREENING must be 'simulated' or 'profile', not {chosen!r}")
+    if chosen == "simulated" and stage != "local":
+        raise RuntimeError("the simulated screening provider is for the local stage only")
+    return chosen

@@ -14,7 +14,8 @@ def reconcile_force(force_id: str) -> dict:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
 def remind_force(force_id: str) -> dict:
-    return bootstrap.container().review.remind(force_id)
+    container = bootstrap.container()
+    return {**container.review.remind(force_id), **container.joining.remind_all(force_id)}
 
 
 @flow(name="reconcile-reviews")
@@ -27,7 +28,8 @@ def reconcile_reviews() -> dict:
 
 @flow(name="review-reminders")
 def review_reminders() -> dict:
-    """Remind panel members who have not answered, and escalate to the IAG coordinator after a further period."""
+    """Remind panel members who have not answered (escalating to the IAG coordinator after a further period),
+    chase unanswered offers and unsigned agreements, let them lapse, and close appeal windows."""
     results = {force_id: remind_force(force_id) for force_id in bootstrap.container().forces.ids()}
     get_run_logger().info("reminders: %s", results)
     return results

@@ -24,7 +24,7 @@ import base64
 import json
 import os
 from datetime import datetime, timedelta, timezone
-from typing import Optional
+from typing import Callable, Optional
 
 from pynamodb.attributes import (
     DiscriminatorAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
@@ -319,24 +319,7 @@ class DynamoApplicationRepository:
 
     def save_transition(self, application: Application, event: AuditEvent,
                         emails: tuple[tuple[str, dict], ...] = ()) -> Application:
-        item = _to_item(application)
-        try:
-            with TransactWrite(connection=_connection()) as transaction:
-                transaction.save(item)  # the version attribute adds the optimistic-lock condition
-                transaction.save(_event_item(event, application.force_id, 0))
-                for kind, detail in emails:
-                    transaction.save(_outbox(application.force_id, item.pk, kind, event.at, detail),
-                                     condition=OutboxItem.pk.does_not_exist())
-                if event.from_stage is not None and is_live(event.from_stage) and not is_live(event.to_stage):
-                    transaction.delete(LiveApplicationItem(
-                        pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
-                        sk=f"GROUP#{application.group_id}"))
-        except TransactWriteError as error:
-            if error.cancellation_reasons and error.cancellation_reasons[0] and \
-                    error.cancellation_reasons[0].code == "ConditionalCheckFailed":
-                raise StaleApplication(application.reference) from None
-            raise
-        return _from_item(item)
+        return save_transition(application, event, emails)
 
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page:
@@ -347,12 +330,56 @@ class DynamoApplicationRepository:
         last = results.last_evaluated_key
         return Page(items, _encode_token(last) if last else None)
 
+    def all_at(self, force_id: str, group_id: str, stage: Stage):
+        """Every application of a group at a stage, page by page."""
+        token = None
+        while True:
+            page = self.list_by_stage(force_id, group_id, stage, limit=100, next_token=token)
+            yield from page.items
+            token = page.next_token
+            if not token:
+                return
+
     def events(self, force_id: str, reference: str) -> list[AuditEvent]:
         return [
             AuditEvent(i.reference, i.at, i.action, Stage(i.from_stage) if i.from_stage else None,
                        Stage(i.to_stage), i.actor, i.detail.as_dict() if i.detail else {})
             for i in AuditEventItem.query(application_pk(force_id, reference), AuditEventItem.sk.startswith("EVENT#"))
         ]
+
+
+class ConditionFailed(Exception):
+    """A condition other than the application's version failed (e.g. a link already used)."""
+
+
+def save_transition(application: Application, event: AuditEvent, emails: tuple[tuple[str, dict], ...] = (),
+                    more: Optional[Callable[[TransactWrite], None]] = None) -> Application:
+    """The moved application, its event, the emails it owes and whatever `more` adds, in one write.
+
+    Raises StaleApplication if the application moved meanwhile, ConditionFailed if one of `more`'s conditions failed.
+    """
+    item = _to_item(application)
+    try:
+        with TransactWrite(connection=_connection()) as transaction:
+            transaction.save(item)  # the version attribute adds the optimistic-lock condition
+            transaction.save(_event_item(event, application.force_id, 0))
+            for kind, detail in emails:
+                transaction.save(_outbox(application.force_id, item.pk, kind, event.at, detail),
+                                 condition=OutboxItem.pk.does_not_exist())
+            if event.from_stage is not None and is_live(event.from_stage) and not is_live(event.to_stage):
+                transaction.delete(LiveApplicationItem(
+                    pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
+                    sk=f"GROUP#{application.group_id}"))
+            if more:
+                more(transaction)
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons or []
+        if reasons and reasons[0] and reasons[0].code == "ConditionalCheckFailed":
+            raise StaleApplication(application.reference) from None
+        if any(r and r.code == "ConditionalCheckFailed" for r in reasons):
+            raise ConditionFailed(application.reference) from None
+        raise
+    return _from_item(item)
 
 
 def _connection() -> Connection:

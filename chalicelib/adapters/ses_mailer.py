@@ -1,6 +1,7 @@
 """Email through Amazon SES (moto's SES in the local stack and tests)."""
 from __future__ import annotations
 
+from email.message import EmailMessage as MimeMessage
 from functools import cached_property
 from typing import Optional
 
@@ -20,10 +21,16 @@ class SesMailer:
         return boto3.client("sesv2", region_name=self._region, endpoint_url=self._endpoint_url)
 
     def send(self, message: EmailMessage) -> str:
+        reply_to = [message.reply_to] if message.reply_to else []
+        if message.attachments:
+            # Attachments need a MIME message of our own ("Raw" content).
+            return self._client.send_email(
+                FromEmailAddress=self._sender, Destination={"ToAddresses": [message.to]}, ReplyToAddresses=reply_to,
+                Content={"Raw": {"Data": self.mime(message).as_bytes()}})["MessageId"]
         response = self._client.send_email(
             FromEmailAddress=self._sender,
             Destination={"ToAddresses": [message.to]},
-            ReplyToAddresses=[message.reply_to] if message.reply_to else [],
+            ReplyToAddresses=reply_to,
             Content={"Simple": {
                 "Subject": {"Data": message.subject, "Charset": "UTF-8"},
                 "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"},
@@ -31,3 +38,19 @@ class SesMailer:
             }},
         )
         return response["MessageId"]
+
+    def mime(self, message: EmailMessage) -> MimeMessage:
+        mime = MimeMessage()
+        mime["From"] = self._sender
+        mime["To"] = message.to
+        mime["Subject"] = message.subject
+        if message.reply_to:
+            mime["Reply-To"] = message.reply_to
+        mime.set_content(message.text)
+        mime.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            subtype, *params = [p.strip() for p in subtype.split(";")]
+            mime.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename,
+                                params=dict(p.split("=", 1) for p in params))
+        return mime

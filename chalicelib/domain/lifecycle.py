@@ -40,6 +40,7 @@ class Action(str, Enum):
     START_SCREENING = "start_screening"
     CLEAR_SCREENING = "clear_screening"
     REFER_SCREENING = "refer_screening"
+    SCREENING_NOT_COMPLETED = "screening_not_completed"
     MAKE_OFFER = "make_offer"
     LODGE_APPEAL = "lodge_appeal"
     UPHOLD_APPEAL = "uphold_appeal"
@@ -76,6 +77,7 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     (S.SCREENING, A.CLEAR_SCREENING): S.OFFERED,
     # A screening result is never an automatic refusal: the panel decides again.
     (S.SCREENING, A.REFER_SCREENING): S.AWAITING_REVIEW,
+    (S.SCREENING, A.SCREENING_NOT_COMPLETED): S.AWAITING_REVIEW,
     (S.REJECTED, A.LODGE_APPEAL): S.APPEAL_LODGED,
     (S.REJECTED, A.EXPIRE): S.EXPIRED,
     (S.APPEAL_LODGED, A.UPHOLD_APPEAL): S.APPEAL_UPHELD,
@@ -98,7 +100,7 @@ for _stage in Stage:
         TRANSITIONS.setdefault((_stage, A.WITHDRAW), S.WITHDRAWN)
 
 # Reviews that wait on people can lapse.
-for _stage in (S.AWAITING_REVIEW, S.DISCUSSION_REQUESTED, S.APPEAL_LODGED):
+for _stage in (S.AWAITING_REVIEW, S.DISCUSSION_REQUESTED, S.APPEAL_LODGED, S.SCREENING):
     TRANSITIONS.setdefault((_stage, A.EXPIRE), S.EXPIRED)
 
 

@@ -17,8 +17,13 @@ TOKEN_BYTES = 32
 
 
 class Purpose(str, Enum):
-    REVIEW = "review"
-    WITHDRAW = "withdraw"
+    REVIEW = "review"  # a panel member decides
+    WITHDRAW = "withdraw"  # the applicant withdraws
+    OFFER = "offer"  # the applicant accepts or declines the offer
+    AGREEMENT = "agreement"  # the new member signs the confidentiality agreement
+    APPEAL = "appeal"  # the rejected applicant appeals
+    APPEAL_REVIEW = "appeal-review"  # an appeal panel member decides
+    SCREENING = "screening"  # the vetting unit records an outcome
 
 
 @dataclass(frozen=True)

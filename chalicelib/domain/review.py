@@ -19,6 +19,8 @@ class Choice(str, Enum):
     REJECT = "reject"
     REDIRECT = "redirect"
     DISCUSS = "discuss"
+    UPHOLD = "uphold"  # appeals only
+    DISMISS = "dismiss"  # appeals only
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,23 @@ def panel_outcome(panel: tuple[str, ...], decisions: Mapping[str, Decision], rul
     if all(d.choice is Choice.REDIRECT for d in made) and len(targets) == 1:
         return Outcome(Action.REDIRECT, target_group=targets.pop())
     return Outcome(Action.RECONSIDER, disagreement=True)
+
+
+def check_appeal_decision(decision: Decision) -> None:
+    if decision.choice not in (Choice.UPHOLD, Choice.DISMISS):
+        raise InvalidDecision("Choose whether to uphold or dismiss the appeal")
+    if decision.choice is Choice.DISMISS and not decision.reason.strip():
+        raise InvalidDecision("Give the reason for dismissing the appeal")
+
+
+def appeal_outcome(panel: tuple[str, ...], decisions: Mapping[str, Decision]) -> Optional[Outcome]:
+    """An appeal is upheld when every member of the appeal panel upholds it; one dismissal dismisses it.
+
+    The original refusal stands unless the whole appeal panel overturns it.
+    """
+    made = [decisions[role] for role in panel if role in decisions]
+    if any(d.choice is Choice.DISMISS for d in made):
+        return Outcome(Action.DISMISS_APPEAL)
+    if len(made) == len(panel):
+        return Outcome(Action.UPHOLD_APPEAL)
+    return None

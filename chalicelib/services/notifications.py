@@ -86,6 +86,11 @@ class ApplicantNotifier:
             log.exception("email about %s sent as %s but not marked sent", about, message_id)
 
 
+# Emails that carry a single-use link: the step that owes one claims, links and sends it itself.
+SENT_BY_THEIR_STEP = ("review-", "reminder-", "escalation-", "offer-", "onboarding-", "agreement-", "appeal-review-",
+                      "screening-request-")
+
+
 class ReviewMail:
     """Emails of the review: requests to panel members, and each outcome to the applicant.
 
@@ -94,7 +99,7 @@ class ReviewMail:
     it once."""
 
     def __init__(self, mailer: Mailer, render: Render, repository: ApplicationRepository, clock: Clock,
-                 forces, public_base_url: str, withdraw_link):
+                 forces, public_base_url: str, withdraw_link, more=None):
         self._mailer = mailer
         self._render = render
         self._repository = repository
@@ -102,6 +107,8 @@ class ReviewMail:
         self._forces = forces
         self._base_url = public_base_url
         self._withdraw_link = withdraw_link  # (application) -> (Link, url): a fresh link when one is re-sent
+        # (application, kind, detail) -> EmailMessage, () for "nobody to tell", or None: emails of later stages
+        self._more = more or (lambda application, kind, detail: None)
 
     def review_request(self, force: ForceProfile, application: Application, role: str, person: tuple[str, str],
                        url: str, kind: str, reminder: bool = False) -> None:
@@ -130,13 +137,16 @@ class ReviewMail:
 
     def flush(self, application: Application) -> None:
         for kind, detail in self._repository.pending_emails(application):
-            if kind.startswith(("review-", "reminder-", "escalation-")):
-                continue  # requests carry a fresh link, so only the review itself (re)sends them
+            if kind.startswith(SENT_BY_THEIR_STEP):
+                continue  # these carry a fresh link, so only the step that owes them (re)sends them
             if not self._repository.claim_email(application, kind, self._clock.now()):
                 continue
             try:
-                message = self._applicant_email(application, kind.split("-v")[0], detail)
-                message_id = self._mailer.send(message)
+                outcome = kind.split("-v")[0]
+                message = self._more(application, outcome, detail)
+                if message is None:
+                    message = self._applicant_email(application, outcome, detail)
+                message_id = self._mailer.send(message) if message else "nobody-to-tell"
             except Exception:
                 self._repository.release_email(application, kind)
                 raise

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional, Protocol
+from typing import Iterator, Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.forces import ForceProfile
@@ -83,7 +83,17 @@ class ApplicationRepository(Protocol):
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page: ...
 
+    def all_at(self, force_id: str, group_id: str, stage: Stage) -> Iterator[Application]:
+        """Every application of a group at a stage (all pages)."""
+
     def events(self, force_id: str, reference: str) -> list[AuditEvent]: ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,7 @@ class EmailMessage:
     text: str
     html: str
     reply_to: Optional[str] = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Mailer(Protocol):
@@ -123,6 +134,10 @@ class Workflow(Protocol):
 
 class DecisionConflict(Exception):
     """The link was used, expired or superseded between reading it and writing the decision."""
+
+
+class LinkConflict(Exception):
+    """The link was used or expired, or what it acts on already happened (e.g. a second appeal)."""
 
 
 class ReferenceTaken(Exception):

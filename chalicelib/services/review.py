@@ -40,6 +40,12 @@ OUTCOME_EMAILS = {
 }
 
 
+# Stages at which an application's flow run is alive (running or suspended), so reconciliation checks them.
+RUN_WAITS_AT = (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED, Stage.REDIRECTED, Stage.APPROVED,
+                Stage.APPEAL_UPHELD, Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED,
+                Stage.APPEAL_LODGED)
+
+
 @dataclass(frozen=True)
 class Step:
     """What the flow does next: stop, or wait for a signal under this key."""
@@ -64,7 +70,8 @@ class LinkRefused(Exception):
 
 class ReviewService:
     def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, store, mail, workflow: Workflow,
-                 clock: Clock, random_bytes: RandomSource, public_base_url: str):
+                 clock: Clock, random_bytes: RandomSource, public_base_url: str, after_review=None,
+                 actions=None):
         self._forces = forces
         self._repository = repository
         self._store = store
@@ -73,6 +80,9 @@ class ReviewService:
         self._clock = clock
         self._random_bytes = random_bytes
         self._base_url = public_base_url
+        # (application) -> Step, or None once it moved: the stages after the panel's decision
+        self._after_review = after_review
+        self._actions = actions  # the joining store: people's actions after the review not yet told to the run
 
     # --- starting and waking the flow run (Lambda side, plain HTTP) ---
 
@@ -112,22 +122,23 @@ class ReviewService:
         """Catch Prefect up with DynamoDB: start missing runs, retry dead ones, deliver decisions it missed."""
         force = self._forces.get(force_id)
         counts = {"started": 0, "retried": 0, "woken": 0, "ok": 0}
-        undelivered = set(self._store.undelivered(force_id))
+        undelivered = set(self._store.undelivered(force_id)) | set(self._undelivered_actions(force_id))
         for group in force.groups:
-            for stage in (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED, Stage.REDIRECTED):
+            for stage in RUN_WAITS_AT:
                 for application in self._all_at(force_id, group.id, stage):
                     counts[self._reconcile_one(application, application.reference in undelivered)] += 1
         counts.pop("ok", None)
         return counts
 
+    def _undelivered_actions(self, force_id: str) -> list[str]:
+        return self._actions.undelivered(force_id) if self._actions else []
+
+    def _delivered_action(self, force_id: str, reference: str) -> None:
+        if self._actions:
+            self._actions.delivered(force_id, reference)
+
     def _all_at(self, force_id: str, group_id: str, stage: Stage):
-        token = None
-        while True:
-            page = self._repository.list_by_stage(force_id, group_id, stage, limit=100, next_token=token)
-            yield from page.items
-            token = page.next_token
-            if not token:
-                return
+        return self._repository.all_at(force_id, group_id, stage)
 
     def _reconcile_one(self, application: Application, has_undelivered: bool) -> str:
         try:
@@ -142,6 +153,7 @@ class ReviewService:
                 return "retried"
             if has_undelivered and state == "PAUSED" and self._workflow.resume(run_id, {"reason": "reconcile"}):
                 self._store.mark_decisions_delivered(application.force_id, application.reference)
+                self._delivered_action(application.force_id, application.reference)
                 return "woken"
         except WorkflowUnavailable:
             log.warning("reconciliation could not reach Prefect for %s", application.reference)
@@ -236,7 +248,7 @@ class ReviewService:
     # --- the flow's step ---
 
     def advance(self, force_id: str, reference: str) -> Step:
-        for _ in range(10):  # each pass either waits, finishes, or moves the application one stage
+        for _ in range(20):  # each pass either waits, finishes, or moves the application one stage
             application = self._repository.get(force_id, reference)
             if application is None:
                 return Step(done=True, stage="missing")
@@ -245,7 +257,10 @@ class ReviewService:
                 self._move(application, Action.JOIN_NEW_PANEL, actor="system")
                 continue
             if application.stage not in REVIEWING:
-                return Step(done=True, stage=application.stage.value)
+                step = self._after_review(application) if self._after_review else None
+                if step is None and self._after_review:
+                    continue
+                return step or Step(done=True, stage=application.stage.value)
             force = self._forces.get(force_id)
             group = force.group(application.group_id)
             decisions = self._store.decisions(force_id, reference, application.version)

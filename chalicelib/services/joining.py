@@ -1,0 +1,395 @@
+"""After the panel's decision: screening where required, appeals, the offer, onboarding, membership.
+
+Like the review, each stage has a `step` the application's flow run takes
+whenever it wakes: it sends what is owed (each email claimed once in
+DynamoDB), moves the application when it can, and otherwise says what to
+wait for. People act through single-use links; each action is one write
+that also spends the link, then wakes the run.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable, Optional
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.application import Application, AuditEvent, apply
+from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
+from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
+from chalicelib.domain.membership import SignedAgreement, member_from
+from chalicelib.domain.review import Decision, appeal_outcome, check_appeal_decision
+from chalicelib.domain import screening
+from chalicelib.services.ports import (
+    Attachment, Clock, DecisionConflict, EmailMessage, LinkConflict, RandomSource, StaleApplication,
+)
+from chalicelib.services.review import LinkRefused, Step
+from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
+
+log = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+APPEAL_PANEL = "appeal"  # reviewers of appeals are stored under this group id: they serve the whole force
+SCREENING_LINK_DAYS = 30
+DOCUMENT_LINK_SECONDS = 7 * 24 * 3600  # the longest a presigned S3 link may live
+MAX_GROUNDS = 5000
+
+
+class InvalidAnswer(ValueError):
+    """What a person typed cannot be acted on; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the joining service works with (adapters in production, fakes in tests)."""
+    forces: object
+    repository: object  # ApplicationRepository
+    store: object  # DynamoJoiningStore
+    links: object  # DynamoReviewStore: add_links, decisions, record_decision, panel_members
+    mailer: object
+    mail: object  # JoiningMail
+    documents: object  # S3Documents: url, fingerprint
+    screening: ScreeningProvider
+    clock: Clock
+    random_bytes: RandomSource
+    base_url: str
+    open_link: Callable[[str, Purpose], tuple]
+    wake: Callable[[str, str, str], bool]
+
+
+class JoiningService:
+    def __init__(self, parts: Parts):
+        self._p = parts
+
+    # --- the flow's steps ---
+
+    def step(self, application: Application) -> Optional[Step]:
+        """None when the application moved (look again); else a Step to finish or wait on."""
+        handlers = {
+            Stage.APPROVED: self._after_approval, Stage.APPEAL_UPHELD: self._after_approval,
+            Stage.SCREENING: self._screening, Stage.OFFERED: self._offer, Stage.ONBOARDING: self._onboarding,
+            Stage.REJECTED: self._rejected, Stage.APPEAL_LODGED: self._appeal,
+        }
+        handler = handlers.get(application.stage)
+        if handler is None:
+            return Step(done=True, stage=application.stage.value)
+        return handler(self._p.forces.get(application.force_id), application)
+
+    def _after_approval(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        latest = self._p.store.latest_screening(application)
+        if screening.needs_screening(force, application.group_id, latest, self._today()):
+            self._move(application, Action.START_SCREENING, actor="system",
+                       detail={"level": screening.required_level(force, application.group_id)})
+        else:
+            self._move(application, Action.MAKE_OFFER, actor="system")
+        return None
+
+    def _screening(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        kind = f"screening-request-v{application.version}"
+        wait = Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-screening")
+        if not self._p.repository.claim_email(application, kind, self._now()):
+            return wait  # asked already: the outcome comes through the vetting unit's link
+        level = screening.required_level(force, application.group_id)
+        try:
+            url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
+                                 self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
+            outcome = self._p.screening.request(ScreeningRequest(force, application, level, url, SCREENING_LINK_DAYS))
+        except Exception:
+            self._p.repository.release_email(application, kind)
+            raise
+        self._p.repository.mark_email_sent(application, kind, "screening-provider", self._now())
+        if outcome is None:
+            return wait
+        try:
+            self._record_screening(force, application, outcome, self._today(), link=None, actor="screening_provider")
+        except LinkConflict:
+            pass  # recorded by someone else meanwhile
+        return None
+
+    def _offer(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        self._send_with_link(force, application, f"offer-v{application.version}", Purpose.OFFER,
+                             application.updated_at + timedelta(days=force.onboarding.offer_valid_days),
+                             self._p.mail.offer)
+        return Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-offer")
+
+    def _onboarding(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        self._send_with_link(force, application, f"onboarding-v{application.version}", Purpose.AGREEMENT,
+                             application.updated_at + timedelta(days=force.onboarding.agreement_valid_days),
+                             self._onboarding_email)
+        return Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-agreement")
+
+    def _rejected(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        if not force.appeal.panel or self._p.store.appeal(application) is not None:
+            return Step(done=True, stage=application.stage.value)  # one appeal per application
+        return Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-appeal-window")
+
+    def _appeal(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        decisions = self._p.links.decisions(force.id, application.reference, application.version)
+        outcome = appeal_outcome(force.appeal.panel, decisions)
+        if outcome is not None:
+            upheld = outcome.action is Action.UPHOLD_APPEAL
+            reasons = [d.reason for d in decisions.values() if d.reason]
+            self._move(application, outcome.action, actor="appeal_panel",
+                       emails=((f"appeal_{'upheld' if upheld else 'dismissed'}-v{application.version + 1}",
+                                {"reasons": reasons}),))
+            return None
+        members = self._p.links.panel_members(force.id, APPEAL_PANEL)
+        appeal = self._p.store.appeal(application) or {"grounds": ""}
+        for role in (r for r in force.appeal.panel if r not in decisions):
+            if role not in members:
+                log.error("%s: no %s for appeals; the force administrator must set one", application.reference, role)
+                continue
+            kind = f"appeal-review-v{application.version}-{role}"
+            if not self._p.repository.claim_email(application, kind, self._now()):
+                continue
+            try:
+                url = self._new_link(application, Purpose.APPEAL_REVIEW, role,
+                                     self._now() + timedelta(days=force.review.link_valid_days), "appeal-review")
+                message = self._p.mail.appeal_request(force, application, role, members[role], url, appeal["grounds"])
+                self._send(application, kind, message)
+            except Exception:
+                self._p.repository.release_email(application, kind)
+                raise
+        return Step(done=False, stage=application.stage.value,
+                    wait_key=f"v{application.version}-a{len(decisions)}")
+
+    # --- what people do through links (Lambda side) ---
+
+    def answer_offer(self, token: str, accept: bool) -> Application:
+        link, application, force = self._p.open_link(token, Purpose.OFFER)
+        action = Action.ACCEPT_OFFER if accept else Action.DECLINE_OFFER
+        moved, event = self._apply(application, action, actor="applicant")
+        emails = () if accept else ((f"withdrawn-v{moved.version + 1}", {}),)
+        self._write(lambda: self._p.store.answer_offer(moved, event, link, emails))
+        self._tell_run(moved, action.value)
+        return moved
+
+    def sign_agreement(self, token: str, *, signed_name: str, confirmed: bool, source_ip: str,
+                       user_agent: str = "") -> Application:
+        link, application, force = self._p.open_link(token, Purpose.AGREEMENT)
+        signed_name = " ".join(signed_name.split())
+        if not confirmed:
+            raise InvalidAnswer("Confirm that you have read and agree to the confidentiality agreement")
+        if not signed_name or len(signed_name) > 200:
+            raise InvalidAnswer("Type your full name to sign")
+        document = force.onboarding.agreement
+        now = self._now()
+        agreement = SignedAgreement(application.reference, document.id, document.version,
+                                    self._p.documents.fingerprint(force.id, document.file), signed_name, now,
+                                    source_ip or "unknown", user_agent[:300])
+        moved, event = self._apply(application, Action.COMPLETE_ONBOARDING, actor="applicant",
+                                   detail={"document": document.id, "version": document.version})
+        member = member_from(moved, force, self._today(), agreement, self._p.store.latest_screening(application))
+        v = moved.version + 1
+        emails = ((f"welcome-v{v}", {}), (f"new_member_coordinator-v{v}", {}), (f"new_member_chair-v{v}", {}))
+        self._write(lambda: self._p.store.complete_onboarding(moved, event, agreement, member, link, emails))
+        self._tell_run(moved, "agreement signed")
+        return moved
+
+    def lodge_appeal(self, token: str, grounds: str) -> Application:
+        link, application, force = self._p.open_link(token, Purpose.APPEAL)
+        grounds = grounds.strip()
+        if not grounds:
+            raise InvalidAnswer("Say why you are appealing")
+        if len(grounds) > MAX_GROUNDS:
+            raise InvalidAnswer(f"Your grounds must be {MAX_GROUNDS} characters or fewer")
+        moved, event = self._apply(application, Action.LODGE_APPEAL, actor="applicant")
+        self._write(lambda: self._p.store.lodge_appeal(moved, event, grounds, link))
+        self._tell_run(moved, "appeal lodged")
+        return moved
+
+    def decide_appeal(self, token: str, decision: Decision) -> Application:
+        link, application, force = self._p.open_link(token, Purpose.APPEAL_REVIEW)
+        decision = Decision(link.role, decision.choice, decision.reason.strip(), None, "")
+        check_appeal_decision(decision)
+        event = AuditEvent(application.reference, self._now(), "decide_appeal", application.stage, application.stage,
+                           link.role, {"choice": decision.choice.value})
+        try:
+            self._p.links.record_decision(link, decision, self._now(), event)
+        except DecisionConflict:
+            raise LinkRefused(LinkProblem.USED) from None
+        self._tell_run(application, "appeal decision", decision=True)
+        return application
+
+    def record_screening(self, token: str, outcome: screening.Outcome, completed_on: date) -> Application:
+        link, application, force = self._p.open_link(token, Purpose.SCREENING)
+        if completed_on > self._today():
+            raise InvalidAnswer("The date the screening was completed cannot be in the future")
+        if completed_on < application.updated_at.astimezone(LONDON).date():
+            raise InvalidAnswer("The date the screening was completed cannot be before it was requested")
+        moved = self._write(lambda: self._record_screening(force, application, outcome, completed_on, link,
+                                                           actor="vetting_unit"))
+        self._tell_run(application, "screening recorded")
+        return moved
+
+    # --- emails announced by a move, sent by the review mail's flush ---
+
+    def message_for(self, application: Application, kind: str, detail: dict):
+        """The email for an outbox entry of this service, None if it is not one, or () if nobody is to get it."""
+        force = self._p.forces.get(application.force_id)
+        mail = self._p.mail
+        if kind == "rejected":
+            return mail.rejected(force, application, detail, self._appeal_url(force, application))
+        if kind in ("appeal_upheld", "appeal_dismissed"):
+            return mail.appeal_decided(force, application, kind == "appeal_upheld", detail)
+        if kind == "welcome":
+            return self._welcome(force, application)
+        if kind == "new_member_coordinator":
+            return mail.new_member(force, application, force.contacts["iag_coordinator"].email,
+                                   force.contacts["iag_coordinator"].name)
+        if kind == "new_member_chair":
+            chair = self._p.links.panel_members(force.id, application.group_id).get("iag_chair")
+            return mail.new_member(force, application, chair[1], chair[0]) if chair else ()
+        if kind == "lapsed":
+            return mail.lapsed(force, application, detail)
+        return None
+
+    def _appeal_url(self, force: ForceProfile, application: Application) -> Optional[str]:
+        if not force.appeal.panel or self._p.store.appeal(application) is not None:
+            return None
+        expires = application.updated_at + timedelta(days=force.appeal.window_days)
+        return self._new_link(application, Purpose.APPEAL, "applicant", expires, "appeal")
+
+    def _welcome(self, force: ForceProfile, application: Application) -> EmailMessage:
+        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415 (kept off the cold path)
+
+        group = force.group(application.group_id)
+        meetings = upcoming_for_group(force, group, after=self._now(), count=force.onboarding.dates_shown)
+        agreement = self._p.store.agreement(application, force.onboarding.agreement.id)
+        member = self._p.store.member(force.id, application.reference, application.group_id)
+        message = self._p.mail.welcome(force, application, meetings, agreement, member)
+        if meetings:
+            from chalicelib.adapters.calendar_ics import calendar_file  # noqa: PLC0415
+
+            ics = calendar_file(meetings, calendar_name=f"{group.name} meetings")
+            message = EmailMessage(message.to, message.subject, message.text, message.html, message.reply_to,
+                                   (Attachment(f"{group.id}-meetings.ics", "text/calendar; method=PUBLISH", ics),))
+        return message
+
+    def _onboarding_email(self, force: ForceProfile, application: Application, url: str,
+                          reminder: bool = False) -> EmailMessage:
+        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415
+
+        group = force.group(application.group_id)
+        documents = self.document_links(force, DOCUMENT_LINK_SECONDS)
+        meetings = upcoming_for_group(force, group, after=self._now(), count=force.onboarding.dates_shown)
+        return self._p.mail.onboarding(force, application, url, documents, meetings, reminder=reminder)
+
+    def document_links(self, force: ForceProfile, expires_in: int) -> list[tuple[str, str, str]]:
+        """(title, version, presigned url) for each document a new member is given."""
+        return [(d.title, d.version, self._p.documents.url(force.id, d.file, expires_in))
+                for d in force.onboarding.documents]
+
+    # --- helpers ---
+
+    def _tell_run(self, application: Application, reason: str, decision: bool = False) -> None:
+        """Wake the application's run; if it cannot be reached, the undelivered marker lets reconciliation do it."""
+        if not self._p.wake(application.force_id, application.reference, reason):
+            return
+        if decision:
+            self._p.links.mark_decisions_delivered(application.force_id, application.reference)
+        else:
+            self._p.store.delivered(application.force_id, application.reference)
+
+    def _record_screening(self, force: ForceProfile, application: Application, outcome: screening.Outcome,
+                          completed_on: date, link: Optional[Link], actor: str) -> Application:
+        result = screening.result(force, application.group_id, outcome, completed_on)
+        moved, event = self._apply(application, screening.OUTCOME_ACTIONS[outcome], actor=actor,
+                                   detail={"outcome": outcome.value, "level": result.level})
+        return self._p.store.record_screening(moved, event, result, link)
+
+    def _send_with_link(self, force: ForceProfile, application: Application, kind: str, purpose: Purpose,
+                        expires: datetime, build) -> bool:
+        if not self._p.repository.claim_email(application, kind, self._now()):
+            return False
+        try:
+            url = self._new_link(application, purpose, "applicant", expires, purpose.value)
+            message = build(force, application, url)
+            self._send(application, kind, message)
+        except Exception:
+            self._p.repository.release_email(application, kind)
+            raise
+        return True
+
+    def remind_all(self, force_id: str) -> dict:
+        """Chase offers and agreements, let them lapse, and close appeal windows; moved runs are woken."""
+        force = self._p.forces.get(force_id)
+        counts = {"reminded": 0, "lapsed": 0}
+        for group in force.groups:
+            for stage in (Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED):
+                for application in self._p.repository.all_at(force_id, group.id, stage):
+                    done = self.remind(force, application)
+                    if done:
+                        counts[done] += 1
+                    if done == "lapsed":
+                        self._p.wake(force_id, application.reference, "lapsed")
+        return counts
+
+    def remind(self, force: ForceProfile, application: Application) -> str:
+        """Chase an unanswered offer or unsigned agreement once, and let it lapse when its time is up."""
+        now = self._now()
+        waited = now - application.updated_at
+        policy = force.onboarding
+        if application.stage is Stage.REJECTED:
+            if waited >= timedelta(days=force.appeal.window_days):
+                return "lapsed" if self._move(application, Action.EXPIRE, actor="system") else ""
+            return ""
+        limit = policy.offer_valid_days if application.stage is Stage.OFFERED else policy.agreement_valid_days
+        if waited >= timedelta(days=limit):
+            moved = self._move(application, Action.EXPIRE, actor="system",
+                               emails=((f"lapsed-v{application.version + 1}", {"stage": application.stage.value}),))
+            return "lapsed" if moved else ""
+        if waited >= timedelta(days=policy.reminder_after_days):
+            offer = application.stage is Stage.OFFERED
+            build = self._p.mail.offer if offer else self._onboarding_email
+            purpose = Purpose.OFFER if offer else Purpose.AGREEMENT
+            expires = application.updated_at + timedelta(days=limit)
+            if self._send_with_link(force, application, f"{purpose.value}-reminder-v{application.version}", purpose,
+                                    expires, self._reminding(build)):
+                return "reminded"
+        return ""
+
+    @staticmethod
+    def _reminding(build):
+        return lambda force, application, url: build(force, application, url, reminder=True)
+
+    def _new_link(self, application: Application, purpose: Purpose, role: str, expires: datetime, path: str) -> str:
+        token = new_token(self._p.random_bytes(32))
+        self._p.links.add_links([Link(token_hash(token), purpose, application.force_id, application.reference,
+                                      role, application.version, expires)])
+        return f"{self._p.base_url}/{path}/{token}"
+
+    def _send(self, application: Application, kind: str, message: EmailMessage) -> None:
+        message_id = self._p.mailer.send(message)
+        self._p.repository.mark_email_sent(application, kind, message_id, self._now())
+
+    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
+              emails: tuple = ()) -> bool:
+        moved, event = self._apply(application, action, actor=actor, detail=detail)
+        try:
+            self._p.repository.save_transition(moved, event, emails=emails)
+        except StaleApplication:
+            return False  # someone else moved it first: the next pass reads what they did
+        return True
+
+    def _apply(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None):
+        try:
+            return apply(application, action, at=self._now(), actor=actor, detail=detail)
+        except IllegalTransition:
+            raise LinkRefused(LinkProblem.SUPERSEDED) from None
+
+    @staticmethod
+    def _write(write):
+        try:
+            return write()
+        except LinkConflict:
+            raise LinkRefused(LinkProblem.USED) from None
+        except StaleApplication:
+            raise LinkRefused(LinkProblem.SUPERSEDED) from None
+
+    def _now(self) -> datetime:
+        return self._p.clock.now()
+
+    def _today(self) -> date:
+        return self._now().astimezone(LONDON).date()

@@ -1,0 +1,88 @@
+"""The emails of joining and appeals, rendered from templates (email/joining.*, appeal_request.*, new_member.*)."""
+from __future__ import annotations
+
+from chalicelib.domain.application import Application
+from chalicelib.domain.forces import ForceProfile
+from chalicelib.services.notifications import SCREENING_WORDS, role_words
+from chalicelib.services.ports import EmailMessage
+
+SUBJECTS = {
+    "offer": "Your offer of membership", "onboarding": "Welcome: your documents and agreement to sign",
+    "welcome": "You are now a member", "appeal_upheld": "Your appeal has been upheld",
+    "appeal_dismissed": "The decision on your appeal", "lapsed": "Your offer of membership has lapsed",
+}
+
+
+def when(moment) -> str:
+    """'Tuesday 12 January 2027, 6:30pm' in London time."""
+    hour = moment.strftime("%I").lstrip("0")
+    minutes = "" if moment.minute == 0 else moment.strftime(":%M")
+    return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y')}, {hour}{minutes}{moment.strftime('%p').lower()}"
+
+
+class JoiningMail:
+    def __init__(self, render, status_url):
+        self._render = render
+        self._status_url = status_url  # (application) -> url of its status page
+
+    def _applicant(self, force: ForceProfile, application: Application, kind: str, reminder: bool = False,
+                   **context) -> EmailMessage:
+        group = force.group(application.group_id)
+        context = {"force": force, "group": group, "application": application, "applicant": application.applicant,
+                   "kind": kind, "reminder": reminder, "contact": force.contacts["recruitment"],
+                   "onboarding": force.onboarding, "when": when, "status_url": self._status_url(application),
+                   **context}
+        return EmailMessage(
+            to=application.applicant["email"],
+            subject=f"{'Reminder: ' if reminder else ''}{SUBJECTS[kind]}: {application.reference}",
+            text=self._render("email/joining.txt", **context), html=self._render("email/joining.html", **context),
+            reply_to=force.contacts["recruitment"].email)
+
+    def offer(self, force, application, url, reminder=False) -> EmailMessage:
+        return self._applicant(force, application, "offer", reminder, url=url)
+
+    def onboarding(self, force, application, url, documents, meetings, reminder=False) -> EmailMessage:
+        return self._applicant(force, application, "onboarding", reminder, url=url, documents=documents,
+                               meetings=meetings)
+
+    def welcome(self, force, application, meetings, agreement, member) -> EmailMessage:
+        return self._applicant(force, application, "welcome", meetings=meetings, agreement=agreement, member=member)
+
+    def appeal_decided(self, force, application, upheld: bool, detail: dict) -> EmailMessage:
+        group = force.group(application.group_id)
+        return self._applicant(force, application, "appeal_upheld" if upheld else "appeal_dismissed",
+                               detail=detail, screening=SCREENING_WORDS.get(group.screening))
+
+    def lapsed(self, force, application, detail) -> EmailMessage:
+        return self._applicant(force, application, "lapsed", detail=detail)
+
+    def rejected(self, force, application, detail, appeal_url) -> EmailMessage:
+        group = force.group(application.group_id)
+        context = {"force": force, "group": group, "application": application, "applicant": application.applicant,
+                   "outcome": "rejected", "detail": detail, "contact": force.contacts["recruitment"],
+                   "appeal_panel": [role_words(r) for r in force.appeal.panel], "appeal_days": force.appeal.window_days,
+                   "appeal_url": appeal_url, "screening": None, "previous_group": None,
+                   "status_url": self._status_url(application)}
+        return EmailMessage(
+            to=application.applicant["email"], subject=f"The decision on your application: {application.reference}",
+            text=self._render("email/outcome.txt", **context), html=self._render("email/outcome.html", **context),
+            reply_to=force.contacts["recruitment"].email)
+
+    def appeal_request(self, force, application, role, person, url, grounds) -> EmailMessage:
+        name, email = person
+        group = force.group(application.group_id)
+        context = {"force": force, "group": group, "application": application, "name": name,
+                   "role": role_words(role), "url": url, "grounds": grounds, "valid_days": force.review.link_valid_days}
+        return EmailMessage(
+            to=email, subject=f"Appeal against a refusal: application {application.reference} to the {group.name}",
+            text=self._render("email/appeal_request.txt", **context),
+            html=self._render("email/appeal_request.html", **context))
+
+    def new_member(self, force, application, to, name) -> EmailMessage:
+        group = force.group(application.group_id)
+        context = {"force": force, "group": group, "application": application, "name": name,
+                   "member": application.applicant}
+        return EmailMessage(
+            to=to, subject=f"New member of the {group.name}: {application.applicant['given_name']} "
+                           f"{application.applicant['family_name']}",
+            text=self._render("email/new_member.txt", **context), html=self._render("email/new_member.html", **context))
