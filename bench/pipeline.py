@@ -291,7 +291,7 @@ def main() -> int:
         # Last, as it can keep moto busy for minutes: does moto's own mailbox agree with the recording?
         began = time.monotonic()
         try:
-            sent = [(m["subject"], m["destinations"]["ToAddresses"]) for m in Mailbox(moto).messages()]
+            sent = [(m["subject"], m["to"]) for m in Mailbox(moto).messages()]
             in_mailbox = panel_asked(sent, set(references))
             row("moto mailbox (data.json)", f"{len(in_mailbox)} of {len(references)} have both review requests "
                 f"(read in {time.monotonic() - began:.1f} s)")

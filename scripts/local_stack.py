@@ -128,6 +128,7 @@ def prepare_data(api_env: dict[str, str]) -> None:
 
     from chalicelib.adapters import dynamodb
     from chalicelib.adapters.force_files import FileForceCatalogue, InvalidProfile
+    from chalicelib.adapters.s3_documents import S3Documents
     from chalicelib.settings import Settings
 
     os.environ.update({k: v for k, v in api_env.items() if k.startswith("AWS_")})  # botocore's credentials
@@ -144,12 +145,17 @@ def prepare_data(api_env: dict[str, str]) -> None:
         raise Failed(f"invalid force profile: {error}") from None
     print(f"{len(forces)} forces loaded: {', '.join(force.id for force in forces)}")
     print(f"demo reviewers: {seed_demo_reviewers(forces)} panel roles filled")
+    documents = S3Documents(settings.documents_bucket, settings.region, settings.aws_endpoint)
+    documents.ensure_bucket()
+    published = documents.publish(ROOT / "infra" / "documents")
+    print(f"moto: {published} onboarding documents in s3://{settings.documents_bucket}")
 
 
 def seed_demo_reviewers(forces) -> int:
     """Plausible people for every panel role of every group, so a review can be clicked through locally.
     Their addresses are on a reserved example domain: nothing can reach a real person."""
     from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+    from chalicelib.services.joining import APPEAL_PANEL
 
     store, count = DynamoReviewStore(), 0
     for force in forces:
@@ -159,6 +165,11 @@ def seed_demo_reviewers(forces) -> int:
                 store.put_reviewer(force.id, group.id, role, f"Demo {title} ({group.name})",
                                    f"{role}.{group.id}@{force.id}.demo.example")
                 count += 1
+        for role in force.appeal.panel:  # appeals are heard force-wide
+            title = role.replace("_", " ").title().replace("Iag", "IAG")
+            store.put_reviewer(force.id, APPEAL_PANEL, role, f"Demo {title} (appeals)",
+                               f"{role}.appeals@{force.id}.demo.example")
+            count += 1
     return count
 
 

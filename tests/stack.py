@@ -126,8 +126,11 @@ class Mailbox:
         self.moto_url = moto_url
 
     def messages(self) -> list[dict]:
+        """Each as {"to": [...], "subject", "body" (HTML when there is one), "attachments": [file names]}."""
+        from chalicelib.web.dev import sent_messages
+
         with _http.open(f"{self.moto_url}/moto-api/data.json", timeout=10) as response:
-            return json.load(response)["ses"]["Message"]
+            return sent_messages(json.load(response))
 
     def about(self, reference: str) -> list[dict]:
         return [m for m in self.messages() if reference in m["subject"]]
@@ -143,7 +146,7 @@ class Mailbox:
                 return result
             time.sleep(0.5)
         raise AssertionError(f"timed out waiting for {what}; mailbox has: "
-                             f"{[(m['destinations']['ToAddresses'], m['subject']) for m in self.messages()]}")
+                             f"{[(m['to'], m['subject']) for m in self.messages()]}")
 
 
 def links_in(message: dict, kind: str) -> list[str]:

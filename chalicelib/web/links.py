@@ -36,16 +36,17 @@ def _refused(problem: LinkProblem) -> Response:
 
 
 def _review_page(token: str, status: int = 200, error: str = "", values: dict | None = None) -> Response:
-    review = bootstrap.container().review
+    container = bootstrap.container()
     try:
-        link, application, force = review.open_link(token, Purpose.REVIEW)
+        link, application, force = container.review.open_link(token, Purpose.REVIEW)
     except LinkRefused as refused:
         return _refused(refused.problem)
+    screening = container.joining_store.latest_screening(application)
     group = force.group(application.group_id)
     others = [g for g in force.groups if g.accepts_applicants and g.id != group.id]
     return _page("web/review.html", status=status, force=force, group=group, application=application,
                  role=link.role.replace("_", " "), others=others, error=error, values=values or {},
-                 panel_notes=application.eligibility.get("panel_notes", []),
+                 panel_notes=application.eligibility.get("panel_notes", []), screening=screening,
                  headers={"Referrer-Policy": "no-referrer"})
 
 

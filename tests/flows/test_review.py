@@ -34,9 +34,9 @@ def submit(stack, email: str, force="derbyshire", **changes) -> str:
 def review_links(stack, reference: str, reviewers: list[str]) -> dict[str, str]:
     """Wait for the review request to each reviewer; their links by address."""
     def requests(messages):
-        found = {m["destinations"]["ToAddresses"][0]: links_in(m, "review")[0]
+        found = {m["to"][0]: links_in(m, "review")[0]
                  for m in messages if reference in m["subject"] and "your decision" in m["subject"]
-                 and m["destinations"]["ToAddresses"][0] in reviewers}
+                 and m["to"][0] in reviewers}
         return found if set(found) == set(reviewers) else None
     return stack["mailbox"].wait(requests, what=f"review requests for {reference}")
 
@@ -54,7 +54,7 @@ def applicant_emails(stack, reference: str, subject_start: str) -> list[dict]:
     return [m for m in stack["mailbox"].about(reference) if m["subject"].startswith(subject_start)]
 
 
-def test_two_approvals_through_the_links_approve_the_application(stack):
+def test_two_approvals_lead_to_the_offer_and_signing_the_agreement_makes_a_member(stack):
     reference = submit(stack, "approve.me@example.org")
     chair, coordinator = review_links(stack, reference, DERBYSHIRE_PANEL).values()
     mailbox_page = request("GET", f"{stack['api']}/dev/mailbox")[2].decode()  # what a person clicks through locally
@@ -62,9 +62,24 @@ def test_two_approvals_through_the_links_approve_the_application(stack):
     assert post_form(chair, {"decision": "approve"})[0] == 200
     assert status_of(stack, "derbyshire", reference)["status"] == "awaiting_review"  # one approval is not enough
     assert post_form(coordinator, {"decision": "approve"})[0] == 200
-    wait_status(stack, "derbyshire", reference, "approved")
+    wait_status(stack, "derbyshire", reference, "offered")  # Derbyshire does not screen
     stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You have been accepted"), what="acceptance")
     assert post_form(chair, {"decision": "reject", "reason": "changed my mind"})[0] == 409  # a link works once
+
+    [offer] = stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "Your offer"), what="the offer")
+    assert post_form(links_in(offer, "offer")[0], {"answer": "accept"})[0] == 200
+    [documents] = stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "Welcome: your documents"),
+                                        what="the documents and agreement")
+    terms = [link for link in links_in(documents, "documents") if "terms-of-reference" in link]
+    status, _, body = request("GET", terms[0])  # a presigned link to the bucket (moto here)
+    assert status == 200 and b"Terms of Reference" in body
+    [sign] = links_in(documents, "agreement")
+    assert "confidentiality agreement" in request("GET", sign)[2].decode().lower()
+    assert post_form(sign, {"confirm": "yes", "signed_name": "Approve Me"})[0] == 200
+    wait_status(stack, "derbyshire", reference, "member")
+    [welcome] = stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You are now a member"),
+                                      what="the welcome")
+    assert welcome["attachments"] == ["derbyshire-iag-meetings.ics"]
 
 
 def test_a_rejection_by_one_member_rejects_and_tells_the_applicant_how_to_appeal(stack):
@@ -123,7 +138,7 @@ def test_two_decisions_at_the_same_moment_give_one_outcome_and_one_set_of_emails
     for thread in threads:
         thread.join()
     assert sorted(answers) == [200, 200, 409]  # the same link pressed twice counts once
-    wait_status(stack, "derbyshire", reference, "approved")
+    wait_status(stack, "derbyshire", reference, "offered")
     stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You have been accepted"), what="acceptance")
     assert len(applicant_emails(stack, reference, "You have been accepted")) == 1
 
@@ -160,7 +175,7 @@ def test_a_suspended_run_survives_a_restart_of_prefect_and_the_flows_and_sends_n
 
     assert post_form(chair, {"decision": "approve"})[0] == 200
     assert post_form(coordinator, {"decision": "approve"})[0] == 200
-    wait_status(stack, "derbyshire", reference, "approved")
-    stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "You have been accepted"), what="acceptance")
+    wait_status(stack, "derbyshire", reference, "offered")
+    stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "Your offer"), what="the offer")
     after = stack["mailbox"].about(reference)
-    assert len(after) == before + 1  # the acceptance only: no review request went out again
+    assert len(after) == before + 2  # the acceptance and the offer: no review request went out again

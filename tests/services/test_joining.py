@@ -121,6 +121,8 @@ def test_a_screening_referral_returns_to_the_panel_who_can_still_approve(api, jo
     step = panel_approves(api, journey, "northamptonshire", reference)
     assert step.stage == "awaiting_review"
     assert {"start_screening", "refer_screening"} <= actions("northamptonshire", reference)
+    again = to("iag_chair.northampton@northamptonshire.test", "review")[-1]
+    assert "screening was referred back to the panel" in api.http.get(f"/review/{again}").body.decode()
     # The panel is asked again, and approving now leads to the offer without a second check.
     assert panel_approves(api, journey, "northamptonshire", reference).stage == "offered"
     assert "clear_screening" not in actions("northamptonshire", reference)
