@@ -12,17 +12,16 @@ from chalicelib.domain.review import Choice, Decision, InvalidDecision
 from chalicelib.domain.screening import Outcome
 from chalicelib.services.joining import InvalidAnswer
 from chalicelib.services.review import LinkRefused
-from chalicelib.web.links import TOKEN, _refused
+from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
 from chalicelib.web.pages import _page, read_posted_fields
 
 joining = Blueprint(__name__)
 
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 DOCUMENT_PAGE_SECONDS = 3600
 
 
 def _done(heading: str, *paragraphs: str) -> Response:
-    return _page("web/message.html", heading=heading, link=None, paragraphs=list(paragraphs), headers=NO_REFERRER)
+    return _page("web/message.html", heading=heading, link=None, paragraphs=list(paragraphs), headers=TOKEN_PAGE_HEADERS)
 
 
 def _show(token: str, purpose: Purpose, template: str, status: int = 200, error: str = "", values=None,
@@ -34,7 +33,7 @@ def _show(token: str, purpose: Purpose, template: str, status: int = 200, error:
     except LinkRefused as refused:
         return _refused(refused.problem)
     return _page(template, status=status, force=force, group=force.group(application.group_id),
-                 application=application, error=error, values=values or {}, headers=NO_REFERRER, **context)
+                 application=application, error=error, values=values or {}, headers=TOKEN_PAGE_HEADERS, **context)
 
 
 def _act(token: str, act, page) -> Response:

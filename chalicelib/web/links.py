@@ -27,6 +27,9 @@ PROBLEM_PAGES = {
                              "The application changed after this link was sent, so it no longer works. "
                              "If your decision is still needed, a new link has been emailed to you."),
 }
+# The token is in the address: never send it to another site. Not "no-referrer": with it, browsers send
+# "Origin: null" on the page's own POST, and the origin check would refuse every real person.
+TOKEN_PAGE_HEADERS = {"Referrer-Policy": "same-origin"}
 CHOICES = {"approve": Choice.APPROVE, "reject": Choice.REJECT, "redirect": Choice.REDIRECT, "discuss": Choice.DISCUSS}
 
 
@@ -47,7 +50,7 @@ def _review_page(token: str, status: int = 200, error: str = "", values: dict | 
     return _page("web/review.html", status=status, force=force, group=group, application=application,
                  role=link.role.replace("_", " "), others=others, error=error, values=values or {},
                  panel_notes=application.eligibility.get("panel_notes", []), screening=screening,
-                 headers={"Referrer-Policy": "no-referrer"})
+                 headers=TOKEN_PAGE_HEADERS)
 
 
 @links.route("/review/{token}", methods=["GET"])
@@ -76,7 +79,7 @@ def record_decision(token):
     return _page("web/message.html", heading="Decision recorded", link=None, paragraphs=[
         f"Thank you. Your decision on application {application.reference} has been recorded.",
         "The applicant will be told once the panel's decision is complete."],
-        headers={"Referrer-Policy": "no-referrer"})
+        headers=TOKEN_PAGE_HEADERS)
 
 
 @links.route("/withdraw/{token}", methods=["GET"])
@@ -88,7 +91,7 @@ def withdraw_page(token):
     except LinkRefused as refused:
         return _refused(refused.problem)
     return _page("web/withdraw.html", force=force, application=application, group=force.group(application.group_id),
-                 headers={"Referrer-Policy": "no-referrer"})
+                 headers=TOKEN_PAGE_HEADERS)
 
 
 @links.route("/withdraw/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -104,4 +107,4 @@ def withdraw(token):
         return _refused(refused.problem)
     return _page("web/message.html", heading="Application withdrawn", link=None, paragraphs=[
         f"Your application {application.reference} has been withdrawn. We have emailed you to confirm it.",
-        "You are welcome to apply again at any time."], headers={"Referrer-Policy": "no-referrer"})
+        "You are welcome to apply again at any time."], headers=TOKEN_PAGE_HEADERS)
