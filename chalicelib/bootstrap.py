@@ -103,7 +103,7 @@ def container() -> Container:
             settings=settings, forces=FileForceCatalogue(), repository=dynamodb.DynamoApplicationRepository(),
             clock=SystemClock(), mailer=SesMailer(settings.mail_from, settings.region, settings.aws_endpoint),
             workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key),
-            review_store=DynamoReviewStore())
+            review_store=DynamoReviewStore(), documents=_documents(settings))
     return _container
 
 

@@ -15,7 +15,7 @@ def reconcile_force(force_id: str) -> dict:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
 def remind_force(force_id: str) -> dict:
     container = bootstrap.container()
-    return {**container.review.remind(force_id), **container.joining.remind_all(force_id)}
+    return {"review": container.review.remind(force_id), "after_review": container.joining.remind_all(force_id)}
 
 
 @flow(name="reconcile-reviews")

@@ -313,7 +313,9 @@ class DynamoApplicationRepository:
 
     def get(self, force_id: str, reference: str) -> Optional[Application]:
         try:
-            return _from_item(ApplicationItem.get(application_pk(force_id, reference), "APPLICATION"))
+            # Strongly consistent: a step that just moved the application must read what it wrote.
+            return _from_item(ApplicationItem.get(application_pk(force_id, reference), "APPLICATION",
+                                                  consistent_read=True))
         except ApplicationItem.DoesNotExist:
             return None
 
@@ -339,6 +341,12 @@ class DynamoApplicationRepository:
             token = page.next_token
             if not token:
                 return
+
+    def pending_email_references(self, force_id: str, before: datetime) -> list[str]:
+        """Applications with an announced email still unsent since before `before` (oldest first)."""
+        items = OutboxItem.by_stage.query(pending_emails_key(force_id), OutboxItem.gsi1sk < _iso(before))
+        marker = f"FORCE#{force_id}#APP#"
+        return list(dict.fromkeys(i.pk[len(marker):] for i in items if i.pk.startswith(marker)))
 
     def events(self, force_id: str, reference: str) -> list[AuditEvent]:
         return [

@@ -128,6 +128,10 @@ class DynamoJoiningStore:
             _spend(transaction, link, event.at)
         return self._transition(moved, event, (), more)
 
+    def move(self, moved: Application, event: AuditEvent, emails: tuple = ()) -> Application:
+        """A move nobody's link made (e.g. a lapse), leaving the marker that the run must be told."""
+        return self._transition(moved, event, emails, lambda transaction: None)
+
     def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple = ()) -> Application:
         return self._transition(moved, event, emails, lambda transaction: _spend(transaction, link, event.at))
 

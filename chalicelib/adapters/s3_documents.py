@@ -4,6 +4,8 @@ Key: documents/<force-id>/<file>. Members get short-lived presigned links; the b
 """
 from __future__ import annotations
 
+from chalicelib.services.ports import DocumentUnavailable
+
 from functools import cached_property
 from pathlib import Path
 from typing import Optional
@@ -12,7 +14,7 @@ CONTENT_TYPE = "text/html; charset=utf-8"
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
 
-class DocumentMissing(Exception):
+class DocumentMissing(DocumentUnavailable):
     """The profile names a document that was never published: a member must not be asked to sign nothing."""
 
     def __init__(self, key: str):

@@ -17,6 +17,7 @@ from .forces import ForceProfile
 from .lifecycle import Action
 
 NONE = "none"
+LEVELS = ("none", "basic", "limited")  # each level includes the ones before it
 
 
 class Outcome(str, Enum):
@@ -62,9 +63,11 @@ def required_level(force: ForceProfile, group_id: str) -> str:
 
 def needs_screening(force: ForceProfile, group_id: str, latest: Optional[ScreeningResult], today: date) -> bool:
     """Whether an approved application must be screened before the offer."""
-    if required_level(force, group_id) == NONE:
+    required = required_level(force, group_id)
+    if required == NONE:
         return False
-    return latest is None or not latest.settles_screening or not latest.valid_on(today)
+    return (latest is None or not latest.settles_screening or not latest.valid_on(today)
+            or LEVELS.index(latest.level) < LEVELS.index(required))
 
 
 def result(force: ForceProfile, group_id: str, outcome: Outcome, completed_on: date) -> ScreeningResult:

@@ -21,6 +21,7 @@ from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token
 from chalicelib.domain.membership import SignedAgreement, member_from
 from chalicelib.domain.review import Decision, appeal_outcome, check_appeal_decision
 from chalicelib.domain import screening
+from chalicelib.services.notifications import role_words
 from chalicelib.services.ports import (
     Attachment, Clock, DecisionConflict, EmailMessage, LinkConflict, RandomSource, StaleApplication,
 )
@@ -29,10 +30,12 @@ from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
 
 log = logging.getLogger(__name__)
 
+# Stages where the application waits on a person, and time can remind, escalate or end the wait.
+CHASED = (Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED, Stage.APPEAL_LODGED)
+
 LONDON = ZoneInfo("Europe/London")
 APPEAL_PANEL = "appeal"  # reviewers of appeals are stored under this group id: they serve the whole force
 SCREENING_LINK_DAYS = 30
-DOCUMENT_LINK_SECONDS = 7 * 24 * 3600  # the longest a presigned S3 link may live
 MAX_GROUNDS = 5000
 
 
@@ -120,8 +123,8 @@ class JoiningService:
         return Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-agreement")
 
     def _rejected(self, force: ForceProfile, application: Application) -> Optional[Step]:
-        if not force.appeal.panel or self._p.store.appeal(application) is not None:
-            return Step(done=True, stage=application.stage.value)  # one appeal per application
+        # Waits out the appeal window even when no appeal is open (one per application): the daily lapse ends
+        # the application and wakes the run, so "rejected" always has a live run and reconciliation agrees.
         return Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-appeal-window")
 
     def _appeal(self, force: ForceProfile, application: Application) -> Optional[Step]:
@@ -134,25 +137,32 @@ class JoiningService:
                        emails=((f"appeal_{'upheld' if upheld else 'dismissed'}-v{application.version + 1}",
                                 {"reasons": reasons}),))
             return None
+        self._ask_appeal_panel(force, application, [r for r in force.appeal.panel if r not in decisions])
+        return Step(done=False, stage=application.stage.value,
+                    wait_key=f"v{application.version}-a{len(decisions)}")
+
+    def _ask_appeal_panel(self, force: ForceProfile, application: Application, roles: list[str],
+                          reminder: bool = False) -> int:
         members = self._p.links.panel_members(force.id, APPEAL_PANEL)
         appeal = self._p.store.appeal(application) or {"grounds": ""}
-        for role in (r for r in force.appeal.panel if r not in decisions):
+        sent = 0
+        for role in roles:
             if role not in members:
                 log.error("%s: no %s for appeals; the force administrator must set one", application.reference, role)
                 continue
-            kind = f"appeal-review-v{application.version}-{role}"
+            kind = f"appeal-review-{'reminder-' if reminder else ''}v{application.version}-{role}"
             if not self._p.repository.claim_email(application, kind, self._now()):
                 continue
             try:
                 url = self._new_link(application, Purpose.APPEAL_REVIEW, role,
                                      self._now() + timedelta(days=force.review.link_valid_days), "appeal-review")
-                message = self._p.mail.appeal_request(force, application, role, members[role], url, appeal["grounds"])
-                self._send(application, kind, message)
+                self._send(application, kind, self._p.mail.appeal_request(
+                    force, application, role, members[role], url, appeal["grounds"], reminder=reminder))
             except Exception:
                 self._p.repository.release_email(application, kind)
                 raise
-        return Step(done=False, stage=application.stage.value,
-                    wait_key=f"v{application.version}-a{len(decisions)}")
+            sent += 1
+        return sent
 
     # --- what people do through links (Lambda side) ---
 
@@ -246,8 +256,9 @@ class JoiningService:
         return None
 
     def _appeal_url(self, force: ForceProfile, application: Application) -> Optional[str]:
-        if not force.appeal.panel or self._p.store.appeal(application) is not None:
-            return None
+        if application.stage is not Stage.REJECTED or not force.appeal.panel \
+                or self._p.store.appeal(application) is not None:
+            return None  # e.g. withdrawn before the refusal email went: no appeal to offer
         expires = application.updated_at + timedelta(days=force.appeal.window_days)
         return self._new_link(application, Purpose.APPEAL, "applicant", expires, "appeal")
 
@@ -272,7 +283,9 @@ class JoiningService:
         from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415
 
         group = force.group(application.group_id)
-        documents = self.document_links(force, DOCUMENT_LINK_SECONDS)
+        # Titles only: a presigned link made with a worker's temporary credentials dies with them, so the
+        # documents are opened from the signing page, which signs fresh links each time it is shown.
+        documents = [(d.title, d.version) for d in force.onboarding.documents]
         meetings = upcoming_for_group(force, group, after=self._now(), count=force.onboarding.dates_shown)
         return self._p.mail.onboarding(force, application, url, documents, meetings, reminder=reminder)
 
@@ -315,31 +328,34 @@ class JoiningService:
     def remind_all(self, force_id: str) -> dict:
         """Chase offers and agreements, let them lapse, and close appeal windows; moved runs are woken."""
         force = self._p.forces.get(force_id)
-        counts = {"reminded": 0, "lapsed": 0}
+        counts = {"reminded": 0, "lapsed": 0, "escalated": 0}
         for group in force.groups:
-            for stage in (Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED):
-                for application in self._p.repository.all_at(force_id, group.id, stage):
-                    done = self.remind(force, application)
-                    if done:
+            for stage in CHASED:
+                for listed in self._p.repository.all_at(force_id, group.id, stage):
+                    application = self._p.repository.get(force_id, listed.reference)  # the index can lag
+                    if application is None or application.stage is not stage:
+                        continue
+                    for done in self.remind(force, application):
                         counts[done] += 1
-                    if done == "lapsed":
-                        self._p.wake(force_id, application.reference, "lapsed")
         return counts
 
-    def remind(self, force: ForceProfile, application: Application) -> str:
-        """Chase an unanswered offer or unsigned agreement once, and let it lapse when its time is up."""
-        now = self._now()
-        waited = now - application.updated_at
-        policy = force.onboarding
+    def remind(self, force: ForceProfile, application: Application) -> list[str]:
+        """What time does to an application waiting on a person: reminders, escalation, lapses."""
+        waited = self._now() - application.updated_at
         if application.stage is Stage.REJECTED:
-            if waited >= timedelta(days=force.appeal.window_days):
-                return "lapsed" if self._move(application, Action.EXPIRE, actor="system") else ""
-            return ""
+            if waited >= timedelta(days=force.appeal.window_days):  # the appeal window closed unused
+                return ["lapsed"] if self._lapse(application) else []
+            return []
+        if application.stage is Stage.SCREENING:
+            return self._chase_screening(force, application, waited)
+        if application.stage is Stage.APPEAL_LODGED:
+            return self._chase_appeal_panel(force, application, waited)
+        policy = force.onboarding
         limit = policy.offer_valid_days if application.stage is Stage.OFFERED else policy.agreement_valid_days
         if waited >= timedelta(days=limit):
-            moved = self._move(application, Action.EXPIRE, actor="system",
-                               emails=((f"lapsed-v{application.version + 1}", {"stage": application.stage.value}),))
-            return "lapsed" if moved else ""
+            lapsed = self._lapse(application, ((f"lapsed-v{application.version + 1}",
+                                                {"stage": application.stage.value}),))
+            return ["lapsed"] if lapsed else []
         if waited >= timedelta(days=policy.reminder_after_days):
             offer = application.stage is Stage.OFFERED
             build = self._p.mail.offer if offer else self._onboarding_email
@@ -347,8 +363,66 @@ class JoiningService:
             expires = application.updated_at + timedelta(days=limit)
             if self._send_with_link(force, application, f"{purpose.value}-reminder-v{application.version}", purpose,
                                     expires, self._reminding(build)):
-                return "reminded"
-        return ""
+                return ["reminded"]
+        return []
+
+    def _chase_screening(self, force: ForceProfile, application: Application, waited: timedelta) -> list[str]:
+        """The vetting unit is asked again with a fresh link every reminder period until it answers; the IAG
+        coordinator is told once. A check takes as long as it takes: it never lapses on the applicant."""
+        every = timedelta(days=force.review.reminder_after_days)
+        done = []
+        if waited >= every:
+            kind = f"screening-request-v{application.version}-r{waited // every}"
+            if self._p.repository.claim_email(application, kind, self._now()):
+                try:
+                    level = screening.required_level(force, application.group_id)
+                    url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
+                                         self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
+                    outcome = self._p.screening.request(ScreeningRequest(force, application, level, url,
+                                                                         SCREENING_LINK_DAYS))
+                except Exception:
+                    self._p.repository.release_email(application, kind)
+                    raise
+                self._p.repository.mark_email_sent(application, kind, "screening-provider", self._now())
+                if outcome is not None:
+                    self._record_screening(force, application, outcome, self._today(), None, "screening_provider")
+                done.append("reminded")
+        if self._overdue(force, application, waited, ["the vetting unit"]):
+            done.append("escalated")
+        return done
+
+    def _chase_appeal_panel(self, force: ForceProfile, application: Application, waited: timedelta) -> list[str]:
+        decisions = self._p.links.decisions(force.id, application.reference, application.version)
+        missing = [r for r in force.appeal.panel if r not in decisions]
+        done = []
+        if missing and waited >= timedelta(days=force.review.reminder_after_days):
+            done += ["reminded"] * self._ask_appeal_panel(force, application, missing, reminder=True)
+        if missing and self._overdue(force, application, waited, [role_words(r) for r in missing]):
+            done.append("escalated")
+        return done
+
+    def _overdue(self, force: ForceProfile, application: Application, waited: timedelta, waiting_for) -> bool:
+        """Tell the IAG coordinator, once per stage, when a reminder has not helped."""
+        days = force.review.reminder_after_days + force.review.escalate_after_days
+        kind = f"escalation-v{application.version}"
+        if waited < timedelta(days=days) or not self._p.repository.claim_email(application, kind, self._now()):
+            return False
+        try:
+            self._send(application, kind, self._p.mail.overdue(force, application, waiting_for, days))
+        except Exception:
+            self._p.repository.release_email(application, kind)
+            raise
+        return True
+
+    def _lapse(self, application: Application, emails: tuple = ()) -> bool:
+        """End a wait that ran out; the run is woken (or reconciliation wakes it) to send the news and finish."""
+        moved, event = self._apply(application, Action.EXPIRE, actor="system")
+        try:
+            self._p.store.move(moved, event, emails)
+        except (StaleApplication, LinkConflict):
+            return False  # the person acted meanwhile
+        self._tell_run(moved, "lapsed")
+        return True
 
     @staticmethod
     def _reminding(build):

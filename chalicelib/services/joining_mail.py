@@ -1,10 +1,14 @@
 """The emails of joining and appeals, rendered from templates (email/joining.*, appeal_request.*, new_member.*)."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.services.notifications import SCREENING_WORDS, role_words
 from chalicelib.services.ports import EmailMessage
+
+LONDON = ZoneInfo("Europe/London")
 
 SUBJECTS = {
     "offer": "Your offer of membership", "onboarding": "Welcome: your documents and agreement to sign",
@@ -15,6 +19,7 @@ SUBJECTS = {
 
 def when(moment) -> str:
     """'Tuesday 12 January 2027, 6:30pm' in London time."""
+    moment = moment.astimezone(LONDON)
     hour = moment.strftime("%I").lstrip("0")
     minutes = "" if moment.minute == 0 else moment.strftime(":%M")
     return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y')}, {hour}{minutes}{moment.strftime('%p').lower()}"
@@ -68,15 +73,26 @@ class JoiningMail:
             text=self._render("email/outcome.txt", **context), html=self._render("email/outcome.html", **context),
             reply_to=force.contacts["recruitment"].email)
 
-    def appeal_request(self, force, application, role, person, url, grounds) -> EmailMessage:
+    def appeal_request(self, force, application, role, person, url, grounds, reminder=False) -> EmailMessage:
         name, email = person
         group = force.group(application.group_id)
         context = {"force": force, "group": group, "application": application, "name": name,
                    "role": role_words(role), "url": url, "grounds": grounds, "valid_days": force.review.link_valid_days}
         return EmailMessage(
-            to=email, subject=f"Appeal against a refusal: application {application.reference} to the {group.name}",
+            to=email, subject=f"{'Reminder: ' if reminder else ''}Appeal against a refusal: application "
+                              f"{application.reference} to the {group.name}",
             text=self._render("email/appeal_request.txt", **context),
             html=self._render("email/appeal_request.html", **context))
+
+    def overdue(self, force, application, waiting_for: list[str], days: int) -> EmailMessage:
+        """To the IAG coordinator: someone has not acted for `days` days despite a reminder."""
+        coordinator = force.contacts["iag_coordinator"]
+        context = {"force": force, "group": force.group(application.group_id), "application": application,
+                   "contact": coordinator, "missing": waiting_for, "days": days}
+        return EmailMessage(
+            to=coordinator.email, subject=f"Overdue: application {application.reference} is waiting for "
+                                          f"{' and '.join(waiting_for)}",
+            text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context))
 
     def new_member(self, force, application, to, name) -> EmailMessage:
         group = force.group(application.group_id)

@@ -136,6 +136,10 @@ class DecisionConflict(Exception):
     """The link was used, expired or superseded between reading it and writing the decision."""
 
 
+class DocumentUnavailable(Exception):
+    """A document the profile names cannot be read from storage (e.g. never published)."""
+
+
 class LinkConflict(Exception):
     """The link was used or expired, or what it acts on already happened (e.g. a second appeal)."""
 

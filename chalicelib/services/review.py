@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 REVIEW_DEPLOYMENT = "review-application/review-application"
 WITHDRAW_LINK_DAYS = 365
 STUCK_RUN_SECONDS = 15 * 60
+EMAIL_GRACE = timedelta(minutes=5)  # an announced email older than this, still unsent, was dropped by its run
 WAKE_ATTEMPTS, WAKE_PAUSE_SECONDS = 12, 0.5
 
 # The applicant's emails for each outcome, by the action that produced it.
@@ -119,16 +120,33 @@ class ReviewService:
         return False
 
     def reconcile(self, force_id: str) -> dict:
-        """Catch Prefect up with DynamoDB: start missing runs, retry dead ones, deliver decisions it missed."""
+        """Catch Prefect up with DynamoDB: start missing runs, retry dead ones, deliver what people did while it
+        was away, and send emails that were announced but never went out."""
         force = self._forces.get(force_id)
-        counts = {"started": 0, "retried": 0, "woken": 0, "ok": 0}
+        counts = {"started": 0, "retried": 0, "woken": 0, "emails": 0, "ok": 0}
         undelivered = set(self._store.undelivered(force_id)) | set(self._undelivered_actions(force_id))
         for group in force.groups:
             for stage in RUN_WAITS_AT:
                 for application in self._all_at(force_id, group.id, stage):
-                    counts[self._reconcile_one(application, application.reference in undelivered)] += 1
+                    told = application.reference in undelivered
+                    undelivered.discard(application.reference)
+                    counts[self._reconcile_one(application, told)] += 1
+        for reference in undelivered:  # people acted and the application has ended or made a member
+            application = self._repository.get(force_id, reference)
+            if application is not None:
+                counts[self._reconcile_one(application, True)] += 1
+        # Emails announced by a move more than a few minutes ago and still unsent: the run that owed them died.
+        for reference in self._repository.pending_email_references(force_id, self._clock.now() - EMAIL_GRACE):
+            application = self._repository.get(force_id, reference)
+            if application is not None:
+                self._mail.flush(application)
+                counts["emails"] += 1
         counts.pop("ok", None)
         return counts
+
+    def _delivered(self, application: Application) -> None:
+        self._store.mark_decisions_delivered(application.force_id, application.reference)
+        self._delivered_action(application.force_id, application.reference)
 
     def _undelivered_actions(self, force_id: str) -> list[str]:
         return self._actions.undelivered(force_id) if self._actions else []
@@ -147,14 +165,17 @@ class ReviewService:
                 self.start(application)
                 return "started"
             state, age = self._workflow.state(run_id)
-            # A run "running" for this long lost its process (our runs take seconds): retry it.
-            if state in ("FAILED", "CRASHED") or (state == "RUNNING" and age > STUCK_RUN_SECONDS):
+            # A run "running" for this long lost its process (our runs take seconds): retry it. So is one that
+            # finished while its application still waits (e.g. it ended at "approved" before runs went further).
+            if state in ("FAILED", "CRASHED") or (state == "RUNNING" and age > STUCK_RUN_SECONDS) or \
+                    (state == "COMPLETED" and application.stage in RUN_WAITS_AT):
                 self._workflow.retry(run_id)
                 return "retried"
             if has_undelivered and state == "PAUSED" and self._workflow.resume(run_id, {"reason": "reconcile"}):
-                self._store.mark_decisions_delivered(application.force_id, application.reference)
-                self._delivered_action(application.force_id, application.reference)
+                self._delivered(application)
                 return "woken"
+            if has_undelivered and state == "COMPLETED":
+                self._delivered(application)  # nothing is left to tell a finished run
         except WorkflowUnavailable:
             log.warning("reconciliation could not reach Prefect for %s", application.reference)
         return "ok"

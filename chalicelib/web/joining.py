@@ -2,6 +2,7 @@
 decision and the vetting unit's outcome. As with reviews, GET only shows and a person's POST acts once."""
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from chalice import Blueprint, Response
@@ -11,11 +12,13 @@ from chalicelib.domain.links import LinkProblem, Purpose
 from chalicelib.domain.review import Choice, Decision, InvalidDecision
 from chalicelib.domain.screening import Outcome
 from chalicelib.services.joining import InvalidAnswer
+from chalicelib.services.ports import DocumentUnavailable
 from chalicelib.services.review import LinkRefused
 from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
 from chalicelib.web.pages import _page, read_posted_fields
 
 joining = Blueprint(__name__)
+log = logging.getLogger(__name__)
 
 DOCUMENT_PAGE_SECONDS = 3600
 
@@ -49,6 +52,11 @@ def _act(token: str, act, page) -> Response:
         return _refused(refused.problem)
     except (InvalidAnswer, InvalidDecision) as invalid:
         return page(422, str(invalid), fields)
+    except DocumentUnavailable:
+        log.exception("a document to sign is missing from storage")
+        return _page("web/message.html", status=503, heading="Sorry, you cannot sign just now", link=None,
+                     paragraphs=["The agreement could not be found. We have been told; please try again later or "
+                                 "contact the IAG coordinator. Nothing has been recorded."], headers=TOKEN_PAGE_HEADERS)
 
 
 # --- the offer ---

@@ -302,13 +302,92 @@ def test_an_unanswered_offer_is_chased_once_then_lapses(api, journey, clock):
     panel_approves(api, journey, "derbyshire", reference)
     joining = bootstrap.container().joining
     clock.moment += timedelta(days=7)
-    assert joining.remind_all("derbyshire") == {"reminded": 1, "lapsed": 0}
-    assert joining.remind_all("derbyshire") == {"reminded": 0, "lapsed": 0}
+    assert joining.remind_all("derbyshire") == {"reminded": 1, "lapsed": 0, "escalated": 0}
+    assert joining.remind_all("derbyshire") == {"reminded": 0, "lapsed": 0, "escalated": 0}
     assert len(to("amira.khan@example.org", "offer")) == 2
     clock.moment += timedelta(days=21)
-    assert joining.remind_all("derbyshire") == {"reminded": 0, "lapsed": 1}
+    assert joining.remind_all("derbyshire") == {"reminded": 0, "lapsed": 1, "escalated": 0}
     assert stage("derbyshire", reference) == "expired"
     assert journey.advance("derbyshire", reference).done  # the woken run sends the news and ends
     assert post(api, "offer", to("amira.khan@example.org", "offer")[0], answer="accept").status_code in (409, 410)
     assert any(m.subject.startswith("Your offer of membership has lapsed") for m in sent_emails()
                if not hasattr(m, "raw_data"))
+
+
+def test_a_silent_vetting_unit_is_asked_again_with_a_fresh_link_and_the_coordinator_is_told_once(api, journey,
+                                                                                                   clock):
+    from chalicelib.adapters.templates import render
+    from chalicelib.services.screening import VettingUnitByEmail
+
+    bootstrap.override(screening=VettingUnitByEmail(bootstrap.container().mailer, render))
+    journey = bootstrap.container().review
+    reference = apply_to(api, "northamptonshire").json_body["reference"]
+    panel_approves(api, journey, "northamptonshire", reference)
+    vetting = "vetting.unit@northamptonshire.police.example"
+    joining = bootstrap.container().joining
+    clock.moment += timedelta(days=7)
+    assert joining.remind_all("northamptonshire")["reminded"] == 1
+    assert joining.remind_all("northamptonshire")["reminded"] == 0
+    first, fresh = to(vetting, "screening")
+    clock.moment += timedelta(days=14)
+    counts = joining.remind_all("northamptonshire")
+    assert counts["escalated"] == 1 and counts["lapsed"] == 0  # a check never lapses on the applicant
+    assert joining.remind_all("northamptonshire")["escalated"] == 0
+    [overdue] = [m for m in sent_emails() if not hasattr(m, "raw_data") and m.subject.startswith("Overdue")]
+    assert "the vetting unit" in overdue.subject
+    assert post(api, "screening", fresh, outcome="clear", **{"completed-day": "13", "completed-month": "12",
+                                                             "completed-year": "2026"}).status_code == 200
+    assert journey.advance("northamptonshire", reference).stage == "offered"
+
+
+def test_an_appeal_panel_member_who_does_not_answer_is_reminded_then_the_coordinator_is_told(api, journey, clock):
+    reference = apply_to(api, "avon-and-somerset").json_body["reference"]
+    journey.advance("avon-and-somerset", reference)
+    post(api, "review", to("iag_chair.bristol@avon-and-somerset.test", "review")[-1], decision="reject", reason="No")
+    journey.advance("avon-and-somerset", reference)
+    post(api, "appeal", to("amira.khan@example.org", "appeal")[0], grounds="Please")
+    journey.advance("avon-and-somerset", reference)
+    post(api, "appeal-review", to("strategic_iag_chair.appeal@avon-and-somerset.test", "appeal-review")[0],
+         decision="uphold")
+    journey.advance("avon-and-somerset", reference)
+    joining = bootstrap.container().joining
+    clock.moment += timedelta(days=7)
+    assert joining.remind_all("avon-and-somerset")["reminded"] == 1  # only the one who has not decided
+    acc = "assistant_chief_constable.appeal@avon-and-somerset.test"
+    assert len(to(acc, "appeal-review")) == 2
+    clock.moment += timedelta(days=14)
+    assert joining.remind_all("avon-and-somerset")["escalated"] == 1
+    [overdue] = [m for m in sent_emails() if not hasattr(m, "raw_data") and m.subject.startswith("Overdue")]
+    assert overdue.destinations["ToAddresses"] == ["StrategicIAG@avonandsomerset.police.uk"]
+    assert "assistant chief constable" in overdue.body.lower()
+
+
+def test_emails_of_an_action_prefect_never_heard_about_are_sent_by_reconciliation(api, journey, workflow, clock):
+    reference = apply_to(api, "derbyshire").json_body["reference"]
+    panel_approves(api, journey, "derbyshire", reference)
+    post(api, "offer", to("amira.khan@example.org", "offer")[-1], answer="accept")
+    journey.advance("derbyshire", reference)
+    workflow.resume = lambda run_id, run_input: False  # Prefect down when the person signs
+    assert post(api, "agreement", to("amira.khan@example.org", "agreement")[-1], confirm="yes",
+                signed_name="Amira+Khan").status_code == 200
+    assert stage("derbyshire", reference) == "member"
+    assert not [m for m in sent_emails() if hasattr(m, "raw_data")]  # no welcome yet
+    assert bootstrap.container().joining_store.undelivered("derbyshire") == [reference]
+    del workflow.resume
+    clock.moment += timedelta(minutes=10)
+    workflow.state = lambda run_id: ("COMPLETED", 0.0)  # say the run was lost and retried to its end
+    counts = bootstrap.container().review.reconcile("derbyshire")
+    assert counts["emails"] == 1
+    assert len([m for m in sent_emails() if hasattr(m, "raw_data")]) == 1  # the welcome, once
+    assert bootstrap.container().joining_store.undelivered("derbyshire") == []
+    assert bootstrap.container().review.reconcile("derbyshire")["emails"] == 0
+
+
+def test_a_run_that_ended_while_its_application_still_waits_is_run_again(api, journey, workflow):
+    reference = apply_to(api, "derbyshire").json_body["reference"]
+    panel_approves(api, journey, "derbyshire", reference)  # offered: the run should be waiting
+    retried = []
+    workflow.state = lambda run_id: ("COMPLETED", 0.0)  # e.g. it ended at "approved" under older code
+    workflow.retry = retried.append
+    assert bootstrap.container().review.reconcile("derbyshire")["retried"] == 1
+    assert retried == [f"run-{reference}"]
