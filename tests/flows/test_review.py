@@ -97,6 +97,30 @@ def test_a_rejection_by_one_member_rejects_and_tells_the_applicant_how_to_appeal
     assert post_form(coordinator, {"decision": "approve"})[0] == 409  # the application has moved on
 
 
+def test_an_appeal_upheld_by_both_members_of_the_appeal_panel_leads_to_the_offer(stack):
+    reference = submit(stack, "appeal.me@example.org", force="avon-and-somerset", group="bristol",
+                       applicant={"postcode": "BS1 4DJ"})
+    bristol = [f"{role}.bristol@avon-and-somerset.demo.example" for role in ("iag_chair", "police_coordinator")]
+    chair = review_links(stack, reference, bristol)[bristol[0]]
+    assert post_form(chair, {"decision": "reject", "reason": "Too few meetings attended elsewhere."})[0] == 200
+    [refusal] = stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "The decision"), what="refusal")
+    [appeal] = links_in(refusal, "appeal")
+    assert post_form(appeal, {"grounds": "I can now attend every meeting."})[0] == 200
+    wait_status(stack, "avon-and-somerset", reference, "appeal_lodged")
+    panel = [f"{role}.appeals@avon-and-somerset.demo.example"
+             for role in ("strategic_iag_chair", "assistant_chief_constable")]
+    def appeal_requests(messages):
+        found = [m for m in messages if reference in m["subject"] and m["subject"].startswith("Appeal against")]
+        return found if len(found) == len(panel) else None
+    requests = stack["mailbox"].wait(appeal_requests, what="appeal panel requests")
+    assert sorted(m["to"][0] for m in requests) == sorted(panel)
+    for message in requests:
+        assert post_form(links_in(message, "appeal-review")[0], {"decision": "uphold"})[0] == 200
+    wait_status(stack, "avon-and-somerset", reference, "offered")  # Bristol IAG does not screen
+    stack["mailbox"].wait(lambda _: applicant_emails(stack, reference, "Your offer"), what="the offer")
+    assert post_form(appeal, {"grounds": "again"})[0] == 409  # one appeal per application
+
+
 def test_a_redirect_agreed_by_the_panel_moves_the_application_to_the_other_groups_panel(stack):
     reference = submit(stack, "redirect.me@example.org", force="avon-and-somerset", group="bristol",
                        applicant={"postcode": "BS1 4DJ"})
