@@ -51,6 +51,7 @@ package: $(STAMP) $(CSS)
 ## bench: timing and size figures (prints, never fails on a number)
 bench: package
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/journey.py
 
 ## bench-pipeline: a campaign surge through the whole local stack (N=200 by default; takes minutes)
 N ?= 200
