@@ -28,7 +28,7 @@ from collections import Counter  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 import boto3  # noqa: E402
-from botocore.client import BaseClient  # noqa: E402
+from bench.aws_calls import calls  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
@@ -42,18 +42,6 @@ N, WARMUP, IMPORT_RUNS = 300, 30, 5
 PATH = "/forces/derbyshire/applications"
 READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable"}
 
-# pynamodb 6.1 sends every request through its botocore client's _make_api_call (Connection._make_api_call
-# calls self.client._make_api_call), whichever model's connection it is; so does boto3 (SES). Count there.
-calls: Counter = Counter()
-_make_api_call = BaseClient._make_api_call
-
-
-def _counted(self, operation_name, api_params):
-    calls[(self.meta.service_model.service_name, operation_name)] += 1
-    return _make_api_call(self, operation_name, api_params)
-
-
-BaseClient._make_api_call = _counted
 
 
 def row(label: str, text: str) -> None:

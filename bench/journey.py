@@ -24,7 +24,7 @@ for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IA
     os.environ.pop(name, None)
 
 import boto3  # noqa: E402
-from botocore.client import BaseClient  # noqa: E402
+from bench.aws_calls import calls  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
@@ -37,16 +37,6 @@ from chalicelib.settings import Settings  # noqa: E402
 from tests.conftest import FakeWorkflow  # noqa: E402
 from tests.factories import application_payload, post_json  # noqa: E402
 
-calls: Counter = Counter()
-_make_api_call = BaseClient._make_api_call
-
-
-def _counted(self, operation_name, api_params):
-    calls[(self.meta.service_model.service_name, operation_name)] += 1
-    return _make_api_call(self, operation_name, api_params)
-
-
-BaseClient._make_api_call = _counted
 
 
 class Journey:
