@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from chalicelib.adapters import dynamodb
+from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.force_files import FileForceCatalogue
@@ -17,6 +18,7 @@ from chalicelib.adapters.schema_validation import validate
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
+from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.joining import JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
@@ -45,6 +47,7 @@ class Container:
     documents: Optional[object] = None  # S3Documents; built when first needed
     joining_store: DynamoJoiningStore = field(default_factory=DynamoJoiningStore)
     screening: Optional[ScreeningProvider] = None  # None: as the settings say
+    callout_store: DynamoCalloutStore = field(default_factory=DynamoCalloutStore)
 
     @property
     def review(self) -> ReviewService:
@@ -55,6 +58,13 @@ class Container:
                           more=joining.message_for)
         return ReviewService(self.forces, self.repository, self.review_store, mail, self.workflow, self.clock,
                              random_bytes, base_url, after_review=joining.step, actions=self.joining_store)
+
+    @property
+    def callouts(self) -> CalloutService:
+        return CalloutService(CalloutParts(
+            forces=self.forces, members=self.joining_store, store=self.callout_store, links=self.review_store,
+            mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
+            base_url=self.settings.public_base_url, workflow=self.workflow))
 
     @property
     def joining(self) -> JoiningService:

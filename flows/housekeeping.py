@@ -9,7 +9,8 @@ from chalicelib import bootstrap
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
 def reconcile_force(force_id: str) -> dict:
-    return bootstrap.container().review.reconcile(force_id)
+    container = bootstrap.container()
+    return {"review": container.review.reconcile(force_id), "callouts": container.callouts.reconcile(force_id)}
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)

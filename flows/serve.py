@@ -12,6 +12,7 @@ import os
 from prefect import serve
 from prefect.schedules import Cron
 
+from flows.callouts import critical_incident
 from flows.housekeeping import reconcile_reviews, review_reminders
 from flows.review import review_application
 
@@ -19,6 +20,7 @@ from flows.review import review_application
 def deployments():
     return [
         review_application.to_deployment(name="review-application", tags=["iag"]),
+        critical_incident.to_deployment(name="critical-incident", tags=["iag"]),
         # One at a time: under a surge a pass can outlast its interval, and overlapping passes took run slots.
         reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"], concurrency_limit=1,
                                         interval=int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),

@@ -1,0 +1,68 @@
+"""Call-out pages: a member answers once (`/callout/{token}`); the police lead watches the answers arrive
+(`/incident/{token}`, read-only, refreshing). GET only shows; a member's POST acts once."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import bootstrap
+from chalicelib.domain.callouts import ANSWER_WORDS, Answer
+from chalicelib.domain.links import LinkProblem
+from chalicelib.services.callouts import CalloutRefused, _when
+from chalicelib.services.review import LinkRefused
+from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
+from chalicelib.web.pages import _page, read_posted_fields
+
+callouts = Blueprint(__name__)
+
+
+def _callout_page(token: str, status: int = 200, error: str = "", values=None):
+    if not TOKEN.match(token):
+        return _refused(LinkProblem.UNKNOWN)
+    try:
+        _, incident, _ = bootstrap.container().callouts.open(token)
+    except LinkRefused as refused:
+        return _refused(refused.problem)
+    return _page("web/callout.html", status=status, force=bootstrap.container().forces.get(incident.force_id),
+                 incident=incident, error=error, values=values or {}, when=_when,
+                 answers=[(a.value, ANSWER_WORDS[a]) for a in Answer], headers=TOKEN_PAGE_HEADERS)
+
+
+@callouts.route("/callout/{token}", methods=["GET"])
+def callout_page(token):
+    return _callout_page(token)
+
+
+@callouts.route("/callout/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def answer_callout(token):
+    if not TOKEN.match(token):
+        return _refused(LinkProblem.UNKNOWN)
+    fields, refused = read_posted_fields()
+    if refused:
+        return refused
+    answer = {a.value: a for a in Answer}.get(fields.get("answer", ""))
+    if answer is None:
+        return _callout_page(token, 422, "Choose whether you can help", fields)
+    try:
+        incident = bootstrap.container().callouts.answer(token, answer, fields.get("note", ""))
+    except LinkRefused as refused:
+        return _refused(refused.problem)
+    except CalloutRefused as invalid:
+        return _callout_page(token, 422, str(invalid), fields)
+    return _page("web/message.html", heading="Thank you", link=None, headers=TOKEN_PAGE_HEADERS, paragraphs=[
+        f"Your answer to the call-out about {incident.title} has been passed to {incident.police_lead_name}."])
+
+
+@callouts.route("/incident/{token}", methods=["GET"])
+def incident_page(token):
+    if not TOKEN.match(token):
+        return _refused(LinkProblem.UNKNOWN)
+    container = bootstrap.container()
+    try:
+        _, incident, responses = container.callouts.open(token, lead=True)
+    except LinkRefused as refused:
+        return _refused(refused.problem)
+    force = container.forces.get(incident.force_id)
+    return _page("web/incident.html", force=force, incident=incident, responses=responses,
+                 counts=container.callouts.counts(responses), words=ANSWER_WORDS, when=_when,
+                 closed=container.clock.now() >= incident.respond_by, groups={g.id: g.name for g in force.groups},
+                 headers={**TOKEN_PAGE_HEADERS, "Cache-Control": "no-store"})
