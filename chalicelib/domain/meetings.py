@@ -2,7 +2,8 @@
 
 For the dates a new member is told when they join, and later for the meeting series of each group
 (calendar files, reminders). Times are London wall-clock times: an 18:30 meeting stays 18:30 in
-both GMT and BST.
+both GMT and BST. A meeting that would fall on an avoided date (a bank holiday, say) moves a week later,
+on the same weekday, at the same London time.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 @dataclass(frozen=True)
 class Meeting:
-    uid_key: str  # stable identity: "<force>.<group>.<series-slug>.<YYYY-MM-DD>"
+    uid_key: str  # stable identity: "<force>.<group>.<series-slug>.<YYYY-MM-DD>", the date actually met
     title: str
     starts_at: datetime  # aware, Europe/London
     ends_at: datetime
@@ -31,41 +32,59 @@ class Meeting:
 
 
 def upcoming(
-    force_id: str, group_id: str, group_name: str, series: MeetingSeries, *, after: datetime, count: int
+    force_id: str,
+    group_id: str,
+    group_name: str,
+    series: MeetingSeries,
+    *,
+    after: datetime,
+    count: int,
+    avoid: frozenset[date] = frozenset(),
 ) -> list[Meeting]:
     """The next `count` meetings of `series` strictly after `after` (an aware datetime).
 
     Meetings fall in the months first_month, first_month + interval_months, ..., wrapping through the
     year (every 3 months from April includes January), on the week_of_month-th weekday (-1: the last).
     A series whose profile lacks any of these, the start time or the duration has no knowable dates: [].
+    A meeting on a date in `avoid` moves a week later (again while that is avoided); its uid_key carries
+    the date it actually meets, so a calendar shows the moved meeting rather than the scheduled one.
     """
     needed = (series.weekday, series.week_of_month, series.start_time, series.first_month, series.duration_minutes)
     if None in needed or count <= 0:
         return []
-    return list(islice(_meetings(force_id, group_id, group_name, series, after), count))
+    return list(islice(_meetings(force_id, group_id, group_name, series, after, avoid), count))
 
 
-def upcoming_for_group(force: ForceProfile, group: Group, *, after: datetime, count: int) -> list[Meeting]:
-    """The next `count` meetings of all the group's series, earliest first."""
+def upcoming_for_group(
+    force: ForceProfile, group: Group, *, after: datetime, count: int, avoid: frozenset[date] = frozenset()
+) -> list[Meeting]:
+    """The next `count` meetings of all the group's series, earliest first, moved off `avoid` dates."""
     meetings = [
         meeting
         for series in group.meetings
-        for meeting in upcoming(force.id, group.id, group.name, series, after=after, count=count)
+        for meeting in upcoming(force.id, group.id, group.name, series, after=after, count=count, avoid=avoid)
     ]
     return sorted(meetings, key=lambda m: m.starts_at)[:count]
 
 
 def _meetings(
-    force_id: str, group_id: str, group_name: str, series: MeetingSeries, after: datetime
+    force_id: str, group_id: str, group_name: str, series: MeetingSeries, after: datetime, avoid: frozenset[date]
 ) -> Iterator[Meeting]:
     slug = re.sub(r"[^a-z0-9]+", "-", series.name.lower()).strip("-")
     local = after.astimezone(LONDON)
-    year, month = local.year, local.month
+    # Start a month early: last month's meeting may have moved past `after` (31 August to 7 September).
+    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    previous: date | None = None
     while True:
         if (month - series.first_month) % series.interval_months == 0:
             day = _nth_weekday(year, month, WEEKDAYS.index(series.weekday), series.week_of_month)
+            while day in avoid:
+                day += timedelta(weeks=1)
             starts_at = datetime.combine(day, time.fromisoformat(series.start_time), tzinfo=LONDON)
-            if starts_at > after:
+            # Every date of a series is the same weekday, so moved dates never overtake one another; they can
+            # only coincide when `avoid` covers every week between two meetings, and then they meet once.
+            if starts_at > after and day != previous:
+                previous = day
                 # Added in UTC so that the duration is elapsed time even across a clock change.
                 ends_at = starts_at.astimezone(timezone.utc) + timedelta(minutes=series.duration_minutes)
                 yield Meeting(

@@ -1,5 +1,5 @@
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +21,9 @@ def series_named(name: str):
     return next(s for s in group.meetings if s.name == name)
 
 
-def meetings_of(series, after=TODAY, count=6) -> list[Meeting]:
+def meetings_of(series, after=TODAY, count=6, avoid=frozenset()) -> list[Meeting]:
     return upcoming("derbyshire", "derbyshire-iag", "Derbyshire Independent Advisory Group", series,
-                    after=after, count=count)
+                    after=after, count=count, avoid=avoid)
 
 
 def local_starts(meetings: list[Meeting]) -> list[str]:
@@ -113,4 +113,69 @@ def test_a_group_s_meetings_merge_its_series_earliest_first():
     assert [(m.title.split(": ")[1], m.starts_at.date().isoformat()) for m in meetings] == [
         ("Scrutiny panel", "2026-12-17"), ("IAG meeting", "2027-01-12"), ("Scrutiny panel", "2027-01-21"),
         ("Scrutiny panel", "2027-02-18"), ("IAG meeting", "2027-03-09"), ("Scrutiny panel", "2027-03-18"),
+    ]
+
+
+# Bank holidays in England, written out so the domain tests need no adapter.
+EARLY_MAY_2027 = date(2027, 5, 3)
+EASTER_MONDAY_2027 = date(2027, 3, 29)
+SUMMER_2026 = date(2026, 8, 31)
+
+
+def mondays(week_of_month: int, interval_months: int = 1):
+    return replace(series_named("IAG meeting"), weekday="monday", week_of_month=week_of_month,
+                   interval_months=interval_months, first_month=1)
+
+
+def test_a_meeting_on_a_bank_holiday_moves_a_week_later_keeping_its_london_time_and_takes_a_new_uid_key():
+    after = datetime(2027, 4, 10, tzinfo=LONDON)
+    [scheduled] = meetings_of(mondays(1), after=after, count=1)
+    [moved] = meetings_of(mondays(1), after=after, count=1, avoid=frozenset({EARLY_MAY_2027}))
+    assert local_starts([scheduled, moved]) == ["Mon 2027-05-03 18:30", "Mon 2027-05-10 18:30"]
+    assert moved.starts_at.isoformat() == "2027-05-10T18:30:00+01:00"
+    assert moved.ends_at - moved.starts_at == timedelta(minutes=120)
+    assert scheduled.uid_key == "derbyshire.derbyshire-iag.iag-meeting.2027-05-03"
+    assert moved.uid_key == "derbyshire.derbyshire-iag.iag-meeting.2027-05-10"
+
+
+def test_a_meeting_moves_again_while_the_week_later_is_avoided_too():
+    avoid = frozenset({EARLY_MAY_2027, date(2027, 5, 10)})
+    meetings = meetings_of(mondays(1), after=datetime(2027, 4, 10, tzinfo=LONDON), count=3, avoid=avoid)
+    assert local_starts(meetings) == ["Mon 2027-05-17 18:30", "Mon 2027-06-07 18:30", "Mon 2027-07-05 18:30"]
+
+
+def test_a_meeting_moved_across_the_clock_change_keeps_its_london_time():
+    # Last Monday of March 2027 is Easter Monday (BST from 28 March); it moves to 5 April, still 18:30.
+    [april] = meetings_of(mondays(-1), after=datetime(2027, 3, 1, tzinfo=LONDON), count=1,
+                          avoid=frozenset({EASTER_MONDAY_2027}))
+    assert april.starts_at.isoformat() == "2027-04-05T18:30:00+01:00"
+    assert april.uid_key.endswith(".2027-04-05")
+
+
+def test_last_month_s_meeting_moved_into_this_month_is_still_upcoming():
+    # The last Monday of August is always the summer bank holiday: 31 August 2026 moves to 7 September.
+    after = datetime(2026, 9, 1, tzinfo=LONDON)
+    meetings = meetings_of(mondays(-1), after=after, count=2, avoid=frozenset({SUMMER_2026}))
+    assert local_starts(meetings) == ["Mon 2026-09-07 18:30", "Mon 2026-09-28 18:30"]
+    assert local_starts(meetings_of(mondays(-1), after=after, count=1)) == ["Mon 2026-09-28 18:30"]
+
+
+def test_a_meeting_is_only_moved_when_its_own_date_is_avoided():
+    series = series_named("IAG meeting")
+    avoid = frozenset({date(2027, 1, 11), date(2027, 1, 13), date(2027, 1, 19)})
+    assert meetings_of(series, avoid=avoid) == meetings_of(series)
+
+
+def test_meetings_whose_moves_run_into_one_another_are_one_meeting():
+    avoid = frozenset(date(2027, 5, 3) + timedelta(weeks=n) for n in range(5))  # every Monday in May
+    meetings = meetings_of(mondays(1), after=datetime(2027, 4, 10, tzinfo=LONDON), count=3, avoid=avoid)
+    assert local_starts(meetings) == ["Mon 2027-06-07 18:30", "Mon 2027-07-05 18:30", "Mon 2027-08-02 18:30"]
+
+
+def test_a_group_s_meetings_avoid_the_dates_given():
+    force, group = derbyshire()
+    avoid = frozenset({date(2026, 12, 17), date(2027, 1, 12)})
+    meetings = upcoming_for_group(force, group, after=TODAY, count=3, avoid=avoid)
+    assert [(m.title.split(": ")[1], m.starts_at.date().isoformat()) for m in meetings] == [
+        ("Scrutiny panel", "2026-12-24"), ("IAG meeting", "2027-01-19"), ("Scrutiny panel", "2027-01-21"),
     ]
