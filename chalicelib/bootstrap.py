@@ -12,6 +12,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.prefect_gateway import PrefectGateway
 from chalicelib.adapters.schema_validation import validate
@@ -22,6 +23,7 @@ from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.joining import JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
+from chalicelib.services.strategic import StrategicParts, StrategicService
 from chalicelib.services.screening import ScreeningProvider, SimulatedScreening, VettingUnitByEmail
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
 from chalicelib.services.pack_requests import PackRequestService
@@ -48,6 +50,7 @@ class Container:
     joining_store: DynamoJoiningStore = field(default_factory=DynamoJoiningStore)
     screening: Optional[ScreeningProvider] = None  # None: as the settings say
     callout_store: DynamoCalloutStore = field(default_factory=DynamoCalloutStore)
+    strategic_store: DynamoStrategicStore = field(default_factory=DynamoStrategicStore)
 
     @property
     def review(self) -> ReviewService:
@@ -67,6 +70,14 @@ class Container:
             base_url=self.settings.public_base_url, workflow=self.workflow))
 
     @property
+    def strategic(self) -> StrategicService:
+        return StrategicService(StrategicParts(
+            forces=self.forces, members=self.joining_store, people=self.review_store, store=self.strategic_store,
+            mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
+            base_url=self.settings.public_base_url, workflow=self.workflow, holidays=_bank_holidays,
+            calendar_file=_calendar_file))
+
+    @property
     def joining(self) -> JoiningService:
         base_url = self.settings.public_base_url
         review = lambda: self.review  # noqa: E731 (built on use: the two services refer to each other)
@@ -77,7 +88,8 @@ class Container:
             documents=self.documents or _documents(self.settings), screening=self.screening or _screening(self),
             clock=self.clock, random_bytes=random_bytes, base_url=base_url,
             open_link=lambda token, purpose: review().open_link(token, purpose),
-            wake=lambda force_id, reference, reason: review().wake(force_id, reference, reason)))
+            wake=lambda force_id, reference, reason: review().wake(force_id, reference, reason),
+            calendar_file=_calendar_file))
 
     @property
     def intake(self) -> IntakeService:
@@ -87,6 +99,18 @@ class Container:
     @property
     def pack_requests(self) -> PackRequestService:
         return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier)
+
+
+def _calendar_file(meetings, **options) -> bytes:
+    from chalicelib.adapters.calendar_ics import calendar_file  # icalendar only when a calendar is sent
+
+    return calendar_file(meetings, **options)
+
+
+def _bank_holidays(years) -> frozenset:
+    from chalicelib.adapters.bank_holidays import bank_holidays
+
+    return bank_holidays(years)
 
 
 def _documents(settings: Settings):

@@ -13,6 +13,7 @@ from prefect import serve
 from prefect.schedules import Cron
 
 from flows.callouts import critical_incident
+from flows.strategic import strategic_iag
 from flows.housekeeping import reconcile_reviews, review_reminders
 from flows.review import review_application
 
@@ -21,6 +22,11 @@ def deployments():
     return [
         review_application.to_deployment(name="review-application", tags=["iag"]),
         critical_incident.to_deployment(name="critical-incident", tags=["iag"]),
+        # Cycles open on 1 January and 1 July for the spring and autumn meetings; open ones move on hourly.
+        strategic_iag.to_deployment(name="strategic-iag", tags=["iag"], schedules=[
+            Cron(os.environ.get("IAG_STRATEGIC_CRON", "0 9 1 1,7 *"), timezone="Europe/London",
+                 parameters={"start": True}),
+            Cron("15 * * * *", timezone="Europe/London")]),
         # One at a time: under a surge a pass can outlast its interval, and overlapping passes took run slots.
         reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"], concurrency_limit=1,
                                         interval=int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),

@@ -191,6 +191,26 @@ def _mark_sent(pk: str, kind: str, message_id: str, at: datetime) -> None:
         condition=OutboxItem.status.is_in("pending", "sending"))
 
 
+def claim_email(pk: str, kind: str, at: datetime) -> bool:
+    """The right to send the email `kind` about partition `pk`: True for exactly one caller until it is sent
+    (mark_email_sent) or released, or the claim goes stale."""
+    return conditional_update(
+        OutboxItem(pk=pk, sk=f"EMAIL#{kind}"),
+        actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
+                 OutboxItem.kind.set(kind), OutboxItem.type.set(OutboxItem),
+                 OutboxItem.created_at.set(OutboxItem.created_at | at)],
+        condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
+        | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < at - CLAIM_TIMEOUT)))
+
+
+def release_email(pk: str, kind: str) -> None:
+    OutboxItem(pk=pk, sk=f"EMAIL#{kind}").update(actions=[OutboxItem.status.set("pending")])
+
+
+def mark_email_sent(pk: str, kind: str, message_id: str, at: datetime) -> None:
+    _mark_sent(pk, kind, message_id, at)
+
+
 def all_models() -> list[type[Item]]:
     """Item and every item class defined on it, wherever it is defined."""
     found, pending = [], [Item]
@@ -293,18 +313,10 @@ class DynamoApplicationRepository:
 
         Creates the outbox entry if the email was not announced by a transition (e.g. review requests).
         """
-        pk = application_pk(application.force_id, application.reference)
-        return conditional_update(
-            OutboxItem(pk=pk, sk=f"EMAIL#{kind}"),
-            actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
-                     OutboxItem.kind.set(kind), OutboxItem.type.set(OutboxItem),
-                     OutboxItem.created_at.set(OutboxItem.created_at | at)],
-            condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
-            | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < at - CLAIM_TIMEOUT)))
+        return claim_email(application_pk(application.force_id, application.reference), kind, at)
 
     def release_email(self, application: Application, kind: str) -> None:
-        OutboxItem(pk=application_pk(application.force_id, application.reference), sk=f"EMAIL#{kind}").update(
-            actions=[OutboxItem.status.set("pending")])
+        release_email(application_pk(application.force_id, application.reference), kind)
 
     def pending_emails(self, application: Application) -> list[tuple[str, dict]]:
         items = OutboxItem.query(application_pk(application.force_id, application.reference),

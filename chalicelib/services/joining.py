@@ -59,6 +59,7 @@ class Parts:
     base_url: str
     open_link: Callable[[str, Purpose], tuple]
     wake: Callable[[str, str, str], bool]
+    calendar_file: Callable[..., bytes]  # meetings -> an .ics file
 
 
 class JoiningService:
@@ -271,9 +272,7 @@ class JoiningService:
         member = self._p.store.member(force.id, application.reference, application.group_id)
         message = self._p.mail.welcome(force, application, meetings, agreement, member)
         if meetings:
-            from chalicelib.adapters.calendar_ics import calendar_file  # noqa: PLC0415
-
-            ics = calendar_file(meetings, calendar_name=f"{group.name} meetings")
+            ics = self._p.calendar_file(meetings, calendar_name=f"{group.name} meetings")
             message = EmailMessage(message.to, message.subject, message.text, message.html, message.reply_to,
                                    (Attachment(f"{group.id}-meetings.ics", "text/calendar; method=PUBLISH", ics),))
         return message

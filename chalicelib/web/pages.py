@@ -186,15 +186,17 @@ def _foreign_origin() -> bool:
         request.headers.get("host"), urlsplit(bootstrap.container().settings.public_base_url).netloc)
 
 
-def read_posted_fields() -> tuple[dict, Response | None]:
-    """A link page's posted fields (first value each), or a refusal. The link's token is the secret here."""
+def read_posted_fields(every_value: bool = False) -> tuple[dict, Response | None]:
+    """A link page's posted fields (first value each, or every value as a list), or a refusal. The link's
+    token is the secret here."""
     request = web.current_request
     raw = request.raw_body or b""
     if len(raw) > MAX_FORM_BYTES:
         return {}, _message(413, "Your answers are too long", "Please shorten them and try again.")
     if _foreign_origin():
         return {}, _message(403, "This form must be sent from our own website", "Open the link from your email again.")
-    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True).items()}, None
+    fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return (fields if every_value else {k: v[0] for k, v in fields.items()}), None
 
 
 def _read_form(force: ForceProfile, purpose: str):

@@ -1,0 +1,277 @@
+"""Arranging the twice-yearly Strategic IAG meeting, as a cycle kept in DynamoDB.
+
+`advance` does whatever is due and returns; the `strategic-iag` flow runs it on a schedule and whenever a
+person answers, so no process waits on people. Steps: ask each local IAG's chair for nominees (one link per
+group); once every group has answered or nominations close, poll each nominee and the senior representatives
+over the candidate dates; once all have answered or the poll closes, choose the date (`slots.choose_slot`)
+and send invitations with an .ics, asking the arranging officer and the chair for the agenda, or, without a
+quorum, send the arranging officer the options instead of picking one.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.meetings import Meeting, upcoming
+from chalicelib.domain.slots import choose_slot
+from chalicelib.domain.strategic import (
+    Cycle, Nominee, OPEN, Status, candidate_slots, cycle_id, invitees, local_groups, strategic_group,
+)
+from chalicelib.services.notifications import role_words
+from chalicelib.services.ports import Attachment, Clock, EmailMessage, LinkConflict, RandomSource
+from chalicelib.services.review import LinkRefused
+
+log = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+STRATEGIC_DEPLOYMENT = "strategic-iag/strategic-iag"
+NOMINATION_DAYS, POLL_DAYS, CANDIDATES = 14, 10, 4
+LEAD_TIME = timedelta(days=NOMINATION_DAYS + POLL_DAYS + 14)  # time to nominate, poll, and give notice
+
+
+class StrategicRefused(ValueError):
+    """What was sent cannot be acted on; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class StrategicParts:
+    forces: object
+    members: object  # DynamoJoiningStore.members
+    people: object  # DynamoReviewStore: panel_members, add_links, link
+    store: object  # DynamoStrategicStore
+    mailer: object
+    render: Callable[..., str]
+    clock: Clock
+    random_bytes: RandomSource
+    base_url: str
+    workflow: object
+    holidays: Callable[[list[int]], frozenset]  # years -> bank holidays to avoid
+    calendar_file: Callable[..., bytes]  # meetings -> an .ics file
+
+
+class StrategicService:
+    def __init__(self, parts: StrategicParts):
+        self._p = parts
+
+    # --- the schedule ---
+
+    def start_cycle(self, force_id: str) -> Optional[Cycle]:
+        """Open the cycle for the strategic group's next meeting far enough ahead; None if there is nothing to do."""
+        force = self._p.forces.get(force_id)
+        group = strategic_group(force)
+        if group is None:
+            return None
+        now = self._now()
+        avoid = self._p.holidays([now.year, now.year + 1])
+        [meeting] = upcoming(force.id, group.id, group.name, group.meetings[0], after=now + LEAD_TIME, count=1,
+                             avoid=avoid) or [None]
+        if meeting is None:
+            log.error("%s: the strategic group's meetings have no day set in the profile", force_id)
+            return None
+        cycle = Cycle(cycle_id(group, meeting), force.id, group.id, Status.NOMINATING, meeting,
+                      candidate_slots(meeting, CANDIDATES, avoid), now + timedelta(days=NOMINATION_DAYS),
+                      now + timedelta(days=NOMINATION_DAYS + POLL_DAYS))
+        return cycle if self._p.store.add_cycle(cycle) else self._p.store.cycle(force.id, cycle.id)
+
+    def open_cycles(self, force_id: str) -> list[str]:
+        return self._p.store.open_cycles(force_id)
+
+    def advance(self, force_id: str, cycle_id_: str) -> str:
+        for _ in range(3):  # nominating -> polling -> decided, at most
+            cycle = self._p.store.cycle(force_id, cycle_id_)
+            if cycle is None or cycle.status not in OPEN:
+                break
+            if cycle.status is Status.NOMINATING:
+                if not self._nominating(cycle):
+                    break
+            else:
+                self._polling(cycle)
+                break
+        cycle = self._p.store.cycle(force_id, cycle_id_)
+        return cycle.status.value if cycle else "missing"
+
+    def _nominating(self, cycle: Cycle) -> bool:
+        force = self._p.forces.get(cycle.force_id)
+        nominated = self._p.store.nominations(force.id, cycle.id)
+        groups = local_groups(force)
+        for group in groups:
+            if group.id in nominated:
+                continue
+            chair = self._p.people.panel_members(force.id, group.id).get("iag_chair")
+            if chair is None:
+                log.error("%s: no chair recorded for %s; it cannot nominate", cycle.id, group.id)
+                continue
+            self._once(cycle, f"nominate-{group.id}", lambda group=group, chair=chair: self._email(
+                chair[1], f"Nominate your IAG's representatives to the {force.group(cycle.group_id).name}",
+                "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0],
+                url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
+                count=force.group(cycle.group_id).composition["nominees_per_local_group"]))
+        if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
+            return False
+        return self._p.store.move(cycle, Status.POLLING)
+
+    def _polling(self, cycle: Cycle) -> bool:
+        force = self._p.forces.get(cycle.force_id)
+        group = force.group(cycle.group_id)
+        people = self._invited(cycle)
+        answered = self._p.store.availability(force.id, cycle.id)
+        for person_id, (name, email) in people.items():
+            if person_id in answered:
+                continue
+            self._once(cycle, f"poll-{person_id}", lambda person_id=person_id, name=name, email=email: self._email(
+                email, f"{group.name}: which dates can you make?", "email/strategic_poll", force=force,
+                cycle=cycle, group=group, name=name, when=_when,
+                url=self._link(cycle, Purpose.AVAILABILITY, person_id, cycle.poll_close, "availability")))
+        if len(answered) < len(people) and self._now() < cycle.poll_close:
+            return False
+        nominees = [n for group_nominees in self._p.store.nominations(force.id, cycle.id).values()
+                    for n in group_nominees]
+        senior = list(group.composition.get("senior_representatives", []))
+        choice = choose_slot(cycle.slots, invitees(nominees, senior),
+                             {p: {s: s in slots for s in cycle.slots} for p, slots in answered.items()},
+                             required_groups={g.id for g in local_groups(force)},
+                             required_roles={group.composition["arranged_by"]})
+        if not choice.quorate:
+            if self._p.store.move(cycle, Status.NO_QUORUM):
+                self._report_no_quorum(force, cycle, choice)
+            return False
+        if self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot):
+            self._invite(force, self._p.store.cycle(force.id, cycle.id), people)
+        return False
+
+    def _invite(self, force, cycle: Cycle, people: dict[str, tuple[str, str]]) -> None:
+        group = force.group(cycle.group_id)
+        length = cycle.meeting.ends_at - cycle.meeting.starts_at
+        meeting = Meeting(f"{force.id}.{group.id}.{cycle.chosen:%Y-%m-%d}", cycle.meeting.title, cycle.chosen,
+                          cycle.chosen + length, cycle.meeting.venue, cycle.meeting.online_option)
+        ics = self._p.calendar_file([meeting], calendar_name=group.name, method="REQUEST")
+        for person_id, (name, email) in people.items():
+            self._once(cycle, f"invite-{person_id}", lambda name=name, email=email: self._email(
+                email, f"{group.name}: {_when(cycle.chosen)}", "email/strategic_invite", force=force, cycle=cycle,
+                group=group, name=name, when=_when, attachments=(
+                    Attachment(f"{group.id}-{cycle.chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),)))
+        agenda_by = [r for r in group.meetings[0].agenda_by]
+        seniors = self._p.people.panel_members(force.id, group.id)
+        for role in agenda_by:
+            if role in seniors:
+                self._once(cycle, f"agenda-{role}", lambda role=role: self._email(
+                    seniors[role][1], f"{group.name} on {_when(cycle.chosen)}: the agenda",
+                    "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
+                    role=role_words(role), when=_when))
+
+    def _report_no_quorum(self, force, cycle: Cycle, choice) -> None:
+        group = force.group(cycle.group_id)
+        arranging = group.composition["arranged_by"]
+        person = self._p.people.panel_members(force.id, group.id).get(arranging)
+        to = person[1] if person else force.contacts["iag_coordinator"].email
+        names = {g.id: g.name for g in force.groups}
+        options = [(o.slot, o.attendance, [names[g] for g in sorted(o.missing_groups)]
+                    + [role_words(r) for r in sorted(o.missing_roles)]) for o in choice.options]
+        self._once(cycle, "no-quorum", lambda: self._email(
+            to, f"{group.name}: no date has a quorum", "email/strategic_no_quorum", force=force, cycle=cycle,
+            group=group, options=options, when=_when))
+
+    def _invited(self, cycle: Cycle) -> dict[str, tuple[str, str]]:
+        """person id -> (name, email): every nominee, and each senior representative the force has recorded."""
+        force = self._p.forces.get(cycle.force_id)
+        group = force.group(cycle.group_id)
+        people = {n.member_id: (n.name, n.email) for nominees in self._p.store.nominations(force.id, cycle.id).values()
+                  for n in nominees}
+        recorded = self._p.people.panel_members(force.id, group.id)
+        for role in group.composition.get("senior_representatives", []):
+            if role in recorded:
+                people[role] = recorded[role]
+            else:
+                log.error("%s: no %s recorded for the %s", cycle.id, role, group.name)
+        return people
+
+    # --- people, through links ---
+
+    def open(self, token: str, purpose: Purpose) -> tuple[Link, Cycle]:
+        link = self._p.people.link(token_hash(token))
+        if link is None or link.purpose is not purpose:
+            raise LinkRefused(LinkProblem.UNKNOWN)
+        problem = problem_with(link, now=self._now(), current_version=None)
+        if problem:
+            raise LinkRefused(problem)
+        cycle = self._p.store.cycle(link.force_id, link.reference)
+        expected = Status.NOMINATING if purpose is Purpose.NOMINATION else Status.POLLING
+        if cycle is None or cycle.status is not expected:
+            raise LinkRefused(LinkProblem.SUPERSEDED)
+        return link, cycle
+
+    def group_members(self, link: Link):
+        return [m for m in self._p.members.members(link.force_id, link.role) if m.active]
+
+    def nominate(self, token: str, member_ids: list[str]) -> Cycle:
+        link, cycle = self.open(token, Purpose.NOMINATION)
+        force = self._p.forces.get(cycle.force_id)
+        wanted = force.group(cycle.group_id).composition["nominees_per_local_group"]
+        members = {m.member_id: m for m in self.group_members(link)}
+        chosen = list(dict.fromkeys(member_ids))
+        if len(chosen) != wanted or any(m not in members for m in chosen):
+            raise StrategicRefused(f"Choose {wanted} members of your IAG")
+        nominees = [Nominee(m, members[m].name, members[m].email, link.role) for m in chosen]
+        self._write(lambda: self._p.store.nominate(link, link.role, nominees, self._now()))
+        self._nudge(cycle, f"nominated-{link.role}")
+        return cycle
+
+    def answer(self, token: str, available: list[str]) -> Cycle:
+        link, cycle = self.open(token, Purpose.AVAILABILITY)
+        offered = {s.isoformat(): s for s in cycle.slots}
+        if any(a not in offered for a in available):
+            raise StrategicRefused("Choose from the dates offered")
+        self._write(lambda: self._p.store.answer(link, link.role, [offered[a] for a in available], self._now()))
+        self._nudge(cycle, f"answered-{link.role}")
+        return cycle
+
+    # --- helpers ---
+
+    def _nudge(self, cycle: Cycle, why: str) -> None:
+        """A run to move the cycle on now; the hourly schedule does it anyway if Prefect is away."""
+        try:
+            self._p.workflow.start(STRATEGIC_DEPLOYMENT, name=f"{cycle.id}-{why}",
+                                   parameters={"force_id": cycle.force_id, "cycle_id": cycle.id},
+                                   tags=[f"force:{cycle.force_id}", "strategic"], idempotency_key=f"{cycle.id}:{why}")
+        except Exception:  # noqa: BLE001 (any failure here is made good by the schedule)
+            log.warning("%s: could not start a run after %s; the schedule will move it on", cycle.id, why)
+
+    @staticmethod
+    def _write(write) -> None:
+        try:
+            write()
+        except LinkConflict:
+            raise LinkRefused(LinkProblem.USED) from None
+
+    def _once(self, cycle: Cycle, kind: str, send: Callable[[], str]) -> None:
+        if not self._p.store.claim_email(cycle, kind, self._now()):
+            return
+        try:
+            message_id = send()
+        except Exception:
+            self._p.store.release_email(cycle, kind)
+            raise
+        self._p.store.mark_email_sent(cycle, kind, message_id, self._now())
+
+    def _link(self, cycle: Cycle, purpose: Purpose, role: str, expires: datetime, path: str) -> str:
+        token = new_token(self._p.random_bytes(32))
+        self._p.people.add_links([Link(token_hash(token), purpose, cycle.force_id, cycle.id, role, None, expires)])
+        return f"{self._p.base_url}/{path}/{token}"
+
+    def _email(self, to: str, subject: str, template: str, attachments: tuple = (), **context) -> str:
+        return self._p.mailer.send(EmailMessage(to=to, subject=subject,
+                                                text=self._p.render(f"{template}.txt", **context),
+                                                html=self._p.render(f"{template}.html", **context),
+                                                attachments=attachments))
+
+    def _now(self) -> datetime:
+        return self._p.clock.now()
+
+
+def _when(moment: datetime) -> str:
+    moment = moment.astimezone(LONDON)
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"
