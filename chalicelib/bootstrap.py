@@ -10,6 +10,7 @@ from typing import Optional
 
 from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
+from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
@@ -20,6 +21,7 @@ from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
 from chalicelib.services.callouts import CalloutParts, CalloutService
+from chalicelib.services.elections import ElectionService
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.joining import JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
@@ -51,6 +53,7 @@ class Container:
     screening: Optional[ScreeningProvider] = None  # None: as the settings say
     callout_store: DynamoCalloutStore = field(default_factory=DynamoCalloutStore)
     strategic_store: DynamoStrategicStore = field(default_factory=DynamoStrategicStore)
+    election_store: DynamoElectionStore = field(default_factory=DynamoElectionStore)
 
     @property
     def review(self) -> ReviewService:
@@ -68,6 +71,11 @@ class Container:
             forces=self.forces, members=self.joining_store, store=self.callout_store, links=self.review_store,
             mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow))
+
+    @property
+    def elections(self) -> ElectionService:
+        return ElectionService(self.forces, self.election_store, self.joining_store, self.mailer, render, self.clock,
+                               random_bytes, self.settings.public_base_url)
 
     @property
     def strategic(self) -> StrategicService:

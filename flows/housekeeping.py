@@ -16,7 +16,8 @@ def reconcile_force(force_id: str) -> dict:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
 def remind_force(force_id: str) -> dict:
     container = bootstrap.container()
-    return {"review": container.review.remind(force_id), "after_review": container.joining.remind_all(force_id)}
+    return {"review": container.review.remind(force_id), "after_review": container.joining.remind_all(force_id),
+            "elections": container.elections.advance(force_id)}
 
 
 @flow(name="reconcile-reviews")
@@ -30,7 +31,8 @@ def reconcile_reviews() -> dict:
 @flow(name="review-reminders")
 def review_reminders() -> dict:
     """Remind panel members who have not answered (escalating to the IAG coordinator after a further period),
-    chase unanswered offers and unsigned agreements, let them lapse, and close appeal windows."""
+    chase unanswered offers and unsigned agreements, let them lapse, close appeal windows, and move elections
+    from nominations to voting to the result."""
     results = {force_id: remind_force(force_id) for force_id in bootstrap.container().forces.ids()}
     get_run_logger().info("reminders: %s", results)
     return results

@@ -1,0 +1,45 @@
+"""Standing and voting through the pages behind the links (the Chalice app in process, moto as AWS)."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from chalicelib import bootstrap
+from tests.conftest import sent_emails
+from tests.services.test_elections import ALICE, BOLA, CHEN, FORCE, GROUP, NAMES, add_member, email_of
+
+
+def tokens(member_id: str, path: str) -> list[str]:
+    return [t for m in sent_emails() if email_of(member_id) in m.destinations["ToAddresses"]
+            for t in re.findall(rf'/{path}/([A-Za-z0-9_-]+)"', m.body)]
+
+
+def post(api, path: str, token: str, **fields):
+    from urllib.parse import urlencode
+
+    return api.http.post(f"/{path}/{token}", body=urlencode(fields),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_members_stand_and_vote_through_their_links_once_each(api, clock):
+    for member in (ALICE, BOLA, CHEN):
+        add_member(member)
+    elections = bootstrap.container().elections
+    election = elections.open(FORCE, GROUP, "chair", nominations_days=7, voting_days=7)
+    [stand] = tokens(ALICE, "stand")
+    assert "Stand for Chair" in api.http.get(f"/stand/{stand}").body.decode()
+    assert post(api, "stand", stand, statement="").status_code == 422
+    assert post(api, "stand", stand, statement="I will listen.").status_code == 200
+    post(api, "stand", tokens(BOLA, "stand")[0], statement="Fresh ideas.")
+    clock.moment += timedelta(days=7)
+    elections.start_voting(bootstrap.container().election_store.get(FORCE, election.id))
+    [ballot] = tokens(CHEN, "vote")
+    page = api.http.get(f"/vote/{ballot}").body.decode()
+    assert NAMES[ALICE] in page and "Fresh ideas." in page
+    assert post(api, "vote", ballot).status_code == 422  # nobody chosen: nothing recorded
+    assert post(api, "vote", ballot, candidate=ALICE).status_code == 200
+    assert post(api, "vote", ballot, candidate=BOLA).status_code == 409  # the link is spent
+    assert post(api, "vote", tokens(ALICE, "vote")[0], candidate=ALICE).status_code == 200
+    clock.moment += timedelta(days=7)
+    result = elections.close(bootstrap.container().election_store.get(FORCE, election.id))
+    assert (dict(result.counts), result.elected) == ({ALICE: 2, BOLA: 0}, ALICE)
