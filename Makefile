@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test package bench bench-pipeline clean
+.PHONY: up down test package bench bench-pipeline admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ test: $(STAMP) $(CSS) $(CHROMIUM)
 package: $(STAMP) $(CSS)
 	rm -rf build/package
 	$(BIN)/chalice package --stage prod build/package
+
+## admin: the operators' CLI against the running local stack, e.g.
+##   make admin ARGS="--operator me strategic start --force northamptonshire"
+admin: $(STAMP)
+	IAG_AWS_ENDPOINT=http://127.0.0.1:$${MOTO_PORT:-5000} IAG_PREFECT_API_URL=http://127.0.0.1:$${PREFECT_PORT:-4200}/api \
+	IAG_PUBLIC_BASE_URL=http://127.0.0.1:$${API_PORT:-8000} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+	AWS_DEFAULT_REGION=eu-west-2 $(BIN)/python -m scripts.admin $(ARGS)
 
 ## bench: timing and size figures (prints, never fails on a number)
 bench: package

@@ -12,6 +12,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
 from chalicelib.adapters.force_files import FileForceCatalogue
@@ -23,6 +24,7 @@ from chalicelib.adapters.templates import render
 from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.meetings import MeetingParts, MeetingService
 from chalicelib.services.joining import JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
@@ -54,6 +56,7 @@ class Container:
     callout_store: DynamoCalloutStore = field(default_factory=DynamoCalloutStore)
     strategic_store: DynamoStrategicStore = field(default_factory=DynamoStrategicStore)
     election_store: DynamoElectionStore = field(default_factory=DynamoElectionStore)
+    meeting_store: DynamoMeetingStore = field(default_factory=DynamoMeetingStore)
 
     @property
     def review(self) -> ReviewService:
@@ -71,6 +74,13 @@ class Container:
             forces=self.forces, members=self.joining_store, store=self.callout_store, links=self.review_store,
             mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow))
+
+    @property
+    def meetings(self) -> MeetingService:
+        return MeetingService(MeetingParts(
+            forces=self.forces, store=self.meeting_store, members=self.joining_store, mailer=self.mailer,
+            render=render, clock=self.clock, holidays=_bank_holidays, calendar_file=_calendar_file,
+            random_bytes=random_bytes))
 
     @property
     def elections(self) -> ElectionService:
@@ -97,7 +107,7 @@ class Container:
             clock=self.clock, random_bytes=random_bytes, base_url=base_url,
             open_link=lambda token, purpose: review().open_link(token, purpose),
             wake=lambda force_id, reference, reason: review().wake(force_id, reference, reason),
-            calendar_file=_calendar_file))
+            calendar_file=_calendar_file, holidays=_bank_holidays))
 
     @property
     def intake(self) -> IntakeService:

@@ -17,7 +17,7 @@ def reconcile_force(force_id: str) -> dict:
 def remind_force(force_id: str) -> dict:
     container = bootstrap.container()
     return {"review": container.review.remind(force_id), "after_review": container.joining.remind_all(force_id),
-            "elections": container.elections.advance(force_id)}
+            "elections": container.elections.advance(force_id), "meetings": container.meetings.plan_and_tell(force_id)}
 
 
 @flow(name="reconcile-reviews")
@@ -32,7 +32,7 @@ def reconcile_reviews() -> dict:
 def review_reminders() -> dict:
     """Remind panel members who have not answered (escalating to the IAG coordinator after a further period),
     chase unanswered offers and unsigned agreements, let them lapse, close appeal windows, and move elections
-    from nominations to voting to the result."""
+    from nominations to voting to the result, and plan each group's meetings and send members their invitations."""
     results = {force_id: remind_force(force_id) for force_id in bootstrap.container().forces.ids()}
     get_run_logger().info("reminders: %s", results)
     return results

@@ -44,6 +44,8 @@ def calendar_file(
             organizer=f"mailto:{organiser_email}" if organiser_email else None,
             sequence=sequence,
         ))
+        if method.upper() == "CANCEL":
+            calendar.subcomponents[-1].add("status", "CANCELLED")
     if meetings:
         # Without a window icalendar writes every transition from 1970 to 2038 as RDATE lists (and
         # nothing after 2038); the years of these meetings are enough and keep the file small.

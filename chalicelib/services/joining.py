@@ -60,6 +60,7 @@ class Parts:
     open_link: Callable[[str, Purpose], tuple]
     wake: Callable[[str, str, str], bool]
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
+    holidays: Callable[[list[int]], frozenset] = lambda years: frozenset()  # bank holidays meetings move off
 
 
 class JoiningService:
@@ -264,10 +265,8 @@ class JoiningService:
         return self._new_link(application, Purpose.APPEAL, "applicant", expires, "appeal")
 
     def _welcome(self, force: ForceProfile, application: Application) -> EmailMessage:
-        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415 (kept off the cold path)
-
         group = force.group(application.group_id)
-        meetings = upcoming_for_group(force, group, after=self._now(), count=force.onboarding.dates_shown)
+        meetings = self._next_meetings(force, group)
         agreement = self._p.store.agreement(application, force.onboarding.agreement.id)
         member = self._p.store.member(force.id, application.reference, application.group_id)
         message = self._p.mail.welcome(force, application, meetings, agreement, member)
@@ -279,14 +278,20 @@ class JoiningService:
 
     def _onboarding_email(self, force: ForceProfile, application: Application, url: str,
                           reminder: bool = False) -> EmailMessage:
-        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415
-
         group = force.group(application.group_id)
         # Titles only: a presigned link made with a worker's temporary credentials dies with them, so the
         # documents are opened from the signing page, which signs fresh links each time it is shown.
         documents = [(d.title, d.version) for d in force.onboarding.documents]
-        meetings = upcoming_for_group(force, group, after=self._now(), count=force.onboarding.dates_shown)
+        meetings = self._next_meetings(force, group)
         return self._p.mail.onboarding(force, application, url, documents, meetings, reminder=reminder)
+
+    def _next_meetings(self, force: ForceProfile, group):
+        """As the group's meetings are planned (off bank holidays), so a later invitation updates the same event."""
+        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415
+
+        now = self._now()
+        return upcoming_for_group(force, group, after=now, count=force.onboarding.dates_shown,
+                                  avoid=self._p.holidays([now.year, now.year + 1, now.year + 2]))
 
     def document_links(self, force: ForceProfile, expires_in: int) -> list[tuple[str, str, str]]:
         """(title, version, presigned url) for each document a new member is given."""

@@ -1,0 +1,143 @@
+"""Each group's meetings: planned from the profile's cadence (off bank holidays), sent to every active member
+as calendar invitations, and moved, cancelled or added with updates that carry the same UID and a higher
+SEQUENCE. `plan_and_tell` runs daily, so a new member gets the planned meetings too; every email is claimed
+per member, meeting and sequence, so nothing goes twice."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
+from chalicelib.domain.meetings import Meeting, upcoming_for_group
+from chalicelib.services.ports import Attachment, Clock, EmailMessage
+
+log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
+PLANNED_AHEAD = 6
+
+
+@dataclass(frozen=True)
+class MeetingParts:
+    forces: object
+    store: object  # DynamoMeetingStore
+    members: object  # DynamoJoiningStore.members
+    mailer: object
+    render: Callable[..., str]
+    clock: Clock
+    holidays: Callable[[list[int]], frozenset]
+    calendar_file: Callable[..., bytes]
+    random_bytes: Callable[[int], bytes]
+
+
+class MeetingService:
+    def __init__(self, parts: MeetingParts):
+        self._p = parts
+
+    def plan(self, force_id: str, group_id: str) -> list[PlannedMeeting]:
+        """Store the next meetings the cadence gives (those already planned stay as they are)."""
+        force, now = self._p.forces.get(force_id), self._now()
+        group = force.group(group_id)
+        avoid = self._p.holidays([now.year, now.year + 1, now.year + 2])
+        for meeting in upcoming_for_group(force, group, after=now, count=PLANNED_AHEAD, avoid=avoid):
+            self._p.store.add(force_id, group_id, PlannedMeeting(meeting), now)
+        return self.upcoming(force_id, group_id)
+
+    def upcoming(self, force_id: str, group_id: str) -> list[PlannedMeeting]:
+        now = self._now()
+        return [p for p in self._p.store.all(force_id, group_id) if p.meeting.ends_at > now]
+
+    def tell_members(self, force_id: str, group_id: str) -> int:
+        """Send each active member whatever they have not been sent about each upcoming meeting."""
+        force = self._p.forces.get(force_id)
+        group = force.group(group_id)
+        members = [m for m in self._p.members.members(force_id, group_id) if m.active]
+        sent = 0
+        for planned in self.upcoming(force_id, group_id):
+            kind = "cancelled" if planned.cancelled else "moved" if planned.sequence else "invite"
+            ics = self._p.calendar_file([planned.meeting], calendar_name=f"{group.name} meetings",
+                                        method="CANCEL" if planned.cancelled else "REQUEST",
+                                        sequence=planned.sequence)
+            for member in members:
+                key = f"meeting-{planned.meeting.uid_key}-s{planned.sequence}-{member.member_id}"
+                if not self._p.store.claim_email(force_id, group_id, key, self._now()):
+                    continue
+                try:
+                    context = {"force": force, "group": group, "planned": planned, "name": member.name,
+                               "kind": kind, "when": _when}
+                    message_id = self._p.mailer.send(EmailMessage(
+                        to=member.email, subject=_subject(kind, group.name, planned),
+                        text=self._p.render("email/meeting.txt", **context),
+                        html=self._p.render("email/meeting.html", **context),
+                        attachments=(Attachment(f"{planned.meeting.uid_key}.ics",
+                                                f"text/calendar; method={'CANCEL' if planned.cancelled else 'REQUEST'}",
+                                                ics),)))
+                except Exception:
+                    self._p.store.release_email(force_id, group_id, key)
+                    raise
+                self._p.store.mark_email_sent(force_id, group_id, key, message_id, self._now())
+                sent += 1
+        return sent
+
+    def plan_and_tell(self, force_id: str) -> dict:
+        counts = {"planned": 0, "sent": 0}
+        for group in self._p.forces.get(force_id).groups:
+            counts["planned"] += len(self.plan(force_id, group.id))
+            counts["sent"] += self.tell_members(force_id, group.id)
+        return counts
+
+    # --- the operator ---
+
+    def reschedule(self, force_id: str, group_id: str, uid_key: str, starts_at: datetime, note: str) -> PlannedMeeting:
+        before = self._existing(force_id, group_id, uid_key)
+        after = moved(before, starts_at, self._now(), note)
+        return self._change(force_id, group_id, before, after)
+
+    def cancel(self, force_id: str, group_id: str, uid_key: str, note: str) -> PlannedMeeting:
+        before = self._existing(force_id, group_id, uid_key)
+        return self._change(force_id, group_id, before, cancelled(before, self._now(), note))
+
+    def extraordinary(self, force_id: str, group_id: str, starts_at: datetime, minutes: int, venue: str,
+                      online: bool, purpose: str) -> PlannedMeeting:
+        """An extra meeting (e.g. after an incident), sent to every member at once."""
+        group = self._p.forces.get(force_id).group(group_id)
+        if group is None:
+            raise MeetingChangeRefused(f"no group {group_id!r}")
+        if starts_at.tzinfo is None or starts_at <= self._now() or not 15 <= minutes <= 480 or not purpose.strip():
+            raise MeetingChangeRefused("give a future start with its time zone, a length of 15 to 480 minutes "
+                                       "and what the meeting is for")
+        uid = f"{force_id}.{group_id}.extra.{starts_at.astimezone(LONDON):%Y-%m-%d}-{self._p.random_bytes(3).hex()}"
+        meeting = Meeting(uid, f"{group.name}: extraordinary meeting", starts_at.astimezone(LONDON),
+                          (starts_at + timedelta(minutes=minutes)).astimezone(LONDON), venue, online)
+        planned = PlannedMeeting(meeting, 0, False, purpose.strip())
+        self._p.store.add(force_id, group_id, planned, self._now())
+        self.tell_members(force_id, group_id)
+        return planned
+
+    def _existing(self, force_id: str, group_id: str, uid_key: str) -> PlannedMeeting:
+        planned = self._p.store.get(force_id, group_id, uid_key)
+        if planned is None:
+            raise MeetingChangeRefused(f"no meeting {uid_key!r} planned for {group_id}")
+        return planned
+
+    def _change(self, force_id: str, group_id: str, before: PlannedMeeting, after: PlannedMeeting) -> PlannedMeeting:
+        if not self._p.store.change(force_id, group_id, before, after, self._now()):
+            raise MeetingChangeRefused("the meeting was changed by someone else meanwhile; look again")
+        self.tell_members(force_id, group_id)
+        return after
+
+    def _now(self) -> datetime:
+        return self._p.clock.now()
+
+
+def _subject(kind: str, group_name: str, planned: PlannedMeeting) -> str:
+    when = _when(planned.meeting.starts_at)
+    return {"invite": f"{group_name}: {when}", "moved": f"Moved: {group_name} now {when}",
+            "cancelled": f"Cancelled: {group_name} on {when}"}[kind]
+
+
+def _when(moment: datetime) -> str:
+    moment = moment.astimezone(LONDON)
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"

@@ -1,0 +1,145 @@
+"""The operators' command line, over the same services as the API and the flows.
+
+    .venv/bin/python -m scripts.admin --operator you@force incident raise --force northamptonshire \\
+        --title "Disorder after the match" --summary "Advice on reassurance" --within 2h \\
+        --lead-name "Supt Lead" --lead-email lead@force.example [--group northampton]
+    ... incident answers --force northamptonshire --id INC-20261122-ABCD1234
+    ... meetings list|plan --force F --group G
+    ... meetings move --force F --group G --uid UID --to "2027-01-18 18:30" --note "Room double-booked"
+    ... meetings cancel --force F --group G --uid UID --note "..."
+    ... meetings extra --force F --group G --at "2026-11-24 19:00" --minutes 90 --venue "..." [--online] --purpose "..."
+    ... election open --force F --group G --office chair --nominate-days 14 --vote-days 14
+    ... strategic start --force F
+
+Times are London times. It uses the environment's settings (IAG_AWS_ENDPOINT for the local stack: `make admin`).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _duration(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([mhd])", text)
+    if not match:
+        raise argparse.ArgumentTypeError("a duration like 90m, 2h or 1d")
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
+
+
+def _london(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=LONDON)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a London time like '2027-01-18 18:30'") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="scripts.admin", description="IAG Back Office operations")
+    top.add_argument("--operator", required=True, help="who is acting (recorded)")
+    kinds = top.add_subparsers(dest="kind", required=True)
+
+    incident = kinds.add_parser("incident").add_subparsers(dest="action", required=True)
+    raise_ = incident.add_parser("raise")
+    raise_.add_argument("--force", required=True)
+    raise_.add_argument("--title", required=True)
+    raise_.add_argument("--summary", required=True)
+    raise_.add_argument("--within", type=_duration, required=True)
+    raise_.add_argument("--lead-name", required=True)
+    raise_.add_argument("--lead-email", required=True)
+    raise_.add_argument("--group", action="append")
+    answers = incident.add_parser("answers")
+    answers.add_argument("--force", required=True)
+    answers.add_argument("--id", required=True)
+
+    meetings = kinds.add_parser("meetings").add_subparsers(dest="action", required=True)
+    for name in ("list", "plan", "move", "cancel", "extra"):
+        command = meetings.add_parser(name)
+        command.add_argument("--force", required=True)
+        command.add_argument("--group", required=True)
+        if name in ("move", "cancel"):
+            command.add_argument("--uid", required=True)
+            command.add_argument("--note", default="")
+        if name == "move":
+            command.add_argument("--to", type=_london, required=True)
+        if name == "extra":
+            command.add_argument("--at", type=_london, required=True)
+            command.add_argument("--minutes", type=int, default=120)
+            command.add_argument("--venue", required=True)
+            command.add_argument("--online", action="store_true")
+            command.add_argument("--purpose", required=True)
+
+    election = kinds.add_parser("election").add_subparsers(dest="action", required=True)
+    open_ = election.add_parser("open")
+    open_.add_argument("--force", required=True)
+    open_.add_argument("--group", required=True)
+    open_.add_argument("--office", choices=["chair", "vice_chair"], required=True)
+    open_.add_argument("--nominate-days", type=int, default=14)
+    open_.add_argument("--vote-days", type=int, default=14)
+
+    strategic = kinds.add_parser("strategic").add_subparsers(dest="action", required=True)
+    strategic.add_parser("start").add_argument("--force", required=True)
+    return top
+
+
+def run(args, out=print) -> int:
+    from chalicelib import bootstrap
+    from chalicelib.services.operators import CHANGE, READ, Operator
+
+    container = bootstrap.container()
+    operator = Operator(args.operator, force_id=None)  # the operations issue: Cognito roles behind this port
+    changing = not (args.kind == "incident" and args.action == "answers") and args.action != "list"
+    operator.authorise(args.force, CHANGE if changing else READ)
+    if args.kind == "incident" and args.action == "raise":
+        incident = container.callouts.raise_incident(
+            args.force, title=args.title, summary=args.summary, respond_within=args.within,
+            police_lead_name=args.lead_name, police_lead_email=args.lead_email, raised_by=f"cli:{operator.id}",
+            groups=args.group)
+        out(f"{incident.id}: members asked; answers close {incident.respond_by.astimezone(LONDON):%Y-%m-%d %H:%M}")
+    elif args.kind == "incident":
+        responses = [r for r, _ in container.callout_store.responses(args.force, args.id)]
+        for response in responses:
+            out(f"{response.name:<32} {response.group_id:<28} "
+                f"{response.answer.value if response.answer else 'no answer':<16} {response.note}")
+        out(f"{container.callouts.counts(responses)}")
+    elif args.kind == "meetings":
+        meetings = container.meetings
+        if args.action == "plan":
+            meetings.plan(args.force, args.group)
+            out(f"{meetings.tell_members(args.force, args.group)} invitations sent")
+        elif args.action == "move":
+            meetings.reschedule(args.force, args.group, args.uid, args.to, args.note)
+        elif args.action == "cancel":
+            meetings.cancel(args.force, args.group, args.uid, args.note)
+        elif args.action == "extra":
+            planned = meetings.extraordinary(args.force, args.group, args.at, args.minutes, args.venue, args.online,
+                                             args.purpose)
+            out(planned.meeting.uid_key)
+        for planned in meetings.upcoming(args.force, args.group):
+            state = "cancelled" if planned.cancelled else f"sequence {planned.sequence}"
+            out(f"{planned.meeting.starts_at.astimezone(LONDON):%Y-%m-%d %H:%M}  {planned.meeting.uid_key}  {state}")
+    elif args.kind == "election":
+        election = container.elections.open(args.force, args.group, args.office, args.nominate_days, args.vote_days)
+        out(f"{election.id}: nominations close {election.nominations_close.astimezone(LONDON):%Y-%m-%d %H:%M}")
+    elif args.kind == "strategic":
+        cycle = container.strategic.start_cycle(args.force)
+        out(f"{cycle.id}: {container.strategic.advance(args.force, cycle.id)}" if cycle else "no strategic group")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, PermissionError) as refused:  # the services' refusals: nothing was changed
+        print(f"refused: {refused}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The operators' command line, in process against moto (the same services as the API and flows)."""
+from __future__ import annotations
+
+from datetime import date
+
+from chalicelib import bootstrap
+from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.domain.membership import Member, Role
+from scripts.admin import main
+from tests.conftest import sent_emails
+
+CLEAR = {"level": "basic", "outcome": "clear", "completed_on": "2026-01-10", "expires_on": "2029-01-10"}
+
+
+def test_an_operator_raises_an_incident_and_sees_who_answered(api, capsys):
+    _member_item(Member("NOR-1", "northamptonshire", "northampton", Role.MEMBER, "Member One", "one@example.org",
+                        "", date(2026, 1, 5), date(2029, 1, 5), {}, CLEAR, "confidentiality-agreement@2026-11")).save()
+    assert main(["--operator", "duty.inspector", "incident", "raise", "--force", "northamptonshire", "--title",
+                 "Disorder", "--summary", "Advice wanted", "--within", "2h", "--lead-name", "Supt Lead",
+                 "--lead-email", "lead@northants.example"]) == 0
+    incident_id = capsys.readouterr().out.split(":")[0]
+    bootstrap.container().callouts.ask_members("northamptonshire", incident_id)
+    assert any(m.subject.startswith("Call-out: Disorder") for m in sent_emails())
+    assert main(["--operator", "duty.inspector", "incident", "answers", "--force", "northamptonshire", "--id",
+                 incident_id]) == 0
+    assert "Member One" in capsys.readouterr().out
+
+
+def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(api, capsys):
+    assert main(["--operator", "x", "incident", "raise", "--force", "northamptonshire", "--title", "T", "--summary",
+                 "S", "--within", "2h", "--lead-name", "L", "--lead-email", "nope"]) == 2
+    assert "refused: name the police lead" in capsys.readouterr().err
+    assert bootstrap.container().callout_store.incidents("northamptonshire") == []
+
+
+def test_meetings_are_planned_and_listed(api, capsys):
+    assert main(["--operator", "x", "meetings", "plan", "--force", "derbyshire", "--group", "derbyshire-iag"]) == 0
+    listing = capsys.readouterr().out
+    assert "2027-01-12 18:30  derbyshire.derbyshire-iag.iag-meeting.2027-01-12  sequence 0" in listing
