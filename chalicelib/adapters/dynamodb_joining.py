@@ -159,6 +159,16 @@ class DynamoJoiningStore:
         return SignedAgreement(application.reference, i.document_id, i.document_version, i.document_fingerprint,
                                i.signed_name, i.signed_at, i.source_ip, i.user_agent or "")
 
+    def add_member(self, member: Member) -> bool:
+        """A membership of one more group (e.g. a nominee on the Strategic IAG); False if it exists already."""
+        try:
+            _member_item(member).save(condition=MemberItem.pk.does_not_exist())
+        except Exception as error:  # PutError on the condition
+            if getattr(error, "cause_response_code", "") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def members(self, force_id: str, group_id: str) -> list[Member]:
         return [_member(i) for i in MemberItem.by_stage.query(members_key(force_id, group_id))]
 

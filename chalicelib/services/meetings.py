@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
+from chalicelib.services.notifications import role_words
 from chalicelib.services.ports import Attachment, Clock, EmailMessage
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class MeetingService:
                     continue
                 try:
                     context = {"force": force, "group": group, "planned": planned, "name": member.name,
-                               "kind": kind, "when": _when}
+                               "kind": kind, "when": _when, "agenda_by": _agenda_by(group, planned)}
                     message_id = self._p.mailer.send(EmailMessage(
                         to=member.email, subject=_subject(kind, group.name, planned),
                         text=self._p.render("email/meeting.txt", **context),
@@ -130,6 +131,12 @@ class MeetingService:
 
     def _now(self) -> datetime:
         return self._p.clock.now()
+
+
+def _agenda_by(group, planned: PlannedMeeting) -> list[str]:
+    """Who agrees the agenda, from the series the meeting belongs to (e.g. the Chair and the local Inspector)."""
+    series = next((s for s in group.meetings if planned.meeting.title == f"{group.name}: {s.name}"), None)
+    return [role_words(role) for role in series.agenda_by] if series else []
 
 
 def _subject(kind: str, group_name: str, planned: PlannedMeeting) -> str:

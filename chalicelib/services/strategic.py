@@ -10,11 +10,12 @@ quorum, send the arranging officer the options instead of picking one.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.membership import Role
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import choose_slot
@@ -105,11 +106,13 @@ class StrategicService:
             if chair is None:
                 log.error("%s: no chair recorded for %s; it cannot nominate", cycle.id, group.id)
                 continue
-            self._once(cycle, f"nominate-{group.id}", lambda group=group, chair=chair: self._email(
-                chair[1], f"Nominate your IAG's representatives to the {force.group(cycle.group_id).name}",
-                "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0],
-                url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
-                count=force.group(cycle.group_id).composition["nominees_per_local_group"]))
+            for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
+                self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._email(
+                    chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
+                              f"{force.group(cycle.group_id).name}",
+                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0],
+                    url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
+                    count=force.group(cycle.group_id).composition["nominees_per_local_group"]))
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
             return False
         return self._p.store.move(cycle, Status.POLLING)
@@ -122,10 +125,12 @@ class StrategicService:
         for person_id, (name, email) in people.items():
             if person_id in answered:
                 continue
-            self._once(cycle, f"poll-{person_id}", lambda person_id=person_id, name=name, email=email: self._email(
-                email, f"{group.name}: which dates can you make?", "email/strategic_poll", force=force,
-                cycle=cycle, group=group, name=name, when=_when,
-                url=self._link(cycle, Purpose.AVAILABILITY, person_id, cycle.poll_close, "availability")))
+            for reminder in self._rounds(cycle.poll_close, POLL_DAYS):
+                self._once(cycle, f"poll-{person_id}{reminder}", lambda person_id=person_id, name=name, email=email:
+                           self._email(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
+                                              f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
+                                       name=name, when=_when, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
+                                                                             cycle.poll_close, "availability")))
         if len(answered) < len(people) and self._now() < cycle.poll_close:
             return False
         nominees = [n for group_nominees in self._p.store.nominations(force.id, cycle.id).values()
@@ -140,6 +145,7 @@ class StrategicService:
                 self._report_no_quorum(force, cycle, choice)
             return False
         if self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot):
+            self._seat_nominees(force, cycle, nominees)
             self._invite(force, self._p.store.cycle(force.id, cycle.id), people)
         return False
 
@@ -163,6 +169,13 @@ class StrategicService:
                     "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
                     role=role_words(role), when=_when))
 
+    def _seat_nominees(self, force, cycle: Cycle, nominees: list[Nominee]) -> None:
+        """Nominees join the strategic group (role strategic_nominee), so it can elect its own chair."""
+        for nominee in nominees:
+            member = self._p.members.member(force.id, nominee.member_id, nominee.group_id)
+            if member is not None:
+                self._p.members.add_member(replace(member, group_id=cycle.group_id, role=Role.STRATEGIC_NOMINEE))
+
     def _report_no_quorum(self, force, cycle: Cycle, choice) -> None:
         group = force.group(cycle.group_id)
         arranging = group.composition["arranged_by"]
@@ -174,6 +187,10 @@ class StrategicService:
         self._once(cycle, "no-quorum", lambda: self._email(
             to, f"{group.name}: no date has a quorum", "email/strategic_no_quorum", force=force, cycle=cycle,
             group=group, options=options, when=_when))
+
+    def _rounds(self, closes: datetime, days: int) -> list[str]:
+        """The request, then a reminder (with a fresh link) once half the time has gone without an answer."""
+        return ["", "-reminder"] if self._now() >= closes - timedelta(days=days / 2) else [""]
 
     def _invited(self, cycle: Cycle) -> dict[str, tuple[str, str]]:
         """person id -> (name, email): every nominee, and each senior representative the force has recorded."""

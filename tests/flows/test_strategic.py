@@ -109,14 +109,24 @@ def test_a_full_strategic_cycle_nominations_poll_chosen_date_and_invitations(pre
     agenda = {m.destinations["ToAddresses"][0] for m in sent_emails()
               if hasattr(m, "subject") and m.subject.endswith("the agenda")}
     assert agenda == {SENIOR["chief_superintendent"], SENIOR["strategic_iag_chair"]}
+    # The nominees now make up the Strategic IAG, which elects its own chair from among them.
+    seated = bootstrap.container().joining_store.members("northamptonshire", "strategic")
+    assert sorted(m.member_id for m in seated) == sorted(f"{g}-{n}" for g in LOCAL for n in (1, 2))
+    assert {m.role.value for m in seated} == {"strategic_nominee"}
 
 
 def test_without_a_quorum_the_arranging_officer_gets_the_options_and_no_date_is_chosen(northamptonshire, api, clock):
     strategic = bootstrap.container().strategic
     cycle = strategic.start_cycle("northamptonshire")
     strategic.advance("northamptonshire", cycle.id)  # asks the four chairs
-    for group in LOCAL[:3]:  # one local IAG never nominates
-        [token] = tokens(f"chair.{group}@example.org", "nominate")
+    clock.moment += timedelta(days=7)
+    strategic.advance("northamptonshire", cycle.id)
+    strategic.advance("northamptonshire", cycle.id)
+    daventry = "chair.daventry-south-northamptonshire@example.org"
+    assert [m.subject.startswith("Reminder:") for m in sent_emails() if hasattr(m, "subject")
+            and daventry in m.destinations["ToAddresses"]] == [False, True]  # reminded once, with a fresh link
+    for group in LOCAL[:3]:  # one local IAG never nominates; the others use the first link they got
+        token = tokens(f"chair.{group}@example.org", "nominate")[0]
         post(api, "nominate", token, [("member", f"{group}-1"), ("member", f"{group}-2")])
     assert strategic.advance("northamptonshire", cycle.id) == "nominating"  # waits for the fourth
     clock.moment = cycle.nominations_close
