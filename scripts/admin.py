@@ -95,6 +95,9 @@ def run(args, out=print) -> int:
     operator = Operator(args.operator, force_id=None)  # the operations issue: Cognito roles behind this port
     changing = not (args.kind == "incident" and args.action == "answers") and args.action != "list"
     operator.authorise(args.force, CHANGE if changing else READ)
+    force = container.forces.get(args.force)
+    if force is None or (getattr(args, "group", None) and isinstance(args.group, str) and not force.group(args.group)):
+        raise ValueError(f"no such force or group: {args.force} {getattr(args, 'group', '') or ''}".strip())
     if args.kind == "incident" and args.action == "raise":
         incident = container.callouts.raise_incident(
             args.force, title=args.title, summary=args.summary, respond_within=args.within,
@@ -133,11 +136,13 @@ def run(args, out=print) -> int:
 
 
 def main(argv=None) -> int:
+    from chalicelib.services.elections import ElectionRefused
+
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except (ValueError, PermissionError) as refused:  # the services' refusals: nothing was changed
-        print(f"refused: {refused}", file=sys.stderr)
+    except (ValueError, PermissionError, ElectionRefused) as refused:  # the services' refusals: nothing changed
+        print(f"refused: {getattr(refused, 'message', refused)}", file=sys.stderr)
         return 2
 
 

@@ -6,11 +6,13 @@ higher SEQUENCE updates (with METHOD:CANCEL, cancels) the events a member alread
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
 from chalicelib.domain.meetings import Meeting
 
+LONDON = ZoneInfo("Europe/London")
 PRODID = "-//IAG Back Office//EN"
 UID_DOMAIN = "iag-backoffice"
 
@@ -36,8 +38,10 @@ def calendar_file(
         calendar.add_component(Event.new(
             uid=f"{meeting.uid_key}@{UID_DOMAIN}",
             stamp=stamp,
-            start=meeting.starts_at,
-            end=meeting.ends_at,
+            # Named zone, whatever offset the time was stored with: a fixed "+01:00" would be written as a
+            # TZID no calendar knows.
+            start=meeting.starts_at.astimezone(LONDON),
+            end=meeting.ends_at.astimezone(LONDON),
             summary=meeting.title,
             location=location,
             description=f"{meeting.title}\nWhere: {location}",

@@ -57,19 +57,21 @@ def incident_pk(force_id: str, incident_id: str) -> str:
 
 class DynamoCalloutStore:
     def add_incident(self, incident: Incident, asked: list[tuple[Response, str]]) -> None:
-        """The incident and one response item per member asked ((response, email)), in one write."""
+        """The members asked ((response, email)), then the incident. A force can call hundreds of members, more
+        than one transaction holds (100 items), so the responses go in batches first; the incident, written
+        last under its condition, is what makes them count (an interrupted raise leaves nothing listed)."""
         pk = incident_pk(incident.force_id, incident.id)
-        with TransactWrite(connection=_connection()) as transaction:
-            transaction.save(IncidentItem(
-                pk=pk, sk="INCIDENT", gsi1pk=f"FORCE#{incident.force_id}#INCIDENTS",
-                gsi1sk=f"{_iso(incident.raised_at)}#{incident.id}", incident_id=incident.id,
-                force_id=incident.force_id, title=incident.title, summary=incident.summary,
-                groups=",".join(incident.groups), raised_at=incident.raised_at, respond_by=incident.respond_by,
-                police_lead_name=incident.police_lead_name, police_lead_email=incident.police_lead_email,
-                raised_by=incident.raised_by), condition=IncidentItem.pk.does_not_exist())
+        with ResponseItem.batch_write() as batch:
             for response, email in asked:
-                transaction.save(ResponseItem(pk=pk, sk=f"MEMBER#{response.member_id}", member_id=response.member_id,
-                                              group_id=response.group_id, name=response.name, email=email))
+                batch.save(ResponseItem(pk=pk, sk=f"MEMBER#{response.member_id}", member_id=response.member_id,
+                                        group_id=response.group_id, name=response.name, email=email))
+        IncidentItem(
+            pk=pk, sk="INCIDENT", gsi1pk=f"FORCE#{incident.force_id}#INCIDENTS",
+            gsi1sk=f"{_iso(incident.raised_at)}#{incident.id}", incident_id=incident.id,
+            force_id=incident.force_id, title=incident.title, summary=incident.summary,
+            groups=",".join(incident.groups), raised_at=incident.raised_at, respond_by=incident.respond_by,
+            police_lead_name=incident.police_lead_name, police_lead_email=incident.police_lead_email,
+            raised_by=incident.raised_by).save(condition=IncidentItem.pk.does_not_exist())
 
     def incident(self, force_id: str, incident_id: str) -> Optional[Incident]:
         try:

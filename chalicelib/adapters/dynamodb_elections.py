@@ -160,8 +160,12 @@ class DynamoElectionStore:
         """Closed from voting once it has ended, or from nominations when nobody stood. No vote is written after."""
         ended = (ElectionItem.voting_closes <= at) if election.status is Status.VOTING \
             else (ElectionItem.nominations_close <= at)
-        self._move(election, election.status, Status.CLOSED, ended,
-                   [ElectionItem.closed_at.set(at), ElectionItem.gsi1pk.remove(), ElectionItem.gsi1sk.remove()])
+        # Still listed as open until its result emails have gone (unlist), so a failed send is retried.
+        self._move(election, election.status, Status.CLOSED, ended, [ElectionItem.closed_at.set(at)])
+
+    def unlist(self, election: Election) -> None:
+        ElectionItem(pk=election_pk(election.force_id, election.id), sk="ELECTION").update(
+            actions=[ElectionItem.gsi1pk.remove(), ElectionItem.gsi1sk.remove()])
 
     def counts(self, force_id: str, election_id: str) -> dict[str, int]:
         return {i.candidate_id: int(i.votes)

@@ -169,6 +169,10 @@ class DynamoJoiningStore:
             raise
         return True
 
+    def set_active(self, member: Member, active: bool) -> None:
+        MemberItem(pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}", sk=f"GROUP#{member.group_id}").update(
+            actions=[MemberItem.active.set(active)])
+
     def members(self, force_id: str, group_id: str) -> list[Member]:
         return [_member(i) for i in MemberItem.by_stage.query(members_key(force_id, group_id))]
 

@@ -102,10 +102,13 @@ class DynamoStrategicStore:
         actions = [CycleItem.status.set(to.value)]
         if chosen:
             actions.append(CycleItem.chosen.set(chosen.isoformat()))
-        if to not in OPEN:
-            actions += [CycleItem.gsi1pk.remove(), CycleItem.gsi1sk.remove()]
         return conditional_update(CycleItem(pk=cycle_pk(cycle.force_id, cycle.id), sk="CYCLE"), actions,
                                   CycleItem.status == cycle.status.value)
+
+    def unlist(self, cycle: Cycle) -> None:
+        """Decided and everything sent: hourly runs stop looking at it."""
+        CycleItem(pk=cycle_pk(cycle.force_id, cycle.id), sk="CYCLE").update(
+            actions=[CycleItem.gsi1pk.remove(), CycleItem.gsi1sk.remove()])
 
     def nominations(self, force_id: str, cycle_id: str) -> dict[str, list[Nominee]]:
         items = NominationsItem.query(cycle_pk(force_id, cycle_id), NominationsItem.sk.startswith("NOMINEES#"),

@@ -47,6 +47,10 @@ class Member:
     agreement_version: str = ""
     active: bool = True
 
+    def serving(self, today: date) -> bool:
+        """Active and within their term: asked to meetings, call-outs and votes."""
+        return self.active and today < self.term_ends_on
+
 
 def member_from(application: Application, force: ForceProfile, joined_on: date, agreement: SignedAgreement,
                 screening: Optional[ScreeningResult]) -> Member:

@@ -72,9 +72,12 @@ class CalloutService:
             raise CalloutRefused(f"none of those groups of {force.name} is called for incidents")
         now = self._now()
         today = now.astimezone(LONDON).date()
-        asked = [(Response(m.member_id, m.group_id, m.name), m.email)
-                 for group_id in group_ids for m in self._p.members.members(force_id, group_id)
-                 if can_be_called(force, m, today)]
+        asked = list({m.member_id: (Response(m.member_id, m.group_id, m.name), m.email)  # once, if in two groups
+                      for group_id in reversed(group_ids) for m in self._p.members.members(force_id, group_id)
+                      if can_be_called(force, m, today)}.values())
+        if not asked:
+            raise CalloutRefused("nobody in those groups can be called (active, screened where required, "
+                                 "agreement signed)")
         incident = Incident(f"INC-{now.astimezone(LONDON):%Y%m%d}-{self._p.random_bytes(4).hex().upper()}",
                             force_id, title.strip(), summary.strip(), group_ids, now, now + respond_within,
                             police_lead_name.strip(), police_lead_email.strip(), raised_by)
@@ -95,6 +98,8 @@ class CalloutService:
         incident = self._p.store.incident(force_id, incident_id)
         force = self._p.forces.get(force_id)
         sent = 0
+        if incident is None or self._now() >= incident.respond_by:
+            return 0  # links would already be dead
         if self._p.store.claim_incident_email(force_id, incident_id, "lead_told", self._now()):
             try:
                 url = self._link(incident, LEAD, incident.respond_by + timedelta(days=LEAD_VIEW_DAYS), "incident")
@@ -113,9 +118,10 @@ class CalloutService:
                 self._send(email, f"Call-out: {incident.title}", "email/callout", force=force, incident=incident,
                            name=response.name, url=url, when=_when,
                            group=force.group(response.group_id))
-            except Exception:
+            except Exception:  # noqa: BLE001 (the others are still asked; reconciliation asks this one again)
                 self._p.store.release_request(force_id, incident_id, response.member_id)
-                raise
+                log.exception("%s: member %s not asked; will retry", incident_id, response.member_id)
+                continue
             sent += 1
         return sent
 
@@ -143,8 +149,13 @@ class CalloutService:
                 and not self._p.store.summary_sent(force_id, i.id)]
 
     def reconcile(self, force_id: str) -> dict:
-        """Wake the run of each incident whose window has closed; send the summary here if it cannot be woken."""
-        counts = {"woken": 0, "summaries": 0}
+        """Ask anyone not yet asked while a window is open; at its end wake the incident's run, or send the summary
+        here if it cannot be woken."""
+        counts = {"woken": 0, "summaries": 0, "asked": 0}
+        now = self._now()
+        for incident in self._p.store.incidents(force_id):
+            if incident.respond_by > now:
+                counts["asked"] += self.ask_members(force_id, incident.id)
         for incident_id in self.due(force_id):
             try:
                 run_id = self._p.workflow.find_run(incident_id)

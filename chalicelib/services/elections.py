@@ -71,6 +71,7 @@ class ElectionStore(Protocol):
     def vote(self, link: Link, candidate_member_id: str, at: datetime) -> None: ...
     def has_voted(self, force_id: str, election_id: str, member_id: str) -> bool: ...
     def close(self, election: Election, at: datetime) -> None: ...
+    def unlist(self, election: Election) -> None: ...
     def counts(self, force_id: str, election_id: str) -> dict[str, int]: ...
     def claim_email(self, election: Election, key: str, at: datetime) -> bool: ...
     def release_email(self, election: Election, key: str) -> None: ...
@@ -169,7 +170,9 @@ class ElectionService:
             except ElectionConflict:
                 pass  # closed by another caller meanwhile
             election = self._fresh(election)
-        self.send_owed(election)
+        _, failed = self.send_owed(election)
+        if not failed:
+            self._store.unlist(election)  # done: daily runs stop looking at it
         return self.result(election)
 
     def result(self, election: Election) -> Result:
@@ -188,7 +191,7 @@ class ElectionService:
                 if now is Phase.NOMINATIONS_CLOSED and self._store.candidates(force_id, election.id):
                     self.start_voting(election)
                     counts["voting_started"] += 1
-                elif now in (Phase.NOMINATIONS_CLOSED, Phase.VOTING_CLOSED):
+                elif now in (Phase.NOMINATIONS_CLOSED, Phase.VOTING_CLOSED, Phase.CLOSED):
                     self.close(election)
                     counts["closed"] += 1
                 else:

@@ -54,13 +54,15 @@ class MeetingService:
         """Send each active member whatever they have not been sent about each upcoming meeting."""
         force = self._p.forces.get(force_id)
         group = force.group(group_id)
-        members = [m for m in self._p.members.members(force_id, group_id) if m.active]
+        today = self._now().astimezone(LONDON).date()
+        members = [m for m in self._p.members.members(force_id, group_id) if m.serving(today)]
         sent = 0
         for planned in self.upcoming(force_id, group_id):
             kind = "cancelled" if planned.cancelled else "moved" if planned.sequence else "invite"
             ics = self._p.calendar_file([planned.meeting], calendar_name=f"{group.name} meetings",
                                         method="CANCEL" if planned.cancelled else "REQUEST",
-                                        sequence=planned.sequence)
+                                        sequence=planned.sequence,
+                                        organiser_email=force.contacts["iag_coordinator"].email)
             for member in members:
                 key = f"meeting-{planned.meeting.uid_key}-s{planned.sequence}-{member.member_id}"
                 if not self._p.store.claim_email(force_id, group_id, key, self._now()):
@@ -75,9 +77,10 @@ class MeetingService:
                         attachments=(Attachment(f"{planned.meeting.uid_key}.ics",
                                                 f"text/calendar; method={'CANCEL' if planned.cancelled else 'REQUEST'}",
                                                 ics),)))
-                except Exception:
+                except Exception:  # noqa: BLE001 (one address failing must not hold up the others)
                     self._p.store.release_email(force_id, group_id, key)
-                    raise
+                    log.exception("%s: %s not sent; the next daily run tries again", group_id, key)
+                    continue
                 self._p.store.mark_email_sent(force_id, group_id, key, message_id, self._now())
                 sent += 1
         return sent
@@ -85,6 +88,8 @@ class MeetingService:
     def plan_and_tell(self, force_id: str) -> dict:
         counts = {"planned": 0, "sent": 0}
         for group in self._p.forces.get(force_id).groups:
+            if group.composition.get("nominees_per_local_group"):
+                continue  # its date is chosen by the Strategic IAG cycle's poll, which sends its own invitations
             counts["planned"] += len(self.plan(force_id, group.id))
             counts["sent"] += self.tell_members(force_id, group.id)
         return counts

@@ -57,6 +57,7 @@ class StrategicParts:
 class StrategicService:
     def __init__(self, parts: StrategicParts):
         self._p = parts
+        self._failures = 0  # emails that failed in this pass: a decided cycle stays listed until none do
 
     # --- the schedule ---
 
@@ -82,18 +83,47 @@ class StrategicService:
         return self._p.store.open_cycles(force_id)
 
     def advance(self, force_id: str, cycle_id_: str) -> str:
+        self._failures = 0
         for _ in range(3):  # nominating -> polling -> decided, at most
             cycle = self._p.store.cycle(force_id, cycle_id_)
-            if cycle is None or cycle.status not in OPEN:
-                break
+            if cycle is None:
+                return "missing"
             if cycle.status is Status.NOMINATING:
                 if not self._nominating(cycle):
                     break
+            elif cycle.status is Status.POLLING:
+                if not self._polling(cycle):
+                    break
             else:
-                self._polling(cycle)
+                self._finish(cycle)
                 break
         cycle = self._p.store.cycle(force_id, cycle_id_)
         return cycle.status.value if cycle else "missing"
+
+    def _finish(self, cycle: Cycle) -> None:
+        """Send what the decision owes; the cycle stays listed (and is retried hourly) until all of it has gone."""
+        force = self._p.forces.get(cycle.force_id)
+        choice, nominees = self._choice(cycle)
+        if cycle.status is Status.SCHEDULED:
+            self._seat_nominees(force, cycle, nominees)
+            self._invite(force, cycle, self._invited(cycle))
+        else:
+            self._report_no_quorum(force, cycle, choice)
+        if not self._failures:
+            self._p.store.unlist(cycle)
+
+    def _choice(self, cycle: Cycle):
+        force = self._p.forces.get(cycle.force_id)
+        group = force.group(cycle.group_id)
+        answered = self._p.store.availability(force.id, cycle.id)
+        nominees = [n for group_nominees in self._p.store.nominations(force.id, cycle.id).values()
+                    for n in group_nominees]
+        senior = list(group.composition.get("senior_representatives", []))
+        choice = choose_slot(cycle.slots, invitees(nominees, senior),
+                             {p: {s: s in slots for s in cycle.slots} for p, slots in answered.items()},
+                             required_groups={g.id for g in local_groups(force)},
+                             required_roles={group.composition["arranged_by"]})
+        return choice, nominees
 
     def _nominating(self, cycle: Cycle) -> bool:
         force = self._p.forces.get(cycle.force_id)
@@ -110,7 +140,7 @@ class StrategicService:
                 self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._email(
                     chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
                               f"{force.group(cycle.group_id).name}",
-                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0],
+                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=_when,
                     url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
                     count=force.group(cycle.group_id).composition["nominees_per_local_group"]))
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
@@ -133,28 +163,18 @@ class StrategicService:
                                                                              cycle.poll_close, "availability")))
         if len(answered) < len(people) and self._now() < cycle.poll_close:
             return False
-        nominees = [n for group_nominees in self._p.store.nominations(force.id, cycle.id).values()
-                    for n in group_nominees]
-        senior = list(group.composition.get("senior_representatives", []))
-        choice = choose_slot(cycle.slots, invitees(nominees, senior),
-                             {p: {s: s in slots for s in cycle.slots} for p, slots in answered.items()},
-                             required_groups={g.id for g in local_groups(force)},
-                             required_roles={group.composition["arranged_by"]})
+        choice, _ = self._choice(cycle)
         if not choice.quorate:
-            if self._p.store.move(cycle, Status.NO_QUORUM):
-                self._report_no_quorum(force, cycle, choice)
-            return False
-        if self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot):
-            self._seat_nominees(force, cycle, nominees)
-            self._invite(force, self._p.store.cycle(force.id, cycle.id), people)
-        return False
+            return self._p.store.move(cycle, Status.NO_QUORUM)
+        return self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot)
 
     def _invite(self, force, cycle: Cycle, people: dict[str, tuple[str, str]]) -> None:
         group = force.group(cycle.group_id)
         length = cycle.meeting.ends_at - cycle.meeting.starts_at
         meeting = Meeting(f"{force.id}.{group.id}.{cycle.chosen:%Y-%m-%d}", cycle.meeting.title, cycle.chosen,
                           cycle.chosen + length, cycle.meeting.venue, cycle.meeting.online_option)
-        ics = self._p.calendar_file([meeting], calendar_name=group.name, method="REQUEST")
+        ics = self._p.calendar_file([meeting], calendar_name=group.name, method="REQUEST",
+                                    organiser_email=force.contacts["iag_coordinator"].email)
         for person_id, (name, email) in people.items():
             self._once(cycle, f"invite-{person_id}", lambda name=name, email=email: self._email(
                 email, f"{group.name}: {_when(cycle.chosen)}", "email/strategic_invite", force=force, cycle=cycle,
@@ -171,10 +191,16 @@ class StrategicService:
 
     def _seat_nominees(self, force, cycle: Cycle, nominees: list[Nominee]) -> None:
         """Nominees join the strategic group (role strategic_nominee), so it can elect its own chair."""
+        chosen = {n.member_id for n in nominees}
+        for seated in self._p.members.members(force.id, cycle.group_id):
+            if seated.role is Role.STRATEGIC_NOMINEE and seated.active and seated.member_id not in chosen:
+                self._p.members.set_active(seated, False)  # last cycle's nominee, not sent again
         for nominee in nominees:
             member = self._p.members.member(force.id, nominee.member_id, nominee.group_id)
             if member is not None:
-                self._p.members.add_member(replace(member, group_id=cycle.group_id, role=Role.STRATEGIC_NOMINEE))
+                seat = replace(member, group_id=cycle.group_id, role=Role.STRATEGIC_NOMINEE, active=True)
+                if not self._p.members.add_member(seat):
+                    self._p.members.set_active(seat, True)
 
     def _report_no_quorum(self, force, cycle: Cycle, choice) -> None:
         group = force.group(cycle.group_id)
@@ -222,7 +248,8 @@ class StrategicService:
         return link, cycle
 
     def group_members(self, link: Link):
-        return [m for m in self._p.members.members(link.force_id, link.role) if m.active]
+        today = self._now().astimezone(LONDON).date()
+        return [m for m in self._p.members.members(link.force_id, link.role) if m.serving(today)]
 
     def nominate(self, token: str, member_ids: list[str]) -> Cycle:
         link, cycle = self.open(token, Purpose.NOMINATION)
@@ -269,9 +296,11 @@ class StrategicService:
             return
         try:
             message_id = send()
-        except Exception:
+        except Exception:  # noqa: BLE001 (one address failing must not hold up everyone else)
             self._p.store.release_email(cycle, kind)
-            raise
+            self._failures += 1
+            log.exception("%s: %s not sent; the next run tries again", cycle.id, kind)
+            return
         self._p.store.mark_email_sent(cycle, kind, message_id, self._now())
 
     def _link(self, cycle: Cycle, purpose: Purpose, role: str, expires: datetime, path: str) -> str:

@@ -102,17 +102,17 @@ def test_the_police_lead_sees_answers_live_and_gets_one_summary_when_the_window_
     assert "Member NOR-1" in page and "On my way" in page and "No answer yet" in page
     assert 'http-equiv="refresh"' in page
     assert api.http.get(f"/callout/{view}").status_code == 404  # the lead's link is not an answer link
-    assert callouts.reconcile("northamptonshire") == {"woken": 0, "summaries": 0}  # window still open
+    assert callouts.reconcile("northamptonshire") == {"woken": 0, "summaries": 0, "asked": 0}  # still open
     assert not callouts.send_summary("northamptonshire", incident.id)
     clock.moment += timedelta(hours=2)
-    assert callouts.reconcile("northamptonshire") == {"woken": 1, "summaries": 0}  # the run sends it
+    assert callouts.reconcile("northamptonshire") == {"woken": 1, "summaries": 0, "asked": 0}  # the run sends it
     assert workflow.resumed[-1] == (f"run-{incident.id}", {"reason": "window closed"})
     assert callouts.send_summary("northamptonshire", incident.id)
     assert not callouts.send_summary("northamptonshire", incident.id)  # once
     [summary] = [m for m in sent_emails() if m.subject.startswith(f"Call-out {incident.id} closed")]
     assert summary.destinations["ToAddresses"] == [LEAD]
     assert "Member NOR-1" in summary.body and "On my way" in summary.body and "Member NOR-2" in summary.body
-    assert callouts.reconcile("northamptonshire") == {"woken": 0, "summaries": 0}
+    assert callouts.reconcile("northamptonshire") == {"woken": 0, "summaries": 0, "asked": 0}
     assert answer(api, links("nor-2@example.org", "callout")[0], answer="available").status_code == 410  # closed
 
 
@@ -127,5 +127,21 @@ def test_if_prefect_is_down_members_are_still_asked_and_reconciliation_sends_the
     assert links("nor-1@example.org", "callout")  # asked from the request itself
     workflow.find_run = lambda name: None
     clock.moment += timedelta(hours=3)
-    assert bootstrap.container().callouts.reconcile("northamptonshire") == {"woken": 0, "summaries": 1}
+    assert bootstrap.container().callouts.reconcile("northamptonshire") == {"woken": 0, "summaries": 1, "asked": 0}
     assert [m for m in sent_emails() if m.subject.startswith(f"Call-out {incident.id} closed")]
+
+
+def test_a_large_force_can_call_everyone_and_a_member_of_two_groups_is_asked_once(api, members):
+    for n in range(120):
+        member(f"BIG-{n:03d}", "east-northamptonshire")
+    member("NOR-1", "east-northamptonshire")  # also in the Northampton IAG
+    incident = raise_incident()
+    asked = [r.member_id for r, _ in DynamoCalloutStore().responses("northamptonshire", incident.id)]
+    assert len(asked) == len(set(asked)) == 122  # 120 + NOR-1 + NOR-2
+    assert bootstrap.container().callouts.ask_members("northamptonshire", incident.id) == 122
+
+
+def test_nobody_callable_is_refused_rather_than_raising_an_empty_call_out(api):
+    with pytest.raises(CalloutRefused, match="nobody in those groups can be called"):
+        raise_incident()
+    assert DynamoCalloutStore().incidents("northamptonshire") == []
