@@ -28,7 +28,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import (
-    CLAIM_TIMEOUT, Item, LinkItem, OutboxItem, _connection, _iso, _mark_sent, conditional_update, link_item,
+    Item, LinkItem, _connection, _iso, claim_email, conditional_update, link_item, mark_email_sent, release_email,
     usable_link,
 )
 from chalicelib.domain.elections import Candidate, Election, Office, Status
@@ -174,19 +174,13 @@ class DynamoElectionStore:
 
     def claim_email(self, election: Election, key: str, at: datetime) -> bool:
         """The right to send one email (key: <kind>#<member>): True for exactly one caller until sent or stale."""
-        return conditional_update(
-            OutboxItem(pk=election_pk(election.force_id, election.id), sk=f"EMAIL#{key}"),
-            actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at), OutboxItem.kind.set(key),
-                     OutboxItem.type.set(OutboxItem), OutboxItem.created_at.set(OutboxItem.created_at | at)],
-            condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
-            | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < at - CLAIM_TIMEOUT)))
+        return claim_email(election_pk(election.force_id, election.id), key, at)
 
     def release_email(self, election: Election, key: str) -> None:
-        OutboxItem(pk=election_pk(election.force_id, election.id), sk=f"EMAIL#{key}").update(
-            actions=[OutboxItem.status.set("pending")])
+        release_email(election_pk(election.force_id, election.id), key)
 
     def mark_email_sent(self, election: Election, key: str, message_id: str, at: datetime) -> None:
-        _mark_sent(election_pk(election.force_id, election.id), key, message_id, at)
+        mark_email_sent(election_pk(election.force_id, election.id), key, message_id, at)
 
     @staticmethod
     def _move(election: Election, from_status: Status, to_status: Status, when, actions: list) -> None:
