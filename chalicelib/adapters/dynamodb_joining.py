@@ -169,6 +169,10 @@ class DynamoJoiningStore:
             raise
         return True
 
+    def set_role(self, member: Member, role: Role) -> None:
+        MemberItem(pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}", sk=f"GROUP#{member.group_id}").update(
+            actions=[MemberItem.role.set(role.value)])
+
     def set_active(self, member: Member, active: bool) -> None:
         MemberItem(pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}", sk=f"GROUP#{member.group_id}").update(
             actions=[MemberItem.active.set(active)])

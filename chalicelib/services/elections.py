@@ -19,7 +19,7 @@ from chalicelib.domain.elections import (
     new_election, phase, refusal, tally,
 )
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
-from chalicelib.domain.membership import Member
+from chalicelib.domain.membership import Member, Role
 from chalicelib.services.joining_mail import when
 from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, Mailer, RandomSource
 from chalicelib.services.review import LinkRefused
@@ -82,6 +82,7 @@ class Members(Protocol):
     """DynamoJoiningStore."""
     def members(self, force_id: str, group_id: str) -> list[Member]: ...
     def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]: ...
+    def set_role(self, member: Member, role: Role) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -170,10 +171,24 @@ class ElectionService:
             except ElectionConflict:
                 pass  # closed by another caller meanwhile
             election = self._fresh(election)
+        self._seat_winner(election)
         _, failed = self.send_owed(election)
         if not failed:
             self._store.unlist(election)  # done: daily runs stop looking at it
         return self.result(election)
+
+    def _seat_winner(self, election: Election) -> None:
+        """The one winner takes the office on their member record and the previous holder steps down; a tie
+        changes nobody (the group resolves it). Repeating it changes nothing."""
+        result = tally(self._store.counts(election.force_id, election.id))
+        if result.elected is None:
+            return
+        office = Role(election.office.value)
+        for member in self._members.members(election.force_id, election.group_id):
+            if member.member_id == result.elected and member.role is not office:
+                self._members.set_role(member, office)
+            elif member.member_id != result.elected and member.role is office:
+                self._members.set_role(member, Role.MEMBER)
 
     def result(self, election: Election) -> Result:
         """The count, only once the election is closed: nobody sees a running count."""

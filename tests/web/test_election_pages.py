@@ -43,3 +43,5 @@ def test_members_stand_and_vote_through_their_links_once_each(api, clock):
     clock.moment += timedelta(days=7)
     result = elections.close(bootstrap.container().election_store.get(FORCE, election.id))
     assert (dict(result.counts), result.elected) == ({ALICE: 2, BOLA: 0}, ALICE)
+    roles = {m.member_id: m.role.value for m in bootstrap.container().joining_store.members(FORCE, GROUP)}
+    assert roles == {ALICE: "chair", BOLA: "member", CHEN: "member"}  # the winner now holds the office
