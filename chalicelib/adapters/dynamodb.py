@@ -31,7 +31,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute, VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -152,6 +152,17 @@ def conditional_update(item: Item, actions: list, condition) -> bool:
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def conditional_save(item: Item, condition) -> bool:
+    """Write the item if the condition holds (e.g. it does not exist yet); False (not an error) when it does not."""
+    try:
+        item.save(condition=condition)
+    except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise

@@ -19,7 +19,7 @@ from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import (
-    ConditionFailed, Item, LinkItem, _iso, application_pk, save_transition, usable_link,
+    ConditionFailed, Item, LinkItem, _iso, application_pk, conditional_save, save_transition, usable_link,
 )
 from chalicelib.adapters.dynamodb_review import undelivered_key
 from chalicelib.domain.application import Application, AuditEvent
@@ -161,13 +161,7 @@ class DynamoJoiningStore:
 
     def add_member(self, member: Member) -> bool:
         """A membership of one more group (e.g. a nominee on the Strategic IAG); False if it exists already."""
-        try:
-            _member_item(member).save(condition=MemberItem.pk.does_not_exist())
-        except Exception as error:  # PutError on the condition
-            if getattr(error, "cause_response_code", "") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional_save(_member_item(member), MemberItem.pk.does_not_exist())
 
     def set_role(self, member: Member, role: Role) -> None:
         MemberItem(pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}", sk=f"GROUP#{member.group_id}").update(

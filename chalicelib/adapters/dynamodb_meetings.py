@@ -13,7 +13,9 @@ from typing import Optional
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from chalicelib.adapters.dynamodb import Item, claim_email, conditional_update, mark_email_sent, release_email
+from chalicelib.adapters.dynamodb import (
+    Item, claim_email, conditional_save, conditional_update, mark_email_sent, release_email,
+)
 from chalicelib.domain.meetings import Meeting
 from chalicelib.domain.meeting_plans import PlannedMeeting
 
@@ -44,13 +46,7 @@ class DynamoMeetingStore:
                            title=m.title, starts_at=m.starts_at.isoformat(), ends_at=m.ends_at.isoformat(),
                            venue=m.venue, online_option=m.online_option, sequence=planned.sequence,
                            cancelled=planned.cancelled, note=planned.note or None, changed_at=at)
-        try:
-            item.save(condition=MeetingItem.pk.does_not_exist())
-        except Exception as error:  # PutError on the condition
-            if getattr(error, "cause_response_code", "") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional_save(item, MeetingItem.pk.does_not_exist())
 
     def all(self, force_id: str, group_id: str) -> list[PlannedMeeting]:
         items = MeetingItem.query(meetings_pk(force_id, group_id), MeetingItem.sk.startswith("MEETING#"),

@@ -19,7 +19,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import (
-    Item, LinkItem, _connection, claim_email, conditional_update, mark_email_sent, release_email, usable_link,
+    Item, LinkItem, _connection, claim_email, conditional_save, conditional_update, mark_email_sent, release_email,
+    usable_link,
 )
 from chalicelib.domain.links import Link
 from chalicelib.domain.meetings import Meeting
@@ -74,13 +75,7 @@ class DynamoStrategicStore:
                      "online_option": meeting.online_option},
             slots=[s.isoformat() for s in cycle.slots], nominations_close=cycle.nominations_close,
             poll_close=cycle.poll_close)
-        try:
-            item.save(condition=CycleItem.pk.does_not_exist())
-        except Exception as error:  # pynamodb PutError on the condition
-            if getattr(error, "cause_response_code", "") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional_save(item, CycleItem.pk.does_not_exist())
 
     def cycle(self, force_id: str, cycle_id: str) -> Optional[Cycle]:
         try:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer, Incident, Response, can_be_called, groups_called, tally
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.services.joining_mail import day_at
 from chalicelib.services.ports import Clock, EmailMessage, LinkConflict, RandomSource, WorkflowUnavailable
 from chalicelib.services.review import LinkRefused
 
@@ -105,7 +106,7 @@ class CalloutService:
                 url = self._link(incident, LEAD, incident.respond_by + timedelta(days=LEAD_VIEW_DAYS), "incident")
                 self._send(incident.police_lead_email, f"Call-out {incident.id}: answers as they arrive",
                            "email/callout_lead", force=force, incident=incident, url=url,
-                           asked=len(self._p.store.responses(force_id, incident_id)), when=_when)
+                           asked=len(self._p.store.responses(force_id, incident_id)), when=day_at)
             except Exception:
                 self._p.store.release_incident_email(force_id, incident_id, "lead_told")
                 raise
@@ -116,7 +117,7 @@ class CalloutService:
             try:
                 url = self._link(incident, response.member_id, incident.respond_by, "callout")
                 self._send(email, f"Call-out: {incident.title}", "email/callout", force=force, incident=incident,
-                           name=response.name, url=url, when=_when,
+                           name=response.name, url=url, when=day_at,
                            group=force.group(response.group_id))
             except Exception:  # noqa: BLE001 (the others are still asked; reconciliation asks this one again)
                 self._p.store.release_request(force_id, incident_id, response.member_id)
@@ -136,7 +137,7 @@ class CalloutService:
             responses = [r for r, _ in self._p.store.responses(force_id, incident_id)]
             self._send(incident.police_lead_email, f"Call-out {incident.id} closed: who can help",
                        "email/callout_summary", force=self._p.forces.get(force_id), incident=incident,
-                       responses=_ordered(responses), counts=tally(responses), words=ANSWER_WORDS, when=_when)
+                       responses=_ordered(responses), counts=tally(responses), words=ANSWER_WORDS, when=day_at)
         except Exception:
             self._p.store.release_incident_email(force_id, incident_id, "summary_sent")
             raise
@@ -217,8 +218,3 @@ class CalloutService:
 def _ordered(responses: list[Response]) -> list[Response]:
     order = {Answer.AVAILABLE: 0, Answer.LATER: 1, Answer.NOT_AVAILABLE: 2, None: 3}
     return sorted(responses, key=lambda r: (order[r.answer], r.name))
-
-
-def _when(moment: datetime) -> str:
-    moment = moment.astimezone(LONDON)
-    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"

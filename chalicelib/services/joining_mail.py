@@ -25,6 +25,12 @@ def when(moment) -> str:
     return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y')}, {hour}{minutes}{moment.strftime('%p').lower()}"
 
 
+def day_at(moment) -> str:
+    """'Tuesday 12 January 2027 at 18:30' in London time: meeting slots, deadlines, call-out windows."""
+    moment = moment.astimezone(LONDON)
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"
+
+
 class JoiningMail:
     def __init__(self, render, status_url):
         self._render = render

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
 from chalicelib.services.notifications import role_words
+from chalicelib.services.joining_mail import day_at
 from chalicelib.services.ports import Attachment, Clock, EmailMessage
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class MeetingService:
                     continue
                 try:
                     context = {"force": force, "group": group, "planned": planned, "name": member.name,
-                               "kind": kind, "when": _when, "agenda_by": _agenda_by(group, planned)}
+                               "kind": kind, "when": day_at, "agenda_by": _agenda_by(group, planned)}
                     message_id = self._p.mailer.send(EmailMessage(
                         to=member.email, subject=_subject(kind, group.name, planned),
                         text=self._p.render("email/meeting.txt", **context),
@@ -145,11 +146,6 @@ def _agenda_by(group, planned: PlannedMeeting) -> list[str]:
 
 
 def _subject(kind: str, group_name: str, planned: PlannedMeeting) -> str:
-    when = _when(planned.meeting.starts_at)
+    when = day_at(planned.meeting.starts_at)
     return {"invite": f"{group_name}: {when}", "moved": f"Moved: {group_name} now {when}",
             "cancelled": f"Cancelled: {group_name} on {when}"}[kind]
-
-
-def _when(moment: datetime) -> str:
-    moment = moment.astimezone(LONDON)
-    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"

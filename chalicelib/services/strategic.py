@@ -23,6 +23,7 @@ from chalicelib.domain.strategic import (
     Cycle, Nominee, OPEN, Status, candidate_slots, cycle_id, invitees, local_groups, strategic_group,
 )
 from chalicelib.services.notifications import role_words
+from chalicelib.services.joining_mail import day_at
 from chalicelib.services.ports import Attachment, Clock, EmailMessage, LinkConflict, RandomSource
 from chalicelib.services.review import LinkRefused
 
@@ -140,7 +141,7 @@ class StrategicService:
                 self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._email(
                     chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
                               f"{force.group(cycle.group_id).name}",
-                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=_when,
+                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
                     url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
                     count=force.group(cycle.group_id).composition["nominees_per_local_group"]))
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
@@ -159,7 +160,7 @@ class StrategicService:
                 self._once(cycle, f"poll-{person_id}{reminder}", lambda person_id=person_id, name=name, email=email:
                            self._email(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
                                               f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
-                                       name=name, when=_when, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
+                                       name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
                                                                              cycle.poll_close, "availability")))
         if len(answered) < len(people) and self._now() < cycle.poll_close:
             return False
@@ -177,17 +178,17 @@ class StrategicService:
                                     organiser_email=force.contacts["iag_coordinator"].email)
         for person_id, (name, email) in people.items():
             self._once(cycle, f"invite-{person_id}", lambda name=name, email=email: self._email(
-                email, f"{group.name}: {_when(cycle.chosen)}", "email/strategic_invite", force=force, cycle=cycle,
-                group=group, name=name, when=_when, attachments=(
+                email, f"{group.name}: {day_at(cycle.chosen)}", "email/strategic_invite", force=force, cycle=cycle,
+                group=group, name=name, when=day_at, attachments=(
                     Attachment(f"{group.id}-{cycle.chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),)))
         agenda_by = [r for r in group.meetings[0].agenda_by]
         seniors = self._p.people.panel_members(force.id, group.id)
         for role in agenda_by:
             if role in seniors:
                 self._once(cycle, f"agenda-{role}", lambda role=role: self._email(
-                    seniors[role][1], f"{group.name} on {_when(cycle.chosen)}: the agenda",
+                    seniors[role][1], f"{group.name} on {day_at(cycle.chosen)}: the agenda",
                     "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
-                    role=role_words(role), when=_when))
+                    role=role_words(role), when=day_at))
 
     def _seat_nominees(self, force, cycle: Cycle, nominees: list[Nominee]) -> None:
         """Nominees join the strategic group (role strategic_nominee), so it can elect its own chair."""
@@ -212,7 +213,7 @@ class StrategicService:
                     + [role_words(r) for r in sorted(o.missing_roles)]) for o in choice.options]
         self._once(cycle, "no-quorum", lambda: self._email(
             to, f"{group.name}: no date has a quorum", "email/strategic_no_quorum", force=force, cycle=cycle,
-            group=group, options=options, when=_when))
+            group=group, options=options, when=day_at))
 
     def _rounds(self, closes: datetime, days: int) -> list[str]:
         """The request, then a reminder (with a fresh link) once half the time has gone without an answer."""
@@ -316,8 +317,3 @@ class StrategicService:
 
     def _now(self) -> datetime:
         return self._p.clock.now()
-
-
-def _when(moment: datetime) -> str:
-    moment = moment.astimezone(LONDON)
-    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"

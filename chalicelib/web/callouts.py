@@ -7,7 +7,8 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer
 from chalicelib.domain.links import LinkProblem
-from chalicelib.services.callouts import CalloutRefused, _when
+from chalicelib.services.callouts import CalloutRefused
+from chalicelib.services.joining_mail import day_at
 from chalicelib.services.review import LinkRefused
 from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
 from chalicelib.web.pages import _page, read_posted_fields
@@ -23,7 +24,7 @@ def _callout_page(token: str, status: int = 200, error: str = "", values=None):
     except LinkRefused as refused:
         return _refused(refused.problem)
     return _page("web/callout.html", status=status, force=bootstrap.container().forces.get(incident.force_id),
-                 incident=incident, error=error, values=values or {}, when=_when,
+                 incident=incident, error=error, values=values or {}, when=day_at,
                  answers=[(a.value, ANSWER_WORDS[a]) for a in Answer], headers=TOKEN_PAGE_HEADERS)
 
 
@@ -63,6 +64,6 @@ def incident_page(token):
         return _refused(refused.problem)
     force = container.forces.get(incident.force_id)
     return _page("web/incident.html", force=force, incident=incident, responses=responses,
-                 counts=container.callouts.counts(responses), words=ANSWER_WORDS, when=_when,
+                 counts=container.callouts.counts(responses), words=ANSWER_WORDS, when=day_at,
                  closed=container.clock.now() >= incident.respond_by, groups={g.id: g.name for g in force.groups},
                  headers={**TOKEN_PAGE_HEADERS, "Cache-Control": "no-store"})

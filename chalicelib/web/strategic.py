@@ -6,8 +6,9 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
+from chalicelib.services.joining_mail import day_at
 from chalicelib.services.review import LinkRefused
-from chalicelib.services.strategic import StrategicRefused, _when
+from chalicelib.services.strategic import StrategicRefused
 from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
 from chalicelib.web.pages import _page, read_posted_fields
 
@@ -34,7 +35,7 @@ def _availability_page(token: str, status: int = 200, error: str = ""):
         return _refused(refused.problem)
     force = bootstrap.container().forces.get(cycle.force_id)
     return _page("web/availability.html", status=status, force=force, group=force.group(cycle.group_id),
-                 cycle=cycle, error=error, when=_when, headers=TOKEN_PAGE_HEADERS)
+                 cycle=cycle, error=error, when=day_at, headers=TOKEN_PAGE_HEADERS)
 
 
 @strategic.route("/nominate/{token}", methods=["GET"])
