@@ -23,6 +23,9 @@ class Settings:
     prefect_api_key: Optional[str]
     documents_bucket: str = "iag-documents"
     screening_provider: str = "profile"  # "simulated" replaces every force's vetting unit (local stage only)
+    operator_pool_id: Optional[str] = None  # the Cognito user pool of operators
+    operator_client_id: Optional[str] = None  # its app client: ID tokens must be issued to it
+    operator_keys_url: Optional[str] = None  # the pool's JWKS; derived from the pool when unset
 
     @property
     def is_local(self) -> bool:
@@ -34,6 +37,20 @@ class Settings:
         if not self.form_secret_value:
             raise RuntimeError("IAG_FORM_SECRET must be set outside the local stage")
         return self.form_secret_value.encode()
+
+    @property
+    def operator_issuer(self) -> str:
+        if not self.operator_pool_id or not self.operator_client_id:
+            raise RuntimeError("IAG_COGNITO_POOL_ID and IAG_COGNITO_CLIENT_ID must be set for the admin API")
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.operator_pool_id}"
+
+    @property
+    def operator_jwks_url(self) -> str:
+        if self.operator_keys_url:
+            return self.operator_keys_url
+        if self.aws_endpoint:  # moto serves every pool's keys at its own address
+            return f"{self.aws_endpoint.rstrip('/')}/{self.operator_pool_id}/.well-known/jwks.json"
+        return f"{self.operator_issuer}/.well-known/jwks.json"
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Settings":
@@ -51,6 +68,9 @@ class Settings:
             prefect_api_url=env.get("IAG_PREFECT_API_URL") or env.get("PREFECT_API_URL") or "http://127.0.0.1:4200/api",
             prefect_api_key=env.get("IAG_PREFECT_API_KEY") or None,
             documents_bucket=env.get("IAG_DOCUMENTS_BUCKET", "iag-documents"),
+            operator_pool_id=env.get("IAG_COGNITO_POOL_ID") or None,
+            operator_client_id=env.get("IAG_COGNITO_CLIENT_ID") or None,
+            operator_keys_url=env.get("IAG_COGNITO_JWKS_URL") or None,
             screening_provider=_screening_provider(stage, env.get("IAG_SCREENING", "simulated" if stage == "local"
                                                                   else "profile")),
         )

@@ -1,29 +1,31 @@
-"""Who an operator is and what they may do: the port the admin entry points ask before acting.
+"""The operator ports: who is asking (verified by the operator pool) and the record of what they read.
 
-Today the CLI runs as a local operator with the platform role (whoever can reach the local stack, or AWS with
-the deployment's credentials). The operations issue puts Cognito behind this port: force administrators
-(one force), IAG coordinators (groups of one force), auditors (read-only) and the platform role.
+The rules of who may do what are data in `domain/operators.py`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from datetime import datetime
+from typing import Optional, Protocol
 
-READ, CHANGE = "read", "change"
+from chalicelib.domain.operators import Operator, OperatorRefused, Permission, Role, operator_from_claims
+
+__all__ = ["AccessLog", "Operator", "OperatorRefused", "OperatorTokens", "Permission", "Role", "Unauthenticated",
+           "operator_from_claims"]
 
 
-class OperatorRefused(PermissionError):
-    pass
+class Unauthenticated(Exception):
+    """No token, or one the operator pool did not issue (bad signature, expired, another pool or client)."""
 
 
-@dataclass(frozen=True)
-class Operator:
-    id: str
-    force_id: Optional[str]  # None: the platform role, every force
-    can_change: bool = True
+class OperatorTokens(Protocol):
+    def operator(self, token: str) -> Operator:
+        """The operator a pool-issued ID token names; Unauthenticated or OperatorRefused otherwise."""
 
-    def authorise(self, force_id: str, what: str) -> None:
-        if self.force_id is not None and self.force_id != force_id:
-            raise OperatorRefused(f"{self.id} may not act for {force_id}")
-        if what == CHANGE and not self.can_change:
-            raise OperatorRefused(f"{self.id} may only read")
+
+class AccessLog(Protocol):
+    """Every operator read of personal data, kept after erasure: it names the operator and the reference only."""
+
+    def record(self, operator: Operator, force_id: str, action: str, at: datetime, *,
+               reference: Optional[str] = None, group_id: Optional[str] = None) -> None: ...
+
+    def reads_of(self, force_id: str, reference: str) -> list[dict]: ...
