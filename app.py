@@ -3,12 +3,13 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.api import forces, openapi
+from chalicelib.api import admin, forces, openapi
 from chalicelib.web import callouts, elections, joining, links, pages, strategic
 
 app = Chalice(app_name="iag-backoffice")
 app.register_blueprint(forces.api)
 app.register_blueprint(openapi.api)
+app.register_blueprint(admin.admin)
 app.register_blueprint(pages.web)
 app.register_blueprint(links.links)
 app.register_blueprint(joining.joining)

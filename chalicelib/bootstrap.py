@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from chalicelib.adapters import dynamodb
+from chalicelib.adapters.dynamodb_access import DynamoAccessLog
 from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
@@ -57,6 +58,8 @@ class Container:
     strategic_store: DynamoStrategicStore = field(default_factory=DynamoStrategicStore)
     election_store: DynamoElectionStore = field(default_factory=DynamoElectionStore)
     meeting_store: DynamoMeetingStore = field(default_factory=DynamoMeetingStore)
+    operator_tokens: Optional[object] = None  # CognitoTokens; built when an admin route first needs it
+    access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
 
     @property
     def review(self) -> ReviewService:
@@ -119,6 +122,13 @@ class Container:
         return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier)
 
 
+def _operator_tokens(settings: Settings):
+    from chalicelib.adapters.cognito_tokens import CognitoTokens, fetch_keys
+
+    return CognitoTokens(settings.operator_issuer, settings.operator_client_id,
+                         fetch_keys(settings.operator_jwks_url, moto_endpoint=settings.aws_endpoint))
+
+
 def _calendar_file(meetings, **options) -> bytes:
     from chalicelib.adapters.calendar_ics import calendar_file  # icalendar only when a calendar is sent
 
@@ -143,6 +153,19 @@ def _screening(container: Container) -> ScreeningProvider:
     return VettingUnitByEmail(container.mailer, render)
 
 
+class _LazyTokens:
+    """Settings are checked, and keys fetched, only when an admin route is first called."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._tokens = None
+
+    def operator(self, token: str):
+        if self._tokens is None:
+            self._tokens = _operator_tokens(self._settings)
+        return self._tokens.operator(token)
+
+
 _container: Optional[Container] = None
 
 
@@ -156,6 +179,7 @@ def container() -> Container:
             clock=SystemClock(), mailer=SesMailer(settings.mail_from, settings.region, settings.aws_endpoint),
             workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key),
             review_store=DynamoReviewStore(), documents=_documents(settings))
+        _container = replace(_container, operator_tokens=_LazyTokens(settings))
     return _container
 
 

@@ -102,3 +102,63 @@ def sent_emails() -> list:
     from moto.ses.models import ses_backends
 
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-2"].sent_messages)
+
+
+def moto_pool_keys() -> dict:
+    """The keys moto signs every pool's tokens with (what its JWKS URL serves)."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    import moto.cognitoidp
+
+    return json.loads(gzip.decompress((Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-public.json.gz")
+                                      .read_bytes()))
+
+
+class OperatorPool:
+    """A Cognito user pool of operators in moto, as infra/resources.json creates it in AWS."""
+
+    ROLES = ("platform", "force_admin", "coordinator", "auditor")
+
+    def __init__(self):
+        self.client = boto3.client("cognito-idp", region_name="eu-west-2")
+        pool = self.client.create_user_pool(PoolName="iag-operators", Schema=[
+            {"Name": "force_id", "AttributeDataType": "String", "Mutable": True},
+            {"Name": "group_ids", "AttributeDataType": "String", "Mutable": True}])["UserPool"]
+        self.pool_id = pool["Id"]
+        self.client_id = self.client.create_user_pool_client(
+            UserPoolId=self.pool_id, ClientName="admin", ExplicitAuthFlows=["ADMIN_NO_SRP_AUTH"])["UserPoolClient"]["ClientId"]
+        for role in self.ROLES:
+            self.client.create_group(UserPoolId=self.pool_id, GroupName=role)
+
+    def token(self, username: str, role: str, force_id: str = "", groups: str = "") -> str:
+        """An ID token for a new operator with that role (created on first use)."""
+        attributes = [{"Name": "email", "Value": f"{username}@operators.example"}]
+        attributes += [{"Name": n, "Value": v} for n, v in (("custom:force_id", force_id), ("custom:group_ids", groups)) if v]
+        try:
+            self.client.admin_create_user(UserPoolId=self.pool_id, Username=username, UserAttributes=attributes,
+                                          MessageAction="SUPPRESS")
+            self.client.admin_set_user_password(UserPoolId=self.pool_id, Username=username, Password="Operator-Pass-1",
+                                                Permanent=True)
+            if role:
+                self.client.admin_add_user_to_group(UserPoolId=self.pool_id, Username=username, GroupName=role)
+        except self.client.exceptions.UsernameExistsException:
+            pass
+        answer = self.client.admin_initiate_auth(UserPoolId=self.pool_id, ClientId=self.client_id,
+                                                 AuthFlow="ADMIN_NO_SRP_AUTH",
+                                                 AuthParameters={"USERNAME": username, "PASSWORD": "Operator-Pass-1"})
+        return answer["AuthenticationResult"]["IdToken"]
+
+    def verifier(self):
+        from chalicelib.adapters.cognito_tokens import CognitoTokens, issuer_for
+
+        return CognitoTokens(issuer_for("eu-west-2", self.pool_id), self.client_id, moto_pool_keys)
+
+
+@pytest.fixture
+def operator_pool(api):
+    """The operator pool, and the running app verifying its tokens (keys as moto publishes them)."""
+    pool = OperatorPool()
+    bootstrap.override(operator_tokens=pool.verifier())
+    return pool

@@ -20,6 +20,11 @@ TITLES = {
     "payload-too-large": "The request is too large",
     "malformed-json": "The request body is not valid JSON",
     "not-found": "Not found",
+    "unauthenticated": "Sign in as an operator",
+    "forbidden": "Your role does not allow this",
+    "invalid-request": "The request has errors",
+    "conflict": "That cannot be done now",
+    "workflow-unavailable": "The workflow server cannot be reached",
 }
 
 
