@@ -22,6 +22,7 @@ from chalicelib.adapters.schema_validation import validate
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
+from chalicelib.services.admin import AdminParts, AdminService
 from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.intake import IntakeService
@@ -116,6 +117,12 @@ class Container:
     def intake(self) -> IntakeService:
         return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.notifier,
                              self.review)
+
+    @property
+    def admin(self) -> AdminService:
+        return AdminService(AdminParts(
+            forces=self.forces, repository=self.repository, workflow=self.workflow, access_log=self.access_log,
+            clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store))
 
     @property
     def pack_requests(self) -> PackRequestService:

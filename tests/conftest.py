@@ -58,6 +58,8 @@ class FakeWorkflow:
     def __init__(self):
         self.started: list[dict] = []
         self.resumed: list[tuple[str, dict]] = []
+        self.retried: list[str] = []
+        self.cancelled: list[str] = []
 
     def start(self, deployment, *, name, parameters, tags, idempotency_key):
         self.started.append({"deployment": deployment, "name": name, "parameters": parameters, "tags": tags})
@@ -74,7 +76,14 @@ class FakeWorkflow:
         return "PAUSED", 0.0
 
     def retry(self, flow_run_id):
-        pass
+        self.retried.append(flow_run_id)
+
+    def runs(self, name):
+        return [{"id": f"run-{name}", "state": "PAUSED", "state_name": "Suspended", "started": None, "ended": None,
+                 "url": f"http://prefect.test/runs/flow-run/run-{name}"}] if self.find_run(name) else []
+
+    def cancel(self, flow_run_id):
+        self.cancelled.append(flow_run_id)
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 | item   | PK                          | SK                                        | GSI1PK                          | GSI1SK |
 |--------|-----------------------------|-------------------------------------------|---------------------------------|--------|
-| access | FORCE#<force>#ACCESS#<yyyy-mm> | <at>#<operator>#<action>#<reference or group> | FORCE#<force>#ACCESSED#<ref> (reads of one application) | <at> |
+| access | FORCE#<force>#ACCESS#<yyyy-mm> | <at>#<operator>#<action>#<reference or group>#<random> | FORCE#<force>#ACCESSED#<ref> (reads of one application) | <at> |
 
 Kept apart from the application's partition so that neither retention nor erasure removes who read what.
 It holds the operator's id, the action and the reference: no personal data of the person read about.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Optional
 
@@ -35,7 +36,9 @@ def _month_key(force_id: str, at: datetime) -> str:
 class DynamoAccessLog:
     def record(self, operator: Operator, force_id: str, action: str, at: datetime, *,
                reference: Optional[str] = None, group_id: Optional[str] = None) -> None:
-        item = AccessItem(pk=_month_key(force_id, at), sk=f"{_iso(at)}#{operator.id}#{action}#{reference or group_id or '-'}",
+        # The random tail keeps two reads in the same microsecond (or under a test's fixed clock) apart.
+        item = AccessItem(pk=_month_key(force_id, at),
+                          sk=f"{_iso(at)}#{operator.id}#{action}#{reference or group_id or '-'}#{secrets.token_hex(4)}",
                           operator_id=operator.id, role=operator.role.value, action=action, at=at,
                           reference=reference, group_id=group_id)
         if reference:

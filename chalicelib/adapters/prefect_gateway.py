@@ -28,6 +28,8 @@ class PrefectGateway:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._timeout = timeout
         self._deployment_ids: dict[str, str] = {}
+        # The UI lives beside the API on a self-hosted server (Prefect Cloud links differ: the run id still finds it).
+        self._ui_url = self._api_url.removesuffix("/api")
 
     def start(self, deployment: str, *, name: str, parameters: dict, tags: list[str], idempotency_key: str) -> str:
         """Create a run of `flow/deployment`, or find the one this key already created; returns its id."""
@@ -61,6 +63,20 @@ class PrefectGateway:
         """Schedule a failed or crashed run again: it reruns from the top, as the Prefect UI's Retry does."""
         self._call("POST", f"/flow_runs/{flow_run_id}/set_state",
                    {"state": {"type": "SCHEDULED", "name": "AwaitingRetry"}, "force": True})
+
+    def runs(self, name: str) -> list[dict]:
+        runs = self._call("POST", "/flow_runs/filter", {"flow_runs": {"name": {"any_": [name]}}, "limit": 20,
+                                                        "sort": "EXPECTED_START_TIME_DESC"})
+        return [{"id": r["id"], "state": (r.get("state") or {}).get("type"),
+                 "state_name": (r.get("state") or {}).get("name"), "started": r.get("start_time"),
+                 "ended": r.get("end_time"), "url": f"{self._ui_url}/runs/flow-run/{r['id']}"} for r in runs]
+
+    def cancel(self, flow_run_id: str) -> None:
+        """Stop a run: a running one is told to cancel (its runner ends the process); any other ends now."""
+        state = self._call("GET", f"/flow_runs/{flow_run_id}")["state"]["type"]
+        target = "CANCELLING" if state == "RUNNING" else "CANCELLED"
+        self._call("POST", f"/flow_runs/{flow_run_id}/set_state",
+                   {"state": {"type": target, "message": "Cancelled by an operator"}, "force": True})
 
     def _deployment_id(self, deployment: str) -> str:
         if deployment not in self._deployment_ids:

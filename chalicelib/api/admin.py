@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from typing import Callable
 
 from chalice import Blueprint, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.problems import problem
+from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
 from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
 
 # `chalice package` writes this ARN into the template; infra/resources.json replaces it with the pool it creates.
@@ -53,3 +55,108 @@ def json_response(body, status: int = 200) -> Response:
 def who_am_i(operator: Operator):
     return json_response({"id": operator.id, "role": operator.role.value, "force": operator.force_id,
                           "groups": sorted(operator.group_ids)})
+
+
+def _service_errors(handler: Callable) -> Callable:
+    """The admin service's refusals as problem responses: nothing was changed."""
+    def route(operator, *args, **kwargs):
+        try:
+            return handler(operator, *args, **kwargs)
+        except NotFound as error:
+            return problem(404, "not-found", str(error))
+        except InvalidRequest as error:
+            return problem(400, "invalid-request", str(error))
+        except AdminConflict as error:
+            return problem(409, "conflict", str(error))
+
+    route.__name__ = handler.__name__
+    return route
+
+
+def operator_route(path: str, methods: list[str], **options):
+    """A route for verified operators only: the pool's authorizer in AWS, and the token checked here too."""
+    def register(handler: Callable) -> Callable:
+        return admin.route(path, methods=methods, authorizer=operator_pool, **options)(
+            as_operator(_service_errors(handler)))
+    return register
+
+
+def _service():
+    return bootstrap.container().admin
+
+
+def _body() -> dict:
+    try:
+        body = admin.current_request.json_body
+    except Exception:  # chalice raises BadRequestError for malformed JSON
+        raise InvalidRequest("send a JSON object") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("send a JSON object")
+    return body
+
+
+def _query(name: str, default=None):
+    return (admin.current_request.query_params or {}).get(name, default)
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/applications", ["GET"])
+def list_applications(operator, force_id, group_id):
+    try:
+        limit = int(_query("limit", "25"))
+    except ValueError:
+        raise InvalidRequest("limit must be a whole number") from None
+    try:
+        page = _service().applications(operator, force_id, group_id, _query("stage", "awaiting_review"),
+                                       limit=limit, next_token=_query("next"))
+    except ValueError as error:  # a page token that is not ours
+        raise InvalidRequest(str(error)) from None
+    return json_response(page)
+
+
+@operator_route("/admin/forces/{force_id}/applications/{reference}", ["GET"])
+def show_application(operator, force_id, reference):
+    return json_response(_service().application(operator, force_id, reference))
+
+
+@operator_route("/admin/forces/{force_id}/applications/{reference}/retry", ["POST"])
+def retry_run(operator, force_id, reference):
+    return json_response(_service().retry(operator, force_id, reference))
+
+
+@operator_route("/admin/forces/{force_id}/applications/{reference}/cancel", ["POST"])
+def cancel_run(operator, force_id, reference):
+    return json_response(_service().cancel(operator, force_id, reference))
+
+
+@operator_route("/admin/forces/{force_id}/applications/{reference}/resend", ["POST"])
+def resend_links(operator, force_id, reference):
+    return json_response(_service().resend(operator, force_id, reference))
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/reviewers", ["GET"])
+def list_reviewers(operator, force_id, group_id):
+    return json_response(_service().reviewers(operator, force_id, group_id))
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/reviewers/{role}", ["PUT"])
+def set_reviewer(operator, force_id, group_id, role):
+    body = _body()
+    return json_response(_service().set_reviewer(operator, force_id, group_id, role, str(body.get("name") or ""),
+                                                 str(body.get("email") or "")))
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/export", ["GET"])
+def export_group(operator, force_id, group_id):
+    text = _service().export(operator, force_id, group_id)
+    return Response(body=text, status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="{force_id}-{group_id}-applications.csv"'})
+
+
+@operator_route("/admin/forces/{force_id}/access-log", ["GET"])
+def access_log(operator, force_id):
+    try:
+        month = datetime.strptime(_query("month") or bootstrap.container().clock.now().strftime("%Y-%m"), "%Y-%m")
+    except ValueError:
+        raise InvalidRequest("month must look like 2026-11") from None
+    return json_response({"month": f"{month:%Y-%m}", "reads": _service().access_log(operator, force_id, month)})

@@ -73,6 +73,10 @@ class Operator:
             return group_id is not None and group_id in self.group_ids
         return True
 
+    def may_in_force(self, permission: Permission, force_id: str) -> bool:
+        """Whether the role allows this anywhere in the force (for a coordinator: in one of their groups)."""
+        return permission in PERMISSIONS[self.role] and (self.role is Role.PLATFORM or force_id == self.force_id)
+
     def authorise(self, permission: Permission, force_id: str, group_id: Optional[str] = None) -> None:
         if not self.may(permission, force_id, group_id):
             where = f"{force_id}/{group_id}" if group_id else force_id

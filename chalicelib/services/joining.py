@@ -428,6 +428,19 @@ class JoiningService:
         self._tell_run(moved, "lapsed")
         return True
 
+    def resend(self, application: Application, stamp: str) -> bool:
+        """The offer or agreement link again, fresh (an operator asked: the first was lost or expired in a mailbox)."""
+        force = self._p.forces.get(application.force_id)
+        policy = force.onboarding
+        offer = application.stage is Stage.OFFERED
+        if application.stage not in (Stage.OFFERED, Stage.ONBOARDING):
+            return False
+        build = self._p.mail.offer if offer else self._onboarding_email
+        purpose = Purpose.OFFER if offer else Purpose.AGREEMENT
+        limit = policy.offer_valid_days if offer else policy.agreement_valid_days
+        return self._send_with_link(force, application, f"{purpose.value}-resend-{stamp}-v{application.version}",
+                                    purpose, application.updated_at + timedelta(days=limit), build)
+
     @staticmethod
     def _reminding(build):
         return lambda force, application, url: build(force, application, url, reminder=True)

@@ -131,6 +131,11 @@ class Workflow(Protocol):
 
     def retry(self, flow_run_id: str) -> None: ...
 
+    def runs(self, name: str) -> list[dict]:
+        """Runs with that name, newest first: id, state, state_name, started, ended, url."""
+
+    def cancel(self, flow_run_id: str) -> None: ...
+
 
 class DecisionConflict(Exception):
     """The link was used, expired or superseded between reading it and writing the decision."""

@@ -7,6 +7,8 @@ step is safe to repeat, because a resumed flow runs again from the top.
 """
 from __future__ import annotations
 
+import hashlib
+
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -313,8 +315,29 @@ class ReviewService:
         stored = self._repository.get(moved.force_id, moved.reference)
         self._mail.flush(stored)
 
+    def resend(self, application: Application, stamp: str) -> int:
+        """Fresh links for the panel members who have not answered this round (an operator asked, e.g. one was lost)."""
+        return self._request_decisions(self._forces.get(application.force_id), application,
+                                       self._unanswered(application), round_name=f"resend-{stamp}")
+
+    def panel_changed(self, force_id: str, group_id: str, role: str, email: str) -> int:
+        """Send the new holder of a panel role the requests waiting on that role in the group."""
+        force = self._forces.get(force_id)
+        sent = 0
+        for stage in (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED):
+            for application in self._all_at(force_id, group_id, stage):
+                if role in self._unanswered(application):
+                    person = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:12]
+                    sent += self._request_decisions(force, application, [role], round_name=f"review-to-{person}")
+        return sent
+
+    def _unanswered(self, application: Application) -> list[str]:
+        group = self._forces.get(application.force_id).group(application.group_id)
+        decisions = self._store.decisions(application.force_id, application.reference, application.version)
+        return [r for r in group.panel if r not in decisions]
+
     def _request_decisions(self, force: ForceProfile, application: Application, roles: list[str],
-                           reminder: bool = False) -> int:
+                           reminder: bool = False, round_name: Optional[str] = None) -> int:
         members = self._store.panel_members(force.id, application.group_id)
         sent = 0
         for role in roles:
@@ -322,7 +345,7 @@ class ReviewService:
                 log.error("%s: no %s for group %s; the coordinator must set one", application.reference, role,
                           application.group_id)
                 continue
-            kind = f"{'reminder' if reminder else 'review'}-v{application.version}-{role}"
+            kind = f"{round_name or ('reminder' if reminder else 'review')}-v{application.version}-{role}"
             if not self._repository.claim_email(application, kind, self._clock.now()):
                 continue  # already sent (or being sent) for this round
             token = new_token(self._random_bytes(32))

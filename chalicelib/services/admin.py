@@ -1,0 +1,222 @@
+"""What operators do, for the admin API and the CLI alike: every call names the operator, is checked against
+their role and force (domain/operators.py), and every read of personal data is recorded in the access log.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from chalicelib.domain.application import Application
+from chalicelib.domain.lifecycle import Stage, is_live
+from chalicelib.domain.operators import Operator, Permission
+from chalicelib.services.operators import AccessLog
+from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Workflow, WorkflowUnavailable
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FINAL_RUN_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+EXPORT_COLUMNS = ("reference", "group", "stage", "submitted_at", "updated_at", "given_name", "family_name", "email",
+                  "phone")
+
+
+class NotFound(LookupError):
+    pass
+
+
+class AdminConflict(Exception):
+    """The request is understood but cannot be done in the application's present state."""
+
+
+class InvalidRequest(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AdminParts:
+    forces: ForceCatalogue
+    repository: ApplicationRepository
+    workflow: Workflow
+    access_log: AccessLog
+    clock: Clock
+    review: Callable  # () -> ReviewService, built on use
+    joining: Callable  # () -> JoiningService
+    reviewers: object  # the review store: panel_members, put_reviewer
+
+
+class AdminService:
+    def __init__(self, parts: AdminParts):
+        self._p = parts
+
+    # --- reading ---
+
+    def applications(self, operator: Operator, force_id: str, group_id: str, stage: str, *, limit: int = 25,
+                     next_token: Optional[str] = None) -> dict:
+        self._group(force_id, group_id)
+        operator.authorise(Permission.LIST, force_id, group_id)
+        try:
+            wanted = Stage(stage)
+        except ValueError:
+            raise InvalidRequest(f"stage must be one of: {', '.join(s.value for s in Stage)}") from None
+        if not 1 <= limit <= 100:
+            raise InvalidRequest("limit must be from 1 to 100")
+        page = self._p.repository.list_by_stage(force_id, group_id, wanted, limit=limit, next_token=next_token)
+        self._p.access_log.record(operator, force_id, f"list:{wanted.value}", self._p.clock.now(), group_id=group_id)
+        return {"applications": [_summary(a) for a in page.items], "next": page.next_token}
+
+    def application(self, operator: Operator, force_id: str, reference: str) -> dict:
+        application = self._application(operator, Permission.VIEW, force_id, reference)
+        self._p.access_log.record(operator, force_id, "view", self._p.clock.now(), reference=reference)
+        return {**_summary(application), "applicant": application.applicant, "answers": application.answers,
+                "eligibility": application.eligibility, "version": application.version,
+                "timeline": self.timeline(force_id, reference), "runs": self._runs(reference)}
+
+    def timeline(self, force_id: str, reference: str) -> list[dict]:
+        """Moves and decisions, and who read the application, oldest first."""
+        events = [{"at": _iso(e.at), "what": e.action, "from": e.from_stage.value if e.from_stage else None,
+                   "to": e.to_stage.value, "by": e.actor, **({"detail": e.detail} if e.detail else {})}
+                  for e in self._p.repository.events(force_id, reference)]
+        reads = [{"at": r["at"], "what": f"operator {r['action']}", "by": f"{r['role']} {r['operator']}"}
+                 for r in self._p.access_log.reads_of(force_id, reference)]
+        return sorted(events + reads, key=lambda entry: entry["at"])
+
+    def export(self, operator: Operator, force_id: str, group_id: str) -> str:
+        """The group's applications at every stage as CSV (no equality answers: those are reported in aggregate)."""
+        self._group(force_id, group_id)
+        operator.authorise(Permission.EXPORT, force_id, group_id)
+        self._p.access_log.record(operator, force_id, "export", self._p.clock.now(), group_id=group_id)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for stage in Stage:
+            for application in self._p.repository.all_at(force_id, group_id, stage):
+                row = {**_summary(application), **{k: application.applicant.get(k, "") for k in EXPORT_COLUMNS[5:]}}
+                writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        return out.getvalue()
+
+    def access_log(self, operator: Operator, force_id: str, month) -> list[dict]:
+        self._force(force_id)
+        operator.authorise(Permission.AUDIT, force_id)
+        return self._p.access_log.month(force_id, month)
+
+    # --- changing ---
+
+    def retry(self, operator: Operator, force_id: str, reference: str) -> dict:
+        """Get a stuck application moving: start its run if it has none, rerun a dead one, wake a suspended one."""
+        application = self._application(operator, Permission.RETRY, force_id, reference)
+        if not is_live(application.stage):
+            raise AdminConflict(f"{reference} has ended ({application.stage.value}): there is nothing to retry")
+        review = self._p.review()
+        try:
+            runs = self._p.workflow.runs(reference)
+            if not runs:
+                run_id = review.start(application)
+                if run_id is None:
+                    raise WorkflowUnavailable("Prefect did not start the run")
+                return {"done": "started", "run": run_id}
+            latest = runs[0]
+            if latest["state"] in FINAL_RUN_STATES:
+                self._p.workflow.retry(latest["id"])
+                return {"done": "retried", "run": latest["id"]}
+            if latest["state"] == "PAUSED":
+                woken = review.wake(force_id, reference, "operator")
+                return {"done": "woken" if woken else "waiting", "run": latest["id"]}
+        except WorkflowUnavailable as error:
+            raise AdminConflict(f"Prefect cannot be reached ({error}); reconciliation will catch up") from None
+        raise AdminConflict(f"the run of {reference} is {latest['state'].lower()}: it is already moving")
+
+    def cancel(self, operator: Operator, force_id: str, reference: str) -> dict:
+        """Stop the application's run; the application keeps its stage, and a retry starts it again."""
+        self._application(operator, Permission.RETRY, force_id, reference)
+        try:
+            stopped = [r["id"] for r in self._p.workflow.runs(reference) if r["state"] not in FINAL_RUN_STATES]
+            for run_id in stopped:
+                self._p.workflow.cancel(run_id)
+        except WorkflowUnavailable as error:
+            raise AdminConflict(f"Prefect cannot be reached ({error})") from None
+        if not stopped:
+            raise AdminConflict(f"{reference} has no run to cancel")
+        return {"done": "cancelled", "runs": stopped}
+
+    def resend(self, operator: Operator, force_id: str, reference: str) -> dict:
+        """Fresh links to whoever the application waits for: the panel, or the applicant's offer or agreement."""
+        application = self._application(operator, Permission.RESEND, force_id, reference)
+        stamp = self._p.clock.now().strftime("%Y%m%d%H%M")  # one resend a minute: a double click sends once
+        if application.stage in (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED):
+            sent = self._p.review().resend(application, stamp)
+            return {"done": "resent", "emails": sent}
+        if application.stage in (Stage.OFFERED, Stage.ONBOARDING):
+            return {"done": "resent", "emails": int(self._p.joining().resend(application, stamp))}
+        raise AdminConflict(f"{reference} is {application.stage.value}: no link of ours is waiting on anyone")
+
+    def set_reviewer(self, operator: Operator, force_id: str, group_id: str, role: str, name: str,
+                     email: str) -> dict:
+        group = self._group(force_id, group_id)
+        operator.authorise(Permission.REVIEWERS, force_id, group_id)
+        if role not in group.panel:
+            raise InvalidRequest(f"{group_id}'s panel roles are: {', '.join(group.panel)}")
+        name, email = (name or "").strip(), (email or "").strip()
+        if not name or len(name) > 120:
+            raise InvalidRequest("give the reviewer's name (up to 120 characters)")
+        if not EMAIL.match(email) or len(email) > 254:
+            raise InvalidRequest("give the reviewer's email address")
+        previous = self._p.reviewers.panel_members(force_id, group_id).get(role)
+        self._p.reviewers.put_reviewer(force_id, group_id, role, name, email)
+        self._p.access_log.record(operator, force_id, f"set_reviewer:{role}", self._p.clock.now(), group_id=group_id)
+        sent = 0 if previous and previous[1].lower() == email.lower() else \
+            self._p.review().panel_changed(force_id, group_id, role, email)
+        return {"group": group_id, "role": role, "name": name, "email": email, "requests_sent": sent}
+
+    def reviewers(self, operator: Operator, force_id: str, group_id: str) -> dict:
+        self._group(force_id, group_id)
+        operator.authorise(Permission.VIEW, force_id, group_id)
+        members = self._p.reviewers.panel_members(force_id, group_id)
+        return {"group": group_id, "panel": {role: {"name": n, "email": e} for role, (n, e) in members.items()}}
+
+    # --- helpers ---
+
+    def _force(self, force_id: str):
+        force = self._p.forces.get(force_id)
+        if force is None:
+            raise NotFound(f"there is no force '{force_id}'")
+        return force
+
+    def _group(self, force_id: str, group_id: str):
+        group = self._force(force_id).group(group_id)
+        if group is None:
+            raise NotFound(f"{force_id} has no group '{group_id}'")
+        return group
+
+    def _application(self, operator: Operator, permission: Permission, force_id: str, reference: str) -> Application:
+        self._force(force_id)
+        if not operator.may_in_force(permission, force_id):
+            # Refused before the lookup: another force's operator learns nothing, not even whether it exists.
+            operator.authorise(permission, force_id)
+        application = self._p.repository.get(force_id, reference)
+        if application is None:
+            raise NotFound(f"{force_id} has no application {reference}")
+        operator.authorise(permission, force_id, application.group_id)
+        return application
+
+    def _runs(self, reference: str) -> list[dict]:
+        try:
+            return self._p.workflow.runs(reference)
+        except WorkflowUnavailable as error:
+            return [{"error": f"Prefect cannot be reached: {error}"}]
+
+
+def _summary(application: Application) -> dict:
+    return {"reference": application.reference, "group": application.group_id, "stage": application.stage.value,
+            "submitted_at": _iso(application.submitted_at), "updated_at": _iso(application.updated_at),
+            "name": f"{application.applicant.get('given_name', '')} {application.applicant.get('family_name', '')}".strip()}
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _safe_cell(value) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: such text is quoted (CSV injection)."""
+    text = str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,251 @@
+"""The admin API as operators meet it: tenancy by force and group, roles, and what each route does."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from tests.conftest import sent_emails
+from tests.factories import application_payload, post_json
+
+PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordinator@derbyshire.example"}
+REF = "{ref}"
+
+
+@pytest.fixture
+def derbyshire(api):
+    store = DynamoReviewStore()
+    for role, email in PANEL.items():
+        store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
+    return store
+
+
+def applied(api, email="amira.khan@example.org", given_name="Amira") -> str:
+    return post_json(api, "/forces/derbyshire/applications",
+                     application_payload(applicant={"email": email, "given_name": given_name})).json_body["reference"]
+
+
+def call(api, token, method, path, body=None):
+    headers = {"Authorization": token}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    return getattr(api.http, method.lower())(path, headers=headers,
+                                             **({"body": json.dumps(body)} if body is not None else {}))
+
+
+REVIEWER = {"name": "New Chair", "email": "new.chair@derbyshire.example"}
+# Every admin route, as an operator would call it on Derbyshire's data.
+ROUTES = [
+    ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/applications?stage=awaiting_review", None),
+    ("GET", f"/admin/forces/derbyshire/applications/{REF}", None),
+    ("POST", f"/admin/forces/derbyshire/applications/{REF}/retry", None),
+    ("POST", f"/admin/forces/derbyshire/applications/{REF}/cancel", None),
+    ("POST", f"/admin/forces/derbyshire/applications/{REF}/resend", None),
+    ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers", None),
+    ("PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/iag_chair", REVIEWER),
+    ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/export", None),
+    ("GET", "/admin/forces/derbyshire/access-log", None),
+]
+CHANGES = [r for r in ROUTES if r[0] != "GET"]
+
+
+def test_every_admin_route_is_in_the_tenancy_tests():
+    from app import app
+
+    registered = {(method, path) for path, entries in app.routes.items() if path.startswith("/admin/forces/")
+                  for method in entries}
+    listed = {(method, re.sub(r"\?.*", "", path).replace("derbyshire-iag", "{group_id}").replace("derbyshire", "{force_id}")
+               .replace(REF, "{reference}").replace("/iag_chair", "/{role}")) for method, path, _ in ROUTES}
+    assert registered == listed
+
+
+def _state(workflow) -> tuple:
+    """What any admin change would alter: reviewers, emails, Prefect calls."""
+    return (DynamoReviewStore().panel_members("derbyshire", "derbyshire-iag"), len(sent_emails()),
+            len(workflow.started), len(workflow.retried), len(workflow.cancelled), len(workflow.resumed))
+
+
+@pytest.mark.parametrize("method, path, body", ROUTES)
+@pytest.mark.parametrize("who", [
+    ("force_admin", "northamptonshire", ""),
+    ("auditor", "thames-valley", ""),
+    ("coordinator", "northamptonshire", "northampton"),
+    ("coordinator", "avon-and-somerset", "derbyshire-iag"),  # a group id of the same name in another force
+])
+def test_another_forces_operator_is_refused_every_route_and_changes_nothing(operator_pool, api, derbyshire, workflow,
+                                                                           method, path, body, who):
+    reference = applied(api)
+    before = _state(workflow)
+    answer = call(api, operator_pool.token(f"{who[0]}-{who[1]}", *who), method, path.replace(REF, reference), body)
+    assert answer.status_code == 403
+    assert reference not in answer.body.decode() and "Amira" not in answer.body.decode()
+    assert _state(workflow) == before
+
+
+@pytest.mark.parametrize("method, path, body", CHANGES)
+def test_an_auditor_of_the_force_cannot_change_anything(operator_pool, api, derbyshire, workflow, method, path, body):
+    reference = applied(api)
+    bootstrap.container().review.advance("derbyshire", reference)
+    before = _state(workflow)
+    answer = call(api, operator_pool.token("aud", "auditor", "derbyshire"), method, path.replace(REF, reference), body)
+    assert answer.status_code == 403
+    assert _state(workflow) == before
+
+
+@pytest.mark.parametrize("method, path, body", [r for r in ROUTES if "access-log" not in r[1]])
+def test_a_coordinator_of_another_group_of_the_same_force_is_refused(operator_pool, api, derbyshire, workflow,
+                                                                    method, path, body):
+    reference = applied(api)
+    before = _state(workflow)
+    token = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-scrutiny")
+    assert call(api, token, method, path.replace(REF, reference), body).status_code == 403
+    assert _state(workflow) == before
+
+
+@pytest.mark.parametrize("method, path, body", [r for r in ROUTES if r[0] == "GET"])
+def test_the_forces_auditor_and_the_platform_can_read(operator_pool, api, derbyshire, method, path, body):
+    reference = applied(api)
+    for who in (("aud", "auditor", "derbyshire"), ("plat", "platform")):
+        assert call(api, operator_pool.token(*who), method, path.replace(REF, reference)).status_code == 200
+
+
+def test_a_coordinator_lists_their_groups_applications_newest_first_a_page_at_a_time(operator_pool, api, derbyshire,
+                                                                                     clock):
+    from datetime import timedelta
+
+    references = []
+    for n in range(3):
+        references.append(applied(api, email=f"person{n}@example.org", given_name=f"Person{n}"))
+        clock.moment += timedelta(minutes=1)
+    token = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-iag")
+    path = "/admin/forces/derbyshire/groups/derbyshire-iag/applications?stage=awaiting_review&limit=2"
+    first = json.loads(call(api, token, "GET", path).body)
+    assert [a["reference"] for a in first["applications"]] == references[::-1][:2]
+    assert first["applications"][0]["name"].startswith("Person2")
+    second = json.loads(call(api, token, "GET", f"{path}&next={first['next']}").body)
+    assert [a["reference"] for a in second["applications"]] == references[:1]
+    assert call(api, token, "GET", path.replace("awaiting_review", "pending")).status_code == 400
+    assert call(api, token, "GET", f"{path}&next=bm9wZQ").status_code == 400
+
+
+def test_viewing_an_application_shows_its_timeline_and_runs_and_is_itself_recorded(operator_pool, api, derbyshire,
+                                                                                   workflow):
+    reference = applied(api)
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    body = json.loads(call(api, admin, "GET", f"/admin/forces/derbyshire/applications/{reference}").body)
+    assert body["applicant"]["email"] == "amira.khan@example.org"
+    assert [e["to"] for e in body["timeline"] if "to" in e][:2] == ["submitted", "awaiting_review"]
+    assert body["runs"][0]["id"] == f"run-{reference}"
+    again = json.loads(call(api, admin, "GET", f"/admin/forces/derbyshire/applications/{reference}").body)
+    reads = [e for e in again["timeline"] if e["what"] == "operator view"]
+    assert len(reads) == 2 and reads[0]["by"].startswith("force_admin ")  # recorded before the data is given
+    log = json.loads(call(api, operator_pool.token("aud", "auditor", "derbyshire"), "GET",
+                          "/admin/forces/derbyshire/access-log?month=2026-11").body)
+    assert [(r["action"], r["reference"]) for r in log["reads"]] == [("view", reference), ("view", reference)]
+    assert "amira" not in json.dumps(log).lower()
+
+
+def test_an_unknown_application_is_404_within_the_force(operator_pool, api, derbyshire):
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    assert call(api, admin, "GET", "/admin/forces/derbyshire/applications/DER-2026-NOPE0000").status_code == 404
+    assert call(api, admin, "GET", "/admin/forces/atlantis/access-log").status_code == 404
+
+
+def test_retry_starts_a_missing_run_reruns_a_dead_one_and_wakes_a_suspended_one(operator_pool, api, derbyshire,
+                                                                               workflow):
+    reference = applied(api)
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    path = f"/admin/forces/derbyshire/applications/{reference}/retry"
+    assert json.loads(call(api, admin, "POST", path).body)["done"] == "woken"
+    workflow.runs = lambda name: [{"id": "run-x", "state": "CRASHED"}]
+    assert json.loads(call(api, admin, "POST", path).body) == {"done": "retried", "run": "run-x"}
+    assert workflow.retried == ["run-x"]
+    workflow.runs = lambda name: [{"id": "run-x", "state": "RUNNING"}]
+    assert call(api, admin, "POST", path).status_code == 409
+    workflow.runs = lambda name: []
+    assert json.loads(call(api, admin, "POST", path).body)["done"] == "started"
+    assert workflow.started[-1]["name"] == reference
+
+
+def test_cancel_stops_the_run_and_the_application_keeps_its_stage(operator_pool, api, derbyshire, workflow):
+    reference = applied(api)
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    answer = call(api, admin, "POST", f"/admin/forces/derbyshire/applications/{reference}/cancel")
+    assert json.loads(answer.body) == {"done": "cancelled", "runs": [f"run-{reference}"]}
+    assert workflow.cancelled == [f"run-{reference}"]
+    assert bootstrap.container().repository.get("derbyshire", reference).stage.value == "awaiting_review"
+    workflow.runs = lambda name: [{"id": "run-x", "state": "CANCELLED"}]
+    assert call(api, admin, "POST", f"/admin/forces/derbyshire/applications/{reference}/cancel").status_code == 409
+
+
+def _review_links(address: str) -> list[str]:
+    return [t for m in sent_emails() if address in m.destinations["ToAddresses"]
+            for t in re.findall(r'/review/([A-Za-z0-9_-]+)"', m.body)]
+
+
+def test_resend_gives_the_panel_members_who_have_not_answered_a_fresh_working_link(operator_pool, api, derbyshire,
+                                                                                   clock):
+    reference = applied(api)
+    bootstrap.container().review.advance("derbyshire", reference)
+    first = _review_links(PANEL["iag_chair"])
+    coordinator = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-iag")
+    answer = call(api, coordinator, "POST", f"/admin/forces/derbyshire/applications/{reference}/resend")
+    assert json.loads(answer.body) == {"done": "resent", "emails": 2}
+    fresh = [t for t in _review_links(PANEL["iag_chair"]) if t not in first]
+    assert len(fresh) == 1 and api.http.get(f"/review/{fresh[0]}").status_code == 200
+    # A double click within the minute sends nothing more.
+    assert json.loads(call(api, coordinator, "POST",
+                           f"/admin/forces/derbyshire/applications/{reference}/resend").body)["emails"] == 0
+
+
+def test_resend_refuses_when_nothing_waits_on_a_link(operator_pool, api, derbyshire):
+    reference = post_json(api, "/forces/derbyshire/applications", application_payload(
+        applicant={"date_of_birth": "2015-01-01"})).json_body["reference"]
+    answer = call(api, operator_pool.token("ann", "force_admin", "derbyshire"), "POST",
+                  f"/admin/forces/derbyshire/applications/{reference}/resend")
+    assert answer.status_code == 409 and "ineligible" in answer.body.decode()
+
+
+def test_changing_a_reviewer_sends_them_the_requests_waiting_on_that_role(operator_pool, api, derbyshire):
+    reference = applied(api)
+    bootstrap.container().review.advance("derbyshire", reference)
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    answer = call(api, admin, "PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/iag_chair", REVIEWER)
+    assert answer.status_code == 200 and json.loads(answer.body)["requests_sent"] == 1
+    token = _review_links(REVIEWER["email"])[0]
+    assert reference in api.http.get(f"/review/{token}").body.decode()
+    panel = json.loads(call(api, admin, "GET", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers").body)
+    assert panel["panel"]["iag_chair"] == REVIEWER
+
+
+@pytest.mark.parametrize("body, why", [
+    ({"name": "X", "email": "not-an-address"}, "email"),
+    ({"name": "", "email": "x@example.org"}, "name"),
+    ({"name": "X", "email": "x@example.org", "role": "ignored"}, None),
+])
+def test_a_reviewer_must_have_a_name_and_address_and_a_real_panel_role(operator_pool, api, derbyshire, body, why):
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    answer = call(api, admin, "PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/iag_chair", body)
+    if why:
+        assert answer.status_code == 400 and why in answer.body.decode()
+        assert DynamoReviewStore().panel_members("derbyshire", "derbyshire-iag")["iag_chair"][1] == PANEL["iag_chair"]
+    else:
+        assert answer.status_code == 200
+    wrong_role = call(api, admin, "PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/sheriff", REVIEWER)
+    assert wrong_role.status_code == 400
+
+
+def test_export_is_a_spreadsheet_of_the_group_safe_to_open(operator_pool, api, derbyshire):
+    reference = applied(api, given_name="=HYPERLINK(\"http://evil.example\")")
+    answer = call(api, operator_pool.token("ann", "force_admin", "derbyshire"), "GET",
+                  "/admin/forces/derbyshire/groups/derbyshire-iag/export")
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.body.decode())))
+    assert [(r["reference"], r["stage"]) for r in rows] == [(reference, "awaiting_review")]
+    assert rows[0]["given_name"].startswith("'=")
+    assert "ethnicity" not in answer.body.decode()
