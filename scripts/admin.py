@@ -10,12 +10,23 @@
     ... meetings extra --force F --group G --at "2026-11-24 19:00" --minutes 90 --venue "..." [--online] --purpose "..."
     ... election open --force F --group G --office chair --nominate-days 14 --vote-days 14
     ... strategic start --force F
+    ... applications list --force F --group G [--stage awaiting_review] [--limit 25] [--next TOKEN]
+    ... applications show|retry|cancel|resend --force F --ref REF
+    ... reviewers list --force F --group G
+    ... reviewers set --force F --group G --role iag_chair --name "..." --email ...
+    ... export --force F --group G [--out FILE.csv]
+    ... access-log --force F [--month 2026-11]
+
+`--operator NAME` acts with the platform role (whoever holds the stack's AWS credentials can read the table
+anyway); `--token ID_TOKEN` (or IAG_OPERATOR_TOKEN) acts as that operator of the pool, with their role and force.
 
 Times are London times. It uses the environment's settings (IAG_AWS_ENDPOINT for the local stack: `make admin`).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import sys
 from datetime import datetime, timedelta
@@ -41,8 +52,42 @@ def _london(text: str) -> datetime:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="scripts.admin", description="IAG Back Office operations")
-    top.add_argument("--operator", required=True, help="who is acting (recorded)")
+    who = top.add_mutually_exclusive_group(required=True)
+    who.add_argument("--operator", help="who is acting, with the platform role (recorded)")
+    who.add_argument("--token", default=os.environ.get("IAG_OPERATOR_TOKEN"),
+                     help="an operator pool ID token: act with that operator's role and force")
     kinds = top.add_subparsers(dest="kind", required=True)
+
+    applications = kinds.add_parser("applications").add_subparsers(dest="action", required=True)
+    listing = applications.add_parser("list")
+    listing.add_argument("--force", required=True)
+    listing.add_argument("--group", required=True)
+    listing.add_argument("--stage", default="awaiting_review")
+    listing.add_argument("--limit", type=int, default=25)
+    listing.add_argument("--next")
+    for name in ("show", "retry", "cancel", "resend"):
+        one = applications.add_parser(name)
+        one.add_argument("--force", required=True)
+        one.add_argument("--ref", required=True)
+
+    reviewers = kinds.add_parser("reviewers").add_subparsers(dest="action", required=True)
+    for name in ("list", "set"):
+        command = reviewers.add_parser(name)
+        command.add_argument("--force", required=True)
+        command.add_argument("--group", required=True)
+        if name == "set":
+            command.add_argument("--role", required=True)
+            command.add_argument("--name", required=True)
+            command.add_argument("--email", required=True)
+
+    export = kinds.add_parser("export")
+    export.add_argument("--force", required=True)
+    export.add_argument("--group", required=True)
+    export.add_argument("--out", help="write the CSV here instead of printing it")
+
+    access = kinds.add_parser("access-log")
+    access.add_argument("--force", required=True)
+    access.add_argument("--month", type=lambda text: datetime.strptime(text, "%Y-%m"))
 
     incident = kinds.add_parser("incident").add_subparsers(dest="action", required=True)
     raise_ = incident.add_parser("raise")
@@ -92,8 +137,13 @@ def run(args, out=print) -> int:
     from chalicelib.services.operators import Operator, Permission, Role
 
     container = bootstrap.container()
-    # Whoever holds the stack's AWS credentials can read the table anyway: the CLI acts with the platform role.
-    operator = Operator(args.operator, Role.PLATFORM)
+    if args.token:
+        operator = container.operator_tokens.operator(args.token)
+    else:
+        # Whoever holds the stack's AWS credentials can read the table anyway: the CLI acts with the platform role.
+        operator = Operator(f"cli:{args.operator}", Role.PLATFORM)
+    if args.kind in ADMIN_KINDS:
+        return _admin(container.admin, operator, args, out, container.clock)
     operator.authorise(Permission.OPERATE, args.force)
     force = container.forces.get(args.force)
     if force is None or (getattr(args, "group", None) and isinstance(args.group, str) and not force.group(args.group)):
@@ -101,7 +151,7 @@ def run(args, out=print) -> int:
     if args.kind == "incident" and args.action == "raise":
         incident = container.callouts.raise_incident(
             args.force, title=args.title, summary=args.summary, respond_within=args.within,
-            police_lead_name=args.lead_name, police_lead_email=args.lead_email, raised_by=f"cli:{operator.id}",
+            police_lead_name=args.lead_name, police_lead_email=args.lead_email, raised_by=operator.id,
             groups=args.group)
         out(f"{incident.id}: members asked; answers close {incident.respond_by.astimezone(LONDON):%Y-%m-%d %H:%M}")
     elif args.kind == "incident":
@@ -135,13 +185,46 @@ def run(args, out=print) -> int:
     return 0
 
 
+ADMIN_KINDS = ("applications", "reviewers", "export", "access-log")
+
+
+def _admin(service, operator, args, out, clock) -> int:
+    """The admin service's answers, as the API gives them (JSON), or the CSV for an export."""
+    if args.kind == "applications" and args.action == "list":
+        answer = service.applications(operator, args.force, args.group, args.stage, limit=args.limit,
+                                      next_token=args.next)
+    elif args.kind == "applications":
+        call = {"show": service.application, "retry": service.retry, "cancel": service.cancel,
+                "resend": service.resend}[args.action]
+        answer = call(operator, args.force, args.ref)
+    elif args.kind == "reviewers" and args.action == "set":
+        answer = service.set_reviewer(operator, args.force, args.group, args.role, args.name, args.email)
+    elif args.kind == "reviewers":
+        answer = service.reviewers(operator, args.force, args.group)
+    elif args.kind == "export":
+        text = service.export(operator, args.force, args.group)
+        if args.out:
+            with open(args.out, "w", encoding="utf-8", newline="") as file:
+                file.write(text)
+            out(f"{text.count(chr(10)) - 1} applications written to {args.out}")
+        else:
+            out(text.rstrip("\n"))
+        return 0
+    else:
+        answer = service.access_log(operator, args.force, args.month or clock.now())
+    out(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv=None) -> int:
+    from chalicelib.services.admin import AdminConflict, NotFound
     from chalicelib.services.elections import ElectionRefused
+    from chalicelib.services.operators import Unauthenticated
 
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except (ValueError, PermissionError, ElectionRefused) as refused:  # the services' refusals: nothing changed
+    except (ValueError, PermissionError, ElectionRefused, AdminConflict, NotFound, Unauthenticated) as refused:  # the services' refusals: nothing changed
         print(f"refused: {getattr(refused, 'message', refused)}", file=sys.stderr)
         return 2
 

@@ -1,6 +1,7 @@
 """The operators' command line, in process against moto (the same services as the API and flows)."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from chalicelib import bootstrap
@@ -37,3 +38,29 @@ def test_meetings_are_planned_and_listed(api, capsys):
     assert main(["--operator", "x", "meetings", "plan", "--force", "derbyshire", "--group", "derbyshire-iag"]) == 0
     listing = capsys.readouterr().out
     assert "2027-01-12 18:30  derbyshire.derbyshire-iag.iag-meeting.2027-01-12  sequence 0" in listing
+
+
+def test_the_cli_lists_shows_and_exports_over_the_admin_service(api, capsys):
+    from tests.factories import application_payload, post_json
+
+    reference = post_json(api, "/forces/derbyshire/applications", application_payload()).json_body["reference"]
+    assert main(["--operator", "ops", "applications", "list", "--force", "derbyshire", "--group",
+                 "derbyshire-iag"]) == 0
+    assert reference in capsys.readouterr().out
+    assert main(["--operator", "ops", "applications", "show", "--force", "derbyshire", "--ref", reference]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["stage"] == "awaiting_review"
+    assert ("operator view", "platform cli:ops") in [(e["what"], e["by"]) for e in shown["timeline"]]
+    assert main(["--operator", "ops", "export", "--force", "derbyshire", "--group", "derbyshire-iag"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith(reference)
+
+
+def test_the_cli_acts_as_a_pool_operator_with_their_role_and_force(operator_pool, capsys):
+    auditor = operator_pool.token("aud", "auditor", "derbyshire")
+    assert main(["--token", auditor, "reviewers", "set", "--force", "derbyshire", "--group", "derbyshire-iag",
+                 "--role", "iag_chair", "--name", "X", "--email", "x@example.org"]) == 2
+    assert "auditor" in capsys.readouterr().err
+    other = operator_pool.token("adm", "force_admin", "northamptonshire")
+    assert main(["--token", other, "access-log", "--force", "derbyshire"]) == 2
+    assert main(["--token", "not-a-token", "access-log", "--force", "derbyshire"]) == 2
+    assert "refused" in capsys.readouterr().err
