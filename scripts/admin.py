@@ -30,6 +30,7 @@ import os
 import re
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -52,11 +53,15 @@ def _london(text: str) -> datetime:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="scripts.admin", description="IAG Back Office operations")
-    who = top.add_mutually_exclusive_group(required=True)
+    who = top.add_mutually_exclusive_group()
     who.add_argument("--operator", help="who is acting, with the platform role (recorded)")
     who.add_argument("--token", default=os.environ.get("IAG_OPERATOR_TOKEN"),
                      help="an operator pool ID token: act with that operator's role and force")
     kinds = top.add_subparsers(dest="kind", required=True)
+
+    login = kinds.add_parser("login", help="print an ID token for an operator of the pool")
+    login.add_argument("--username", required=True)
+    login.add_argument("--password", help="asked for when not given (the local stack's demo password otherwise)")
 
     applications = kinds.add_parser("applications").add_subparsers(dest="action", required=True)
     listing = applications.add_parser("list")
@@ -132,10 +137,48 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _local_pool() -> None:
+    """The local stack writes its operator pool's ids to .local/operators.json: use them unless told otherwise."""
+    pool_file = Path(os.environ.get("IAG_LOCAL_DIR") or Path(__file__).resolve().parent.parent / ".local") / \
+        "operators.json"
+    if not os.environ.get("IAG_COGNITO_POOL_ID") and pool_file.exists():
+        pool = json.loads(pool_file.read_text())
+        os.environ.update(IAG_COGNITO_POOL_ID=pool["pool_id"], IAG_COGNITO_CLIENT_ID=pool["client_id"])
+
+
+def _login(args, out) -> int:
+    import getpass
+
+    import boto3
+
+    from chalicelib.settings import Settings
+
+    settings = Settings.from_env()
+    if not settings.operator_client_id:
+        raise ValueError("IAG_COGNITO_POOL_ID and IAG_COGNITO_CLIENT_ID are not set (is the local stack up?)")
+    password = args.password or (os.environ.get("IAG_OPERATOR_PASSWORD") if settings.is_local else None) \
+        or getpass.getpass(f"password for {args.username}: ")
+    cognito = boto3.client("cognito-idp", region_name=settings.region, endpoint_url=settings.aws_endpoint)
+    try:
+        answer = cognito.initiate_auth(ClientId=settings.operator_client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                       AuthParameters={"USERNAME": args.username, "PASSWORD": password})
+    except cognito.exceptions.NotAuthorizedException:
+        raise PermissionError("wrong username or password") from None
+    if "AuthenticationResult" not in answer:  # e.g. MFA or a new password: finish signing in in the hosted UI
+        raise PermissionError(f"the pool asks for {answer.get('ChallengeName')}: sign in through the hosted UI")
+    out(answer["AuthenticationResult"]["IdToken"])
+    return 0
+
+
 def run(args, out=print) -> int:
     from chalicelib import bootstrap
     from chalicelib.services.operators import Operator, Permission, Role
 
+    _local_pool()
+    if args.kind == "login":
+        return _login(args, out)
+    if not (args.token or args.operator):
+        raise ValueError("say who is acting: --operator NAME (platform) or --token ID_TOKEN")
     container = bootstrap.container()
     if args.token:
         operator = container.operator_tokens.operator(args.token)

@@ -76,7 +76,10 @@ def services() -> list[Service]:
                "IAG_PREFECT_API_URL": f"{prefect}/api"}
     return [
         Service("moto", [str(BIN / "python"), "-m", "scripts.serial_moto", HOST, str(port("moto"))],
-                {"MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(RECORDING)},
+                {"MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(RECORDING),
+                 # Ids from the pool's settings, not random: a replayed recording recreates the same pool and client.
+                 "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+                 "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"},
                 # The one cheap GET moto does not add to the recording.
                 f"{moto}/moto-api/recorder/download-recording", port("moto"),
                 after_ready=lambda: replay_recording(moto)),
@@ -149,6 +152,51 @@ def prepare_data(api_env: dict[str, str]) -> None:
     documents.ensure_bucket()
     published = documents.publish(ROOT / "infra" / "documents")
     print(f"moto: {published} onboarding documents in s3://{settings.documents_bucket}")
+    pool = ensure_operator_pool(settings, forces)
+    api_env.update(IAG_COGNITO_POOL_ID=pool["pool_id"], IAG_COGNITO_CLIENT_ID=pool["client_id"])
+    print(f"moto: operator pool {pool['pool_id']} ({OPERATORS_FILE}); demo operators' password {DEMO_PASSWORD!r}")
+
+
+OPERATORS_FILE = LOCAL / "operators.json"
+OPERATOR_POOL = "iag-operators"
+DEMO_PASSWORD = "Local-Operator-1"  # moto only: these accounts exist nowhere else
+
+
+def ensure_operator_pool(settings, forces) -> dict:
+    """The operator pool as infra/resources.json makes it in AWS, found again after a replay, with demo operators:
+    platform.demo, and per force admin.<force>, coordinator.<force> (every group) and auditor.<force>."""
+    import boto3
+
+    cognito = boto3.client("cognito-idp", region_name=settings.region, endpoint_url=settings.aws_endpoint)
+    pools = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == OPERATOR_POOL]
+    if pools:
+        pool_id = pools[0]["Id"]
+        client_id = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=10)["UserPoolClients"][0]["ClientId"]
+    else:
+        pool_id = cognito.create_user_pool(PoolName=OPERATOR_POOL, Schema=[
+            {"Name": "force_id", "AttributeDataType": "String", "Mutable": True},
+            {"Name": "group_ids", "AttributeDataType": "String", "Mutable": True}])["UserPool"]["Id"]
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="iag-admin",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+        for role in ("platform", "force_admin", "coordinator", "auditor"):
+            cognito.create_group(UserPoolId=pool_id, GroupName=role)
+        people = [("platform.demo", "platform", {})]
+        for force in forces:
+            people += [(f"admin.{force.id}", "force_admin", {"custom:force_id": force.id}),
+                       (f"auditor.{force.id}", "auditor", {"custom:force_id": force.id}),
+                       (f"coordinator.{force.id}", "coordinator",
+                        {"custom:force_id": force.id, "custom:group_ids": ",".join(g.id for g in force.groups)})]
+        for username, role, attributes in people:
+            cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS", UserAttributes=[
+                {"Name": "email", "Value": f"{username}@operators.demo.example"},
+                *({"Name": k, "Value": v} for k, v in attributes.items())])
+            cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=DEMO_PASSWORD,
+                                            Permanent=True)
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=role)
+    pool = {"pool_id": pool_id, "client_id": client_id}
+    OPERATORS_FILE.write_text(json.dumps(pool))
+    return pool
 
 
 def seed_demo_reviewers(forces) -> int:
@@ -301,6 +349,8 @@ def up() -> int:
               f"  Prefect UI      http://{HOST}:{port('prefect')}/\n"
               f"  moto dashboard  http://{HOST}:{port('moto')}/moto-api/ (sent emails: /moto-api/data.json, \"ses\")\n"
               f"  moto recording  {RECORDING}\n"
+              f"  admin API       http://{HOST}:{port('api')}/admin/me with an operator's ID token:\n"
+              f"                  make admin ARGS=\"login --username admin.derbyshire\" prints one\n"
               f"  logs            {LOGS}/\n"
               "Ctrl-C here, or `make down` in another terminal, stops everything.")
         while True:

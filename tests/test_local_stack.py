@@ -69,6 +69,35 @@ def wait_for_forces(api: str, stack: Stack, timeout: float) -> None:
     pytest.fail(f"GET {api}/forces did not list the five forces within {timeout} s:\n{stack.output()}")
 
 
+def operator_token(env: dict, username: str) -> str:
+    """Sign in as one of the local stack's demo operators, as `make admin ARGS="login ..."` does."""
+    import subprocess
+    import sys
+
+    moto = f"http://127.0.0.1:{env['MOTO_PORT']}"
+    done = subprocess.run([sys.executable, "-m", "scripts.admin", "login", "--username", username, "--password",
+                           "Local-Operator-1"], cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                          text=True, timeout=60, env={**env, "IAG_AWS_ENDPOINT": moto, "AWS_ACCESS_KEY_ID": "local",
+                                                      "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-2"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def admin_me(env: dict, token):
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    headers = {"Authorization": token} if token else {}
+    try:
+        with opener.open(urllib.request.Request(f"http://127.0.0.1:{env['API_PORT']}/admin/me", headers=headers),
+                         timeout=10) as response:
+            body = json.loads(response.read())
+            return response.status, {"role": body["role"], "force": body["force"]}
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
 @pytest.mark.slow
 def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env, start_stack):
     api = f"http://127.0.0.1:{stack_env['API_PORT']}"
@@ -86,6 +115,9 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
     status, headers, body = request("POST", f"{api}/forces/derbyshire/applications", application_payload())
     assert status == 201, body
     location, reference = headers["Location"], json.loads(body)["reference"]
+    assert admin_me(stack_env, None)[0] == 401  # chalice local alone would have let this through
+    token = operator_token(stack_env, "admin.derbyshire")
+    assert admin_me(stack_env, token) == (200, {"role": "force_admin", "force": "derbyshire"})
 
     assert first.stop() == 0, first.output()
     assert [p for p in ports if not port_free(p)] == [], first.output()
@@ -96,6 +128,7 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
     status, _, body = request("GET", f"{api}{location}")
     assert status == 200, body
     assert json.loads(body)["reference"] == reference
+    assert admin_me(stack_env, token) == (200, {"role": "force_admin", "force": "derbyshire"})  # same pool after replay
 
     assert second.stop() == 0, second.output()
     assert [p for p in ports if not port_free(p)] == [], second.output()
