@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.adapters.schema_validation import load_schema
+from chalicelib.api.openapi_admin import SECURITY_SCHEMES, admin_paths
 from chalicelib.api.problems import PROBLEM_JSON, TITLES, problem
 
 api = Blueprint(__name__)
@@ -93,8 +94,9 @@ def document() -> dict:
                 "operationId": "describeProblem", "summary": "What a problem type means",
                 "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"enum": sorted(TITLES)}}],
                 "responses": {"200": _json({"type": "object"}, "The problem type"), **_problems(404)}}},
+            **admin_paths(),
         },
-        "components": {"schemas": {
+        "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {
             "Application": load_schema("application"),
             "Submission": _SUBMISSION,
             "ForceSummary": {"type": "object", "required": ["id", "name", "groups"], "properties": {
