@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test package bench bench-pipeline admin clean
+.PHONY: up down test package bench bench-pipeline bench-cost admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench: package
 N ?= 200
 bench-pipeline: $(STAMP) $(CSS)
 	$(BIN)/python bench/pipeline.py --n $(N)
+
+## bench-cost: the AWS cost per 1,000 applications, from one application's calls on the local stack
+bench-cost: $(STAMP) $(CSS)
+	$(BIN)/python bench/cost.py
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache chalicelib/static
