@@ -4,7 +4,7 @@ import os
 from chalice import Chalice
 
 from chalicelib.api import admin, forces, openapi
-from chalicelib.web import callouts, elections, joining, links, pages, strategic
+from chalicelib.web import callouts, elections, joining, links, operator_pages, pages, strategic
 
 app = Chalice(app_name="iag-backoffice")
 app.register_blueprint(forces.api)
@@ -16,6 +16,7 @@ app.register_blueprint(joining.joining)
 app.register_blueprint(callouts.callouts)
 app.register_blueprint(strategic.strategic)
 app.register_blueprint(elections.elections)
+app.register_blueprint(operator_pages.operator_pages)
 
 if os.environ.get("IAG_STAGE") == "local":  # the local mailbox; `chalice package --stage prod` never sees it
     from chalicelib.web import dev

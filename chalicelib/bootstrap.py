@@ -168,9 +168,15 @@ class _LazyTokens:
         self._tokens = None
 
     def operator(self, token: str):
+        return self._built().operator(token)
+
+    def claims(self, token: str) -> dict:
+        return self._built().claims(token)
+
+    def _built(self):
         if self._tokens is None:
             self._tokens = _operator_tokens(self._settings)
-        return self._tokens.operator(token)
+        return self._tokens
 
 
 _container: Optional[Container] = None

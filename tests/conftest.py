@@ -168,6 +168,10 @@ class OperatorPool:
 @pytest.fixture
 def operator_pool(api):
     """The operator pool, and the running app verifying its tokens (keys as moto publishes them)."""
+    from dataclasses import replace
+
     pool = OperatorPool()
-    bootstrap.override(operator_tokens=pool.verifier())
+    container = bootstrap.container()
+    bootstrap.override(operator_tokens=pool.verifier(), settings=replace(
+        container.settings, operator_pool_id=pool.pool_id, operator_client_id=pool.client_id))
     return pool

@@ -1,0 +1,59 @@
+"""Signing an operator in to the pool with a username and password (and a code from their authenticator app),
+for the admin pages. The same calls work on moto's Cognito locally and on Cognito in AWS."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Optional
+
+
+class SignInRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SignInStep:
+    id_token: Optional[str] = None  # signed in
+    challenge: Optional[str] = None  # or the pool asks for more: SOFTWARE_TOKEN_MFA, NEW_PASSWORD_REQUIRED
+    session: Optional[str] = None  # Cognito's opaque session for answering the challenge (minutes)
+
+
+class CognitoSignIn:
+    ANSWERED = {"SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE", "NEW_PASSWORD_REQUIRED": "NEW_PASSWORD"}
+
+    def __init__(self, client_id: str, region: str, endpoint_url: Optional[str] = None):
+        self._client_id = client_id
+        self._region = region
+        self._endpoint_url = endpoint_url
+
+    @cached_property
+    def _cognito(self):
+        import boto3
+
+        return boto3.client("cognito-idp", region_name=self._region, endpoint_url=self._endpoint_url)
+
+    def sign_in(self, username: str, password: str) -> SignInStep:
+        return self._step(lambda: self._cognito.initiate_auth(
+            ClientId=self._client_id, AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password}))
+
+    def answer(self, challenge: str, username: str, session: str, answer: str) -> SignInStep:
+        if challenge not in self.ANSWERED:
+            raise SignInRefused("this sign-in step is not supported here")
+        return self._step(lambda: self._cognito.respond_to_auth_challenge(
+            ClientId=self._client_id, ChallengeName=challenge, Session=session,
+            ChallengeResponses={"USERNAME": username, self.ANSWERED[challenge]: answer}))
+
+    def _step(self, call) -> SignInStep:
+        errors = self._cognito.exceptions
+        try:
+            answer = call()
+        except (errors.NotAuthorizedException, errors.UserNotFoundException, errors.CodeMismatchException,
+                errors.ExpiredCodeException, errors.InvalidPasswordException) as error:
+            # One message for a wrong name or password: which of the two was wrong is not said.
+            if isinstance(error, errors.InvalidPasswordException):
+                raise SignInRefused(error.response["Error"]["Message"]) from None
+            raise SignInRefused("The username, password or code is not right.") from None
+        if "AuthenticationResult" in answer:
+            return SignInStep(id_token=answer["AuthenticationResult"]["IdToken"])
+        return SignInStep(challenge=answer.get("ChallengeName"), session=answer.get("Session"))

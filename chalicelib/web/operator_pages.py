@@ -1,0 +1,149 @@
+"""The operators' pages: sign in with the pool, then read-only pages (recruitment, equality monitoring).
+
+A browser cannot send the admin API's Authorization header from a link, so after sign-in the ID token is kept in
+an HttpOnly, SameSite=Strict cookie scoped to /admin. These pages only read: every change goes through the admin
+API or the CLI with the token in a header. API Gateway's Cognito authorizer reads headers only, so these routes
+have none; the token is verified here in every stage, exactly as for the API.
+"""
+from __future__ import annotations
+
+import time
+from http.cookies import SimpleCookie
+from typing import Callable, Optional
+from urllib.parse import parse_qs
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.adapters.cognito_sign_in import CognitoSignIn, SignInRefused
+from chalicelib.adapters.templates import render
+from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
+from chalicelib.web import csrf
+from chalicelib.web.pages import SECURITY_HEADERS, _static_url
+
+operator_pages = Blueprint(__name__)
+
+COOKIE = "iag_operator"
+MAX_FORM_BYTES = 8 * 1024
+SIGN_IN = "/admin/sign-in"
+HOME = "/admin/pages"
+
+
+def _page(template: str, status: int = 200, headers: Optional[dict] = None, **context) -> Response:
+    html = render(template, service_name="IAG Back Office: operators", static_url=_static_url(), force=None,
+                  **context)
+    return Response(body=html, status_code=status,
+                    headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
+
+
+def _redirect(location: str, cookie: Optional[str] = None) -> Response:
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    if cookie is not None:
+        headers["Set-Cookie"] = cookie
+    return Response(body="", status_code=303, headers=headers)
+
+
+def _cookie(value: str, max_age: int) -> str:
+    secure = "" if bootstrap.container().settings.public_base_url.startswith("http://") else "; Secure"
+    return f"{COOKIE}={value}; Path=/admin; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+
+
+def signed_in_operator() -> Optional[Operator]:
+    cookies = SimpleCookie()
+    try:
+        cookies.load(operator_pages.current_request.headers.get("cookie", ""))
+    except Exception:  # a malformed Cookie header is simply no sign-in
+        return None
+    if COOKIE not in cookies:
+        return None
+    try:
+        return bootstrap.container().operator_tokens.operator(cookies[COOKIE].value)
+    except (Unauthenticated, OperatorRefused):
+        return None
+
+
+def operator_page(path: str):
+    """A read-only page for a signed-in operator; others are sent to sign in, a refused role gets 403."""
+    def register(handler: Callable) -> Callable:
+        def route(*args, **kwargs):
+            operator = signed_in_operator()
+            if operator is None:
+                return _redirect(SIGN_IN)
+            try:
+                return handler(operator, *args, **kwargs)
+            except OperatorRefused as error:
+                return _page("operators/message.html", 403, heading="Your role does not allow this",
+                             paragraphs=[str(error)], operator=operator)
+        route.__name__ = handler.__name__
+        return operator_pages.route(path, methods=["GET"])(route)
+    return register
+
+
+def _form() -> tuple[dict, Optional[Response]]:
+    request = operator_pages.current_request
+    raw = request.raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return {}, _page("operators/message.html", 413, heading="That was too long", paragraphs=[], operator=None)
+    from chalicelib.web.pages import _foreign_origin  # the public pages' origin rule
+
+    if _foreign_origin():
+        return {}, _page("operators/message.html", 403, heading="Sign in from this service's own page",
+                         paragraphs=[], operator=None)
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True).items()}
+    if csrf.check(bootstrap.container().settings.form_secret, "operator-sign-in", form.get("_token", "")):
+        return {}, _sign_in_page(error="The page had expired. Sign in again.", status=403)
+    return form, None
+
+
+def _sign_in_page(error: str = "", status: int = 200, step: Optional[dict] = None) -> Response:
+    token = csrf.issue(bootstrap.container().settings.form_secret, "operator-sign-in")
+    return _page("operators/sign_in.html", status, token=token, error=error, step=step, operator=None)
+
+
+def _signer() -> CognitoSignIn:
+    settings = bootstrap.container().settings
+    return CognitoSignIn(settings.operator_client_id or "", settings.region, settings.aws_endpoint)
+
+
+@operator_pages.route(SIGN_IN, methods=["GET"])
+def sign_in_form():
+    return _sign_in_page()
+
+
+@operator_pages.route(SIGN_IN, methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def sign_in():
+    form, refused = _form()
+    if refused:
+        return refused
+    username = form.get("username", "").strip()
+    try:
+        if form.get("challenge"):
+            step = _signer().answer(form["challenge"], username, form.get("session", ""), form.get("answer", ""))
+        else:
+            step = _signer().sign_in(username, form.get("password", ""))
+    except SignInRefused as error:
+        return _sign_in_page(error=str(error), status=401)
+    if step.challenge:
+        if step.challenge not in CognitoSignIn.ANSWERED:
+            return _sign_in_page(error="Your account needs setting up first (an authenticator app): ask your "
+                                       "force administrator.", status=401)
+        return _sign_in_page(step={"challenge": step.challenge, "session": step.session, "username": username})
+    try:
+        claims = bootstrap.container().operator_tokens.claims(step.id_token)
+        bootstrap.container().operator_tokens.operator(step.id_token)
+    except (Unauthenticated, OperatorRefused) as error:
+        return _sign_in_page(error=f"You cannot use these pages: {error}", status=403)
+    return _redirect(HOME, _cookie(step.id_token, max(0, int(claims["exp"] - time.time()))))
+
+
+@operator_pages.route("/admin/sign-out", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def sign_out():
+    return _redirect(SIGN_IN, _cookie("", 0))
+
+
+@operator_page(HOME)
+def home(operator: Operator):
+    forces = [f for f in bootstrap.container().forces.all()
+              if operator.force_id in (None, f.id)]
+    return _page("operators/home.html", operator=operator, forces=forces,
+                 groups={f.id: operator.groups_in(f.id, [g.id for g in f.groups]) for f in forces})

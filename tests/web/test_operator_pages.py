@@ -1,0 +1,60 @@
+"""The operators' pages: signing in with the pool, the cookie that carries the token, and who sees what."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+
+def _form(api, path, fields, origin=None):
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if origin:
+        headers["Origin"] = origin
+    return api.http.post(path, body=urlencode(fields), headers=headers)
+
+
+def _token(api) -> str:
+    return re.search(r'name="_token" value="([^"]+)"', api.http.get("/admin/sign-in").body.decode())[1]
+
+
+def _signed_in(api, username, password="Operator-Pass-1"):
+    return _form(api, "/admin/sign-in", {"_token": _token(api), "username": username, "password": password})
+
+
+def test_pages_send_a_stranger_to_sign_in(operator_pool, api):
+    answer = api.http.get("/admin/pages")
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/admin/sign-in")
+    forged = api.http.get("/admin/pages", headers={"Cookie": "iag_operator=eyJhbGciOiJub25lIn0.e30."})
+    assert forged.status_code == 303
+
+
+def test_a_force_administrator_signs_in_and_sees_their_force_only(operator_pool, api):
+    operator_pool.token("ann", "force_admin", "derbyshire")
+    answer = _signed_in(api, "ann")
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/admin/pages")
+    cookie = answer.headers["Set-Cookie"]
+    assert {"HttpOnly", "SameSite=Strict", "Path=/admin"} <= {part.strip() for part in cookie.split(";")}
+    page = api.http.get("/admin/pages", headers={"Cookie": cookie.split(";")[0]})
+    assert page.status_code == 200
+    html = page.body.decode()
+    assert "Derbyshire" in html and "Northamptonshire" not in html
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(operator_pool, api):
+    operator_pool.token("ann", "force_admin", "derbyshire")
+    for username, password in (("ann", "wrong-Pass-1"), ("nobody", "Operator-Pass-1")):
+        answer = _signed_in(api, username, password)
+        assert answer.status_code == 401 and "Set-Cookie" not in answer.headers
+        assert "The username, password or code is not right." in answer.body.decode()
+
+
+def test_sign_in_from_another_site_or_without_the_pages_token_is_refused(operator_pool, api):
+    operator_pool.token("ann", "force_admin", "derbyshire")
+    fields = {"_token": _token(api), "username": "ann", "password": "Operator-Pass-1"}
+    assert _form(api, "/admin/sign-in", fields, origin="https://evil.example").status_code == 403
+    assert _form(api, "/admin/sign-in", {**fields, "_token": "1.2.3"}).status_code == 403
+
+
+def test_signing_out_clears_the_cookie(operator_pool, api):
+    answer = _form(api, "/admin/sign-out", {})
+    assert answer.status_code == 303 and "Max-Age=0" in answer.headers["Set-Cookie"]
