@@ -440,6 +440,7 @@ class JoiningService:
 
     def _send(self, application: Application, kind: str, message: EmailMessage) -> None:
         message_id = self._p.mailer.send(message)
+        log.info("email %s sent as %s", kind, message_id)
         self._p.repository.mark_email_sent(application, kind, message_id, self._now())
 
     def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,

@@ -82,6 +82,7 @@ class ApplicantNotifier:
         except Exception:  # the email stays pending in the outbox; the person's request is safe
             log.exception("email about %s not sent; left pending", about)
             return
+        log.info("email about %s sent as %s", about, message_id)
         try:
             mark_sent(message_id)
         except Exception:  # sent but still marked pending: a retry may send it twice, which beats never
@@ -124,6 +125,7 @@ class ReviewMail:
                               f"{group.name}: your decision",
             text=self._render("email/review_request.txt", **context),
             html=self._render("email/review_request.html", **context), force_id=force.id))
+        log.info("email %s sent as %s", kind, message_id)
         self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
 
     def escalation(self, force: ForceProfile, application: Application, missing: list[str], kind: str) -> None:
@@ -136,6 +138,7 @@ class ReviewMail:
             to=coordinator.email, subject=f"Review overdue: application {application.reference} to the {group.name}",
             text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context),
             force_id=force.id))
+        log.info("email %s sent as %s", kind, message_id)
         self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
 
     def flush(self, application: Application) -> None:
@@ -153,6 +156,7 @@ class ReviewMail:
             except Exception:
                 self._repository.release_email(application, kind)
                 raise
+            log.info("email %s sent as %s", kind, message_id)
             self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
 
     def _applicant_email(self, application: Application, outcome: str, detail: dict) -> EmailMessage:
