@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Callable, Optional
 
 from chalicelib.domain.forces import NotifySettings
+from chalicelib.services.log_context import current
 from chalicelib.services.ports import EmailMessage, MailNotSent
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class NotifyMailer:
             response = self._client.send_email_notification(
                 email_address=message.to, template_id=self._settings.template_id,
                 personalisation={"subject": message.subject, "body": notify_body(message, self._settings)},
-                email_reply_to_id=self._settings.reply_to_id(message.reply_to))
+                email_reply_to_id=self._settings.reply_to_id(message.reply_to),
+                reference=current().get("reference"))  # shown in Notify's dashboard; never personal data
         except APIError as error:
             retryable = error.status_code >= 500 or error.status_code in RETRYABLE_STATUSES
             # Notify's messages name the field, never the address (and the log formatter redacts addresses).

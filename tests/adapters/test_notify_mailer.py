@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.adapters.notify_mailer import NotifyMailer
 from chalicelib.domain.forces import NotifySettings
+from chalicelib.services.log_context import about
 from chalicelib.services.ports import Attachment, EmailMessage, MailNotSent
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
@@ -93,6 +94,13 @@ def test_an_email_goes_to_the_generic_template_with_subject_and_plain_text_body(
         "personalisation": {"subject": "Your application to the Derby IAG: DER-2026-000123",
                             "body": "Dear Sam,\n\nWe have your application.\n\n- one\n- two\n"},
         "email_reply_to_id": RECRUITMENT_REPLY_ID}
+
+
+def test_the_application_reference_goes_with_the_email_so_notify_can_be_searched_by_it(notify):
+    with about(reference="DER-2026-000123", force="derbyshire"):
+        mailer(notify).send(message())
+
+    assert notify.requests[0]["json"]["reference"] == "DER-2026-000123"
 
 
 def test_each_request_carries_a_bearer_jwt_signed_with_the_key_for_the_service(notify):
