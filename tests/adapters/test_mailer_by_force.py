@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib import bootstrap
 from chalicelib.adapters.force_files import PROFILE_DIR
 from chalicelib.adapters.mailer_by_force import MailerByForce
 from chalicelib.adapters.notify_mailer import NotifyMailer, api_key_reader
+from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.services.ports import EmailMessage, MailNotSent
+from chalicelib.settings import Settings
 
 TEMPLATE_ID = "f33517ff-2a88-4f6e-b855-c550268ce08a"
 NOTIFY_BLOCK = {"transport": "notify", "notify": {"template_id": TEMPLATE_ID,
@@ -120,3 +124,11 @@ def test_the_api_key_can_come_from_secrets_manager():
             Name="iag/derbyshire/notify", SecretString="secret-key")
 
         assert api_key_reader("eu-west-2")(force.mail.notify)() == "secret-key"
+
+
+@pytest.mark.parametrize("stage, transport", [("prod", NotifyMailer), ("local", SesMailer)])
+def test_the_container_builds_the_router_for_its_stage(forces, stage, transport):
+    mailer = bootstrap._mailer(replace(Settings.from_env(), stage=stage), forces)
+
+    assert isinstance(mailer.mailer_for("derbyshire"), transport)
+    assert isinstance(mailer.mailer_for("thames-valley"), SesMailer)
