@@ -46,6 +46,9 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None) or context.get(name)
             if value:
                 entry[name] = str(value)
+        request_id = getattr(record, "aws_request_id", None)  # set on each record by the Lambda runtime
+        if request_id:
+            entry["aws_request_id"] = request_id
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)

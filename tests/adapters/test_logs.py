@@ -121,3 +121,22 @@ def test_a_whole_application_logs_its_reference_on_every_line_and_none_of_the_ap
                    APPLICANT["phone"].replace(" ", ""), APPLICANT["date_of_birth"], APPLICANT["postcode"],
                    APPLICANT["postcode"].replace(" ", "")):
         assert detail.lower() not in written.lower()
+
+
+def test_in_lambda_the_runtime_handler_writes_the_json_with_its_request_id(monkeypatch):
+    stream = io.StringIO()
+    runtime = logging.StreamHandler(stream)  # stands in for the handler the Lambda runtime installs
+    runtime.addFilter(lambda record: setattr(record, "aws_request_id", "8f5e-request") or True)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "iag-backoffice-prod")
+    root.handlers[:] = [runtime]
+    try:
+        configure_logging()
+        logging.getLogger("chalicelib.web.pages").warning("form refused")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert (line["message"], line["aws_request_id"]) == ("form refused", "8f5e-request")
