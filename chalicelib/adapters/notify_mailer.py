@@ -42,10 +42,9 @@ class NotifyMailer:
         from notifications_python_client.notifications import NotificationsAPIClient
 
         try:
-            key = self._api_key()
-        except Exception as error:  # noqa: BLE001 (any failure to read the key is the same problem to fix)
-            raise MailNotSent(f"no GOV.UK Notify API key for this force: {error}", retryable=False) from error
-        return NotificationsAPIClient(key, base_url=self._base_url, timeout=self._timeout)
+            return NotificationsAPIClient(self._api_key(), base_url=self._base_url, timeout=self._timeout)
+        except Exception as error:  # noqa: BLE001 (unreadable or malformed, the key is the same problem to fix)
+            raise MailNotSent(f"no GOV.UK Notify API key for this force: {error!r}", retryable=False) from error
 
     def send(self, message: EmailMessage) -> str:
         from notifications_python_client.errors import APIError
@@ -58,7 +57,7 @@ class NotifyMailer:
                 reference=current().get("reference"))  # shown in Notify's dashboard; never personal data
         except APIError as error:
             retryable = error.status_code >= 500 or error.status_code in RETRYABLE_STATUSES
-            # Notify's messages name the field, never the address (and the log formatter redacts addresses).
+            # Notify's messages name the field at fault; the log formatter redacts any address all the same.
             raise MailNotSent(f"GOV.UK Notify answered {error.status_code}: {_words(error.message)}",
                               retryable=retryable, status=error.status_code) from error
         if message.attachments:

@@ -173,3 +173,10 @@ def test_a_missing_api_key_fails_the_send_loudly_and_is_not_retried_blindly(noti
 
     assert raised.value.retryable is False
     assert notify.requests == []
+
+
+def test_a_malformed_api_key_is_the_same_loud_failure_as_a_missing_one(notify):
+    with pytest.raises(MailNotSent, match="no GOV.UK Notify API key") as raised:
+        NotifyMailer(settings(), lambda: "", base_url=notify.url).send(message())
+
+    assert raised.value.retryable is False
