@@ -3,10 +3,12 @@ import os
 
 from chalice import Chalice
 
+from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, forces, openapi
 from chalicelib.web import callouts, elections, joining, links, operator_pages, pages, strategic
 
 app = Chalice(app_name="iag-backoffice")
+configure_logging()  # JSON lines carrying the application reference, never personal data
 app.register_blueprint(forces.api)
 app.register_blueprint(openapi.api)
 app.register_blueprint(admin.admin)

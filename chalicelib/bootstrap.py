@@ -136,6 +136,17 @@ def _operator_tokens(settings: Settings):
                          fetch_keys(settings.operator_jwks_url, moto_endpoint=settings.aws_endpoint))
 
 
+def _mailer(settings: Settings, forces: ForceCatalogue) -> Mailer:
+    """SES for every force, except those whose profile chooses GOV.UK Notify (outside the local stage)."""
+    from chalicelib.adapters.mailer_by_force import MailerByForce
+    from chalicelib.adapters.notify_mailer import NotifyMailer, api_key_reader
+
+    api_key = api_key_reader(settings.region, settings.aws_endpoint)
+    return MailerByForce(forces, SesMailer(settings.mail_from, settings.region, settings.aws_endpoint),
+                         lambda force: NotifyMailer(force.mail.notify, api_key(force.mail.notify)),
+                         local=settings.is_local)
+
+
 def _calendar_file(meetings, **options) -> bytes:
     from chalicelib.adapters.calendar_ics import calendar_file  # icalendar only when a calendar is sent
 
@@ -187,9 +198,10 @@ def container() -> Container:
     if _container is None:
         settings = Settings.from_env()
         dynamodb.configure(settings)
+        forces = FileForceCatalogue()
         _container = Container(
-            settings=settings, forces=FileForceCatalogue(), repository=dynamodb.DynamoApplicationRepository(),
-            clock=SystemClock(), mailer=SesMailer(settings.mail_from, settings.region, settings.aws_endpoint),
+            settings=settings, forces=forces, repository=dynamodb.DynamoApplicationRepository(),
+            clock=SystemClock(), mailer=_mailer(settings, forces),
             workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key),
             review_store=DynamoReviewStore(), documents=_documents(settings))
         _container = replace(_container, operator_tokens=_LazyTokens(settings))

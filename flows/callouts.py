@@ -7,17 +7,20 @@ from prefect.cache_policies import NO_CACHE
 from prefect.flow_runs import suspend_flow_run
 
 from chalicelib import bootstrap
+from flows.log_context import this_run
 from flows.review import Signal
 
 
 @task(retries=3, retry_delay_seconds=[5, 30, 120], cache_policy=NO_CACHE, persist_result=False)
 def ask_members(force_id: str, incident_id: str) -> int:
-    return bootstrap.container().callouts.ask_members(force_id, incident_id)
+    with this_run(force=force_id):
+        return bootstrap.container().callouts.ask_members(force_id, incident_id)
 
 
 @task(retries=3, retry_delay_seconds=[5, 30, 120], cache_policy=NO_CACHE, persist_result=False)
 def send_summary(force_id: str, incident_id: str) -> bool:
-    return bootstrap.container().callouts.send_summary(force_id, incident_id)
+    with this_run(force=force_id):
+        return bootstrap.container().callouts.send_summary(force_id, incident_id)
 
 
 @flow(name="critical-incident", persist_result=True, log_prints=True)

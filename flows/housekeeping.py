@@ -5,19 +5,23 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from chalicelib import bootstrap
+from flows.log_context import this_run
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
 def reconcile_force(force_id: str) -> dict:
     container = bootstrap.container()
-    return {"review": container.review.reconcile(force_id), "callouts": container.callouts.reconcile(force_id)}
+    with this_run(force=force_id):
+        return {"review": container.review.reconcile(force_id), "callouts": container.callouts.reconcile(force_id)}
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
 def remind_force(force_id: str) -> dict:
     container = bootstrap.container()
-    return {"review": container.review.remind(force_id), "after_review": container.joining.remind_all(force_id),
-            "elections": container.elections.advance(force_id), "meetings": container.meetings.plan_and_tell(force_id)}
+    with this_run(force=force_id):
+        return {"review": container.review.remind(force_id), "after_review": container.joining.remind_all(force_id),
+                "elections": container.elections.advance(force_id),
+                "meetings": container.meetings.plan_and_tell(force_id)}
 
 
 @flow(name="reconcile-reviews")

@@ -16,6 +16,7 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
 from chalicelib import bootstrap
+from flows.log_context import this_run
 
 MAX_WAITS_PER_RUN = 50  # a guard against a run that keeps waking with nothing new
 
@@ -42,7 +43,8 @@ class Signal(RunInput):
 # Never cached: after a resume the same inputs must read DynamoDB afresh.
 @task(retries=3, retry_delay_seconds=[5, 30, 120], cache_policy=NO_CACHE, persist_result=False)
 def advance(force_id: str, reference: str) -> dict:
-    step = bootstrap.container().review.advance(force_id, reference)
+    with this_run(reference=reference, force=force_id):
+        step = bootstrap.container().review.advance(force_id, reference)
     return {"done": step.done, "stage": step.stage, "wait_key": step.wait_key}
 
 

@@ -12,6 +12,7 @@ import os
 from prefect import serve
 from prefect.schedules import Cron
 
+from chalicelib.adapters.logs import configure_logging
 from flows.callouts import critical_incident
 from flows.strategic import strategic_iag
 from flows.housekeeping import reconcile_reviews, review_reminders
@@ -36,4 +37,5 @@ def deployments():
 
 
 if __name__ == "__main__":
+    configure_logging()  # JSON lines from our code and libraries; Prefect's own loggers keep their handlers
     serve(*deployments(), limit=int(os.environ.get("IAG_FLOW_RUN_LIMIT", "6")))

@@ -9,17 +9,20 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from chalicelib import bootstrap
+from flows.log_context import this_run
 
 
 @task(retries=2, retry_delay_seconds=30, cache_policy=NO_CACHE, persist_result=False)
 def open_cycle(force_id: str) -> Optional[str]:
-    cycle = bootstrap.container().strategic.start_cycle(force_id)
+    with this_run(force=force_id):
+        cycle = bootstrap.container().strategic.start_cycle(force_id)
     return cycle.id if cycle else None
 
 
 @task(retries=2, retry_delay_seconds=30, cache_policy=NO_CACHE, persist_result=False)
 def advance_cycle(force_id: str, cycle_id: str) -> str:
-    return bootstrap.container().strategic.advance(force_id, cycle_id)
+    with this_run(force=force_id):
+        return bootstrap.container().strategic.advance(force_id, cycle_id)
 
 
 @flow(name="strategic-iag", persist_result=False)

@@ -159,6 +159,28 @@ class OnboardingPolicy:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """A force's GOV.UK Notify service: one generic email template and where its API key is kept."""
+    template_id: str
+    api_key_source: str  # "ssm_parameter" or "secrets_manager_secret"
+    api_key_name: str
+    reply_to_ids: dict[str, str] = field(default_factory=dict)  # reply-to address -> Notify reply-to id
+    default_reply_to_id: Optional[str] = None
+
+    def reply_to_id(self, address: Optional[str]) -> Optional[str]:
+        return self.reply_to_ids.get((address or "").lower(), self.default_reply_to_id)
+
+    def has_reply_to(self, address: Optional[str]) -> bool:
+        return (address or "").lower() in self.reply_to_ids
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    transport: str = "ses"  # or "notify"
+    notify: Optional[NotifySettings] = None
+
+
+@dataclass(frozen=True)
 class ForceProfile:
     id: str
     name: str
@@ -180,6 +202,7 @@ class ForceProfile:
     groups: tuple[Group, ...]
     placeholders: tuple[dict, ...]
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    mail: MailSettings = field(default_factory=MailSettings)
 
     def group(self, group_id: str) -> Optional[Group]:
         return next((g for g in self.groups if g.id == group_id), None)
@@ -235,6 +258,7 @@ class ForceProfile:
             groups=groups,
             placeholders=tuple(data["placeholders"]),
             raw=data,
+            mail=_mail(data.get("mail")),
         )
 
 
@@ -257,6 +281,17 @@ def _group(data: dict, *, default_screening: str, default_panel: tuple[str, ...]
         requirements=tuple(Requirement(**r) for r in data.get("requirements", ())),
         composition=data.get("composition", {}),
     )
+
+
+def _mail(data: Optional[dict]) -> MailSettings:
+    if not data or data["transport"] == "ses":
+        return MailSettings()
+    notify = data["notify"]
+    [(source, name)] = notify["api_key"].items()
+    return MailSettings("notify", NotifySettings(
+        template_id=notify["template_id"], api_key_source=source, api_key_name=name,
+        reply_to_ids={address.lower(): id_ for address, id_ in notify.get("reply_to_ids", {}).items()},
+        default_reply_to_id=notify.get("default_reply_to_id")))
 
 
 def _campaign(data: dict) -> Campaign:

@@ -209,7 +209,8 @@ class CalloutService:
     def _send(self, to: str, subject: str, template: str, **context) -> str:
         return self._p.mailer.send(EmailMessage(to=to, subject=subject,
                                                 text=self._p.render(f"{template}.txt", **context),
-                                                html=self._p.render(f"{template}.html", **context)))
+                                                html=self._p.render(f"{template}.html", **context),
+                                                force_id=context["force"].id))
 
     def _now(self) -> datetime:
         return self._p.clock.now()

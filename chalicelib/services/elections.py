@@ -377,7 +377,7 @@ class ElectionService:
         return EmailMessage(
             to=recipient.email, subject=SUBJECTS[kind].format(office=office, group=group.name),
             text=self._render(TEMPLATE_TXT, **context), html=self._render(TEMPLATE_HTML, **context),
-            reply_to=contact.email)
+            reply_to=contact.email, force_id=force.id)
 
     def _now(self) -> datetime:
         return self._clock.now()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional
@@ -14,12 +15,15 @@ from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.domain.references import new_reference
 from chalicelib.domain.validation import FieldError
+from chalicelib.services.log_context import about
 from chalicelib.services.notifications import ApplicantNotifier
 from chalicelib.services.review import ReviewService
 from chalicelib.services.ports import (
     ApplicationRepository, Clock, EqualityRecord, ForceCatalogue,
     IdempotencyRecord, IdempotentReplay, RandomSource, ReferenceTaken,
 )
+
+log = logging.getLogger(__name__)
 
 UK = ZoneInfo("Europe/London")
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -118,8 +122,10 @@ class IntakeService:
                 return Submission.from_dict(replay.record.response)
             except ReferenceTaken:
                 continue
-            self._notifier.application_received(force, stored, withdraw_url)
-            self._review.start(stored)
+            with about(reference=stored.reference, force=force.id):
+                log.info("application received for %s: %s", group.id, stored.stage.value)
+                self._notifier.application_received(force, stored, withdraw_url)
+                self._review.start(stored)
             return submission
         raise RuntimeError("could not find a free application reference")
 

@@ -9,7 +9,7 @@ that also spends the link, then wakes the run.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
@@ -272,8 +272,8 @@ class JoiningService:
         message = self._p.mail.welcome(force, application, meetings, agreement, member)
         if meetings:
             ics = self._p.calendar_file(meetings, calendar_name=f"{group.name} meetings")
-            message = EmailMessage(message.to, message.subject, message.text, message.html, message.reply_to,
-                                   (Attachment(f"{group.id}-meetings.ics", "text/calendar; method=PUBLISH", ics),))
+            message = replace(message, attachments=(
+                Attachment(f"{group.id}-meetings.ics", "text/calendar; method=PUBLISH", ics),))
         return message
 
     def _onboarding_email(self, force: ForceProfile, application: Application, url: str,
@@ -453,6 +453,7 @@ class JoiningService:
 
     def _send(self, application: Application, kind: str, message: EmailMessage) -> None:
         message_id = self._p.mailer.send(message)
+        log.info("email %s sent as %s", kind, message_id)
         self._p.repository.mark_email_sent(application, kind, message_id, self._now())
 
     def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,

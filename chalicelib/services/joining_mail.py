@@ -47,7 +47,7 @@ class JoiningMail:
             to=application.applicant["email"],
             subject=f"{'Reminder: ' if reminder else ''}{SUBJECTS[kind]}: {application.reference}",
             text=self._render("email/joining.txt", **context), html=self._render("email/joining.html", **context),
-            reply_to=force.contacts["recruitment"].email)
+            reply_to=force.contacts["recruitment"].email, force_id=force.id)
 
     def offer(self, force, application, url, reminder=False) -> EmailMessage:
         return self._applicant(force, application, "offer", reminder, url=url)
@@ -77,7 +77,7 @@ class JoiningMail:
         return EmailMessage(
             to=application.applicant["email"], subject=f"The decision on your application: {application.reference}",
             text=self._render("email/outcome.txt", **context), html=self._render("email/outcome.html", **context),
-            reply_to=force.contacts["recruitment"].email)
+            reply_to=force.contacts["recruitment"].email, force_id=force.id)
 
     def appeal_request(self, force, application, role, person, url, grounds, reminder=False) -> EmailMessage:
         name, email = person
@@ -88,7 +88,7 @@ class JoiningMail:
             to=email, subject=f"{'Reminder: ' if reminder else ''}Appeal against a refusal: application "
                               f"{application.reference} to the {group.name}",
             text=self._render("email/appeal_request.txt", **context),
-            html=self._render("email/appeal_request.html", **context))
+            html=self._render("email/appeal_request.html", **context), force_id=force.id)
 
     def overdue(self, force, application, waiting_for: list[str], days: int) -> EmailMessage:
         """To the IAG coordinator: someone has not acted for `days` days despite a reminder."""
@@ -98,7 +98,8 @@ class JoiningMail:
         return EmailMessage(
             to=coordinator.email, subject=f"Overdue: application {application.reference} is waiting for "
                                           f"{' and '.join(waiting_for)}",
-            text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context))
+            text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context),
+            force_id=force.id)
 
     def new_member(self, force, application, to, name) -> EmailMessage:
         group = force.group(application.group_id)
@@ -107,4 +108,5 @@ class JoiningMail:
         return EmailMessage(
             to=to, subject=f"New member of the {group.name}: {application.applicant['given_name']} "
                            f"{application.applicant['family_name']}",
-            text=self._render("email/new_member.txt", **context), html=self._render("email/new_member.html", **context))
+            text=self._render("email/new_member.txt", **context), html=self._render("email/new_member.html", **context),
+            force_id=force.id)

@@ -77,7 +77,7 @@ class MeetingService:
                         html=self._p.render("email/meeting.html", **context),
                         attachments=(Attachment(f"{planned.meeting.uid_key}.ics",
                                                 f"text/calendar; method={'CANCEL' if planned.cancelled else 'REQUEST'}",
-                                                ics),)))
+                                                ics),), force_id=force.id))
                 except Exception:  # noqa: BLE001 (one address failing must not hold up the others)
                     self._p.store.release_email(force_id, group_id, key)
                     log.exception("%s: %s not sent; the next daily run tries again", group_id, key)

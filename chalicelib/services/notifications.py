@@ -59,6 +59,7 @@ class ApplicantNotifier:
             text=render("email/received.txt", **context),
             html=render("email/received.html", **context),
             reply_to=force.contacts["recruitment"].email,
+            force_id=force.id,
         )
 
     def pack_requested(self, force: ForceProfile, request_id: str, details: dict) -> None:
@@ -70,6 +71,7 @@ class ApplicantNotifier:
             text=self._render("email/pack_request.txt", **context),
             html=self._render("email/pack_request.html", **context),
             reply_to=details.get("email"),
+            force_id=force.id,
         )
         self._send(message, lambda message_id: self._repository.mark_pack_request_sent(
             force.id, request_id, message_id, self._clock.now()), request_id)
@@ -80,6 +82,7 @@ class ApplicantNotifier:
         except Exception:  # the email stays pending in the outbox; the person's request is safe
             log.exception("email about %s not sent; left pending", about)
             return
+        log.info("email about %s sent as %s", about, message_id)
         try:
             mark_sent(message_id)
         except Exception:  # sent but still marked pending: a retry may send it twice, which beats never
@@ -121,7 +124,8 @@ class ReviewMail:
             to=email, subject=f"{'Reminder: ' if reminder else ''}Application {application.reference} to the "
                               f"{group.name}: your decision",
             text=self._render("email/review_request.txt", **context),
-            html=self._render("email/review_request.html", **context)))
+            html=self._render("email/review_request.html", **context), force_id=force.id))
+        log.info("email %s sent as %s", kind, message_id)
         self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
 
     def escalation(self, force: ForceProfile, application: Application, missing: list[str], kind: str) -> None:
@@ -132,7 +136,9 @@ class ReviewMail:
                    "days": force.review.reminder_after_days + force.review.escalate_after_days}
         message_id = self._mailer.send(EmailMessage(
             to=coordinator.email, subject=f"Review overdue: application {application.reference} to the {group.name}",
-            text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context)))
+            text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context),
+            force_id=force.id))
+        log.info("email %s sent as %s", kind, message_id)
         self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
 
     def flush(self, application: Application) -> None:
@@ -150,6 +156,7 @@ class ReviewMail:
             except Exception:
                 self._repository.release_email(application, kind)
                 raise
+            log.info("email %s sent as %s", kind, message_id)
             self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
 
     def _applicant_email(self, application: Application, outcome: str, detail: dict) -> EmailMessage:
@@ -172,4 +179,4 @@ class ReviewMail:
             to=application.applicant["email"],
             subject=f"{subjects[outcome]}: {application.reference}",
             text=self._render("email/outcome.txt", **context), html=self._render("email/outcome.html", **context),
-            reply_to=force.contacts["recruitment"].email)
+            reply_to=force.contacts["recruitment"].email, force_id=force.id)

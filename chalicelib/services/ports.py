@@ -104,11 +104,24 @@ class EmailMessage:
     html: str
     reply_to: Optional[str] = None
     attachments: tuple[Attachment, ...] = ()
+    force_id: Optional[str] = None  # whose transport sends it (the force's profile may choose GOV.UK Notify)
 
 
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
         """Send now; returns the provider's message id. Raises on failure (the caller keeps it pending)."""
+
+
+class MailNotSent(Exception):
+    """The transport refused or failed to take a message; it stays pending either way.
+
+    `retryable` is False when sending again cannot help until a person changes something (a bad template id,
+    API key or address: a 4xx), True for a provider outage, a timeout or a rate limit."""
+
+    def __init__(self, message: str, *, retryable: bool, status: Optional[int] = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
 
 
 class WorkflowUnavailable(Exception):

@@ -20,6 +20,7 @@ from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, REVIEWING, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.review import Decision, check_decision, panel_outcome
+from chalicelib.services.log_context import about
 from chalicelib.services.ports import (
     ApplicationRepository, Clock, DecisionConflict, ForceCatalogue, RandomSource, StaleApplication, Workflow,
     WorkflowUnavailable,
@@ -91,6 +92,10 @@ class ReviewService:
 
     def start(self, application: Application) -> Optional[str]:
         """Start the application's flow run; None if Prefect is unreachable (reconciliation starts it later)."""
+        with about(reference=application.reference, force=application.force_id):
+            return self._start(application)
+
+    def _start(self, application: Application) -> Optional[str]:
         try:
             return self._workflow.start(
                 REVIEW_DEPLOYMENT, name=application.reference,
@@ -107,6 +112,10 @@ class ReviewService:
         A run still busy with another decision is about to suspend: try again for a few seconds
         rather than leave this decision to the next reconciliation.
         """
+        with about(reference=reference, force=force_id):
+            return self._wake(reference, reason)
+
+    def _wake(self, reference: str, reason: str) -> bool:
         try:
             run_id = self._workflow.find_run(reference)
             if run_id is None:
@@ -226,6 +235,10 @@ class ReviewService:
     def decide(self, token: str, decision: Decision) -> Application:
         """Record one panel member's decision, then wake the flow. Raises LinkRefused or InvalidDecision."""
         link, application, force = self.open_link(token, Purpose.REVIEW)
+        with about(reference=application.reference, force=force.id):
+            return self._decide(link, application, force, decision)
+
+    def _decide(self, link: Link, application: Application, force: ForceProfile, decision: Decision) -> Application:
         decision = replace(decision, role=link.role)
         check_decision(decision, group_ids={g.id for g in force.groups if g.accepts_applicants},
                        current_group=application.group_id)
@@ -236,6 +249,7 @@ class ReviewService:
             self._store.record_decision(link, decision, now, event)
         except DecisionConflict:
             raise LinkRefused(self._why_refused(link)) from None
+        log.info("decision recorded: %s from the %s", decision.choice.value, link.role)
         if self.wake(application.force_id, application.reference, "decision"):
             self._store.mark_decisions_delivered(application.force_id, application.reference)
         return application
@@ -271,6 +285,10 @@ class ReviewService:
     # --- the flow's step ---
 
     def advance(self, force_id: str, reference: str) -> Step:
+        with about(reference=reference, force=force_id):
+            return self._advance(force_id, reference)
+
+    def _advance(self, force_id: str, reference: str) -> Step:
         for _ in range(20):  # each pass either waits, finishes, or moves the application one stage
             application = self._repository.get(force_id, reference)
             if application is None:

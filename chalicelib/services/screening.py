@@ -64,5 +64,5 @@ class VettingUnitByEmail:
         self._mailer.send(EmailMessage(
             to=contact.email, subject=f"Screening requested: {application.reference}",
             text=self._render("email/screening_request.txt", **context),
-            html=self._render("email/screening_request.html", **context)))
+            html=self._render("email/screening_request.html", **context), force_id=request.force.id))
         return None

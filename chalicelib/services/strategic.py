@@ -313,7 +313,7 @@ class StrategicService:
         return self._p.mailer.send(EmailMessage(to=to, subject=subject,
                                                 text=self._p.render(f"{template}.txt", **context),
                                                 html=self._p.render(f"{template}.html", **context),
-                                                attachments=attachments))
+                                                attachments=attachments, force_id=context["force"].id))
 
     def _now(self) -> datetime:
         return self._p.clock.now()

@@ -54,3 +54,42 @@ def test_a_catalogue_never_reads_a_file_outside_its_folder(tmp_path):
     (tmp_path / "secret.json").write_text("{}")
     catalogue = FileForceCatalogue(tmp_path / "forces")
     assert catalogue.get("../secret") is None
+
+
+NOTIFY_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
+NOTIFY_REPLY_TO = "8e222534-7f05-4972-86e3-17c5d9f894e2"
+
+
+@pytest.mark.parametrize("force_id", SEED_FORCES)
+def test_every_seed_force_sends_through_ses(force_id):
+    assert FileForceCatalogue().get(force_id).mail.transport == "ses"
+
+
+def test_a_force_can_choose_gov_uk_notify_with_its_template_key_and_reply_to_ids(tmp_path):
+    path = broken_copy(tmp_path, "derbyshire", lambda d: d.update(mail={"transport": "notify", "notify": {
+        "template_id": NOTIFY_TEMPLATE, "api_key": {"ssm_parameter": "/iag/derbyshire/notify-api-key"},
+        "reply_to_ids": {"IAG@Derbyshire.example": NOTIFY_REPLY_TO}}}))
+
+    mail = load_profile(path).mail
+
+    assert mail.transport == "notify"
+    assert (mail.notify.template_id, mail.notify.api_key_source, mail.notify.api_key_name) == (
+        NOTIFY_TEMPLATE, "ssm_parameter", "/iag/derbyshire/notify-api-key")
+    assert mail.notify.reply_to_id("iag@derbyshire.example") == NOTIFY_REPLY_TO
+
+
+@pytest.mark.parametrize("mail, expected", [
+    ({"transport": "notify"}, "/mail/notify"),
+    ({"transport": "pigeon"}, "/mail/transport"),
+    ({"transport": "notify", "notify": {"template_id": "not-a-uuid", "api_key": {"ssm_parameter": "/k"}}},
+     "/mail/notify/template_id"),
+    ({"transport": "notify", "notify": {"template_id": NOTIFY_TEMPLATE, "api_key": "the-key-itself"}},
+     "/mail/notify/api_key"),
+    ({"transport": "notify", "notify": {"template_id": NOTIFY_TEMPLATE, "api_key": {
+        "ssm_parameter": "/k", "secrets_manager_secret": "k"}}}, "/mail/notify/api_key"),
+    ({"transport": "ses", "notify": {"template_id": NOTIFY_TEMPLATE, "api_key": {"ssm_parameter": "/k"}}}, "/mail"),
+])
+def test_a_mail_block_that_cannot_work_is_refused(tmp_path, mail, expected):
+    path = broken_copy(tmp_path, "derbyshire", lambda d: d.update(mail=mail))
+    with pytest.raises(InvalidProfile, match=expected):
+        load_profile(path)
