@@ -159,6 +159,16 @@ class OnboardingPolicy:
 
 
 @dataclass(frozen=True)
+class Population:
+    """The area's population shares (percent) per equality question and category, with their source."""
+    area: str
+    source: str
+    as_of: date
+    shares: dict[str, dict[str, float]]
+    url: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class ForceProfile:
     id: str
     name: str
@@ -180,6 +190,7 @@ class ForceProfile:
     groups: tuple[Group, ...]
     placeholders: tuple[dict, ...]
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    population: Optional[Population] = None  # None: the equality report has no comparison column
 
     def group(self, group_id: str) -> Optional[Group]:
         return next((g for g in self.groups if g.id == group_id), None)
@@ -235,6 +246,7 @@ class ForceProfile:
             groups=groups,
             placeholders=tuple(data["placeholders"]),
             raw=data,
+            population=_population(data["population"]) if "population" in data else None,
         )
 
 
@@ -257,6 +269,11 @@ def _group(data: dict, *, default_screening: str, default_panel: tuple[str, ...]
         requirements=tuple(Requirement(**r) for r in data.get("requirements", ())),
         composition=data.get("composition", {}),
     )
+
+
+def _population(data: dict) -> Population:
+    return Population(area=data["area"], source=data["source"], as_of=date.fromisoformat(data["as_of"]),
+                      shares={q: dict(c) for q, c in data["shares"].items()}, url=data.get("url"))
 
 
 def _campaign(data: dict) -> Campaign:
