@@ -64,7 +64,8 @@ def grouped_bar_chart(chart_id: str, title: str, description: str, categories: S
     for n, one in enumerate(series):  # one line each: names can be long
         colour, y = SERIES_COLOURS[n % len(SERIES_COLOURS)], PAD + n * ROW
         parts.append(f'<rect x="{LABEL_WIDTH}" y="{y + 4}" width="14" height="14" fill="{colour}"/>'
-                     f'<text x="{LABEL_WIDTH + 20}" y="{y + 16}" fill="{TEXT}" font-size="14">{escape(one.name)}</text>')
+                     f'<text x="{LABEL_WIDTH + 20}" y="{y + 16}" fill="{TEXT}" font-size="14">'
+                     f'{escape(one.name)}</text>')
     for i, category in enumerate(categories):
         top = PAD + legend_height + i * block
         parts.append(_label(category, top + (ROW * len(series) - ROW) / 2))

@@ -104,7 +104,8 @@ class EqualityReport:
 
     def to_dict(self) -> dict:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(),
-                "threshold": self.threshold, "small_count_shown_as": SUPPRESSED, "protected_shown_as": SECONDARY, "groups": list(self.groups),
+                "threshold": self.threshold, "small_count_shown_as": SUPPRESSED, "protected_shown_as": SECONDARY,
+                "groups": list(self.groups),
                 "population": self.population.to_dict() if self.population else None,
                 "questions": [q.to_dict() for q in self.questions]}
 

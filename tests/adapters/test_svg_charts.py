@@ -18,7 +18,8 @@ def test_a_funnel_chart_is_well_formed_accessible_svg_with_one_bar_per_step_to_s
     root = parse(horizontal_bar_chart("funnel-all", "Recruitment funnel", "Applied 40, members 10",
                                       [Bar("Applied", 40, "40"), Bar("Members", 10, "10")]))
     assert root.get("role") == "img" and root.get("aria-labelledby") == "funnel-all-title funnel-all-desc"
-    assert root.find(f"{SVG}title").text == "Recruitment funnel" and root.find(f"{SVG}desc").get("id") == "funnel-all-desc"
+    assert root.find(f"{SVG}title").text == "Recruitment funnel"
+    assert root.find(f"{SVG}desc").get("id") == "funnel-all-desc"
     widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect")]
     assert len(widths) == 2 and widths[0] == 4 * widths[1]
     assert "Applied" in texts(root) and "40" in texts(root)

@@ -35,7 +35,8 @@ def store(n: int, group: str, actions: tuple[Action, ...] = (), *, days_ago: int
     reference = f"AS-2026-{group[:4].upper()}{n:04d}"
     submitted = Application(reference=reference, force_id=FORCE, group_id=group, stage=Stage.SUBMITTED,
                             submitted_at=at, updated_at=at,
-                            applicant={"given_name": "Sam", "family_name": f"Person{n}", "email": f"p{n}.{group}@example.org"},
+                            applicant={"given_name": "Sam", "family_name": f"Person{n}",
+                                       "email": f"p{n}.{group}@example.org"},
                             answers={}, eligibility={"reasons": []})
     first = AuditEvent(reference, at, "submit", None, Stage.SUBMITTED, "applicant")
     action = A.FAIL_ELIGIBILITY if actions[:1] == (A.FAIL_ELIGIBILITY,) else A.PASS_ELIGIBILITY
@@ -104,7 +105,8 @@ def test_review_queues_show_how_many_wait_and_for_how_long(reports):
     queues = reports.queues(FORCE)
 
     bristol = queues.group("bristol")
-    assert (bristol.awaiting_review, bristol.in_discussion, bristol.oldest_days, bristol.median_days) == (3, 1, 30, 10.5)
+    assert (bristol.awaiting_review, bristol.in_discussion) == (3, 1)
+    assert (bristol.oldest_days, bristol.median_days) == (30, 10.5)
     assert queues.group("somerset").waiting == 1 and queues.group("youth").oldest_days is None
     assert queues.total.waiting == 5 and queues.total.oldest_days == 30
 
