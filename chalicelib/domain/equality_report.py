@@ -2,10 +2,12 @@
 
 Disclosure control, decided here once:
 - Every count under 5 is shown as "<5", zero included. A shown 0 next to a shown total says "nobody in this
-  group is X"; in a small group a row of zeros and one shown figure tells everyone's answer.
+  group is X"; in a small group a row of zeros and one shown figure tells everyone's answer. (A group with no
+  one in it at all shows its zeros: there is nobody to identify.)
 - Secondary suppression: a row's total is shown, so the cells hidden in a row add up to a figure anyone can
-  work out (total minus the shown cells). That figure must itself be 5 or more, or more cells are hidden,
-  smallest first. The same holds down each column, where the force-wide figure is the total of the groups'.
+  work out (total minus the shown cells). Unless every cell of the row is hidden, that figure must itself be
+  5 or more, or more cells are hidden, smallest first. The same holds down each column, where the
+  force-wide figure is the total of the groups'.
 - A small count shows as "<5"; a cell hidden only to protect one shows as "c" (it may be large).
 - Percentages come only from a shown count over a shown total.
 The report holds counts of categories and nothing about any one person.
@@ -67,7 +69,7 @@ class Cell:
 @dataclass(frozen=True)
 class Row:
     scope: str  # a group id, or "all" for the force
-    total: Optional[int]  # people with an equality record in scope; None when suppressed
+    total: Optional[int]  # people with an equality record in scope
     shown_total: str
     cells: tuple[Cell, ...]
 
@@ -140,22 +142,28 @@ TOTAL = "__total__"
 def suppress(table: Mapping[str, Mapping[str, int]], categories: Sequence[str]
              ) -> dict[str, dict[str, tuple[Optional[int], str]]]:
     """Groups x categories counts with a total column and a force-wide row added, each as (count, shown):
-    count None where hidden, shown "<5" for a small count and "c" for a cell hidden to protect one."""
+    count None where hidden, shown "<5" for a small count and "c" for a cell hidden to protect one.
+
+    Totals are how many people answered, which the recruitment funnel shows anyway: they are margins to
+    protect cells against, not secrets. A group nobody applied to has nothing to hide and no part in a sum."""
     columns = (*categories, TOTAL)
     full = {g: {**{c: row[c] for c in categories}, TOTAL: sum(row[c] for c in categories)} for g, row in table.items()}
     full[ALL_GROUPS] = {c: sum(full[g][c] for g in table) for c in columns}
-    small = {(r, c) for r in full for c in columns if full[r][c] < THRESHOLD}
+    rows = [r for r in full if full[r][TOTAL] > 0]
+    groups = [g for g in table if full[g][TOTAL] > 0]
+    small = {(r, c) for r in rows for c in categories if full[r][c] < THRESHOLD}
     hidden = set(small)
-    # Each line is parts that add up to a whole: a group's categories to its total, the groups to the force.
-    lines = [([(r, c) for c in categories], (r, TOTAL)) for r in full]
-    lines += [([(g, c) for g in table], (ALL_GROUPS, c)) for c in columns]
+    # Each line is parts that add up to a whole: a row's categories to its total, the groups to the force.
+    lines = [([(r, c) for c in categories], (r, TOTAL)) for r in rows]
+    lines += [([(g, c) for g in groups], (ALL_GROUPS, c)) for c in categories]
 
     def safe(parts, whole) -> bool:
         hidden_parts = [p for p in parts if p in hidden]
         if whole in hidden:
-            return bool(hidden_parts) or not parts  # else the whole is the sum of what is shown
-        return not hidden_parts or full[whole[0]][whole[1]] - sum(
-            full[r][c] for r, c in parts if (r, c) not in hidden) >= THRESHOLD
+            return bool(hidden_parts)  # else the whole is the sum of what is shown
+        if not hidden_parts or len(hidden_parts) == len(parts):
+            return True  # nothing hidden, or nothing told about how the whole divides
+        return full[whole[0]][whole[1]] - sum(full[r][c] for r, c in parts if (r, c) not in hidden) >= THRESHOLD
 
     changed = True
     while changed:
@@ -163,7 +171,7 @@ def suppress(table: Mapping[str, Mapping[str, int]], categories: Sequence[str]
         for parts, whole in lines:
             while not safe(parts, whole):
                 visible = [p for p in parts if p not in hidden]
-                hidden.add(min(visible, key=lambda p: full[p[0]][p[1]]) if visible else whole)
+                hidden.add(min(visible, key=lambda p: full[p[0]][p[1]]))
                 changed = True
     return {r: {c: (None, SUPPRESSED if (r, c) in small else SECONDARY) if (r, c) in hidden else
                 (full[r][c], str(full[r][c])) for c in columns} for r in full}
