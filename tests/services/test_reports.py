@@ -143,3 +143,31 @@ def test_reports_hold_counts_only_and_serialise_to_json(reports):
 def test_an_unknown_force_has_no_report(reports):
     with pytest.raises(UnknownForce):
         reports.funnel("atlantis")
+
+
+def test_reports_only_query_and_never_ask_for_applicants_details(reports, monkeypatch):
+    from botocore.client import BaseClient
+
+    store(1, "bristol", MEMBER, equality={"ethnicity": "white"})
+    store(2, "bristol", (A.FAIL_ELIGIBILITY,))
+    sent = []
+    original = BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        sent.append((operation, params))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    reports.funnel(FORCE), reports.queues(FORCE), reports.equality(FORCE)
+
+    assert {operation for operation, _ in sent} == {"Query"}
+    for _, params in sent:
+        key = params["ExpressionAttributeValues"][":0"]["S"]
+        projected = set(params.get("ExpressionAttributeNames", {}).values()) if "ProjectionExpression" in params \
+            else None
+        if key == counts_pk(FORCE):
+            continue  # the retention sweep's counts: nothing personal in them
+        assert params.get("Select") == "COUNT" or projected, params
+        if projected:
+            assert "applicant" not in projected and "reference" not in projected
+            assert "answers" not in projected or key.startswith(f"FORCE#{FORCE}#EQUALITY#GROUP#")
