@@ -60,6 +60,7 @@ admin: $(STAMP)
 bench: package
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/journey.py
+	$(BIN)/python bench/reports.py
 
 ## bench-pipeline: a campaign surge through the whole local stack (N=200 by default; takes minutes)
 N ?= 200

@@ -14,6 +14,8 @@ from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
+from chalicelib.adapters.dynamodb_reports import DynamoReportStore
+from chalicelib.adapters.equality_questions import equality_questions
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
 from chalicelib.adapters.force_files import FileForceCatalogue
@@ -34,6 +36,7 @@ from chalicelib.services.screening import ScreeningProvider, SimulatedScreening,
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
 from chalicelib.services.pack_requests import PackRequestService
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer, Workflow
+from chalicelib.services.reports import ReportService
 from chalicelib.services.review import ReviewService, withdraw_link
 from chalicelib.settings import Settings
 
@@ -61,6 +64,11 @@ class Container:
     meeting_store: DynamoMeetingStore = field(default_factory=DynamoMeetingStore)
     operator_tokens: Optional[object] = None  # CognitoTokens; built when an admin route first needs it
     access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
+    report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
+
+    @property
+    def reports(self) -> ReportService:
+        return ReportService(self.forces, self.report_store, self.clock, equality_questions())
 
     @property
     def review(self) -> ReviewService:

@@ -1,7 +1,7 @@
 """Serve every flow as a deployment (suspend works only for deployment runs): `python -m flows.serve`.
 
 Schedules are settings so the local stack can reconcile every minute while
-production does it less often: IAG_RECONCILE_SECONDS, IAG_REMINDER_CRON.
+production does it less often: IAG_RECONCILE_SECONDS, IAG_REMINDER_CRON, IAG_REPORT_SECONDS (hourly).
 Each run is a process of its own: IAG_FLOW_RUN_LIMIT (6) caps how many run at once
 (unbounded, a campaign surge of 200 started 71 processes and 7.7 GB on 2 cores).
 """
@@ -16,6 +16,7 @@ from chalicelib.adapters.logs import configure_logging
 from flows.callouts import critical_incident
 from flows.strategic import strategic_iag
 from flows.housekeeping import reconcile_reviews, review_reminders
+from flows.reports import recruitment_report
 from flows.review import review_application
 
 
@@ -33,6 +34,8 @@ def deployments():
                                         interval=int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),
         review_reminders.to_deployment(name="review-reminders", tags=["iag"], concurrency_limit=1, schedule=Cron(
             os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
+        recruitment_report.to_deployment(name="recruitment-report", tags=["iag"], concurrency_limit=1,
+                                         interval=int(os.environ.get("IAG_REPORT_SECONDS", "3600"))),
     ]
 
 

@@ -47,9 +47,27 @@ def _consistency_problems(data: dict) -> list[str]:
         g.get("screening", "none") != "none" for g in data.get("groups", []))
     if screened and "vetting_unit" not in data.get("contacts", {}):
         problems.append("/contacts: a force that screens needs a vetting_unit contact")
+    problems += _population_problems(data.get("population"))
     for placeholder in data.get("placeholders", []):
         if not _resolves(data, placeholder.get("pointer", "")):
             problems.append(f"/placeholders: {placeholder.get('pointer')} points at nothing")
+    return problems
+
+
+def _population_problems(population) -> list[str]:
+    """Population shares must name the application form's equality questions and options, or they never show."""
+    if not isinstance(population, dict):
+        return []
+    from chalicelib.adapters.equality_questions import equality_questions
+
+    options = {q.id: q.options for q in equality_questions()}
+    problems = []
+    for question, shares in population.get("shares", {}).items():
+        if question not in options:
+            problems.append(f"/population/shares/{question}: not an equality monitoring question")
+            continue
+        problems += [f"/population/shares/{question}/{c}: not an option of {question}" for c in shares
+                     if c not in options[question]]
     return problems
 
 

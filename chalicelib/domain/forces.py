@@ -181,6 +181,16 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class Population:
+    """The area's population shares (percent) per equality question and category, with their source."""
+    area: str
+    source: str
+    as_of: date
+    shares: dict[str, dict[str, float]]
+    url: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class ForceProfile:
     id: str
     name: str
@@ -203,6 +213,7 @@ class ForceProfile:
     placeholders: tuple[dict, ...]
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
+    population: Optional[Population] = None  # None: the equality report has no comparison column
 
     def group(self, group_id: str) -> Optional[Group]:
         return next((g for g in self.groups if g.id == group_id), None)
@@ -259,6 +270,7 @@ class ForceProfile:
             placeholders=tuple(data["placeholders"]),
             raw=data,
             mail=_mail(data.get("mail")),
+            population=_population(data["population"]) if "population" in data else None,
         )
 
 
@@ -292,6 +304,11 @@ def _mail(data: Optional[dict]) -> MailSettings:
         template_id=notify["template_id"], api_key_source=source, api_key_name=name,
         reply_to_ids={address.lower(): id_ for address, id_ in notify.get("reply_to_ids", {}).items()},
         default_reply_to_id=notify.get("default_reply_to_id")))
+
+
+def _population(data: dict) -> Population:
+    return Population(area=data["area"], source=data["source"], as_of=date.fromisoformat(data["as_of"]),
+                      shares={q: dict(c) for q, c in data["shares"].items()}, url=data.get("url"))
 
 
 def _campaign(data: dict) -> Campaign:

@@ -43,11 +43,29 @@ def broken_copy(tmp_path: Path, force_id: str, change) -> Path:
     (lambda d: d["campaigns"].append({"id": "c", "name": "c", "opens": "2027-01-01", "closes": None,
                                       "groups": ["no-such-group"]}), "no group 'no-such-group'"),
     (lambda d: d.update(id="derby"), "does not match the file name"),
+    (lambda d: d["population"]["shares"]["ethnicity"].update(martian=1.0), "/population/shares/ethnicity/martian"),
+    (lambda d: d["population"]["shares"].update(height={"tall": 50}), "/population/shares/height"),
+    (lambda d: d["population"].pop("source"), "/population/source"),
 ])
 def test_a_profile_that_breaks_a_rule_is_refused_with_the_place_named(tmp_path, change, expected):
     path = broken_copy(tmp_path, "derbyshire", change)
     with pytest.raises(InvalidProfile, match=expected):
         load_profile(path)
+
+
+@pytest.mark.parametrize("force_id", SEED_FORCES)
+def test_population_figures_not_from_the_seed_are_marked_for_the_force_to_replace(force_id):
+    force = FileForceCatalogue().get(force_id)
+    assert force.population.as_of.year == 2021 and "not the force area" in force.population.area
+    assert any(p["pointer"] == "/population" for p in force.placeholders)
+
+
+def test_a_profile_without_population_figures_loads_without_them(tmp_path):
+    def without(data):
+        data.pop("population")
+        data["placeholders"] = [p for p in data["placeholders"] if p["pointer"] != "/population"]
+
+    assert load_profile(broken_copy(tmp_path, "derbyshire", without)).population is None
 
 
 def test_a_catalogue_never_reads_a_file_outside_its_folder(tmp_path):
