@@ -130,7 +130,8 @@ class Container:
     def admin(self) -> AdminService:
         return AdminService(AdminParts(
             forces=self.forces, repository=self.repository, workflow=self.workflow, access_log=self.access_log,
-            clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store))
+            clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store,
+            reports=lambda: self.reports))
 
     @property
     def pack_requests(self) -> PackRequestService:

@@ -160,3 +160,16 @@ def access_log(operator, force_id):
     except ValueError:
         raise InvalidRequest("month must look like 2026-11") from None
     return json_response({"month": f"{month:%Y-%m}", "reads": _service().access_log(operator, force_id, month)})
+
+
+@operator_route("/admin/forces/{force_id}/reports/equality", ["GET"])
+def equality_report(operator, force_id):
+    return json_response(_service().equality_report(operator, force_id).to_dict())
+
+
+@operator_route("/admin/forces/{force_id}/reports/recruitment", ["GET"])
+def recruitment_report(operator, force_id):
+    answer = _service().recruitment(operator, force_id, _query("group"))
+    if "funnel" in answer and not isinstance(answer["funnel"], dict):
+        answer = {"funnel": answer["funnel"].to_dict(), "queues": answer["queues"].to_dict()}
+    return json_response(answer)

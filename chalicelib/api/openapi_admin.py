@@ -78,6 +78,12 @@ def admin_paths() -> dict:
         "/admin/forces/{force_id}/groups/{group_id}/export": {"get": _operation(
             "exportGroup", "The group's applications as CSV (no equality answers)", [_FORCE, _GROUP],
             {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}})},
+        "/admin/forces/{force_id}/reports/equality": {"get": _operation(
+            "equalityReport", "Equality monitoring counts per group, small counts hidden, beside population shares",
+            [_FORCE], _json(_OBJECT, "The report"))},
+        "/admin/forces/{force_id}/reports/recruitment": {"get": _operation(
+            "recruitmentReport", "The recruitment funnel and review queues, of the force or one group",
+            [_FORCE, {"name": "group", **_QUERY, "schema": {"type": "string"}}], _json(_OBJECT, "The report"))},
         "/admin/forces/{force_id}/access-log": {"get": _operation(
             "accessLog", "Who read what in a month", [_FORCE, {"name": "month", **_QUERY, "schema": {
                 "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}], _json(_OBJECT, "The reads"), 400)},

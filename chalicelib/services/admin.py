@@ -43,6 +43,7 @@ class AdminParts:
     review: Callable  # () -> ReviewService, built on use
     joining: Callable  # () -> JoiningService
     reviewers: object  # the review store: panel_members, put_reviewer
+    reports: Callable  # () -> ReportService
 
 
 class AdminService:
@@ -94,6 +95,26 @@ class AdminService:
                 row = {**_summary(application), **{k: application.applicant.get(k, "") for k in EXPORT_COLUMNS[5:]}}
                 writer.writerow({k: _safe_cell(v) for k, v in row.items()})
         return out.getvalue()
+
+    def equality_report(self, operator: Operator, force_id: str):
+        """Counts with small numbers hidden, for the force's equality duty: force-wide readers only."""
+        self._force(force_id)
+        operator.authorise(Permission.REPORT, force_id)
+        return self._p.reports().equality(force_id)
+
+    def recruitment(self, operator: Operator, force_id: str, group_id: Optional[str] = None) -> dict:
+        """The funnel and the review queues: the force's, or one group's (a coordinator's view)."""
+        if group_id:
+            self._group(force_id, group_id)
+        else:
+            self._force(force_id)
+        operator.authorise(Permission.REPORT, force_id, group_id)
+        reports = self._p.reports()
+        funnel, queues = reports.funnel(force_id), reports.queues(force_id)
+        if group_id:
+            return {"force_id": force_id, "group_id": group_id, "funnel": funnel.group(group_id).to_dict(),
+                    "queue": queues.group(group_id).to_dict()}
+        return {"funnel": funnel, "queues": queues}
 
     def access_log(self, operator: Operator, force_id: str, month) -> list[dict]:
         self._force(force_id)

@@ -147,3 +147,42 @@ def home(operator: Operator):
               if operator.force_id in (None, f.id)]
     return _page("operators/home.html", operator=operator, forces=forces,
                  groups={f.id: operator.groups_in(f.id, [g.id for g in f.groups]) for f in forces})
+
+
+@operator_page("/admin/pages/forces/{force_id}/equality")
+def equality_page(operator: Operator, force_id: str):
+    from chalicelib.adapters.admin_pages import UnknownScope, render_equality_page
+
+    force, missing = _force_page(operator, force_id)
+    if missing:
+        return missing
+    report = bootstrap.container().admin.equality_report(operator, force_id)
+    try:
+        html = render_equality_page(force, report, static_url=_static_url(),
+                                    group_id=(operator_pages.current_request.query_params or {}).get("group"))
+    except UnknownScope:
+        return _page("operators/message.html", 404, heading="No such group", paragraphs=[], operator=operator)
+    return _html(html)
+
+
+@operator_page("/admin/pages/forces/{force_id}/recruitment")
+def recruitment_page(operator: Operator, force_id: str):
+    from chalicelib.adapters.admin_pages import render_recruitment_page
+
+    force, missing = _force_page(operator, force_id)
+    if missing:
+        return missing
+    answer = bootstrap.container().admin.recruitment(operator, force_id)
+    return _html(render_recruitment_page(force, answer["funnel"], answer["queues"], static_url=_static_url()))
+
+
+def _force_page(operator: Operator, force_id: str):
+    force = bootstrap.container().forces.get(force_id)
+    if force is None:
+        return None, _page("operators/message.html", 404, heading="No such force", paragraphs=[], operator=operator)
+    return force, None
+
+
+def _html(html: str) -> Response:
+    return Response(body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8",
+                                                         **SECURITY_HEADERS})

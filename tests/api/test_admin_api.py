@@ -50,6 +50,8 @@ ROUTES = [
     ("PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/iag_chair", REVIEWER),
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/export", None),
     ("GET", "/admin/forces/derbyshire/access-log", None),
+    ("GET", "/admin/forces/derbyshire/reports/equality", None),
+    ("GET", "/admin/forces/derbyshire/reports/recruitment?group=derbyshire-iag", None),
 ]
 CHANGES = [r for r in ROUTES if r[0] != "GET"]
 
@@ -97,7 +99,8 @@ def test_an_auditor_of_the_force_cannot_change_anything(operator_pool, api, derb
     assert _state(workflow) == before
 
 
-@pytest.mark.parametrize("method, path, body", [r for r in ROUTES if "access-log" not in r[1]])
+@pytest.mark.parametrize("method, path, body", [r for r in ROUTES if "access-log" not in r[1]
+                                                 and "equality" not in r[1]])
 def test_a_coordinator_of_another_group_of_the_same_force_is_refused(operator_pool, api, derbyshire, workflow,
                                                                     method, path, body):
     reference = applied(api)
@@ -249,3 +252,16 @@ def test_export_is_a_spreadsheet_of_the_group_safe_to_open(operator_pool, api, d
     assert [(r["reference"], r["stage"]) for r in rows] == [(reference, "awaiting_review")]
     assert rows[0]["given_name"].startswith("'=")
     assert "ethnicity" not in answer.body.decode()
+
+
+def test_reports_are_counts_and_a_coordinator_sees_their_groups_queue(operator_pool, api, derbyshire):
+    applied(api)
+    coordinator = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-iag")
+    mine = json.loads(call(api, coordinator, "GET",
+                           "/admin/forces/derbyshire/reports/recruitment?group=derbyshire-iag").body)
+    assert mine["queue"]["awaiting_review"] == 1 and mine["funnel"]["steps"]["applied"] == 1
+    assert call(api, coordinator, "GET", "/admin/forces/derbyshire/reports/recruitment").status_code == 403
+    assert call(api, coordinator, "GET", "/admin/forces/derbyshire/reports/equality").status_code == 403
+    auditor = operator_pool.token("aud", "auditor", "derbyshire")
+    report = call(api, auditor, "GET", "/admin/forces/derbyshire/reports/equality").body.decode()
+    assert "amira" not in report.lower() and json.loads(report)["threshold"] == 5

@@ -58,3 +58,28 @@ def test_sign_in_from_another_site_or_without_the_pages_token_is_refused(operato
 def test_signing_out_clears_the_cookie(operator_pool, api):
     answer = _form(api, "/admin/sign-out", {})
     assert answer.status_code == 303 and "Max-Age=0" in answer.headers["Set-Cookie"]
+
+
+def _cookie(api, username) -> dict:
+    return {"Cookie": _signed_in(api, username).headers["Set-Cookie"].split(";")[0]}
+
+
+def test_a_force_administrator_reads_the_recruitment_and_equality_pages_as_charts(operator_pool, api):
+    from tests.factories import application_payload, post_json
+
+    post_json(api, "/forces/derbyshire/applications", application_payload())
+    operator_pool.token("ann", "force_admin", "derbyshire")
+    cookie = _cookie(api, "ann")
+    for page in ("recruitment", "equality"):
+        answer = api.http.get(f"/admin/pages/forces/derbyshire/{page}", headers=cookie)
+        assert answer.status_code == 200 and "<svg" in answer.body.decode()
+        assert "Amira" not in answer.body.decode()
+    assert api.http.get("/admin/pages/forces/northamptonshire/equality", headers=cookie).status_code == 403
+    assert api.http.get("/admin/pages/forces/derbyshire/equality?group=nope", headers=cookie).status_code == 404
+
+
+def test_a_coordinator_is_not_shown_the_force_wide_pages(operator_pool, api):
+    operator_pool.token("cole", "coordinator", "derbyshire", "derbyshire-iag")
+    cookie = _cookie(api, "cole")
+    assert "reports/recruitment?group=" in api.http.get("/admin/pages", headers=cookie).body.decode()
+    assert api.http.get("/admin/pages/forces/derbyshire/recruitment", headers=cookie).status_code == 403
