@@ -153,6 +153,7 @@ def prepare_data(api_env: dict[str, str]) -> None:
     published = documents.publish(ROOT / "infra" / "documents")
     print(f"moto: {published} onboarding documents in s3://{settings.documents_bucket}")
     pool = ensure_operator_pool(settings, forces)
+    OPERATORS_FILE.write_text(json.dumps(pool))
     api_env.update(IAG_COGNITO_POOL_ID=pool["pool_id"], IAG_COGNITO_CLIENT_ID=pool["client_id"])
     print(f"moto: operator pool {pool['pool_id']} ({OPERATORS_FILE}); demo operators' password {DEMO_PASSWORD!r}")
 
@@ -194,9 +195,7 @@ def ensure_operator_pool(settings, forces) -> dict:
             cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=DEMO_PASSWORD,
                                             Permanent=True)
             cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=role)
-    pool = {"pool_id": pool_id, "client_id": client_id}
-    OPERATORS_FILE.write_text(json.dumps(pool))
-    return pool
+    return {"pool_id": pool_id, "client_id": client_id}
 
 
 def seed_demo_reviewers(forces) -> int:

@@ -69,7 +69,8 @@ def live_stack(tmp_path_factory):
                                 stdout=open(logs / "moto.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
         processes.append(moto)
         wait_for(f"{moto_url}/moto-api/data.json", moto)
-        _prepare_moto(moto_url)
+        pool = _prepare_moto(moto_url)
+        env.update(IAG_COGNITO_POOL_ID=pool["pool_id"], IAG_COGNITO_CLIENT_ID=pool["client_id"])
         api = subprocess.Popen([str(BIN / "chalice"), "local", "--host", "127.0.0.1", "--port", str(api_port),
                                 "--stage", "local", "--no-autoreload"], cwd=ROOT, env=env,
                                stdout=open(logs / "api.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -96,14 +97,17 @@ def _point_models_at(moto_url: str):
     return settings
 
 
-def _prepare_moto(moto_url: str) -> None:
-    """The table and a verified sender, as the local stack makes them."""
+def _prepare_moto(moto_url: str) -> dict:
+    """The table, a verified sender and the operator pool with its demo operators, as the local stack makes them."""
     from chalicelib.adapters import dynamodb
+    from chalicelib.adapters.force_files import FileForceCatalogue
+    from scripts.local_stack import ensure_operator_pool
 
     settings = _point_models_at(moto_url)
     dynamodb.create_table_if_missing()
     boto3.client("ses", region_name="eu-west-2", endpoint_url=moto_url).verify_email_identity(
         EmailAddress=settings.mail_from)
+    return ensure_operator_pool(settings, FileForceCatalogue().all())
 
 
 @pytest.fixture(scope="session")
