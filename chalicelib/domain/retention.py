@@ -6,7 +6,7 @@ A redirected application went on to another group's panel: it is not unsuccessfu
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -34,6 +34,12 @@ def deletion_date(stage: Stage, decided_at: datetime, months: int) -> Optional[d
 def due_for_deletion(stage: Stage, decided_at: datetime, months: int, today: date) -> bool:
     deleted_on = deletion_date(stage, decided_at, months)
     return deleted_on is not None and today >= deleted_on
+
+
+def earliest_undue_submission(today: date, months: int) -> date:
+    """Applications submitted on or after this day cannot be due yet: a decision follows submission, and
+    `months` months are at least 28 days each. Lets retention read only the older part of the stage index."""
+    return today - timedelta(days=28 * months - 1)
 
 
 class Fate(str, Enum):

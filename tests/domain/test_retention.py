@@ -3,7 +3,9 @@ from datetime import date, datetime, timezone
 import pytest
 
 from chalicelib.domain.lifecycle import ENDED, Stage
-from chalicelib.domain.retention import Fate, deletion_date, due_for_deletion, fate, is_unsuccessful
+from chalicelib.domain.retention import (
+    Fate, deletion_date, due_for_deletion, earliest_undue_submission, fate, is_unsuccessful,
+)
 
 DECIDED = datetime(2026, 5, 22, 9, 0, tzinfo=timezone.utc)  # 10:00 in London
 
@@ -61,3 +63,10 @@ def test_a_month_end_decision_is_due_on_the_last_day_of_a_shorter_month():
 def test_what_happens_to_each_kind_of_item(item_type, on_retention, on_erasure):
     assert fate(item_type, erasure=False) is on_retention
     assert fate(item_type, erasure=True) is on_erasure
+
+
+@pytest.mark.parametrize("decided", [date(2026, 5, 22), date(2026, 8, 31), date(2025, 8, 31), date(2026, 2, 28)])
+def test_anything_due_today_was_submitted_before_the_index_bound(decided):
+    today = deletion_date(Stage.WITHDRAWN, datetime(decided.year, decided.month, decided.day, 12,
+                                                    tzinfo=timezone.utc), 6)
+    assert decided < earliest_undue_submission(today, 6)
