@@ -15,6 +15,7 @@ from prefect.schedules import Cron
 from flows.callouts import critical_incident
 from flows.strategic import strategic_iag
 from flows.housekeeping import reconcile_reviews, review_reminders
+from flows.retention import retention
 from flows.review import review_application
 
 
@@ -32,6 +33,8 @@ def deployments():
                                         interval=int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),
         review_reminders.to_deployment(name="review-reminders", tags=["iag"], concurrency_limit=1, schedule=Cron(
             os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
+        retention.to_deployment(name="retention", tags=["iag"], concurrency_limit=1,
+                                schedule=Cron("30 2 * * *", timezone="Europe/London")),
     ]
 
 

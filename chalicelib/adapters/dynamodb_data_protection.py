@@ -53,7 +53,7 @@ from chalicelib.adapters.dynamodb_elections import CandidateItem
 from chalicelib.adapters.dynamodb_joining import AgreementItem, MemberItem, ScreeningItem
 from chalicelib.adapters.dynamodb_review import DecisionItem, ReviewerItem
 from chalicelib.adapters.dynamodb_strategic import AvailabilityItem, NominationsItem
-from chalicelib.domain.application import Application, AuditEvent
+from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.retention import Fate, fate
 from chalicelib.services.data_protection import Record
@@ -309,3 +309,23 @@ def _plain(value):
         return [_plain(v) for v in value]
     return value
 
+
+
+def backfill_person_index() -> int:
+    """One-off, for data stored before the person index existed: index every application and pack request by
+    its person. A Scan of the whole table: run it once from an operator's shell or a one-off flow, never on a
+    request. Safe to run again (the same items are written). Returns the index items written."""
+    written = 0
+    with Item.batch_write() as batch:
+        for item in Item.scan(filter_condition=Item.type.is_in(ApplicationItem, PackRequestItem)):
+            if isinstance(item, ApplicationItem) and item.applicant_key != ERASED:
+                key, sk, reference = item.applicant_key, f"APP#{item.reference}", item.reference
+            elif isinstance(item, PackRequestItem) and item.details and item.details.as_dict().get("email"):
+                key, sk, reference = person_key(item.details.as_dict()["email"]), f"PACK#{item.request_id}", \
+                    item.request_id
+            else:
+                continue
+            force_id = item.force_id
+            batch.save(ApplicantIndexItem(pk=applicant_partition(force_id, key), sk=sk, reference=reference))
+            written += 1
+    return written
