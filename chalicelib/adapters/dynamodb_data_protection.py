@@ -109,7 +109,9 @@ class DynamoDataProtection:
         """Apply erasure's fate to every item about the person; each application gets its event in the same write
         as its shell. Returns how many items were deleted and anonymised."""
         counts = {"deleted": 0, "anonymised": 0}
-        for item in list(self._footprint(force_id, references, pack_ids, emails)):
+        # Application shells last: an interrupted erasure leaves them whole, so asking again finishes it.
+        items = sorted(self._footprint(force_id, references, pack_ids, emails), key=lambda i: _kind(i) == "application")
+        for item in items:
             kind = _kind(item)
             what = fate(kind, erasure=True)
             if what is Fate.DELETE:
@@ -157,7 +159,10 @@ class DynamoDataProtection:
         others += _existing(EqualityItem, f"FORCE#{force_id}#EQUALITY#{reference}", "EQUALITY")
         if item.applicant_key != ERASED:
             person = applicant_partition(force_id, item.applicant_key)
-            others += _existing(Item, person, f"APP#{reference}") + _existing(Item, person, f"GROUP#{item.group_id}")
+            groups = {item.group_id, (item.answers.as_dict() if item.answers else {}).get("redirected_from")}
+            others += _existing(Item, person, f"APP#{reference}")
+            for group_id in filter(None, groups):  # a redirected application was guarded in its first group
+                others += _existing(Item, person, f"GROUP#{group_id}")
         with Item.batch_write() as batch:
             for other in others:
                 if _kind(other) == "live" and getattr(other, "reference", reference) != reference:

@@ -116,10 +116,9 @@ class DataProtectionService:
 
     def subject_access_html(self, export: dict) -> str:
         """The export as a readable page, dates and times in London time."""
-        render = self._render
-        if render is None:
-            from chalicelib.adapters.templates import render  # noqa: PLC0415 (only a page needs jinja2)
-        return render("admin/subject_access.html", export=_readable(export), title_of=_title)
+        if self._render is None:
+            raise RuntimeError("built without a template renderer (the container passes one)")
+        return self._render("admin/subject_access.html", export=_readable(export), title_of=_title)
 
     # --- erasure ---
 
