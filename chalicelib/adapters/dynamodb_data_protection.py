@@ -106,34 +106,41 @@ class DynamoDataProtection:
 
     def erase(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str],
               events: dict[str, AuditEvent]) -> dict[str, int]:
-        """Apply erasure's fate to every item about the person; each application gets its event in the same write
-        as its shell. Returns how many items were deleted and anonymised."""
+        """Apply erasure's fate to every item about the person. Returns how many were deleted and anonymised.
+
+        The application shells, their events and the index entries that find them are written last and together:
+        until then an interrupted erasure can be asked for again and finds everything; after, nothing is left.
+        """
         counts = {"deleted": 0, "anonymised": 0}
-        # Application shells last: an interrupted erasure leaves them whole, so asking again finishes it.
-        items = sorted(self._footprint(force_id, references, pack_ids, emails), key=lambda i: _kind(i) == "application")
-        for item in items:
-            kind = _kind(item)
-            what = fate(kind, erasure=True)
+        items = list(self._footprint(force_id, references, pack_ids, emails))
+        shells = [i for i in items if _kind(i) == "application"]
+        finding = [i for i in items if _kind(i) == "applicant_index" and i.sk.startswith("APP#")]
+        rest = [i for i in items if i not in shells and i not in finding]
+        for item in sorted(rest, key=lambda i: i.pk.startswith(applicant_partition(force_id, ""))):
+            what = fate(_kind(item), erasure=True)
             if what is Fate.DELETE:
                 item.delete()
                 counts["deleted"] += 1
-            elif what is Fate.ANONYMISE:
-                if kind == "application":
-                    self._erase_application(item, events.get(item.reference))
-                elif not _anonymise(item, emails, set(references)):
-                    continue
+            elif what is Fate.ANONYMISE and _anonymise(item, emails, set(references)):
                 counts["anonymised"] += 1
-        return counts
+        if shells or finding:
+            self._erase_applications(shells, finding, events)
+        return {"deleted": counts["deleted"] + len(finding), "anonymised": counts["anonymised"] + len(shells)}
 
     @staticmethod
-    def _erase_application(item: ApplicationItem, event: Optional[AuditEvent]) -> None:
-        answers = item.answers.as_dict() if item.answers else {}
-        kept = {k: v for k, v in answers.items() if k == "redirected_from"}
-        with TransactWrite(connection=_connection()) as transaction:
-            transaction.update(item, actions=[ApplicationItem.applicant.set({}), ApplicationItem.answers.set(kept),
-                                              ApplicationItem.applicant_key.set(ERASED)])
-            if event is not None:
-                transaction.save(_event_item(event, item.force_id, 1))  # after a withdrawal at the same moment
+    def _erase_applications(shells: list[ApplicationItem], finding: list[Item], events: dict[str, AuditEvent]
+                            ) -> None:
+        with TransactWrite(connection=_connection()) as transaction:  # 3 items an application: 33 fit in one
+            for item in shells:
+                answers = item.answers.as_dict() if item.answers else {}
+                kept = {k: v for k, v in answers.items() if k == "redirected_from"}
+                transaction.update(item, actions=[ApplicationItem.applicant.set({}),
+                                                  ApplicationItem.answers.set(kept),
+                                                  ApplicationItem.applicant_key.set(ERASED)])
+                if item.reference in events:  # after a withdrawal at the same moment
+                    transaction.save(_event_item(events[item.reference], item.force_id, 1))
+            for entry in finding:
+                transaction.delete(entry)
 
     # --- retention ---
 

@@ -30,7 +30,7 @@ from chalicelib.domain.membership import SignedAgreement, member_from
 from chalicelib.domain.review import Choice, Decision
 from chalicelib.domain.screening import Outcome, ScreeningResult
 from chalicelib.domain.strategic import Nominee
-from chalicelib.services.data_protection import DataProtectionService
+from chalicelib.services.data_protection import DataProtectionService, UnknownApplication
 from chalicelib.services.ports import EqualityRecord
 from tests.conftest import TODAY, FixedClock
 
@@ -331,3 +331,30 @@ def _count(group: str, stage: Stage) -> int:
                                                       "SK": {"S": f"DELETED#{group}#{stage.value}"}}).get("Item")
     assert item is None or item["type"] == {"S": "deleted_count"}
     return int(item["count"]["N"]) if item else 0
+
+
+def test_subject_access_for_someone_never_seen_finds_nothing(service, people):
+    export = service.subject_access(FORCE, email="stranger@example.com")
+    assert export["references"] == [] and export["sections"] == []
+    assert export["equality_monitoring"]["records"] == []
+    assert "We found no applications from you." in service.subject_access_html(export)
+
+
+def test_erasing_an_unknown_reference_is_refused(service, people):
+    with pytest.raises(UnknownApplication):
+        service.erase(FORCE, "DBY-NOPE", requested_by="op-7", reason="subject request")
+
+
+def test_an_interrupted_erasure_is_finished_by_asking_again(service, people, monkeypatch):
+    from chalicelib.adapters import dynamodb_data_protection as adapter
+
+    def fail(*args):
+        raise RuntimeError("lost the connection")
+    monkeypatch.setattr(adapter.DynamoDataProtection, "_erase_applications", staticmethod(fail))
+    with pytest.raises(RuntimeError):
+        service.erase(FORCE, "DBY-A1", requested_by="op-7", reason="subject request")
+    monkeypatch.undo()
+
+    summary = service.erase(FORCE, "DBY-A1", requested_by="op-7", reason="subject request")
+    assert not summary["already_erased"]
+    assert holding(AMIRA_STRINGS) == []
