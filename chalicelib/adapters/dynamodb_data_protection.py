@@ -3,32 +3,32 @@
 The map of what subject access and erasure cover: every item class, whether it holds personal data of an
 applicant or member, and what erasure and retention do to it (`domain/retention.py` FATES says the same as data).
 
-| item (type)                   | key                                                  | personal data of the person                          | erasure                        | retention (unsuccessful) |
-|-------------------------------|------------------------------------------------------|------------------------------------------------------|--------------------------------|--------------------------|
-| application                   | FORCE#f#APP#<ref> / APPLICATION                      | `applicant` (name, email, phone, birth date, postcode), `answers` (statements, declarations, accessibility), `applicant_key` (sha256 of email) | shell kept: stage, group, dates; identity and answers removed | deleted |
-| audit event (event)           | FORCE#f#APP#<ref> / EVENT#...                        | none: actor is a role, detail holds codes (checked)   | kept                           | deleted |
-| decision                      | FORCE#f#APP#<ref> / DECISION#v<n>#<role>             | reviewers' `reason` and `note` about the person       | reason and note removed        | deleted |
-| screening                     | FORCE#f#APP#<ref> / SCREENING#v<n>                   | outcome, level, dates                                 | deleted                        | deleted (and when expired) |
-| appeal                        | FORCE#f#APP#<ref> / APPEAL                           | `grounds`                                             | deleted                        | deleted |
-| agreement                     | FORCE#f#APP#<ref> / AGREEMENT#<doc>                  | typed name, source IP, user agent                     | those removed; document and date kept | deleted |
-| email outbox (email)          | the partition it is about / EMAIL#<kind>             | `detail` (e.g. the panel's reasons)                   | unsent ones deleted, detail removed | deleted |
-| wake                          | FORCE#f#APP#<ref> / WAKE                             | none                                                  | kept                           | deleted |
-| equality                      | FORCE#f#EQUALITY#<ref> / EQUALITY                    | special-category answers                              | deleted                        | deleted |
-| live guard (live)             | FORCE#f#APPLICANT#<sha256(email)> / GROUP#<group>    | the email's hash                                      | deleted                        | deleted |
-| person index (applicant_index)| FORCE#f#APPLICANT#<sha256(email)> / APP#<ref>, PACK#<id> | the email's hash                                  | deleted                        | deleted |
-| idempotency                   | FORCE#f#IDEMPOTENCY#<sha256(key)> / IDEMPOTENCY      | none: the reply holds reference and status; a hash of the request; 24 h TTL | untouched | untouched |
-| pack request (pack_request)   | FORCE#f#PACK#<id> / PACK                             | requester's name, email, phone, postal address        | deleted (found by email)       | untouched |
-| link                          | LINK#<sha256(token)> / LINK                          | none: force, reference, role (a member id at most)    | untouched (never exported)     | deleted when expired |
-| member                        | FORCE#f#MEMBER#<ref> / GROUP#<group>                 | name, email, phone, preferences, screening summary    | deleted: membership ends       | kept |
-| call-out response             | FORCE#f#INCIDENT#<id> / MEMBER#<ref>                 | name, email, `note`                                   | name, email, note removed; answer kept | kept |
-| candidate                     | FORCE#f#ELECTION#<id> / CANDIDATE#<ref>              | name, statement                                       | name and statement removed     | kept |
-| tally, has voted (voted)      | FORCE#f#ELECTION#<id> / TALLY#, VOTED#<ref>          | a member id only                                      | kept                           | kept |
-| strategic nominations         | FORCE#f#STRATEGIC#<cycle> / NOMINEES#<group>         | nominees' names and emails                            | this person's name and email removed | kept |
-| strategic availability        | FORCE#f#STRATEGIC#<cycle> / AVAILABILITY#<ref>       | a member id and dates                                 | kept                           | kept |
-| reviewer                      | FORCE#f#PEOPLE / GROUP#<g>#ROLE#<role>               | a panel member's name and email (if the person is one) | deleted (matched by email)    | kept |
-| incident, meeting, cycle, election | their own partitions                            | police leads and titles, not applicants or members    | untouched                      | untouched |
-| operators' access (access)    | FORCE#f#ACCESS#<yyyy-mm>                             | none: operator id, action, reference                  | never removed                  | never removed |
-| deleted count (deleted_count) | FORCE#f#COUNTS / DELETED#<group>#<stage>             | none: a number                                        | -                              | incremented |
+| item (type)              | key (PK / SK)                                      | the person's data in it                         | erasure                              | retention           |
+|--------------------------|----------------------------------------------------|-------------------------------------------------|--------------------------------------|---------------------|
+| application              | FORCE#f#APP#<ref> / APPLICATION                    | `applicant` (name, email, phone, date of birth, postcode), `answers`, `applicant_key` (sha256 of email) | shell kept: stage, group, dates | deleted |
+| audit event (event)      | FORCE#f#APP#<ref> / EVENT#...                      | none: actor is a role or operator id, detail holds codes (checked) | kept              | deleted             |
+| decision                 | FORCE#f#APP#<ref> / DECISION#v<n>#<role>           | the reviewer's `reason` and `note` about them   | reason and note removed              | deleted             |
+| screening                | FORCE#f#APP#<ref> / SCREENING#v<n>                 | outcome, level, two dates                       | deleted                              | deleted; also when expired |
+| appeal                   | FORCE#f#APP#<ref> / APPEAL                         | `grounds`                                       | deleted                              | deleted             |
+| agreement                | FORCE#f#APP#<ref> / AGREEMENT#<doc>                | typed name, source IP, user agent               | those removed; document, date kept   | deleted             |
+| email outbox (email)     | the partition it is about / EMAIL#<kind>           | `detail` (e.g. the panel's reasons)             | unsent deleted, detail removed       | deleted             |
+| wake                     | FORCE#f#APP#<ref> / WAKE                           | none                                            | kept                                 | deleted             |
+| equality                 | FORCE#f#EQUALITY#<ref> / EQUALITY                  | special-category answers                        | deleted                              | deleted             |
+| live guard (live)        | FORCE#f#APPLICANT#<sha256(email)> / GROUP#<group>  | the email's hash                                | deleted                              | deleted             |
+| person index             | FORCE#f#APPLICANT#<sha256(email)> / APP#, PACK#    | the email's hash                                | deleted                              | deleted             |
+| idempotency              | FORCE#f#IDEMPOTENCY#<sha256(key)> / IDEMPOTENCY    | none: reply is reference and status, a request hash; 24 h TTL | untouched              | untouched           |
+| pack request             | FORCE#f#PACK#<id> / PACK                           | name, email, phone, postal address              | deleted (found by email)             | untouched           |
+| link                     | LINK#<sha256(token)> / LINK                        | none: force, reference, role (a member id)      | untouched, never exported            | deleted when expired |
+| member                   | FORCE#f#MEMBER#<ref> / GROUP#<group>               | name, email, phone, preferences, screening      | deleted: the membership ends         | kept                |
+| call-out response        | FORCE#f#INCIDENT#<id> / MEMBER#<ref>               | name, email, `note`                             | those removed; the answer kept       | kept                |
+| candidate                | FORCE#f#ELECTION#<id> / CANDIDATE#<ref>            | name, statement                                 | name and statement removed           | kept                |
+| tally, voted             | FORCE#f#ELECTION#<id> / TALLY#, VOTED#<ref>        | a member id only                                | kept                                 | kept                |
+| strategic nominations    | FORCE#f#STRATEGIC#<cycle> / NOMINEES#<group>       | nominees' names and emails                      | this person's name and email removed | kept                |
+| strategic availability   | FORCE#f#STRATEGIC#<cycle> / AVAILABILITY#<ref>     | a member id and dates                           | kept                                 | kept                |
+| reviewer                 | FORCE#f#PEOPLE / GROUP#<g>#ROLE#<role>             | name, email (if the person sits on a panel)     | deleted (matched by email)           | kept                |
+| incident, meeting, cycle, election | their own partitions                     | police leads and titles, not applicants         | untouched                            | untouched           |
+| operators' access        | FORCE#f#ACCESS#<yyyy-mm> / <at>#...                | none: operator id, action, reference            | never removed                        | never removed       |
+| deleted count            | FORCE#f#COUNTS / DELETED#<group>#<stage>           | none: a number                                  | -                                    | incremented         |
 
 Members' footprint beyond their own items (call-out responses, candidacies, nominations, availability) has no
 index by member: responses are found through the force's incident list (a Query), the rest with a Scan

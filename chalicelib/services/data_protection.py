@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.application import Application, AuditEvent, applicant_key, apply
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.retention import UNSUCCESSFUL, deletion_date, due_for_deletion, earliest_undue_submission
+from chalicelib.services.intake import UnknownForce
 from chalicelib.services.ports import Clock, ForceCatalogue, StaleApplication
 
 LONDON = ZoneInfo("Europe/London")
@@ -197,7 +198,7 @@ class DataProtectionService:
     def _known_force(self, force_id: str):
         force = self._forces.get(force_id)
         if force is None:
-            raise UnknownApplication(force_id)
+            raise UnknownForce(force_id)
         return force
 
     def _person(self, force_id: str, email: Optional[str], reference: Optional[str]

@@ -15,7 +15,8 @@ def prefect_server():
     from prefect.testing.utilities import prefect_test_harness
 
     # A shared 2-core machine can take longer than the default 30 s to start the test server.
-    with prefect_test_harness(server_startup_timeout=120), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with prefect_test_harness(server_startup_timeout=120), \
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 
 

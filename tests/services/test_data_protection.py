@@ -31,6 +31,7 @@ from chalicelib.domain.review import Choice, Decision
 from chalicelib.domain.screening import Outcome, ScreeningResult
 from chalicelib.domain.strategic import Nominee
 from chalicelib.services.data_protection import DataProtectionService, UnknownApplication
+from chalicelib.services.intake import UnknownForce
 from chalicelib.services.ports import EqualityRecord
 from tests.conftest import TODAY, FixedClock
 
@@ -147,8 +148,8 @@ def people(table, clock):
     build.repository.add_pack_request(FORCE, "PACK-2", {"name": "Benedict Okoro", "email": BEN["email"],
                                                         "format": "audio"}, SUBMITTED)
     callouts = DynamoCalloutStore()
-    callouts.add_incident(Incident("INC-1", FORCE, "Disorder", "A summary", (GROUP,), joined, joined + timedelta(hours=4),
-                                   "DI Lead", "lead@police.example", "op-1"),
+    callouts.add_incident(Incident("INC-1", FORCE, "Disorder", "A summary", (GROUP,), joined,
+                                   joined + timedelta(hours=4), "DI Lead", "lead@police.example", "op-1"),
                           [(Response("DBY-A1", GROUP, "Amira Khan"), AMIRA["email"])])
     callouts.record_answer(build.link(member, Purpose.CALLOUT, "DBY-A1", joined), "INC-1", "DBY-A1",
                            Answer.AVAILABLE, "Call Amira on 01632 960 001", joined)
@@ -358,3 +359,8 @@ def test_an_interrupted_erasure_is_finished_by_asking_again(service, people, mon
     summary = service.erase(FORCE, "DBY-A1", requested_by="op-7", reason="subject request")
     assert not summary["already_erased"]
     assert holding(AMIRA_STRINGS) == []
+
+
+def test_an_unknown_force_is_refused(service, table):
+    with pytest.raises(UnknownForce):
+        service.sweep("atlantis")
