@@ -11,6 +11,7 @@ from typing import Optional
 from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb_access import DynamoAccessLog
 from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
+from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
@@ -26,6 +27,7 @@ from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
 from chalicelib.services.admin import AdminParts, AdminService
 from chalicelib.services.callouts import CalloutParts, CalloutService
+from chalicelib.services.data_protection import DataProtectionService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.meetings import MeetingParts, MeetingService
@@ -120,6 +122,10 @@ class Container:
             open_link=lambda token, purpose: review().open_link(token, purpose),
             wake=lambda force_id, reference, reason: review().wake(force_id, reference, reason),
             calendar_file=_calendar_file, holidays=_bank_holidays))
+
+    @property
+    def data_protection(self) -> DataProtectionService:
+        return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render)
 
     @property
     def intake(self) -> IntakeService:

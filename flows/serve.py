@@ -17,6 +17,7 @@ from flows.callouts import critical_incident
 from flows.strategic import strategic_iag
 from flows.housekeeping import reconcile_reviews, review_reminders
 from flows.reports import recruitment_report
+from flows.retention import retention
 from flows.review import review_application
 
 
@@ -36,6 +37,8 @@ def deployments():
             os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
         recruitment_report.to_deployment(name="recruitment-report", tags=["iag"], concurrency_limit=1,
                                          interval=int(os.environ.get("IAG_REPORT_SECONDS", "3600"))),
+        retention.to_deployment(name="retention", tags=["iag"], concurrency_limit=1,
+                                schedule=Cron("30 2 * * *", timezone="Europe/London")),
     ]
 
 

@@ -10,6 +10,7 @@ by the GSI1 index; nothing on a request path scans.
 | audit event     | FORCE#<force>#APP#<ref>                    | EVENT#<at>#<n>   |                                                 |                          |
 | equality record | FORCE#<force>#EQUALITY#<ref>               | EQUALITY         | FORCE#<force>#EQUALITY#GROUP#<group>            | <recorded_at>#<ref>      |
 | live guard      | FORCE#<force>#APPLICANT#<sha256(email)>    | GROUP#<group>    |                                                 |                          |
+| person index    | FORCE#<force>#APPLICANT#<sha256(email)>    | APP#<ref>, PACK#<id> |                                             |                          |
 | idempotency     | FORCE#<force>#IDEMPOTENCY#<sha256(key)>    | IDEMPOTENCY      |                                                 |                          |
 | email outbox    | the partition the email is about           | EMAIL#<kind>     | FORCE#<force>#OUTBOX#PENDING (while unsent)     | <created_at>#<PK>        |
 | pack request    | FORCE#<force>#PACK#<id>                    | PACK             |                                                 |                          |
@@ -36,7 +37,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.application import Application, AuditEvent
+from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.services.ports import (
@@ -108,6 +109,16 @@ class EqualityItem(Item, discriminator="equality"):
 class LiveApplicationItem(Item, discriminator="live"):
     """PK FORCE#<force>#APPLICANT#<sha256(email)>  SK GROUP#<group>: exists while that person's application there is live."""
     reference = UnicodeAttribute()
+
+
+class ApplicantIndexItem(Item, discriminator="applicant_index"):
+    """PK FORCE#<force>#APPLICANT#<sha256(email)>  SK APP#<ref> or PACK#<id>: what one person sent, for a subject
+    access request (which arrives by email) to be answered with a Query."""
+    reference = UnicodeAttribute()
+
+
+def applicant_partition(force_id: str, key: str) -> str:
+    return f"FORCE#{force_id}#APPLICANT#{key}"
 
 
 class IdempotencyItem(Item, discriminator="idempotency"):
@@ -291,6 +302,10 @@ class DynamoApplicationRepository:
                     transaction.save(_outbox(application.force_id, item.pk, kind, application.submitted_at))
                 for link in links:
                     transaction.save(link_item(link), condition=LinkItem.pk.does_not_exist())
+                # Last, so the cancellation reasons above keep their places.
+                transaction.save(ApplicantIndexItem(
+                    pk=applicant_partition(application.force_id, application.applicant_key),
+                    sk=f"APP#{application.reference}", reference=application.reference))
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
@@ -315,6 +330,9 @@ class DynamoApplicationRepository:
                                              requested_at=at, details=details),
                              condition=PackRequestItem.pk.does_not_exist())
             transaction.save(_outbox(force_id, pk, "pack_request", at))
+            if details.get("email"):
+                transaction.save(ApplicantIndexItem(pk=applicant_partition(force_id, person_key(details["email"])),
+                                                    sk=f"PACK#{request_id}", reference=request_id))
 
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None:
         _mark_sent(f"FORCE#{force_id}#PACK#{request_id}", "pack_request", message_id, at)

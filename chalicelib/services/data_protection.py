@@ -1,0 +1,274 @@
+"""A person's rights over their data (subject access, erasure) and the retention pass.
+
+Authorisation and the audit of operators' reads are the caller's (the admin API); this service trusts it.
+Prefect is not touched: a run of an erased application is cancelled by the caller, and the application
+is withdrawn first so a run that wakes has nothing left to send.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Callable, Iterator, Optional, Protocol
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.application import Application, AuditEvent, applicant_key, apply
+from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
+from chalicelib.domain.retention import UNSUCCESSFUL, deletion_date, due_for_deletion, earliest_undue_submission
+from chalicelib.services.intake import UnknownForce
+from chalicelib.services.ports import Clock, ForceCatalogue, StaleApplication
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored item about the person, as they may read it."""
+    kind: str  # the item's type, e.g. "application", "decision", "equality"
+    source: str  # where it is stored: "<PK> / <SK>"
+    data: dict  # its attributes, JSON-serialisable; never a token or a token's hash
+    reference: Optional[str] = None  # the application it belongs to, if any
+
+
+class DataProtectionStore(Protocol):
+    def references_for(self, force_id: str, key: str) -> list[str]: ...
+    def pack_requests_for(self, force_id: str, key: str) -> list[str]: ...
+    def application(self, force_id: str, reference: str) -> Optional[Application]:
+        """None if there is none or it has been erased."""
+    def is_erased(self, force_id: str, reference: str) -> bool: ...
+    def save_transition(self, application: Application, event: AuditEvent) -> Application: ...
+    def records(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str]
+                ) -> list[Record]: ...
+    def erase(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str],
+              events: dict[str, AuditEvent]) -> dict[str, int]: ...
+    def at_stage_submitted_before(self, force_id: str, group_id: str, stage: Stage, before: datetime
+                                  ) -> Iterator[Application]: ...
+    def delete_application(self, force_id: str, reference: str, stage: Stage, version: int) -> int: ...
+    def delete_expired(self, force_id: str, now: datetime, today: date) -> dict[str, int]: ...
+
+
+class UnknownApplication(Exception):
+    pass
+
+
+# What each kind of item is called in an export, in the order shown. Equality answers are kept apart.
+SECTIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("applications", "Your applications", ("application",)),
+    ("history", "What happened to each application", ("event",)),
+    ("decisions", "The panel's decisions about you", ("decision",)),
+    ("screening", "Police screening results", ("screening",)),
+    ("appeals", "Your appeals", ("appeal",)),
+    ("agreements", "Agreements you signed", ("agreement",)),
+    ("emails", "Emails we sent you or about you", ("email",)),
+    ("membership", "Your membership", ("member",)),
+    ("callouts", "Your answers to critical-incident call-outs", ("callout_response",)),
+    ("elections", "Elections you stood in", ("candidate",)),
+    ("strategic", "The Strategic IAG", ("strategic_nominations", "strategic_availability")),
+    ("panel_roles", "Panel roles you hold", ("reviewer",)),
+    ("pack_requests", "Your requests for the application pack", ("pack_request",)),
+    ("lookups", "Records we keep to find your applications", ("live", "applicant_index", "wake")),
+]
+EQUALITY = ("equality_monitoring", "Your equality monitoring answers")
+_IDENTIFYING = ("given_name", "family_name", "email", "phone", "date_of_birth", "postcode")
+
+
+class DataProtectionService:
+    def __init__(self, forces: ForceCatalogue, store: DataProtectionStore, clock: Clock,
+                 render: Optional[Callable[..., str]] = None):
+        self._forces = forces
+        self._store = store
+        self._clock = clock
+        self._render = render
+
+    def references_for(self, force_id: str, email: str) -> list[str]:
+        """Every application of the person with this email in the force (a Query on the person index)."""
+        return self._store.references_for(force_id, applicant_key(email))
+
+    # --- subject access ---
+
+    def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict:
+        """Everything held about one person, found by email or by one application's reference."""
+        force = self._known_force(force_id)
+        references, packs, emails = self._person(force_id, email, reference)
+        records = self._store.records(force_id, references, packs, emails)
+        applications = {r.reference: r for r in records if r.kind == "application"}
+        months = force.unsuccessful_retention_months
+
+        def shown(record: Record) -> dict:
+            return {"what": record.kind, "source": record.source, "reference": record.reference,
+                    "kept_until": self._kept_until(record, applications.get(record.reference), months),
+                    "data": record.data}
+
+        sections = [{"id": section_id, "title": title, "records": [shown(r) for r in records if r.kind in kinds]}
+                    for section_id, title, kinds in SECTIONS]
+        return {
+            "force": {"id": force.id, "name": force.name},
+            "generated_at": _iso(self._clock.now()),
+            "found_by": {"email": email, "reference": reference},
+            "references": references,
+            "sections": [s for s in sections if s["records"]],
+            EQUALITY[0]: {"title": EQUALITY[1],
+                          "note": "Special category data. You gave these answers by choice. They are stored apart "
+                                  "from your application, never shown to the people who reviewed it, and only "
+                                  "ever reported as totals.",
+                          "records": [shown(r) for r in records if r.kind == "equality"]},
+            "not_included": "Links we emailed you and their security codes, which only act, never describe you.",
+        }
+
+    def subject_access_html(self, export: dict) -> str:
+        """The export as a readable page, dates and times in London time."""
+        if self._render is None:
+            raise RuntimeError("built without a template renderer (the container passes one)")
+        return self._render("admin/subject_access.html", export=_readable(export), title_of=_title)
+
+    # --- erasure ---
+
+    def erase(self, force_id: str, reference: str, *, requested_by: str, reason: str) -> dict:
+        """Remove the identity of the person who made this application from everything held about them.
+
+        Covers all their applications and pack requests in the force. A live application is withdrawn first.
+        `requested_by` is an operator id; the reason is kept in the audit with the person's details taken out.
+        Erasing again changes nothing.
+        """
+        self._known_force(force_id)
+        application = self._store.application(force_id, reference)
+        if application is None:
+            if self._store.is_erased(force_id, reference):
+                return {"references": [reference], "already_erased": True, "withdrawn": 0, "deleted": 0,
+                        "anonymised": 0, "pack_requests": 0}
+            raise UnknownApplication(reference)
+        key = application.applicant_key
+        references = list(dict.fromkeys([reference, *self._store.references_for(force_id, key)]))
+        packs = self._store.pack_requests_for(force_id, key)
+        now = self._clock.now()
+        withdrawn, stages, identity, emails = 0, {}, set(), set()
+        for ref in references:
+            current = self._store.application(force_id, ref)
+            if current is None:
+                continue  # erased or deleted already
+            identity |= _identity(current.applicant)
+            emails.add(current.applicant["email"])
+            moved = self._withdraw(current, now, requested_by)
+            withdrawn += moved is not current
+            stages[ref] = moved.stage
+        reason = _without(reason, identity)
+        events = {ref: AuditEvent(ref, now, "erase", stage, stage, requested_by, {"reason": reason})
+                  for ref, stage in stages.items()}
+        counts = self._store.erase(force_id, references, packs, emails, events)
+        return {"references": references, "already_erased": False, "withdrawn": withdrawn, **counts,
+                "pack_requests": len(packs)}
+
+    def _withdraw(self, application: Application, now: datetime, actor: str) -> Application:
+        """Through the lifecycle, so the run that wakes sees it ended; no email (the address is about to go)."""
+        for _ in range(3):
+            try:
+                moved, event = apply(application, Action.WITHDRAW, at=now, actor=actor, detail={"reason": "erasure"})
+            except IllegalTransition:
+                return application  # ended already, or a member
+            try:
+                return self._store.save_transition(moved, event)
+            except StaleApplication:
+                application = self._store.application(application.force_id, application.reference)
+        raise StaleApplication(application.reference)
+
+    # --- retention ---
+
+    def sweep(self, force_id: str) -> dict:
+        """Delete unsuccessful applications past the force's period (leaving counts), expired screening outcomes
+        and expired links."""
+        force = self._known_force(force_id)
+        months = force.unsuccessful_retention_months
+        now = self._clock.now()
+        today = now.astimezone(LONDON).date()
+        before = datetime.combine(earliest_undue_submission(today, months), time(), tzinfo=LONDON)
+        counts = {"applications": 0, "items": 0}
+        for group in force.groups:
+            for stage in sorted(UNSUCCESSFUL):
+                for application in self._store.at_stage_submitted_before(force_id, group.id, stage, before):
+                    if not due_for_deletion(application.stage, application.updated_at, months, today):
+                        continue
+                    deleted = self._store.delete_application(force_id, application.reference, application.stage,
+                                                             application.version)
+                    counts["applications"] += deleted > 0
+                    counts["items"] += deleted
+        return {**counts, **self._store.delete_expired(force_id, now, today)}
+
+    # --- helpers ---
+
+    def _known_force(self, force_id: str):
+        force = self._forces.get(force_id)
+        if force is None:
+            raise UnknownForce(force_id)
+        return force
+
+    def _person(self, force_id: str, email: Optional[str], reference: Optional[str]
+                ) -> tuple[list[str], list[str], set[str]]:
+        if reference and not email:
+            application = self._store.application(force_id, reference)
+            if application is None:  # erased (a shell is all there is) or unknown
+                return ([reference] if self._store.is_erased(force_id, reference) else []), [], set()
+            email = application.applicant["email"]
+        if not email:
+            raise ValueError("give an email or a reference")
+        key = applicant_key(email)
+        references = self._store.references_for(force_id, key)
+        if reference and reference not in references:
+            references.append(reference)
+        return references, self._store.pack_requests_for(force_id, key), {email}
+
+    @staticmethod
+    def _kept_until(record: Record, application: Optional[Record], months: int) -> str:
+        if record.kind == "screening":
+            return f"{record.data.get('expires_on')}, when the result expires"
+        if record.kind == "member":
+            return "while you are a member"
+        if record.kind in ("pack_request", "reviewer", "callout_response", "candidate", "strategic_nominations",
+                           "strategic_availability"):
+            return "while it is needed for the group's work, or until you ask us to erase it"
+        if application is None:
+            return "until you ask us to erase it"
+        stage = Stage(application.data["stage"])
+        decided = datetime.fromisoformat(application.data["updated_at"].replace("Z", "+00:00"))
+        deleted_on = deletion_date(stage, decided, months)
+        if deleted_on is not None:
+            return deleted_on.isoformat()
+        if stage is Stage.MEMBER:
+            return "while you are a member"
+        return f"{months} months after a decision, if the application does not succeed"
+
+
+def _identity(applicant: dict) -> set[str]:
+    values = {str(applicant[k]) for k in _IDENTIFYING if applicant.get(k)}
+    if applicant.get("given_name") and applicant.get("family_name"):
+        values.add(f"{applicant['given_name']} {applicant['family_name']}")
+    return values
+
+
+def _without(text: str, identity: set[str]) -> str:
+    """The reason with the person's details taken out: the audit outlives erasure."""
+    for value in sorted(identity, key=len, reverse=True):
+        text = re.sub(re.escape(value), "[removed]", text, flags=re.IGNORECASE)
+    return text
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _readable(value):
+    """Moments shown in London time, as people read them."""
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LONDON)
+        return moment.strftime("%-d %B %Y at %H:%M")
+    if isinstance(value, dict):
+        return {k: _readable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ").capitalize()

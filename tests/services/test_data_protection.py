@@ -1,0 +1,366 @@
+"""Retention, subject access and erasure on a moto table holding applications in every state, a member with an
+agreement, screening, an appeal, a call-out answer, an election candidacy, a Strategic IAG nomination and
+equality answers: built through the real repository and stores, at fixed times."""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+
+import boto3
+import pytest
+from markupsafe import escape
+
+from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
+from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
+from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
+from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
+from chalicelib.adapters.force_files import FileForceCatalogue
+from chalicelib.adapters.templates import render
+from chalicelib.domain.application import Application, AuditEvent, apply
+from chalicelib.domain.callouts import Answer, Incident, Response
+from chalicelib.domain.elections import Candidate, Election, Office, Status
+from chalicelib.domain.lifecycle import Action, Stage
+from chalicelib.domain.links import Link, Purpose, token_hash
+from chalicelib.domain.membership import SignedAgreement, member_from
+from chalicelib.domain.review import Choice, Decision
+from chalicelib.domain.screening import Outcome, ScreeningResult
+from chalicelib.domain.strategic import Nominee
+from chalicelib.services.data_protection import DataProtectionService, UnknownApplication
+from chalicelib.services.intake import UnknownForce
+from chalicelib.services.ports import EqualityRecord
+from tests.conftest import TODAY, FixedClock
+
+FORCE = "derbyshire"
+GROUP = "derbyshire-iag"
+A, S = Action, Stage
+PATHS = {
+    S.INELIGIBLE: [A.FAIL_ELIGIBILITY],
+    S.AWAITING_REVIEW: [A.PASS_ELIGIBILITY],
+    S.REJECTED: [A.PASS_ELIGIBILITY, A.REJECT],
+    S.APPEAL_DISMISSED: [A.PASS_ELIGIBILITY, A.REJECT, A.LODGE_APPEAL, A.DISMISS_APPEAL],
+    S.WITHDRAWN: [A.PASS_ELIGIBILITY, A.WITHDRAW],
+    S.EXPIRED: [A.PASS_ELIGIBILITY, A.REJECT, A.EXPIRE],
+    S.REDIRECTED: [A.PASS_ELIGIBILITY, A.REDIRECT],
+    S.SCREENING: [A.PASS_ELIGIBILITY, A.APPROVE, A.START_SCREENING],
+    S.OFFERED: [A.PASS_ELIGIBILITY, A.APPROVE, A.MAKE_OFFER],
+}
+DUE = datetime(2026, 5, 22, 9, tzinfo=timezone.utc)  # six months before TODAY (22 November 2026), in London
+NOT_YET = DUE + timedelta(days=1)
+SUBMITTED = datetime(2026, 5, 1, 9, tzinfo=timezone.utc)
+
+AMIRA = {"given_name": "Amira", "family_name": "Khan", "email": "Amira.Khan@example.org", "phone": "01632 960 001",
+         "date_of_birth": "1985-03-27", "postcode": "DE5 3RS"}
+BEN = {"given_name": "Benedict", "family_name": "Okoro", "email": "ben.okoro@example.net", "phone": "01632 960 777",
+       "date_of_birth": "1979-11-02", "postcode": "DE1 1AA"}
+AMIRA_STRINGS = ["Amira", "Khan", "amira.khan@example.org", "01632 960 001", "1985-03-27", "DE5 3RS"]
+BEN_STRINGS = ["Benedict", "Okoro", "ben.okoro@example.net", "01632 960 777", "1979-11-02", "DE1 1AA"]
+
+
+class Builder:
+    def __init__(self, clock: FixedClock):
+        self.clock = clock
+        self.repository = DynamoApplicationRepository()
+        self.links = DynamoReviewStore()
+        self.joining = DynamoJoiningStore()
+        self.force = FileForceCatalogue().get(FORCE)
+
+    def application(self, reference: str, applicant: dict, stage: Stage, decided: datetime,
+                    equality: bool = False) -> Application:
+        self.clock.moment = SUBMITTED
+        new = Application(reference, FORCE, GROUP, S.SUBMITTED, SUBMITTED, SUBMITTED, dict(applicant),
+                          {"connection_to_area": "lives",
+                           "statements": {"motivation": f"{applicant['given_name']} wants to help"}},
+                          {"reasons": [], "screening": "none", "panel_notes": []})
+        stored = self.repository.add(new, [AuditEvent(reference, SUBMITTED, "submit", None, S.SUBMITTED, "applicant")],
+                                     equality=EqualityRecord(FORCE, GROUP, reference, {"sex": "female"}, SUBMITTED)
+                                     if equality else None, idempotency=None, emails=("received",))
+        self.repository.mark_email_sent(stored, "received", "m-1", SUBMITTED)
+        for action in PATHS.get(stage, []):
+            stored = self.move(stored, action, decided)
+        return stored
+
+    def move(self, application: Application, action: Action, at: datetime, **detail) -> Application:
+        moved, event = apply(application, action, at=at, actor="system", detail=detail)
+        if action is A.REJECT:
+            self.decide(application, Decision("iag_chair", Choice.REJECT, f"{application.applicant['given_name']} "
+                                                                           "seemed unsure", None, ""), at)
+            return self.repository.save_transition(moved, event, emails=(
+                (f"rejected-v{moved.version}", {"reasons": ["seemed unsure"]}),))
+        if action is A.LODGE_APPEAL:
+            return self.joining.lodge_appeal(moved, event, "I was misunderstood, I live at DE5 3RS",
+                                             self.link(application, Purpose.APPEAL, "applicant", at))
+        return self.repository.save_transition(moved, event)
+
+    def decide(self, application: Application, decision: Decision, at: datetime) -> None:
+        event = AuditEvent(application.reference, at, "decide", application.stage, application.stage, decision.role,
+                           {"choice": decision.choice.value})
+        self.links.record_decision(self.link(application, Purpose.REVIEW, decision.role, at), decision, at, event)
+
+    def link(self, application: Application, purpose: Purpose, role: str, at: datetime,
+             valid: timedelta = timedelta(days=14)) -> Link:
+        link = Link(token_hash(secrets.token_urlsafe(32)), purpose, FORCE, application.reference, role,
+                    application.version, at + valid)
+        self.links.add_links([link])
+        return link
+
+    def member(self, reference: str, applicant: dict, joined: datetime) -> Application:
+        """Screened, offered, signed: a member of the group."""
+        application = self.application(reference, applicant, S.SCREENING, joined, equality=True)
+        result = ScreeningResult(Outcome.CLEAR, "basic", joined.date(), date(2029, 5, 1))
+        moved, event = apply(application, A.CLEAR_SCREENING, at=joined, actor="vetting_unit")
+        application = self.joining.record_screening(moved, event, result)
+        application = self.repository.save_transition(*apply(application, A.ACCEPT_OFFER, at=joined, actor="applicant"))
+        agreement = SignedAgreement(reference, "confidentiality-agreement", "2026-11", "etag-1",
+                                    f"{applicant['given_name']} {applicant['family_name']}", joined, "203.0.113.9",
+                                    "Firefox")
+        moved, event = apply(application, A.COMPLETE_ONBOARDING, at=joined, actor="applicant")
+        member = member_from(moved, self.force, joined.date(), agreement, result)
+        return self.joining.complete_onboarding(moved, event, agreement, member,
+                                                self.link(application, Purpose.AGREEMENT, "applicant", joined), ())
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(TODAY)
+
+
+@pytest.fixture
+def service(table, clock):
+    return DataProtectionService(FileForceCatalogue(), DynamoDataProtection(), clock, render)
+
+
+@pytest.fixture
+def people(table, clock):
+    """Amira: a member (screened, signed, answered a call-out, stood for chair, nominated to the Strategic IAG)
+    who was refused once before (appeal dismissed) and asked for the pack. Ben: an applicant awaiting review."""
+    build = Builder(clock)
+    joined = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+    refused = build.application("DBY-A0", AMIRA, S.APPEAL_DISMISSED, datetime(2026, 1, 10, 12, tzinfo=timezone.utc))
+    member = build.member("DBY-A1", AMIRA, joined)
+    ben = build.application("DBY-B1", BEN, S.AWAITING_REVIEW, SUBMITTED, equality=True)
+    build.repository.add_pack_request(FORCE, "PACK-1", {"name": "Amira Khan", "email": AMIRA["email"],
+                                                        "format": "large_print"}, SUBMITTED)
+    build.repository.add_pack_request(FORCE, "PACK-2", {"name": "Benedict Okoro", "email": BEN["email"],
+                                                        "format": "audio"}, SUBMITTED)
+    callouts = DynamoCalloutStore()
+    callouts.add_incident(Incident("INC-1", FORCE, "Disorder", "A summary", (GROUP,), joined,
+                                   joined + timedelta(hours=4), "DI Lead", "lead@police.example", "op-1"),
+                          [(Response("DBY-A1", GROUP, "Amira Khan"), AMIRA["email"])])
+    callouts.record_answer(build.link(member, Purpose.CALLOUT, "DBY-A1", joined), "INC-1", "DBY-A1",
+                           Answer.AVAILABLE, "Call Amira on 01632 960 001", joined)
+    elections = DynamoElectionStore()
+    elections.add(Election("EL-1", FORCE, GROUP, Office.CHAIR, joined + timedelta(days=7), joined + timedelta(days=14),
+                           Status.NOMINATING, joined))
+    elections.nominate(replace(build.link(member, Purpose.NOMINATION, "DBY-A1", joined), reference="EL-1",
+                               version=None), Candidate("DBY-A1", "Amira Khan", "Amira Khan for chair"), joined)
+    DynamoStrategicStore().nominate(
+        replace(build.link(member, Purpose.NOMINATION, "iag_chair", joined), reference="CY-1", version=None), GROUP,
+        [Nominee("DBY-A1", "Amira Khan", AMIRA["email"], GROUP),
+         Nominee("DBY-B9", "Benedict Okoro", BEN["email"], GROUP)], joined)
+    clock.moment = TODAY
+    return {"refused": refused, "member": member, "ben": ben}
+
+
+def raw_items() -> list[str]:
+    """Every item in the table, as its raw JSON, lower-cased (a Scan: tests only)."""
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    items = []
+    for page in client.get_paginator("scan").paginate(TableName="iag-test"):
+        items += [json.dumps(i).lower() for i in page["Items"]]
+    return items
+
+
+def holding(strings: list[str]) -> list[str]:
+    return [i for i in raw_items() if any(s.lower() in i for s in strings)]
+
+
+def occurrences(strings: list[str]) -> dict[str, int]:
+    items = raw_items()
+    return {s: sum(i.count(s.lower()) for i in items) for s in strings}
+
+
+# --- subject access ---
+
+def test_subject_access_by_email_finds_every_application_and_item_of_the_person(service, people):
+    assert sorted(service.references_for(FORCE, " amira.khan@EXAMPLE.org")) == ["DBY-A0", "DBY-A1"]
+    export = service.subject_access(FORCE, email="amira.khan@example.org")
+    sections = {s["id"]: s["records"] for s in export["sections"]}
+    assert sorted(r["reference"] for r in sections["applications"]) == ["DBY-A0", "DBY-A1"]
+    for kind in ("history", "decisions", "screening", "appeals", "agreements", "emails", "membership", "callouts",
+                 "elections", "strategic", "pack_requests"):
+        assert sections.get(kind), kind
+    assert export["equality_monitoring"]["records"][0]["data"]["answers"] == {"sex": "female"}
+    assert all(r["what"] != "equality" for s in export["sections"] for r in s["records"])  # kept apart
+    text = json.dumps(export).lower()
+    assert "seemed unsure" in text and "call amira on" in text and "amira khan for chair" in text
+    assert not any(s.lower() in text for s in BEN_STRINGS)  # not even a fellow nominee
+    assert "link#" not in text and "token" not in text
+    [old] = [r for r in sections["applications"] if r["reference"] == "DBY-A0"]
+    assert old["kept_until"] == "2026-07-10"  # six months after the dismissal
+
+
+def test_subject_access_by_reference_finds_the_same_person(service, people):
+    by_reference = service.subject_access(FORCE, reference="DBY-A0")
+    assert sorted(by_reference["references"]) == ["DBY-A0", "DBY-A1"]
+
+
+def test_the_export_page_names_each_section_in_plain_words_and_london_time(service, people):
+    export = service.subject_access(FORCE, email=AMIRA["email"])
+    page = service.subject_access_html(export)
+    for section in export["sections"]:
+        assert f'id="{section["id"]}">{escape(section["title"])}</h2>' in page
+    assert "Your equality monitoring answers" in page and "Special category data" in page
+    assert "1 June 2026 at 13:00" in page  # joined at 12:00 UTC, British Summer Time
+    assert '<html lang="en"' in page
+
+
+# --- erasure ---
+
+def test_after_erasure_no_item_holds_the_persons_identity_and_the_audit_remains(service, people):
+    events_before = {ref: len(DynamoApplicationRepository().events(FORCE, ref)) for ref in ("DBY-A1", "DBY-A0")}
+    ben_before = occurrences(BEN_STRINGS)
+    summary = service.erase(FORCE, "DBY-A1", requested_by="op-7", reason="Subject request from amira.khan@example.org")
+    assert sorted(summary["references"]) == ["DBY-A0", "DBY-A1"] and summary["pack_requests"] == 1
+    assert holding(AMIRA_STRINGS) == []
+    assert occurrences(BEN_STRINGS) == ben_before  # other people untouched, even beside her in a shared item
+    for ref, before in events_before.items():
+        events = DynamoApplicationRepository().events(FORCE, ref)
+        assert len(events) == before + 1 and events[-1].action == "erase" and events[-1].actor == "op-7"
+        assert events[-1].detail["reason"] == "Subject request from [removed]"
+    shell = DynamoApplicationRepository().get(FORCE, "DBY-A0")
+    assert shell.stage is S.APPEAL_DISMISSED and shell.applicant == {} and shell.submitted_at == SUBMITTED
+    assert DynamoApplicationRepository().get(FORCE, "DBY-A1").stage is S.MEMBER
+    assert service.references_for(FORCE, AMIRA["email"]) == []
+
+
+def test_erasing_again_changes_nothing(service, people):
+    service.erase(FORCE, "DBY-A0", requested_by="op-7", reason="subject request")
+    before = sorted(raw_items())
+    again = service.erase(FORCE, "DBY-A0", requested_by="op-7", reason="subject request")
+    assert again["already_erased"] and again["deleted"] == 0
+    assert sorted(raw_items()) == before
+
+
+def test_a_live_application_is_withdrawn_before_it_is_erased(service, people, workflow):
+    service.erase(FORCE, "DBY-B1", requested_by="op-7", reason="subject request")
+    shell = DynamoApplicationRepository().get(FORCE, "DBY-B1")
+    assert shell.stage is S.WITHDRAWN
+    assert [e.action for e in DynamoApplicationRepository().events(FORCE, "DBY-B1")][-2:] == ["withdraw", "erase"]
+    assert DynamoApplicationRepository().pending_emails(shell) == []  # nothing left to send to a deleted address
+    assert holding(BEN_STRINGS) == [i for i in holding(BEN_STRINGS) if "strategic_nominations" in i]
+
+
+# --- retention ---
+
+@pytest.fixture
+def every_stage(table, clock):
+    """For each stage, an application decided six months ago today and one decided a day later; a member; a
+    screened applicant whose result expired; links expired and not."""
+    build = Builder(clock)
+    made = {}
+    for stage in PATHS:
+        for label, decided in (("due", DUE), ("not-yet", NOT_YET)):
+            applicant = {**BEN, "email": f"{stage.value}.{label}@example.net"}
+            made[(stage, label)] = build.application(f"DBY-{stage.value}-{label}", applicant, stage, decided,
+                                                     equality=True)
+    made["member"] = build.member("DBY-MEMBER", {**AMIRA}, datetime(2025, 1, 6, 12, tzinfo=timezone.utc))
+    expired = made[(S.SCREENING, "due")]
+    clock.moment = DUE
+    build.joining.record_screening(*apply(expired, A.REFER_SCREENING, at=DUE, actor="vetting_unit"),
+                                   ScreeningResult(Outcome.REFER, "basic", date(2025, 11, 1), date(2026, 11, 1)))
+    build.link(made["member"], Purpose.CALLOUT, "DBY-MEMBER", TODAY - timedelta(days=20))  # expired 6 days ago
+    made["live_link"] = build.link(made["member"], Purpose.CALLOUT, "DBY-MEMBER", TODAY, timedelta(days=1))
+    clock.moment = TODAY
+    return made
+
+
+UNSUCCESSFUL_STAGES = [S.INELIGIBLE, S.REJECTED, S.APPEAL_DISMISSED, S.WITHDRAWN, S.EXPIRED]
+
+
+def test_retention_deletes_exactly_the_due_unsuccessful_applications_and_leaves_counts(service, every_stage):
+    result = service.sweep(FORCE)
+    repository = DynamoApplicationRepository()
+    for (stage, label), application in [(k, v) for k, v in every_stage.items() if isinstance(k, tuple)]:
+        gone = stage in UNSUCCESSFUL_STAGES and label == "due"
+        assert (repository.get(FORCE, application.reference) is None) is gone, (stage, label)
+        assert (repository.events(FORCE, application.reference) == []) is gone
+        assert (service.references_for(FORCE, f"{stage.value}.{label}@example.net") == []) is gone
+    assert result["applications"] == 5
+    assert repository.get(FORCE, "DBY-MEMBER").stage is S.MEMBER
+    for stage in UNSUCCESSFUL_STAGES:
+        assert _count(GROUP, stage) == 1
+    due_strings = [f"{stage.value}.due@example.net" for stage in UNSUCCESSFUL_STAGES]
+    assert holding(due_strings) == []
+
+
+def test_retention_removes_expired_screening_outcomes_and_links_only(service, every_stage):
+    result = service.sweep(FORCE)
+    assert result["screening"] == 1 and result["links"] >= 1
+    assert DynamoJoiningStore().latest_screening(every_stage["member"]) is not None  # valid to 2029
+    assert DynamoReviewStore().link(every_stage["live_link"].token_hash) is not None
+    links = [i for i in raw_items() if '"type": {"s": "link"}' in i]
+    assert links and all('"link_expires_at": {"s": "2026-11-2' in i for i in links)  # none expired before today
+
+
+def test_a_second_sweep_deletes_nothing_more_and_counts_stay(service, every_stage):
+    service.sweep(FORCE)
+    again = service.sweep(FORCE)
+    assert again["applications"] == 0 and again["screening"] == 0
+    assert _count(GROUP, S.REJECTED) == 1
+
+
+def test_retention_never_removes_operators_access_records(service, every_stage):
+    from chalicelib.adapters.dynamodb_access import DynamoAccessLog
+    from chalicelib.domain.operators import Operator, Role
+
+    log = DynamoAccessLog()
+    log.record(Operator("op-1", Role.FORCE_ADMIN, FORCE), FORCE, "read_application", TODAY,
+               reference="DBY-rejected-due")
+    service.sweep(FORCE)
+    service.erase(FORCE, "DBY-MEMBER", requested_by="op-1", reason="subject request")
+    assert [r["reference"] for r in log.reads_of(FORCE, "DBY-rejected-due")] == ["DBY-rejected-due"]
+
+
+def _count(group: str, stage: Stage) -> int:
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    item = client.get_item(TableName="iag-test", Key={"PK": {"S": f"FORCE#{FORCE}#COUNTS"},
+                                                      "SK": {"S": f"DELETED#{group}#{stage.value}"}}).get("Item")
+    assert item is None or item["type"] == {"S": "deleted_count"}
+    return int(item["count"]["N"]) if item else 0
+
+
+def test_subject_access_for_someone_never_seen_finds_nothing(service, people):
+    export = service.subject_access(FORCE, email="stranger@example.com")
+    assert export["references"] == [] and export["sections"] == []
+    assert export["equality_monitoring"]["records"] == []
+    assert "We found no applications from you." in service.subject_access_html(export)
+
+
+def test_erasing_an_unknown_reference_is_refused(service, people):
+    with pytest.raises(UnknownApplication):
+        service.erase(FORCE, "DBY-NOPE", requested_by="op-7", reason="subject request")
+
+
+def test_an_interrupted_erasure_is_finished_by_asking_again(service, people, monkeypatch):
+    from chalicelib.adapters import dynamodb_data_protection as adapter
+
+    def fail(*args):
+        raise RuntimeError("lost the connection")
+    monkeypatch.setattr(adapter.DynamoDataProtection, "_erase_applications", staticmethod(fail))
+    with pytest.raises(RuntimeError):
+        service.erase(FORCE, "DBY-A1", requested_by="op-7", reason="subject request")
+    monkeypatch.undo()
+
+    summary = service.erase(FORCE, "DBY-A1", requested_by="op-7", reason="subject request")
+    assert not summary["already_erased"]
+    assert holding(AMIRA_STRINGS) == []
+
+
+def test_an_unknown_force_is_refused(service, table):
+    with pytest.raises(UnknownForce):
+        service.sweep("atlantis")
