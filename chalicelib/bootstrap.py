@@ -137,7 +137,7 @@ class Container:
         return AdminService(AdminParts(
             forces=self.forces, repository=self.repository, workflow=self.workflow, access_log=self.access_log,
             clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store,
-            reports=lambda: self.reports))
+            reports=lambda: self.reports, data_protection=lambda: self.data_protection))
 
     @property
     def pack_requests(self) -> PackRequestService:

@@ -90,6 +90,25 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--group", required=True)
     export.add_argument("--out", help="write the CSV here instead of printing it")
 
+    subject = kinds.add_parser("subject-access", help="everything held about one person")
+    subject.add_argument("--force", required=True)
+    found_by = subject.add_mutually_exclusive_group(required=True)
+    found_by.add_argument("--email")
+    found_by.add_argument("--ref")
+    subject.add_argument("--html", help="also write the readable page here")
+
+    erase = kinds.add_parser("erase", help="erasure on request (identity removed, anonymised audit kept)")
+    erase.add_argument("--force", required=True)
+    erase.add_argument("--ref", required=True)
+    erase.add_argument("--reason", required=True, help="the request's date and channel")
+    erase.add_argument("--confirm", required=True, help="the reference again")
+
+    report = kinds.add_parser("report")
+    report.add_argument("which", choices=["equality", "recruitment"])
+    report.add_argument("--force", required=True)
+    report.add_argument("--group", help="one group (recruitment only)")
+    report.add_argument("--html", help="write the page with its charts here")
+
     access = kinds.add_parser("access-log")
     access.add_argument("--force", required=True)
     access.add_argument("--month", type=lambda text: datetime.strptime(text, "%Y-%m"))
@@ -228,7 +247,7 @@ def run(args, out=print) -> int:
     return 0
 
 
-ADMIN_KINDS = ("applications", "reviewers", "export", "access-log")
+ADMIN_KINDS = ("applications", "reviewers", "export", "access-log", "subject-access", "erase", "report")
 
 
 def _admin(service, operator, args, out, clock) -> int:
@@ -253,10 +272,47 @@ def _admin(service, operator, args, out, clock) -> int:
         else:
             out(text.rstrip("\n"))
         return 0
+    elif args.kind == "subject-access":
+        answer = service.subject_access(operator, args.force, email=args.email, reference=args.ref)
+        if args.html:
+            _write(args.html, service.subject_access_page(answer), out)
+    elif args.kind == "erase":
+        answer = service.erase(operator, args.force, args.ref, reason=args.reason, confirm=args.confirm)
+    elif args.kind == "report":
+        answer = _report(service, operator, args, out)
     else:
         answer = service.access_log(operator, args.force, args.month or clock.now())
     out(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0
+
+
+def _report(service, operator, args, out) -> dict:
+    from chalicelib.adapters import admin_pages
+    from chalicelib.adapters.force_files import FileForceCatalogue
+
+    force = FileForceCatalogue().get(args.force)
+    if args.which == "equality":
+        report = service.equality_report(operator, args.force)
+        if args.html:
+            _write(args.html, admin_pages.render_equality_page(force, report, static_url=STATIC_URL), out)
+        return report.to_dict()
+    answer = service.recruitment(operator, args.force, args.group)
+    if "queue" in answer:
+        return answer
+    if args.html:
+        _write(args.html, admin_pages.render_recruitment_page(force, answer["funnel"], answer["queues"],
+                                                              static_url=STATIC_URL), out)
+    return {"funnel": answer["funnel"].to_dict(), "queues": answer["queues"].to_dict()}
+
+
+# A saved page has no server beside it: its stylesheet link points at the local stack's copy.
+STATIC_URL = f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}/static/local"
+
+
+def _write(path: str, text: str, out) -> None:
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text)
+    out(f"written to {path}")
 
 
 def main(argv=None) -> int:

@@ -64,3 +64,26 @@ def test_the_cli_acts_as_a_pool_operator_with_their_role_and_force(operator_pool
     assert main(["--token", other, "access-log", "--force", "derbyshire"]) == 2
     assert main(["--token", "not-a-token", "access-log", "--force", "derbyshire"]) == 2
     assert "refused" in capsys.readouterr().err
+
+
+def test_the_cli_answers_a_subject_access_request_and_erases_on_request(api, capsys, tmp_path):
+    from tests.factories import application_payload, post_json
+
+    reference = post_json(api, "/forces/derbyshire/applications", application_payload()).json_body["reference"]
+    page = tmp_path / "sar.html"
+    assert main(["--operator", "dpo", "subject-access", "--force", "derbyshire", "--email", "amira.khan@example.org",
+                 "--html", str(page)]) == 0
+    assert reference in capsys.readouterr().out and "amira.khan@example.org" in page.read_text()
+    assert main(["--operator", "dpo", "erase", "--force", "derbyshire", "--ref", reference, "--reason",
+                 "Letter of 18 Nov", "--confirm", "nope"]) == 2
+    assert main(["--operator", "dpo", "erase", "--force", "derbyshire", "--ref", reference, "--reason",
+                 "Letter of 18 Nov", "--confirm", reference]) == 0
+    capsys.readouterr()
+    assert main(["--operator", "dpo", "subject-access", "--force", "derbyshire", "--ref", reference]) == 0
+    assert "amira" not in capsys.readouterr().out.lower()
+
+
+def test_the_cli_saves_the_recruitment_page(api, capsys, tmp_path):
+    page = tmp_path / "recruitment.html"
+    assert main(["--operator", "ops", "report", "recruitment", "--force", "derbyshire", "--html", str(page)]) == 0
+    assert "<svg" in page.read_text()

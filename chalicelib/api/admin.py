@@ -173,3 +173,25 @@ def recruitment_report(operator, force_id):
     if "funnel" in answer and not isinstance(answer["funnel"], dict):
         answer = {"funnel": answer["funnel"].to_dict(), "queues": answer["queues"].to_dict()}
     return json_response(answer)
+
+
+def _wants_html() -> bool:
+    request = admin.current_request
+    return _query("format") == "html" or "text/html" in (request.headers.get("accept") or "")
+
+
+@operator_route("/admin/forces/{force_id}/subject-access", ["GET"])
+def subject_access(operator, force_id):
+    export = _service().subject_access(operator, force_id, email=_query("email"), reference=_query("reference"))
+    if _wants_html():
+        return Response(body=_service().subject_access_page(export), status_code=200, headers={
+            "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
+    return json_response(export)
+
+
+@operator_route("/admin/forces/{force_id}/applications/{reference}/erasure", ["POST"])
+def erase(operator, force_id, reference):
+    body = _body()
+    return json_response(_service().erase(operator, force_id, reference, reason=str(body.get("reason") or ""),
+                                          confirm=str(body.get("confirm") or "")))

@@ -84,6 +84,18 @@ def admin_paths() -> dict:
         "/admin/forces/{force_id}/reports/recruitment": {"get": _operation(
             "recruitmentReport", "The recruitment funnel and review queues, of the force or one group",
             [_FORCE, {"name": "group", **_QUERY, "schema": {"type": "string"}}], _json(_OBJECT, "The report"))},
+        "/admin/forces/{force_id}/subject-access": {"get": _operation(
+            "subjectAccess", "Everything held about one person, found by email or by one application's reference",
+            [_FORCE, {"name": "email", **_QUERY, "schema": {"type": "string"}},
+             {"name": "reference", **_QUERY, "schema": {"type": "string"}},
+             {"name": "format", **_QUERY, "schema": {"enum": ["json", "html"]}}],
+            _json_or_html("The export"), 400)},
+        "/admin/forces/{force_id}/applications/{reference}/erasure": {"post": _operation(
+            "erase", "Erase the person who made this application: identity removed, anonymised audit kept",
+            [_FORCE, _REFERENCE], _json(_OBJECT, "What was erased"), 400,
+            body={"type": "object", "required": ["reason", "confirm"], "properties": {
+                "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                "confirm": {"type": "string", "description": "The reference again"}}})},
         "/admin/forces/{force_id}/access-log": {"get": _operation(
             "accessLog", "Who read what in a month", [_FORCE, {"name": "month", **_QUERY, "schema": {
                 "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}], _json(_OBJECT, "The reads"), 400)},

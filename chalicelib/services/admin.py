@@ -44,6 +44,7 @@ class AdminParts:
     joining: Callable  # () -> JoiningService
     reviewers: object  # the review store: panel_members, put_reviewer
     reports: Callable  # () -> ReportService
+    data_protection: Callable  # () -> DataProtectionService
 
 
 class AdminService:
@@ -115,6 +116,62 @@ class AdminService:
             return {"force_id": force_id, "group_id": group_id, "funnel": funnel.group(group_id).to_dict(),
                     "queue": queues.group(group_id).to_dict()}
         return {"funnel": funnel, "queues": queues}
+
+    # --- data protection ---
+
+    def subject_access(self, operator: Operator, force_id: str, *, email: Optional[str] = None,
+                       reference: Optional[str] = None) -> dict:
+        """Everything held about one person (found by email or by one reference); the read is recorded."""
+        self._force(force_id)
+        operator.authorise(Permission.SUBJECT_ACCESS, force_id)
+        if bool(email) == bool(reference):
+            raise InvalidRequest("give the person's email or one application's reference, not both")
+        if email and not EMAIL.match(email.strip()):
+            raise InvalidRequest("that is not an email address")
+        from chalicelib.services.data_protection import UnknownApplication
+
+        if reference and self._p.repository.get(force_id, reference) is None:
+            raise NotFound(f"{force_id} has no application {reference}")
+        try:
+            export = self._p.data_protection().subject_access(force_id, email=email and email.strip(),
+                                                             reference=reference)
+        except UnknownApplication as error:
+            raise NotFound(f"{force_id} has no application {error}") from None
+        now = self._p.clock.now()
+        for found in export["references"] or [None]:
+            self._p.access_log.record(operator, force_id, "subject_access", now, reference=found)
+        return export
+
+    def subject_access_page(self, export: dict) -> str:
+        return self._p.data_protection().subject_access_html(export)
+
+    def erase(self, operator: Operator, force_id: str, reference: str, *, reason: str, confirm: str) -> dict:
+        """Erasure on request: identity removed everywhere, anonymised audit kept, the person's runs stopped."""
+        self._force(force_id)
+        operator.authorise(Permission.ERASE, force_id)
+        if (confirm or "").strip() != reference:
+            raise InvalidRequest("to confirm, repeat the application's reference in 'confirm'")
+        if not (reason or "").strip() or len(reason) > 500:
+            raise InvalidRequest("say why (the request's date and channel, up to 500 characters)")
+        if self._p.repository.get(force_id, reference) is None:
+            raise NotFound(f"{force_id} has no application {reference}")
+        result = self._p.data_protection().erase(force_id, reference, requested_by=operator.id, reason=reason.strip())
+        self._p.access_log.record(operator, force_id, "erase", self._p.clock.now(), reference=reference)
+        result["runs_cancelled"] = self._stop_runs(result.get("references", [reference]))
+        return result
+
+    def _stop_runs(self, references: list[str]) -> list[str]:
+        """A run left waiting would only find an erased, ended application; stopping it keeps the UI honest."""
+        stopped = []
+        for reference in references:
+            try:
+                for run in self._p.workflow.runs(reference):
+                    if run["state"] not in FINAL_RUN_STATES:
+                        self._p.workflow.cancel(run["id"])
+                        stopped.append(run["id"])
+            except WorkflowUnavailable:
+                pass  # the run wakes later, finds the application withdrawn and ends
+        return stopped
 
     def access_log(self, operator: Operator, force_id: str, month) -> list[dict]:
         self._force(force_id)

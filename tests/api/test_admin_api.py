@@ -51,6 +51,8 @@ ROUTES = [
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/export", None),
     ("GET", "/admin/forces/derbyshire/access-log", None),
     ("GET", "/admin/forces/derbyshire/reports/equality", None),
+    ("GET", f"/admin/forces/derbyshire/subject-access?reference={REF}", None),
+    ("POST", f"/admin/forces/derbyshire/applications/{REF}/erasure", {"reason": "Email of 20 Nov", "confirm": REF}),
     ("GET", "/admin/forces/derbyshire/reports/recruitment?group=derbyshire-iag", None),
 ]
 CHANGES = [r for r in ROUTES if r[0] != "GET"]
@@ -66,10 +68,16 @@ def test_every_admin_route_is_in_the_tenancy_tests():
     assert registered == listed
 
 
-def _state(workflow) -> tuple:
-    """What any admin change would alter: reviewers, emails, Prefect calls."""
+def _state(workflow, reference=None) -> tuple:
+    """What any admin change would alter: reviewers, emails, Prefect calls, the application itself."""
+    application = bootstrap.container().repository.get("derbyshire", reference) if reference else None
     return (DynamoReviewStore().panel_members("derbyshire", "derbyshire-iag"), len(sent_emails()),
-            len(workflow.started), len(workflow.retried), len(workflow.cancelled), len(workflow.resumed))
+            len(workflow.started), len(workflow.retried), len(workflow.cancelled), len(workflow.resumed),
+            application)
+
+
+def _with(body, reference):
+    return json.loads(json.dumps(body).replace(REF, reference)) if body is not None else None
 
 
 @pytest.mark.parametrize("method, path, body", ROUTES)
@@ -82,32 +90,33 @@ def _state(workflow) -> tuple:
 def test_another_forces_operator_is_refused_every_route_and_changes_nothing(operator_pool, api, derbyshire, workflow,
                                                                            method, path, body, who):
     reference = applied(api)
-    before = _state(workflow)
-    answer = call(api, operator_pool.token(f"{who[0]}-{who[1]}", *who), method, path.replace(REF, reference), body)
+    before = _state(workflow, reference)
+    answer = call(api, operator_pool.token(f"{who[0]}-{who[1]}", *who), method, path.replace(REF, reference), _with(body, reference))
     assert answer.status_code == 403
     assert reference not in answer.body.decode() and "Amira" not in answer.body.decode()
-    assert _state(workflow) == before
+    assert _state(workflow, reference) == before
 
 
 @pytest.mark.parametrize("method, path, body", CHANGES)
 def test_an_auditor_of_the_force_cannot_change_anything(operator_pool, api, derbyshire, workflow, method, path, body):
     reference = applied(api)
     bootstrap.container().review.advance("derbyshire", reference)
-    before = _state(workflow)
-    answer = call(api, operator_pool.token("aud", "auditor", "derbyshire"), method, path.replace(REF, reference), body)
+    before = _state(workflow, reference)
+    answer = call(api, operator_pool.token("aud", "auditor", "derbyshire"), method, path.replace(REF, reference), _with(body, reference))
     assert answer.status_code == 403
-    assert _state(workflow) == before
+    assert _state(workflow, reference) == before
 
 
 @pytest.mark.parametrize("method, path, body", [r for r in ROUTES if "access-log" not in r[1]
-                                                 and "equality" not in r[1]])
+                                                 and "equality" not in r[1] and "subject-access" not in r[1]
+                                                 and "erasure" not in r[1]])
 def test_a_coordinator_of_another_group_of_the_same_force_is_refused(operator_pool, api, derbyshire, workflow,
                                                                     method, path, body):
     reference = applied(api)
-    before = _state(workflow)
+    before = _state(workflow, reference)
     token = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-scrutiny")
-    assert call(api, token, method, path.replace(REF, reference), body).status_code == 403
-    assert _state(workflow) == before
+    assert call(api, token, method, path.replace(REF, reference), _with(body, reference)).status_code == 403
+    assert _state(workflow, reference) == before
 
 
 @pytest.mark.parametrize("method, path, body", [r for r in ROUTES if r[0] == "GET"])
@@ -265,3 +274,35 @@ def test_reports_are_counts_and_a_coordinator_sees_their_groups_queue(operator_p
     auditor = operator_pool.token("aud", "auditor", "derbyshire")
     report = call(api, auditor, "GET", "/admin/forces/derbyshire/reports/equality").body.decode()
     assert "amira" not in report.lower() and json.loads(report)["threshold"] == 5
+
+
+def test_subject_access_by_email_is_json_or_a_page_and_is_recorded(operator_pool, api, derbyshire):
+    reference = applied(api)
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    export = json.loads(call(api, admin, "GET",
+                             "/admin/forces/derbyshire/subject-access?email=amira.khan@example.org").body)
+    assert export["references"] == [reference]
+    page = api.http.get(f"/admin/forces/derbyshire/subject-access?reference={reference}&format=html",
+                        headers={"Authorization": admin})
+    assert page.headers["Content-Type"].startswith("text/html") and "amira.khan@example.org" in page.body.decode()
+    reads = json.loads(call(api, admin, "GET", f"/admin/forces/derbyshire/applications/{reference}").body)["timeline"]
+    assert [e["what"] for e in reads].count("operator subject_access") == 2
+    assert call(api, admin, "GET", "/admin/forces/derbyshire/subject-access").status_code == 400
+    assert call(api, admin, "GET", "/admin/forces/derbyshire/subject-access?reference=DBY-2026-NOPE0000").status_code == 404
+
+
+def test_erasure_needs_the_reference_repeated_and_a_reason_then_removes_identity_and_stops_the_run(
+        operator_pool, api, derbyshire, workflow):
+    reference = applied(api)
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    path = f"/admin/forces/derbyshire/applications/{reference}/erasure"
+    assert call(api, admin, "POST", path, {"reason": "Email of 20 Nov", "confirm": "yes"}).status_code == 400
+    assert call(api, admin, "POST", path, {"reason": " ", "confirm": reference}).status_code == 400
+    assert bootstrap.container().repository.get("derbyshire", reference).applicant["email"] == "amira.khan@example.org"
+    done = json.loads(call(api, admin, "POST", path, {"reason": "Email of 20 Nov", "confirm": reference}).body)
+    assert done["runs_cancelled"] == [f"run-{reference}"] and workflow.cancelled == [f"run-{reference}"]
+    shell = json.loads(call(api, admin, "GET", f"/admin/forces/derbyshire/applications/{reference}").body)
+    assert "amira" not in json.dumps(shell["applicant"]).lower()
+    assert shell["stage"] == "withdrawn"
+    coordinator = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-iag")
+    assert call(api, coordinator, "POST", path, {"reason": "x", "confirm": reference}).status_code == 403
