@@ -46,7 +46,7 @@ test: $(STAMP) $(CSS) $(CHROMIUM)
 ## package: the Lambda deployment package, as chalice builds it
 package: $(STAMP) $(CSS)
 	rm -rf build/package
-	$(BIN)/chalice package --stage prod build/package
+	$(BIN)/chalice package --stage prod --merge-template infra/resources.json build/package
 
 ## admin: the operators' CLI against the running local stack, e.g.
 ##   make admin ARGS="--operator me strategic start --force northamptonshire"
