@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 # Only for the local stack and tests; a deployed stage names its secret: IAG_FORM_SECRET_NAME (Secrets Manager).
-LOCAL_FORM_SECRET = "local-only-form-secret"
+LOCAL_FORM_SECRET = "local-only-form-secret"  # nosec B105 # from_env uses it in the local stage only
 
 
 @dataclass(frozen=True)
