@@ -170,6 +170,10 @@ def test_the_function_role_names_every_resource_and_grants_only_what_the_code_ca
     assert set(by_sid["ApplicationsTable"]["Action"]) == TABLE_ACTIONS
     assert by_sid["OnboardingDocuments"]["Action"] == ["s3:GetObject"]
     assert by_sid["OnboardingDocuments"]["Resource"] == {"Fn::Sub": "${DocumentsBucket.Arn}/documents/*"}
+    # Without ListBucket S3 answers 403 for a missing key, and the code could not tell "not published" (404).
+    assert by_sid["MissingDocumentsAre404"] == {"Sid": "MissingDocumentsAre404", "Effect": "Allow",
+                                                "Action": ["s3:ListBucket"],
+                                                "Resource": {"Fn::GetAtt": ["DocumentsBucket", "Arn"]}}
     assert by_sid["SendEmail"]["Resource"]["Fn::Sub"].endswith(":identity/${SenderDomain}")
     assert by_sid["Secrets"]["Action"] == ["secretsmanager:GetSecretValue"]
     assert {"Ref": "FormSecret"} in by_sid["Secrets"]["Resource"]
