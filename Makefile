@@ -6,12 +6,15 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 CSS    := chalicelib/static/govuk-frontend.css
 CHROMIUM := /usr/bin/chromium
+# checkov pins a boto3 the app cannot use, so it has a venv of its own.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test package bench bench-pipeline bench-cost admin clean
+.PHONY: up down test check package bench bench-pipeline bench-cost admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,10 +46,23 @@ down: $(STAMP)
 test: $(STAMP) $(CSS) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
-## package: the Lambda deployment package, as chalice builds it
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+## check: the security checks (CI runs them after the tests): bandit on the code, cfn-lint and checkov on the
+##   packaged template (offline), schemathesis against the running API's /openapi.json (about 2 minutes)
+check: package $(CHECKOV_STAMP)
+	$(BIN)/bandit -q -c pyproject.toml -r app.py chalicelib flows scripts
+	$(BIN)/cfn-lint build/package/sam.json
+	$(CHECKOV_VENV)/bin/checkov -f build/package/sam.json --framework cloudformation --skip-download --compact --quiet
+	$(BIN)/python -m scripts.check_api --max-examples $${CHECK_API_EXAMPLES:-25}
+
+## package: the Lambda deployment package and its CloudFormation template (infra/resources.json merged in)
 package: $(STAMP) $(CSS)
 	rm -rf build/package
-	$(BIN)/chalice package --stage prod build/package
+	$(BIN)/chalice package --stage prod --merge-template infra/resources.json build/package
 
 ## admin: the operators' CLI against the running local stack, e.g.
 ##   make admin ARGS="--operator me strategic start --force northamptonshire"
@@ -72,4 +88,4 @@ bench-cost: $(STAMP) $(CSS)
 	$(BIN)/python bench/cost.py
 
 clean:
-	rm -rf $(VENV) node_modules build .pytest_cache chalicelib/static
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules build .pytest_cache chalicelib/static

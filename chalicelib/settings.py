@@ -5,8 +5,8 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-# Only for the local stack and tests; any deployed stage must set IAG_FORM_SECRET (from SSM).
-LOCAL_FORM_SECRET = "local-only-form-secret"
+# Only for the local stack and tests; a deployed stage names its secret: IAG_FORM_SECRET_NAME (Secrets Manager).
+LOCAL_FORM_SECRET = "local-only-form-secret"  # nosec B105 # from_env uses it in the local stage only
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,15 @@ class Settings:
     mail_from: str
     form_secret_value: Optional[str]
     prefect_api_url: str
-    prefect_api_key: Optional[str]
+    prefect_api_key_value: Optional[str]
     documents_bucket: str = "iag-documents"
     screening_provider: str = "profile"  # "simulated" replaces every force's vetting unit (local stage only)
     operator_pool_id: Optional[str] = None  # the Cognito user pool of operators
     operator_client_id: Optional[str] = None  # its app client: ID tokens must be issued to it
     operator_keys_url: Optional[str] = None  # the pool's JWKS; derived from the pool when unset
+    # Names of secrets read at run time (chalicelib/adapters/secrets.py) when the values are not set directly.
+    form_secret_name: Optional[str] = None
+    prefect_api_key_name: Optional[str] = None
 
     @property
     def is_local(self) -> bool:
@@ -34,9 +37,22 @@ class Settings:
     @property
     def form_secret(self) -> bytes:
         """Signs form tokens. Asked for by the web pages only, so the JSON API runs without it."""
-        if not self.form_secret_value:
-            raise RuntimeError("IAG_FORM_SECRET must be set outside the local stage")
-        return self.form_secret_value.encode()
+        if self.form_secret_value:
+            return self.form_secret_value.encode()
+        if self.form_secret_name:
+            return self._secret(self.form_secret_name).encode()
+        raise RuntimeError("IAG_FORM_SECRET_NAME (or IAG_FORM_SECRET) must be set outside the local stage")
+
+    @property
+    def prefect_api_key(self) -> Optional[str]:
+        if self.prefect_api_key_value or not self.prefect_api_key_name:
+            return self.prefect_api_key_value
+        return self._secret(self.prefect_api_key_name)
+
+    def _secret(self, name: str) -> str:
+        from chalicelib.adapters.secrets import read_secret
+
+        return read_secret(name, self.region, self.aws_endpoint)
 
     @property
     def operator_issuer(self) -> str:
@@ -64,9 +80,12 @@ class Settings:
             public_base_url=env.get("IAG_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             stage=stage,
             mail_from=env.get("IAG_MAIL_FROM", "IAG Back Office <no-reply@iag-backoffice.example>"),
-            form_secret_value=env.get("IAG_FORM_SECRET") or (LOCAL_FORM_SECRET if stage == "local" else None),
+            form_secret_value=env.get("IAG_FORM_SECRET") or (
+                LOCAL_FORM_SECRET if stage == "local" and not env.get("IAG_FORM_SECRET_NAME") else None),
             prefect_api_url=env.get("IAG_PREFECT_API_URL") or env.get("PREFECT_API_URL") or "http://127.0.0.1:4200/api",
-            prefect_api_key=env.get("IAG_PREFECT_API_KEY") or None,
+            prefect_api_key_value=env.get("IAG_PREFECT_API_KEY") or None,
+            form_secret_name=env.get("IAG_FORM_SECRET_NAME") or None,
+            prefect_api_key_name=env.get("IAG_PREFECT_API_KEY_NAME") or None,
             documents_bucket=env.get("IAG_DOCUMENTS_BUCKET", "iag-documents"),
             operator_pool_id=env.get("IAG_COGNITO_POOL_ID") or None,
             operator_client_id=env.get("IAG_COGNITO_CLIENT_ID") or None,

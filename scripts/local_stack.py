@@ -92,7 +92,7 @@ def services() -> list[Service]:
         Service("api", [str(BIN / "chalice"), "local", "--host", HOST,
                         "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
                 api_env, f"{api}/forces", port("api"),
-                before_start=lambda: prepare_data(api_env)),
+                before_start=lambda: prepare_data(api_env, OPERATORS_FILE)),
         # The flow deployments, served by one process; runs it starts reach moto and Prefect as the API does.
         Service("flows", [str(BIN / "python"), "-m", "flows.serve"],
                 {**api_env, "PREFECT_API_URL": f"{prefect}/api", "PREFECT_HOME": str(LOCAL / "prefect"),
@@ -125,7 +125,7 @@ def replay_recording(moto_url: str) -> None:
     print(f"moto: replayed {count} recorded requests in {time.monotonic() - began:.1f} s")
 
 
-def prepare_data(api_env: dict[str, str]) -> None:
+def prepare_data(api_env: dict[str, str], pool_file: Optional[Path] = None) -> None:
     """The table and a verified email sender in moto, and every force profile checked, with the project's own code."""
     import boto3
 
@@ -153,9 +153,10 @@ def prepare_data(api_env: dict[str, str]) -> None:
     published = documents.publish(ROOT / "infra" / "documents")
     print(f"moto: {published} onboarding documents in s3://{settings.documents_bucket}")
     pool = ensure_operator_pool(settings, forces)
-    OPERATORS_FILE.write_text(json.dumps(pool))
+    if pool_file:  # for the CLI (`make admin`), which is not started with the API's environment
+        pool_file.write_text(json.dumps(pool))
     api_env.update(IAG_COGNITO_POOL_ID=pool["pool_id"], IAG_COGNITO_CLIENT_ID=pool["client_id"])
-    print(f"moto: operator pool {pool['pool_id']} ({OPERATORS_FILE}); demo operators' password {DEMO_PASSWORD!r}")
+    print(f"moto: operator pool {pool['pool_id']}; demo operators' password {DEMO_PASSWORD!r}")
 
 
 OPERATORS_FILE = LOCAL / "operators.json"

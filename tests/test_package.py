@@ -22,10 +22,11 @@ DIRECT_UPLOAD_LIMIT = 50 * 1000 * 1000  # Lambda's zipped direct-upload limit, r
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
-    """One `chalice package --stage prod` for the whole module."""
+    """One `chalice package --stage prod --merge-template infra/resources.json` (as `make package`) for the module."""
     out = tmp_path_factory.mktemp("package")
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
-    result = subprocess.run([str(CHALICE), "package", "--stage", "prod", str(out)],
+    result = subprocess.run([str(CHALICE), "package", "--stage", "prod", "--merge-template",
+                             str(ROOT / "infra" / "resources.json"), str(out)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return result, out / "deployment.zip"
 

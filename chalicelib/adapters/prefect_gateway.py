@@ -94,7 +94,7 @@ class PrefectGateway:
                 # A busy server (SQLite "database is locked" shows as 503) is worth a short retry;
                 # every call here is safe to repeat (creation carries an idempotency key).
                 if error.code in (429, 503) and attempt < BUSY_RETRIES:
-                    time.sleep(random.uniform(0.1, 0.4) * (attempt + 1))
+                    time.sleep(random.uniform(0.1, 0.4) * (attempt + 1))  # nosec B311 # retry jitter, not a secret
                     continue
                 raise WorkflowUnavailable(f"Prefect answered {error.code} to {method} {path}", error.code) from None
             except (OSError, ValueError) as error:

@@ -54,7 +54,36 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-FORCE_ID = {"name": "force_id", "in": "path", "required": True, "schema": {"type": "string"}}
+FORCE_ID = {"name": "force_id", "in": "path", "required": True, "schema": {"type": "string"},
+            "examples": {"derbyshire": {"value": "derbyshire"}}}
+
+# A valid application (the one in tests/events/application.json): clients see a working request, and
+# schemathesis (`make check`) submits it, so the 201 path is checked as well as the refusals.
+EXAMPLE_APPLICATION = {
+    "group": "derbyshire-iag",
+    "applicant": {"given_name": "Amira", "family_name": "Khan", "email": "amira.khan@example.org",
+                  "phone": "01632 960 001", "date_of_birth": "1985-03-27", "postcode": "DE5 3RS"},
+    "connection_to_area": "lives",
+    "statements": {
+        "motivation": "I want policing in my town to earn the trust of young people.",
+        "communities": "I run a youth football club and volunteer at a food bank.",
+        "engagement": "Through the club's parents' group and the mosque's community evenings.",
+    },
+    "declarations": {"police_employee": False, "police_connection": False, "judiciary_connection": False,
+                     "civic_role": False, "convictions_or_police_contact": ""},
+    "consent": {"privacy_notice": True},
+}
+
+_OPERATOR = {
+    "type": "object",
+    "required": ["id", "role", "force", "groups"],
+    "properties": {
+        "id": {"type": "string"},
+        "role": {"enum": ["platform", "force_admin", "coordinator", "auditor"]},
+        "force": {"type": ["string", "null"]},
+        "groups": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
 def document() -> dict:
@@ -78,7 +107,9 @@ def document() -> dict:
                                           "description": "A retry with the same key gets the first answer, not a second application.",
                                           "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
                 "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Application"}}}},
+                    "schema": {"$ref": "#/components/schemas/Application"},
+                    "examples": {"derbyshire": {"summary": "An application to Derbyshire's IAG",
+                                                "value": EXAMPLE_APPLICATION}}}}},
                 "responses": {
                     "201": {**_json({"$ref": "#/components/schemas/Submission"}, "Received; eligibility assessed"),
                             "headers": {"Location": {"schema": {"type": "string"}}}},
@@ -104,6 +135,7 @@ def document() -> dict:
                 "groups": {"type": "array", "items": {"$ref": "#/components/schemas/Group"}}}},
             "Group": _GROUP,
             "Problem": _PROBLEM,
+            "Operator": _OPERATOR,
         }},
     }
 

@@ -49,7 +49,7 @@ _QUERY = {"in": "query", "required": False}
 def admin_paths() -> dict:
     return {
         "/admin/me": {"get": {"operationId": "whoAmI", "summary": "The signed-in operator's role, force and groups",
-                              "security": _SECURED, "responses": {"200": _json(_OBJECT, "The operator"),
+                              "security": _SECURED, "responses": {"200": _json({"$ref": "#/components/schemas/Operator"}, "The operator"),
                                                                   **_problems(401, 403)}}},
         "/admin/forces/{force_id}/groups/{group_id}/applications": {"get": _operation(
             "listApplications", "A group's applications at one stage, newest first, a page at a time",

@@ -28,7 +28,7 @@ class Stage(str, Enum):
 
 
 class Action(str, Enum):
-    PASS_ELIGIBILITY = "pass_eligibility"
+    PASS_ELIGIBILITY = "pass_eligibility"  # nosec B105 # an action name, not a password
     FAIL_ELIGIBILITY = "fail_eligibility"
     APPROVE = "approve"
     REJECT = "reject"
