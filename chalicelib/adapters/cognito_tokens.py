@@ -33,7 +33,8 @@ def fetch_keys(url: str, *, moto_endpoint: Optional[str] = None) -> Callable[[],
     def load() -> dict:
         if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise Unauthenticated("the operator pool's keys must come over https")
-        with opener.open(urllib.request.Request(url, headers=headers), timeout=5) as response:  # nosec B310 # https, or the local stack only (checked above)
+        request = urllib.request.Request(url, headers=headers)
+        with opener.open(request, timeout=5) as response:  # nosec B310 # https or local only, checked above
             return json.loads(response.read())
 
     return load
