@@ -14,8 +14,9 @@ class SignInRefused(Exception):
 @dataclass(frozen=True)
 class SignInStep:
     id_token: Optional[str] = None  # signed in
-    challenge: Optional[str] = None  # or the pool asks for more: SOFTWARE_TOKEN_MFA, NEW_PASSWORD_REQUIRED
+    challenge: Optional[str] = None  # or the pool asks for more: SOFTWARE_TOKEN_MFA, NEW_PASSWORD_REQUIRED, MFA_SETUP
     session: Optional[str] = None  # Cognito's opaque session for answering the challenge (minutes)
+    secret: Optional[str] = None  # MFA_SETUP: the key to type into an authenticator app
 
 
 class CognitoSignIn:
@@ -38,18 +39,37 @@ class CognitoSignIn:
             AuthParameters={"USERNAME": username, "PASSWORD": password}))
 
     def answer(self, challenge: str, username: str, session: str, answer: str) -> SignInStep:
+        if challenge == "MFA_SETUP":
+            return self._finish_mfa_setup(username, session, answer)
         if challenge not in self.ANSWERED:
             raise SignInRefused("this sign-in step is not supported here")
         return self._step(lambda: self._cognito.respond_to_auth_challenge(
             ClientId=self._client_id, ChallengeName=challenge, Session=session,
             ChallengeResponses={"USERNAME": username, self.ANSWERED[challenge]: answer}))
 
+    def start_mfa_setup(self, session: str) -> SignInStep:
+        """A first sign-in where the pool requires an authenticator app: the key the person adds to it."""
+        answer = self._cognito.associate_software_token(Session=session)
+        return SignInStep(challenge="MFA_SETUP", session=answer["Session"], secret=answer["SecretCode"])
+
+    def _finish_mfa_setup(self, username: str, session: str, code: str) -> SignInStep:
+        def verify_then_answer():
+            verified = self._cognito.verify_software_token(Session=session, UserCode=code,
+                                                           FriendlyDeviceName="IAG Back Office")
+            if verified.get("Status") != "SUCCESS":
+                raise self._cognito.exceptions.CodeMismatchException(
+                    {"Error": {"Code": "CodeMismatchException", "Message": "code"}}, "VerifySoftwareToken")
+            return self._cognito.respond_to_auth_challenge(
+                ClientId=self._client_id, ChallengeName="MFA_SETUP", Session=verified["Session"],
+                ChallengeResponses={"USERNAME": username})
+        return self._step(verify_then_answer)
+
     def _step(self, call) -> SignInStep:
         errors = self._cognito.exceptions
         try:
             answer = call()
         except (errors.NotAuthorizedException, errors.UserNotFoundException, errors.CodeMismatchException,
-                errors.ExpiredCodeException, errors.InvalidPasswordException) as error:
+                errors.ExpiredCodeException, errors.InvalidPasswordException, errors.EnableSoftwareTokenMFAException) as error:
             # One message for a wrong name or password: which of the two was wrong is not said.
             if isinstance(error, errors.InvalidPasswordException):
                 raise SignInRefused(error.response["Error"]["Message"]) from None

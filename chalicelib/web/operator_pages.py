@@ -123,11 +123,17 @@ def sign_in():
             step = _signer().sign_in(username, form.get("password", ""))
     except SignInRefused as error:
         return _sign_in_page(error=str(error), status=401)
+    if step.challenge == "MFA_SETUP":
+        try:
+            step = _signer().start_mfa_setup(step.session)
+        except Exception:  # botocore errors: the session expired or the pool refused
+            return _sign_in_page(error="Setting up your authenticator app did not start. Sign in again.", status=401)
     if step.challenge:
-        if step.challenge not in CognitoSignIn.ANSWERED:
-            return _sign_in_page(error="Your account needs setting up first (an authenticator app): ask your "
+        if step.challenge not in (*CognitoSignIn.ANSWERED, "MFA_SETUP"):
+            return _sign_in_page(error="This account needs a sign-in step these pages do not offer: ask your "
                                        "force administrator.", status=401)
-        return _sign_in_page(step={"challenge": step.challenge, "session": step.session, "username": username})
+        return _sign_in_page(step={"challenge": step.challenge, "session": step.session, "username": username,
+                                   "secret": step.secret})
     try:
         claims = bootstrap.container().operator_tokens.claims(step.id_token)
         bootstrap.container().operator_tokens.operator(step.id_token)

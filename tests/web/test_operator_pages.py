@@ -83,3 +83,43 @@ def test_a_coordinator_is_not_shown_the_force_wide_pages(operator_pool, api):
     cookie = _cookie(api, "cole")
     assert "reports/recruitment?group=" in api.http.get("/admin/pages", headers=cookie).body.decode()
     assert api.http.get("/admin/pages/forces/derbyshire/recruitment", headers=cookie).status_code == 403
+
+
+def test_a_first_sign_in_sets_a_password_then_an_authenticator_app_as_the_deployed_pool_asks(
+        operator_pool, api, monkeypatch):
+    """moto's pools ask for neither step, so Cognito's answers are stubbed here, in the order AWS gives them."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib.adapters.cognito_sign_in import CognitoSignIn
+    from chalicelib.web import operator_pages
+
+    id_token = operator_pool.token("newbie", "auditor", "derbyshire")
+    S1, S2, S3, S4 = (f"session-{n}-" + "x" * 20 for n in range(1, 5))  # Cognito's sessions are long
+    client = boto3.client("cognito-idp", region_name="eu-west-2")
+    stub = Stubber(client)
+    stub.add_response("initiate_auth", {"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1})
+    stub.add_response("respond_to_auth_challenge", {"ChallengeName": "MFA_SETUP", "Session": S2},
+                      {"ClientId": operator_pool.client_id, "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": S1,
+                       "ChallengeResponses": {"USERNAME": "newbie", "NEW_PASSWORD": "A-much-longer-pass-1"}})
+    stub.add_response("associate_software_token", {"SecretCode": "JBSWY3DPEHPK3PXP", "Session": S3},
+                      {"Session": S2})
+    stub.add_response("verify_software_token", {"Status": "SUCCESS", "Session": S4},
+                      {"Session": S3, "UserCode": "123456", "FriendlyDeviceName": "IAG Back Office"})
+    stub.add_response("respond_to_auth_challenge", {"AuthenticationResult": {"IdToken": id_token}},
+                      {"ClientId": operator_pool.client_id, "ChallengeName": "MFA_SETUP", "Session": S4,
+                       "ChallengeResponses": {"USERNAME": "newbie"}})
+    signer = CognitoSignIn(operator_pool.client_id, "eu-west-2")
+    signer.__dict__["_cognito"] = client  # the cached client, stubbed
+    monkeypatch.setattr(operator_pages, "_signer", lambda: signer)
+    with stub:
+        first = _signed_in(api, "newbie", "Temporary-1")
+        assert "Choose a new password" in first.body.decode()
+        second = _form(api, "/admin/sign-in", {"_token": _token(api), "username": "newbie",
+                                               "challenge": "NEW_PASSWORD_REQUIRED", "session": S1,
+                                               "answer": "A-much-longer-pass-1"})
+        assert "JBSWY3DPEHPK3PXP" in second.body.decode()
+        done = _form(api, "/admin/sign-in", {"_token": _token(api), "username": "newbie", "challenge": "MFA_SETUP",
+                                             "session": S3, "answer": "123456"})
+        assert (done.status_code, done.headers["Location"]) == (303, "/admin/pages")
+        stub.assert_no_pending_responses()
