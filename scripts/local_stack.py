@@ -161,7 +161,7 @@ def prepare_data(api_env: dict[str, str], pool_file: Optional[Path] = None) -> N
 
 OPERATORS_FILE = LOCAL / "operators.json"
 OPERATOR_POOL = "iag-operators"
-DEMO_PASSWORD = "Local-Operator-1"  # moto only: these accounts exist nowhere else
+DEMO_PASSWORD = "Local-Operator-1"  # nosec B105 # moto only: these accounts exist nowhere else
 
 
 def ensure_operator_pool(settings, forces) -> dict:

@@ -20,7 +20,8 @@ class SignInStep:
 
 
 class CognitoSignIn:
-    ANSWERED = {"SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE", "NEW_PASSWORD_REQUIRED": "NEW_PASSWORD"}
+    # Cognito's names for the answer to each challenge (field names, not secrets).
+    ANSWERED = {"SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE", "NEW_PASSWORD_REQUIRED": "NEW_PASSWORD"}  # nosec B105
 
     def __init__(self, client_id: str, region: str, endpoint_url: Optional[str] = None):
         self._client_id = client_id
