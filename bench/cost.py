@@ -53,7 +53,7 @@ LAMBDA_MEMORY_MB = CHALICE_CONFIG["stages"]["prod"].get("lambda_memory_size",
                                                         CHALICE_CONFIG.get("lambda_memory_size", 128))
 WORKER = {"vcpu": 0.5, "gb": 1.0}  # one Prefect flow run on ECS Fargate
 TASK_START_SECONDS = 40  # a Fargate task's image pull and start, billed before the flow runs (measured elsewhere)
-SCHEDULED = ("reconcile-reviews", "review-reminders", "strategic-iag")
+SCHEDULED = ("reconcile-reviews", "review-reminders", "strategic-iag", "recruitment-report", "retention")
 PANEL = ["iag_chair.derbyshire-iag@derbyshire.demo.example",
          "police_coordinator.derbyshire-iag@derbyshire.demo.example"]
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -76,8 +76,14 @@ def prefect_call(prefect: str, method: str, path: str, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"{prefect}/api{path}", data=data, method=method,
                                  headers={"Content-Type": "application/json"})
-    with _http.open(req, timeout=15) as response:
-        return json.loads(response.read() or b"null")
+    for attempt in range(5):
+        try:
+            with _http.open(req, timeout=15) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:  # a busy server (SQLite locked) answers 503: try again shortly
+            if error.code not in (429, 503) or attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def deployment_named(prefect: str, name: str, timeout: float = 60) -> dict:
