@@ -361,8 +361,8 @@ class DynamoApplicationRepository:
             return None
 
     def save_transition(self, application: Application, event: AuditEvent,
-                        emails: tuple[tuple[str, dict], ...] = ()) -> Application:
-        return save_transition(application, event, emails)
+                        emails: tuple[tuple[str, dict], ...] = (), previous_group: Optional[str] = None) -> Application:
+        return save_transition(application, event, emails, previous_group=previous_group)
 
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page:
@@ -402,7 +402,8 @@ class ConditionFailed(Exception):
 
 
 def save_transition(application: Application, event: AuditEvent, emails: tuple[tuple[str, dict], ...] = (),
-                    more: Optional[Callable[[TransactWrite], None]] = None) -> Application:
+                    more: Optional[Callable[[TransactWrite], None]] = None,
+                    previous_group: Optional[str] = None) -> Application:
     """The moved application, its event, the emails it owes and whatever `more` adds, in one write.
 
     Raises StaleApplication if the application moved meanwhile, ConditionFailed if one of `more`'s conditions failed.
@@ -415,10 +416,15 @@ def save_transition(application: Application, event: AuditEvent, emails: tuple[t
             for kind, detail in emails:
                 transaction.save(_outbox(application.force_id, item.pk, kind, event.at, detail),
                                  condition=OutboxItem.pk.does_not_exist())
-            if event.from_stage is not None and is_live(event.from_stage) and not is_live(event.to_stage):
-                transaction.delete(LiveApplicationItem(
-                    pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
-                    sk=f"GROUP#{application.group_id}"))
+            guard_pk = f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}"
+            if previous_group and previous_group != application.group_id:
+                # Redirected: the person may apply to the first group again, and not twice to this one.
+                transaction.delete(LiveApplicationItem(pk=guard_pk, sk=f"GROUP#{previous_group}"))
+                if is_live(event.to_stage):
+                    transaction.save(LiveApplicationItem(pk=guard_pk, sk=f"GROUP#{application.group_id}",
+                                                         reference=application.reference))
+            elif event.from_stage is not None and is_live(event.from_stage) and not is_live(event.to_stage):
+                transaction.delete(LiveApplicationItem(pk=guard_pk, sk=f"GROUP#{application.group_id}"))
             if more:
                 more(transaction)
     except TransactWriteError as error:

@@ -68,8 +68,9 @@ class ApplicationRepository(Protocol):
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None: ...
 
     def save_transition(self, application: Application, event: AuditEvent,
-                        emails: tuple[tuple[str, dict], ...] = ()) -> Application:
-        """Store a moved application with its event and the emails it owes, in one write.
+                        emails: tuple[tuple[str, dict], ...] = (), previous_group: Optional[str] = None) -> Application:
+        """Store a moved application with its event and the emails it owes, in one write (with `previous_group`:
+        it moved there from that group, and its one-live-application guard moves with it).
 
         Raises StaleApplication if it moved meanwhile."""
 

@@ -327,7 +327,8 @@ class ReviewService:
         kind = OUTCOME_EMAILS.get(action)
         emails = ((f"{kind}-v{moved.version}", detail or {}),) if kind else ()
         try:
-            self._repository.save_transition(moved, event, emails=emails)
+            self._repository.save_transition(moved, event, emails=emails,
+                                             previous_group=application.group_id if new_group else None)
         except StaleApplication:
             return  # someone else moved it first: the next pass reads what they did
         stored = self._repository.get(moved.force_id, moved.reference)

@@ -114,3 +114,23 @@ def test_the_review_page_never_shows_equality_answers(api, review):
     review.advance("derbyshire", response.json_body["reference"])
     page = api.http.get(f"/review/{links_to(PANEL['iag_chair'])[0]}").body.decode()
     assert "Amira" in page and "buddhist" not in page.lower() and "bisexual" not in page.lower()
+
+
+def test_a_redirected_person_may_apply_again_to_the_first_group_but_not_twice_to_the_second(api):
+    store = DynamoReviewStore()
+    for group in ("bristol", "north-somerset"):
+        for role in ("iag_chair", "police_coordinator"):
+            store.put_reviewer("avon-and-somerset", group, role, role, f"{role}.{group}@avon.example")
+    payload = application_payload(group="bristol", applicant={"postcode": "BS1 4DJ", "email": "moved@example.org"})
+    reference = post_json(api, "/forces/avon-and-somerset/applications", payload).json_body["reference"]
+    review = bootstrap.container().review
+    review.advance("avon-and-somerset", reference)
+    for role in ("iag_chair", "police_coordinator"):
+        [token] = links_to(f"{role}.bristol@avon.example")
+        assert press(api, token, decision="redirect", target_group="north-somerset").status_code == 200
+    review.advance("avon-and-somerset", reference)
+    assert bootstrap.container().repository.get("avon-and-somerset", reference).group_id == "north-somerset"
+    assert post_json(api, "/forces/avon-and-somerset/applications", application_payload(
+        group="north-somerset", applicant={"postcode": "BS1 4DJ", "email": "moved@example.org"})).status_code == 409
+    again = post_json(api, "/forces/avon-and-somerset/applications", payload)
+    assert again.status_code == 201, again.json_body
