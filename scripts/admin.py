@@ -168,8 +168,7 @@ def _local_pool() -> None:
 def _login(args, out) -> int:
     import getpass
 
-    import boto3
-
+    from chalicelib.adapters.cognito_sign_in import CognitoSignIn, SignInRefused
     from chalicelib.settings import Settings
 
     settings = Settings.from_env()
@@ -177,15 +176,14 @@ def _login(args, out) -> int:
         raise ValueError("IAG_COGNITO_POOL_ID and IAG_COGNITO_CLIENT_ID are not set (is the local stack up?)")
     password = args.password or (os.environ.get("IAG_OPERATOR_PASSWORD") if settings.is_local else None) \
         or getpass.getpass(f"password for {args.username}: ")
-    cognito = boto3.client("cognito-idp", region_name=settings.region, endpoint_url=settings.aws_endpoint)
     try:
-        answer = cognito.initiate_auth(ClientId=settings.operator_client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                       AuthParameters={"USERNAME": args.username, "PASSWORD": password})
-    except cognito.exceptions.NotAuthorizedException:
-        raise PermissionError("wrong username or password") from None
-    if "AuthenticationResult" not in answer:  # e.g. MFA or a new password: finish signing in in the hosted UI
-        raise PermissionError(f"the pool asks for {answer.get('ChallengeName')}: sign in through the hosted UI")
-    out(answer["AuthenticationResult"]["IdToken"])
+        step = CognitoSignIn(settings.operator_client_id, settings.region, settings.aws_endpoint).sign_in(
+            args.username, password)
+    except SignInRefused as refused:
+        raise PermissionError(str(refused)) from None
+    if not step.id_token:  # a code or a new password: the pages (/admin/sign-in) take a person through those
+        raise PermissionError(f"the pool asks for {step.challenge}: sign in on /admin/sign-in first")
+    out(step.id_token)
     return 0
 
 
@@ -297,7 +295,7 @@ def _report(service, operator, args, out) -> dict:
             _write(args.html, admin_pages.render_equality_page(force, report, static_url=STATIC_URL), out)
         return report.to_dict()
     answer = service.recruitment(operator, args.force, args.group)
-    if "queue" in answer:
+    if args.group:  # one group: already plain counts
         return answer
     if args.html:
         _write(args.html, admin_pages.render_recruitment_page(force, answer["funnel"], answer["queues"],

@@ -63,15 +63,11 @@ def schemathesis(argv: list[str]) -> int:
 
 
 def platform_token(env: dict[str, str]) -> str:
-    import boto3
-
+    from chalicelib.adapters.cognito_sign_in import CognitoSignIn
     from scripts.local_stack import DEMO_PASSWORD
 
-    cognito = boto3.client("cognito-idp", region_name=env["AWS_DEFAULT_REGION"], endpoint_url=env[MOTO_ENDPOINTS[0]],
-                           aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
-    answer = cognito.initiate_auth(ClientId=env["IAG_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": "platform.demo", "PASSWORD": DEMO_PASSWORD})
-    return answer["AuthenticationResult"]["IdToken"]
+    signer = CognitoSignIn(env["IAG_COGNITO_CLIENT_ID"], env["AWS_DEFAULT_REGION"], env[MOTO_ENDPOINTS[0]])
+    return signer.sign_in("platform.demo", DEMO_PASSWORD).id_token
 
 
 def run(max_examples: int, seed: int) -> int:

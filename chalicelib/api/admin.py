@@ -169,8 +169,9 @@ def equality_report(operator, force_id):
 
 @operator_route("/admin/forces/{force_id}/reports/recruitment", ["GET"])
 def recruitment_report(operator, force_id):
-    answer = _service().recruitment(operator, force_id, _query("group"))
-    if "funnel" in answer and not isinstance(answer["funnel"], dict):
+    group_id = _query("group")
+    answer = _service().recruitment(operator, force_id, group_id)
+    if not group_id:  # the force's report objects, which the pages also draw
         answer = {"funnel": answer["funnel"].to_dict(), "queues": answer["queues"].to_dict()}
     return json_response(answer)
 
