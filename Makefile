@@ -68,7 +68,7 @@ package: $(STAMP) $(CSS)
 ##   make admin ARGS="--operator me strategic start --force northamptonshire"
 ##   make admin ARGS="login --username admin.derbyshire"   (an ID token for the admin API; demo operators only)
 admin: $(STAMP)
-	IAG_AWS_ENDPOINT=http://127.0.0.1:$${MOTO_PORT:-5000} IAG_PREFECT_API_URL=http://127.0.0.1:$${PREFECT_PORT:-4200}/api \
+	IAG_STAGE=local IAG_AWS_ENDPOINT=http://127.0.0.1:$${MOTO_PORT:-5000} IAG_PREFECT_API_URL=http://127.0.0.1:$${PREFECT_PORT:-4200}/api \
 	IAG_PUBLIC_BASE_URL=http://127.0.0.1:$${API_PORT:-8000} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
 	AWS_DEFAULT_REGION=eu-west-2 IAG_OPERATOR_PASSWORD=Local-Operator-1 $(BIN)/python -m scripts.admin $(ARGS)
 

@@ -7,6 +7,15 @@ from typing import Optional
 
 # Only for the local stack and tests; a deployed stage names its secret: IAG_FORM_SECRET_NAME (Secrets Manager).
 LOCAL_FORM_SECRET = "local-only-form-secret"  # nosec B105 # from_env uses it in the local stage only
+# The stages .chalice/config.json defines. Anything else, or nothing, is refused: a deployed function must never
+# fall back to the local stage's defaults (a local form secret, a Prefect on 127.0.0.1, simulated screening).
+STAGES = ("local", "prod")
+LOCAL_PREFECT_API_URL = "http://127.0.0.1:4200/api"
+LOCAL_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+
+
+class Misconfigured(RuntimeError):
+    """The environment cannot run this stage safely; raised at start, before any request is served."""
 
 
 @dataclass(frozen=True)
@@ -70,19 +79,31 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Settings":
-        stage = env.get("IAG_STAGE", "local")
+        """Settings for IAG_STAGE. Outside the local stage every value that has a local default must be set."""
+        stage = env.get("IAG_STAGE")
+        if stage not in STAGES:
+            raise Misconfigured(f"IAG_STAGE must be one of {', '.join(STAGES)}, not {stage!r}")
+        local = stage == "local"
+        if not local:
+            missing = [name for name, present in (
+                ("IAG_PREFECT_API_URL", env.get("IAG_PREFECT_API_URL") or env.get("PREFECT_API_URL")),
+                ("IAG_PUBLIC_BASE_URL", env.get("IAG_PUBLIC_BASE_URL")),
+                ("IAG_MAIL_FROM", env.get("IAG_MAIL_FROM"))) if not present]
+            if missing:
+                raise Misconfigured(f"the {stage} stage needs {', '.join(missing)}: nothing falls back to a local "
+                                    "default outside the local stage")
         aws_endpoint = env.get("IAG_AWS_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or None
         return cls(
             table_name=env.get("IAG_TABLE", "iag-backoffice"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-2",
             aws_endpoint=aws_endpoint,
             dynamodb_endpoint=env.get("IAG_DYNAMODB_ENDPOINT") or env.get("AWS_ENDPOINT_URL_DYNAMODB") or aws_endpoint,
-            public_base_url=env.get("IAG_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            public_base_url=(env.get("IAG_PUBLIC_BASE_URL") or LOCAL_PUBLIC_BASE_URL).rstrip("/"),
             stage=stage,
             mail_from=env.get("IAG_MAIL_FROM", "IAG Back Office <no-reply@iag-backoffice.example>"),
             form_secret_value=env.get("IAG_FORM_SECRET") or (
-                LOCAL_FORM_SECRET if stage == "local" and not env.get("IAG_FORM_SECRET_NAME") else None),
-            prefect_api_url=env.get("IAG_PREFECT_API_URL") or env.get("PREFECT_API_URL") or "http://127.0.0.1:4200/api",
+                LOCAL_FORM_SECRET if local and not env.get("IAG_FORM_SECRET_NAME") else None),
+            prefect_api_url=env.get("IAG_PREFECT_API_URL") or env.get("PREFECT_API_URL") or LOCAL_PREFECT_API_URL,
             prefect_api_key_value=env.get("IAG_PREFECT_API_KEY") or None,
             form_secret_name=env.get("IAG_FORM_SECRET_NAME") or None,
             prefect_api_key_name=env.get("IAG_PREFECT_API_KEY_NAME") or None,
@@ -90,14 +111,26 @@ class Settings:
             operator_pool_id=env.get("IAG_COGNITO_POOL_ID") or None,
             operator_client_id=env.get("IAG_COGNITO_CLIENT_ID") or None,
             operator_keys_url=env.get("IAG_COGNITO_JWKS_URL") or None,
-            screening_provider=_screening_provider(stage, env.get("IAG_SCREENING", "simulated" if stage == "local"
+            screening_provider=_screening_provider(stage, env.get("IAG_SCREENING", "simulated" if local
                                                                   else "profile")),
         )
+
+    def check_api(self) -> "Settings":
+        """What the API function needs besides the common settings: a named form secret and the operator pool.
+        Checked at the function's start, so a misconfigured deployment never serves a request."""
+        if not self.is_local:
+            missing = [name for name, present in (
+                ("IAG_FORM_SECRET_NAME (or IAG_FORM_SECRET)", self.form_secret_value or self.form_secret_name),
+                ("IAG_COGNITO_POOL_ID", self.operator_pool_id),
+                ("IAG_COGNITO_CLIENT_ID", self.operator_client_id)) if not present]
+            if missing:
+                raise Misconfigured(f"the {self.stage} stage's API needs {', '.join(missing)}")
+        return self
 
 
 def _screening_provider(stage: str, chosen: str) -> str:
     if chosen not in ("simulated", "profile"):
-        raise RuntimeError(f"IAG_SCREENING must be 'simulated' or 'profile', not {chosen!r}")
+        raise Misconfigured(f"IAG_SCREENING must be 'simulated' or 'profile', not {chosen!r}")
     if chosen == "simulated" and stage != "local":
-        raise RuntimeError("the simulated screening provider is for the local stage only")
+        raise Misconfigured("the simulated screening provider is for the local stage only")
     return chosen

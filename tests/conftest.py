@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "eu-west-2", "AWS_REGION": "eu-west-2", "IAG_TABLE": "iag-test",
+    "AWS_DEFAULT_REGION": "eu-west-2", "AWS_REGION": "eu-west-2", "IAG_TABLE": "iag-test", "IAG_STAGE": "local",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     # Nothing listens here: a test that forgets its fake workflow fails loudly instead of reaching a real Prefect.
     "IAG_PREFECT_API_URL": "http://127.0.0.1:9/api",

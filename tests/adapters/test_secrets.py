@@ -48,6 +48,10 @@ def test_a_warm_process_asks_once_and_sees_a_rotated_secret_after_the_cache_expi
     assert secrets.read("iag/prod/prefect-api-key") == "rotated"
 
 
+DEPLOYED_COMMON = {"IAG_PREFECT_API_URL": "https://prefect.example/api", "IAG_PUBLIC_BASE_URL": "https://iag.example",
+                   "IAG_MAIL_FROM": "IAG <no-reply@iag.example>"}
+
+
 def test_a_missing_secret_names_itself_in_the_error(aws):
     with pytest.raises(SecretUnavailable, match="iag/prod/nothing-here"):
         Secrets("eu-west-2").read("iag/prod/nothing-here")
@@ -57,14 +61,14 @@ def test_deployed_settings_take_the_form_secret_and_prefect_key_from_secrets_man
     manager, _ = aws
     manager.create_secret(Name="iag/prod/form-secret", SecretString="form-signing-key")
     manager.create_secret(Name="iag/prod/prefect-api-key", SecretString="pnu_key")
-    settings = Settings.from_env({"IAG_STAGE": "prod", "IAG_FORM_SECRET_NAME": "iag/prod/form-secret",
+    settings = Settings.from_env({"IAG_STAGE": "prod", **DEPLOYED_COMMON, "IAG_FORM_SECRET_NAME": "iag/prod/form-secret",
                                   "IAG_PREFECT_API_KEY_NAME": "iag/prod/prefect-api-key"})
     assert settings.form_secret == b"form-signing-key"
     assert settings.prefect_api_key == "pnu_key"
 
 
 def test_a_deployed_stage_without_a_form_secret_refuses_to_sign_forms():
-    settings = Settings.from_env({"IAG_STAGE": "prod"})
+    settings = Settings.from_env({"IAG_STAGE": "prod", **DEPLOYED_COMMON})
     with pytest.raises(RuntimeError, match="IAG_FORM_SECRET_NAME"):
         settings.form_secret
     assert settings.prefect_api_key is None
