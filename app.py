@@ -7,10 +7,12 @@ from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, forces, openapi
 from chalicelib.settings import Settings
 from chalicelib.web import callouts, elections, joining, links, operator_pages, pages, strategic
+from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # in Lambda: a misconfigured stage fails the cold start, never a request
     Settings.from_env().check_api()
+app.register_middleware(security_headers, "http")
 configure_logging()  # JSON lines carrying the application reference, never personal data
 app.register_blueprint(forces.api)
 app.register_blueprint(openapi.api)
