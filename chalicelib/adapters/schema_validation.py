@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from chalicelib.domain.validation import FieldError
@@ -20,11 +20,23 @@ def load_schema(name: str) -> dict:
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
 
 
+def _pattern_within_length(validator, pattern, instance, schema):
+    """`pattern`, run only on strings within the same schema's maxLength: a pattern with backtracking then costs
+    at most what the longest allowed answer costs, and an over-long answer is told it is too long, once."""
+    if isinstance(instance, str) and len(instance) > schema.get("maxLength", len(instance)):
+        return
+    yield from _PATTERN(validator, pattern, instance, schema)
+
+
+_PATTERN = Draft202012Validator.VALIDATORS["pattern"]
+BoundedValidator = validators.extend(Draft202012Validator, {"pattern": _pattern_within_length})
+
+
 @lru_cache(maxsize=None)
 def _validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return BoundedValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def validate(payload: Any, schema_name: str) -> list[FieldError]:

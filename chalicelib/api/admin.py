@@ -14,7 +14,7 @@ from typing import Callable
 from chalice import Blueprint, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import bootstrap
-from chalicelib.api.problems import problem
+from chalicelib.api.problems import MalformedBody, parse_json, problem
 from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
 from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
 
@@ -87,8 +87,8 @@ def _service():
 
 def _body() -> dict:
     try:
-        body = admin.current_request.json_body
-    except Exception:  # chalice raises BadRequestError for malformed JSON
+        body = parse_json(admin.current_request.raw_body or b"null")
+    except MalformedBody:
         raise InvalidRequest("send a JSON object") from None
     if not isinstance(body, dict):
         raise InvalidRequest("send a JSON object")

@@ -1,14 +1,13 @@
 """Public routes: force and group information, and applications (the JSON front door)."""
 from __future__ import annotations
 
-import json
 import re
 from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.api.problems import problem
+from chalicelib.api.problems import MalformedBody, parse_json, problem
 from chalicelib.services import directory
 from chalicelib.services.intake import (
     GroupClosed, IdempotencyKeyReused, InvalidApplication, UnknownForce, UnknownGroup,
@@ -57,9 +56,9 @@ def submit_application(force_id):
         return problem(415, "unsupported-media-type",
                        f"Send Content-Type: application/json (got '{media_type or 'nothing'}').")
     try:
-        payload = json.loads(raw)
-    except ValueError as error:
-        return problem(400, "malformed-json", f"The body could not be read as JSON: {error}.")
+        payload = parse_json(raw)
+    except MalformedBody as malformed:
+        return problem(400, "malformed-json", str(malformed))
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 255 and key.isprintable()):
         return problem(400, "invalid-application", "Idempotency-Key must be 1 to 255 printable characters.",

@@ -28,6 +28,19 @@ TITLES = {
 }
 
 
+class MalformedBody(ValueError):
+    """A body that is not one JSON document this service can read: a 400, never a 500."""
+
+
+def parse_json(raw: bytes):
+    """The body as JSON. Too deep a nesting (RecursionError inside the parser) is malformed like any other."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise MalformedBody(f"The body could not be read as JSON: {reason}.") from None
+
+
 def problem(status: int, name: str, detail: str, *, instance: Optional[str] = None,
             headers: Optional[dict] = None, **extra) -> Response:
     body = {"type": f"/problems/{name}", "title": TITLES[name], "status": status, "detail": detail}
