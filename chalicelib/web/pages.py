@@ -25,6 +25,7 @@ from chalicelib.services.pack_requests import FORMAT_WORDS
 from chalicelib.services.ports import DuplicateLiveApplication
 from chalicelib.web import csrf
 from chalicelib.web.forms import errors_by_field, payload_from_form
+from chalicelib.web.receipts import holds_receipt, receipt_cookie
 
 web = Blueprint(__name__)
 
@@ -117,8 +118,11 @@ def submit_application_form(force_id):
         return _application_page(force, values, {"applicant-email": (
             "You have already applied to this group with this email address, and that application is being "
             "considered. Check your email for its reference, or choose a different group")}, status=422)
+    settings = bootstrap.container().settings
     return Response(body="", status_code=303,
                     headers={"Location": f"/forces/{force.id}/applications/{submission.reference}/confirmation",
+                             "Set-Cookie": receipt_cookie(settings.form_secret, force.id, submission.reference,
+                                                          secure=not settings.public_base_url.startswith("http://")),
                              **SECURITY_HEADERS})
 
 
@@ -131,8 +135,11 @@ def confirmation(force_id, reference):
     if application is None:
         return _message(404, "Application not found", "Check the reference in your confirmation email.", force=force)
     group = force.group(application.group_id)
+    submitter = holds_receipt(bootstrap.container().settings.form_secret, web.current_request.headers.get("cookie", ""),
+                              force.id, reference)
     return _page("web/confirmation.html", force=force, application=application, group=group,
-                 eligible=application.stage.value != "ineligible", reasons=application.eligibility["reasons"],
+                 eligible=application.stage.value != "ineligible",
+                 reasons=application.eligibility["reasons"] if submitter else None,
                  screening=SCREENING_WORDS.get(application.eligibility["screening"]),
                  panel=[role_words(r) for r in group.panel], contact=force.contacts["recruitment"])
 

@@ -170,3 +170,20 @@ def test_markup_in_a_pack_request_is_escaped_in_the_email_to_the_force(api):
               path="/forces/derbyshire/application-pack")
     [email] = sent_emails()
     assert "<script>" not in email.body and email.body.count("&lt;script&gt;") == 2
+
+
+def test_ineligibility_reasons_show_only_to_the_browser_that_submitted_never_to_a_reference_alone(api):
+    posted = post_form(api, form_fields(_token=token_from(api), **{"applicant.postcode": "M1 1AA"}))
+    location, receipt = posted.headers["Location"], posted.headers["Set-Cookie"].split(";")[0]
+    assert "HttpOnly" in posted.headers["Set-Cookie"] and "SameSite=Strict" in posted.headers["Set-Cookie"]
+    reason = "Derbyshire"  # the area rule names the force's area
+    submitter = api.http.get(location, headers={"Cookie": receipt}).body.decode()
+    assert "We cannot take your application forward" in submitter and "This is because" in submitter
+    assert reason in submitter.split("This is because")[1]
+    stranger = api.http.get(location).body.decode()
+    assert "We cannot take your application forward" in stranger and "This is because" not in stranger
+    assert "emailed the reasons" in stranger
+    other = post_form(api, form_fields(_token=token_from(api), **{"applicant.email": "someone.else@example.org",
+                                                                  "applicant.postcode": "M1 1AA"}))
+    borrowed = api.http.get(other.headers["Location"], headers={"Cookie": receipt}).body.decode()
+    assert "This is because" not in borrowed  # a receipt opens its own application only
