@@ -40,6 +40,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
+from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
 from chalicelib.services.ports import (
     DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page, ReferenceTaken,
     StaleApplication,
@@ -140,6 +141,28 @@ class OutboxItem(Item, discriminator="email"):  # noqa: E302
     detail = MapAttribute(null=True)  # what the email needs beyond the application (never a token)
     sent_at = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
+
+
+class RateCounterItem(Item, discriminator="rate"):
+    """PK RATE#<action>#<email|client>#<sha256 of the address>#<window start>  SK COUNT: uses in that window.
+    Spent in the same transaction as what the request stores; TTL removes it when the window ends."""
+    uses = NumberAttribute(default=0)
+
+
+def _spend(transaction: TransactWrite, spend: RateSpend) -> None:
+    counter = RateCounterItem(pk=spend.key, sk="COUNT")
+    transaction.update(counter, actions=[RateCounterItem.uses.add(1), RateCounterItem.type.set(RateCounterItem),
+                                         RateCounterItem.expires_at.set(datetime.fromtimestamp(spend.window_ends,
+                                                                                               timezone.utc))],
+                       condition=RateCounterItem.uses.does_not_exist() | (RateCounterItem.uses < spend.limit))
+
+
+def _refused_spend(reasons, spends: tuple[RateSpend, ...], at: datetime) -> None:
+    """Raise RateLimited when a counter was full. pynamodb sends updates after every put, so the counters'
+    cancellation reasons are the last ones."""
+    for spend, reason in zip(spends, (reasons or [])[len(reasons or []) - len(spends):]):
+        if reason and reason.code == "ConditionalCheckFailed":
+            raise RateLimited(retry_after(spend, at)) from None
 
 
 class LinkItem(Item, discriminator="link"):
@@ -274,7 +297,8 @@ def _iso(moment: datetime) -> str:
 class DynamoApplicationRepository:
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
-            emails: tuple[str, ...] = (), links: tuple[Link, ...] = ()) -> Application:
+            emails: tuple[str, ...] = (), links: tuple[Link, ...] = (),
+            rate_spends: tuple[RateSpend, ...] = ()) -> Application:
         item = _to_item(application)
         with_guard = is_live(application.stage)
         try:
@@ -306,6 +330,8 @@ class DynamoApplicationRepository:
                 transaction.save(ApplicantIndexItem(
                     pk=applicant_partition(application.force_id, application.applicant_key),
                     sk=f"APP#{application.reference}", reference=application.reference))
+                for spend in rate_spends:
+                    _spend(transaction, spend)
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
@@ -317,22 +343,30 @@ class DynamoApplicationRepository:
                 raise DuplicateLiveApplication() from None
             if 0 in failed:
                 raise ReferenceTaken() from None
+            _refused_spend(reasons, rate_spends, application.submitted_at)
             raise
         return _from_item(item)
 
     def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None:
         _mark_sent(application_pk(application.force_id, application.reference), kind, message_id, at)
 
-    def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime) -> None:
+    def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime,
+                         rate_spends: tuple[RateSpend, ...] = ()) -> None:
         pk = f"FORCE#{force_id}#PACK#{request_id}"
-        with TransactWrite(connection=_connection()) as transaction:
-            transaction.save(PackRequestItem(pk=pk, sk="PACK", force_id=force_id, request_id=request_id,
-                                             requested_at=at, details=details),
-                             condition=PackRequestItem.pk.does_not_exist())
-            transaction.save(_outbox(force_id, pk, "pack_request", at))
-            if details.get("email"):
-                transaction.save(ApplicantIndexItem(pk=applicant_partition(force_id, person_key(details["email"])),
-                                                    sk=f"PACK#{request_id}", reference=request_id))
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(PackRequestItem(pk=pk, sk="PACK", force_id=force_id, request_id=request_id,
+                                                 requested_at=at, details=details),
+                                 condition=PackRequestItem.pk.does_not_exist())
+                transaction.save(_outbox(force_id, pk, "pack_request", at))
+                if details.get("email"):
+                    transaction.save(ApplicantIndexItem(pk=applicant_partition(force_id, person_key(details["email"])),
+                                                        sk=f"PACK#{request_id}", reference=request_id))
+                for spend in rate_spends:
+                    _spend(transaction, spend)
+        except TransactWriteError as error:
+            _refused_spend(error.cancellation_reasons, rate_spends, at)
+            raise
 
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None:
         _mark_sent(f"FORCE#{force_id}#PACK#{request_id}", "pack_request", message_id, at)

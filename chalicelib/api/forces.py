@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.api.problems import MalformedBody, parse_json, problem
+from chalicelib.api.problems import MalformedBody, client_address, parse_json, problem, rate_limited
+from chalicelib.domain.rate_limits import RateLimited
 from chalicelib.services import directory
 from chalicelib.services.intake import (
     GroupClosed, IdempotencyKeyReused, InvalidApplication, UnknownForce, UnknownGroup,
@@ -65,7 +66,7 @@ def submit_application(force_id):
                        errors=[])
     intake = bootstrap.container().intake
     try:
-        submission = intake.submit(force_id, payload, idempotency_key=key)
+        submission = intake.submit(force_id, payload, idempotency_key=key, client_address=client_address(request))
     except UnknownForce:
         return problem(404, "unknown-force", f"There is no force '{force_id}'. GET /forces lists them.")
     except InvalidApplication as invalid:
@@ -80,6 +81,8 @@ def submit_application(force_id):
         return problem(409, "duplicate-application",
                        "An application from this email address to this group is already being considered. "
                        "Its reference is in the confirmation email; you can apply to a different group.")
+    except RateLimited as limited:
+        return rate_limited(limited)
     except IdempotencyKeyReused:
         return problem(422, "idempotency-key-reused",
                        "This Idempotency-Key was used for a different application. Use a new key for a new request.")

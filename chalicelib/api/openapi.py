@@ -113,7 +113,7 @@ def document() -> dict:
                 "responses": {
                     "201": {**_json({"$ref": "#/components/schemas/Submission"}, "Received; eligibility assessed"),
                             "headers": {"Location": {"schema": {"type": "string"}}}},
-                    **_problems(400, 404, 409, 413, 415, 422)}}},
+                    **_problems(400, 404, 409, 413, 415, 422, 429)}}},
             "/forces/{force_id}/applications/{reference}": {"get": {
                 "operationId": "getApplicationStatus", "summary": "Where an application stands (no personal data)",
                 "parameters": [FORCE_ID, {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -25,6 +25,7 @@ TITLES = {
     "invalid-request": "The request has errors",
     "conflict": "That cannot be done now",
     "workflow-unavailable": "The workflow server cannot be reached",
+    "rate-limited": "Too many requests",
 }
 
 
@@ -39,6 +40,16 @@ def parse_json(raw: bytes):
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise MalformedBody(f"The body could not be read as JSON: {reason}.") from None
+
+
+def client_address(request) -> str:
+    """The caller's address as API Gateway saw it (chalice local reports 127.0.0.1 for everyone)."""
+    return ((request.context or {}).get("identity") or {}).get("sourceIp") or ""
+
+
+def rate_limited(limited) -> Response:
+    return problem(429, "rate-limited", f"Too many requests from this address. Try again in {limited.retry_after} "
+                                        "seconds.", headers={"Retry-After": str(limited.retry_after)})
 
 
 def problem(status: int, name: str, detail: str, *, instance: Optional[str] = None,

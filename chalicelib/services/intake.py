@@ -13,6 +13,7 @@ from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.eligibility import Candidate, assess
 from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.lifecycle import Action, Stage
+from chalicelib.domain.rate_limits import spends
 from chalicelib.domain.references import new_reference
 from chalicelib.domain.validation import FieldError
 from chalicelib.services.log_context import about
@@ -87,7 +88,8 @@ class IntakeService:
         self._clock = clock
         self._random_bytes = random_bytes
 
-    def submit(self, force_id: str, payload: Any, idempotency_key: Optional[str] = None) -> Submission:
+    def submit(self, force_id: str, payload: Any, idempotency_key: Optional[str] = None,
+               client_address: Optional[str] = None) -> Submission:
         force = self._forces.get(force_id)
         if force is None:
             raise UnknownForce(force_id)
@@ -106,6 +108,7 @@ class IntakeService:
         idempotency = None
         if idempotency_key:
             idempotency = (_hash(f"{force.id}\n{idempotency_key}"), _hash(json.dumps(payload, sort_keys=True)))
+        limits = spends("apply", now, email=payload["applicant"]["email"], client=client_address)
         for _ in range(_REFERENCE_ATTEMPTS):
             application, events = self._assessed_application(force, group, payload, now, today)
             submission = _submission(application)
@@ -115,7 +118,8 @@ class IntakeService:
             withdraw_link, withdraw_url = self._review.withdraw_link(application)
             try:
                 stored = self._repository.add(application, events, equality=_equality(application, payload, now),
-                                              idempotency=record, emails=("received",), links=(withdraw_link,))
+                                              idempotency=record, emails=("received",), links=(withdraw_link,),
+                                              rate_spends=limits)
             except IdempotentReplay as replay:
                 if replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None

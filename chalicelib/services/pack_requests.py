@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
+from chalicelib.domain.rate_limits import spends
 from chalicelib.domain.validation import FieldError
 from chalicelib.services.intake import InvalidApplication, UnknownForce
 from chalicelib.services.notifications import ApplicantNotifier
@@ -24,7 +25,7 @@ class PackRequestService:
         self._clock = clock
         self._notifier = notifier
 
-    def request(self, force_id: str, payload: dict) -> str:
+    def request(self, force_id: str, payload: dict, client_address: Optional[str] = None) -> str:
         force = self._forces.get(force_id)
         if force is None:
             raise UnknownForce(force_id)
@@ -36,6 +37,9 @@ class PackRequestService:
             raise InvalidApplication(errors)
         request_id = "PACK-" + secrets.token_hex(4).upper()
         details = {**payload, "format_words": FORMAT_WORDS[payload["format"]]}
-        self._repository.add_pack_request(force.id, request_id, details, self._clock.now())
+        now = self._clock.now()
+        self._repository.add_pack_request(force.id, request_id, details, now,
+                                          rate_spends=spends("pack", now, email=payload.get("email"),
+                                                             client=client_address))
         self._notifier.pack_requested(force, request_id, details)
         return request_id

@@ -52,18 +52,20 @@ class Page:
 class ApplicationRepository(Protocol):
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
-            emails: tuple[str, ...] = (), links: tuple = ()) -> Application:
-        """Store a new application with its events, the emails it owes (pending) and its links, in one write.
+            emails: tuple[str, ...] = (), links: tuple = (), rate_spends: tuple = ()) -> Application:
+        """Store a new application with its events, the emails it owes (pending) and its links, in one write that
+        also spends the request's rate limits.
 
-        Raises ReferenceTaken, DuplicateLiveApplication or IdempotentReplay.
+        Raises ReferenceTaken, DuplicateLiveApplication, IdempotentReplay or RateLimited.
         """
 
     def get(self, force_id: str, reference: str) -> Optional[Application]: ...
 
     def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None: ...
 
-    def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime) -> None:
-        """Store a request for the application pack with its email pending, in one write."""
+    def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime,
+                         rate_spends: tuple = ()) -> None:
+        """Store a request for the application pack with its email pending, in one write; raises RateLimited."""
 
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None: ...
 

@@ -16,7 +16,9 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
+from chalicelib.api.problems import client_address
 from chalicelib.domain.forces import ForceProfile, GroupKind
+from chalicelib.domain.rate_limits import RateLimited
 from chalicelib.domain.validation import FieldError
 from chalicelib.services.directory import eligibility_in_plain_english
 from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownGroup
@@ -67,6 +69,15 @@ def _message(status: int, heading: str, *paragraphs: str, force=None, link=None)
     return _page("web/message.html", status=status, heading=heading, paragraphs=paragraphs, force=force, link=link)
 
 
+def _too_many(force: ForceProfile, limited: RateLimited) -> Response:
+    minutes = max(1, -(-limited.retry_after // 60))
+    return _page("web/message.html", status=429, headers={"Retry-After": str(limited.retry_after)},
+                 heading="Too many requests", force=force, link=None,
+                 paragraphs=(f"We have had several requests from you in a short time. Please try again in "
+                             f"{minutes} minute{'s' if minutes != 1 else ''}.",
+                             f"If you need help now, contact {force.contacts['recruitment'].name}."))
+
+
 def _force_or_page(force_id: str):
     force = bootstrap.container().forces.get(force_id)
     if force is None:
@@ -108,12 +119,15 @@ def submit_application_form(force_id):
     if early:
         return early
     try:
-        submission = bootstrap.container().intake.submit(force.id, payload_from_form(form))
+        submission = bootstrap.container().intake.submit(force.id, payload_from_form(form),
+                                                         client_address=client_address(web.current_request))
     except InvalidApplication as invalid:
         return _application_page(force, values, errors_by_field(_form_wording(invalid.errors)), status=422)
     except (UnknownGroup, GroupClosed) as problem:
         message = str(problem) if isinstance(problem, GroupClosed) else "Choose one of the groups listed"
         return _application_page(force, values, {"group": message}, status=422)
+    except RateLimited as limited:
+        return _too_many(force, limited)
     except DuplicateLiveApplication:
         return _application_page(force, values, {"applicant-email": (
             "You have already applied to this group with this email address, and that application is being "
@@ -162,9 +176,12 @@ def submit_pack_form(force_id):
     payload = {k: values[k] for k in ("name", "email", "phone", "postal_address", "format", "language", "details")
                if values.get(k)}
     try:
-        request_id = bootstrap.container().pack_requests.request(force.id, payload)
+        request_id = bootstrap.container().pack_requests.request(force.id, payload,
+                                                                 client_address=client_address(web.current_request))
     except InvalidApplication as invalid:
         return _pack_page(force, values, errors_by_field(invalid.errors), status=422)
+    except RateLimited as limited:
+        return _too_many(force, limited)
     return Response(body="", status_code=303,
                     headers={"Location": f"/forces/{force.id}/application-pack/{request_id}", **SECURITY_HEADERS})
 
