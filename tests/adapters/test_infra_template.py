@@ -200,3 +200,17 @@ def test_chalice_deploys_policy_grants_what_the_packaged_role_grants(packaged):
     assert set(chalice_policy) == set(packaged_role)
     # chalice deploy creates no log group, so that policy alone may also create one.
     assert {sid: actions - {"logs:CreateLogGroup"} for sid, actions in chalice_policy.items()} == packaged_role
+
+
+@pytest.mark.slow
+def test_the_api_is_throttled_and_a_waf_limits_each_client_address(packaged):
+    [settings] = packaged["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] >= settings["ThrottlingRateLimit"]
+    [acl] = resources_of(packaged, "AWS::WAFv2::WebACL").values()
+    rate_rules = {r["Name"]: r for r in acl["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"]}
+    posts = rate_rules["posts-per-client"]["Statement"]["RateBasedStatement"]
+    assert posts["AggregateKeyType"] == "IP" and posts["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "POST"
+    assert all(r["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429 for r in rate_rules.values())
+    [association] = resources_of(packaged, "AWS::WAFv2::WebACLAssociation").values()
+    assert "${RestAPI}/stages/api" in association["Properties"]["ResourceArn"]["Fn::Sub"]
+    assert association["DependsOn"] == "RestAPIapiStage"  # the stage SAM makes for chalice's RestAPI, named "api"
