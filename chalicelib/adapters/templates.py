@@ -7,18 +7,25 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from chalicelib.domain.wording import looks_like_a_name
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,  # a missing value is a bug, not an empty string on a public page
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # A name typed into a public form is repeated in an email only when it looks like a name (domain/wording.py).
+    env.tests["a_name"] = looks_like_a_name
+    env.filters["greeting"] = lambda name: f"Dear {name}," if looks_like_a_name(name) else "Hello,"
+    env.filters["shown_name"] = lambda name: name if looks_like_a_name(name) else "(a name we do not repeat by email)"
+    return env
 
 
 def render(template: str, /, **context) -> str:

@@ -191,12 +191,24 @@ def test_when_email_fails_the_application_is_kept_and_the_email_stays_pending(ap
     assert outbox.status == "pending" and outbox.gsi1pk == "FORCE#derbyshire#OUTBOX#PENDING"
 
 
-def test_markup_typed_into_an_application_is_escaped_in_the_email(api):
+def test_markup_typed_into_an_application_is_never_repeated_in_the_email(api):
     attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     submit(api, application_payload(applicant={"given_name": attack}))
     [email] = sent_emails()
-    assert "<script>" not in email.body and "<img" not in email.body
-    assert "&lt;script&gt;" in email.body
+    assert "script" not in email.body and "<img" not in email.body and "onerror" not in email.body
+    assert "<p>Hello,</p>" in email.body
+
+
+def test_a_lure_typed_as_a_name_is_not_repeated_to_whoever_owns_the_address(api):
+    submit(api, application_payload(applicant={"given_name": "Claim your refund at evil.example now"}))
+    [email] = sent_emails()
+    assert "evil.example" not in email.body and "refund" not in email.body and "<p>Hello,</p>" in email.body
+
+
+def test_a_real_name_is_greeted(api):
+    submit(api, application_payload(applicant={"given_name": "Siân"}))
+    [email] = sent_emails()
+    assert "<p>Dear Siân,</p>" in email.body
 
 
 def test_each_application_starts_one_review_run_named_by_its_reference_and_tagged(api, workflow):
