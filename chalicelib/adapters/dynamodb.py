@@ -368,6 +368,13 @@ class DynamoApplicationRepository:
             _refused_spend(error.cancellation_reasons, rate_spends, at)
             raise
 
+    def get_pack_request(self, force_id: str, request_id: str) -> Optional[dict]:
+        try:
+            item = PackRequestItem.get(f"FORCE#{force_id}#PACK#{request_id}", "PACK")
+        except PackRequestItem.DoesNotExist:
+            return None
+        return {"request_id": item.request_id, "requested_at": item.requested_at, "details": item.details.as_dict()}
+
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None:
         _mark_sent(f"FORCE#{force_id}#PACK#{request_id}", "pack_request", message_id, at)
 

@@ -83,6 +83,17 @@ class AdminService:
                  for r in self._p.access_log.reads_of(force_id, reference)]
         return sorted(events + reads, key=lambda entry: entry["at"])
 
+    def pack_request(self, operator: Operator, force_id: str, request_id: str) -> dict:
+        """A request for the application pack, with what the requester typed (never repeated by email)."""
+        self._force(force_id)
+        if not operator.may_in_force(Permission.VIEW, force_id):
+            operator.authorise(Permission.VIEW, force_id)  # refused before the lookup, as for applications
+        found = self._p.repository.get_pack_request(force_id, request_id)
+        if found is None:
+            raise NotFound(f"{force_id} has no pack request {request_id}")
+        self._p.access_log.record(operator, force_id, "view", self._p.clock.now(), reference=request_id)
+        return found
+
     def export(self, operator: Operator, force_id: str, group_id: str) -> str:
         """The group's applications at every stage as CSV (no equality answers: those are reported in aggregate)."""
         self._group(force_id, group_id)

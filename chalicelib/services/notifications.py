@@ -64,13 +64,15 @@ class ApplicantNotifier:
 
     def pack_requested(self, force: ForceProfile, request_id: str, details: dict) -> None:
         contact = force.contacts["accessible_formats"]
-        context = {"force": force, "request": details, "request_id": request_id, "contact": contact}
+        # Only what we chose and a link to the operators' page: the requester's words stay out of the email, and
+        # replies go to no address they typed (anyone can fill in the form, with anyone's address).
+        context = {"force": force, "request": details, "request_id": request_id, "contact": contact,
+                   "request_url": f"{self._base_url}/admin/pages/forces/{force.id}/pack-requests/{request_id}"}
         message = EmailMessage(
             to=contact.email,
             subject=f"Application pack requested in {details['format_words']}: {request_id}",
             text=self._render("email/pack_request.txt", **context),
             html=self._render("email/pack_request.html", **context),
-            reply_to=details.get("email"),
             force_id=force.id,
         )
         self._send(message, lambda message_id: self._repository.mark_pack_request_sent(

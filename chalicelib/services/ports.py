@@ -67,6 +67,9 @@ class ApplicationRepository(Protocol):
                          rate_spends: tuple = ()) -> None:
         """Store a request for the application pack with its email pending, in one write; raises RateLimited."""
 
+    def get_pack_request(self, force_id: str, request_id: str) -> Optional[dict]:
+        """{"request_id", "requested_at", "details"} or None."""
+
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None: ...
 
     def save_transition(self, application: Application, event: AuditEvent,

@@ -48,16 +48,21 @@ def _cookie(value: str, max_age: int) -> str:
     return f"{COOKIE}={value}; Path=/admin; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
 
 
-def signed_in_operator() -> Optional[Operator]:
+def _cookie_token() -> Optional[str]:
     cookies = SimpleCookie()
     try:
         cookies.load(operator_pages.current_request.headers.get("cookie", ""))
     except Exception:  # a malformed Cookie header is simply no sign-in
         return None
-    if COOKIE not in cookies:
+    return cookies[COOKIE].value if COOKIE in cookies and cookies[COOKIE].value else None
+
+
+def signed_in_operator() -> Optional[Operator]:
+    token = _cookie_token()
+    if token is None:
         return None
     try:
-        return bootstrap.container().operator_tokens.operator(cookies[COOKIE].value)
+        return bootstrap.container().operator_tokens.operator(token)
     except (Unauthenticated, OperatorRefused):
         return None
 
@@ -144,6 +149,12 @@ def sign_in():
 
 @operator_pages.route("/admin/sign-out", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def sign_out():
+    token = _cookie_token()
+    if token:
+        try:
+            bootstrap.container().operator_tokens.sign_out(token)
+        except (Unauthenticated, OperatorRefused):
+            pass  # already ended, disabled or forged: there is nothing left to end
     return _redirect(SIGN_IN, _cookie("", 0))
 
 
@@ -180,6 +191,22 @@ def recruitment_page(operator: Operator, force_id: str):
         return missing
     answer = bootstrap.container().admin.recruitment(operator, force_id)
     return _html(render_recruitment_page(force, answer["funnel"], answer["queues"], static_url=_static_url()))
+
+
+@operator_page("/admin/pages/forces/{force_id}/pack-requests/{request_id}")
+def pack_request_page(operator: Operator, force_id: str, request_id: str):
+    from chalicelib.services.admin import NotFound
+    from chalicelib.services.pack_requests import FORMAT_WORDS
+
+    force, missing = _force_page(operator, force_id)
+    if missing:
+        return missing
+    try:
+        found = bootstrap.container().admin.pack_request(operator, force_id, request_id)
+    except NotFound:
+        return _page("operators/message.html", 404, heading="No such request", paragraphs=[], operator=operator)
+    return _page("operators/pack_request.html", operator=operator, requested_of=force, found=found,
+                 format_words=FORMAT_WORDS.get(found["details"].get("format"), "another format"))
 
 
 def _force_page(operator: Operator, force_id: str):
