@@ -145,10 +145,12 @@ class Container:
 
 
 def _operator_tokens(settings: Settings):
+    from chalicelib.adapters.cognito_standing import CognitoStanding
     from chalicelib.adapters.cognito_tokens import CognitoTokens, fetch_keys
 
     return CognitoTokens(settings.operator_issuer, settings.operator_client_id,
-                         fetch_keys(settings.operator_jwks_url, moto_endpoint=settings.aws_endpoint))
+                         fetch_keys(settings.operator_jwks_url, moto_endpoint=settings.aws_endpoint),
+                         standing=CognitoStanding(settings.operator_pool_id, settings.region, settings.aws_endpoint))
 
 
 def _mailer(settings: Settings, forces: ForceCatalogue) -> Mailer:
@@ -198,6 +200,9 @@ class _LazyTokens:
 
     def claims(self, token: str) -> dict:
         return self._built().claims(token)
+
+    def sign_out(self, token: str) -> None:
+        self._built().sign_out(token)
 
     def _built(self):
         if self._tokens is None:

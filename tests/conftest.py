@@ -134,7 +134,8 @@ class OperatorPool:
         self.client = boto3.client("cognito-idp", region_name="eu-west-2")
         pool = self.client.create_user_pool(PoolName="iag-operators", Schema=[
             {"Name": "force_id", "AttributeDataType": "String", "Mutable": True},
-            {"Name": "group_ids", "AttributeDataType": "String", "Mutable": True}])["UserPool"]
+            {"Name": "group_ids", "AttributeDataType": "String", "Mutable": True},
+            {"Name": "signed_out_at", "AttributeDataType": "Number", "Mutable": True}])["UserPool"]
         self.pool_id = pool["Id"]
         self.client_id = self.client.create_user_pool_client(
             UserPoolId=self.pool_id, ClientName="admin", ExplicitAuthFlows=["ADMIN_NO_SRP_AUTH"])["UserPoolClient"]["ClientId"]
@@ -160,9 +161,11 @@ class OperatorPool:
         return answer["AuthenticationResult"]["IdToken"]
 
     def verifier(self):
+        from chalicelib.adapters.cognito_standing import CognitoStanding
         from chalicelib.adapters.cognito_tokens import CognitoTokens, issuer_for
 
-        return CognitoTokens(issuer_for("eu-west-2", self.pool_id), self.client_id, moto_pool_keys)
+        return CognitoTokens(issuer_for("eu-west-2", self.pool_id), self.client_id, moto_pool_keys,
+                             standing=CognitoStanding(self.pool_id, "eu-west-2", None))
 
 
 @pytest.fixture

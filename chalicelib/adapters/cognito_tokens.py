@@ -41,7 +41,9 @@ def fetch_keys(url: str, *, moto_endpoint: Optional[str] = None) -> Callable[[],
 
 
 class CognitoTokens:
-    def __init__(self, issuer: str, client_id: str, load_keys: Callable[[], dict], clock: Callable[[], float] = time.time):
+    def __init__(self, issuer: str, client_id: str, load_keys: Callable[[], dict], clock: Callable[[], float] = time.time,
+                 standing=None):
+        self._standing = standing  # CognitoStanding: the account is enabled and has not signed out since
         self._issuer = issuer
         self._client_id = client_id
         self._load_keys = load_keys
@@ -70,7 +72,15 @@ class CognitoTokens:
             raise Unauthenticated(f"the token was refused: {error}") from None
         if claims.get("token_use") != "id":
             raise Unauthenticated("send the ID token the operator pool issued at sign-in")
+        if self._standing is not None:
+            self._standing.check(claims)
         return claims
+
+    def sign_out(self, token: str) -> None:
+        """End the operator's sign-ins everywhere; a token that no longer verifies has nothing to end."""
+        claims = self.claims(token)
+        if self._standing is not None:
+            self._standing.sign_out(claims)
 
     def _key(self, kid: Optional[str]):
         import jwt

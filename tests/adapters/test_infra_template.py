@@ -178,6 +178,10 @@ def test_the_function_role_names_every_resource_and_grants_only_what_the_code_ca
     assert by_sid["Secrets"]["Action"] == ["secretsmanager:GetSecretValue"]
     assert {"Ref": "FormSecret"} in by_sid["Secrets"]["Resource"]
     assert not [s for s in role if s["Effect"] != "Allow" or s["Action"] == ["s3:PutObject"]]
+    # Whether an operator's token still stands (enabled, not signed out since), and signing out: nothing else.
+    assert by_sid["OperatorStanding"]["Action"] == ["cognito-idp:AdminGetUser", "cognito-idp:AdminUpdateUserAttributes",
+                                                    "cognito-idp:AdminUserGlobalSignOut"]
+    assert by_sid["OperatorStanding"]["Resource"] == {"Fn::GetAtt": ["OperatorUserPool", "Arn"]}
 
 
 @pytest.mark.slow

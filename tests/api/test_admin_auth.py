@@ -92,9 +92,10 @@ def _signed_by_the_pool(claims: dict) -> str:
 
 
 def test_an_expired_token_is_refused(operator_pool, api):
+    operator_pool.token("ivy", "platform")  # the account exists and is enabled: only the expiry differs
     now = int(time.time())
     claims = {"iss": issuer_for("eu-west-2", operator_pool.pool_id), "aud": operator_pool.client_id, "sub": "ivy",
-              "token_use": "id", "cognito:groups": ["platform"]}
+              "cognito:username": "ivy", "token_use": "id", "cognito:groups": ["platform"]}
     assert _me(api, _signed_by_the_pool({**claims, "iat": now - 60, "exp": now + 600})).status_code == 200
     assert _me(api, _signed_by_the_pool({**claims, "iat": now - 7200, "exp": now - 3600})).status_code == 401
 
@@ -116,3 +117,17 @@ def test_an_access_token_is_not_an_id_token(operator_pool):
 def test_an_incomplete_operator_account_is_forbidden(operator_pool, api, role, force, groups):
     token = operator_pool.token(f"incomplete-{role}-{force}", role, force, groups)
     assert _me(api, token).status_code == 403
+
+
+def test_a_disabled_operator_is_refused_at_once_though_their_token_has_not_expired(operator_pool, api):
+    token = operator_pool.token("dan", "force_admin", "derbyshire")
+    assert _me(api, token).status_code == 200
+    operator_pool.client.admin_disable_user(UserPoolId=operator_pool.pool_id, Username="dan")
+    refused = _me(api, token)
+    assert refused.status_code == 401 and "disabled" in refused.body.decode()
+
+
+def test_an_operator_removed_from_the_pool_is_refused(operator_pool, api):
+    token = operator_pool.token("eve", "auditor", "derbyshire")
+    operator_pool.client.admin_delete_user(UserPoolId=operator_pool.pool_id, Username="eve")
+    assert _me(api, token).status_code == 401

@@ -60,6 +60,21 @@ def test_signing_out_clears_the_cookie(operator_pool, api):
     assert answer.status_code == 303 and "Max-Age=0" in answer.headers["Set-Cookie"]
 
 
+def test_signing_out_ends_the_sign_in_everywhere_so_a_copied_token_is_refused(operator_pool, api):
+    import time
+
+    operator_pool.token("sol", "force_admin", "derbyshire")
+    cookie = _cookie(api, "sol")
+    copied = "Bearer " + cookie["Cookie"].split("=", 1)[1]  # the same token, used from elsewhere
+    assert api.http.get("/admin/me", headers={"Authorization": copied}).status_code == 200
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **cookie}
+    assert api.http.post("/admin/sign-out", body="", headers=headers).status_code == 303
+    assert api.http.get("/admin/pages", headers=cookie).status_code == 303  # back to sign in
+    assert api.http.get("/admin/me", headers={"Authorization": copied}).status_code == 401
+    time.sleep(1.1)  # issue times are whole seconds: a sign-in in the second of the sign-out would count as ended
+    assert api.http.get("/admin/pages", headers=_cookie(api, "sol")).status_code == 200  # a new sign-in works
+
+
 def _cookie(api, username) -> dict:
     return {"Cookie": _signed_in(api, username).headers["Set-Cookie"].split(";")[0]}
 
@@ -123,3 +138,23 @@ def test_a_first_sign_in_sets_a_password_then_an_authenticator_app_as_the_deploy
                                              "session": S3, "answer": "123456"})
         assert (done.status_code, done.headers["Location"]) == (303, "/admin/pages")
         stub.assert_no_pending_responses()
+
+
+def test_the_force_reads_a_pack_request_on_its_page_and_the_read_is_logged(operator_pool, api):
+    from chalicelib import bootstrap
+    from tests.web.test_pages import post_form, token_from
+
+    token = token_from(api, "/forces/derbyshire/application-pack")
+    sent = post_form(api, {"_token": token, "format": "audio", "name": "Pat", "email": "pat@example.org",
+                           "details": "Please post it, I have no internet at home"},
+                     path="/forces/derbyshire/application-pack")
+    request_id = sent.headers["Location"].rsplit("/", 1)[1]
+    operator_pool.token("ann", "force_admin", "derbyshire")
+    page = api.http.get(f"/admin/pages/forces/derbyshire/pack-requests/{request_id}", headers=_cookie(api, "ann"))
+    assert page.status_code == 200 and "I have no internet at home" in page.body.decode()
+    assert [r for r in bootstrap.container().access_log.reads_of("derbyshire", request_id) if r["action"] == "view"]
+    operator_pool.token("nora", "force_admin", "northamptonshire")
+    other = api.http.get(f"/admin/pages/forces/derbyshire/pack-requests/{request_id}", headers=_cookie(api, "nora"))
+    assert other.status_code == 403 and "internet" not in other.body.decode()
+    assert api.http.get("/admin/pages/forces/derbyshire/pack-requests/PACK-00000000",
+                        headers=_cookie(api, "ann")).status_code == 404
