@@ -250,7 +250,12 @@ class AdminService:
             raise InvalidRequest("give the reviewer's name (up to 120 characters)")
         if not EMAIL.match(email) or len(email) > 254:
             raise InvalidRequest("give the reviewer's email address")
-        previous = self._p.reviewers.panel_members(force_id, group_id).get(role)
+        members = self._p.reviewers.panel_members(force_id, group_id)
+        same_person = [other for other, (_, held_by) in members.items()
+                       if other != role and held_by.strip().lower() == email.lower()]
+        if same_person:
+            raise InvalidRequest(f"{email} already holds {same_person[0]} on this panel: a panel needs distinct people")
+        previous = members.get(role)
         self._p.reviewers.put_reviewer(force_id, group_id, role, name, email)
         self._p.access_log.record(operator, force_id, f"set_reviewer:{role}", self._p.clock.now(), group_id=group_id)
         sent = 0 if previous and previous[1].lower() == email.lower() else \

@@ -306,3 +306,13 @@ def test_erasure_needs_the_reference_repeated_and_a_reason_then_removes_identity
     assert shell["stage"] == "withdrawn"
     coordinator = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-iag")
     assert call(api, coordinator, "POST", path, {"reason": "x", "confirm": reference}).status_code == 403
+
+
+def test_one_person_cannot_hold_two_roles_of_the_same_panel(operator_pool, api, derbyshire):
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    chair = PANEL["iag_chair"]
+    other_role = next(role for role in PANEL if role != "iag_chair")
+    answer = call(api, admin, "PUT", f"/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/{other_role}",
+                  {"name": "Same Person", "email": chair.upper()})
+    assert answer.status_code == 400 and "distinct people" in answer.body.decode()
+    assert DynamoReviewStore().panel_members("derbyshire", "derbyshire-iag")[other_role][1] == PANEL[other_role]
