@@ -124,7 +124,7 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
 
     second = start_stack()
     wait_for_forces(api, second, timeout=90)
-    assert "moto: replayed" in second.output()
+    assert "moto: restored" in second.output()
     status, _, body = request("GET", f"{api}{location}")
     assert status == 200, body
     assert json.loads(body)["reference"] == reference
