@@ -79,8 +79,10 @@ def services() -> list[Service]:
         Service("moto", [str(BIN / "python"), "-m", "scripts.serial_moto", HOST, str(port("moto"))],
                 {"IAG_MOTO_SNAPSHOT": str(SNAPSHOT),
                  "IAG_MOTO_SNAPSHOT_SECONDS": os.environ.get("MOTO_SNAPSHOT_SECONDS") or "30",
-                 # Only for migrating an old recording: nothing is recorded (MOTO_ENABLE_RECORDING is not set).
+                 # For migrating an old recording once; and for measuring (bench/cost.py), which sets
+                 # MOTO_ENABLE_RECORDING=1 to have every request recorded there. Otherwise nothing is recorded.
                  "MOTO_RECORDER_FILEPATH": str(RECORDING),
+                 **({"MOTO_ENABLE_RECORDING": "1"} if os.environ.get("MOTO_ENABLE_RECORDING") else {}),
                  # Ids from the pool's settings, not random: a replayed recording recreates the same pool and client.
                  "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
                  "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"},
@@ -124,7 +126,8 @@ def report_state(moto_url: str) -> None:
         restored = startup["restored"]
         print(f"moto: restored {restored['items']} items, {restored['emails']} emails and {restored['users']} "
               f"operators from {SNAPSHOT.name} in {startup['seconds']:.1f} s")
-    if RECORDING.exists() and RECORDING.stat().st_size and not startup["restored"] and not SNAPSHOT.exists():
+    if (RECORDING.exists() and RECORDING.stat().st_size and not startup["restored"] and not SNAPSHOT.exists()
+            and not os.environ.get("MOTO_ENABLE_RECORDING")):
         migrate_recording(moto_url)
 
 

@@ -196,6 +196,8 @@ def restore(path: Path) -> dict:
     """Restore from `path` if it exists. One that cannot be read or loaded is renamed aside (nothing is deleted)
     and moto starts empty: {"restored": counts or None, "set_aside": new name or None, "seconds", "error"}."""
     began = time.monotonic()
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a write cut short by a crash; the snapshot is whole
+        stale.unlink(missing_ok=True)
     if not path.exists():
         return {"restored": None, "set_aside": None, "seconds": 0.0, "error": None}
     try:

@@ -110,7 +110,7 @@ def cheap_transaction_rollback() -> None:
 
 
 def mailbox_page(offset: int, limit: int) -> dict:
-    """Sent emails newest first, as {"total", "messages": [{to, subject, body, attachments}]}; only the page is
+    """Sent emails newest first, as {"total", "messages": [{id, to, subject, body, attachments}]}; only the page is
     parsed, so the answer costs the same with 10 emails or 100,000."""
     from moto.ses.models import Message, RawMessage, ses_backends
 
@@ -119,12 +119,12 @@ def mailbox_page(offset: int, limit: int) -> dict:
     messages = []
     for m in page:
         if isinstance(m, Message):
-            messages.append({"to": m.destinations.get("ToAddresses", []), "subject": m.subject, "body": m.body,
-                             "attachments": []})
+            messages.append({"id": m.id, "to": m.destinations.get("ToAddresses", []), "subject": m.subject,
+                             "body": m.body, "attachments": []})
         elif isinstance(m, RawMessage):
             parsed = email.message_from_string(m.raw_data, policy=email.policy.default)
             body = parsed.get_body(("html", "plain"))
-            messages.append({"to": sorted(set(m.destinations)), "subject": parsed["Subject"],
+            messages.append({"id": m.id, "to": sorted(set(m.destinations)), "subject": parsed["Subject"],
                              "body": body.get_content() if body else "",
                              "attachments": [part.get_filename() for part in parsed.iter_attachments()]})
     return {"total": len(sent), "offset": offset, "limit": limit, "messages": messages}

@@ -29,8 +29,9 @@ class Moto:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> dict:
+    def start(self, **extra_env) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "IAG_"))}
+        env.update(**extra_env)
         env.update(IAG_MOTO_SNAPSHOT=str(self.snapshot), IAG_MOTO_SNAPSHOT_SECONDS=str(self.interval),
                    MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY="HASH", MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY="HASH")
         with open(self.log, "ab") as out:
@@ -215,3 +216,42 @@ def test_moto_keeps_only_the_items_that_exist_however_many_transactions_ran():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) <= 210  # the 200 items in the table, and a few in flight
+
+
+def test_an_old_recording_is_migrated_once_into_a_snapshot(moto, tmp_path, monkeypatch):
+    from scripts import local_stack
+
+    recording = tmp_path / "moto-recording.jsonl"
+    moto.start(MOTO_ENABLE_RECORDING="1", MOTO_RECORDER_FILEPATH=str(recording))  # as earlier versions ran moto
+    dynamodb = moto.client("dynamodb")
+    make_table(dynamodb)
+    put(dynamodb, "from-the-recording")
+    moto.stop(signal.SIGKILL)  # no snapshot: only the recording
+    moto.snapshot.unlink(missing_ok=True)
+    assert recording.stat().st_size
+
+    monkeypatch.setattr(local_stack, "RECORDING", recording)
+    monkeypatch.setattr(local_stack, "SNAPSHOT", moto.snapshot)
+    monkeypatch.delenv("MOTO_ENABLE_RECORDING", raising=False)
+    moto.start(MOTO_RECORDER_FILEPATH=str(recording))
+    local_stack.report_state(moto.url)
+    assert keys(dynamodb) == {"from-the-recording"}
+    assert moto.snapshot.exists() and not recording.exists()
+    assert (tmp_path / "moto-recording.jsonl.migrated").exists()  # kept, for the developer to delete
+    moto.stop(signal.SIGKILL)
+
+    assert moto.start()["startup"]["restored"]["items"] == 1  # from now on, the snapshot
+
+
+def test_a_recording_that_cannot_be_replayed_is_refused_with_what_to_do(moto, tmp_path, monkeypatch):
+    from scripts import local_stack
+
+    recording = tmp_path / "moto-recording.jsonl"
+    recording.write_text('{"cut short\n')
+    monkeypatch.setattr(local_stack, "RECORDING", recording)
+    monkeypatch.setattr(local_stack, "SNAPSHOT", moto.snapshot)
+    monkeypatch.delenv("MOTO_ENABLE_RECORDING", raising=False)
+    moto.start(MOTO_RECORDER_FILEPATH=str(recording))
+    with pytest.raises(local_stack.Failed, match="move .*moto-recording.jsonl away"):
+        local_stack.report_state(moto.url)
+    assert recording.read_text() == '{"cut short\n'  # untouched
