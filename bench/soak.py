@@ -224,6 +224,8 @@ def main() -> int:
         ready = time.monotonic() - restarted
         restored = [line for line in stack.output().splitlines() if line.startswith("moto: restored")]
         print(f"ready again in {ready:.1f} s (goal 30 s); {restored[-1] if restored else 'moto restored nothing'}")
+        print("  per service: " + "; ".join(line.split(" (log")[0] for line in stack.output().splitlines()
+                                            if ": up in " in line) + f"; load {os.getloadavg()[0]:.1f}")
         after = counts(api, moto, local)
         print(f"after the restart: {after}; "
               + ("all still there" if all(after[k] >= v for k, v in before.items()) else "SOMETHING IS MISSING"))
