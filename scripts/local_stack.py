@@ -86,7 +86,8 @@ def services() -> list[Service]:
                  # Ids from the pool's settings, not random: a replayed recording recreates the same pool and client.
                  "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
                  "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"},
-                f"{moto}/moto-api/iag/state", port("moto"),  # answers once the snapshot is restored
+                # Answers once the snapshot is restored: time in proportion to the data (seconds for a day's).
+                f"{moto}/moto-api/iag/state", port("moto"), ready_timeout=300,
                 after_ready=lambda: report_state(moto)),
         Service("prefect", [str(BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(port("prefect"))],
                 {"PREFECT_HOME": str(LOCAL / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

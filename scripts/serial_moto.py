@@ -137,7 +137,8 @@ class LocalMoto:
         self._app = app
         self._turn = threading.Lock()
         self.snapshot, self.interval = snapshot, interval
-        self.changed = False
+        self.changes = 0  # AWS requests that may have changed state, counted
+        self.saved_changes = 0  # ... up to the last snapshot written
         self.startup: dict = {"restored": None, "set_aside": None, "seconds": 0.0, "error": None}
         self.last_written: Optional[dict] = None
         self._writing = threading.Lock()
@@ -150,7 +151,7 @@ class LocalMoto:
             return self._app(environ, start_response)
         with self._turn:
             if not self._reads_only(environ):
-                self.changed = True
+                self.changes += 1
             return list(self._app(environ, start_response))  # the whole answer, before the next request
 
     @staticmethod
@@ -202,14 +203,15 @@ class LocalMoto:
             if not self._turn.acquire(timeout=wait):
                 return {"written": False, "error": "moto stayed busy"}
             try:  # the copy is taken between two requests: one consistent moment
-                if not (self.changed or force):
+                changes = self.changes
+                if changes == self.saved_changes and not force:
                     return {"written": False}
                 began = time.monotonic()
                 state = moto_state.dump()
-                self.changed = False
             finally:
                 self._turn.release()
             moto_state.write(state, self.snapshot)
+            self.saved_changes = changes  # only once written: a failed write is tried again next interval
             self.last_written = {"written": True, "at": state["written_at"],
                                  "seconds": round(time.monotonic() - began, 3),
                                  "items": sum(len(t["items"]) for t in state["dynamodb"]),

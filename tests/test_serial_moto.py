@@ -255,3 +255,32 @@ def test_a_recording_that_cannot_be_replayed_is_refused_with_what_to_do(moto, tm
     with pytest.raises(local_stack.Failed, match="move .*moto-recording.jsonl away"):
         local_stack.report_state(moto.url)
     assert recording.read_text() == '{"cut short\n'  # untouched
+
+
+def test_reads_alone_write_no_snapshot(tmp_path):
+    """An idle stack (reconciliation reading, a person browsing) leaves the file as it is."""
+    moto = Moto(tmp_path / "moto-state.json", tmp_path / "moto.log", interval=0.5)
+    try:
+        moto.start()
+        dynamodb = moto.client("dynamodb")
+        make_table(dynamodb)
+        put(dynamodb, "one")
+        deadline = time.monotonic() + 20
+        while not (moto.get("/moto-api/iag/state")["last_written"] or {}).get("items"):
+            assert time.monotonic() < deadline, "no snapshot within 20 s at a 0.5 s interval"
+            time.sleep(0.1)
+        written = moto.get("/moto-api/iag/state")["last_written"]
+        modified = moto.snapshot.stat().st_mtime_ns
+        for _ in range(20):  # about 3 s of reads: six intervals
+            dynamodb.scan(TableName="things")
+            dynamodb.get_item(TableName="things", Key={"pk": {"S": "one"}, "sk": {"S": "0"}})
+            time.sleep(0.15)
+        assert moto.get("/moto-api/iag/state")["last_written"] == written
+        assert moto.snapshot.stat().st_mtime_ns == modified
+        put(dynamodb, "two")  # and a write is saved again
+        deadline = time.monotonic() + 20
+        while moto.get("/moto-api/iag/state")["last_written"] == written:
+            assert time.monotonic() < deadline, "the write after the reads was not saved"
+            time.sleep(0.1)
+    finally:
+        moto.stop(signal.SIGKILL)
