@@ -182,8 +182,10 @@ def main() -> int:
         print(f"stack ready in {time.monotonic() - began:.1f} s")
         deadline = began + args.minutes * 60
         mail, tag, done = NewMail(moto), f"{int(time.time())}", 0
+        waiting, found = set(), {}  # references still without both review requests; links found so far
         print(f"{'batch':>5} {'apps':>5} {'moto RSS':>9} {'apply p50/p99 ms':>17} {'decide p50/p99 ms':>18} "
-              f"{'decided':>8} {'emails':>7} {'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} {'batch s':>7}")
+              f"{'decided':>8} {'waiting':>7} {'emails':>7} {'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} "
+              f"{'batch s':>7}")
         batch = 0
         while done < args.n and time.monotonic() < deadline:
             batch += 1
@@ -191,15 +193,18 @@ def main() -> int:
             size = min(args.batch, args.n - done)
             applied, references = post_applications(api, tag, done, size, args.concurrency)
             done += size
-            wanted, found = set(references), {}
-            wait_until = min(deadline + 600, time.monotonic() + max(180, 4 * size))
-            while time.monotonic() < wait_until:
-                review_links(mail.read(), wanted, found)
-                if sum(len(v) == len(PANEL) for v in found.values()) == len(wanted):
+            # Review requests come as fast as the flows run: a batch decides whichever applications (its own or an
+            # earlier batch's) have both requests by now, waiting (bounded) for at least its own to start arriving.
+            waiting.update(references)
+            wait_until = min(deadline, time.monotonic() + max(60, 2 * size))
+            while True:
+                review_links(mail.read(), waiting, found)
+                complete = {r for r in waiting if len(found.get(r, {})) == len(PANEL)}
+                if complete >= set(references) or time.monotonic() > wait_until:
                     break
                 time.sleep(2)
-            links = [link for reference in found.values() if len(reference) == len(PANEL)
-                     for link in reference.values()]
+            waiting -= complete
+            links = [link for reference in complete for link in found.pop(reference).values()]
             decided, ok = post_decisions(links, args.concurrency)
             moto_pgid = json.loads((local / "stack.pids").read_text())["moto"]
             rss = group_rss({"moto": moto_pgid})["moto"][0] / 1024
@@ -208,7 +213,8 @@ def main() -> int:
             page_s, page_status, _ = timed_get(f"{api}/dev/mailbox")
             print(f"{batch:>5} {len(references):>5} {rss:>6.0f} MB {pct(applied, 50) * 1000:>8.0f}/"
                   f"{pct(applied, 99) * 1000:<8.0f} {pct(decided, 50) * 1000:>9.0f}/{pct(decided, 99) * 1000:<8.0f} "
-                  f"{ok // 2:>8} {total:>7} {mailbox_s:>9.3f} {page_s:>9.3f}{'' if page_status == 200 else '!':<5} "
+                  f"{ok // 2:>8} {len(waiting):>7} {total:>7} {mailbox_s:>9.3f} "
+                  f"{page_s:>9.3f}{'' if page_status == 200 else '!':<5} "
                   f"{os.getloadavg()[0]:>5.1f} {time.monotonic() - batch_began:>7.0f}")
 
         settled = settle(moto)
