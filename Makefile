@@ -14,7 +14,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test check package bench bench-pipeline bench-cost admin clean
+.PHONY: up down test check package bench bench-pipeline bench-cost bench-soak admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,11 @@ bench: package
 N ?= 200
 bench-pipeline: $(STAMP) $(CSS)
 	$(BIN)/python bench/pipeline.py --n $(N)
+
+SOAK_N ?= 2000
+## bench-soak: a day of use (SOAK_N applications and their panel decisions, in batches), then a restart
+bench-soak: $(STAMP) $(CSS)
+	$(BIN)/python bench/soak.py --n $(SOAK_N)
 
 ## bench-cost: the AWS cost per 1,000 applications, from one application's calls on the local stack
 bench-cost: $(STAMP) $(CSS)

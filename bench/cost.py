@@ -249,7 +249,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, recording)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="iag-cost-"))
-    env = stack_environment(workdir / "local")
+    env = {**stack_environment(workdir / "local"), "MOTO_ENABLE_RECORDING": "1"}  # every AWS request, to price
     try:
         running = start_ready(env, workdir / "up.out")
     except RuntimeError as error:

@@ -4,9 +4,9 @@
     python -m scripts.local_stack down   # from another terminal: stop a stack started by `up`
 
 Ports: MOTO_PORT (5000), PREFECT_PORT (4200), API_PORT (8000). State and logs live in
-IAG_LOCAL_DIR (default .local/). moto records every request it gets to moto-recording.jsonl
-and replays the file on the next start, so local data survives restarts; delete the file to
-start empty.
+IAG_LOCAL_DIR (default .local/). moto keeps its state (table, sent emails, operator pool) in
+moto-state.json: written every MOTO_SNAPSHOT_SECONDS (30) when something changed and on stop,
+restored at start; delete the file to start empty.
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 LOCAL = Path(os.environ.get("IAG_LOCAL_DIR") or ROOT / ".local").resolve()
 LOGS = LOCAL / "logs"
 PIDS = LOCAL / "stack.pids"
-RECORDING = LOCAL / "moto-recording.jsonl"
+SNAPSHOT = LOCAL / "moto-state.json"
+RECORDING = LOCAL / "moto-recording.jsonl"  # what earlier versions kept instead: migrated once
 HOST = "127.0.0.1"
 PORTS = {"moto": ("MOTO_PORT", 5000), "prefect": ("PREFECT_PORT", 4200), "api": ("API_PORT", 8000)}
 STOP_TIMEOUT = 10  # seconds from SIGTERM to SIGKILL
@@ -76,13 +77,18 @@ def services() -> list[Service]:
                "IAG_PREFECT_API_URL": f"{prefect}/api"}
     return [
         Service("moto", [str(BIN / "python"), "-m", "scripts.serial_moto", HOST, str(port("moto"))],
-                {"MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(RECORDING),
+                {"IAG_MOTO_SNAPSHOT": str(SNAPSHOT),
+                 "IAG_MOTO_SNAPSHOT_SECONDS": os.environ.get("MOTO_SNAPSHOT_SECONDS") or "30",
+                 # For migrating an old recording once; and for measuring (bench/cost.py), which sets
+                 # MOTO_ENABLE_RECORDING=1 to have every request recorded there. Otherwise nothing is recorded.
+                 "MOTO_RECORDER_FILEPATH": str(RECORDING),
+                 **({"MOTO_ENABLE_RECORDING": "1"} if os.environ.get("MOTO_ENABLE_RECORDING") else {}),
                  # Ids from the pool's settings, not random: a replayed recording recreates the same pool and client.
                  "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
                  "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH"},
-                # The one cheap GET moto does not add to the recording.
-                f"{moto}/moto-api/recorder/download-recording", port("moto"),
-                after_ready=lambda: replay_recording(moto)),
+                # Answers once the snapshot is restored: time in proportion to the data (seconds for a day's).
+                f"{moto}/moto-api/iag/state", port("moto"), ready_timeout=300,
+                after_ready=lambda: report_state(moto)),
         Service("prefect", [str(BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(port("prefect"))],
                 {"PREFECT_HOME": str(LOCAL / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                  # Else a PREFECT_API_URL in the developer's shell would point the UI elsewhere.
@@ -110,19 +116,42 @@ def chalice_stage_env() -> dict[str, str]:
     return {**config.get("environment_variables", {}), **config["stages"]["local"].get("environment_variables", {})}
 
 
-def replay_recording(moto_url: str) -> None:
-    """Rebuild moto's state from the recording. moto stops recording while it replays, so the file does not grow."""
-    count = len(RECORDING.read_text().splitlines())
-    if not count:
-        return
+def report_state(moto_url: str) -> None:
+    """Say what moto restored, or why it started empty; migrate an old recording once."""
+    with _http.open(f"{moto_url}/moto-api/iag/state", timeout=10) as response:
+        startup = json.load(response)["startup"]
+    if startup["set_aside"]:
+        print(f"moto: WARNING: could not read {SNAPSHOT} ({startup['error']}).\n"
+              f"      It is kept as {startup['set_aside']}; the stack starts empty.")
+    elif startup["restored"]:
+        restored = startup["restored"]
+        print(f"moto: restored {restored['items']} items, {restored['emails']} emails and {restored['users']} "
+              f"operators from {SNAPSHOT.name} in {startup['seconds']:.1f} s")
+    if (RECORDING.exists() and RECORDING.stat().st_size and not startup["restored"] and not SNAPSHOT.exists()
+            and not os.environ.get("MOTO_ENABLE_RECORDING")):
+        migrate_recording(moto_url)
+
+
+def migrate_recording(moto_url: str) -> None:
+    """Earlier versions kept every request in a recording and replayed it all at start (slower each day):
+    replay it one last time, save the result as a snapshot, and keep the recording aside."""
+    count = sum(1 for _ in open(RECORDING, "rb"))
+    print(f"moto: migrating {RECORDING.name} ({count} requests) to {SNAPSHOT.name}, once...")
     began = time.monotonic()
+    instruction = (f"move {RECORDING} away (e.g. to {RECORDING.name}.old) to start with an empty stack; "
+                   f"the stack now keeps its state in {SNAPSHOT.name}")
     try:
         _http.open(urllib.request.Request(f"{moto_url}/moto-api/recorder/replay-recording", method="POST"),
                    timeout=600).close()
+        _http.open(urllib.request.Request(f"{moto_url}/moto-api/iag/snapshot", method="POST"), timeout=120).close()
     except urllib.error.HTTPError as error:  # e.g. a line cut short by a crash
-        raise Failed(f"moto could not replay {RECORDING} (HTTP {error.code}); move it away to start empty",
-                     "moto") from None
-    print(f"moto: replayed {count} recorded requests in {time.monotonic() - began:.1f} s")
+        raise Failed(f"moto could not replay {RECORDING} (HTTP {error.code}): {instruction}", "moto") from None
+    except OSError as error:  # a recording too long to replay within the limit
+        raise Failed(f"moto could not replay {RECORDING} ({error}): {instruction}", "moto") from None
+    migrated = RECORDING.with_name(f"{RECORDING.name}.migrated")
+    os.replace(RECORDING, migrated)
+    print(f"moto: migrated in {time.monotonic() - began:.1f} s; the recording is kept as {migrated.name} "
+          "(delete it when you like)")
 
 
 def prepare_data(api_env: dict[str, str], pool_file: Optional[Path] = None) -> None:
@@ -331,7 +360,6 @@ def up() -> int:
             raise Failed(f"a stack using {LOCAL} is already running (see {PIDS}); `make down` stops it")
         check_ports(stack)
         LOCAL.mkdir(parents=True, exist_ok=True)
-        RECORDING.touch()
         for service in stack:
             if service.before_start:
                 service.before_start()
@@ -347,8 +375,9 @@ def up() -> int:
         print(f"\nLocal stack ready in {time.monotonic() - began:.1f} s\n"
               f"  API             http://{HOST}:{port('api')}/forces\n"
               f"  Prefect UI      http://{HOST}:{port('prefect')}/\n"
-              f"  moto dashboard  http://{HOST}:{port('moto')}/moto-api/ (sent emails: /moto-api/data.json, \"ses\")\n"
-              f"  moto recording  {RECORDING}\n"
+              f"  local mailbox   http://{HOST}:{port('api')}/dev/mailbox (every email sent, newest first)\n"
+              f"  moto state      {SNAPSHOT} (saved every {stack[0].env['IAG_MOTO_SNAPSHOT_SECONDS']} s "
+              "when changed, and on stop)\n"
               f"  admin API       http://{HOST}:{port('api')}/admin/me with an operator's ID token:\n"
               f"                  make admin ARGS=\"login --username admin.derbyshire\" prints one\n"
               f"  logs            {LOGS}/\n"

@@ -1,41 +1,250 @@
-"""moto in server mode with one AWS request at a time: `python -m scripts.serial_moto HOST PORT`.
+"""moto in server mode for the local stack: `python -m scripts.serial_moto HOST PORT`.
 
-moto 5.2.5's server is threaded, and two DynamoDB transactions at once race
-inside it ("dictionary changed size during iteration"): the API answered 500
-to 93 of 200 applications posted 8 at a time. Real DynamoDB has no such race.
-Here AWS requests take turns (each takes milliseconds), while /moto-api/ stays
-free: replaying the recording sends requests to this same server, which
-would wait forever on a server that served one request at a time.
+One AWS request at a time: moto 5.2.5's server is threaded, and two DynamoDB transactions at once race
+inside it ("dictionary changed size during iteration"): the API answered 500 to 93 of 200 applications
+posted 8 at a time. Real DynamoDB has no such race. AWS requests take turns (each takes milliseconds),
+while /moto-api/ stays free (the one-off migration replays a recording through this same server).
+
+Made to run for days (a day of use grew moto 5.2.5 to 4.9 GB and its POSTs to 0.4 s):
+- moto's instance registry is off: moto 5.2.5 keeps every model object it ever creates in a class-level
+  list, only for its /moto-api/data.json dashboard, so every deleted item and every table copy stayed alive.
+- a TransactWriteItems keeps a copy of only the items it names, to undo them if it is cancelled, instead of
+  moto's deep copy of each whole table per item (latency grew with the table; 1.6 million item copies a day).
+- the state is kept in a snapshot (scripts/moto_state.py) when IAG_MOTO_SNAPSHOT names a file: restored before
+  the first request, written every IAG_MOTO_SNAPSHOT_SECONDS (default 30) when something changed, and on SIGTERM.
+- /moto-api/iag/mailbox?offset=0&limit=50: the sent emails, newest first, paged, straight from SES's list.
+  /moto-api/iag/state: what was restored, and the last snapshot. POST /moto-api/iag/snapshot writes one now.
+These are patches in our wrapper, written against moto 5.2.5 (pinned in constraints.txt), not changes to
+moto itself: the registry feeds moto's own dashboard, which this stack does not use.
 """
 from __future__ import annotations
 
+import copy
+import email
+import email.policy
+import json
 import os
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
+from typing import Optional
+from urllib.parse import parse_qs
 
+from moto.core import common_models
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
+from scripts import moto_state
 
-class OneAwsRequestAtATime:
-    def __init__(self, app):
+# Read-only AWS operations (by name in X-Amz-Target): they leave nothing new to save.
+READ_PREFIXES = ("Get", "BatchGet", "TransactGet", "List", "Describe", "Query", "Scan", "AdminGet",
+                 "AdminList")
+
+
+def untrack_instances() -> None:
+    """moto's BaseModel.__new__ appends every instance to a class-level list that nothing but the debug
+    dashboard reads: make new instances without it, so what moto drops is freed."""
+    base = common_models.BaseModel
+
+    def untracked(cls, *args, **kwargs):
+        return super(base, cls).__new__(cls)
+
+    base.__new__ = staticmethod(untracked)
+
+
+def cheap_transaction_rollback() -> None:
+    """TransactWriteItems undoes a cancelled transaction from copies of the items it names only."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import __name__ as models_module
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    module = sys.modules[models_module]
+
+    class _Copy:
+        """moto's `copy` module in dynamodb.models, except that a Table is 'copied' as itself: upstream's
+        rollback then puts the same table back, and ours below restores the items."""
+
+        def __getattr__(self, name):
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    module.copy = _Copy()
+    upstream = DynamoDBBackend.transact_write_items
+
+    def key_of(table, operation: dict):
+        key = operation.get("Item") if "Item" in operation else operation.get("Key")
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        return hash_value, range_value
+
+    def transact_write_items(self, transact_items):
+        before = []  # (table, hash, range, the item as it was or None)
+        for entry in transact_items:
+            try:
+                operation = next(iter(entry.values()))
+                table = self.tables[operation["TableName"]]
+                hash_value, range_value = key_of(table, operation)
+                before.append((table, hash_value, range_value,
+                               copy.deepcopy(table.get_item(hash_value, range_value))))
+            except Exception:  # noqa: BLE001 -- malformed: upstream rejects it before changing anything
+                continue
+        try:
+            return upstream(self, transact_items)
+        except BaseException:
+            for table, hash_value, range_value, item in reversed(before):
+                if range_value is None:
+                    table.items.pop(hash_value, None) if item is None else table.items.__setitem__(hash_value, item)
+                elif item is None:
+                    table.items.get(hash_value, {}).pop(range_value, None)
+                else:
+                    table.items[hash_value][range_value] = item
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def mailbox_page(offset: int, limit: int) -> dict:
+    """Sent emails newest first, as {"total", "messages": [{id, to, subject, body, attachments}]}; only the page is
+    parsed, so the answer costs the same with 10 emails or 100,000."""
+    from moto.ses.models import Message, RawMessage, ses_backends
+
+    sent = [m for _, _, backend in moto_state._created(ses_backends) for m in list(backend.sent_messages)]
+    page = sent[::-1][offset:offset + limit]
+    messages = []
+    for m in page:
+        if isinstance(m, Message):
+            messages.append({"id": m.id, "to": m.destinations.get("ToAddresses", []), "subject": m.subject,
+                             "body": m.body, "attachments": []})
+        elif isinstance(m, RawMessage):
+            parsed = email.message_from_string(m.raw_data, policy=email.policy.default)
+            body = parsed.get_body(("html", "plain"))
+            messages.append({"id": m.id, "to": sorted(set(m.destinations)), "subject": parsed["Subject"],
+                             "body": body.get_content() if body else "",
+                             "attachments": [part.get_filename() for part in parsed.iter_attachments()]})
+    return {"total": len(sent), "offset": offset, "limit": limit, "messages": messages}
+
+
+class LocalMoto:
+    """The WSGI app: AWS requests one at a time, state kept, and our own /moto-api/iag/ endpoints."""
+
+    def __init__(self, app, snapshot: Optional[Path], interval: float):
         self._app = app
         self._turn = threading.Lock()
+        self.snapshot, self.interval = snapshot, interval
+        self.changes = 0  # AWS requests that may have changed state, counted
+        self.saved_changes = 0  # ... up to the last snapshot written
+        self.startup: dict = {"restored": None, "set_aside": None, "seconds": 0.0, "error": None}
+        self.last_written: Optional[dict] = None
+        self._writing = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/moto-api/"):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/moto-api/iag/"):
+            return self._own(path, environ, start_response)
+        if path.startswith("/moto-api/"):
             return self._app(environ, start_response)
         with self._turn:
+            if not self._reads_only(environ):
+                self.changes += 1
             return list(self._app(environ, start_response))  # the whole answer, before the next request
+
+    @staticmethod
+    def _reads_only(environ) -> bool:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return target.rsplit(".", 1)[-1].startswith(READ_PREFIXES)
+        return environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+
+    def _own(self, path, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        if path == "/moto-api/iag/mailbox" and method == "GET":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            try:
+                offset = max(0, int(query.get("offset", ["0"])[0]))
+                limit = min(500, max(1, int(query.get("limit", ["50"])[0])))
+            except ValueError:
+                return self._json(start_response, 400, {"error": "offset and limit must be whole numbers"})
+            return self._json(start_response, 200, mailbox_page(offset, limit))
+        if path == "/moto-api/iag/state" and method == "GET":
+            return self._json(start_response, 200, {"snapshot": str(self.snapshot) if self.snapshot else None,
+                                                    "interval": self.interval, "startup": self.startup,
+                                                    "last_written": self.last_written})
+        if path == "/moto-api/iag/snapshot" and method == "POST":
+            if not self.snapshot:
+                return self._json(start_response, 409, {"error": "started without IAG_MOTO_SNAPSHOT"})
+            return self._json(start_response, 200, self.save(force=True))
+        return self._json(start_response, 404, {"error": f"no {method} {path}"})
+
+    @staticmethod
+    def _json(start_response, status: int, body: dict):
+        data = json.dumps(body).encode()
+        start_response(f"{status} {'OK' if status == 200 else 'Error'}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def restore(self) -> None:
+        if self.snapshot:
+            self.startup = moto_state.restore(self.snapshot)
+            if self.startup["set_aside"]:
+                print(f"moto: could not read the snapshot ({self.startup['error']}); set it aside as "
+                      f"{self.startup['set_aside']} and started empty", flush=True)
+            elif self.startup["restored"]:
+                print(f"moto: restored {self.startup['restored']} in {self.startup['seconds']:.1f} s", flush=True)
+
+    def save(self, force: bool = False, wait: float = 30) -> dict:
+        """Write the snapshot if anything changed since the last one: {"written": bool, ...}."""
+        with self._writing:
+            if not self._turn.acquire(timeout=wait):
+                return {"written": False, "error": "moto stayed busy"}
+            try:  # the copy is taken between two requests: one consistent moment
+                changes = self.changes
+                if changes == self.saved_changes and not force:
+                    return {"written": False}
+                began = time.monotonic()
+                state = moto_state.dump()
+            finally:
+                self._turn.release()
+            moto_state.write(state, self.snapshot)
+            self.saved_changes = changes  # only once written: a failed write is tried again next interval
+            self.last_written = {"written": True, "at": state["written_at"],
+                                 "seconds": round(time.monotonic() - began, 3),
+                                 "items": sum(len(t["items"]) for t in state["dynamodb"]),
+                                 "emails": sum(len(s["messages"]) for s in state["ses"])}
+            return self.last_written
+
+    def save_every_interval(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            try:
+                self.save()
+            except Exception as error:  # noqa: BLE001 -- e.g. a full disk: say so, keep serving, try again
+                print(f"moto: snapshot not written: {type(error).__name__}: {error}", flush=True)
 
 
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))  # moto builds some URLs from it, as its own launcher does
+    untrack_instances()
+    cheap_transaction_rollback()
+    snapshot = Path(os.environ["IAG_MOTO_SNAPSHOT"]) if os.environ.get("IAG_MOTO_SNAPSHOT") else None
+    app = LocalMoto(DomainDispatcherApplication(create_backend_app), snapshot,
+                    float(os.environ.get("IAG_MOTO_SNAPSHOT_SECONDS") or 30))
+    app.restore()  # before listening: the first answer comes from the restored state
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    run_simple(host, port, OneAwsRequestAtATime(DomainDispatcherApplication(create_backend_app)), threaded=True,
-               request_handler=MotoRequestHandler)
+    if snapshot:
+        threading.Thread(target=app.save_every_interval, daemon=True, name="snapshot").start()
+    try:
+        run_simple(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    finally:
+        if snapshot:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the last write short
+            print(f"moto: final snapshot {app.save(wait=5)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -120,17 +120,24 @@ def post_form(url: str, fields: dict):
 
 
 class Mailbox:
-    """The emails moto's SES has accepted from the stack."""
+    """The emails moto's SES has accepted from the stack, from our moto wrapper's paged mailbox."""
 
     def __init__(self, moto_url: str):
         self.moto_url = moto_url
 
-    def messages(self) -> list[dict]:
-        """Each as {"to": [...], "subject", "body" (HTML when there is one), "attachments": [file names]}."""
-        from chalicelib.web.dev import sent_messages
+    def messages(self, newest: int | None = None) -> list[dict]:
+        """Each as {"to": [...], "subject", "body" (HTML when there is one), "attachments": [file names]}, in the
+        order sent; only the `newest` ones if given."""
+        from chalicelib.web.dev import sent_page
 
-        with _http.open(f"{self.moto_url}/moto-api/data.json", timeout=10) as response:
-            return sent_messages(json.load(response))
+        found: list[dict] = []
+        while newest is None or len(found) < newest:
+            limit = 500 if newest is None else min(500, newest - len(found))
+            page = sent_page(self.moto_url, len(found), limit, timeout=10)
+            found += page["messages"]
+            if len(found) >= page["total"] or not page["messages"]:
+                break
+        return found[::-1]
 
     def about(self, reference: str) -> list[dict]:
         return [m for m in self.messages() if reference in m["subject"]]

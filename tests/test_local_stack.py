@@ -124,7 +124,7 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
 
     second = start_stack()
     wait_for_forces(api, second, timeout=90)
-    assert "moto: replayed" in second.output()
+    assert "moto: restored" in second.output()
     status, _, body = request("GET", f"{api}{location}")
     assert status == 200, body
     assert json.loads(body)["reference"] == reference
@@ -133,3 +133,51 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
     assert second.stop() == 0, second.output()
     assert [p for p in ports if not port_free(p)] == [], second.output()
     assert not pids.exists()
+
+
+@pytest.mark.slow
+def test_a_stack_whose_moto_is_killed_mid_work_comes_back_with_at_most_the_last_interval_lost(stack_env, start_stack):
+    import threading
+
+    interval = 2
+    stack_env["MOTO_SNAPSHOT_SECONDS"] = str(interval)
+    api = f"http://127.0.0.1:{stack_env['API_PORT']}"
+    pids = Path(stack_env["IAG_LOCAL_DIR"]) / "stack.pids"
+    first = start_stack()
+    wait_for_forces(api, first, timeout=120)
+
+    answered: list[tuple[float, str]] = []  # (when the 201 came, the application's location)
+    killed = threading.Event()
+
+    def keep_applying() -> None:  # the work moto is in the middle of
+        number = 0
+        while not killed.is_set():
+            number += 1
+            payload = application_payload(applicant={"email": f"applicant-{number}@example.org"})
+            try:
+                status, headers, _ = request("POST", f"{api}/forces/derbyshire/applications", payload)
+            except OSError:
+                continue
+            if status == 201:
+                answered.append((time.time(), headers["Location"]))
+
+    applying = threading.Thread(target=keep_applying, daemon=True)
+    applying.start()
+    time.sleep(4 * interval)
+    moto_group = json.loads(pids.read_text())["moto"]
+    killed_at = time.time()
+    os.killpg(moto_group, signal.SIGKILL)
+    killed.set()
+    applying.join(timeout=30)
+    assert first.process.wait(timeout=60) != 0  # `up` saw moto die and stopped the rest
+    assert "moto exited" in first.output()
+
+    second = start_stack()
+    wait_for_forces(api, second, timeout=120)
+    assert "moto: restored" in second.output()
+    # Everything answered more than one interval (and the write) before the kill is there.
+    settled = [location for at, location in answered if at < killed_at - 2 * interval]
+    assert len(settled) >= 3, answered
+    missing = [location for location in settled if request("GET", f"{api}{location}")[0] != 200]
+    assert missing == []
+    assert second.stop() == 0, second.output()

@@ -1,9 +1,10 @@
 """/dev/mailbox: the emails moto's SES has "sent", with their links, so a person can click through a
-review locally. Registered only on the local stage (see app.py); never deployed."""
+review locally. Registered only on the local stage (see app.py); never deployed.
+
+It reads our moto wrapper's /moto-api/iag/mailbox (scripts/serial_moto.py), which pages SES's list of sent
+emails newest first: moto's /moto-api/data.json dumps every object moto holds and took minutes after a day."""
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
 import urllib.request
@@ -16,29 +17,26 @@ from chalicelib.web.pages import _page
 
 dev = Blueprint(__name__)
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+PAGE_SIZE = 50
 
 
-def sent_messages(data: dict) -> list[dict]:
-    """Moto's sent emails as to / subject / body / attachments. moto keeps emails with attachments (raw MIME)
-    in a list of their own, so those come after the others; within each list the order is the order sent."""
-    ses = data.get("ses", {})
-    messages = [{"to": m["destinations"].get("ToAddresses", []), "subject": m["subject"],
-                 "body": m["body"], "attachments": []} for m in ses.get("Message", [])]
-    for raw in ses.get("RawMessage", []):
-        parsed = email.message_from_string(raw["raw_data"], policy=email.policy.default)
-        body = parsed.get_body(("html", "plain"))
-        messages.append({"to": sorted(set(raw["destinations"])), "subject": parsed["Subject"],
-                         "body": body.get_content() if body else "",
-                         "attachments": [part.get_filename() for part in parsed.iter_attachments()]})
-    return messages
+def sent_page(endpoint: str, offset: int, limit: int, timeout: float = 5) -> dict:
+    """{"total", "messages": [{"to": [...], "subject", "body" (HTML when there is one), "attachments"}]},
+    newest first, from the moto at `endpoint`."""
+    with _http.open(f"{endpoint}/moto-api/iag/mailbox?offset={offset}&limit={limit}", timeout=timeout) as response:
+        return json.load(response)
+
+
+def links(body: str) -> list[str]:
+    return [unescape(href) for href in re.findall(r'href="(http[^"]+)"', body)]
 
 
 @dev.route("/dev/mailbox", methods=["GET"])
 def mailbox():
-    endpoint = bootstrap.container().settings.aws_endpoint
-    with _http.open(f"{endpoint}/moto-api/data.json", timeout=5) as response:
-        messages = sent_messages(json.load(response))
+    requested = (dev.current_request.query_params or {}).get("page", "1")
+    page = int(requested) if requested.isdigit() and int(requested) > 0 else 1
+    sent = sent_page(bootstrap.container().settings.aws_endpoint, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     shown = [{"to": ", ".join(m["to"]), "subject": m["subject"], "attachments": m["attachments"],
-              "links": [unescape(href) for href in re.findall(r'href="(http[^"]+)"', m["body"])]}
-             for m in messages[::-1]]
-    return _page("web/mailbox.html", messages=shown)
+              "links": links(m["body"])} for m in sent["messages"]]
+    pages = max(1, -(-sent["total"] // PAGE_SIZE))
+    return _page("web/mailbox.html", messages=shown, page=page, pages=pages, total=sent["total"])

@@ -197,8 +197,8 @@ def test_a_suspended_run_survives_a_restart_of_prefect_and_the_flows_and_sends_n
 
     stop(stack["process"], stack["env"])  # Prefect server, the serving process, the API and moto, all at once
     stack["process"] = start_ready(stack["env"], tmp_path / "up-again.out")
-    assert "moto: replayed" in stack["process"].output()
-    assert len(stack["mailbox"].about(reference)) == before  # moto's replay, not new sends
+    assert "moto: restored" in stack["process"].output()
+    assert len(stack["mailbox"].about(reference)) == before  # restored, not sent again
 
     assert post_form(chair, {"decision": "approve"})[0] == 200
     assert post_form(coordinator, {"decision": "approve"})[0] == 200

@@ -2,7 +2,6 @@
 on free ports, and headless Chromium (Debian's) driven by Playwright."""
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -45,9 +44,11 @@ class LiveStack:
         self.moto_url = moto_url
 
     def emails(self) -> list[dict]:
-        with urllib.request.urlopen(f"{self.moto_url}/moto-api/data.json") as response:
-            data = json.load(response)
-        return data["ses"]["Message"]  # each with source, destinations, subject, body (the HTML part)
+        """Each with destinations, subject, body (the HTML part), in the order sent."""
+        from tests.stack import Mailbox
+
+        return [{"destinations": {"ToAddresses": m["to"]}, "subject": m["subject"], "body": m["body"]}
+                for m in Mailbox(self.moto_url).messages()]
 
     def application(self, force_id: str, reference: str):
         """Read straight from the stack's DynamoDB, as the API stored it."""
@@ -65,10 +66,12 @@ def live_stack(tmp_path_factory):
            "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     processes = []
     try:
-        moto = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], env=env,
+        # The local stack's moto (scripts/serial_moto.py): its mailbox is what emails() reads.
+        moto = subprocess.Popen([str(BIN / "python"), "-m", "scripts.serial_moto", "127.0.0.1", str(moto_port)],
+                                cwd=ROOT, env=env,
                                 stdout=open(logs / "moto.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
         processes.append(moto)
-        wait_for(f"{moto_url}/moto-api/data.json", moto)
+        wait_for(f"{moto_url}/moto-api/iag/state", moto)
         pool = _prepare_moto(moto_url)
         env.update(IAG_COGNITO_POOL_ID=pool["pool_id"], IAG_COGNITO_CLIENT_ID=pool["client_id"])
         api = subprocess.Popen([str(BIN / "chalice"), "local", "--host", "127.0.0.1", "--port", str(api_port),

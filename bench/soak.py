@@ -1,0 +1,245 @@
+"""A day of use, compressed: applications and their panel decisions through the whole local stack, in batches.
+
+Run from the repo root: .venv/bin/python bench/soak.py [--n 2000] [--batch 200] [--concurrency 4] [--minutes 180]
+It starts its own stack on free ports (loopback only) in a temporary IAG_LOCAL_DIR. Per batch it posts the
+applications, waits (bounded) for each one's two review requests in the mailbox, posts both panel members'
+decisions through the emailed links, then prints moto's resident memory, POST p50/p99 (applications and
+decisions) and how long the mailbox takes to answer (the moto endpoint and /dev/mailbox). Goals: the last
+batch within 1.2x of the first in memory and latency; the mailbox under 1 s throughout.
+Then it lets the stack settle, counts applications, emails and operators, stops the stack (`up`'s Ctrl-C),
+starts it again, times how long until it is ready (goal: 30 s) and counts again.
+It stops early at --minutes or --n, whichever comes first, and never fails on a number.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+from bench.pipeline import group_rss, pct  # noqa: E402
+from tests.factories import application_payload  # noqa: E402
+from tests.stack import links_in, post_form, request, stack_environment, start_ready, stop, urls  # noqa: E402
+
+PATH = "/forces/derbyshire/applications"
+PANEL = {"iag_chair.derbyshire-iag@derbyshire.demo.example",
+         "police_coordinator.derbyshire-iag@derbyshire.demo.example"}
+
+
+def timed_get(url: str, timeout: float = 60) -> tuple[float, int, bytes]:
+    began = time.perf_counter()
+    try:
+        status, _, body = request("GET", url, timeout=timeout)
+    except OSError as error:
+        return time.perf_counter() - began, 0, str(error).encode()
+    return time.perf_counter() - began, status, body
+
+
+class NewMail:
+    """Emails sent since the last read, newest pages first until one already seen (by SES message id)."""
+
+    def __init__(self, moto: str):
+        self.moto, self.seen = moto, set()
+
+    def read(self) -> list[dict]:
+        new, offset = [], 0
+        while True:
+            _, status, body = timed_get(f"{self.moto}/moto-api/iag/mailbox?offset={offset}&limit=200")
+            if status != 200:
+                return new
+            page = json.loads(body)["messages"]
+            fresh = [m for m in page if m["id"] not in self.seen]
+            new += fresh
+            if len(fresh) < len(page) or len(page) < 200:
+                break
+            offset += len(page)
+        self.seen.update(m["id"] for m in new)
+        return new
+
+
+def review_links(messages: list[dict], wanted: set[str], found: dict[str, dict[str, str]]) -> None:
+    """found[reference][panel address] = the review link, from the review requests among `messages`."""
+    for m in messages:
+        matched = re.match(r"Application (\S+) to the .*your decision$", m["subject"] or "")
+        if matched and matched[1] in wanted and m["to"] and m["to"][0] in PANEL:
+            links = links_in(m, "review")
+            if links:
+                found.setdefault(matched[1], {})[m["to"][0]] = links[0]
+
+
+def post_applications(api: str, tag: str, start: int, count: int, concurrency: int) -> tuple[list[float], list[str]]:
+    latencies, references, lock = [], [], threading.Lock()
+
+    def one(i: int) -> None:
+        payload = application_payload(applicant={"email": f"soak-{tag}-{i}@example.org"})
+        began = time.perf_counter()
+        try:
+            status, _, body = request("POST", f"{api}{PATH}", payload, timeout=60)
+        except OSError:
+            status, body = 0, b"{}"
+        with lock:
+            latencies.append(time.perf_counter() - began)
+            if status == 201:
+                references.append(json.loads(body)["reference"])
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(start, start + count)))
+    return latencies, references
+
+
+def post_decisions(links: list[str], concurrency: int) -> tuple[list[float], int]:
+    latencies, ok, lock = [], [0], threading.Lock()
+
+    def one(link: str) -> None:
+        began = time.perf_counter()
+        try:
+            status, _ = post_form(link, {"decision": "approve"})
+        except OSError:
+            status = 0
+        with lock:
+            latencies.append(time.perf_counter() - began)
+            ok[0] += status == 200
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, links))
+    return latencies, ok[0]
+
+
+def counts(api: str, moto: str, local: Path) -> dict:
+    """Applications (items with SK APPLICATION), emails sent and operators, read from moto."""
+    import boto3
+
+    kw = dict(region_name="eu-west-2", endpoint_url=moto, aws_access_key_id="local", aws_secret_access_key="local")
+    dynamodb, applications, start = boto3.client("dynamodb", **kw), 0, {}
+    while True:
+        page = dynamodb.scan(TableName="iag-backoffice", Select="COUNT", FilterExpression="SK = :s",
+                             ExpressionAttributeValues={":s": {"S": "APPLICATION"}}, **start)
+        applications += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            break
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+    _, _, body = timed_get(f"{moto}/moto-api/iag/mailbox?limit=1")
+    pool = json.loads((local / "operators.json").read_text())["pool_id"]
+    cognito = boto3.client("cognito-idp", **kw)
+    users, token = 0, {}
+    while True:
+        page = cognito.list_users(UserPoolId=pool, Limit=60, **token)
+        users += len(page["Users"])
+        if not page.get("PaginationToken"):
+            break
+        token = {"PaginationToken": page["PaginationToken"]}
+    return {"applications": applications, "emails": json.loads(body)["total"], "operators": users}
+
+
+def settle(moto: str, quiet: float = 20, bound: float = 180) -> int:
+    """Wait until no email has been sent for `quiet` seconds (flows resumed by decisions finish); the total."""
+    last, since, deadline = -1, time.monotonic(), time.monotonic() + bound
+    while time.monotonic() < deadline:
+        total = json.loads(timed_get(f"{moto}/moto-api/iag/mailbox?limit=1")[2])["total"]
+        if total != last:
+            last, since = total, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+        time.sleep(2)
+    return last
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="applications in all (default 2000)")
+    parser.add_argument("--batch", type=int, default=200, help="applications per batch (default 200)")
+    parser.add_argument("--concurrency", type=int, default=4, help="posting threads (default 4)")
+    parser.add_argument("--minutes", type=float, default=180, help="no new batch after this (default 180)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary IAG_LOCAL_DIR (logs) afterwards")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+
+    tmp = Path(tempfile.mkdtemp(prefix="iag-soak-"))
+    local = tmp / "local"
+    env = stack_environment(local)  # free ports, own state dir: never .local/ or the default ports
+    api, _, moto = urls(env)
+    print(f"IAG soak bench: N={args.n} in batches of {args.batch}, concurrency {args.concurrency}, bound "
+          f"{args.minutes:.0f} min, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; state in {local}")
+    began = time.monotonic()
+    try:
+        stack = start_ready(env, tmp / "up-1.out")
+    except RuntimeError as error:
+        print(f"error: {str(error)[-3000:]}", file=sys.stderr)
+        (print(f"kept {tmp}") if args.keep else shutil.rmtree(tmp, ignore_errors=True))
+        return 1
+    try:
+        print(f"stack ready in {time.monotonic() - began:.1f} s")
+        deadline = began + args.minutes * 60
+        mail, tag, done = NewMail(moto), f"{int(time.time())}", 0
+        waiting, found = set(), {}  # references still without both review requests; links found so far
+        print(f"{'batch':>5} {'apps':>5} {'moto RSS':>9} {'apply p50/p99 ms':>17} {'decide p50/p99 ms':>18} "
+              f"{'decided':>8} {'waiting':>7} {'emails':>7} {'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} "
+              f"{'batch s':>7}")
+        batch = 0
+        while done < args.n and time.monotonic() < deadline:
+            batch += 1
+            batch_began = time.monotonic()
+            size = min(args.batch, args.n - done)
+            applied, references = post_applications(api, tag, done, size, args.concurrency)
+            done += size
+            # Review requests come as fast as the flows run: a batch decides whichever applications (its own or an
+            # earlier batch's) have both requests by now, waiting (bounded) for at least its own to start arriving.
+            waiting.update(references)
+            wait_until = min(deadline, time.monotonic() + max(60, 2 * size))
+            while True:
+                review_links(mail.read(), waiting, found)
+                complete = {r for r in waiting if len(found.get(r, {})) == len(PANEL)}
+                if complete >= set(references) or time.monotonic() > wait_until:
+                    break
+                time.sleep(2)
+            waiting -= complete
+            links = [link for reference in complete for link in found.pop(reference).values()]
+            decided, ok = post_decisions(links, args.concurrency)
+            moto_pgid = json.loads((local / "stack.pids").read_text())["moto"]
+            rss = group_rss({"moto": moto_pgid})["moto"][0] / 1024
+            mailbox_s, status, body = timed_get(f"{moto}/moto-api/iag/mailbox?limit=50")
+            total = json.loads(body)["total"] if status == 200 else -1
+            page_s, page_status, _ = timed_get(f"{api}/dev/mailbox")
+            print(f"{batch:>5} {len(references):>5} {rss:>6.0f} MB {pct(applied, 50) * 1000:>8.0f}/"
+                  f"{pct(applied, 99) * 1000:<8.0f} {pct(decided, 50) * 1000:>9.0f}/{pct(decided, 99) * 1000:<8.0f} "
+                  f"{ok // 2:>8} {len(waiting):>7} {total:>7} {mailbox_s:>9.3f} "
+                  f"{page_s:>9.3f}{'' if page_status == 200 else '!':<5} "
+                  f"{os.getloadavg()[0]:>5.1f} {time.monotonic() - batch_began:>7.0f}")
+
+        settled = settle(moto)
+        before = counts(api, moto, local)
+        print(f"settled at {settled} emails; before the restart: {before}")
+        snapshot = local / "moto-state.json"
+        stopped = time.monotonic()
+        stack.stop()
+        print(f"stopped in {time.monotonic() - stopped:.1f} s; snapshot "
+              f"{snapshot.stat().st_size / 1e6:.1f} MB" if snapshot.exists() else "no snapshot written")
+        restarted = time.monotonic()
+        stack = start_ready(env, tmp / "up-2.out")
+        ready = time.monotonic() - restarted
+        restored = [line for line in stack.output().splitlines() if line.startswith("moto: restored")]
+        print(f"ready again in {ready:.1f} s (goal 30 s); {restored[-1] if restored else 'moto restored nothing'}")
+        print("  per service: " + "; ".join(line.split(" (log")[0] for line in stack.output().splitlines()
+                                            if ": up in " in line) + f"; load {os.getloadavg()[0]:.1f}")
+        after = counts(api, moto, local)
+        print(f"after the restart: {after}; "
+              + ("all still there" if all(after[k] >= v for k, v in before.items()) else "SOMETHING IS MISSING"))
+        return 0
+    finally:
+        stop(stack, env)  # always: Ctrl-C to `up`, then `down` for anything left
+        (print(f"kept {tmp}") if args.keep else shutil.rmtree(tmp, ignore_errors=True))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

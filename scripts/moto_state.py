@@ -1,0 +1,226 @@
+"""The local stack's AWS state as one file: written by our moto wrapper (scripts/serial_moto.py), read back at start.
+
+A restart costs time in proportion to the data, not to its history (moto's request recording replayed every
+request ever made: 42,328 requests, 57.5 MB, over 600 s after a day). The snapshot holds:
+- DynamoDB: each table's definition, time-to-live setting and items (DynamoDB JSON, portable across moto versions);
+- SES: the sent emails (the local mailbox), the send count and the verified senders;
+- Cognito: the user pools as moto holds them (pickled: pool and client ids, users, their passwords, groups and
+  sessions come back exactly; a moto upgrade that cannot read them sets the snapshot aside).
+S3 is not in it: the stack's only bucket holds the onboarding documents, which `up` publishes from
+infra/documents at every start.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import pickle  # nosec B403 # our own file, written by this module on the developer's machine
+import time
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+
+
+def _moto_version() -> str:
+    import moto
+
+    return moto.__version__
+
+
+def _created(backends) -> list[tuple[str, str, Any]]:
+    """(account, region, backend) for the backends that exist; plain dict access, so none is created on the way."""
+    return [(account, region, backend) for account, regions in dict.items(backends)
+            for region, backend in dict.items(regions)]
+
+
+# --- DynamoDB ---
+
+def _dump_tables(backends) -> list[dict]:
+    tables = []
+    for account, region, backend in _created(backends):
+        for table in backend.tables.values():
+            tables.append({
+                "account": account, "region": region, "name": table.name,
+                "create": {"schema": table.schema, "attr": table.attr,
+                           "throughput": None if table.billing_mode == "PAY_PER_REQUEST" else {
+                               k: v for k, v in table.throughput.items() if k.endswith("CapacityUnits")},
+                           "global_indexes": [{k: v for k, v in index.describe().items()
+                                               if k in ("IndexName", "KeySchema", "Projection")}
+                                              for index in table.global_indexes],
+                           "indexes": [index.describe() for index in table.indexes],
+                           "billing_mode": table.billing_mode or "PROVISIONED"},
+                "ttl": table.ttl,
+                "items": [item.to_json()["Attributes"] for item in table.all_items()],
+            })
+    return tables
+
+
+def _load_tables(backends, tables: list[dict]) -> int:
+    count = 0
+    for saved in tables:
+        backend = backends[saved["account"]][saved["region"]]
+        backend.tables.pop(saved["name"], None)
+        create = saved["create"]
+        table = backend.create_table(saved["name"], schema=create["schema"], throughput=create["throughput"],
+                                     attr=create["attr"], global_indexes=create["global_indexes"],
+                                     indexes=create["indexes"], streams=None, billing_mode=create["billing_mode"],
+                                     sse_specification=None, tags=[], deletion_protection_enabled=False,
+                                     warm_throughput=None)
+        table.ttl = saved["ttl"]
+        for attributes in saved["items"]:
+            table.put_item(attributes)  # the table's own write: no condition, no request parsing
+        count += len(saved["items"])
+    return count
+
+
+# --- SES ---
+
+def _dump_mail(backends) -> list[dict]:
+    from moto.ses.models import Message, RawMessage
+
+    saved = []
+    for account, region, backend in _created(backends):
+        messages = []
+        for m in list(backend.sent_messages):
+            if isinstance(m, Message):
+                messages.append({"kind": "simple", "id": m.id, "source": m.source, "subject": m.subject,
+                                 "body": m.body, "destinations": m.destinations})
+            elif isinstance(m, RawMessage):
+                messages.append({"kind": "raw", "id": m.id, "source": m.source, "destinations": m.destinations,
+                                 "raw_data": m.raw_data})
+            # templated sends: the app sends none
+        if messages or backend.sent_message_count or backend.email_identities:
+            saved.append({"account": account, "region": region, "sent_count": backend.sent_message_count,
+                          "identities": sorted(backend.email_identities), "messages": messages})
+    return saved
+
+
+def _load_mail(backends, saved: list[dict]) -> int:
+    from moto.ses.models import Message, RawMessage
+
+    count = 0
+    for entry in saved:
+        backend = backends[entry["account"]][entry["region"]]
+        backend.sent_messages = [
+            Message(m["id"], m["source"], m["subject"], m["body"], m["destinations"]) if m["kind"] == "simple"
+            else RawMessage(m["id"], m["source"], m["destinations"], m["raw_data"]) for m in entry["messages"]]
+        backend.sent_message_count = entry["sent_count"]
+        for identity in entry["identities"]:  # verified senders and domains
+            backend.create_email_identity_v2(identity, None, None, None)
+        count += len(entry["messages"])
+    return count
+
+
+# --- Cognito ---
+
+class _PoolPickler(pickle.Pickler):
+    """Leaves out each pool's signing key: moto loads the same one from its package for every pool."""
+
+    def persistent_id(self, obj):
+        from joserfc.jwk import RSAKey
+
+        return "moto-jwks" if isinstance(obj, RSAKey) else None
+
+
+class _PoolUnpickler(pickle.Unpickler):
+    def persistent_load(self, pid):
+        from joserfc import jwk
+        from moto.utilities.utils import load_resource
+
+        if pid != "moto-jwks":
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+
+
+def _dump_pools(backends) -> list[dict]:
+    saved = []
+    for account, region, backend in _created(backends):
+        if backend.user_pools:
+            buffer = io.BytesIO()
+            _PoolPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(dict(backend.user_pools))
+            saved.append({"account": account, "region": region, "user_pools": base64.b64encode(
+                buffer.getvalue()).decode()})
+    return saved
+
+
+def _load_pools(backends, saved: list[dict]) -> tuple[int, int]:
+    pools = users = 0
+    for entry in saved:
+        backend = backends[entry["account"]][entry["region"]]
+        loaded = _PoolUnpickler(io.BytesIO(base64.b64decode(entry["user_pools"]))).load()  # nosec B301
+        backend.user_pools.update(loaded)
+        pools += len(loaded)
+        users += sum(len(pool.users) for pool in loaded.values())
+    return pools, users
+
+
+# --- the file ---
+
+def dump() -> dict:
+    """The state to save; called with AWS requests held back, so it is one consistent moment."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.ses.models import ses_backends
+
+    return {"format": FORMAT, "moto": _moto_version(), "written_at": time.time(),
+            "dynamodb": _dump_tables(dynamodb_backends), "ses": _dump_mail(ses_backends),
+            "cognito": _dump_pools(cognitoidp_backends)}
+
+
+def write(state: dict, path: Path) -> None:
+    """Atomically: a crash mid-write leaves the previous snapshot whole."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w") as out:
+        json.dump(state, out, separators=(",", ":"))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def load(state: dict) -> dict:
+    """Put a snapshot into this process's moto; the counts restored."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.ses.models import ses_backends
+
+    if state.get("format") != FORMAT:
+        raise ValueError(f"snapshot format {state.get('format')!r}, this code reads {FORMAT}")
+    pools, users = _load_pools(cognitoidp_backends, state["cognito"])
+    return {"items": _load_tables(dynamodb_backends, state["dynamodb"]),
+            "emails": _load_mail(ses_backends, state["ses"]), "user_pools": pools, "users": users}
+
+
+def restore(path: Path) -> dict:
+    """Restore from `path` if it exists. One that cannot be read or loaded is renamed aside (nothing is deleted)
+    and moto starts empty: {"restored": counts or None, "set_aside": new name or None, "seconds", "error"}."""
+    began = time.monotonic()
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # a write cut short by a crash; the snapshot is whole
+        stale.unlink(missing_ok=True)
+    if not path.exists():
+        return {"restored": None, "set_aside": None, "seconds": 0.0, "error": None}
+    try:
+        with open(path) as source:
+            counts = load(json.load(source))
+    except Exception as error:  # noqa: BLE001 -- any unreadable file: start empty rather than not at all
+        _reset_moto()
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%S')}")
+        os.replace(path, aside)
+        return {"restored": None, "set_aside": str(aside), "seconds": time.monotonic() - began,
+                "error": f"{type(error).__name__}: {error}"[:500]}
+    return {"restored": counts, "set_aside": None, "seconds": time.monotonic() - began, "error": None}
+
+
+def _reset_moto() -> None:
+    """Drop whatever a half-loaded snapshot put in, so the stack starts from a clean, empty moto."""
+    from moto.core.base_backend import BackendDict
+
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.ses.models import ses_backends
+
+    for backends in (cognitoidp_backends, dynamodb_backends, ses_backends):
+        assert isinstance(backends, BackendDict)
+        for _, _, backend in _created(backends):
+            backend.reset()
