@@ -4,12 +4,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.validation import FieldError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 # Links to the top-level schemas/ folder, so the Lambda package carries the same files.
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -22,6 +23,9 @@ def load_schema(name: str) -> dict:
 
 @lru_cache(maxsize=None)
 def _validator(name: str) -> Draft202012Validator:
+    # Imported on first validation, not at cold start: only requests that carry a document pay for jsonschema.
+    from jsonschema import Draft202012Validator
+
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
