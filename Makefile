@@ -59,10 +59,12 @@ check: package $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov -f build/package/sam.json --framework cloudformation --skip-download --compact --quiet
 	$(BIN)/python -m scripts.check_api --max-examples $${CHECK_API_EXAMPLES:-25}
 
-## package: the Lambda deployment package and its CloudFormation template (infra/resources.json merged in)
+## package: the Lambda deployment package and its CloudFormation template (infra/resources.json merged in),
+##   then botocore's models pruned to the services called and bytecode compiled (scripts/slim_package.py)
 package: $(STAMP) $(CSS)
 	rm -rf build/package
 	$(BIN)/chalice package --stage prod --merge-template infra/resources.json build/package
+	$(BIN)/python -m scripts.slim_package build/package
 
 ## admin: the operators' CLI against the running local stack, e.g.
 ##   make admin ARGS="--operator me strategic start --force northamptonshire"

@@ -47,6 +47,33 @@ PRICES = {
     "fargate_vcpu_hour": 0.04656,
     "fargate_gb_hour": 0.00511,
 }
+# The idle platform's standing parts, eu-west-2 list prices as recalled on 2026-11-25 (no network here to re-check:
+# confirm before quoting). Monthly = 730 hours.
+IDLE_PRICES = {
+    "rds_t4g_micro_hour": 0.018,  # PostgreSQL single-AZ db.t4g.micro
+    "rds_gp2_gb_month": 0.133,
+    "alb_hour": 0.0252,  # plus LCUs: an idle balancer bills the minimum, taken as 1 LCU-hour an hour below
+    "alb_lcu_hour": 0.008,
+    "ec2_t4g_small_hour": 0.0188,  # 2 vCPU (burstable), 2 GB
+    "ebs_gp3_gb_month": 0.0928,
+    "public_ipv4_hour": 0.005,
+    "secret_month": 0.40,
+    "cloudwatch_logs_ingest_gb": 0.5985,
+    "cloudwatch_logs_store_gb_month": 0.0315,
+    "dynamodb_storage_gb_month": 0.2975,
+    "s3_storage_gb_month": 0.024,
+    "ecr_gb_month": 0.10,
+    # Prefect Cloud's plan has no list price we could check here: set it to the plan you buy.
+    "prefect_cloud_plan_month": float("nan"),
+}
+HOURS_A_MONTH = 730
+# Every scheduled run a month (flows/serve.py): reconcile every 5 min plus its daily full pass, strategic hourly,
+# the recruitment report hourly, reminders and retention daily.
+SCHEDULED_RUNS_A_MONTH = {"reconcile-reviews": 12 * 24 * 30 + 30, "strategic-iag": 24 * 30,
+                          "recruitment-report": 24 * 30, "review-reminders": 30, "retention": 30}
+# An idle reconcile pass after the at-rest fix: 5 Queries per force that return nothing (test_reconciliation_at_rest),
+# billed at the minimum of 1 read unit each (strongly consistent rounding, the dearer case), and no write.
+IDLE_RECONCILE_READ_UNITS = 5 * 5
 CHALICE_CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 # Lambda bills duration at the function's memory size: the prod stage's, else chalice's default of 128 MB.
 LAMBDA_MEMORY_MB = CHALICE_CONFIG["stages"]["prod"].get("lambda_memory_size",
@@ -244,10 +271,79 @@ def price(u: Counter, lambda_seconds: list[float], executions: int, run_seconds:
     }
 
 
+def fargate_hour(vcpu: float, gb: float) -> float:
+    return vcpu * PRICES["fargate_vcpu_hour"] + gb * PRICES["fargate_gb_hour"]
+
+
+def idle_month(pass_seconds: float = 5.0) -> dict[str, dict[str, float]]:
+    """The monthly cost of a platform with no application, by part, for each way of hosting Prefect.
+
+    Parts common to all: Lambda and API Gateway bill per request (0 at rest); DynamoDB bills the idle passes' reads and
+    storage; S3, SES, Cognito (operators far under the 10,000 free monthly active users), KMS (AWS-managed keys: no
+    monthly fee; requests from DynamoDB's cached data keys round to 0) and CloudWatch logs (about 2 KB a scheduled run)."""
+    runs = sum(SCHEDULED_RUNS_A_MONTH.values())
+    logs_gb = runs * 2e3 / 1e9
+    reconcile_reads = SCHEDULED_RUNS_A_MONTH["reconcile-reviews"] * IDLE_RECONCILE_READ_UNITS
+    common = {
+        "Lambda + API Gateway (no request at rest)": 0.0,
+        "DynamoDB: idle passes' reads": reconcile_reads * PRICES["dynamodb_read_unit"],
+        "DynamoDB: storage (0.1 GB: forces, operators, audit)": 0.1 * IDLE_PRICES["dynamodb_storage_gb_month"],
+        "S3: documents (0.05 GB)": 0.05 * IDLE_PRICES["s3_storage_gb_month"],
+        "SES (no email at rest)": 0.0,
+        "Secrets Manager (2 secrets)": 2 * IDLE_PRICES["secret_month"],
+        "KMS (AWS-managed keys)": 0.0,
+        "Cognito (under the free tier)": 0.0,
+        "CloudWatch logs (scheduled runs)": logs_gb * (IDLE_PRICES["cloudwatch_logs_ingest_gb"]
+                                                       + IDLE_PRICES["cloudwatch_logs_store_gb_month"]),
+        "ECR: the flows image (0.5 GB)": 0.5 * IDLE_PRICES["ecr_gb_month"],
+    }
+    scheduled_tasks = runs * (TASK_START_SECONDS + pass_seconds) / 3600 * fargate_hour(**WORKER)
+    return {
+        "Prefect server on ECS Fargate + RDS PostgreSQL + ALB; every run an ECS task": {
+            **common,
+            "Prefect server: Fargate 0.5 vCPU/1 GB, always on": HOURS_A_MONTH * fargate_hour(0.5, 1.0),
+            "Prefect database: RDS db.t4g.micro + 20 GB": HOURS_A_MONTH * IDLE_PRICES["rds_t4g_micro_hour"]
+            + 20 * IDLE_PRICES["rds_gp2_gb_month"],
+            "Load balancer for the Prefect API (HTTPS)": HOURS_A_MONTH * (IDLE_PRICES["alb_hour"]
+                                                                         + IDLE_PRICES["alb_lcu_hour"]),
+            "ECS worker: Fargate 0.25 vCPU/0.5 GB, always on": HOURS_A_MONTH * fargate_hour(0.25, 0.5),
+            f"ECS workers: {runs} scheduled runs as tasks": scheduled_tasks,
+        },
+        "Prefect server, PostgreSQL, TLS proxy and both workers on one EC2 t4g.small; scheduled runs as processes": {
+            **common,
+            "EC2 t4g.small, always on": HOURS_A_MONTH * IDLE_PRICES["ec2_t4g_small_hour"],
+            "EBS gp3 20 GB (the Prefect database)": 20 * IDLE_PRICES["ebs_gp3_gb_month"],
+            "Public IPv4 address": HOURS_A_MONTH * IDLE_PRICES["public_ipv4_hour"],
+            f"ECS workers: {runs} scheduled runs as processes on the instance": 0.0,
+        },
+        "Prefect Cloud; ECS worker on Fargate; every run an ECS task": {
+            **common,
+            "Prefect Cloud plan (set IDLE_PRICES)": IDLE_PRICES["prefect_cloud_plan_month"],
+            "ECS worker: Fargate 0.25 vCPU/0.5 GB, always on": HOURS_A_MONTH * fargate_hour(0.25, 0.5),
+            f"ECS workers: {runs} scheduled runs as tasks": scheduled_tasks,
+        },
+    }
+
+
+def print_idle() -> None:
+    print(f"Monthly cost of an idle platform (USD; list prices dated {PRICES_DATED}/2026-11-25, see IDLE_PRICES)")
+    for hosting, parts in idle_month().items():
+        print(f"  {hosting}")
+        for part, usd in parts.items():
+            print(f"    {part:<78} {usd:8.2f}")
+        print(f"    {'total':<78} {sum(parts.values()):8.2f}")
+    print("  Goal: at most 40 USD a month. Before the at-rest fix each reconcile pass also read every live application"
+          " (375 DynamoDB calls a pass, test_reconciliation_at_rest's setting: 3 waiting applications).\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, recording)")
+    parser.add_argument("--idle-only", action="store_true", help="only the idle platform's monthly cost (no stack)")
     args = parser.parse_args()
+    print_idle()
+    if args.idle_only:
+        return 0
     workdir = Path(tempfile.mkdtemp(prefix="iag-cost-"))
     env = {**stack_environment(workdir / "local"), "MOTO_ENABLE_RECORDING": "1"}  # every AWS request, to price
     try:
@@ -285,7 +381,16 @@ def main() -> int:
     print(f"Cost per 1,000 applications (USD, eu-west-2 on-demand prices dated {PRICES_DATED})")
     for key, value in costs.items():
         print(f"  {key:<34} {value * 1000:10.4f}")
-    print(f"  {'total':<34} {sum(costs.values()) * 1000:10.4f}\n")
+    print(f"  {'total':<34} {sum(costs.values()) * 1000:10.4f}")
+    # The floor: what no design avoids, the emails this application had to receive (SES per message).
+    floor = per_application["ses emails"] * PRICES["ses_email"]
+    print(f"  {'floor: the emails it must receive':<34} {floor * 1000:10.4f}  ({per_application['ses emails']:g} emails)")
+    print(f"  {'total / floor (goal at most 1.2)':<34} {sum(costs.values()) / floor if floor else float('nan'):10.1f}")
+    # Hosted on the always-on instance (the idle table's second option), flow runs are processes there: no task
+    # start-up billed per run, their CPU within the instance's fixed price.
+    on_instance = sum(v for k, v in costs.items() if not k.startswith("Prefect workers"))
+    print(f"  {'total, runs as processes on the instance':<34} {on_instance * 1000:10.4f}  "
+          f"({on_instance / floor if floor else float('nan'):.2f} x the floor)\n")
     print("Fixed monthly cost of the scheduled passes (all five forces, whatever the number of applications)")
     cadence = {"reconcile-reviews": 12 * 24 * 30, "review-reminders": 30}  # every 5 minutes; daily
     for name, (u, seconds) in passes.items():

@@ -1,7 +1,8 @@
 """Intake figures: request latency on moto, DynamoDB calls per submission, cold import, package size.
 
 Run from the repo root: .venv/bin/python bench/intake.py (or `make bench`).
-It prints figures and never fails on a number.
+It prints figures and never fails on a number. AWS is moto in process; Prefect is faked in process (a fake that
+records the runs it is asked to start, no HTTP), so the bench never reaches a Prefect that happens to be running.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from collections import Counter  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 import boto3  # noqa: E402
-from bench.aws_calls import calls  # noqa: E402
+from bench.aws_calls import calls, waited  # noqa: E402
 from chalice.test import Client  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
@@ -42,6 +43,20 @@ N, WARMUP, IMPORT_RUNS = 300, 30, 5
 PATH = "/forces/derbyshire/applications"
 READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "DescribeTable"}
 
+
+
+class FakePrefect:
+    """The workflow port, faked explicitly: records each run it is asked to start and the time spent in it."""
+
+    def __init__(self):
+        self.started: list[str] = []
+        self.seconds = 0.0
+
+    def start(self, deployment, *, name, parameters, tags, idempotency_key):
+        began = time.perf_counter()
+        self.started.append(name)
+        self.seconds += time.perf_counter() - began
+        return f"run-{name}"
 
 
 def row(label: str, text: str) -> None:
@@ -64,12 +79,19 @@ def empty_table() -> None:
     calls.update(counted)
 
 
-def timed(action, first: int, n: int) -> list[float]:
+OWN: list[float] = []  # per timed action: wall time minus time waiting on AWS (moto) and Prefect (the fake)
+
+
+def timed(action, first: int, n: int, prefect: "FakePrefect | None" = None) -> list[float]:
     times = []
+    OWN.clear()
     for i in range(first, first + n):
+        aws_before, prefect_before = waited[0], prefect.seconds if prefect else 0.0
         start = time.perf_counter()
         action(i)
-        times.append(time.perf_counter() - start)
+        wall = time.perf_counter() - start
+        times.append(wall)
+        OWN.append(wall - (waited[0] - aws_before) - ((prefect.seconds if prefect else 0.0) - prefect_before))
         empty_table()
     return times
 
@@ -99,6 +121,8 @@ def request_figures() -> None:
         dynamodb.create_table_if_missing()
         boto3.client("ses", region_name=settings.region).verify_email_identity(EmailAddress=settings.mail_from)
         bootstrap.reset()
+        prefect = FakePrefect()
+        bootstrap.override(workflow=prefect)
         with Client(app) as client:
             def post(i: int) -> None:
                 response = post_json(client, PATH, application_payload(applicant={"email": f"bench-{i}@example.org"}))
@@ -108,11 +132,22 @@ def request_figures() -> None:
             timed(post, 1, WARMUP)
             statuses.clear()
             calls.clear()
-            app_times = timed(post, WARMUP + 1, N)
+            prefect.started.clear()
+            app_times = timed(post, WARMUP + 1, N, prefect)
+            app_own = list(OWN)
             app_calls = per_call(N)
+            runs_started = len(prefect.started)
+            prefect.started.clear()
+            ineligible = application_payload(applicant={"date_of_birth": "2012-01-01"})
+            for i in range(12):
+                post_json(client, PATH, {**ineligible, "applicant": {**ineligible["applicant"],
+                                                                     "email": f"young-{i}@example.org"}})
+                empty_table()
+            ineligible_runs = len(prefect.started)
         timed(bare_save, 0, WARMUP)
         calls.clear()
         bare_times = timed(bare_save, WARMUP, N)
+        bare_own = list(OWN)
         bare_calls = per_call(N)
         bootstrap.reset()
     (app50, app99), (bare50, bare99) = p50_p99(app_times), p50_p99(bare_times)
@@ -120,6 +155,9 @@ def request_figures() -> None:
     row("first POST in the process (cold path)", f"{first * 1000:.0f} ms")
     row(f"POST {PATH}", f"p50 {app50:6.2f} ms   p99 {app99:6.2f} ms   ({answered})")
     row("bare ApplicationItem.save()", f"p50 {bare50:6.2f} ms   p99 {bare99:6.2f} ms")
+    (own50, own99), (bown50, bown99) = p50_p99(app_own), p50_p99(bare_own)
+    row("own time (wall - AWS - Prefect) POST", f"p50 {own50:6.2f} ms   p99 {own99:6.2f} ms   (goal p50 within 3 ms)")
+    row("own time, bare save (wall - AWS)", f"p50 {bown50:6.2f} ms   p99 {bown99:6.2f} ms")
     row("app / bare (the app's overhead)", f"p50 {app50 / bare50:6.1f} x    p99 {app99 / bare99:6.1f} x")
     dynamo = {op: v for (service, op), v in app_calls.items() if service == "dynamodb"}
     reads = sum(v for op, v in dynamo.items() if op in READS)
@@ -127,6 +165,12 @@ def request_figures() -> None:
         + f"  (writes {sum(dynamo.values()) - reads:.2f}, reads {reads:.2f})")
     row("other AWS calls per submission", ", ".join(f"{service} {op} {v:.2f}" for (service, op), v in app_calls.items()
                                                     if service != "dynamodb") or "none")
+    emails = sum(v for (service, op), v in app_calls.items() if service in ("ses", "sesv2")
+                 and op in ("SendEmail", "SendRawEmail"))
+    row("in the request: writes/reads/emails", f"{sum(dynamo.values()) - reads:.2f} / {reads:.2f} / {emails:.2f}"
+        "  (goal 1 / 0 / 0; the confirmation email still goes in the request)")
+    row("flow runs started (fake Prefect)", f"{runs_started / N:.2f} per eligible POST; "
+        f"{ineligible_runs} for 12 ineligible POSTs")
     row("AWS calls per bare save", ", ".join(f"{service} {op} {v:.2f}" for (service, op), v in bare_calls.items()))
 
 
@@ -151,6 +195,34 @@ def import_figures() -> None:
                 f"{import_seconds(module, False, empty):8.3f} s")
 
 
+PACKAGED_IMPORT_RUNS = 11
+
+
+def packaged_import_seconds(tree: Path, module: str) -> float:
+    """`import module` from the unzipped package alone (no site-packages), writing no bytecode: as a cold Lambda,
+    which reads only the .pyc files the package carries (the stdlib's own are warm here, and on Lambda)."""
+    env = {"PATH": os.environ["PATH"], "PYTHONDONTWRITEBYTECODE": "1", "AWS_DEFAULT_REGION": "eu-west-2"}
+    command = [sys.executable, "-S", "-c", "import sys, time; sys.path.insert(0, '.'); t = time.perf_counter(); "
+               f"import {module}; print(time.perf_counter() - t)"]
+    return float(subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True).stdout)
+
+
+def packaged_import_figures(path: Path) -> None:
+    with tempfile.TemporaryDirectory() as tree:
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tree)
+            compiled = sum(name.endswith(".pyc") for name in archive.namelist())
+        runs = {"app": [], "boto3": []}
+        for _ in range(PACKAGED_IMPORT_RUNS):  # interleaved, so both see the same load on a shared machine
+            for module, seconds in runs.items():
+                seconds.append(packaged_import_seconds(Path(tree), module))
+    app_s, boto3_s = statistics.median(runs["app"]), statistics.median(runs["boto3"])
+    ratios = sorted(a / b for a, b in zip(runs["app"], runs["boto3"]))
+    row(f"packaged import, cold (median of {PACKAGED_IMPORT_RUNS})", f"app {app_s:.3f} s, boto3 {boto3_s:.3f} s: "
+        f"{app_s / boto3_s:.2f}x (goal at most 1.5x; paired runs {ratios[0]:.2f}-{ratios[-1]:.2f}x); "
+        f"{compiled} .pyc in the package")
+
+
 def package_figures() -> None:
     built = ROOT / "build" / "package" / "deployment.zip"
     with tempfile.TemporaryDirectory() as out:
@@ -160,9 +232,12 @@ def package_figures() -> None:
             start = time.perf_counter()
             result = subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", "prod", out],
                                     cwd=ROOT, capture_output=True, text=True)
+            if result.returncode == 0:
+                result = subprocess.run([sys.executable, "-m", "scripts.slim_package", out], cwd=ROOT,
+                                        capture_output=True, text=True)
             path, how = Path(out) / "deployment.zip", f"built to a temp dir in {time.perf_counter() - start:.1f} s"
             if result.returncode != 0:
-                row("package", f"chalice package failed: {result.stderr.strip()[-300:]}")
+                row("package", f"chalice package or slim_package failed: {result.stderr.strip()[-300:]}")
                 return
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -172,6 +247,7 @@ def package_figures() -> None:
         row("package deployment.zip", f"{path.stat().st_size / 1e6:.1f} MB zipped (direct upload limit 50 MB), "
             f"{sum(e.file_size for e in entries) / 1e6:.1f} MB unzipped, {len(entries)} files; {how}")
         row("  largest parts (zipped)", ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in by_top.most_common(3)))
+        packaged_import_figures(path)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ from flows.log_context import this_run
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
-def reconcile_force(force_id: str) -> dict:
+def reconcile_force(force_id: str, full: bool = False) -> dict:
     container = bootstrap.container()
     with this_run(force=force_id):
-        return {"review": container.review.reconcile(force_id), "callouts": container.callouts.reconcile(force_id)}
+        return {"review": container.review.reconcile(force_id, full=full),
+                "callouts": container.callouts.reconcile(force_id)}
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)
@@ -25,9 +26,12 @@ def remind_force(force_id: str) -> dict:
 
 
 @flow(name="reconcile-reviews")
-def reconcile_reviews() -> dict:
-    """Start runs Prefect never got, retry runs that died, and deliver decisions recorded while it was away."""
-    results = {force_id: reconcile_force(force_id) for force_id in bootstrap.container().forces.ids()}
+def reconcile_reviews(full: bool = False) -> dict:
+    """Start runs Prefect never got, retry runs that died, and deliver decisions recorded while it was away.
+
+    A frequent pass follows the traces such work leaves (reading nothing when idle); the daily `full` pass also
+    asks Prefect about every live application."""
+    results = {force_id: reconcile_force(force_id, full) for force_id in bootstrap.container().forces.ids()}
     get_run_logger().info("reconciled: %s", results)
     return results
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from prefect import serve
-from prefect.schedules import Cron
+from prefect.schedules import Cron, Interval
 
 from chalicelib.adapters.logs import configure_logging
 from flows.callouts import critical_incident
@@ -31,8 +31,10 @@ def deployments():
                  parameters={"start": True}),
             Cron("15 * * * *", timezone="Europe/London")]),
         # One at a time: under a surge a pass can outlast its interval, and overlapping passes took run slots.
-        reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"], concurrency_limit=1,
-                                        interval=int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),
+        # Frequent passes follow the traces due work leaves; the daily full one also checks every live application.
+        reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"], concurrency_limit=1, schedules=[
+            Interval(int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),
+            Cron("40 3 * * *", timezone="Europe/London", parameters={"full": True})]),
         review_reminders.to_deployment(name="review-reminders", tags=["iag"], concurrency_limit=1, schedule=Cron(
             os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
         recruitment_report.to_deployment(name="recruitment-report", tags=["iag"], concurrency_limit=1,

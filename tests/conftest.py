@@ -60,6 +60,7 @@ class FakeWorkflow:
         self.resumed: list[tuple[str, dict]] = []
         self.retried: list[str] = []
         self.cancelled: list[str] = []
+        self.states: dict[str, tuple[str, float]] = {}  # run id -> (state type, age in seconds); PAUSED by default
 
     def start(self, deployment, *, name, parameters, tags, idempotency_key):
         self.started.append({"deployment": deployment, "name": name, "parameters": parameters, "tags": tags})
@@ -73,7 +74,13 @@ class FakeWorkflow:
         return True
 
     def state(self, flow_run_id):
-        return "PAUSED", 0.0
+        return self.states.get(flow_run_id, ("PAUSED", 0.0))
+
+    def runs_in_trouble(self, flow_name, *, tags, stuck_after, failed_within):
+        names = dict.fromkeys(r["name"] for r in self.started if set(tags) <= set(r["tags"]))
+        states = {name: self.state(f"run-{name}") for name in names}
+        return [name for name, (state, age) in states.items()
+                if state in ("FAILED", "CRASHED") or (state == "RUNNING" and age > stuck_after)]
 
     def retry(self, flow_run_id):
         self.retried.append(flow_run_id)

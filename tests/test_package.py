@@ -28,6 +28,9 @@ def build(tmp_path_factory):
     result = subprocess.run([str(CHALICE), "package", "--stage", "prod", "--merge-template",
                              str(ROOT / "infra" / "resources.json"), str(out)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode == 0:  # then, as `make package`, prune botocore's models and compile the bytecode
+        result = subprocess.run([sys.executable, "-m", "scripts.slim_package", str(out)],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return result, out / "deployment.zip"
 
 
@@ -138,3 +141,61 @@ def test_the_package_holds_every_template_and_the_compiled_styles(deployment):
     templates = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "chalicelib" / "templates").rglob("*.*"))
     assert templates and [t for t in templates if t not in names] == []
     assert "chalicelib/static/govuk-frontend.css" in names
+
+
+@pytest.mark.slow
+def test_every_module_in_the_package_has_bytecode_for_the_runtimes_python_used_without_checking_times(build,
+                                                                                                    deployment):
+    import importlib.util
+    import json
+
+    _, path = build
+    runtime = {r["Properties"]["Runtime"] for r in json.loads((path.parent / "sam.json").read_text())["Resources"].values()
+               if r.get("Type") == "AWS::Serverless::Function"}
+    assert runtime == {f"python{sys.version_info.major}.{sys.version_info.minor}"}
+    names = set(deployment.namelist())
+    sources = [n for n in names if n.endswith(".py")]
+    assert "app.py" in sources and len(sources) > 1000
+    missing = [n for n in sources if importlib.util.cache_from_source(n) not in names]
+    assert missing == []
+    for name in ("app.py", "chalicelib/bootstrap.py", "botocore/client.py"):
+        header = deployment.read(importlib.util.cache_from_source(name))[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, unchecked: unzip times do not matter
+
+
+@pytest.mark.slow
+def test_the_package_is_at_most_18_mb_and_keeps_the_models_of_every_service_the_app_calls(build, deployment):
+    from scripts.slim_package import KEEP_SERVICES
+
+    _, path = build
+    assert path.stat().st_size <= 18 * 1000 * 1000
+    called = {node.args[0].value for module in app_modules() for node in ast.walk(ast.parse(module.read_text()))
+              if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("client", "_client")
+              and node.args and isinstance(node.args[0], ast.Constant)}
+    assert called and called <= set(KEEP_SERVICES) | {"dynamodb"}
+    models = {n.split("/")[2] for n in deployment.namelist() if n.startswith("botocore/data/") and n.count("/") > 2}
+    assert models == set(KEEP_SERVICES)
+
+
+@pytest.mark.slow
+def test_the_packaged_app_imports_alone_and_builds_a_client_for_each_service_it_calls(deployment, tmp_path):
+    from scripts.slim_package import KEEP_SERVICES
+
+    deployment.extractall(tmp_path)
+    code = ("import sys; sys.path.insert(0, '.'); import app, boto3\n"
+            f"for service in {sorted(KEEP_SERVICES)!r}: boto3.client(service, region_name='eu-west-2')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'jsonschema', 'jwt', 'prefect')))")
+    env = {"PATH": os.environ["PATH"], "PYTHONDONTWRITEBYTECODE": "1", "AWS_DEFAULT_REGION": "eu-west-2",
+           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"  # what few routes need comes on first use
+
+
+def test_importing_the_app_leaves_jinja2_jsonschema_and_jwt_for_the_routes_that_use_them():
+    code = "import sys, app; print(sorted({m.split('.')[0] for m in sys.modules} & {'jinja2', 'jsonschema', 'jwt'}))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

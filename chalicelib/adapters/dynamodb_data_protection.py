@@ -13,6 +13,7 @@ applicant or member, and what erasure and retention do to it (`domain/retention.
 | agreement                | FORCE#f#APP#<ref> / AGREEMENT#<doc>                | typed name, source IP, user agent               | those removed; document, date kept   | deleted             |
 | email outbox (email)     | the partition it is about / EMAIL#<kind>           | `detail` (e.g. the panel's reasons)             | unsent deleted, detail removed       | deleted             |
 | wake                     | FORCE#f#APP#<ref> / WAKE                           | none                                            | kept                                 | deleted             |
+| run not started          | FORCE#f#APP#<ref> / RUN                            | none                                            | deleted                              | deleted             |
 | equality                 | FORCE#f#EQUALITY#<ref> / EQUALITY                  | special-category answers                        | deleted                              | deleted             |
 | live guard (live)        | FORCE#f#APPLICANT#<sha256(email)> / GROUP#<group>  | the email's hash                                | deleted                              | deleted             |
 | person index             | FORCE#f#APPLICANT#<sha256(email)> / APP#, PACK#    | the email's hash                                | deleted                              | deleted             |

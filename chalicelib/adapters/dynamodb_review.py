@@ -5,6 +5,7 @@
 | link          | LINK#<sha256(token)>                | LINK                         |                                     |                   |
 | decision      | FORCE#<force>#APP#<ref>             | DECISION#v<version>#<role>   | FORCE#<force>#UNDELIVERED (until the flow run was resumed) | <at>#<ref> |
 | reviewer      | FORCE#<force>#PEOPLE                | GROUP#<group>#ROLE#<role>    |                                     |                   |
+| run not started | FORCE#<force>#APP#<ref>           | RUN                          | FORCE#<force>#RUN#NOT_STARTED       | <at>#<ref>        |
 
 A link is found by its token's hash alone (the token is the only thing a
 person brings), and carries the force it belongs to.
@@ -46,6 +47,18 @@ class ReviewerItem(Item, discriminator="reviewer"):
     role = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute()
+
+
+class RunNotStartedItem(Item, discriminator="run_not_started"):
+    """PK FORCE#<force>#APP#<ref>  SK RUN  GSI1 FORCE#<force>#RUN#NOT_STARTED: Prefect could not create its run.
+
+    Written only when a start fails, so reconciliation finds such applications with one Query instead of
+    asking Prefect about every live application."""
+    reference = UnicodeAttribute()
+
+
+def not_started_key(force_id: str) -> str:
+    return f"FORCE#{force_id}#RUN#NOT_STARTED"
 
 
 def undelivered_key(force_id: str) -> str:
@@ -112,6 +125,16 @@ class DynamoReviewStore:
         """References with decisions whose flow run has not been resumed since."""
         refs = [i.reference for i in DecisionItem.by_stage.query(undelivered_key(force_id))]
         return list(dict.fromkeys(refs))
+
+    def run_not_started(self, force_id: str, reference: str, at: datetime) -> None:
+        RunNotStartedItem(pk=application_pk(force_id, reference), sk="RUN", reference=reference,
+                          gsi1pk=not_started_key(force_id), gsi1sk=f"{_iso(at)}#{reference}").save()
+
+    def runs_not_started(self, force_id: str) -> list[str]:
+        return [i.reference for i in RunNotStartedItem.by_stage.query(not_started_key(force_id))]
+
+    def run_started(self, force_id: str, reference: str) -> None:
+        RunNotStartedItem(pk=application_pk(force_id, reference), sk="RUN").delete()
 
     def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]:
         """role -> (name, email) for the group's review panel."""

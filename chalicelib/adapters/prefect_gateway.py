@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 import urllib.error
 import urllib.request
 from typing import Optional
@@ -18,6 +18,10 @@ from chalicelib.services.ports import WorkflowUnavailable
 
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 BUSY_RETRIES = 4
+
+
+def _iso(now: datetime, offset_seconds: float) -> str:
+    return (now + timedelta(seconds=offset_seconds)).isoformat()
 
 
 class PrefectGateway:
@@ -58,6 +62,21 @@ class PrefectGateway:
         state = self._call("GET", f"/flow_runs/{flow_run_id}")["state"]
         since = datetime.fromisoformat(state["timestamp"].replace("Z", "+00:00"))
         return state["type"], (datetime.now(timezone.utc) - since).total_seconds()
+
+    def runs_in_trouble(self, flow_name: str, *, tags: list[str], stuck_after: float, failed_within: float) -> list[str]:
+        """Names of the flow's runs that failed or crashed recently, or have been running longer than `stuck_after`
+        seconds since they first started (the caller checks the state's own age): two filtered calls."""
+        now = datetime.now(timezone.utc)
+        failed = self._runs_matching(flow_name, tags, {"state": {"type": {"any_": ["FAILED", "CRASHED"]}},
+                                                       "end_time": {"after_": _iso(now, -failed_within)}})
+        running = self._runs_matching(flow_name, tags, {"state": {"type": {"any_": ["RUNNING"]}},
+                                                        "start_time": {"before_": _iso(now, -stuck_after)}})
+        return list(dict.fromkeys(r["name"] for r in failed + running))
+
+    def _runs_matching(self, flow_name: str, tags: list[str], flow_runs: dict) -> list[dict]:
+        return self._call("POST", "/flow_runs/filter", {
+            "flows": {"name": {"any_": [flow_name]}}, "flow_runs": {**flow_runs, "tags": {"all_": tags}},
+            "limit": 200, "sort": "EXPECTED_START_TIME_DESC"})
 
     def retry(self, flow_run_id: str) -> None:
         """Schedule a failed or crashed run again: it reruns from the top, as the Prefect UI's Retry does."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.validation import FieldError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 # Links to the top-level schemas/ folder, so the Lambda package carries the same files.
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -20,23 +21,31 @@ def load_schema(name: str) -> dict:
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
 
 
-def _pattern_within_length(validator, pattern, instance, schema):
-    """`pattern`, run only on strings within the same schema's maxLength: a pattern with backtracking then costs
-    at most what the longest allowed answer costs, and an over-long answer is told it is too long, once."""
-    if isinstance(instance, str) and len(instance) > schema.get("maxLength", len(instance)):
-        return
-    yield from _PATTERN(validator, pattern, instance, schema)
+@lru_cache(maxsize=1)
+def bounded_validator_class():
+    """Draft 2020-12 with `pattern` run only on strings within the same schema's maxLength: a pattern with
+    backtracking then costs at most what the longest allowed answer costs, and an over-long answer is told it is
+    too long, once."""
+    from jsonschema import Draft202012Validator, validators
 
+    pattern = Draft202012Validator.VALIDATORS["pattern"]
 
-_PATTERN = Draft202012Validator.VALIDATORS["pattern"]
-BoundedValidator = validators.extend(Draft202012Validator, {"pattern": _pattern_within_length})
+    def pattern_within_length(validator, value, instance, schema):
+        if isinstance(instance, str) and len(instance) > schema.get("maxLength", len(instance)):
+            return
+        yield from pattern(validator, value, instance, schema)
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern_within_length})
 
 
 @lru_cache(maxsize=None)
 def _validator(name: str) -> Draft202012Validator:
+    # Imported on first validation, not at cold start: only requests that carry a document pay for jsonschema.
+    from jsonschema import Draft202012Validator
+
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return BoundedValidator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return bounded_validator_class()(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def validate(payload: Any, schema_name: str) -> list[FieldError]:

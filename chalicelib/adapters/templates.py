@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from chalicelib.domain.wording import looks_like_a_name
 
@@ -14,6 +16,9 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    # Imported on first render, not at cold start: JSON routes that send no email never pay for jinja2.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),

@@ -64,6 +64,7 @@ FATES: dict[str, tuple[Fate, Fate]] = {
     "appeal": (D, D),
     "agreement": (D, A),  # which document version was signed and when stays; name, IP and browser go
     "wake": (D, K),
+    "run_not_started": (D, D),  # a marker for reconciliation: no personal data
     "pack_request": (K, D),  # not an application: erased on request only
     "member": (K, D),  # members are never unsuccessful; erasure ends the membership
     "callout_response": (K, A),

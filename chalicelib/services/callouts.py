@@ -143,21 +143,22 @@ class CalloutService:
             raise
         return True
 
-    def due(self, force_id: str) -> list[str]:
+    def due(self, force_id: str, incidents: Optional[list[Incident]] = None) -> list[str]:
         """Recent incidents whose window has closed and whose summary has not gone."""
         now = self._now()
-        return [i.id for i in self._p.store.incidents(force_id) if i.respond_by <= now
-                and not self._p.store.summary_sent(force_id, i.id)]
+        return [i.id for i in (self._p.store.incidents(force_id) if incidents is None else incidents)
+                if i.respond_by <= now and not self._p.store.summary_sent(force_id, i.id)]
 
     def reconcile(self, force_id: str) -> dict:
         """Ask anyone not yet asked while a window is open; at its end wake the incident's run, or send the summary
         here if it cannot be woken."""
         counts = {"woken": 0, "summaries": 0, "asked": 0}
         now = self._now()
-        for incident in self._p.store.incidents(force_id):
+        incidents = self._p.store.incidents(force_id)  # read once: a pass at rest costs one Query
+        for incident in incidents:
             if incident.respond_by > now:
                 counts["asked"] += self.ask_members(force_id, incident.id)
-        for incident_id in self.due(force_id):
+        for incident_id in self.due(force_id, incidents):
             try:
                 run_id = self._p.workflow.find_run(incident_id)
                 if run_id and self._p.workflow.resume(run_id, {"reason": "window closed"}):

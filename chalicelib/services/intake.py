@@ -129,7 +129,8 @@ class IntakeService:
             with about(reference=stored.reference, force=force.id):
                 log.info("application received for %s: %s", group.id, stored.stage.value)
                 self._notifier.application_received(force, stored, withdraw_url)
-                self._review.start(stored)
+                if stored.live:  # an ineligible application has ended: no run to start, nothing for one to do
+                    self._review.start(stored)
             return submission
         raise RuntimeError("could not find a free application reference")
 

@@ -148,6 +148,9 @@ class Workflow(Protocol):
 
     def state(self, flow_run_id: str) -> tuple[str, float]: ...
 
+    def runs_in_trouble(self, flow_name: str, *, tags: list[str], stuck_after: float, failed_within: float) -> list[str]:
+        """Names of the flow's runs that failed or crashed within `failed_within` seconds, or look stuck running."""
+
     def retry(self, flow_run_id: str) -> None: ...
 
     def runs(self, name: str) -> list[dict]:

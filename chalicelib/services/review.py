@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 REVIEW_DEPLOYMENT = "review-application/review-application"
 WITHDRAW_LINK_DAYS = 365
 STUCK_RUN_SECONDS = 15 * 60
+FAILED_LOOKBACK_SECONDS = 26 * 3600  # runs that failed before this are left to the daily full pass
 EMAIL_GRACE = timedelta(minutes=5)  # an announced email older than this, still unsent, was dropped by its run
 WAKE_ATTEMPTS, WAKE_PAUSE_SECONDS = 12, 0.5
 
@@ -104,6 +105,10 @@ class ReviewService:
                 idempotency_key=f"review:{application.reference}")
         except WorkflowUnavailable:
             log.warning("flow run for %s not started; reconciliation will start it", application.reference)
+            try:  # the trace reconciliation finds in one Query
+                self._store.run_not_started(application.force_id, application.reference, self._clock.now())
+            except Exception:  # noqa: BLE001 (the application is stored: the daily full pass still finds it)
+                log.exception("could not note that the run of %s was not started", application.reference)
             return None
 
     def wake(self, force_id: str, reference: str, reason: str) -> bool:
@@ -130,22 +135,36 @@ class ReviewService:
             log.warning("flow run for %s not resumed; reconciliation will", reference)
         return False
 
-    def reconcile(self, force_id: str) -> dict:
-        """Catch Prefect up with DynamoDB: start missing runs, retry dead ones, deliver what people did while it
-        was away, and send emails that were announced but never went out."""
-        force = self._forces.get(force_id)
-        counts = {"started": 0, "retried": 0, "woken": 0, "emails": 0, "ok": 0}
+    def reconcile(self, force_id: str, full: bool = False) -> dict:
+        """Catch Prefect up with DynamoDB: deliver what people did while it was away, start runs it could not create,
+        retry runs that failed, crashed or stuck, and send emails announced but never sent.
+
+        Each kind of due work leaves a trace found by one Query or one Prefect filter, so a pass with nothing to do
+        reads no item and writes nothing. `full` (daily) also asks Prefect about every live application, for what
+        leaves no trace: a request that died between its write and creating the run, a lost Prefect database, or a
+        run that completed while its application still waits."""
+        counts = {"started": 0, "retried": 0, "woken": 0, "emails": 0, "unreachable": 0, "ok": 0}
         undelivered = set(self._store.undelivered(force_id)) | set(self._undelivered_actions(force_id))
-        for group in force.groups:
-            for stage in RUN_WAITS_AT:
-                for application in self._all_at(force_id, group.id, stage):
-                    told = application.reference in undelivered
-                    undelivered.discard(application.reference)
-                    counts[self._reconcile_one(application, told)] += 1
-        for reference in undelivered:  # people acted and the application has ended or made a member
+        not_started = set(self._store.runs_not_started(force_id))
+        suspects = not_started | set(self._runs_in_trouble(force_id))
+        outcomes: dict[str, str] = {}
+        if full:
+            for group in self._forces.get(force_id).groups:
+                for stage in RUN_WAITS_AT:
+                    for application in self._all_at(force_id, group.id, stage):
+                        outcomes[application.reference] = self._reconcile_one(
+                            application, application.reference in undelivered)
+        for reference in (undelivered | suspects) - set(outcomes):
             application = self._repository.get(force_id, reference)
-            if application is not None:
-                counts[self._reconcile_one(application, True)] += 1
+            # A suspect whose application no longer waits needs no run (as the full pass only looks at live ones);
+            # people who acted on an application that ended or made a member are still told to its run.
+            if application is not None and (reference in undelivered or application.stage in RUN_WAITS_AT):
+                outcomes[reference] = self._reconcile_one(application, reference in undelivered)
+        for outcome in outcomes.values():
+            counts[outcome] += 1
+        for reference in not_started:
+            if outcomes.get(reference) != "unreachable":
+                self._store.run_started(force_id, reference)
         # Emails announced by a move more than a few minutes ago and still unsent: the run that owed them died.
         for reference in self._repository.pending_email_references(force_id, self._clock.now() - EMAIL_GRACE):
             application = self._repository.get(force_id, reference)
@@ -154,6 +173,14 @@ class ReviewService:
                 counts["emails"] += 1
         counts.pop("ok", None)
         return counts
+
+    def _runs_in_trouble(self, force_id: str) -> list[str]:
+        try:
+            return self._workflow.runs_in_trouble(REVIEW_DEPLOYMENT.split("/")[0], tags=[f"force:{force_id}"],
+                                                  stuck_after=STUCK_RUN_SECONDS, failed_within=FAILED_LOOKBACK_SECONDS)
+        except WorkflowUnavailable:
+            log.warning("reconciliation could not ask Prefect which runs failed")
+            return []
 
     def _delivered(self, application: Application) -> None:
         self._store.mark_decisions_delivered(application.force_id, application.reference)
@@ -173,8 +200,7 @@ class ReviewService:
         try:
             run_id = self._workflow.find_run(application.reference)
             if run_id is None:
-                self.start(application)
-                return "started"
+                return "started" if self.start(application) is not None else "unreachable"
             state, age = self._workflow.state(run_id)
             # A run "running" for this long lost its process (our runs take seconds): retry it. So is one that
             # finished while its application still waits (e.g. it ended at "approved" before runs went further).
@@ -189,6 +215,7 @@ class ReviewService:
                 self._delivered(application)  # nothing is left to tell a finished run
         except WorkflowUnavailable:
             log.warning("reconciliation could not reach Prefect for %s", application.reference)
+            return "unreachable"
         return "ok"
 
     def remind(self, force_id: str) -> dict:

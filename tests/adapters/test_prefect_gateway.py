@@ -70,3 +70,24 @@ def test_a_resume_the_run_refuses_is_not_taken_for_success(prefect):
 def test_an_unreachable_prefect_is_reported_as_unavailable():
     with pytest.raises(WorkflowUnavailable):
         PrefectGateway("http://127.0.0.1:9/api", timeout=1).find_run("DBY-2026-AAAAAAAA")
+
+
+def test_runs_in_trouble_asks_for_failed_and_long_running_runs_of_one_flow_and_force_in_filters_prefect_accepts(
+        prefect):
+    from prefect.server.schemas.filters import FlowFilter, FlowRunFilter
+
+    fake, gateway = prefect
+    fake.script = [(200, [{"name": "DBY-1"}]), (200, [{"name": "DBY-2"}, {"name": "DBY-1"}])]
+    assert gateway.runs_in_trouble("review-application", tags=["force:derbyshire"], stuck_after=900,
+                                   failed_within=3600) == ["DBY-1", "DBY-2"]
+    (_, path, failed), (_, _, running) = fake.seen
+    assert path == "/api/flow_runs/filter"
+    for body in (failed, running):
+        FlowFilter.model_validate(body["flows"])  # fields Prefect's server does not know are refused there
+        FlowRunFilter.model_validate(body["flow_runs"])
+        assert body["flows"] == {"name": {"any_": ["review-application"]}}
+        assert body["flow_runs"]["tags"] == {"all_": ["force:derbyshire"]}
+    assert failed["flow_runs"]["state"] == {"type": {"any_": ["FAILED", "CRASHED"]}} and "after_" in failed[
+        "flow_runs"]["end_time"]
+    assert running["flow_runs"]["state"] == {"type": {"any_": ["RUNNING"]}} and "before_" in running[
+        "flow_runs"]["start_time"]

@@ -35,6 +35,13 @@ def test_an_ineligible_application_is_stored_and_answered_with_every_reason(api)
     assert api.http.get(response.headers["Location"]).json_body["status"] == "ineligible"
 
 
+def test_an_ineligible_application_starts_no_flow_run_and_an_eligible_one_starts_one(api, workflow):
+    submit(api, application_payload(applicant={"date_of_birth": "2010-01-01", "email": "young@example.org"}))
+    assert workflow.started == []  # it has ended: a run would be a process (an ECS task in AWS) with nothing to do
+    eligible = submit(api, application_payload()).json_body["reference"]
+    assert [run["name"] for run in workflow.started] == [eligible]
+
+
 def test_every_schema_violation_is_listed_with_its_json_pointer(api):
     payload = application_payload(applicant={"email": "not-an-email", "postcode": "nowhere", "given_name": DELETE},
                                   statements={"motivation": "   "}, consent={"privacy_notice": False},

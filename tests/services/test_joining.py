@@ -389,5 +389,5 @@ def test_a_run_that_ended_while_its_application_still_waits_is_run_again(api, jo
     retried = []
     workflow.state = lambda run_id: ("COMPLETED", 0.0)  # e.g. it ended at "approved" under older code
     workflow.retry = retried.append
-    assert bootstrap.container().review.reconcile("derbyshire")["retried"] == 1
+    assert bootstrap.container().review.reconcile("derbyshire", full=True)["retried"] == 1  # the daily full pass
     assert retried == [f"run-{reference}"]
