@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.adapters.dynamodb import ApplicationItem, Item
+from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item
+from chalicelib.adapters.dynamodb_drafts import DraftEqualityItem, DraftItem
 from chalicelib.settings import LOCAL_FORM_SECRET
 from chalicelib.web import csrf
 from chalicelib.web.forms import field_id, payload_from_form
@@ -17,35 +18,78 @@ from tests.factories import application_payload
 FORM = "application/x-www-form-urlencoded"
 
 
-def form_fields(**changes) -> dict:
-    fields = {
-        "group": "derbyshire-iag", "applicant.given_name": "Amira", "applicant.family_name": "Khan",
-        "applicant.email": "amira.khan@example.org", "applicant.phone": "01632 960 001",
-        "applicant.date_of_birth-day": "27", "applicant.date_of_birth-month": "3",
-        "applicant.date_of_birth-year": "1985", "applicant.postcode": "DE5 3RS", "connection_to_area": "lives",
-        "work_postcode": "",
-        "statements.motivation": "I want policing in my town to earn the trust of young people.",
-        "statements.communities": "I run a youth football club and volunteer at a food bank.",
-        "statements.engagement": "Through the club's parents' group and the mosque's community evenings.",
-        "declarations.police_employee": "no", "declarations.police_connection": "no",
-        "declarations.judiciary_connection": "no", "declarations.civic_role": "no",
-        "declarations.connection_details": "", "declarations.convictions_or_police_contact": "",
-        "consent.privacy_notice": "yes", "website": "",
-    }
-    fields.update(changes)
-    return fields
+ANSWERS = {
+    "group": {"group": "derbyshire-iag"},
+    "eligibility": {"applicant.date_of_birth-day": "27", "applicant.date_of_birth-month": "3",
+                    "applicant.date_of_birth-year": "1985", "connection_to_area": "lives",
+                    "applicant.postcode": "DE5 3RS", "work_postcode": ""},
+    "independence": {"declarations.police_employee": "no", "declarations.police_connection": "no",
+                     "declarations.judiciary_connection": "no", "declarations.civic_role": "no",
+                     "declarations.connection_details": ""},
+    "name": {"applicant.given_name": "Amira", "applicant.family_name": "Khan"},
+    "contact": {"applicant.email": "amira.khan@example.org", "applicant.phone": "01632 960 001"},
+    "motivation": {"statements.motivation": "I want policing in my town to earn the trust of young people."},
+    "communities": {"statements.communities": "I run a youth football club and volunteer at a food bank."},
+    "engagement": {"statements.engagement": "Through the club's parents' group and the mosque's community evenings."},
+    "convictions": {"declarations.convictions_or_police_contact": ""},
+    "adjustments": {"accessibility.needs": ""},
+    "format": {},
+    "equality": {"equality_monitoring.answer": "no"},
+    "privacy": {"consent.privacy_notice": "yes"},
+}
 
 
-def token_from(api, path="/forces/derbyshire/apply") -> str:
-    return re.search(r'name="_token" value="([^"]+)"', api.http.get(path).body.decode()).group(1)
+class Applicant:
+    """One browser's worth of state for the Chalice test client: the draft cookie, and a fresh form token
+    read from each page before it is sent, as a browser would."""
+
+    def __init__(self, api, force: str = "derbyshire"):
+        self.api, self.force, self.cookie = api, force, ""
+
+    def path(self, page: str) -> str:
+        return f"/forces/{self.force}/apply/{page}" if page else f"/forces/{self.force}/apply"
+
+    def get(self, page: str):
+        return self.api.http.get(self.path(page), headers={"Cookie": self.cookie} if self.cookie else {})
+
+    def send(self, page: str, fields: dict, headers=None, token=None):
+        token = token if token is not None else token_in(self.get(page).body.decode())
+        response = self.api.http.post(self.path(page), body=urlencode({"_token": token, "website": "", **fields},
+                                                                       doseq=True),
+                                      headers={"Content-Type": FORM, **({"Cookie": self.cookie} if self.cookie else {}),
+                                               **(headers or {})})
+        cookie = response.headers.get("Set-Cookie", "")
+        if cookie.startswith("iag_draft="):
+            self.cookie = cookie.split(";")[0] if "Max-Age=0" not in cookie else ""
+        return response
+
+    def answer_all(self, answers=ANSWERS, until=None):
+        page = "group"
+        while page != "check" and page != until:
+            response = self.send(page, answers.get(page, {}))
+            assert response.status_code == 303, (page, response.body.decode()[:3000])
+            page = response.headers["Location"].rsplit("/", 1)[1]
+        return page
 
 
-def post_form(api, fields: dict, path="/forces/derbyshire/apply", headers=None):
+def token_from(api, path: str) -> str:
+    return token_in(api.http.get(path).body.decode())
+
+
+def post_form(api, fields: dict, path: str, headers=None):
     return api.http.post(path, body=urlencode(fields, doseq=True), headers={"Content-Type": FORM, **(headers or {})})
 
 
+def token_in(html: str) -> str:
+    return re.search(r'name="_token" value="([^"]+)"', html).group(1)
+
+
+def flat_answers() -> dict:
+    return {k: [v] for page in ANSWERS.values() for k, v in page.items()}
+
+
 def test_the_form_and_the_api_turn_the_same_answers_into_the_same_application():
-    assert payload_from_form({k: [v] for k, v in form_fields().items()}) == application_payload()
+    assert payload_from_form({**flat_answers(), **{"applicant.phone": ["01632 960 001"]}}) == application_payload()
 
 
 def test_an_error_pointer_links_to_the_element_a_person_must_correct():
@@ -54,79 +98,145 @@ def test_an_error_pointer_links_to_the_element_a_person_must_correct():
     assert field_id("/consent/privacy_notice") == "consent-privacy_notice"
 
 
-def test_a_posted_form_is_stored_and_redirects_to_the_confirmation(api):
-    response = post_form(api, form_fields(_token=token_from(api)))
+def test_answering_every_page_then_sending_from_the_check_page_stores_the_application(api):
+    person = Applicant(api)
+    assert person.answer_all() == "check"
+    check = person.get("check").body.decode()
+    assert "Check your answers before sending your application" in check and "Amira" in check
+    response = person.send("check", {})
     assert response.status_code == 303
     location = response.headers["Location"]
     assert re.fullmatch(r"/forces/derbyshire/applications/DBY-2026-[0-9A-Z]{8}/confirmation", location)
-    page = api.http.get(location)
-    assert page.status_code == 200 and "Application received" in page.body.decode()
+    assert "Application received" in api.http.get(location).body.decode()
 
 
-def test_the_form_offers_only_groups_open_to_applicants(api):
-    html = api.http.get("/forces/avon-and-somerset/apply").body.decode()
+def test_the_draft_is_deleted_when_the_application_is_sent(api):
+    person = Applicant(api)
+    person.answer_all()
+    assert [i for i in Item.scan() if isinstance(i, DraftItem)]
+    person.send("check", {})
+    assert [i for i in Item.scan() if isinstance(i, (DraftItem, DraftEqualityItem))] == []
+    assert person.cookie == ""  # the browser forgets it too
+
+
+def test_the_group_page_offers_only_groups_open_to_applicants(api):
+    html = Applicant(api, "avon-and-somerset").get("group").body.decode()
     offered = re.findall(r'name="group" type="radio" value="([^"]+)"', html)
     assert "strategic" not in offered and {"bristol", "counter-terrorism"} <= set(offered)
 
 
-def test_every_equality_question_offers_prefer_not_to_say_and_says_reviewers_never_see_it(api):
-    html = api.http.get("/forces/derbyshire/apply").body.decode()
-    questions = set(re.findall(r'name="equality_monitoring\.([a-z_]+)"', html))
-    assert len(questions) == 7
-    for question in questions:
+def test_every_equality_question_has_its_own_page_with_prefer_not_to_say(api):
+    person = Applicant(api)
+    person.answer_all(until="equality")
+    assert "people who review applications never see them" in person.get("equality").body.decode()
+    response = person.send("equality", {"equality_monitoring.answer": "yes"})
+    asked = []
+    while (page := response.headers["Location"].rsplit("/", 1)[1]).startswith("equality-"):
+        html = person.get(page).body.decode()
+        [question] = set(re.findall(r'name="equality_monitoring\.([a-z_]+)"', html))
         assert f'name="equality_monitoring.{question}" type="radio" value="prefer_not_to_say"' in html
-    assert "people who review applications never see them" in html
+        asked.append(question)
+        response = person.send(page, {})  # every one may be skipped
+        assert response.status_code == 303
+    assert len(asked) == 7 and page == "privacy"
 
 
-def test_equality_answers_from_the_form_are_stored_apart(api):
-    post_form(api, form_fields(_token=token_from(api), **{"equality_monitoring.religion": "prefer_not_to_say"}))
+def test_equality_answers_are_kept_apart_in_the_draft_and_in_the_application(api):
+    person = Applicant(api)
+    person.answer_all({**ANSWERS, "equality": {"equality_monitoring.answer": "yes"},
+                       "equality-religion": {"equality_monitoring.religion": "prefer_not_to_say"}})
+    [draft] = [i for i in Item.scan() if isinstance(i, DraftItem)]
+    [kept] = [i for i in Item.scan() if isinstance(i, DraftEqualityItem)]
+    assert "religion" not in repr(draft.attribute_values) and "religion" in kept.answers
+    assert "#EQUALITY#" in kept.pk
+    person.send("check", {})
     [application] = [i for i in Item.scan() if isinstance(i, ApplicationItem)]
     assert "religion" not in repr(application.attribute_values)
+    [stored] = [i for i in Item.scan() if isinstance(i, EqualityItem)]
+    assert stored.answers.as_dict() == {"religion": "prefer_not_to_say"}
 
 
 def test_a_post_from_another_site_is_refused_and_stores_nothing(api):
-    response = post_form(api, form_fields(_token=token_from(api)), headers={"Origin": "https://evil.example"})
+    response = Applicant(api).send("group", ANSWERS["group"], headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
     assert list(Item.scan()) == []
 
 
-def test_a_forged_token_is_refused(api):
+def test_a_forged_or_missing_token_is_refused_on_a_question_page_and_on_the_check_page(api):
+    person = Applicant(api)
     forged = csrf.issue(b"not our secret", "apply:derbyshire")
-    assert post_form(api, form_fields(_token=forged)).status_code == 403
-    assert post_form(api, form_fields(_token="")).status_code == 403
+    assert person.send("group", ANSWERS["group"], token=forged).status_code == 403
+    assert person.send("group", ANSWERS["group"], token="").status_code == 403
     assert list(Item.scan()) == []
+    person.answer_all()
+    assert person.send("check", {}, token=forged).status_code == 403
+    assert [i for i in Item.scan() if isinstance(i, ApplicationItem)] == []
 
 
 def test_a_token_for_another_force_form_is_refused(api):
-    other = token_from(api, "/forces/thames-valley/apply")
-    assert post_form(api, form_fields(_token=other)).status_code == 403
+    other = token_in(Applicant(api, "thames-valley").get("group").body.decode())
+    assert Applicant(api).send("group", ANSWERS["group"], token=other).status_code == 403
 
 
-def test_an_expired_form_comes_back_with_every_answer_kept_and_a_fresh_token(api):
+def test_an_expired_page_comes_back_with_its_answers_kept_and_a_fresh_token(api):
+    person = Applicant(api)
+    person.answer_all(until="name")
     old = csrf.issue(LOCAL_FORM_SECRET.encode(), "apply:derbyshire", now=time.time() - 5 * 3600)
-    response = post_form(api, form_fields(_token=old))
+    response = person.send("name", ANSWERS["name"], token=old)
     html = response.body.decode()
     assert response.status_code == 422
-    assert "This form had expired" in html and 'value="Amira"' in html
-    fresh = re.search(r'name="_token" value="([^"]+)"', html).group(1)
-    assert post_form(api, form_fields(_token=fresh)).status_code == 303
+    assert "This page had expired" in html and 'value="Amira"' in html
+    assert person.send("name", ANSWERS["name"], token=token_in(html)).status_code == 303
 
 
 def test_the_spam_trap_refuses_a_filled_hidden_field_and_stores_nothing(api):
-    response = post_form(api, form_fields(_token=token_from(api), website="http://spam.example"))
+    response = Applicant(api).send("group", {**ANSWERS["group"], "website": "http://spam.example"})
     assert response.status_code == 400
     assert list(Item.scan()) == []
 
 
-def test_applying_twice_through_the_form_explains_it_on_the_email_field(api):
-    post_form(api, form_fields(_token=token_from(api)))
-    response = post_form(api, form_fields(_token=token_from(api)))
+def test_a_draft_cookie_that_was_tampered_with_finds_nothing(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    draft_id, mac = person.cookie.split("=", 1)[1].split(".")
+    person.cookie = f"iag_draft={draft_id}.{'0' * len(mac)}"
+    assert person.get("eligibility").headers["Location"] == "/forces/derbyshire/apply/group"
+
+
+def test_a_person_cannot_skip_ahead_past_an_unanswered_question(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    assert person.get("motivation").headers["Location"] == "/forces/derbyshire/apply/eligibility"
+    assert person.get("check").headers["Location"] == "/forces/derbyshire/apply/eligibility"
+
+
+def test_applying_twice_is_explained_on_the_check_page_with_a_link_to_the_email_question(api):
+    Applicant(api).answer_all() and None
+    first = Applicant(api)
+    first.answer_all()
+    first.send("check", {})
+    again = Applicant(api)
+    again.answer_all()
+    response = again.send("check", {})
     assert response.status_code == 422
-    assert '<a href="#applicant-email">You have already applied to this group' in response.body.decode()
+    assert ('href="/forces/derbyshire/apply/contact?return=check#applicant-email">You have already applied'
+            in response.body.decode())
+
+
+def test_a_mistake_is_shown_on_its_own_page_and_nothing_moves_on(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    response = person.send("eligibility", {**ANSWERS["eligibility"], "applicant.date_of_birth-year": "19",
+                                           "applicant.postcode": "nowhere"})
+    html = response.body.decode()
+    assert response.status_code == 422 and "<title>Error: " in html
+    assert re.findall(r'<li><a href="#([^"]+)">', html) == ["applicant-date_of_birth-day", "applicant-postcode"]
+    assert "Enter your date of birth as a real date, for example 27 3 1985" in html
+    assert 'value="nowhere"' in html  # kept
 
 
 def test_pages_forbid_framing_and_inline_scripts_and_are_not_cached(api):
-    headers = api.http.get("/forces/derbyshire/apply").headers
+    headers = api.http.get("/forces/derbyshire/apply/group").headers
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store"
