@@ -112,6 +112,9 @@ def show(force_id, page):
                             force=force, link={"href": _base(force), "text": "Start your application"})
     if draft is None and page != "group":
         return _redirect(f"{_base(force)}/group")
+    if draft and not question_page.eligibility and page != "group" \
+            and flow.reasons_so_far(force, answers, done, today_in_uk()):
+        return _redirect(f"{_base(force)}/cannot-join")  # only the answers that decided it can be changed
     if page != "group":
         unanswered = flow.first_unanswered(force, answers, done)
         order = [p.slug for p in flow.pages_for(force, answers)]
@@ -232,11 +235,11 @@ def _check_page(force: ForceProfile, draft: Draft | None, errors: dict | None = 
     if draft is None:
         return _redirect(_base(force))
     answers, done = draft.answers, list(draft.done)
+    if flow.reasons_so_far(force, answers, done, today_in_uk()):
+        return _redirect(f"{_base(force)}/cannot-join")
     unanswered = flow.first_unanswered(force, answers, done)
     if unanswered:
         return _redirect(f"{_base(force)}/{unanswered.slug}")
-    if flow.reasons_so_far(force, answers, done, today_in_uk()):
-        return _redirect(f"{_base(force)}/cannot-join")
     rows = flow.answer_rows(force, answers, today_in_uk())
     sections = [(page.title, [r for r in rows if r["page"] == page.slug])
                 for page in flow.pages_for(force, answers)]

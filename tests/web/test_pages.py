@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -147,7 +148,7 @@ def test_equality_answers_are_kept_apart_in_the_draft_and_in_the_application(api
                        "equality-religion": {"equality_monitoring.religion": "prefer_not_to_say"}})
     [draft] = [i for i in Item.scan() if isinstance(i, DraftItem)]
     [kept] = [i for i in Item.scan() if isinstance(i, DraftEqualityItem)]
-    assert "religion" not in repr(draft.attribute_values) and "religion" in kept.answers
+    assert "equality_monitoring" not in draft.answers and "prefer_not_to_say" in kept.answers
     assert "#EQUALITY#" in kept.pk
     person.send("check", {})
     [application] = [i for i in Item.scan() if isinstance(i, ApplicationItem)]
@@ -280,3 +281,107 @@ def test_markup_in_a_pack_request_is_escaped_in_the_email_to_the_force(api):
               path="/forces/derbyshire/application-pack")
     [email] = sent_emails()
     assert "<script>" not in email.body and email.body.count("&lt;script&gt;") == 2
+
+
+def resume_link_in(email) -> str:
+    return re.search(r'href="http[^"]*(/forces/[^"]+/apply/resume/[^"]+)"', email.body).group(1)
+
+
+def test_a_saved_draft_comes_back_once_through_the_emailed_link_in_another_browser(api):
+    person = Applicant(api)
+    person.answer_all(until="name")
+    page = person.get("save?from=name").body.decode()
+    assert 'value="amira' not in page  # no email given yet: nothing to fill in
+    response = person.send("save", {"email": "amira.later@example.org", "_from": "name"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/saved?from=name")
+    [email] = sent_emails()
+    assert email.destinations["ToAddresses"] == ["amira.later@example.org"]
+    link = resume_link_in(email)
+    other = Applicant(api)  # another browser: no cookie
+    assert "Continue your application" in api.http.get(link).body.decode()
+    assert api.http.get(link).status_code == 200  # a GET spends nothing (mail scanners fetch links)
+    token = token_in(api.http.get(link).body.decode())
+    response = api.http.post(link, body=urlencode({"_token": token, "website": ""}), headers={"Content-Type": FORM})
+    assert response.status_code == 303 and response.headers["Location"] == "/forces/derbyshire/apply/name"
+    other.cookie = response.headers["Set-Cookie"].split(";")[0]
+    assert "Amira" not in other.get("name").body.decode() and other.get("name").status_code == 200
+    assert other.answer_all() == "check"
+    assert other.send("check", {}).status_code == 303
+    again = api.http.post(link, body=urlencode({"_token": token, "website": ""}), headers={"Content-Type": FORM})
+    assert again.status_code == 410 and "This link cannot be used" in again.body.decode()
+
+
+def test_a_resume_link_post_needs_the_form_token_and_our_origin(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    person.send("save", {"email": "amira.later@example.org"})
+    link = resume_link_in(sent_emails()[0])
+    token = token_in(api.http.get(link).body.decode())
+    assert api.http.post(link, body=urlencode({"_token": "", "website": ""}),
+                         headers={"Content-Type": FORM}).status_code == 403
+    assert api.http.post(link, body=urlencode({"_token": token, "website": ""}),
+                         headers={"Content-Type": FORM, "Origin": "https://evil.example"}).status_code == 403
+    assert api.http.post(link, body=urlencode({"_token": token, "website": ""}),
+                         headers={"Content-Type": FORM}).status_code == 303  # still unspent until then
+
+
+def test_a_draft_and_its_link_expire_28_days_after_the_last_save(api, clock):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    person.send("save", {"email": "amira.later@example.org"})
+    link = resume_link_in(sent_emails()[0])
+    [draft] = [i for i in Item.scan() if isinstance(i, DraftItem)]
+    assert draft.expires_at == clock.moment + timedelta(days=28)  # DynamoDB's TTL removes it
+    clock.moment += timedelta(days=28, seconds=1)
+    assert api.http.get(link).status_code == 410
+    assert person.get("eligibility").headers["Location"] == "/forces/derbyshire/apply/group"  # gone for the cookie too
+
+
+def test_a_person_who_cannot_join_learns_every_reason_on_the_first_eligibility_page(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    response = person.send("eligibility", {**ANSWERS["eligibility"], "applicant.date_of_birth-year": "2012",
+                                           "applicant.postcode": "M1 1AE"})
+    assert response.headers["Location"] == "/forces/derbyshire/apply/cannot-join"
+    html = person.get("cannot-join").body.decode()
+    assert "You cannot join the Derbyshire Independent Advisory Group" in html
+    assert "You must be 18 or over" in html and "the postcode you gave is outside the area" in html
+    assert "Nothing has been sent" in html
+    assert person.get("check").headers["Location"].endswith("/cannot-join")
+    assert person.get("name").headers["Location"].endswith("/cannot-join")  # no way round it but changing answers
+    assert person.get("eligibility").status_code == 200
+    assert [i for i in Item.scan() if isinstance(i, ApplicationItem)] == []
+
+
+def test_group_descriptions_never_put_a_placeholder_inside_a_sentence(api):
+    html = Applicant(api, "thames-valley").get("group").body.decode()
+    assert "Set by" not in html
+    assert "At least 4 times a year. The force will confirm when and where meetings are held." in html
+    derbyshire = Applicant(api).get("group").body.decode()
+    assert "at Force Headquarters, Butterley Hall, Ripley" in derbyshire  # the seed names it
+
+
+def thames_valley_answers(connection: str) -> dict:
+    return {**ANSWERS, "group": {"group": "reading"},
+            "eligibility": {**ANSWERS["eligibility"], "connection_to_area": connection, "applicant.postcode":
+                            "M1 1AE" if connection == "works" else "RG1 1AA", "work_postcode": "RG1 2LU"}}
+
+
+@pytest.mark.parametrize("connection, told", [("lives", True), ("both", True), ("works", False)])
+def test_only_people_who_live_in_thames_valley_are_told_to_show_where_they_live(api, connection, told):
+    person = Applicant(api, "thames-valley")
+    assert person.answer_all(thames_valley_answers(connection)) == "check"
+    assert ("show where you live" in person.get("check").body.decode()) is told
+    assert "show where you live" not in Applicant(api, "thames-valley").get("").body.decode()
+
+
+def test_a_change_from_the_check_page_returns_to_the_check_page(api):
+    person = Applicant(api)
+    person.answer_all()
+    check = person.get("check").body.decode()
+    assert 'href="/forces/derbyshire/apply/name?return=check#applicant-given_name"' in check
+    page = person.get("name?return=check").body.decode()
+    assert 'href="/forces/derbyshire/apply/check" class="govuk-back-link"' in page
+    response = person.send("name", {**ANSWERS["name"], "applicant.given_name": "Amina", "_return": "check"})
+    assert response.headers["Location"] == "/forces/derbyshire/apply/check"
+    assert "Amina" in person.get("check").body.decode()
