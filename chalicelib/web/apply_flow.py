@@ -360,27 +360,51 @@ def proof_needed(force: ForceProfile, values: dict) -> Optional[str]:
 # The check-your-answers page --------------------------------------------------------------------------------
 
 def answer_rows(force: ForceProfile, values: dict, today: date) -> list[dict]:
-    """(question, answer, page) for every question asked, in page order."""
-    rows = []
+    """One row per page asked (the equality pages as one), in page order: its name, the answers as lines,
+    and the page to change them on. Answers not needed by an earlier answer are left out."""
+    rows: list[dict] = []
     for page in pages_for(force, values):
-        for question in questions(force, page, values, today):
-            rows.append({"key": words(question.name)["short"], "value": _shown(question, values, force),
-                         "page": page.slug, "id": question.id, "name": question.name})
+        asked = [q for q in questions(force, page, values, today) if _needed(q, values)]
+        if page.slug.startswith("equality-"):
+            row = rows[-1]  # the "do you want to answer" row gathers them
+            row["value"] += [f"{words(q.name)['short']}: {line}" for q in asked for line in _shown(q, values)]
+            continue
+        if len(asked) == 1:
+            value = _shown(asked[0], values)
+        elif page.slug == "name":
+            value = [" ".join(v for q in asked for v in _shown(q, values))]
+        elif page.slug == "independence" and not any(values.get(q.name) == "yes" for q in asked if q.kind == "yes_no"):
+            value = [catalogue()["choices"]["none_of_these"]] + _shown(asked[-1], values, blank=True)
+        else:
+            value = [f"{words(q.name)['short']}: {line}" for q in asked for line in _shown(q, values)]
+        rows.append({"key": catalogue()["rows"].get(page.slug, page.title), "value": value, "page": page.slug,
+                     "id": asked[0].id if asked else "main-content"})
     return rows
 
 
-def _shown(question: Question, values: dict, force: ForceProfile) -> list[str]:
+def _needed(question: Question, values: dict) -> bool:
+    if question.name == "work_postcode":
+        return values.get("connection_to_area") in ("works", "both")
+    if question.name == "accessibility.language":
+        return values.get("accessibility.preferred_format") == "other_language"
+    if question.name == "declarations.connection_details":
+        return bool(values.get(question.name, "").strip())
+    return True
+
+
+def _shown(question: Question, values: dict, blank: bool = False) -> list[str]:
     value = values.get(question.name)
+    not_answered = [] if blank else [catalogue()["choices"]["not_answered"]]
     if question.kind == "date":
         parts = [values.get(f"{question.name}-{p}", "") for p in ("day", "month", "year")]
-        return [" ".join(parts)] if any(parts) else []
+        return [" ".join(parts)] if any(parts) else not_answered
     if question.kind == "checkboxes":
         chosen = value or []
         return [label for v, label, _ in question.options if v in chosen] or [words(question.name).get("none", "")]
     if question.kind == "consent":
-        return [catalogue()["choices"]["yes"]] if value == "yes" else []
+        return [catalogue()["choices"]["yes"]] if value == "yes" else not_answered
     if question.options:
-        return [label for v, label, _ in question.options if v == value] or [catalogue()["choices"]["not_answered"]]
+        return [label for v, label, _ in question.options if v == value] or not_answered
     if isinstance(value, str) and value.strip():
         return value.strip().splitlines()
-    return [catalogue()["choices"]["not_answered"]] if question.optional else []
+    return not_answered

@@ -241,9 +241,8 @@ def _check_page(force: ForceProfile, draft: Draft | None, errors: dict | None = 
     if unanswered:
         return _redirect(f"{_base(force)}/{unanswered.slug}")
     rows = flow.answer_rows(force, answers, today_in_uk())
-    sections = [(page.title, [r for r in rows if r["page"] == page.slug])
-                for page in flow.pages_for(force, answers)]
-    return page_response("web/apply/check.html", status=status, force=force, sections=sections,
+
+    return page_response("web/apply/check.html", status=status, force=force, rows=rows,
                          errors=errors or {}, token=_token(force), base=_base(force), check_url=CHECK,
                          proof=flow.proof_needed(force, answers), group=force.group(answers.get("group", "")))
 
