@@ -20,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters.dynamodb import Item, LinkItem, conditional_update, link_item, usable_link
 from chalicelib.domain.links import Link, Purpose
-from chalicelib.services.drafts import Draft
+from chalicelib.services.ports import Draft
 
 
 class DraftItem(Item, discriminator="draft"):

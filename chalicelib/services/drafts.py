@@ -11,48 +11,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from datetime import timedelta
+from typing import Callable, Optional
 
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
-from chalicelib.services.ports import Clock, EmailMessage, Mailer, RandomSource
+from chalicelib.services.ports import Clock, Draft, DraftStore, EmailMessage, Mailer, RandomSource
+
+__all__ = ["Draft", "DraftService", "LinkRefused"]
 
 log = logging.getLogger(__name__)
 
 DRAFT_LIFETIME = timedelta(days=28)
 EQUALITY_PREFIX = "equality_monitoring."
-
-
-@dataclass(frozen=True)
-class Draft:
-    force_id: str
-    draft_id: str
-    values: dict  # the form's field names -> answers (a list for checkboxes)
-    done: tuple[str, ...]  # pages sent at least once
-    updated_at: datetime
-    expires_at: datetime
-    equality: dict = field(default_factory=dict)  # kept in its own item
-
-    @property
-    def answers(self) -> dict:
-        return {**self.values, **self.equality}
-
-
-class DraftStore(Protocol):
-    def get(self, force_id: str, draft_id: str) -> Optional[Draft]: ...
-
-    def put(self, draft: Draft) -> None: ...
-
-    def delete(self, force_id: str, draft_id: str) -> None: ...
-
-    def add_link(self, link: Link) -> None: ...
-
-    def link(self, token_hash: str) -> Optional[Link]: ...
-
-    def spend_link(self, link: Link, at: datetime) -> bool:
-        """Mark the link used if it still can act; False when another request used it first."""
 
 
 class LinkRefused(Exception):

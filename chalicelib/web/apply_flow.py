@@ -366,7 +366,9 @@ def answer_rows(force: ForceProfile, values: dict, today: date) -> list[dict]:
     for page in pages_for(force, values):
         asked = [q for q in questions(force, page, values, today) if _needed(q, values)]
         if page.slug.startswith("equality-"):
-            row = rows[-1]  # the "do you want to answer" row gathers them
+            row = rows[-1]  # the "do you want to answer" row gathers them, in place of its own yes
+            if row["value"] == _shown(questions(force, page_named(force, values, "equality"), values, today)[0], values):
+                row["value"] = []
             row["value"] += [f"{words(q.name)['short']}: {line}" for q in asked for line in _shown(q, values)]
             continue
         if len(asked) == 1:
@@ -374,7 +376,8 @@ def answer_rows(force: ForceProfile, values: dict, today: date) -> list[dict]:
         elif page.slug == "name":
             value = [" ".join(v for q in asked for v in _shown(q, values))]
         elif page.slug == "independence" and not any(values.get(q.name) == "yes" for q in asked if q.kind == "yes_no"):
-            value = [catalogue()["choices"]["none_of_these"]] + _shown(asked[-1], values, blank=True)
+            details = [q for q in asked if q.name == "declarations.connection_details"]
+            value = [catalogue()["choices"]["none_of_these"]] + [v for q in details for v in _shown(q, values)]
         else:
             value = [f"{words(q.name)['short']}: {line}" for q in asked for line in _shown(q, values)]
         rows.append({"key": catalogue()["rows"].get(page.slug, page.title), "value": value, "page": page.slug,
@@ -397,7 +400,11 @@ def _shown(question: Question, values: dict, blank: bool = False) -> list[str]:
     not_answered = [] if blank else [catalogue()["choices"]["not_answered"]]
     if question.kind == "date":
         parts = [values.get(f"{question.name}-{p}", "") for p in ("day", "month", "year")]
-        return [" ".join(parts)] if any(parts) else not_answered
+        try:
+            born = date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            return [" ".join(parts)] if any(parts) else not_answered
+        return [f"{born.day} {catalogue()['months'][born.month - 1]} {born.year}"]
     if question.kind == "checkboxes":
         chosen = value or []
         return [label for v, label, _ in question.options if v in chosen] or [words(question.name).get("none", "")]

@@ -9,6 +9,7 @@ passes the origin check; the cookie is HttpOnly and SameSite=Lax.
 """
 from __future__ import annotations
 
+import logging
 import re
 from http.cookies import SimpleCookie
 from urllib.parse import quote
@@ -29,6 +30,7 @@ from chalicelib.web.pages import (
     SECURITY_HEADERS, force_or_page, message_page, page_response, read_form, today_in_uk,
 )
 
+log = logging.getLogger(__name__)
 apply_pages = Blueprint(__name__)
 
 COOKIE = "iag_draft"
@@ -310,7 +312,8 @@ def _send_save_link(force: ForceProfile, draft: Draft | None, form: dict) -> Res
         return _save_page(force, draft, came_from, {"email": email}, {"email": pattern["x-message"]}, 422)
     try:
         bootstrap.container().drafts.send_link(force, draft, email)
-    except Exception:  # the mail service failed: the draft is kept, the person can try again
+    except Exception:  # whatever the transport's failure, the person's next step is the same; the draft is kept
+        log.exception("could not send a resume link for a draft of %s", force.id)
         return _save_page(force, draft, came_from, {"email": email}, {"email": (
             "We could not send the email just now. Your answers are saved: try again in a few minutes")}, 503)
     return _redirect(f"{_base(force)}/saved?from={came_from}")

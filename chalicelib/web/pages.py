@@ -16,15 +16,12 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
-from chalicelib.domain.forces import ForceProfile, GroupKind
-from chalicelib.domain.validation import FieldError
-from chalicelib.services.directory import eligibility_in_plain_english
-from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownGroup
+from chalicelib.domain.forces import ForceProfile
+from chalicelib.services.intake import InvalidApplication
 from chalicelib.services.notifications import SCREENING_WORDS, role_words
 from chalicelib.services.pack_requests import FORMAT_WORDS
-from chalicelib.services.ports import DuplicateLiveApplication
 from chalicelib.web import csrf
-from chalicelib.web.forms import errors_by_field, payload_from_form
+from chalicelib.web.forms import errors_by_field
 
 web = Blueprint(__name__)
 
