@@ -33,8 +33,7 @@ ANSWERS = {
     "communities": {"statements.communities": "I run a youth football club and volunteer at a food bank."},
     "engagement": {"statements.engagement": "Through the club's parents' group and the mosque's community evenings."},
     "convictions": {"declarations.convictions_or_police_contact": ""},
-    "adjustments": {"accessibility.needs": ""},
-    "format": {},
+    "help": {"accessibility.needs": ""},
     "equality": {"equality_monitoring.answer": "no"},
     "privacy": {"consent.privacy_notice": "yes"},
 }
@@ -385,3 +384,18 @@ def test_a_change_from_the_check_page_returns_to_the_check_page(api):
     response = person.send("name", {**ANSWERS["name"], "applicant.given_name": "Amina", "_return": "check"})
     assert response.headers["Location"] == "/forces/derbyshire/apply/check"
     assert "Amina" in person.get("check").body.decode()
+
+
+@pytest.mark.parametrize("force_id", ["derbyshire", "thames-valley", "northamptonshire", "greater-manchester",
+                                      "avon-and-somerset"])
+def test_no_group_page_puts_a_venue_the_profile_marks_as_assumed_into_a_sentence(api, force_id):
+    from chalicelib import bootstrap
+    from chalicelib.web.apply_flow import is_placeholder
+
+    force = bootstrap.container().forces.get(force_id)
+    html = Applicant(api, force_id).get("group").body.decode()
+    for g, group in enumerate(force.groups):
+        for m, meeting in enumerate(group.meetings):
+            if group.accepts_applicants and is_placeholder(force, f"/groups/{g}/meetings/{m}/venue"):
+                assert f"at {meeting.venue}" not in html
+    assert "Set by" not in html
