@@ -49,8 +49,9 @@ class MeetingSeries:
     first_month: Optional[int] = None
     agenda_by: tuple[str, ...] = ()
 
-    def describe(self) -> str:
-        """Plain English, e.g. 'Every 2 months, on a Tuesday evening, at Force HQ, or online.'"""
+    def describe(self, venue: bool = True) -> str:
+        """Plain English, e.g. 'Every 2 months, on a Tuesday evening, at Force HQ, or online.'
+        Without the venue when it is not known (a placeholder)."""
         often = self.how_often()
         when = ""
         if self.weekday and self.time_of_day:
@@ -58,7 +59,7 @@ class MeetingSeries:
         elif self.time_of_day:
             when = f", {_time_words(self.time_of_day)}"
         online = ", with an option to join online" if self.online_option else ""
-        return f"{often}{when}, at {self.venue}{online}."
+        return f"{often}{when}, at {self.venue}{online}." if venue else f"{often}{when}{online}."
 
     def how_often(self) -> str:
         """e.g. 'Every 2 months': what a member commits to, without the day, time or place."""

@@ -277,27 +277,34 @@ def reasons_so_far(force: ForceProfile, values: dict, done: list[str], today: da
 def _placeholder_pointers(force_id: str, placeholders: tuple) -> frozenset[str]:
     """Pointers the profile marks as assumed, with the meeting series a placeholder's note lists as
     sharing its assumption ("for every meeting series listed here: /groups/1/meetings/0, ...")."""
-    found = set()
+    found, shared = set(), []
     for placeholder in placeholders:
         found.add(placeholder["pointer"])
-        found.update(re.findall(r"/groups/\d+/meetings/\d+", placeholder.get("note", "")))
+        listed = re.findall(r"/groups/\d+/meetings/\d+", placeholder.get("note", ""))
+        found.update(listed)
+        if listed:
+            shared.append(set(listed) | {placeholder["pointer"]})
+    # A field assumed in one series of such a list (e.g. /groups/0/meetings/0/interval_months) is assumed in all.
+    for pointer in list(found):
+        series, _, name = pointer.rpartition("/")
+        for group in shared:
+            if series in group:
+                found.update(f"{other}/{name}" for other in group)
     return frozenset(found)
 
 
-def is_placeholder(force: ForceProfile, pointer: str) -> bool:
-    """True when the value at `pointer` (or the object holding it, below the top-level lists) is assumed."""
-    marked = _placeholder_pointers(force.id, force.placeholders)
-    parts = pointer.strip("/").split("/")
-    return any("/" + "/".join(parts[:n]) in marked for n in range(2, len(parts) + 1))
+def is_assumed(force: ForceProfile, pointer: str) -> bool:
+    """True when the profile marks the value at `pointer` as a placeholder (not stated by the force)."""
+    return pointer in _placeholder_pointers(force.id, force.placeholders)
 
 
 def meeting_words(force: ForceProfile, group_index: int, meeting_index: int, meeting: MeetingSeries) -> str:
     here = f"/groups/{group_index}/meetings/{meeting_index}"
-    if not is_placeholder(force, here) and not is_placeholder(force, here + "/venue"):
-        return meeting.describe()
-    often = "" if here + "/interval_months" in _placeholder_pointers(force.id, force.placeholders) \
-        else meeting.how_often() + ". "
-    return often + sentence("venue_unknown")
+    if is_assumed(force, here + "/interval_months"):
+        return sentence("when_and_where_unknown")
+    if is_assumed(force, here + "/venue"):
+        return f"{meeting.describe(venue=False)} {sentence('venue_unknown')}"
+    return meeting.describe()
 
 
 def group_parts(force: ForceProfile, group: Group) -> list[str]:

@@ -239,8 +239,8 @@ def test_mistakes_are_summarised_linked_to_their_fields_and_answers_are_kept(liv
 def _every_page(page, width: int, live_stack, findings: dict) -> None:
     base_url = live_stack.api_url
 
-    def look(p):
-        name = f"{slug_of(p)}{'-error' if p.locator('.govuk-error-summary').count() else ''}"
+    def look(p, name=None):
+        name = name or f"{slug_of(p)}{'-error' if p.locator('.govuk-error-summary').count() else ''}"
         findings[(name, width)] = (axe_violations(p), height(p))
         screenshot(p, f"axe-{name}-{width}px")
 
@@ -260,14 +260,14 @@ def _every_page(page, width: int, live_stack, findings: dict) -> None:
     look(page)
     page.get_by_role("link", name="carry on with your application").click()
     page.goto(mailed_link(live_stack, person["email"]))
-    look(page)
+    look(page, "resume")
     page.get_by_role("button", name="Continue your application").click()
     walk_to(page, person, on_each=look)
     look(page)
     send(page)
     look(page)
     page.goto(f"{base_url}/forces/greater-manchester/apply/group")
-    look(page)  # ten groups: the longest choice
+    look(page, "group-greater-manchester")  # ten groups: the longest choice
     start(page, base_url, "derbyshire")
     walk_to(page, PEOPLE["derbyshire"], stop="eligibility")
     answer(page, {**PEOPLE["derbyshire"], "year": "2012", "postcode": "M1 1AE"})
