@@ -60,7 +60,7 @@ def _draft(force: ForceProfile) -> Draft | None:
     cookies = SimpleCookie()
     try:
         cookies.load(apply_pages.current_request.headers.get("cookie", ""))
-    except Exception:  # a malformed cookie header is the same as none  # nosec B110
+    except Exception:  # a malformed cookie header is the same as none
         return None
     morsel = cookies.get(COOKIE)
     drafts = bootstrap.container().drafts

@@ -67,7 +67,8 @@ def answer(page, person: dict) -> None:
 
 
 def continue_(page) -> None:
-    page.get_by_role("button", name="Continue").click()
+    with page.expect_navigation():  # the next page has loaded before anything looks at it
+        page.get_by_role("button", name="Continue").click()
 
 
 def walk_to(page, person: dict, stop: str = "check", on_each=None) -> list[str]:
