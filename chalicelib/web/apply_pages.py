@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
@@ -60,7 +60,7 @@ def _draft(force: ForceProfile) -> Draft | None:
     cookies = SimpleCookie()
     try:
         cookies.load(apply_pages.current_request.headers.get("cookie", ""))
-    except Exception:  # a malformed cookie header is the same as none
+    except CookieError:  # a malformed cookie header is the same as none
         return None
     morsel = cookies.get(COOKIE)
     drafts = bootstrap.container().drafts
