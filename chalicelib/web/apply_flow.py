@@ -401,9 +401,9 @@ def _needed(question: Question, values: dict) -> bool:
     return True
 
 
-def _shown(question: Question, values: dict, blank: bool = False) -> list[str]:
+def _shown(question: Question, values: dict) -> list[str]:
     value = values.get(question.name)
-    not_answered = [] if blank else [catalogue()["choices"]["not_answered"]]
+    not_answered = [words(question.name).get("empty", catalogue()["choices"]["not_answered"])]
     if question.kind == "date":
         parts = [values.get(f"{question.name}-{p}", "") for p in ("day", "month", "year")]
         try:
