@@ -169,7 +169,8 @@ def send(force_id, page):
         return _redirect(f"{_base(force)}/cannot-join", cookie)
     unanswered = flow.first_unanswered(force, saved.answers, list(saved.done))
     if back_to_check or unanswered is None:
-        target = unanswered.slug if unanswered else CHECK
+        # a changed answer may open a new question (another group's requirements): ask it, then go back
+        target = f"{unanswered.slug}?return={CHECK}" if unanswered else CHECK
     else:
         following = flow.next_page(force, saved.answers, page)
         target = following.slug if following else CHECK

@@ -401,3 +401,14 @@ def test_no_group_page_puts_a_venue_the_profile_marks_as_assumed_into_a_sentence
             if group.accepts_applicants and is_assumed(force, f"/groups/{g}/meetings/{m}/venue"):
                 assert f"at {meeting.venue}" not in html
     assert "Set by" not in html
+
+
+def test_changing_to_a_group_with_requirements_from_the_check_page_asks_them_then_returns(api):
+    person = Applicant(api, "avon-and-somerset")
+    person.answer_all({**ANSWERS, "group": {"group": "bristol"},
+                       "eligibility": {**ANSWERS["eligibility"], "applicant.postcode": "BS1 4DJ"}})
+    response = person.send("group", {"group": "counter-terrorism", "_return": "check"})
+    assert response.headers["Location"] == "/forces/avon-and-somerset/apply/requirements?return=check"
+    response = person.send("requirements?return=check", {
+        "group_requirements_met": ["ct-screening-consent", "ct-community-insight"], "_return": "check"})
+    assert response.headers["Location"] == "/forces/avon-and-somerset/apply/check"
