@@ -6,7 +6,7 @@ from chalice import Chalice
 from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, forces, openapi
 from chalicelib.settings import Settings
-from chalicelib.web import callouts, elections, joining, links, operator_pages, pages, strategic
+from chalicelib.web import apply_pages, callouts, elections, joining, links, operator_pages, pages, strategic
 from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")
@@ -18,6 +18,7 @@ app.register_blueprint(forces.api)
 app.register_blueprint(openapi.api)
 app.register_blueprint(admin.admin)
 app.register_blueprint(pages.web)
+app.register_blueprint(apply_pages.apply_pages)
 app.register_blueprint(links.links)
 app.register_blueprint(joining.joining)
 app.register_blueprint(callouts.callouts)

@@ -12,6 +12,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb_access import DynamoAccessLog
 from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
+from chalicelib.adapters.dynamodb_drafts import DynamoDraftStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
@@ -28,6 +29,7 @@ from chalicelib.adapters.templates import render
 from chalicelib.services.admin import AdminParts, AdminService
 from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.data_protection import DataProtectionService
+from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.meetings import MeetingParts, MeetingService
@@ -67,6 +69,12 @@ class Container:
     operator_tokens: Optional[object] = None  # CognitoTokens; built when an admin route first needs it
     access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
     report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
+    draft_store: DynamoDraftStore = field(default_factory=DynamoDraftStore)
+
+    @property
+    def drafts(self) -> DraftService:
+        return DraftService(self.draft_store, self.mailer, render, self.clock, random_bytes,
+                            self.settings.public_base_url, self.settings.form_secret)
 
     @property
     def reports(self) -> ReportService:

@@ -49,23 +49,31 @@ class MeetingSeries:
     first_month: Optional[int] = None
     agenda_by: tuple[str, ...] = ()
 
-    def describe(self) -> str:
-        """Plain English, e.g. 'Every 2 months, on a Tuesday evening, at Force HQ, or online.'"""
-        if self.interval_months == 1:
-            often = "Every month"
-        elif self.interval_months == 12:
-            often = "Once a year"
-        elif 12 % self.interval_months == 0 and self.interval_months >= 3:
-            often = f"At least {self.minimum_per_year} times a year"
-        else:
-            often = f"Every {self.interval_months} months"
+    def describe(self, venue: bool = True) -> str:
+        """Plain English, e.g. 'Every 2 months, on a Tuesday evening, at Force HQ, or online.'
+        Without the venue when it is not known (a placeholder)."""
+        often = self.how_often()
         when = ""
         if self.weekday and self.time_of_day:
             when = f", on a {self.weekday.capitalize()} {_time_words(self.time_of_day)}"
         elif self.time_of_day:
             when = f", {_time_words(self.time_of_day)}"
         online = ", with an option to join online" if self.online_option else ""
-        return f"{often}{when}, at {self.venue}{online}."
+        return f"{often}{when}, at {self.venue}{online}." if venue else f"{often}{when}{online}."
+
+    def how_often(self) -> str:
+        """e.g. 'Every 2 months': what a member commits to, without the day, time or place."""
+        return _how_often(self.interval_months, self.minimum_per_year)
+
+
+def _how_often(interval_months: int, minimum_per_year: int) -> str:
+    if interval_months == 1:
+        return "Every month"
+    if interval_months == 12:
+        return "Once a year"
+    if 12 % interval_months == 0 and interval_months >= 3:
+        return f"At least {minimum_per_year} times a year"
+    return f"Every {interval_months} months"
 
 
 def _time_words(time_of_day: str) -> str:

@@ -28,6 +28,7 @@ class Purpose(str, Enum):
     NOMINATION = "nomination"  # a member (or a group) names a candidate or nominee
     BALLOT = "ballot"  # a member votes in an election
     AVAILABILITY = "availability"  # a person answers an availability poll
+    RESUME = "resume"  # an applicant comes back to a saved, unsent application
 
 
 @dataclass(frozen=True)

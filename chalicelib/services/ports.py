@@ -1,13 +1,14 @@
 """The small interfaces services are written against; adapters implement them, tests fake them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator, Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Stage
+from chalicelib.domain.links import Link
 
 
 class Clock(Protocol):
@@ -189,3 +190,33 @@ class IdempotentReplay(Exception):
         self.record = record
 
 
+@dataclass(frozen=True)
+class Draft:
+    force_id: str
+    draft_id: str
+    values: dict  # the form's field names -> answers (a list for checkboxes)
+    done: tuple[str, ...]  # pages sent at least once
+    updated_at: datetime
+    expires_at: datetime
+    equality: dict = field(default_factory=dict)  # kept in its own item
+
+    @property
+    def answers(self) -> dict:
+        return {**self.values, **self.equality}
+
+
+class DraftStore(Protocol):
+    """Unsent applications (services/drafts.py); equality answers kept in their own item."""
+
+    def get(self, force_id: str, draft_id: str) -> Optional[Draft]: ...
+
+    def put(self, draft: Draft) -> None: ...
+
+    def delete(self, force_id: str, draft_id: str) -> None: ...
+
+    def add_link(self, link: Link) -> None: ...
+
+    def link(self, token_hash: str) -> Optional[Link]: ...
+
+    def spend_link(self, link: Link, at: datetime) -> bool:
+        """Mark the link used if it still can act; False when another request used it first."""

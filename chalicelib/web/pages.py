@@ -17,17 +17,14 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
 from chalicelib.api.problems import client_address
-from chalicelib.domain.forces import ForceProfile, GroupKind
+from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.rate_limits import RateLimited
-from chalicelib.domain.validation import FieldError
-from chalicelib.services.directory import eligibility_in_plain_english
-from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownGroup
+from chalicelib.services.intake import InvalidApplication
 from chalicelib.services.notifications import SCREENING_WORDS, role_words
 from chalicelib.services.pack_requests import FORMAT_WORDS
-from chalicelib.services.ports import DuplicateLiveApplication
 from chalicelib.web import csrf
-from chalicelib.web.forms import errors_by_field, payload_from_form
-from chalicelib.web.receipts import holds_receipt, receipt_cookie
+from chalicelib.web.forms import errors_by_field
+from chalicelib.web.receipts import holds_receipt
 
 web = Blueprint(__name__)
 
@@ -44,13 +41,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",  # pages may echo what a person typed
 }
-# Messages that read better for the form than the API's wording.
-FORM_MESSAGES = {
-    "/applicant/date_of_birth": "Enter your date of birth as a real date, for example 27 3 1985",
-    "/group": "Choose the IAG you want to join",
-}
-
-
 def _page(template: str, status: int = 200, headers: dict | None = None, **context) -> Response:
     html = render(template, service_name="Independent Advisory Groups", static_url=_static_url(),
                   force=context.pop("force", None), **context)
@@ -102,42 +92,6 @@ def static(version, name):
     return Response(body=(STATIC_DIR / name).read_text(), status_code=200,
                     headers={"Content-Type": STATIC_FILES[name], "Cache-Control": "public, max-age=31536000, immutable",
                              "X-Content-Type-Options": "nosniff"})
-
-
-@web.route("/forces/{force_id}/apply", methods=["GET"])
-def application_form(force_id):
-    force, missing = _force_or_page(force_id)
-    return missing or _application_page(force, values={}, errors={})
-
-
-@web.route("/forces/{force_id}/apply", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-def submit_application_form(force_id):
-    force, missing = _force_or_page(force_id)
-    if missing:
-        return missing
-    form, values, early = _posted(force, f"apply:{force.id}", _application_page)
-    if early:
-        return early
-    try:
-        submission = bootstrap.container().intake.submit(force.id, payload_from_form(form),
-                                                         client_address=client_address(web.current_request))
-    except InvalidApplication as invalid:
-        return _application_page(force, values, errors_by_field(_form_wording(invalid.errors)), status=422)
-    except (UnknownGroup, GroupClosed) as problem:
-        message = str(problem) if isinstance(problem, GroupClosed) else "Choose one of the groups listed"
-        return _application_page(force, values, {"group": message}, status=422)
-    except RateLimited as limited:
-        return _too_many(force, limited)
-    except DuplicateLiveApplication:
-        return _application_page(force, values, {"applicant-email": (
-            "You have already applied to this group with this email address, and that application is being "
-            "considered. Check your email for its reference, or choose a different group")}, status=422)
-    settings = bootstrap.container().settings
-    return Response(body="", status_code=303,
-                    headers={"Location": f"/forces/{force.id}/applications/{submission.reference}/confirmation",
-                             "Set-Cookie": receipt_cookie(settings.form_secret, force.id, submission.reference,
-                                                          secure=not settings.public_base_url.startswith("http://")),
-                             **SECURITY_HEADERS})
 
 
 @web.route("/forces/{force_id}/applications/{reference}/confirmation", methods=["GET"])
@@ -265,37 +219,17 @@ def _values(form: dict) -> dict:
     return values
 
 
-def _form_wording(errors: list[FieldError]) -> list[FieldError]:
-    return [FieldError(e.pointer, FORM_MESSAGES.get(e.pointer, e.message)) for e in errors]
-
-
-def _application_page(force: ForceProfile, values: dict, errors: dict, status: int = 200) -> Response:
-    today = _today()
-    groups = [g for g in force.groups if force.openness(g, today).open]
-    return _page(
-        "web/apply.html", status=status, force=force, values=values, errors=errors,
-        token=csrf.issue(bootstrap.container().settings.form_secret, f"apply:{force.id}"),
-        eligibility=eligibility_in_plain_english(force),
-        groups=[{"id": g.id, "name": g.name, "summary": _group_summary(g)} for g in groups],
-        specialist_requirements=[(g.name, r) for g in groups if g.kind is GroupKind.SPECIALIST for r in g.requirements],
-        convictions_hint=("Previous convictions or police contact are not a bar to joining. "
-                          if not force.eligibility.convictions_bar else "") + "Leave empty if there is nothing to declare.",
-    )
-
-
-def _group_summary(group) -> str:
-    parts = [group.area + ".", group.commitment]
-    parts += [m.describe() for m in group.meetings if not m.optional]
-    parts += [f"Optional: {m.name.lower()}, {m.describe()[0].lower()}{m.describe()[1:]}" for m in group.meetings if m.optional]
-    if group.screening != "none":
-        parts.append(f"Members of this group have {SCREENING_WORDS[group.screening]} before joining.")
-    if group.maximum_age:
-        parts.append(f"For people aged up to {group.maximum_age}.")
-    return " ".join(parts)
-
-
 def _pack_page(force: ForceProfile, values: dict, errors: dict, status: int = 200) -> Response:
     return _page("web/pack.html", status=status, force=force, values=values, errors=errors,
                  token=csrf.issue(bootstrap.container().settings.form_secret, f"pack:{force.id}"),
                  contact=force.contacts["accessible_formats"],
                  formats=[(f, FORMAT_WORDS[f].capitalize(), None) for f in force.accessible_formats])
+
+
+# The applicant's form (chalicelib/web/apply_pages.py) builds on these.
+page_response = _page
+message_page = _message
+force_or_page = _force_or_page
+read_form = _read_form
+today_in_uk = _today
+too_many_page = _too_many

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.adapters.dynamodb import ApplicationItem, Item
+from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item
+from chalicelib.adapters.dynamodb_drafts import DraftEqualityItem, DraftItem
 from chalicelib.settings import LOCAL_FORM_SECRET
 from chalicelib.web import csrf
 from chalicelib.web.forms import field_id, payload_from_form
@@ -17,35 +19,78 @@ from tests.factories import application_payload
 FORM = "application/x-www-form-urlencoded"
 
 
-def form_fields(**changes) -> dict:
-    fields = {
-        "group": "derbyshire-iag", "applicant.given_name": "Amira", "applicant.family_name": "Khan",
-        "applicant.email": "amira.khan@example.org", "applicant.phone": "01632 960 001",
-        "applicant.date_of_birth-day": "27", "applicant.date_of_birth-month": "3",
-        "applicant.date_of_birth-year": "1985", "applicant.postcode": "DE5 3RS", "connection_to_area": "lives",
-        "work_postcode": "",
-        "statements.motivation": "I want policing in my town to earn the trust of young people.",
-        "statements.communities": "I run a youth football club and volunteer at a food bank.",
-        "statements.engagement": "Through the club's parents' group and the mosque's community evenings.",
-        "declarations.police_employee": "no", "declarations.police_connection": "no",
-        "declarations.judiciary_connection": "no", "declarations.civic_role": "no",
-        "declarations.connection_details": "", "declarations.convictions_or_police_contact": "",
-        "consent.privacy_notice": "yes", "website": "",
-    }
-    fields.update(changes)
-    return fields
+ANSWERS = {
+    "group": {"group": "derbyshire-iag"},
+    "eligibility": {"applicant.date_of_birth-day": "27", "applicant.date_of_birth-month": "3",
+                    "applicant.date_of_birth-year": "1985", "connection_to_area": "lives",
+                    "applicant.postcode": "DE5 3RS", "work_postcode": ""},
+    "independence": {"declarations.police_employee": "no", "declarations.police_connection": "no",
+                     "declarations.judiciary_connection": "no", "declarations.civic_role": "no",
+                     "declarations.connection_details": ""},
+    "name": {"applicant.given_name": "Amira", "applicant.family_name": "Khan"},
+    "contact": {"applicant.email": "amira.khan@example.org", "applicant.phone": "01632 960 001"},
+    "motivation": {"statements.motivation": "I want policing in my town to earn the trust of young people."},
+    "communities": {"statements.communities": "I run a youth football club and volunteer at a food bank."},
+    "engagement": {"statements.engagement": "Through the club's parents' group and the mosque's community evenings."},
+    "convictions": {"declarations.convictions_or_police_contact": ""},
+    "help": {"accessibility.needs": ""},
+    "equality": {"equality_monitoring.answer": "no"},
+    "privacy": {"consent.privacy_notice": "yes"},
+}
 
 
-def token_from(api, path="/forces/derbyshire/apply") -> str:
-    return re.search(r'name="_token" value="([^"]+)"', api.http.get(path).body.decode()).group(1)
+class Applicant:
+    """One browser's worth of state for the Chalice test client: the draft cookie, and a fresh form token
+    read from each page before it is sent, as a browser would."""
+
+    def __init__(self, api, force: str = "derbyshire"):
+        self.api, self.force, self.cookie = api, force, ""
+
+    def path(self, page: str) -> str:
+        return f"/forces/{self.force}/apply/{page}" if page else f"/forces/{self.force}/apply"
+
+    def get(self, page: str):
+        return self.api.http.get(self.path(page), headers={"Cookie": self.cookie} if self.cookie else {})
+
+    def send(self, page: str, fields: dict, headers=None, token=None):
+        token = token if token is not None else token_in(self.get(page).body.decode())
+        response = self.api.http.post(self.path(page), body=urlencode({"_token": token, "website": "", **fields},
+                                                                       doseq=True),
+                                      headers={"Content-Type": FORM, **({"Cookie": self.cookie} if self.cookie else {}),
+                                               **(headers or {})})
+        cookies = response.headers.get("Set-Cookie", [])
+        for cookie in cookies if isinstance(cookies, list) else [cookies]:  # several come as a list
+            if cookie.startswith("iag_draft="):
+                self.cookie = cookie.split(";")[0] if "Max-Age=0" not in cookie else ""
+        return response
+
+    def answer_all(self, answers=ANSWERS, until=None):
+        page = "group"
+        while page != "check" and page != until:
+            response = self.send(page, answers.get(page, {}))
+            assert response.status_code == 303, (page, response.body.decode()[:3000])
+            page = response.headers["Location"].rsplit("/", 1)[1]
+        return page
 
 
-def post_form(api, fields: dict, path="/forces/derbyshire/apply", headers=None):
+def token_from(api, path: str) -> str:
+    return token_in(api.http.get(path).body.decode())
+
+
+def post_form(api, fields: dict, path: str, headers=None):
     return api.http.post(path, body=urlencode(fields, doseq=True), headers={"Content-Type": FORM, **(headers or {})})
 
 
+def token_in(html: str) -> str:
+    return re.search(r'name="_token" value="([^"]+)"', html).group(1)
+
+
+def flat_answers() -> dict:
+    return {k: [v] for page in ANSWERS.values() for k, v in page.items()}
+
+
 def test_the_form_and_the_api_turn_the_same_answers_into_the_same_application():
-    assert payload_from_form({k: [v] for k, v in form_fields().items()}) == application_payload()
+    assert payload_from_form({**flat_answers(), **{"applicant.phone": ["01632 960 001"]}}) == application_payload()
 
 
 def test_an_error_pointer_links_to_the_element_a_person_must_correct():
@@ -54,79 +99,145 @@ def test_an_error_pointer_links_to_the_element_a_person_must_correct():
     assert field_id("/consent/privacy_notice") == "consent-privacy_notice"
 
 
-def test_a_posted_form_is_stored_and_redirects_to_the_confirmation(api):
-    response = post_form(api, form_fields(_token=token_from(api)))
+def test_answering_every_page_then_sending_from_the_check_page_stores_the_application(api):
+    person = Applicant(api)
+    assert person.answer_all() == "check"
+    check = person.get("check").body.decode()
+    assert "Check your answers before sending your application" in check and "Amira" in check
+    response = person.send("check", {})
     assert response.status_code == 303
     location = response.headers["Location"]
     assert re.fullmatch(r"/forces/derbyshire/applications/DBY-2026-[0-9A-Z]{8}/confirmation", location)
-    page = api.http.get(location)
-    assert page.status_code == 200 and "Application received" in page.body.decode()
+    assert "Application received" in api.http.get(location).body.decode()
 
 
-def test_the_form_offers_only_groups_open_to_applicants(api):
-    html = api.http.get("/forces/avon-and-somerset/apply").body.decode()
+def test_the_draft_is_deleted_when_the_application_is_sent(api):
+    person = Applicant(api)
+    person.answer_all()
+    assert [i for i in Item.scan() if isinstance(i, DraftItem)]
+    person.send("check", {})
+    assert [i for i in Item.scan() if isinstance(i, (DraftItem, DraftEqualityItem))] == []
+    assert person.cookie == ""  # the browser forgets it too
+
+
+def test_the_group_page_offers_only_groups_open_to_applicants(api):
+    html = Applicant(api, "avon-and-somerset").get("group").body.decode()
     offered = re.findall(r'name="group" type="radio" value="([^"]+)"', html)
     assert "strategic" not in offered and {"bristol", "counter-terrorism"} <= set(offered)
 
 
-def test_every_equality_question_offers_prefer_not_to_say_and_says_reviewers_never_see_it(api):
-    html = api.http.get("/forces/derbyshire/apply").body.decode()
-    questions = set(re.findall(r'name="equality_monitoring\.([a-z_]+)"', html))
-    assert len(questions) == 7
-    for question in questions:
+def test_every_equality_question_has_its_own_page_with_prefer_not_to_say(api):
+    person = Applicant(api)
+    person.answer_all(until="equality")
+    assert "people who review applications never see them" in person.get("equality").body.decode()
+    response = person.send("equality", {"equality_monitoring.answer": "yes"})
+    asked = []
+    while (page := response.headers["Location"].rsplit("/", 1)[1]).startswith("equality-"):
+        html = person.get(page).body.decode()
+        [question] = set(re.findall(r'name="equality_monitoring\.([a-z_]+)"', html))
         assert f'name="equality_monitoring.{question}" type="radio" value="prefer_not_to_say"' in html
-    assert "people who review applications never see them" in html
+        asked.append(question)
+        response = person.send(page, {})  # every one may be skipped
+        assert response.status_code == 303
+    assert len(asked) == 7 and page == "privacy"
 
 
-def test_equality_answers_from_the_form_are_stored_apart(api):
-    post_form(api, form_fields(_token=token_from(api), **{"equality_monitoring.religion": "prefer_not_to_say"}))
+def test_equality_answers_are_kept_apart_in_the_draft_and_in_the_application(api):
+    person = Applicant(api)
+    person.answer_all({**ANSWERS, "equality": {"equality_monitoring.answer": "yes"},
+                       "equality-religion": {"equality_monitoring.religion": "prefer_not_to_say"}})
+    [draft] = [i for i in Item.scan() if isinstance(i, DraftItem)]
+    [kept] = [i for i in Item.scan() if isinstance(i, DraftEqualityItem)]
+    assert "equality_monitoring" not in draft.answers and "prefer_not_to_say" in kept.answers
+    assert "#EQUALITY#" in kept.pk
+    person.send("check", {})
     [application] = [i for i in Item.scan() if isinstance(i, ApplicationItem)]
     assert "religion" not in repr(application.attribute_values)
+    [stored] = [i for i in Item.scan() if isinstance(i, EqualityItem)]
+    assert stored.answers.as_dict() == {"religion": "prefer_not_to_say"}
 
 
 def test_a_post_from_another_site_is_refused_and_stores_nothing(api):
-    response = post_form(api, form_fields(_token=token_from(api)), headers={"Origin": "https://evil.example"})
+    response = Applicant(api).send("group", ANSWERS["group"], headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
     assert list(Item.scan()) == []
 
 
-def test_a_forged_token_is_refused(api):
+def test_a_forged_or_missing_token_is_refused_on_a_question_page_and_on_the_check_page(api):
+    person = Applicant(api)
     forged = csrf.issue(b"not our secret", "apply:derbyshire")
-    assert post_form(api, form_fields(_token=forged)).status_code == 403
-    assert post_form(api, form_fields(_token="")).status_code == 403
+    assert person.send("group", ANSWERS["group"], token=forged).status_code == 403
+    assert person.send("group", ANSWERS["group"], token="").status_code == 403
     assert list(Item.scan()) == []
+    person.answer_all()
+    assert person.send("check", {}, token=forged).status_code == 403
+    assert [i for i in Item.scan() if isinstance(i, ApplicationItem)] == []
 
 
 def test_a_token_for_another_force_form_is_refused(api):
-    other = token_from(api, "/forces/thames-valley/apply")
-    assert post_form(api, form_fields(_token=other)).status_code == 403
+    other = token_in(Applicant(api, "thames-valley").get("group").body.decode())
+    assert Applicant(api).send("group", ANSWERS["group"], token=other).status_code == 403
 
 
-def test_an_expired_form_comes_back_with_every_answer_kept_and_a_fresh_token(api):
+def test_an_expired_page_comes_back_with_its_answers_kept_and_a_fresh_token(api):
+    person = Applicant(api)
+    person.answer_all(until="name")
     old = csrf.issue(LOCAL_FORM_SECRET.encode(), "apply:derbyshire", now=time.time() - 5 * 3600)
-    response = post_form(api, form_fields(_token=old))
+    response = person.send("name", ANSWERS["name"], token=old)
     html = response.body.decode()
     assert response.status_code == 422
-    assert "This form had expired" in html and 'value="Amira"' in html
-    fresh = re.search(r'name="_token" value="([^"]+)"', html).group(1)
-    assert post_form(api, form_fields(_token=fresh)).status_code == 303
+    assert "This page had expired" in html and 'value="Amira"' in html
+    assert person.send("name", ANSWERS["name"], token=token_in(html)).status_code == 303
 
 
 def test_the_spam_trap_refuses_a_filled_hidden_field_and_stores_nothing(api):
-    response = post_form(api, form_fields(_token=token_from(api), website="http://spam.example"))
+    response = Applicant(api).send("group", {**ANSWERS["group"], "website": "http://spam.example"})
     assert response.status_code == 400
     assert list(Item.scan()) == []
 
 
-def test_applying_twice_through_the_form_explains_it_on_the_email_field(api):
-    post_form(api, form_fields(_token=token_from(api)))
-    response = post_form(api, form_fields(_token=token_from(api)))
+def test_a_draft_cookie_that_was_tampered_with_finds_nothing(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    draft_id, mac = person.cookie.split("=", 1)[1].split(".")
+    person.cookie = f"iag_draft={draft_id}.{'0' * len(mac)}"
+    assert person.get("eligibility").headers["Location"] == "/forces/derbyshire/apply/group"
+
+
+def test_a_person_cannot_skip_ahead_past_an_unanswered_question(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    assert person.get("motivation").headers["Location"] == "/forces/derbyshire/apply/eligibility"
+    assert person.get("check").headers["Location"] == "/forces/derbyshire/apply/eligibility"
+
+
+def test_applying_twice_is_explained_on_the_check_page_with_a_link_to_the_email_question(api):
+    Applicant(api).answer_all() and None
+    first = Applicant(api)
+    first.answer_all()
+    first.send("check", {})
+    again = Applicant(api)
+    again.answer_all()
+    response = again.send("check", {})
     assert response.status_code == 422
-    assert '<a href="#applicant-email">You have already applied to this group' in response.body.decode()
+    assert ('href="/forces/derbyshire/apply/contact?return=check#applicant-email">You have already applied'
+            in response.body.decode())
+
+
+def test_a_mistake_is_shown_on_its_own_page_and_nothing_moves_on(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    response = person.send("eligibility", {**ANSWERS["eligibility"], "applicant.date_of_birth-year": "19",
+                                           "applicant.postcode": "nowhere"})
+    html = response.body.decode()
+    assert response.status_code == 422 and "<title>Error: " in html
+    assert re.findall(r'<li><a href="#([^"]+)">', html) == ["applicant-date_of_birth-day", "applicant-postcode"]
+    assert "Enter your date of birth as a real date, for example 27 3 1985" in html
+    assert 'value="nowhere"' in html  # kept
 
 
 def test_pages_forbid_framing_and_inline_scripts_and_are_not_cached(api):
-    headers = api.http.get("/forces/derbyshire/apply").headers
+    headers = api.http.get("/forces/derbyshire/apply/group").headers
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "unsafe-inline" not in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store"
@@ -193,18 +304,162 @@ def test_a_name_that_looks_like_a_name_is_kept_in_the_email_to_the_force(api):
     assert "Siân O&#39;Connor" in email.body or "Siân O'Connor" in email.body
 
 
+def resume_link_in(email) -> str:
+    return re.search(r'href="http[^"]*(/forces/[^"]+/apply/resume/[^"]+)"', email.body).group(1)
+
+
+def test_a_saved_draft_comes_back_once_through_the_emailed_link_in_another_browser(api):
+    person = Applicant(api)
+    person.answer_all(until="name")
+    page = person.get("save?from=name").body.decode()
+    assert 'value="amira' not in page  # no email given yet: nothing to fill in
+    response = person.send("save", {"email": "amira.later@example.org", "_from": "name"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/saved?from=name")
+    [email] = sent_emails()
+    assert email.destinations["ToAddresses"] == ["amira.later@example.org"]
+    link = resume_link_in(email)
+    other = Applicant(api)  # another browser: no cookie
+    assert "Continue your application" in api.http.get(link).body.decode()
+    assert api.http.get(link).status_code == 200  # a GET spends nothing (mail scanners fetch links)
+    token = token_in(api.http.get(link).body.decode())
+    response = api.http.post(link, body=urlencode({"_token": token, "website": ""}), headers={"Content-Type": FORM})
+    assert response.status_code == 303 and response.headers["Location"] == "/forces/derbyshire/apply/name"
+    other.cookie = response.headers["Set-Cookie"].split(";")[0]
+    assert "Amira" not in other.get("name").body.decode() and other.get("name").status_code == 200
+    assert other.answer_all() == "check"
+    assert other.send("check", {}).status_code == 303
+    again = api.http.post(link, body=urlencode({"_token": token, "website": ""}), headers={"Content-Type": FORM})
+    assert again.status_code == 410 and "This link cannot be used" in again.body.decode()
+
+
+def test_a_resume_link_post_needs_the_form_token_and_our_origin(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    person.send("save", {"email": "amira.later@example.org"})
+    link = resume_link_in(sent_emails()[0])
+    token = token_in(api.http.get(link).body.decode())
+    assert api.http.post(link, body=urlencode({"_token": "", "website": ""}),
+                         headers={"Content-Type": FORM}).status_code == 403
+    assert api.http.post(link, body=urlencode({"_token": token, "website": ""}),
+                         headers={"Content-Type": FORM, "Origin": "https://evil.example"}).status_code == 403
+    assert api.http.post(link, body=urlencode({"_token": token, "website": ""}),
+                         headers={"Content-Type": FORM}).status_code == 303  # still unspent until then
+
+
+def test_a_draft_and_its_link_expire_28_days_after_the_last_save(api, clock):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    person.send("save", {"email": "amira.later@example.org"})
+    link = resume_link_in(sent_emails()[0])
+    [draft] = [i for i in Item.scan() if isinstance(i, DraftItem)]
+    assert draft.expires_at == clock.moment + timedelta(days=28)  # DynamoDB's TTL removes it
+    clock.moment += timedelta(days=28, seconds=1)
+    assert api.http.get(link).status_code == 410
+    assert person.get("eligibility").headers["Location"] == "/forces/derbyshire/apply/group"  # gone for the cookie too
+
+
+def test_a_person_who_cannot_join_learns_every_reason_on_the_first_eligibility_page(api):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    response = person.send("eligibility", {**ANSWERS["eligibility"], "applicant.date_of_birth-year": "2012",
+                                           "applicant.postcode": "M1 1AE"})
+    assert response.headers["Location"] == "/forces/derbyshire/apply/cannot-join"
+    html = person.get("cannot-join").body.decode()
+    assert "You cannot join the Derbyshire Independent Advisory Group" in html
+    assert "You must be 18 or over" in html and "the postcode you gave is outside the area" in html
+    assert "Nothing has been sent" in html
+    assert person.get("check").headers["Location"].endswith("/cannot-join")
+    assert person.get("name").headers["Location"].endswith("/cannot-join")  # no way round it but changing answers
+    assert person.get("eligibility").status_code == 200
+    assert [i for i in Item.scan() if isinstance(i, ApplicationItem)] == []
+
+
+def test_group_descriptions_never_put_a_placeholder_inside_a_sentence(api):
+    html = Applicant(api, "thames-valley").get("group").body.decode()
+    assert "Set by" not in html
+    assert "At least 4 times a year. The force will confirm where meetings are held." in html
+    derbyshire = Applicant(api).get("group").body.decode()
+    assert "at Force Headquarters, Butterley Hall, Ripley" in derbyshire  # the seed names it
+    avon = Applicant(api, "avon-and-somerset").get("group").body.decode()
+    assert "at Police premises or Microsoft Teams" in avon  # so does this one
+
+
+def thames_valley_answers(connection: str) -> dict:
+    return {**ANSWERS, "group": {"group": "reading"},
+            "eligibility": {**ANSWERS["eligibility"], "connection_to_area": connection, "applicant.postcode":
+                            "M1 1AE" if connection == "works" else "RG1 1AA", "work_postcode": "RG1 2LU"}}
+
+
+@pytest.mark.parametrize("connection, told", [("lives", True), ("both", True), ("works", False)])
+def test_only_people_who_live_in_thames_valley_are_told_to_show_where_they_live(api, connection, told):
+    person = Applicant(api, "thames-valley")
+    assert person.answer_all(thames_valley_answers(connection)) == "check"
+    assert ("show where you live" in person.get("check").body.decode()) is told
+    assert "show where you live" not in Applicant(api, "thames-valley").get("").body.decode()
+
+
+def test_a_change_from_the_check_page_returns_to_the_check_page(api):
+    person = Applicant(api)
+    person.answer_all()
+    check = person.get("check").body.decode()
+    assert 'href="/forces/derbyshire/apply/name?return=check#applicant-given_name"' in check
+    page = person.get("name?return=check").body.decode()
+    assert 'href="/forces/derbyshire/apply/check" class="govuk-back-link"' in page
+    response = person.send("name", {**ANSWERS["name"], "applicant.given_name": "Amina", "_return": "check"})
+    assert response.headers["Location"] == "/forces/derbyshire/apply/check"
+    assert "Amina" in person.get("check").body.decode()
+
+
+@pytest.mark.parametrize("force_id", ["derbyshire", "thames-valley", "northamptonshire", "greater-manchester",
+                                      "avon-and-somerset"])
+def test_no_group_page_puts_a_venue_the_profile_marks_as_assumed_into_a_sentence(api, force_id):
+    from chalicelib import bootstrap
+    from chalicelib.web.apply_flow import is_assumed
+
+    force = bootstrap.container().forces.get(force_id)
+    html = Applicant(api, force_id).get("group").body.decode()
+    for g, group in enumerate(force.groups):
+        for m, meeting in enumerate(group.meetings):
+            if group.accepts_applicants and is_assumed(force, f"/groups/{g}/meetings/{m}/venue"):
+                assert f"at {meeting.venue}" not in html
+    assert "Set by" not in html
+
+
+def test_changing_to_a_group_with_requirements_from_the_check_page_asks_them_then_returns(api):
+    person = Applicant(api, "avon-and-somerset")
+    person.answer_all({**ANSWERS, "group": {"group": "bristol"},
+                       "eligibility": {**ANSWERS["eligibility"], "applicant.postcode": "BS1 4DJ"}})
+    response = person.send("group", {"group": "counter-terrorism", "_return": "check"})
+    assert response.headers["Location"] == "/forces/avon-and-somerset/apply/requirements?return=check"
+    response = person.send("requirements?return=check", {
+        "group_requirements_met": ["ct-screening-consent", "ct-community-insight"], "_return": "check"})
+    assert response.headers["Location"] == "/forces/avon-and-somerset/apply/check"
+
+
 def test_ineligibility_reasons_show_only_to_the_browser_that_submitted_never_to_a_reference_alone(api):
-    posted = post_form(api, form_fields(_token=token_from(api), **{"applicant.postcode": "M1 1AA"}))
-    location, receipt = posted.headers["Location"], posted.headers["Set-Cookie"].split(";")[0]
-    assert "HttpOnly" in posted.headers["Set-Cookie"] and "SameSite=Strict" in posted.headers["Set-Cookie"]
-    reason = "Derbyshire"  # the area rule names the force's area
-    submitter = api.http.get(location, headers={"Cookie": receipt}).body.decode()
-    assert "We cannot take your application forward" in submitter and "This is because" in submitter
-    assert reason in submitter.split("This is because")[1]
+    from chalicelib.web.receipts import receipt_cookie
+    from tests.factories import post_json
+
+    answer = post_json(api, "/forces/derbyshire/applications", application_payload(applicant={"postcode": "M1 1AE"}))
+    reference = answer.json_body["reference"]
+    location = f"/forces/derbyshire/applications/{reference}/confirmation"
     stranger = api.http.get(location).body.decode()
     assert "We cannot take your application forward" in stranger and "This is because" not in stranger
     assert "emailed the reasons" in stranger
-    other = post_form(api, form_fields(_token=token_from(api), **{"applicant.email": "someone.else@example.org",
-                                                                  "applicant.postcode": "M1 1AA"}))
-    borrowed = api.http.get(other.headers["Location"], headers={"Cookie": receipt}).body.decode()
-    assert "This is because" not in borrowed  # a receipt opens its own application only
+    receipt = receipt_cookie(LOCAL_FORM_SECRET.encode(), "derbyshire", reference, secure=False).split(";")[0]
+    submitter = api.http.get(location, headers={"Cookie": receipt}).body.decode()
+    assert "This is because" in submitter and "Derbyshire" in submitter.split("This is because")[1]
+    other = receipt_cookie(LOCAL_FORM_SECRET.encode(), "derbyshire", "DBY-2026-AAAAAAAA", secure=False).split(";")[0]
+    assert "This is because" not in api.http.get(location, headers={"Cookie": other}).body.decode()
+
+
+def test_sending_from_the_check_page_hands_the_browser_a_receipt_for_its_own_application(api):
+    person = Applicant(api)
+    person.answer_all()
+    response = person.send("check", {})
+    assert response.status_code == 303
+    cookies = response.headers["Set-Cookie"]
+    cookies = cookies if isinstance(cookies, list) else [cookies]
+    [receipt] = [c for c in cookies if c.startswith("iag_receipt=")]
+    assert {"HttpOnly", "SameSite=Strict"} <= {part.strip() for part in receipt.split(";")}
+    assert f"Path={response.headers['Location'].rsplit('/', 1)[0]}" in receipt
