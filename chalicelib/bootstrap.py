@@ -15,6 +15,7 @@ from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
+from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
 from chalicelib.adapters.dynamodb_reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
@@ -36,6 +37,7 @@ from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
 from chalicelib.services.screening import ScreeningProvider, SimulatedScreening, VettingUnitByEmail
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
+from chalicelib.services.outbox import Outbox, Postbox
 from chalicelib.services.pack_requests import PackRequestService
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer, Workflow
 from chalicelib.services.reports import ReportService
@@ -54,8 +56,12 @@ class Container:
     review_store: DynamoReviewStore
 
     @property
+    def postbox(self) -> Postbox:
+        return Postbox(self.outbox, self.mailer, self.clock)
+
+    @property
     def notifier(self) -> ApplicantNotifier:
-        return ApplicantNotifier(self.mailer, render, self.repository, self.clock, self.settings.public_base_url)
+        return ApplicantNotifier(self.postbox, render, self.settings.public_base_url)
 
     documents: Optional[object] = None  # S3Documents; built when first needed
     joining_store: DynamoJoiningStore = field(default_factory=DynamoJoiningStore)
@@ -67,6 +73,7 @@ class Container:
     operator_tokens: Optional[object] = None  # CognitoTokens; built when an admin route first needs it
     access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
     report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
+    outbox: Outbox = field(default_factory=DynamoOutbox)
 
     @property
     def reports(self) -> ReportService:
@@ -76,7 +83,7 @@ class Container:
     def review(self) -> ReviewService:
         base_url = self.settings.public_base_url
         joining = self.joining
-        mail = ReviewMail(self.mailer, render, self.repository, self.clock, self.forces, base_url,
+        mail = ReviewMail(self.postbox, render, self.repository, self.forces, base_url,
                           lambda application: withdraw_link(application, random_bytes, base_url),
                           more=joining.message_for)
         return ReviewService(self.forces, self.repository, self.review_store, mail, self.workflow, self.clock,
@@ -86,26 +93,26 @@ class Container:
     def callouts(self) -> CalloutService:
         return CalloutService(CalloutParts(
             forces=self.forces, members=self.joining_store, store=self.callout_store, links=self.review_store,
-            mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
+            postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow))
 
     @property
     def meetings(self) -> MeetingService:
         return MeetingService(MeetingParts(
-            forces=self.forces, store=self.meeting_store, members=self.joining_store, mailer=self.mailer,
+            forces=self.forces, store=self.meeting_store, members=self.joining_store, postbox=self.postbox,
             render=render, clock=self.clock, holidays=_bank_holidays, calendar_file=_calendar_file,
             random_bytes=random_bytes))
 
     @property
     def elections(self) -> ElectionService:
-        return ElectionService(self.forces, self.election_store, self.joining_store, self.mailer, render, self.clock,
+        return ElectionService(self.forces, self.election_store, self.joining_store, self.postbox, render, self.clock,
                                random_bytes, self.settings.public_base_url)
 
     @property
     def strategic(self) -> StrategicService:
         return StrategicService(StrategicParts(
             forces=self.forces, members=self.joining_store, people=self.review_store, store=self.strategic_store,
-            mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
+            postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow, holidays=_bank_holidays,
             calendar_file=_calendar_file))
 
@@ -115,7 +122,7 @@ class Container:
         review = lambda: self.review  # noqa: E731 (built on use: the two services refer to each other)
         return JoiningService(Parts(
             forces=self.forces, repository=self.repository, store=self.joining_store, links=self.review_store,
-            mailer=self.mailer, mail=JoiningMail(render, lambda application: (
+            postbox=self.postbox, mail=JoiningMail(render, lambda application: (
                 f"{base_url}/forces/{application.force_id}/applications/{application.reference}/confirmation")),
             documents=self.documents or _documents(self.settings), screening=self.screening or _screening(self),
             clock=self.clock, random_bytes=random_bytes, base_url=base_url,

@@ -21,7 +21,8 @@ from chalicelib.domain.elections import (
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.joining_mail import when
-from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, Mailer, RandomSource
+from chalicelib.services.outbox import About, EmailKey, Postbox
+from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, RandomSource
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,6 @@ class ElectionStore(Protocol):
     def close(self, election: Election, at: datetime) -> None: ...
     def unlist(self, election: Election) -> None: ...
     def counts(self, force_id: str, election_id: str) -> dict[str, int]: ...
-    def claim_email(self, election: Election, key: str, at: datetime) -> bool: ...
-    def release_email(self, election: Election, key: str) -> None: ...
-    def mark_email_sent(self, election: Election, key: str, message_id: str, at: datetime) -> None: ...
 
 
 class Members(Protocol):
@@ -112,12 +110,12 @@ class Recipient:
 
 
 class ElectionService:
-    def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, mailer: Mailer,
+    def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, postbox: Postbox,
                  render: Callable[..., str], clock: Clock, random_bytes: RandomSource, base_url: str):
         self._forces = forces
         self._store = store
         self._members = members
-        self._mailer = mailer
+        self._postbox = postbox  # every email goes through its send_once
         self._render = render
         self._clock = clock
         self._random_bytes = random_bytes
@@ -350,21 +348,16 @@ class ElectionService:
 
     def _send_each(self, election: Election, kind: str, recipients: Iterable[Recipient],
                    build: Callable[[Recipient], EmailMessage]) -> tuple[int, int]:
-        """Each email claimed before it goes. One address that fails does not hold up the rest."""
+        """Each email once (services/outbox.py). One address that fails does not hold up the rest."""
         sent = failed = 0
         for recipient in recipients:
             key = f"{kind}#{recipient.key}"
-            if not self._store.claim_email(election, key, self._now()):
-                continue  # sent already, or being sent
             try:
-                message_id = self._mailer.send(build(recipient))
-            except Exception:
-                log.exception("election %s: %s email not sent; it stays owed", election.id, key)
-                self._store.release_email(election, key)
+                if self._postbox.email(EmailKey(About("election", election.force_id, election.id), key),
+                                       lambda recipient=recipient: build(recipient)):
+                    sent += 1
+            except Exception:  # noqa: BLE001 (logged by send_once; it stays owed for the next step)
                 failed += 1
-                continue
-            self._store.mark_email_sent(election, key, message_id, self._now())
-            sent += 1
         return sent, failed
 
     def _message(self, election: Election, kind: str, recipient: Recipient, **context) -> EmailMessage:

@@ -22,6 +22,7 @@ from chalicelib.domain.membership import SignedAgreement, member_from
 from chalicelib.domain.review import Decision, appeal_outcome, check_appeal_decision
 from chalicelib.domain import screening
 from chalicelib.services.notifications import role_words
+from chalicelib.services.outbox import Postbox, application_email
 from chalicelib.services.ports import (
     Attachment, Clock, DecisionConflict, EmailMessage, LinkConflict, RandomSource, StaleApplication,
 )
@@ -50,7 +51,7 @@ class Parts:
     repository: object  # ApplicationRepository
     store: object  # DynamoJoiningStore
     links: object  # DynamoReviewStore: add_links, decisions, record_decision, panel_members
-    mailer: object
+    postbox: Postbox  # every email goes through its send_once
     mail: object  # JoiningMail
     documents: object  # S3Documents: url, fingerprint
     screening: ScreeningProvider
@@ -93,24 +94,29 @@ class JoiningService:
     def _screening(self, force: ForceProfile, application: Application) -> Optional[Step]:
         kind = f"screening-request-v{application.version}"
         wait = Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-screening")
-        if not self._p.repository.claim_email(application, kind, self._now()):
+        outcome: list[Optional[screening.Outcome]] = []
+        if not self._p.postbox.act(application_email(application, kind),
+                                   lambda: self._ask_for_screening(force, application, outcome)):
             return wait  # asked already: the outcome comes through the vetting unit's link
-        level = screening.required_level(force, application.group_id)
-        try:
-            url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
-                                 self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
-            outcome = self._p.screening.request(ScreeningRequest(force, application, level, url, SCREENING_LINK_DAYS))
-        except Exception:
-            self._p.repository.release_email(application, kind)
-            raise
-        self._p.repository.mark_email_sent(application, kind, "screening-provider", self._now())
-        if outcome is None:
+        if outcome[0] is None:
             return wait
         try:
-            self._record_screening(force, application, outcome, self._today(), link=None, actor="screening_provider")
+            self._record_screening(force, application, outcome[0], self._today(), link=None,
+                                   actor="screening_provider")
         except LinkConflict:
             pass  # recorded by someone else meanwhile
         return None
+
+    def _ask_for_screening(self, force: ForceProfile, application: Application,
+                           outcome: list[Optional[screening.Outcome]]) -> str:
+        """Ask the screening provider, with a fresh link for the vetting unit; its answer (if it has one now)
+        goes into `outcome`."""
+        level = screening.required_level(force, application.group_id)
+        url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
+                             self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
+        outcome.append(self._p.screening.request(ScreeningRequest(force, application, level, url,
+                                                                  SCREENING_LINK_DAYS)))
+        return "screening-provider"
 
     def _offer(self, force: ForceProfile, application: Application) -> Optional[Step]:
         self._send_with_link(force, application, f"offer-v{application.version}", Purpose.OFFER,
@@ -153,17 +159,14 @@ class JoiningService:
                 log.error("%s: no %s for appeals; the force administrator must set one", application.reference, role)
                 continue
             kind = f"appeal-review-{'reminder-' if reminder else ''}v{application.version}-{role}"
-            if not self._p.repository.claim_email(application, kind, self._now()):
-                continue
-            try:
+
+            def request(role: str = role) -> EmailMessage:
                 url = self._new_link(application, Purpose.APPEAL_REVIEW, role,
                                      self._now() + timedelta(days=force.review.link_valid_days), "appeal-review")
-                self._send(application, kind, self._p.mail.appeal_request(
-                    force, application, role, members[role], url, appeal["grounds"], reminder=reminder))
-            except Exception:
-                self._p.repository.release_email(application, kind)
-                raise
-            sent += 1
+                return self._p.mail.appeal_request(force, application, role, members[role], url, appeal["grounds"],
+                                                   reminder=reminder)
+            if self._p.postbox.email(application_email(application, kind), request):
+                sent += 1
         return sent
 
     # --- what people do through links (Lambda side) ---
@@ -318,16 +321,8 @@ class JoiningService:
 
     def _send_with_link(self, force: ForceProfile, application: Application, kind: str, purpose: Purpose,
                         expires: datetime, build) -> bool:
-        if not self._p.repository.claim_email(application, kind, self._now()):
-            return False
-        try:
-            url = self._new_link(application, purpose, "applicant", expires, purpose.value)
-            message = build(force, application, url)
-            self._send(application, kind, message)
-        except Exception:
-            self._p.repository.release_email(application, kind)
-            raise
-        return True
+        return self._p.postbox.email(application_email(application, kind), lambda: build(
+            force, application, self._new_link(application, purpose, "applicant", expires, purpose.value)))
 
     def remind_all(self, force_id: str) -> dict:
         """Chase offers and agreements, let them lapse, and close appeal windows; moved runs are woken."""
@@ -377,19 +372,11 @@ class JoiningService:
         done = []
         if waited >= every:
             kind = f"screening-request-v{application.version}-r{waited // every}"
-            if self._p.repository.claim_email(application, kind, self._now()):
-                try:
-                    level = screening.required_level(force, application.group_id)
-                    url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
-                                         self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
-                    outcome = self._p.screening.request(ScreeningRequest(force, application, level, url,
-                                                                         SCREENING_LINK_DAYS))
-                except Exception:
-                    self._p.repository.release_email(application, kind)
-                    raise
-                self._p.repository.mark_email_sent(application, kind, "screening-provider", self._now())
-                if outcome is not None:
-                    self._record_screening(force, application, outcome, self._today(), None, "screening_provider")
+            outcome: list[Optional[screening.Outcome]] = []
+            if self._p.postbox.act(application_email(application, kind),
+                                   lambda: self._ask_for_screening(force, application, outcome)):
+                if outcome[0] is not None:
+                    self._record_screening(force, application, outcome[0], self._today(), None, "screening_provider")
                 done.append("reminded")
         if self._overdue(force, application, waited, ["the vetting unit"]):
             done.append("escalated")
@@ -409,14 +396,10 @@ class JoiningService:
         """Tell the IAG coordinator, once per stage, when a reminder has not helped."""
         days = force.review.reminder_after_days + force.review.escalate_after_days
         kind = f"escalation-v{application.version}"
-        if waited < timedelta(days=days) or not self._p.repository.claim_email(application, kind, self._now()):
+        if waited < timedelta(days=days):
             return False
-        try:
-            self._send(application, kind, self._p.mail.overdue(force, application, waiting_for, days))
-        except Exception:
-            self._p.repository.release_email(application, kind)
-            raise
-        return True
+        return self._p.postbox.email(application_email(application, kind),
+                                     lambda: self._p.mail.overdue(force, application, waiting_for, days))
 
     def _lapse(self, application: Application, emails: tuple = ()) -> bool:
         """End a wait that ran out; the run is woken (or reconciliation wakes it) to send the news and finish."""
@@ -450,11 +433,6 @@ class JoiningService:
         self._p.links.add_links([Link(token_hash(token), purpose, application.force_id, application.reference,
                                       role, application.version, expires)])
         return f"{self._p.base_url}/{path}/{token}"
-
-    def _send(self, application: Application, kind: str, message: EmailMessage) -> None:
-        message_id = self._p.mailer.send(message)
-        log.info("email %s sent as %s", kind, message_id)
-        self._p.repository.mark_email_sent(application, kind, message_id, self._now())
 
     def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
               emails: tuple = ()) -> bool:

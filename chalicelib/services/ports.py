@@ -60,12 +60,8 @@ class ApplicationRepository(Protocol):
 
     def get(self, force_id: str, reference: str) -> Optional[Application]: ...
 
-    def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None: ...
-
     def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime) -> None:
         """Store a request for the application pack with its email pending, in one write."""
-
-    def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None: ...
 
     def save_transition(self, application: Application, event: AuditEvent,
                         emails: tuple[tuple[str, dict], ...] = (), previous_group: Optional[str] = None) -> Application:
@@ -74,12 +70,8 @@ class ApplicationRepository(Protocol):
 
         Raises StaleApplication if it moved meanwhile."""
 
-    def claim_email(self, application: Application, kind: str, at: datetime) -> bool:
-        """True for exactly one caller: the right to send this email now."""
-
-    def release_email(self, application: Application, kind: str) -> None: ...
-
-    def pending_emails(self, application: Application) -> list[tuple[str, dict]]: ...
+    def pending_emails(self, application: Application) -> list[tuple[str, dict]]:
+        """(kind, detail) of each email announced about it and not yet sent (services/outbox.py sends them)."""
 
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page: ...

@@ -21,8 +21,10 @@ from chalicelib.domain.lifecycle import Action, IllegalTransition, REVIEWING, St
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.review import Decision, check_decision, panel_outcome
 from chalicelib.services.log_context import about
+from chalicelib.services.outbox import application_email
 from chalicelib.services.ports import (
-    ApplicationRepository, Clock, DecisionConflict, ForceCatalogue, RandomSource, StaleApplication, Workflow,
+    ApplicationRepository, Clock, DecisionConflict, EmailMessage, ForceCatalogue, RandomSource, StaleApplication,
+    Workflow,
     WorkflowUnavailable,
 )
 
@@ -207,9 +209,9 @@ class ReviewService:
                     if waiting >= timedelta(days=force.review.reminder_after_days):
                         counts["reminded"] += self._request_decisions(force, application, missing, reminder=True)
                     if waiting >= timedelta(days=force.review.reminder_after_days + force.review.escalate_after_days):
-                        kind = f"escalation-v{application.version}"
-                        if self._repository.claim_email(application, kind, now):
-                            self._mail.escalation(force, application, missing, kind)
+                        if self._mail.postbox.email(
+                                application_email(application, f"escalation-v{application.version}"),
+                                lambda: self._mail.escalation(force, application, missing)):
                             counts["escalated"] += 1
         return counts
 
@@ -365,17 +367,15 @@ class ReviewService:
                           application.group_id)
                 continue
             kind = f"{round_name or ('reminder' if reminder else 'review')}-v{application.version}-{role}"
-            if not self._repository.claim_email(application, kind, self._clock.now()):
+
+            def request(role: str = role) -> EmailMessage:
+                token = new_token(self._random_bytes(32))
+                self._store.add_links([Link(token_hash(token), Purpose.REVIEW, force.id, application.reference, role,
+                                            application.version,
+                                            self._clock.now() + timedelta(days=force.review.link_valid_days))])
+                return self._mail.review_request(force, application, role, members[role],
+                                                 f"{self._base_url}/review/{token}", reminder=reminder)
+            if not self._mail.postbox.email(application_email(application, kind), request):
                 continue  # already sent (or being sent) for this round
-            token = new_token(self._random_bytes(32))
-            link = Link(token_hash(token), Purpose.REVIEW, force.id, application.reference, role, application.version,
-                        self._clock.now() + timedelta(days=force.review.link_valid_days))
-            try:
-                self._store.add_links([link])
-                self._mail.review_request(force, application, role, members[role], f"{self._base_url}/review/{token}",
-                                          kind, reminder=reminder)
-            except Exception:
-                self._repository.release_email(application, kind)
-                raise
             sent += 1
         return sent
