@@ -33,7 +33,7 @@ from chalicelib.adapters.dynamodb import (
 )
 from chalicelib.domain.elections import Candidate, Election, Office, Status
 from chalicelib.domain.links import Link, Purpose
-from chalicelib.services.elections import ElectionConflict
+from chalicelib.services.ports import ElectionConflict
 
 
 class ElectionItem(Item, discriminator="election"):

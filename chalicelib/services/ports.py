@@ -173,3 +173,23 @@ class IdempotentReplay(Exception):
         self.record = record
 
 
+class ElectionConflict(Exception):
+    """A condition of a write no longer held when it was made (the store raises it; nothing was written)."""
+    LINK = "link"  # spent or expired meanwhile
+    ELECTION = "election"  # the election moved on (closed, or voting started)
+    VOTED = "voted"  # the member has voted already
+    CANDIDATE = "candidate"  # not a candidate
+    STOOD = "stood"  # the member has stood already
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored item about the person, as they may read it."""
+    kind: str  # the item's type, e.g. "application", "decision", "equality"
+    source: str  # where it is stored: "<PK> / <SK>"
+    data: dict  # its attributes, JSON-serialisable; never a token or a token's hash
+    reference: Optional[str] = None  # the application it belongs to, if any
