@@ -11,20 +11,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
-from chalicelib.domain.membership import SignedAgreement, member_from
+from chalicelib.domain.membership import Member, SignedAgreement, member_from
 from chalicelib.domain.review import Decision, appeal_outcome, check_appeal_decision
 from chalicelib.domain import screening
+from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.notifications import role_words
 from chalicelib.services.outbox import Postbox, application_email
+from chalicelib.services.events import EmailDue, PanelDecided
 from chalicelib.services.ports import (
-    Attachment, Clock, DecisionConflict, EmailMessage, LinkConflict, RandomSource, StaleApplication,
+    ApplicationRepository, Attachment, Clock, DecisionConflict, EmailMessage, ForceCatalogue, LinkConflict,
+    RandomSource, StaleApplication,
 )
 from chalicelib.services.review import LinkRefused, Step
 from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
@@ -44,22 +47,77 @@ class InvalidAnswer(ValueError):
     """What a person typed cannot be acted on; nothing was changed."""
 
 
+class JoiningStore(Protocol):
+    """What joining keeps: offers, agreements, appeals, screening, members (DynamoJoiningStore)."""
+
+    def agreement(self, application: Application, document_id: str) -> Optional[SignedAgreement]: ...
+
+    def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple = ()) -> Application: ...
+
+    def appeal(self, application: Application) -> Optional[dict]: ...
+
+    def complete_onboarding(self, moved: Application, event: AuditEvent, agreement: SignedAgreement, member: Member,
+                            link: Link, emails: tuple) -> Application: ...
+
+    def delivered(self, force_id: str, reference: str) -> None: ...
+
+    def latest_screening(self, application: Application) -> Optional[screening.ScreeningResult]: ...
+
+    def lodge_appeal(self, moved: Application, event: AuditEvent, grounds: str, link: Link) -> Application: ...
+
+    def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]: ...
+
+    def move(self, moved: Application, event: AuditEvent, emails: tuple = ()) -> Application: ...
+
+    def record_screening(self, moved: Application, event: AuditEvent, result: screening.ScreeningResult,
+                         link: Optional[Link] = None, emails: tuple = ()) -> Application: ...
+
+
+class PanelLinks(Protocol):
+    """Links and the panel's decisions (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def decisions(self, force_id: str, reference: str, version: int) -> dict[str, Decision]: ...
+
+    def mark_decisions_delivered(self, force_id: str, reference: str) -> None: ...
+
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+    def record_decision(self, link: Link, decision: Decision, at: datetime, event: AuditEvent) -> None: ...
+
+
+class Documents(Protocol):
+    """The documents a new member signs (S3Documents)."""
+
+    def url(self, force_id: str, file: str, expires_in: int) -> str: ...
+
+    def fingerprint(self, force_id: str, file: str) -> str: ...
+
+
+class ReviewLinks(Protocol):
+    """What joining uses of the review: a link's application, and waking an application's run."""
+
+    def open_link(self, token: str, purpose: Purpose) -> tuple[Link, Application, ForceProfile]: ...
+
+    def wake(self, force_id: str, reference: str, reason: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Parts:
     """What the joining service works with (adapters in production, fakes in tests)."""
-    forces: object
-    repository: object  # ApplicationRepository
-    store: object  # DynamoJoiningStore
-    links: object  # DynamoReviewStore: add_links, decisions, record_decision, panel_members
+    forces: ForceCatalogue
+    repository: ApplicationRepository
+    store: JoiningStore
+    links: PanelLinks
     postbox: Postbox  # every email goes through its send_once
-    mail: object  # JoiningMail
-    documents: object  # S3Documents: url, fingerprint
+    mail: JoiningMail
+    documents: Documents
     screening: ScreeningProvider
     clock: Clock
     random_bytes: RandomSource
     base_url: str
-    open_link: Callable[[str, Purpose], tuple]
-    wake: Callable[[str, str, str], bool]
+    review: ReviewLinks  # the review service: joining follows it, never the other way round
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
     holidays: Callable[[list[int]], frozenset] = lambda years: frozenset()  # bank holidays meetings move off
 
@@ -67,6 +125,14 @@ class Parts:
 class JoiningService:
     def __init__(self, parts: Parts):
         self._p = parts
+
+    # --- what the review announces ---
+
+    def panel_decided(self, event: PanelDecided) -> Optional[Step]:
+        return self.step(event.application)
+
+    def email_due(self, event: EmailDue):
+        return self.message_for(event.application, event.kind, event.detail)
 
     # --- the flow's steps ---
 
@@ -172,7 +238,7 @@ class JoiningService:
     # --- what people do through links (Lambda side) ---
 
     def answer_offer(self, token: str, accept: bool) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.OFFER)
+        link, application, force = self._p.review.open_link(token, Purpose.OFFER)
         action = Action.ACCEPT_OFFER if accept else Action.DECLINE_OFFER
         moved, event = self._apply(application, action, actor="applicant")
         emails = () if accept else ((f"withdrawn-v{moved.version + 1}", {}),)
@@ -182,7 +248,7 @@ class JoiningService:
 
     def sign_agreement(self, token: str, *, signed_name: str, confirmed: bool, source_ip: str,
                        user_agent: str = "") -> Application:
-        link, application, force = self._p.open_link(token, Purpose.AGREEMENT)
+        link, application, force = self._p.review.open_link(token, Purpose.AGREEMENT)
         signed_name = " ".join(signed_name.split())
         if not confirmed:
             raise InvalidAnswer("Confirm that you have read and agree to the confidentiality agreement")
@@ -203,7 +269,7 @@ class JoiningService:
         return moved
 
     def lodge_appeal(self, token: str, grounds: str) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.APPEAL)
+        link, application, force = self._p.review.open_link(token, Purpose.APPEAL)
         grounds = grounds.strip()
         if not grounds:
             raise InvalidAnswer("Say why you are appealing")
@@ -215,7 +281,7 @@ class JoiningService:
         return moved
 
     def decide_appeal(self, token: str, decision: Decision) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.APPEAL_REVIEW)
+        link, application, force = self._p.review.open_link(token, Purpose.APPEAL_REVIEW)
         decision = Decision(link.role, decision.choice, decision.reason.strip(), None, "")
         check_appeal_decision(decision)
         event = AuditEvent(application.reference, self._now(), "decide_appeal", application.stage, application.stage,
@@ -228,7 +294,7 @@ class JoiningService:
         return application
 
     def record_screening(self, token: str, outcome: screening.Outcome, completed_on: date) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.SCREENING)
+        link, application, force = self._p.review.open_link(token, Purpose.SCREENING)
         if completed_on > self._today():
             raise InvalidAnswer("The date the screening was completed cannot be in the future")
         if completed_on < application.updated_at.astimezone(LONDON).date():
@@ -305,7 +371,7 @@ class JoiningService:
 
     def _tell_run(self, application: Application, reason: str, decision: bool = False) -> None:
         """Wake the application's run; if it cannot be reached, the undelivered marker lets reconciliation do it."""
-        if not self._p.wake(application.force_id, application.reference, reason):
+        if not self._p.review.wake(application.force_id, application.reference, reason):
             return
         if decision:
             self._p.links.mark_decisions_delivered(application.force_id, application.reference)

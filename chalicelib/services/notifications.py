@@ -4,16 +4,15 @@ stays pending for a later retry."""
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
+from chalicelib.services.events import EmailDue, MessageBus
 from chalicelib.services.outbox import About, EmailKey, Postbox, application_email
 from chalicelib.services.ports import ApplicationRepository, EmailMessage, ForceCatalogue
 
 Render = Callable[..., str]  # (template name, **context) -> text
-# (application, kind, detail) -> the email, () for "nobody to tell", or None: not an email of that service
-MoreEmails = Callable[[Application, str, dict], Union[EmailMessage, tuple, None]]
 
 SCREENING_WORDS = {"basic": "a basic police check", "limited": "limited security screening"}
 ROLE_WORDS = {
@@ -91,19 +90,19 @@ class ReviewMail:
 
     Outcome emails are announced (pending) in the same write as the outcome;
     `flush` sends each through the one outbox, so a repeated or concurrent flush
-    sends it once. What comes after the review (joining) writes its own emails,
-    found through `more`."""
+    sends it once. An email of a later stage is written by whoever handles
+    EmailDue on the bus (joining)."""
 
     def __init__(self, postbox: Postbox, render: Render, repository: ApplicationRepository, forces: ForceCatalogue,
                  public_base_url: str, withdraw_link: Callable[[Application], tuple],
-                 more: Optional[MoreEmails] = None):
+                 bus: Optional[MessageBus] = None):
         self.postbox = postbox
         self._repository = repository
         self._render = render
         self._forces = forces
         self._base_url = public_base_url
         self._withdraw_link = withdraw_link  # (application) -> (Link, url): a fresh link when one is re-sent
-        self._more = more or (lambda application, kind, detail: None)
+        self._bus = bus or MessageBus()
 
     def review_request(self, force: ForceProfile, application: Application, role: str, person: tuple[str, str],
                        url: str, reminder: bool = False) -> EmailMessage:
@@ -139,7 +138,7 @@ class ReviewMail:
 
     def _message(self, application: Application, kind: str, detail: dict) -> Optional[EmailMessage]:
         outcome = kind.split("-v")[0]
-        message = self._more(application, outcome, detail)
+        message = self._bus.ask(EmailDue(application, outcome, detail))
         if message is None:
             return self._applicant_email(application, outcome, detail)
         return message or None  # (): nobody to tell

@@ -12,20 +12,21 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Optional
+from datetime import datetime, timedelta
+from typing import Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, REVIEWING, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.review import Decision, check_decision, panel_outcome
+from chalicelib.services.events import MessageBus, PanelDecided
 from chalicelib.services.log_context import about
+from chalicelib.services.notifications import ReviewMail
 from chalicelib.services.outbox import application_email
 from chalicelib.services.ports import (
     ApplicationRepository, Clock, DecisionConflict, EmailMessage, ForceCatalogue, RandomSource, StaleApplication,
-    Workflow,
-    WorkflowUnavailable,
+    Workflow, WorkflowUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,34 @@ def withdraw_link(application: Application, random_bytes: RandomSource, base_url
     return link, f"{base_url}/withdraw/{token}"
 
 
+class ReviewStore(Protocol):
+    """Links and the panel's decisions (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def decisions(self, force_id: str, reference: str, version: int) -> dict[str, Decision]: ...
+
+    def link(self, token_hash: str) -> Optional[Link]: ...
+
+    def mark_decisions_delivered(self, force_id: str, reference: str) -> None: ...
+
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+    def record_decision(self, link: Link, decision: Decision, at: datetime, event: AuditEvent) -> None: ...
+
+    def spend_link(self, link: Link, at: datetime) -> bool: ...
+
+    def undelivered(self, force_id: str) -> list[str]: ...
+
+
+class ActionsAfterReview(Protocol):
+    """People's actions after the review not yet told to the run (DynamoJoiningStore)."""
+
+    def delivered(self, force_id: str, reference: str) -> None: ...
+
+    def undelivered(self, force_id: str) -> list[str]: ...
+
+
 class LinkRefused(Exception):
     def __init__(self, problem: LinkProblem):
         super().__init__(problem.value)
@@ -75,19 +104,18 @@ class LinkRefused(Exception):
 
 
 class ReviewService:
-    def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, store, mail, workflow: Workflow,
-                 clock: Clock, random_bytes: RandomSource, public_base_url: str, after_review=None,
-                 actions=None):
+    def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, store: ReviewStore, mail: ReviewMail,
+                 workflow: Workflow, clock: Clock, random_bytes: RandomSource, public_base_url: str,
+                 bus: Optional[MessageBus] = None, actions: Optional[ActionsAfterReview] = None):
         self._forces = forces
         self._repository = repository
         self._store = store
-        self._mail = mail  # ReviewMail: renders and sends
+        self._mail = mail  # renders and sends
         self._workflow = workflow
         self._clock = clock
         self._random_bytes = random_bytes
         self._base_url = public_base_url
-        # (application) -> Step, or None once it moved: the stages after the panel's decision
-        self._after_review = after_review
+        self._bus = bus or MessageBus()  # told when the panel has decided: the stages after it are not the review's
         self._actions = actions  # the joining store: people's actions after the review not yet told to the run
 
     # --- starting and waking the flow run (Lambda side, plain HTTP) ---
@@ -300,10 +328,12 @@ class ReviewService:
                 self._move(application, Action.JOIN_NEW_PANEL, actor="system")
                 continue
             if application.stage not in REVIEWING:
-                step = self._after_review(application) if self._after_review else None
-                if step is None and self._after_review:
-                    continue
-                return step or Step(done=True, stage=application.stage.value)
+                if not self._bus.handles(PanelDecided):
+                    return Step(done=True, stage=application.stage.value)
+                step = self._bus.ask(PanelDecided(application))
+                if step is None:
+                    continue  # it moved: look again
+                return step
             force = self._forces.get(force_id)
             group = force.group(application.group_id)
             decisions = self._store.decisions(force_id, reference, application.version)

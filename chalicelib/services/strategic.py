@@ -10,12 +10,13 @@ quorum, send the arranging officer the options instead of picking one.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.membership import Role
+from chalicelib.domain.membership import Member, Role
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import choose_slot
@@ -25,7 +26,9 @@ from chalicelib.domain.strategic import (
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
-from chalicelib.services.ports import Attachment, Clock, EmailMessage, LinkConflict, RandomSource
+from chalicelib.services.ports import (
+    Attachment, Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource, Workflow,
+)
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -40,18 +43,62 @@ class StrategicRefused(ValueError):
     """What was sent cannot be acted on; nothing was changed."""
 
 
+class CycleStore(Protocol):
+    """The Strategic IAG cycles (DynamoStrategicStore)."""
+
+    def add_cycle(self, cycle: Cycle) -> bool: ...
+
+    def answer(self, link: Link, person_id: str, available: list[datetime], at: datetime) -> None: ...
+
+    def availability(self, force_id: str, cycle_id: str) -> dict[str, set[datetime]]: ...
+
+    def cycle(self, force_id: str, cycle_id: str) -> Optional[Cycle]: ...
+
+    def move(self, cycle: Cycle, to: Status, chosen: Optional[datetime] = None) -> bool: ...
+
+    def nominate(self, link: Link, group_id: str, nominees: list[Nominee], at: datetime) -> None: ...
+
+    def nominations(self, force_id: str, cycle_id: str) -> dict[str, list[Nominee]]: ...
+
+    def open_cycles(self, force_id: str) -> list[str]: ...
+
+    def unlist(self, cycle: Cycle) -> None: ...
+
+
+class Members(Protocol):
+    """Members of each group (DynamoJoiningStore)."""
+
+    def add_member(self, member: Member) -> bool: ...
+
+    def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]: ...
+
+    def members(self, force_id: str, group_id: str) -> list[Member]: ...
+
+    def set_active(self, member: Member, active: bool) -> None: ...
+
+
+class People(Protocol):
+    """Panel members and links (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def link(self, token_hash: str) -> Optional[Link]: ...
+
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+
 @dataclass(frozen=True)
 class StrategicParts:
-    forces: object
-    members: object  # DynamoJoiningStore.members
-    people: object  # DynamoReviewStore: panel_members, add_links, link
-    store: object  # DynamoStrategicStore
+    forces: ForceCatalogue
+    members: Members
+    people: People
+    store: CycleStore
     postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
     random_bytes: RandomSource
     base_url: str
-    workflow: object
+    workflow: Workflow
     holidays: Callable[[list[int]], frozenset]  # years -> bank holidays to avoid
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
 
@@ -59,7 +106,9 @@ class StrategicParts:
 class StrategicService:
     def __init__(self, parts: StrategicParts):
         self._p = parts
-        self._failures = 0  # emails that failed in this pass: a decided cycle stays listed until none do
+        # Emails that failed in this pass (per thread: one service serves a whole flow process): a decided
+        # cycle stays listed until none do.
+        self._pass = threading.local()
 
     # --- the schedule ---
 
@@ -85,7 +134,7 @@ class StrategicService:
         return self._p.store.open_cycles(force_id)
 
     def advance(self, force_id: str, cycle_id_: str) -> str:
-        self._failures = 0
+        self._pass.failures = 0
         for _ in range(3):  # nominating -> polling -> decided, at most
             cycle = self._p.store.cycle(force_id, cycle_id_)
             if cycle is None:
@@ -111,7 +160,7 @@ class StrategicService:
             self._invite(force, cycle, self._invited(cycle))
         else:
             self._report_no_quorum(force, cycle, choice)
-        if not self._failures:
+        if not self._pass.failures:
             self._p.store.unlist(cycle)
 
     def _choice(self, cycle: Cycle):
@@ -297,7 +346,7 @@ class StrategicService:
         try:
             self._p.postbox.email(EmailKey(About("cycle", cycle.force_id, cycle.id), kind), build)
         except Exception:  # noqa: BLE001 (one address failing must not hold up everyone else; the next run retries)
-            self._failures += 1
+            self._pass.failures = getattr(self._pass, "failures", 0) + 1
 
     def _link(self, cycle: Cycle, purpose: Purpose, role: str, expires: datetime, path: str) -> str:
         token = new_token(self._p.random_bytes(32))
