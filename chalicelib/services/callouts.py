@@ -11,14 +11,17 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer, Incident, Response, can_be_called, groups_called, tally
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.membership import Member
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
-from chalicelib.services.ports import Clock, EmailMessage, LinkConflict, RandomSource, WorkflowUnavailable
+from chalicelib.services.ports import (
+    Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource, Workflow, WorkflowUnavailable,
+)
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -35,18 +38,49 @@ class CalloutRefused(ValueError):
     """The request cannot be acted on; nothing was changed."""
 
 
+class IncidentStore(Protocol):
+    """Incidents and the answers to them (DynamoCalloutStore)."""
+
+    def add_incident(self, incident: Incident, asked: list[tuple[Response, str]]) -> None: ...
+
+    def incident(self, force_id: str, incident_id: str) -> Optional[Incident]: ...
+
+    def incidents(self, force_id: str, limit: int = 20) -> list[Incident]: ...
+
+    def record_answer(self, link: Link, incident_id: str, member_id: str, answer: Answer, note: str,
+                      at: datetime) -> None: ...
+
+    def responses(self, force_id: str, incident_id: str) -> list[tuple[Response, str]]: ...
+
+    def summary_sent(self, force_id: str, incident_id: str) -> bool: ...
+
+
+class GroupMembers(Protocol):
+    """Members of each group (DynamoJoiningStore)."""
+
+    def members(self, force_id: str, group_id: str) -> list[Member]: ...
+
+
+class CalloutLinks(Protocol):
+    """Single-use links (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def link(self, token_hash: str) -> Optional[Link]: ...
+
+
 @dataclass(frozen=True)
 class CalloutParts:
-    forces: object
-    members: object  # DynamoJoiningStore: members(force_id, group_id)
-    store: object  # DynamoCalloutStore
-    links: object  # DynamoReviewStore: add_links, link
+    forces: ForceCatalogue
+    members: GroupMembers
+    store: IncidentStore
+    links: CalloutLinks
     postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
     random_bytes: RandomSource
     base_url: str
-    workflow: object
+    workflow: Workflow
 
 
 class CalloutService:

@@ -7,25 +7,45 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
+from chalicelib.domain.membership import Member
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
-from chalicelib.services.ports import Attachment, Clock, EmailMessage
+from chalicelib.services.ports import Attachment, Clock, EmailMessage, ForceCatalogue
 
 LONDON = ZoneInfo("Europe/London")
 PLANNED_AHEAD = 6
 
 
+class MeetingStore(Protocol):
+    """The planned meetings of each group (DynamoMeetingStore)."""
+
+    def add(self, force_id: str, group_id: str, planned: PlannedMeeting, at: datetime) -> bool: ...
+
+    def all(self, force_id: str, group_id: str) -> list[PlannedMeeting]: ...
+
+    def change(self, force_id: str, group_id: str, before: PlannedMeeting, after: PlannedMeeting,
+               at: datetime) -> bool: ...
+
+    def get(self, force_id: str, group_id: str, uid_key: str) -> Optional[PlannedMeeting]: ...
+
+
+class GroupMembers(Protocol):
+    """Members of each group (DynamoJoiningStore)."""
+
+    def members(self, force_id: str, group_id: str) -> list[Member]: ...
+
+
 @dataclass(frozen=True)
 class MeetingParts:
-    forces: object
-    store: object  # DynamoMeetingStore
-    members: object  # DynamoJoiningStore.members
+    forces: ForceCatalogue
+    store: MeetingStore
+    members: GroupMembers
     postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
