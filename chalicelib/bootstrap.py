@@ -1,11 +1,13 @@
-"""The composition root: builds services from settings the first time a request needs them.
+"""The composition root: builds each service from settings the first time a request needs it, once per
+process (a warm Lambda or a flow process reuses it), and wires them here and nowhere else.
 
 Nothing here runs at import, so a cold start pays only for what a request uses,
-and tests replace any part with `override(...)`.
+and tests replace any part with `override(...)` (a new container: everything is built again from it).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Optional
 
 from chalicelib.adapters import dynamodb
@@ -16,6 +18,7 @@ from chalicelib.adapters.dynamodb_drafts import DynamoDraftStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
+from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
 from chalicelib.adapters.dynamodb_reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
@@ -31,13 +34,16 @@ from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.data_protection import DataProtectionService
 from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
+from chalicelib.services.events import EmailDue, MessageBus, PanelDecided
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.meetings import MeetingParts, MeetingService
-from chalicelib.services.joining import JoiningService, Parts
+from chalicelib.services.joining import Documents, JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
 from chalicelib.services.screening import ScreeningProvider, SimulatedScreening, VettingUnitByEmail
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
+from chalicelib.services.operators import OperatorTokens
+from chalicelib.services.outbox import Outbox, Postbox
 from chalicelib.services.pack_requests import PackRequestService
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer, Workflow
 from chalicelib.services.reports import ReportService
@@ -55,99 +61,108 @@ class Container:
     workflow: Workflow
     review_store: DynamoReviewStore
 
-    @property
-    def notifier(self) -> ApplicantNotifier:
-        return ApplicantNotifier(self.mailer, render, self.repository, self.clock, self.settings.public_base_url)
+    @cached_property
+    def postbox(self) -> Postbox:
+        return Postbox(self.outbox, self.mailer, self.clock)
 
-    documents: Optional[object] = None  # S3Documents; built when first needed
+    @cached_property
+    def notifier(self) -> ApplicantNotifier:
+        return ApplicantNotifier(self.postbox, render, self.settings.public_base_url)
+
+    documents: Optional[Documents] = None  # S3Documents; built when first needed
     joining_store: DynamoJoiningStore = field(default_factory=DynamoJoiningStore)
     screening: Optional[ScreeningProvider] = None  # None: as the settings say
     callout_store: DynamoCalloutStore = field(default_factory=DynamoCalloutStore)
     strategic_store: DynamoStrategicStore = field(default_factory=DynamoStrategicStore)
     election_store: DynamoElectionStore = field(default_factory=DynamoElectionStore)
     meeting_store: DynamoMeetingStore = field(default_factory=DynamoMeetingStore)
-    operator_tokens: Optional[object] = None  # CognitoTokens; built when an admin route first needs it
+    operator_tokens: Optional[OperatorTokens] = None  # CognitoTokens; built when an admin route first needs it
     access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
     report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
     draft_store: DynamoDraftStore = field(default_factory=DynamoDraftStore)
+    outbox: Outbox = field(default_factory=DynamoOutbox)
 
-    @property
+    @cached_property
     def drafts(self) -> DraftService:
         return DraftService(self.draft_store, self.mailer, render, self.clock, random_bytes,
                             self.settings.public_base_url, self.settings.form_secret)
 
-    @property
+    @cached_property
     def reports(self) -> ReportService:
         return ReportService(self.forces, self.report_store, self.clock, equality_questions())
 
-    @property
+    @cached_property
+    def bus(self) -> MessageBus:
+        """Who handles what a service announces: after the panel's decision, joining takes over."""
+        bus = MessageBus()
+        bus.subscribe(PanelDecided, lambda event: self.joining.panel_decided(event))
+        bus.subscribe(EmailDue, lambda event: self.joining.email_due(event))
+        return bus
+
+    @cached_property
     def review(self) -> ReviewService:
         base_url = self.settings.public_base_url
-        joining = self.joining
-        mail = ReviewMail(self.mailer, render, self.repository, self.clock, self.forces, base_url,
-                          lambda application: withdraw_link(application, random_bytes, base_url),
-                          more=joining.message_for)
+        mail = ReviewMail(self.postbox, render, self.repository, self.forces, base_url,
+                          lambda application: withdraw_link(application, random_bytes, base_url), bus=self.bus)
         return ReviewService(self.forces, self.repository, self.review_store, mail, self.workflow, self.clock,
-                             random_bytes, base_url, after_review=joining.step, actions=self.joining_store)
+                             random_bytes, base_url, bus=self.bus, actions=self.joining_store)
 
-    @property
+    @cached_property
     def callouts(self) -> CalloutService:
         return CalloutService(CalloutParts(
             forces=self.forces, members=self.joining_store, store=self.callout_store, links=self.review_store,
-            mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
+            postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow))
 
-    @property
+    @cached_property
     def meetings(self) -> MeetingService:
         return MeetingService(MeetingParts(
-            forces=self.forces, store=self.meeting_store, members=self.joining_store, mailer=self.mailer,
+            forces=self.forces, store=self.meeting_store, members=self.joining_store, postbox=self.postbox,
             render=render, clock=self.clock, holidays=_bank_holidays, calendar_file=_calendar_file,
             random_bytes=random_bytes))
 
-    @property
+    @cached_property
     def elections(self) -> ElectionService:
-        return ElectionService(self.forces, self.election_store, self.joining_store, self.mailer, render, self.clock,
+        return ElectionService(self.forces, self.election_store, self.joining_store, self.postbox, render, self.clock,
                                random_bytes, self.settings.public_base_url)
 
-    @property
+    @cached_property
     def strategic(self) -> StrategicService:
         return StrategicService(StrategicParts(
             forces=self.forces, members=self.joining_store, people=self.review_store, store=self.strategic_store,
-            mailer=self.mailer, render=render, clock=self.clock, random_bytes=random_bytes,
+            postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow, holidays=_bank_holidays,
             calendar_file=_calendar_file))
 
-    @property
+    @cached_property
     def joining(self) -> JoiningService:
         base_url = self.settings.public_base_url
-        review = lambda: self.review  # noqa: E731 (built on use: the two services refer to each other)
         return JoiningService(Parts(
             forces=self.forces, repository=self.repository, store=self.joining_store, links=self.review_store,
-            mailer=self.mailer, mail=JoiningMail(render, lambda application: (
+            postbox=self.postbox, mail=JoiningMail(render, lambda application: (
                 f"{base_url}/forces/{application.force_id}/applications/{application.reference}/confirmation")),
             documents=self.documents or _documents(self.settings), screening=self.screening or _screening(self),
             clock=self.clock, random_bytes=random_bytes, base_url=base_url,
-            open_link=lambda token, purpose: review().open_link(token, purpose),
-            wake=lambda force_id, reference, reason: review().wake(force_id, reference, reason),
+            review=self.review,
             calendar_file=_calendar_file, holidays=_bank_holidays))
 
-    @property
+    @cached_property
     def data_protection(self) -> DataProtectionService:
         return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render)
 
-    @property
+    @cached_property
     def intake(self) -> IntakeService:
         return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.notifier,
                              self.review)
 
-    @property
+    @cached_property
     def admin(self) -> AdminService:
         return AdminService(AdminParts(
             forces=self.forces, repository=self.repository, workflow=self.workflow, access_log=self.access_log,
             clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store,
             reports=lambda: self.reports, data_protection=lambda: self.data_protection))
 
-    @property
+    @cached_property
     def pack_requests(self) -> PackRequestService:
         return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from pynamodb.attributes import (
@@ -135,7 +135,7 @@ class OutboxItem(Item, discriminator="email"):  # noqa: E302
     could not be sent is still known and can be sent again.
     """
     kind = UnicodeAttribute()
-    status = UnicodeAttribute()  # pending | sending | sent
+    status = UnicodeAttribute()  # pending | sending | sent | sent_unconfirmed (adapters/dynamodb_outbox.py)
     created_at = UTCDateTimeAttribute()
     claimed_at = UTCDateTimeAttribute(null=True)
     detail = MapAttribute(null=True)  # what the email needs beyond the application (never a token)
@@ -163,6 +163,9 @@ def _refused_spend(reasons, spends: tuple[RateSpend, ...], at: datetime) -> None
     for spend, reason in zip(spends, (reasons or [])[len(reasons or []) - len(spends):]):
         if reason and reason.code == "ConditionalCheckFailed":
             raise RateLimited(retry_after(spend, at)) from None
+
+
+SETTLED = ("sent", "sent_unconfirmed")  # an email in either state is never sent again
 
 
 class LinkItem(Item, discriminator="link"):
@@ -226,36 +229,6 @@ def _outbox(force_id: str, pk: str, kind: str, at: datetime, detail: Optional[di
                       gsi1pk=pending_emails_key(force_id), gsi1sk=f"{_iso(at)}#{pk}")
 
 
-CLAIM_TIMEOUT = timedelta(minutes=5)  # a sender that crashed mid-send loses its claim after this
-
-
-def _mark_sent(pk: str, kind: str, message_id: str, at: datetime) -> None:
-    OutboxItem(pk=pk, sk=f"EMAIL#{kind}").update(
-        actions=[OutboxItem.status.set("sent"), OutboxItem.message_id.set(message_id), OutboxItem.sent_at.set(at),
-                 OutboxItem.gsi1pk.remove(), OutboxItem.gsi1sk.remove()],
-        condition=OutboxItem.status.is_in("pending", "sending"))
-
-
-def claim_email(pk: str, kind: str, at: datetime) -> bool:
-    """The right to send the email `kind` about partition `pk`: True for exactly one caller until it is sent
-    (mark_email_sent) or released, or the claim goes stale."""
-    return conditional_update(
-        OutboxItem(pk=pk, sk=f"EMAIL#{kind}"),
-        actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
-                 OutboxItem.kind.set(kind), OutboxItem.type.set(OutboxItem),
-                 OutboxItem.created_at.set(OutboxItem.created_at | at)],
-        condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
-        | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < at - CLAIM_TIMEOUT)))
-
-
-def release_email(pk: str, kind: str) -> None:
-    OutboxItem(pk=pk, sk=f"EMAIL#{kind}").update(actions=[OutboxItem.status.set("pending")])
-
-
-def mark_email_sent(pk: str, kind: str, message_id: str, at: datetime) -> None:
-    _mark_sent(pk, kind, message_id, at)
-
-
 def all_models() -> list[type[Item]]:
     """Item and every item class defined on it, wherever it is defined."""
     found, pending = [], [Item]
@@ -284,6 +257,10 @@ def create_table_if_missing() -> bool:
 
 def application_pk(force_id: str, reference: str) -> str:
     return f"FORCE#{force_id}#APP#{reference}"
+
+
+def pack_request_pk(force_id: str, request_id: str) -> str:
+    return f"FORCE#{force_id}#PACK#{request_id}"
 
 
 def stage_key(force_id: str, group_id: str, stage: Stage) -> str:
@@ -347,12 +324,9 @@ class DynamoApplicationRepository:
             raise
         return _from_item(item)
 
-    def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None:
-        _mark_sent(application_pk(application.force_id, application.reference), kind, message_id, at)
-
     def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime,
                          rate_spends: tuple[RateSpend, ...] = ()) -> None:
-        pk = f"FORCE#{force_id}#PACK#{request_id}"
+        pk = pack_request_pk(force_id, request_id)
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.save(PackRequestItem(pk=pk, sk="PACK", force_id=force_id, request_id=request_id,
@@ -370,27 +344,14 @@ class DynamoApplicationRepository:
 
     def get_pack_request(self, force_id: str, request_id: str) -> Optional[dict]:
         try:
-            item = PackRequestItem.get(f"FORCE#{force_id}#PACK#{request_id}", "PACK")
+            item = PackRequestItem.get(pack_request_pk(force_id, request_id), "PACK")
         except PackRequestItem.DoesNotExist:
             return None
         return {"request_id": item.request_id, "requested_at": item.requested_at, "details": item.details.as_dict()}
 
-    def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None:
-        _mark_sent(f"FORCE#{force_id}#PACK#{request_id}", "pack_request", message_id, at)
-
-    def claim_email(self, application: Application, kind: str, at: datetime) -> bool:
-        """Take the right to send one email: True for exactly one caller until it is sent or the claim goes stale.
-
-        Creates the outbox entry if the email was not announced by a transition (e.g. review requests).
-        """
-        return claim_email(application_pk(application.force_id, application.reference), kind, at)
-
-    def release_email(self, application: Application, kind: str) -> None:
-        release_email(application_pk(application.force_id, application.reference), kind)
-
     def pending_emails(self, application: Application) -> list[tuple[str, dict]]:
         items = OutboxItem.query(application_pk(application.force_id, application.reference),
-                                 OutboxItem.sk.startswith("EMAIL#"), filter_condition=OutboxItem.status != "sent")
+                                 OutboxItem.sk.startswith("EMAIL#"), filter_condition=OutboxItem.status.is_in("pending", "sending"))
         return [(i.kind, i.detail.as_dict() if i.detail else {}) for i in items]
 
     def get(self, force_id: str, reference: str) -> Optional[Application]:

@@ -17,7 +17,9 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import Item, LinkItem, _connection, _iso, conditional_update, usable_link
+from chalicelib.adapters.dynamodb import (
+    SETTLED, Item, LinkItem, OutboxItem, _connection, _iso, usable_link,
+)
 from chalicelib.domain.callouts import Answer, Incident, Response
 from chalicelib.domain.links import Link
 from chalicelib.services.ports import LinkConflict
@@ -35,8 +37,8 @@ class IncidentItem(Item, discriminator="incident"):
     police_lead_name = UnicodeAttribute()
     police_lead_email = UnicodeAttribute()
     raised_by = UnicodeAttribute()
-    lead_told_at = UTCDateTimeAttribute(null=True)
-    summary_sent_at = UTCDateTimeAttribute(null=True)
+    lead_told_at = UTCDateTimeAttribute(null=True)  # before the outbox (EMAIL#lead_told): no longer written
+    summary_sent_at = UTCDateTimeAttribute(null=True)  # before the outbox (EMAIL#summary_sent): read only
 
 
 class ResponseItem(Item, discriminator="callout_response"):
@@ -45,7 +47,7 @@ class ResponseItem(Item, discriminator="callout_response"):
     group_id = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute()
-    asked_at = UTCDateTimeAttribute(null=True)  # claimed before the email goes, so it goes once
+    asked_at = UTCDateTimeAttribute(null=True)  # before the outbox (EMAIL#request-<member>): no longer written
     answer = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
     answered_at = UTCDateTimeAttribute(null=True)
@@ -109,25 +111,12 @@ class DynamoCalloutStore:
                 raise LinkConflict() from None
             raise
 
-    def claim_request(self, force_id: str, incident_id: str, member_id: str, at: datetime) -> bool:
-        return conditional_update(ResponseItem(pk=incident_pk(force_id, incident_id), sk=f"MEMBER#{member_id}"),
-                                  actions=[ResponseItem.asked_at.set(at)],
-                                  condition=ResponseItem.pk.exists() & ResponseItem.asked_at.does_not_exist())
-
-    def release_request(self, force_id: str, incident_id: str, member_id: str) -> None:
-        ResponseItem(pk=incident_pk(force_id, incident_id), sk=f"MEMBER#{member_id}").update(
-            actions=[ResponseItem.asked_at.remove()])
-
-    def claim_incident_email(self, force_id: str, incident_id: str, which: str, at: datetime) -> bool:
-        """which: "lead_told" or "summary_sent"; True for exactly one caller."""
-        attribute = getattr(IncidentItem, f"{which}_at")
-        return conditional_update(IncidentItem(pk=incident_pk(force_id, incident_id), sk="INCIDENT"),
-                                  actions=[attribute.set(at)], condition=attribute.does_not_exist())
-
-    def release_incident_email(self, force_id: str, incident_id: str, which: str) -> None:
-        IncidentItem(pk=incident_pk(force_id, incident_id), sk="INCIDENT").update(
-            actions=[getattr(IncidentItem, f"{which}_at").remove()])
-
     def summary_sent(self, force_id: str, incident_id: str) -> bool:
-        item = IncidentItem.get(incident_pk(force_id, incident_id), "INCIDENT", consistent_read=True)
-        return item.summary_sent_at is not None
+        """Sent through the outbox (EMAIL#summary_sent), or, for an incident from before the outbox, stamped on it."""
+        pk = incident_pk(force_id, incident_id)
+        try:
+            if OutboxItem.get(pk, "EMAIL#summary_sent", consistent_read=True).status in SETTLED:
+                return True
+        except OutboxItem.DoesNotExist:
+            pass
+        return IncidentItem.get(pk, "INCIDENT", consistent_read=True).summary_sent_at is not None

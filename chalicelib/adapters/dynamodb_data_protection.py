@@ -57,7 +57,7 @@ from chalicelib.adapters.dynamodb_strategic import AvailabilityItem, Nominations
 from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.retention import Fate, fate
-from chalicelib.services.data_protection import Record
+from chalicelib.services.ports import Record
 
 _OWNED = re.compile(r"^FORCE#[^#]+#(?:APP|EQUALITY|MEMBER)#(.+)$")
 ERASED = "erased"

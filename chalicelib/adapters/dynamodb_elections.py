@@ -28,12 +28,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import (
-    Item, LinkItem, _connection, _iso, claim_email, conditional_update, link_item, mark_email_sent, release_email,
+    Item, LinkItem, _connection, _iso, conditional_update, link_item,
     usable_link,
 )
 from chalicelib.domain.elections import Candidate, Election, Office, Status
 from chalicelib.domain.links import Link, Purpose
-from chalicelib.services.elections import ElectionConflict
+from chalicelib.services.ports import ElectionConflict
 
 
 class ElectionItem(Item, discriminator="election"):
@@ -171,16 +171,6 @@ class DynamoElectionStore:
         return {i.candidate_id: int(i.votes)
                 for i in TallyItem.query(election_pk(force_id, election_id), TallyItem.sk.startswith("TALLY#"),
                                          consistent_read=True)}
-
-    def claim_email(self, election: Election, key: str, at: datetime) -> bool:
-        """The right to send one email (key: <kind>#<member>): True for exactly one caller until sent or stale."""
-        return claim_email(election_pk(election.force_id, election.id), key, at)
-
-    def release_email(self, election: Election, key: str) -> None:
-        release_email(election_pk(election.force_id, election.id), key)
-
-    def mark_email_sent(self, election: Election, key: str, message_id: str, at: datetime) -> None:
-        mark_email_sent(election_pk(election.force_id, election.id), key, message_id, at)
 
     @staticmethod
     def _move(election: Election, from_status: Status, to_status: Status, when, actions: list) -> None:

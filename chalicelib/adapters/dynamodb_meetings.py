@@ -14,7 +14,7 @@ from typing import Optional
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
 from chalicelib.adapters.dynamodb import (
-    Item, claim_email, conditional_save, conditional_update, mark_email_sent, release_email,
+    Item, conditional_save, conditional_update,
 )
 from chalicelib.domain.meetings import Meeting
 from chalicelib.domain.meeting_plans import PlannedMeeting
@@ -71,15 +71,6 @@ class DynamoMeetingStore:
                      MeetingItem.cancelled.set(after.cancelled), MeetingItem.changed_at.set(at)]
             + [MeetingItem.note.set(after.note) if after.note else MeetingItem.note.remove()],
             condition=MeetingItem.sequence == before.sequence)
-
-    def claim_email(self, force_id: str, group_id: str, kind: str, at: datetime) -> bool:
-        return claim_email(meetings_pk(force_id, group_id), kind, at)
-
-    def release_email(self, force_id: str, group_id: str, kind: str) -> None:
-        release_email(meetings_pk(force_id, group_id), kind)
-
-    def mark_email_sent(self, force_id: str, group_id: str, kind: str, message_id: str, at: datetime) -> None:
-        mark_email_sent(meetings_pk(force_id, group_id), kind, message_id, at)
 
 
 def _planned(i: MeetingItem) -> PlannedMeeting:

@@ -19,7 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import (
-    Item, LinkItem, _connection, claim_email, conditional_save, conditional_update, mark_email_sent, release_email,
+    Item, LinkItem, _connection, conditional_save, conditional_update,
     usable_link,
 )
 from chalicelib.domain.links import Link
@@ -126,15 +126,6 @@ class DynamoStrategicStore:
         self._once(link, at, AvailabilityItem(
             pk=cycle_pk(link.force_id, link.reference), sk=f"AVAILABILITY#{person_id}", person_id=person_id,
             available=[s.isoformat() for s in available], answered_at=at))
-
-    def claim_email(self, cycle: Cycle, kind: str, at: datetime) -> bool:
-        return claim_email(cycle_pk(cycle.force_id, cycle.id), kind, at)
-
-    def release_email(self, cycle: Cycle, kind: str) -> None:
-        release_email(cycle_pk(cycle.force_id, cycle.id), kind)
-
-    def mark_email_sent(self, cycle: Cycle, kind: str, message_id: str, at: datetime) -> None:
-        mark_email_sent(cycle_pk(cycle.force_id, cycle.id), kind, message_id, at)
 
     @staticmethod
     def _once(link: Link, at: datetime, item: Item) -> None:

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.lifecycle import Stage, is_live
@@ -33,6 +33,14 @@ class InvalidRequest(ValueError):
     pass
 
 
+class Reviewers(Protocol):
+    """Who sits on each panel (DynamoReviewStore)."""
+
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+    def put_reviewer(self, force_id: str, group_id: str, role: str, name: str, email: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class AdminParts:
     forces: ForceCatalogue
@@ -42,7 +50,7 @@ class AdminParts:
     clock: Clock
     review: Callable  # () -> ReviewService, built on use
     joining: Callable  # () -> JoiningService
-    reviewers: object  # the review store: panel_members, put_reviewer
+    reviewers: Reviewers
     reports: Callable  # () -> ReportService
     data_protection: Callable  # () -> DataProtectionService
 

@@ -1,22 +1,27 @@
 """Critical-incident call-outs: an operator raises an incident, each member who can be called gets a link to
 answer once, the police lead watches the answers on a page and gets a summary when the window closes.
 
-The emails are sent by the incident's flow run (`critical-incident`), each claimed before it goes; the
+The emails are sent by the incident's flow run (`critical-incident`), each once (services/outbox.py); the
 summary is sent once, by the run when woken at the window's end, or by reconciliation if the run is lost.
 """
 from __future__ import annotations
 
 import logging
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer, Incident, Response, can_be_called, groups_called, tally
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.membership import Member
 from chalicelib.services.joining_mail import day_at
-from chalicelib.services.ports import Clock, EmailMessage, LinkConflict, RandomSource, WorkflowUnavailable
+from chalicelib.services.outbox import About, EmailKey, Postbox
+from chalicelib.services.ports import (
+    Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource, Workflow, WorkflowUnavailable,
+)
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -33,18 +38,49 @@ class CalloutRefused(ValueError):
     """The request cannot be acted on; nothing was changed."""
 
 
+class IncidentStore(Protocol):
+    """Incidents and the answers to them (DynamoCalloutStore)."""
+
+    def add_incident(self, incident: Incident, asked: list[tuple[Response, str]]) -> None: ...
+
+    def incident(self, force_id: str, incident_id: str) -> Optional[Incident]: ...
+
+    def incidents(self, force_id: str, limit: int = 20) -> list[Incident]: ...
+
+    def record_answer(self, link: Link, incident_id: str, member_id: str, answer: Answer, note: str,
+                      at: datetime) -> None: ...
+
+    def responses(self, force_id: str, incident_id: str) -> list[tuple[Response, str]]: ...
+
+    def summary_sent(self, force_id: str, incident_id: str) -> bool: ...
+
+
+class GroupMembers(Protocol):
+    """Members of each group (DynamoJoiningStore)."""
+
+    def members(self, force_id: str, group_id: str) -> list[Member]: ...
+
+
+class CalloutLinks(Protocol):
+    """Single-use links (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def link(self, token_hash: str) -> Optional[Link]: ...
+
+
 @dataclass(frozen=True)
 class CalloutParts:
-    forces: object
-    members: object  # DynamoJoiningStore: members(force_id, group_id)
-    store: object  # DynamoCalloutStore
-    links: object  # DynamoReviewStore: add_links, link
-    mailer: object
+    forces: ForceCatalogue
+    members: GroupMembers
+    store: IncidentStore
+    links: CalloutLinks
+    postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
     random_bytes: RandomSource
     base_url: str
-    workflow: object
+    workflow: Workflow
 
 
 class CalloutService:
@@ -101,29 +137,23 @@ class CalloutService:
         sent = 0
         if incident is None or self._now() >= incident.respond_by:
             return 0  # links would already be dead
-        if self._p.store.claim_incident_email(force_id, incident_id, "lead_told", self._now()):
-            try:
-                url = self._link(incident, LEAD, incident.respond_by + timedelta(days=LEAD_VIEW_DAYS), "incident")
-                self._send(incident.police_lead_email, f"Call-out {incident.id}: answers as they arrive",
-                           "email/callout_lead", force=force, incident=incident, url=url,
-                           asked=len(self._p.store.responses(force_id, incident_id)), when=day_at)
-            except Exception:
-                self._p.store.release_incident_email(force_id, incident_id, "lead_told")
-                raise
+        self._p.postbox.email(_email(incident, "lead_told"), lambda: self._message(
+            incident.police_lead_email, f"Call-out {incident.id}: answers as they arrive", "email/callout_lead",
+            force=force, incident=incident,
+            url=self._link(incident, LEAD, incident.respond_by + timedelta(days=LEAD_VIEW_DAYS), "incident"),
+            asked=len(self._p.store.responses(force_id, incident_id)), when=day_at))
         for response, email in self._p.store.responses(force_id, incident_id):
-            if response.answer or not self._p.store.claim_request(force_id, incident_id, response.member_id,
-                                                                  self._now()):
+            if response.answer:
                 continue
-            try:
-                url = self._link(incident, response.member_id, incident.respond_by, "callout")
-                self._send(email, f"Call-out: {incident.title}", "email/callout", force=force, incident=incident,
-                           name=response.name, url=url, when=day_at,
-                           group=force.group(response.group_id))
-            except Exception:  # noqa: BLE001 (the others are still asked; reconciliation asks this one again)
-                self._p.store.release_request(force_id, incident_id, response.member_id)
-                log.exception("%s: member %s not asked; will retry", incident_id, response.member_id)
-                continue
-            sent += 1
+
+            def request(response=response, email=email) -> EmailMessage:
+                return self._message(email, f"Call-out: {incident.title}", "email/callout", force=force,
+                                     incident=incident, name=response.name,
+                                     url=self._link(incident, response.member_id, incident.respond_by, "callout"),
+                                     when=day_at, group=force.group(response.group_id))
+            # One member failing must not stop the others being asked; send_once logged it, reconciliation retries.
+            with suppress(Exception):
+                sent += self._p.postbox.email(_email(incident, f"request-{response.member_id}"), request)
         return sent
 
     def send_summary(self, force_id: str, incident_id: str) -> bool:
@@ -131,17 +161,14 @@ class CalloutService:
         incident = self._p.store.incident(force_id, incident_id)
         if incident is None or self._now() < incident.respond_by:
             return False
-        if not self._p.store.claim_incident_email(force_id, incident_id, "summary_sent", self._now()):
-            return False
-        try:
+
+        def summary() -> EmailMessage:
             responses = [r for r, _ in self._p.store.responses(force_id, incident_id)]
-            self._send(incident.police_lead_email, f"Call-out {incident.id} closed: who can help",
-                       "email/callout_summary", force=self._p.forces.get(force_id), incident=incident,
-                       responses=_ordered(responses), counts=tally(responses), words=ANSWER_WORDS, when=day_at)
-        except Exception:
-            self._p.store.release_incident_email(force_id, incident_id, "summary_sent")
-            raise
-        return True
+            return self._message(incident.police_lead_email, f"Call-out {incident.id} closed: who can help",
+                                 "email/callout_summary", force=self._p.forces.get(force_id), incident=incident,
+                                 responses=_ordered(responses), counts=tally(responses), words=ANSWER_WORDS,
+                                 when=day_at)
+        return self._p.postbox.email(_email(incident, "summary_sent"), summary)
 
     def due(self, force_id: str, incidents: Optional[list[Incident]] = None) -> list[str]:
         """Recent incidents whose window has closed and whose summary has not gone."""
@@ -207,14 +234,16 @@ class CalloutService:
                                       None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _send(self, to: str, subject: str, template: str, **context) -> str:
-        return self._p.mailer.send(EmailMessage(to=to, subject=subject,
-                                                text=self._p.render(f"{template}.txt", **context),
-                                                html=self._p.render(f"{template}.html", **context),
-                                                force_id=context["force"].id))
+    def _message(self, to: str, subject: str, template: str, **context) -> EmailMessage:
+        return EmailMessage(to=to, subject=subject, text=self._p.render(f"{template}.txt", **context),
+                            html=self._p.render(f"{template}.html", **context), force_id=context["force"].id)
 
     def _now(self) -> datetime:
         return self._p.clock.now()
+
+
+def _email(incident: Incident, kind: str) -> EmailKey:
+    return EmailKey(About("incident", incident.force_id, incident.id), kind)
 
 
 def _ordered(responses: list[Response]) -> list[Response]:

@@ -7,7 +7,6 @@ is withdrawn first so a run that wakes has nothing left to send.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Callable, Iterator, Optional, Protocol
 from zoneinfo import ZoneInfo
@@ -16,18 +15,11 @@ from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.retention import UNSUCCESSFUL, deletion_date, due_for_deletion, earliest_undue_submission
 from chalicelib.services.intake import UnknownForce
-from chalicelib.services.ports import Clock, ForceCatalogue, StaleApplication
+from chalicelib.services.ports import Clock, ForceCatalogue, Record, StaleApplication
 
 LONDON = ZoneInfo("Europe/London")
 
 
-@dataclass(frozen=True)
-class Record:
-    """One stored item about the person, as they may read it."""
-    kind: str  # the item's type, e.g. "application", "decision", "equality"
-    source: str  # where it is stored: "<PK> / <SK>"
-    data: dict  # its attributes, JSON-serialisable; never a token or a token's hash
-    reference: Optional[str] = None  # the application it belongs to, if any
 
 
 class DataProtectionStore(Protocol):

@@ -21,7 +21,10 @@ from chalicelib.domain.elections import (
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.joining_mail import when
-from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, Mailer, RandomSource
+from chalicelib.services.outbox import About, EmailKey, Postbox
+from chalicelib.services.ports import (
+    Clock, ElectionConflict, EmailMessage, ForceCatalogue, RandomSource,
+)
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -46,17 +49,9 @@ class ElectionRefused(Exception):
         self.message = message
 
 
-class ElectionConflict(Exception):
-    """A condition of a write no longer held when it was made (the store raises it; nothing was written)."""
-    LINK = "link"  # spent or expired meanwhile
-    ELECTION = "election"  # the election moved on (closed, or voting started)
-    VOTED = "voted"  # the member has voted already
-    CANDIDATE = "candidate"  # not a candidate
-    STOOD = "stood"  # the member has stood already
-
-    def __init__(self, what: str):
-        super().__init__(what)
-        self.what = what
+class ElectionNotNow(ElectionRefused):
+    """Nothing the person could type would help now (already voted, the phase is over or not begun, not an
+    active member): the page says why instead of asking again."""
 
 
 class ElectionStore(Protocol):
@@ -73,9 +68,6 @@ class ElectionStore(Protocol):
     def close(self, election: Election, at: datetime) -> None: ...
     def unlist(self, election: Election) -> None: ...
     def counts(self, force_id: str, election_id: str) -> dict[str, int]: ...
-    def claim_email(self, election: Election, key: str, at: datetime) -> bool: ...
-    def release_email(self, election: Election, key: str) -> None: ...
-    def mark_email_sent(self, election: Election, key: str, message_id: str, at: datetime) -> None: ...
 
 
 class Members(Protocol):
@@ -112,12 +104,12 @@ class Recipient:
 
 
 class ElectionService:
-    def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, mailer: Mailer,
+    def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, postbox: Postbox,
                  render: Callable[..., str], clock: Clock, random_bytes: RandomSource, base_url: str):
         self._forces = forces
         self._store = store
         self._members = members
-        self._mailer = mailer
+        self._postbox = postbox  # every email goes through its send_once
         self._render = render
         self._clock = clock
         self._random_bytes = random_bytes
@@ -265,7 +257,7 @@ class ElectionService:
         """What the ballot page shows; raises LinkRefused or ElectionRefused. Changes nothing."""
         link, election, member = self._open_link(token, Purpose.BALLOT, "vote")
         if self._store.has_voted(election.force_id, election.id, member.member_id):
-            raise ElectionRefused("You have already voted in this election")
+            raise ElectionNotNow("You have already voted in this election")
         force, group = self._group(election.force_id, election.group_id)
         return Ballot(election, member, self._store.candidates(election.force_id, election.id),
                       OFFICE_WORDS[election.office], group.name)
@@ -289,13 +281,13 @@ class ElectionService:
         now = self._now()
         problem = problem_with(link, now=now, current_version=None)
         if problem is LinkProblem.EXPIRED and refusal(election, action, now):
-            raise ElectionRefused(refusal(election, action, now))  # say why in the election's words
+            raise ElectionNotNow(refusal(election, action, now))  # say why in the election's words
         if problem:
             raise LinkRefused(problem)
         self._refuse_unless(election, action)
         member = self._members.member(link.force_id, link.role, election.group_id)
         if member is None or not electorate([member], election.group_id, self._today()):
-            raise ElectionRefused("Only active members of the group take part in its elections")
+            raise ElectionNotNow("Only active members of the group take part in its elections")
         return link, election, member
 
     def _write(self, link: Link, election: Election, write: Callable[[], None]) -> None:
@@ -308,9 +300,10 @@ class ElectionService:
                 raise LinkRefused(problem_with(current, now=now, current_version=None) or LinkProblem.USED) from None
             if conflict.what == ElectionConflict.ELECTION:
                 why = refusal(self._fresh(election), "vote" if link.purpose is Purpose.BALLOT else "nominate", now)
-                raise ElectionRefused(why or "This election has moved on") from None
+                raise ElectionNotNow(why or "This election has moved on") from None
+            if conflict.what == ElectionConflict.VOTED:
+                raise ElectionNotNow("You have already voted in this election") from None
             raise ElectionRefused({
-                ElectionConflict.VOTED: "You have already voted in this election",
                 ElectionConflict.CANDIDATE: "Choose one of the candidates",
                 ElectionConflict.STOOD: "You are already standing in this election",
             }[conflict.what]) from None
@@ -318,7 +311,7 @@ class ElectionService:
     def _refuse_unless(self, election: Election, action: str) -> None:
         why = refusal(election, action, self._now())
         if why:
-            raise ElectionRefused(why)
+            raise ElectionNotNow(why)
 
     def _fresh(self, election: Election) -> Election:
         stored = self._store.get(election.force_id, election.id)
@@ -350,21 +343,16 @@ class ElectionService:
 
     def _send_each(self, election: Election, kind: str, recipients: Iterable[Recipient],
                    build: Callable[[Recipient], EmailMessage]) -> tuple[int, int]:
-        """Each email claimed before it goes. One address that fails does not hold up the rest."""
+        """Each email once (services/outbox.py). One address that fails does not hold up the rest."""
         sent = failed = 0
         for recipient in recipients:
             key = f"{kind}#{recipient.key}"
-            if not self._store.claim_email(election, key, self._now()):
-                continue  # sent already, or being sent
             try:
-                message_id = self._mailer.send(build(recipient))
-            except Exception:
-                log.exception("election %s: %s email not sent; it stays owed", election.id, key)
-                self._store.release_email(election, key)
+                if self._postbox.email(EmailKey(About("election", election.force_id, election.id), key),
+                                       lambda recipient=recipient: build(recipient)):
+                    sent += 1
+            except Exception:  # noqa: BLE001 (logged by send_once; it stays owed for the next step)
                 failed += 1
-                continue
-            self._store.mark_email_sent(election, key, message_id, self._now())
-            sent += 1
         return sent, failed
 
     def _message(self, election: Election, kind: str, recipient: Recipient, **context) -> EmailMessage:

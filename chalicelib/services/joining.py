@@ -11,19 +11,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
-from chalicelib.domain.membership import SignedAgreement, member_from
+from chalicelib.domain.membership import Member, SignedAgreement, member_from
 from chalicelib.domain.review import Decision, appeal_outcome, check_appeal_decision
 from chalicelib.domain import screening
+from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.notifications import role_words
+from chalicelib.services.outbox import Postbox, application_email
+from chalicelib.services.events import EmailDue, PanelDecided
 from chalicelib.services.ports import (
-    Attachment, Clock, DecisionConflict, EmailMessage, LinkConflict, RandomSource, StaleApplication,
+    ApplicationRepository, Attachment, Clock, DecisionConflict, EmailMessage, ForceCatalogue, LinkConflict,
+    RandomSource, StaleApplication,
 )
 from chalicelib.services.review import LinkRefused, Step
 from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
@@ -43,22 +47,77 @@ class InvalidAnswer(ValueError):
     """What a person typed cannot be acted on; nothing was changed."""
 
 
+class JoiningStore(Protocol):
+    """What joining keeps: offers, agreements, appeals, screening, members (DynamoJoiningStore)."""
+
+    def agreement(self, application: Application, document_id: str) -> Optional[SignedAgreement]: ...
+
+    def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple = ()) -> Application: ...
+
+    def appeal(self, application: Application) -> Optional[dict]: ...
+
+    def complete_onboarding(self, moved: Application, event: AuditEvent, agreement: SignedAgreement, member: Member,
+                            link: Link, emails: tuple) -> Application: ...
+
+    def delivered(self, force_id: str, reference: str) -> None: ...
+
+    def latest_screening(self, application: Application) -> Optional[screening.ScreeningResult]: ...
+
+    def lodge_appeal(self, moved: Application, event: AuditEvent, grounds: str, link: Link) -> Application: ...
+
+    def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]: ...
+
+    def move(self, moved: Application, event: AuditEvent, emails: tuple = ()) -> Application: ...
+
+    def record_screening(self, moved: Application, event: AuditEvent, result: screening.ScreeningResult,
+                         link: Optional[Link] = None, emails: tuple = ()) -> Application: ...
+
+
+class PanelLinks(Protocol):
+    """Links and the panel's decisions (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def decisions(self, force_id: str, reference: str, version: int) -> dict[str, Decision]: ...
+
+    def mark_decisions_delivered(self, force_id: str, reference: str) -> None: ...
+
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+    def record_decision(self, link: Link, decision: Decision, at: datetime, event: AuditEvent) -> None: ...
+
+
+class Documents(Protocol):
+    """The documents a new member signs (S3Documents)."""
+
+    def url(self, force_id: str, file: str, expires_in: int) -> str: ...
+
+    def fingerprint(self, force_id: str, file: str) -> str: ...
+
+
+class ReviewLinks(Protocol):
+    """What joining uses of the review: a link's application, and waking an application's run."""
+
+    def open_link(self, token: str, purpose: Purpose) -> tuple[Link, Application, ForceProfile]: ...
+
+    def wake(self, force_id: str, reference: str, reason: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Parts:
     """What the joining service works with (adapters in production, fakes in tests)."""
-    forces: object
-    repository: object  # ApplicationRepository
-    store: object  # DynamoJoiningStore
-    links: object  # DynamoReviewStore: add_links, decisions, record_decision, panel_members
-    mailer: object
-    mail: object  # JoiningMail
-    documents: object  # S3Documents: url, fingerprint
+    forces: ForceCatalogue
+    repository: ApplicationRepository
+    store: JoiningStore
+    links: PanelLinks
+    postbox: Postbox  # every email goes through its send_once
+    mail: JoiningMail
+    documents: Documents
     screening: ScreeningProvider
     clock: Clock
     random_bytes: RandomSource
     base_url: str
-    open_link: Callable[[str, Purpose], tuple]
-    wake: Callable[[str, str, str], bool]
+    review: ReviewLinks  # the review service: joining follows it, never the other way round
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
     holidays: Callable[[list[int]], frozenset] = lambda years: frozenset()  # bank holidays meetings move off
 
@@ -66,6 +125,14 @@ class Parts:
 class JoiningService:
     def __init__(self, parts: Parts):
         self._p = parts
+
+    # --- what the review announces ---
+
+    def panel_decided(self, event: PanelDecided) -> Optional[Step]:
+        return self.step(event.application)
+
+    def email_due(self, event: EmailDue):
+        return self.message_for(event.application, event.kind, event.detail)
 
     # --- the flow's steps ---
 
@@ -93,24 +160,29 @@ class JoiningService:
     def _screening(self, force: ForceProfile, application: Application) -> Optional[Step]:
         kind = f"screening-request-v{application.version}"
         wait = Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-screening")
-        if not self._p.repository.claim_email(application, kind, self._now()):
+        outcome: list[Optional[screening.Outcome]] = []
+        if not self._p.postbox.act(application_email(application, kind),
+                                   lambda: self._ask_for_screening(force, application, outcome)):
             return wait  # asked already: the outcome comes through the vetting unit's link
-        level = screening.required_level(force, application.group_id)
-        try:
-            url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
-                                 self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
-            outcome = self._p.screening.request(ScreeningRequest(force, application, level, url, SCREENING_LINK_DAYS))
-        except Exception:
-            self._p.repository.release_email(application, kind)
-            raise
-        self._p.repository.mark_email_sent(application, kind, "screening-provider", self._now())
-        if outcome is None:
+        if outcome[0] is None:
             return wait
         try:
-            self._record_screening(force, application, outcome, self._today(), link=None, actor="screening_provider")
+            self._record_screening(force, application, outcome[0], self._today(), link=None,
+                                   actor="screening_provider")
         except LinkConflict:
             pass  # recorded by someone else meanwhile
         return None
+
+    def _ask_for_screening(self, force: ForceProfile, application: Application,
+                           outcome: list[Optional[screening.Outcome]]) -> str:
+        """Ask the screening provider, with a fresh link for the vetting unit; its answer (if it has one now)
+        goes into `outcome`."""
+        level = screening.required_level(force, application.group_id)
+        url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
+                             self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
+        outcome.append(self._p.screening.request(ScreeningRequest(force, application, level, url,
+                                                                  SCREENING_LINK_DAYS)))
+        return "screening-provider"
 
     def _offer(self, force: ForceProfile, application: Application) -> Optional[Step]:
         self._send_with_link(force, application, f"offer-v{application.version}", Purpose.OFFER,
@@ -153,23 +225,20 @@ class JoiningService:
                 log.error("%s: no %s for appeals; the force administrator must set one", application.reference, role)
                 continue
             kind = f"appeal-review-{'reminder-' if reminder else ''}v{application.version}-{role}"
-            if not self._p.repository.claim_email(application, kind, self._now()):
-                continue
-            try:
+
+            def request(role: str = role) -> EmailMessage:
                 url = self._new_link(application, Purpose.APPEAL_REVIEW, role,
                                      self._now() + timedelta(days=force.review.link_valid_days), "appeal-review")
-                self._send(application, kind, self._p.mail.appeal_request(
-                    force, application, role, members[role], url, appeal["grounds"], reminder=reminder))
-            except Exception:
-                self._p.repository.release_email(application, kind)
-                raise
-            sent += 1
+                return self._p.mail.appeal_request(force, application, role, members[role], url, appeal["grounds"],
+                                                   reminder=reminder)
+            if self._p.postbox.email(application_email(application, kind), request):
+                sent += 1
         return sent
 
     # --- what people do through links (Lambda side) ---
 
     def answer_offer(self, token: str, accept: bool) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.OFFER)
+        link, application, force = self._p.review.open_link(token, Purpose.OFFER)
         action = Action.ACCEPT_OFFER if accept else Action.DECLINE_OFFER
         moved, event = self._apply(application, action, actor="applicant")
         emails = () if accept else ((f"withdrawn-v{moved.version + 1}", {}),)
@@ -179,7 +248,7 @@ class JoiningService:
 
     def sign_agreement(self, token: str, *, signed_name: str, confirmed: bool, source_ip: str,
                        user_agent: str = "") -> Application:
-        link, application, force = self._p.open_link(token, Purpose.AGREEMENT)
+        link, application, force = self._p.review.open_link(token, Purpose.AGREEMENT)
         signed_name = " ".join(signed_name.split())
         if not confirmed:
             raise InvalidAnswer("Confirm that you have read and agree to the confidentiality agreement")
@@ -200,7 +269,7 @@ class JoiningService:
         return moved
 
     def lodge_appeal(self, token: str, grounds: str) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.APPEAL)
+        link, application, force = self._p.review.open_link(token, Purpose.APPEAL)
         grounds = grounds.strip()
         if not grounds:
             raise InvalidAnswer("Say why you are appealing")
@@ -212,7 +281,7 @@ class JoiningService:
         return moved
 
     def decide_appeal(self, token: str, decision: Decision) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.APPEAL_REVIEW)
+        link, application, force = self._p.review.open_link(token, Purpose.APPEAL_REVIEW)
         decision = Decision(link.role, decision.choice, decision.reason.strip(), None, "")
         check_appeal_decision(decision)
         event = AuditEvent(application.reference, self._now(), "decide_appeal", application.stage, application.stage,
@@ -225,7 +294,7 @@ class JoiningService:
         return application
 
     def record_screening(self, token: str, outcome: screening.Outcome, completed_on: date) -> Application:
-        link, application, force = self._p.open_link(token, Purpose.SCREENING)
+        link, application, force = self._p.review.open_link(token, Purpose.SCREENING)
         if completed_on > self._today():
             raise InvalidAnswer("The date the screening was completed cannot be in the future")
         if completed_on < application.updated_at.astimezone(LONDON).date():
@@ -302,7 +371,7 @@ class JoiningService:
 
     def _tell_run(self, application: Application, reason: str, decision: bool = False) -> None:
         """Wake the application's run; if it cannot be reached, the undelivered marker lets reconciliation do it."""
-        if not self._p.wake(application.force_id, application.reference, reason):
+        if not self._p.review.wake(application.force_id, application.reference, reason):
             return
         if decision:
             self._p.links.mark_decisions_delivered(application.force_id, application.reference)
@@ -318,16 +387,8 @@ class JoiningService:
 
     def _send_with_link(self, force: ForceProfile, application: Application, kind: str, purpose: Purpose,
                         expires: datetime, build) -> bool:
-        if not self._p.repository.claim_email(application, kind, self._now()):
-            return False
-        try:
-            url = self._new_link(application, purpose, "applicant", expires, purpose.value)
-            message = build(force, application, url)
-            self._send(application, kind, message)
-        except Exception:
-            self._p.repository.release_email(application, kind)
-            raise
-        return True
+        return self._p.postbox.email(application_email(application, kind), lambda: build(
+            force, application, self._new_link(application, purpose, "applicant", expires, purpose.value)))
 
     def remind_all(self, force_id: str) -> dict:
         """Chase offers and agreements, let them lapse, and close appeal windows; moved runs are woken."""
@@ -377,19 +438,11 @@ class JoiningService:
         done = []
         if waited >= every:
             kind = f"screening-request-v{application.version}-r{waited // every}"
-            if self._p.repository.claim_email(application, kind, self._now()):
-                try:
-                    level = screening.required_level(force, application.group_id)
-                    url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
-                                         self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
-                    outcome = self._p.screening.request(ScreeningRequest(force, application, level, url,
-                                                                         SCREENING_LINK_DAYS))
-                except Exception:
-                    self._p.repository.release_email(application, kind)
-                    raise
-                self._p.repository.mark_email_sent(application, kind, "screening-provider", self._now())
-                if outcome is not None:
-                    self._record_screening(force, application, outcome, self._today(), None, "screening_provider")
+            outcome: list[Optional[screening.Outcome]] = []
+            if self._p.postbox.act(application_email(application, kind),
+                                   lambda: self._ask_for_screening(force, application, outcome)):
+                if outcome[0] is not None:
+                    self._record_screening(force, application, outcome[0], self._today(), None, "screening_provider")
                 done.append("reminded")
         if self._overdue(force, application, waited, ["the vetting unit"]):
             done.append("escalated")
@@ -409,14 +462,10 @@ class JoiningService:
         """Tell the IAG coordinator, once per stage, when a reminder has not helped."""
         days = force.review.reminder_after_days + force.review.escalate_after_days
         kind = f"escalation-v{application.version}"
-        if waited < timedelta(days=days) or not self._p.repository.claim_email(application, kind, self._now()):
+        if waited < timedelta(days=days):
             return False
-        try:
-            self._send(application, kind, self._p.mail.overdue(force, application, waiting_for, days))
-        except Exception:
-            self._p.repository.release_email(application, kind)
-            raise
-        return True
+        return self._p.postbox.email(application_email(application, kind),
+                                     lambda: self._p.mail.overdue(force, application, waiting_for, days))
 
     def _lapse(self, application: Application, emails: tuple = ()) -> bool:
         """End a wait that ran out; the run is woken (or reconciliation wakes it) to send the news and finish."""
@@ -450,11 +499,6 @@ class JoiningService:
         self._p.links.add_links([Link(token_hash(token), purpose, application.force_id, application.reference,
                                       role, application.version, expires)])
         return f"{self._p.base_url}/{path}/{token}"
-
-    def _send(self, application: Application, kind: str, message: EmailMessage) -> None:
-        message_id = self._p.mailer.send(message)
-        log.info("email %s sent as %s", kind, message_id)
-        self._p.repository.mark_email_sent(application, kind, message_id, self._now())
 
     def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
               emails: tuple = ()) -> bool:

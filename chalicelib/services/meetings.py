@@ -4,29 +4,49 @@ SEQUENCE. `plan_and_tell` runs daily, so a new member gets the planned meetings 
 per member, meeting and sequence, so nothing goes twice."""
 from __future__ import annotations
 
-import logging
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
+from chalicelib.domain.membership import Member
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
-from chalicelib.services.ports import Attachment, Clock, EmailMessage
+from chalicelib.services.outbox import About, EmailKey, Postbox
+from chalicelib.services.ports import Attachment, Clock, EmailMessage, ForceCatalogue
 
-log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 PLANNED_AHEAD = 6
 
 
+class MeetingStore(Protocol):
+    """The planned meetings of each group (DynamoMeetingStore)."""
+
+    def add(self, force_id: str, group_id: str, planned: PlannedMeeting, at: datetime) -> bool: ...
+
+    def all(self, force_id: str, group_id: str) -> list[PlannedMeeting]: ...
+
+    def change(self, force_id: str, group_id: str, before: PlannedMeeting, after: PlannedMeeting,
+               at: datetime) -> bool: ...
+
+    def get(self, force_id: str, group_id: str, uid_key: str) -> Optional[PlannedMeeting]: ...
+
+
+class GroupMembers(Protocol):
+    """Members of each group (DynamoJoiningStore)."""
+
+    def members(self, force_id: str, group_id: str) -> list[Member]: ...
+
+
 @dataclass(frozen=True)
 class MeetingParts:
-    forces: object
-    store: object  # DynamoMeetingStore
-    members: object  # DynamoJoiningStore.members
-    mailer: object
+    forces: ForceCatalogue
+    store: MeetingStore
+    members: GroupMembers
+    postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
     holidays: Callable[[list[int]], frozenset]
@@ -66,24 +86,20 @@ class MeetingService:
                                         organiser_email=force.contacts["iag_coordinator"].email)
             for member in members:
                 key = f"meeting-{planned.meeting.uid_key}-s{planned.sequence}-{member.member_id}"
-                if not self._p.store.claim_email(force_id, group_id, key, self._now()):
-                    continue
-                try:
+
+                def invitation(member=member, planned=planned, kind=kind, ics=ics) -> EmailMessage:
                     context = {"force": force, "group": group, "planned": planned, "name": member.name,
                                "kind": kind, "when": day_at, "agenda_by": _agenda_by(group, planned)}
-                    message_id = self._p.mailer.send(EmailMessage(
+                    return EmailMessage(
                         to=member.email, subject=_subject(kind, group.name, planned),
                         text=self._p.render("email/meeting.txt", **context),
                         html=self._p.render("email/meeting.html", **context),
                         attachments=(Attachment(f"{planned.meeting.uid_key}.ics",
                                                 f"text/calendar; method={'CANCEL' if planned.cancelled else 'REQUEST'}",
-                                                ics),), force_id=force.id))
-                except Exception:  # noqa: BLE001 (one address failing must not hold up the others)
-                    self._p.store.release_email(force_id, group_id, key)
-                    log.exception("%s: %s not sent; the next daily run tries again", group_id, key)
-                    continue
-                self._p.store.mark_email_sent(force_id, group_id, key, message_id, self._now())
-                sent += 1
+                                                ics),), force_id=force.id)
+                # One address failing must not hold up the others; send_once logged it, the next daily run retries.
+                with suppress(Exception):
+                    sent += self._p.postbox.email(EmailKey(About("meetings", force_id, group_id), key), invitation)
         return sent
 
     def plan_and_tell(self, force_id: str) -> dict:

@@ -1,15 +1,16 @@
 """Emails to applicants and to forces. Each is recorded as pending in the same write as
-what it announces, then sent; one that fails stays pending for a later retry."""
+what it announces, then sent through the one outbox (services/outbox.py); one that fails
+stays pending for a later retry."""
 from __future__ import annotations
 
-import logging
-from typing import Callable
+from contextlib import suppress
+from typing import Callable, Optional
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
-from chalicelib.services.ports import ApplicationRepository, Clock, EmailMessage, Mailer
-
-log = logging.getLogger(__name__)
+from chalicelib.services.events import EmailDue, MessageBus
+from chalicelib.services.outbox import About, EmailKey, Postbox, application_email
+from chalicelib.services.ports import ApplicationRepository, EmailMessage, ForceCatalogue
 
 Render = Callable[..., str]  # (template name, **context) -> text
 
@@ -25,19 +26,17 @@ def role_words(role: str) -> str:
 
 
 class ApplicantNotifier:
-    def __init__(self, mailer: Mailer, render: Render, repository: ApplicationRepository, clock: Clock,
-                 public_base_url: str):
-        self._mailer = mailer
+    """The emails a person's own request owes them (or the force): sent at once, through the one outbox."""
+
+    def __init__(self, postbox: Postbox, render: Render, public_base_url: str):
+        self._postbox = postbox
         self._render = render
-        self._repository = repository
-        self._clock = clock
         self._base_url = public_base_url
 
     def application_received(self, force: ForceProfile, application: Application, withdraw_url: str) -> None:
         status_url = f"{self._base_url}/forces/{force.id}/applications/{application.reference}/confirmation"
         message = self.received_message(self._render, force, application, status_url, withdraw_url)
-        self._send(message, lambda message_id: self._repository.mark_email_sent(
-            application, "received", message_id, self._clock.now()), application.reference)
+        self._now_or_later(application_email(application, "received"), message)
 
     @staticmethod
     def received_message(render: Render, force: ForceProfile, application: Application, status_url: str,
@@ -75,20 +74,12 @@ class ApplicantNotifier:
             html=self._render("email/pack_request.html", **context),
             force_id=force.id,
         )
-        self._send(message, lambda message_id: self._repository.mark_pack_request_sent(
-            force.id, request_id, message_id, self._clock.now()), request_id)
+        self._now_or_later(EmailKey(About("pack_request", force.id, request_id), "pack_request"), message)
 
-    def _send(self, message: EmailMessage, mark_sent: Callable[[str], None], about: str) -> None:
-        try:
-            message_id = self._mailer.send(message)
-        except Exception:  # the email stays pending in the outbox; the person's request is safe
-            log.exception("email about %s not sent; left pending", about)
-            return
-        log.info("email about %s sent as %s", about, message_id)
-        try:
-            mark_sent(message_id)
-        except Exception:  # sent but still marked pending: a retry may send it twice, which beats never
-            log.exception("email about %s sent as %s but not marked sent", about, message_id)
+    def _now_or_later(self, key: EmailKey, message: EmailMessage) -> None:
+        # A failure is logged by send_once and the email stays pending; the person's request is stored either way.
+        with suppress(Exception):
+            self._postbox.email(key, lambda: message)
 
 
 # Emails that carry a single-use link: the step that owes one claims, links and sends it itself.
@@ -100,66 +91,59 @@ class ReviewMail:
     """Emails of the review: requests to panel members, and each outcome to the applicant.
 
     Outcome emails are announced (pending) in the same write as the outcome;
-    `flush` claims each before sending, so a repeated or concurrent flush sends
-    it once."""
+    `flush` sends each through the one outbox, so a repeated or concurrent flush
+    sends it once. An email of a later stage is written by whoever handles
+    EmailDue on the bus (joining)."""
 
-    def __init__(self, mailer: Mailer, render: Render, repository: ApplicationRepository, clock: Clock,
-                 forces, public_base_url: str, withdraw_link, more=None):
-        self._mailer = mailer
-        self._render = render
+    def __init__(self, postbox: Postbox, render: Render, repository: ApplicationRepository, forces: ForceCatalogue,
+                 public_base_url: str, withdraw_link: Callable[[Application], tuple],
+                 bus: Optional[MessageBus] = None):
+        self.postbox = postbox
         self._repository = repository
-        self._clock = clock
+        self._render = render
         self._forces = forces
         self._base_url = public_base_url
         self._withdraw_link = withdraw_link  # (application) -> (Link, url): a fresh link when one is re-sent
-        # (application, kind, detail) -> EmailMessage, () for "nobody to tell", or None: emails of later stages
-        self._more = more or (lambda application, kind, detail: None)
+        self._bus = bus or MessageBus()
 
     def review_request(self, force: ForceProfile, application: Application, role: str, person: tuple[str, str],
-                       url: str, kind: str, reminder: bool = False) -> None:
+                       url: str, reminder: bool = False) -> EmailMessage:
         name, email = person
         group = force.group(application.group_id)
         context = {"force": force, "group": group, "application": application, "name": name,
                    "role": role_words(role), "url": url, "valid_days": force.review.link_valid_days,
                    "reminder": reminder}
-        message_id = self._mailer.send(EmailMessage(
+        return EmailMessage(
             to=email, subject=f"{'Reminder: ' if reminder else ''}Application {application.reference} to the "
                               f"{group.name}: your decision",
             text=self._render("email/review_request.txt", **context),
-            html=self._render("email/review_request.html", **context), force_id=force.id))
-        log.info("email %s sent as %s", kind, message_id)
-        self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
+            html=self._render("email/review_request.html", **context), force_id=force.id)
 
-    def escalation(self, force: ForceProfile, application: Application, missing: list[str], kind: str) -> None:
+    def escalation(self, force: ForceProfile, application: Application, missing: list[str]) -> EmailMessage:
         coordinator = force.contacts["iag_coordinator"]
         group = force.group(application.group_id)
         context = {"force": force, "group": group, "application": application, "contact": coordinator,
                    "missing": [role_words(r) for r in missing],
                    "days": force.review.reminder_after_days + force.review.escalate_after_days}
-        message_id = self._mailer.send(EmailMessage(
+        return EmailMessage(
             to=coordinator.email, subject=f"Review overdue: application {application.reference} to the {group.name}",
             text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context),
-            force_id=force.id))
-        log.info("email %s sent as %s", kind, message_id)
-        self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
+            force_id=force.id)
 
     def flush(self, application: Application) -> None:
+        """Send the emails moves announced about it, each once; raises on the first failure (the rest wait)."""
         for kind, detail in self._repository.pending_emails(application):
             if kind.startswith(SENT_BY_THEIR_STEP):
                 continue  # these carry a fresh link, so only the step that owes them (re)sends them
-            if not self._repository.claim_email(application, kind, self._clock.now()):
-                continue
-            try:
-                outcome = kind.split("-v")[0]
-                message = self._more(application, outcome, detail)
-                if message is None:
-                    message = self._applicant_email(application, outcome, detail)
-                message_id = self._mailer.send(message) if message else "nobody-to-tell"
-            except Exception:
-                self._repository.release_email(application, kind)
-                raise
-            log.info("email %s sent as %s", kind, message_id)
-            self._repository.mark_email_sent(application, kind, message_id, self._clock.now())
+            self.postbox.email(application_email(application, kind),
+                               lambda kind=kind, detail=detail: self._message(application, kind, detail))
+
+    def _message(self, application: Application, kind: str, detail: dict) -> Optional[EmailMessage]:
+        outcome = kind.split("-v")[0]
+        message = self._bus.ask(EmailDue(application, outcome, detail))
+        if message is None:
+            return self._applicant_email(application, outcome, detail)
+        return message or None  # (): nobody to tell
 
     def _applicant_email(self, application: Application, outcome: str, detail: dict) -> EmailMessage:
         force = self._forces.get(application.force_id)

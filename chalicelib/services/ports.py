@@ -62,16 +62,12 @@ class ApplicationRepository(Protocol):
 
     def get(self, force_id: str, reference: str) -> Optional[Application]: ...
 
-    def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None: ...
-
     def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime,
                          rate_spends: tuple = ()) -> None:
         """Store a request for the application pack with its email pending, in one write; raises RateLimited."""
 
     def get_pack_request(self, force_id: str, request_id: str) -> Optional[dict]:
         """{"request_id", "requested_at", "details"} or None."""
-
-    def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None: ...
 
     def save_transition(self, application: Application, event: AuditEvent,
                         emails: tuple[tuple[str, dict], ...] = (), previous_group: Optional[str] = None) -> Application:
@@ -80,12 +76,8 @@ class ApplicationRepository(Protocol):
 
         Raises StaleApplication if it moved meanwhile."""
 
-    def claim_email(self, application: Application, kind: str, at: datetime) -> bool:
-        """True for exactly one caller: the right to send this email now."""
-
-    def release_email(self, application: Application, kind: str) -> None: ...
-
-    def pending_emails(self, application: Application) -> list[tuple[str, dict]]: ...
+    def pending_emails(self, application: Application) -> list[tuple[str, dict]]:
+        """(kind, detail) of each email announced about it and not yet sent (services/outbox.py sends them)."""
 
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page: ...
@@ -220,3 +212,25 @@ class DraftStore(Protocol):
 
     def spend_link(self, link: Link, at: datetime) -> bool:
         """Mark the link used if it still can act; False when another request used it first."""
+
+
+class ElectionConflict(Exception):
+    """A condition of a write no longer held when it was made (the store raises it; nothing was written)."""
+    LINK = "link"  # spent or expired meanwhile
+    ELECTION = "election"  # the election moved on (closed, or voting started)
+    VOTED = "voted"  # the member has voted already
+    CANDIDATE = "candidate"  # not a candidate
+    STOOD = "stood"  # the member has stood already
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored item about the person, as they may read it."""
+    kind: str  # the item's type, e.g. "application", "decision", "equality"
+    source: str  # where it is stored: "<PK> / <SK>"
+    data: dict  # its attributes, JSON-serialisable; never a token or a token's hash
+    reference: Optional[str] = None  # the application it belongs to, if any

@@ -12,18 +12,21 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Optional
+from datetime import datetime, timedelta
+from typing import Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, REVIEWING, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.review import Decision, check_decision, panel_outcome
+from chalicelib.services.events import MessageBus, PanelDecided
 from chalicelib.services.log_context import about
+from chalicelib.services.notifications import ReviewMail
+from chalicelib.services.outbox import application_email
 from chalicelib.services.ports import (
-    ApplicationRepository, Clock, DecisionConflict, ForceCatalogue, RandomSource, StaleApplication, Workflow,
-    WorkflowUnavailable,
+    ApplicationRepository, Clock, DecisionConflict, EmailMessage, ForceCatalogue, RandomSource, StaleApplication,
+    Workflow, WorkflowUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,34 @@ def withdraw_link(application: Application, random_bytes: RandomSource, base_url
     return link, f"{base_url}/withdraw/{token}"
 
 
+class ReviewStore(Protocol):
+    """Links and the panel's decisions (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def decisions(self, force_id: str, reference: str, version: int) -> dict[str, Decision]: ...
+
+    def link(self, token_hash: str) -> Optional[Link]: ...
+
+    def mark_decisions_delivered(self, force_id: str, reference: str) -> None: ...
+
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+    def record_decision(self, link: Link, decision: Decision, at: datetime, event: AuditEvent) -> None: ...
+
+    def spend_link(self, link: Link, at: datetime) -> bool: ...
+
+    def undelivered(self, force_id: str) -> list[str]: ...
+
+
+class ActionsAfterReview(Protocol):
+    """People's actions after the review not yet told to the run (DynamoJoiningStore)."""
+
+    def delivered(self, force_id: str, reference: str) -> None: ...
+
+    def undelivered(self, force_id: str) -> list[str]: ...
+
+
 class LinkRefused(Exception):
     def __init__(self, problem: LinkProblem):
         super().__init__(problem.value)
@@ -74,19 +105,18 @@ class LinkRefused(Exception):
 
 
 class ReviewService:
-    def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, store, mail, workflow: Workflow,
-                 clock: Clock, random_bytes: RandomSource, public_base_url: str, after_review=None,
-                 actions=None):
+    def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, store: ReviewStore, mail: ReviewMail,
+                 workflow: Workflow, clock: Clock, random_bytes: RandomSource, public_base_url: str,
+                 bus: Optional[MessageBus] = None, actions: Optional[ActionsAfterReview] = None):
         self._forces = forces
         self._repository = repository
         self._store = store
-        self._mail = mail  # ReviewMail: renders and sends
+        self._mail = mail  # renders and sends
         self._workflow = workflow
         self._clock = clock
         self._random_bytes = random_bytes
         self._base_url = public_base_url
-        # (application) -> Step, or None once it moved: the stages after the panel's decision
-        self._after_review = after_review
+        self._bus = bus or MessageBus()  # told when the panel has decided: the stages after it are not the review's
         self._actions = actions  # the joining store: people's actions after the review not yet told to the run
 
     # --- starting and waking the flow run (Lambda side, plain HTTP) ---
@@ -234,9 +264,9 @@ class ReviewService:
                     if waiting >= timedelta(days=force.review.reminder_after_days):
                         counts["reminded"] += self._request_decisions(force, application, missing, reminder=True)
                     if waiting >= timedelta(days=force.review.reminder_after_days + force.review.escalate_after_days):
-                        kind = f"escalation-v{application.version}"
-                        if self._repository.claim_email(application, kind, now):
-                            self._mail.escalation(force, application, missing, kind)
+                        if self._mail.postbox.email(
+                                application_email(application, f"escalation-v{application.version}"),
+                                lambda: self._mail.escalation(force, application, missing)):
                             counts["escalated"] += 1
         return counts
 
@@ -325,10 +355,12 @@ class ReviewService:
                 self._move(application, Action.JOIN_NEW_PANEL, actor="system")
                 continue
             if application.stage not in REVIEWING:
-                step = self._after_review(application) if self._after_review else None
-                if step is None and self._after_review:
-                    continue
-                return step or Step(done=True, stage=application.stage.value)
+                if not self._bus.handles(PanelDecided):
+                    return Step(done=True, stage=application.stage.value)
+                step = self._bus.ask(PanelDecided(application))
+                if step is None:
+                    continue  # it moved: look again
+                return step
             force = self._forces.get(force_id)
             group = force.group(application.group_id)
             decisions = self._store.decisions(force_id, reference, application.version)
@@ -392,17 +424,15 @@ class ReviewService:
                           application.group_id)
                 continue
             kind = f"{round_name or ('reminder' if reminder else 'review')}-v{application.version}-{role}"
-            if not self._repository.claim_email(application, kind, self._clock.now()):
+
+            def request(role: str = role) -> EmailMessage:
+                token = new_token(self._random_bytes(32))
+                self._store.add_links([Link(token_hash(token), Purpose.REVIEW, force.id, application.reference, role,
+                                            application.version,
+                                            self._clock.now() + timedelta(days=force.review.link_valid_days))])
+                return self._mail.review_request(force, application, role, members[role],
+                                                 f"{self._base_url}/review/{token}", reminder=reminder)
+            if not self._mail.postbox.email(application_email(application, kind), request):
                 continue  # already sent (or being sent) for this round
-            token = new_token(self._random_bytes(32))
-            link = Link(token_hash(token), Purpose.REVIEW, force.id, application.reference, role, application.version,
-                        self._clock.now() + timedelta(days=force.review.link_valid_days))
-            try:
-                self._store.add_links([link])
-                self._mail.review_request(force, application, role, members[role], f"{self._base_url}/review/{token}",
-                                          kind, reminder=reminder)
-            except Exception:
-                self._repository.release_email(application, kind)
-                raise
             sent += 1
         return sent

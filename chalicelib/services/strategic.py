@@ -10,12 +10,13 @@ quorum, send the arranging officer the options instead of picking one.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.membership import Role
+from chalicelib.domain.membership import Member, Role
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import choose_slot
@@ -24,7 +25,10 @@ from chalicelib.domain.strategic import (
 )
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
-from chalicelib.services.ports import Attachment, Clock, EmailMessage, LinkConflict, RandomSource
+from chalicelib.services.outbox import About, EmailKey, Postbox
+from chalicelib.services.ports import (
+    Attachment, Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource, Workflow,
+)
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -39,18 +43,62 @@ class StrategicRefused(ValueError):
     """What was sent cannot be acted on; nothing was changed."""
 
 
+class CycleStore(Protocol):
+    """The Strategic IAG cycles (DynamoStrategicStore)."""
+
+    def add_cycle(self, cycle: Cycle) -> bool: ...
+
+    def answer(self, link: Link, person_id: str, available: list[datetime], at: datetime) -> None: ...
+
+    def availability(self, force_id: str, cycle_id: str) -> dict[str, set[datetime]]: ...
+
+    def cycle(self, force_id: str, cycle_id: str) -> Optional[Cycle]: ...
+
+    def move(self, cycle: Cycle, to: Status, chosen: Optional[datetime] = None) -> bool: ...
+
+    def nominate(self, link: Link, group_id: str, nominees: list[Nominee], at: datetime) -> None: ...
+
+    def nominations(self, force_id: str, cycle_id: str) -> dict[str, list[Nominee]]: ...
+
+    def open_cycles(self, force_id: str) -> list[str]: ...
+
+    def unlist(self, cycle: Cycle) -> None: ...
+
+
+class Members(Protocol):
+    """Members of each group (DynamoJoiningStore)."""
+
+    def add_member(self, member: Member) -> bool: ...
+
+    def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]: ...
+
+    def members(self, force_id: str, group_id: str) -> list[Member]: ...
+
+    def set_active(self, member: Member, active: bool) -> None: ...
+
+
+class People(Protocol):
+    """Panel members and links (DynamoReviewStore)."""
+
+    def add_links(self, links: list[Link]) -> None: ...
+
+    def link(self, token_hash: str) -> Optional[Link]: ...
+
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+
 @dataclass(frozen=True)
 class StrategicParts:
-    forces: object
-    members: object  # DynamoJoiningStore.members
-    people: object  # DynamoReviewStore: panel_members, add_links, link
-    store: object  # DynamoStrategicStore
-    mailer: object
+    forces: ForceCatalogue
+    members: Members
+    people: People
+    store: CycleStore
+    postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
     random_bytes: RandomSource
     base_url: str
-    workflow: object
+    workflow: Workflow
     holidays: Callable[[list[int]], frozenset]  # years -> bank holidays to avoid
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
 
@@ -58,7 +106,9 @@ class StrategicParts:
 class StrategicService:
     def __init__(self, parts: StrategicParts):
         self._p = parts
-        self._failures = 0  # emails that failed in this pass: a decided cycle stays listed until none do
+        # Emails that failed in this pass (per thread: one service serves a whole flow process): a decided
+        # cycle stays listed until none do.
+        self._pass = threading.local()
 
     # --- the schedule ---
 
@@ -84,7 +134,7 @@ class StrategicService:
         return self._p.store.open_cycles(force_id)
 
     def advance(self, force_id: str, cycle_id_: str) -> str:
-        self._failures = 0
+        self._pass.failures = 0
         for _ in range(3):  # nominating -> polling -> decided, at most
             cycle = self._p.store.cycle(force_id, cycle_id_)
             if cycle is None:
@@ -110,7 +160,7 @@ class StrategicService:
             self._invite(force, cycle, self._invited(cycle))
         else:
             self._report_no_quorum(force, cycle, choice)
-        if not self._failures:
+        if not self._pass.failures:
             self._p.store.unlist(cycle)
 
     def _choice(self, cycle: Cycle):
@@ -138,7 +188,7 @@ class StrategicService:
                 log.error("%s: no chair recorded for %s; it cannot nominate", cycle.id, group.id)
                 continue
             for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
-                self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._email(
+                self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._message(
                     chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
                               f"{force.group(cycle.group_id).name}",
                     "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
@@ -158,7 +208,7 @@ class StrategicService:
                 continue
             for reminder in self._rounds(cycle.poll_close, POLL_DAYS):
                 self._once(cycle, f"poll-{person_id}{reminder}", lambda person_id=person_id, name=name, email=email:
-                           self._email(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
+                           self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
                                               f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
                                        name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
                                                                              cycle.poll_close, "availability")))
@@ -177,7 +227,7 @@ class StrategicService:
         ics = self._p.calendar_file([meeting], calendar_name=group.name, method="REQUEST",
                                     organiser_email=force.contacts["iag_coordinator"].email)
         for person_id, (name, email) in people.items():
-            self._once(cycle, f"invite-{person_id}", lambda name=name, email=email: self._email(
+            self._once(cycle, f"invite-{person_id}", lambda name=name, email=email: self._message(
                 email, f"{group.name}: {day_at(cycle.chosen)}", "email/strategic_invite", force=force, cycle=cycle,
                 group=group, name=name, when=day_at, attachments=(
                     Attachment(f"{group.id}-{cycle.chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),)))
@@ -185,7 +235,7 @@ class StrategicService:
         seniors = self._p.people.panel_members(force.id, group.id)
         for role in agenda_by:
             if role in seniors:
-                self._once(cycle, f"agenda-{role}", lambda role=role: self._email(
+                self._once(cycle, f"agenda-{role}", lambda role=role: self._message(
                     seniors[role][1], f"{group.name} on {day_at(cycle.chosen)}: the agenda",
                     "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
                     role=role_words(role), when=day_at))
@@ -211,7 +261,7 @@ class StrategicService:
         names = {g.id: g.name for g in force.groups}
         options = [(o.slot, o.attendance, [names[g] for g in sorted(o.missing_groups)]
                     + [role_words(r) for r in sorted(o.missing_roles)]) for o in choice.options]
-        self._once(cycle, "no-quorum", lambda: self._email(
+        self._once(cycle, "no-quorum", lambda: self._message(
             to, f"{group.name}: no date has a quorum", "email/strategic_no_quorum", force=force, cycle=cycle,
             group=group, options=options, when=day_at))
 
@@ -292,28 +342,21 @@ class StrategicService:
         except LinkConflict:
             raise LinkRefused(LinkProblem.USED) from None
 
-    def _once(self, cycle: Cycle, kind: str, send: Callable[[], str]) -> None:
-        if not self._p.store.claim_email(cycle, kind, self._now()):
-            return
+    def _once(self, cycle: Cycle, kind: str, build: Callable[[], EmailMessage]) -> None:
         try:
-            message_id = send()
-        except Exception:  # noqa: BLE001 (one address failing must not hold up everyone else)
-            self._p.store.release_email(cycle, kind)
-            self._failures += 1
-            log.exception("%s: %s not sent; the next run tries again", cycle.id, kind)
-            return
-        self._p.store.mark_email_sent(cycle, kind, message_id, self._now())
+            self._p.postbox.email(EmailKey(About("cycle", cycle.force_id, cycle.id), kind), build)
+        except Exception:  # noqa: BLE001 (one address failing must not hold up everyone else; the next run retries)
+            self._pass.failures = getattr(self._pass, "failures", 0) + 1
 
     def _link(self, cycle: Cycle, purpose: Purpose, role: str, expires: datetime, path: str) -> str:
         token = new_token(self._p.random_bytes(32))
         self._p.people.add_links([Link(token_hash(token), purpose, cycle.force_id, cycle.id, role, None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _email(self, to: str, subject: str, template: str, attachments: tuple = (), **context) -> str:
-        return self._p.mailer.send(EmailMessage(to=to, subject=subject,
-                                                text=self._p.render(f"{template}.txt", **context),
-                                                html=self._p.render(f"{template}.html", **context),
-                                                attachments=attachments, force_id=context["force"].id))
+    def _message(self, to: str, subject: str, template: str, attachments: tuple = (), **context) -> EmailMessage:
+        return EmailMessage(to=to, subject=subject, text=self._p.render(f"{template}.txt", **context),
+                            html=self._p.render(f"{template}.html", **context), attachments=attachments,
+                            force_id=context["force"].id)
 
     def _now(self) -> datetime:
         return self._p.clock.now()

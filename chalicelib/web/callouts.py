@@ -7,25 +7,24 @@ from chalice import Blueprint
 from chalicelib import bootstrap
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer
 from chalicelib.domain.links import LinkProblem
-from chalicelib.services.callouts import CalloutRefused
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.review import LinkRefused
-from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
-from chalicelib.web.pages import _page, read_posted_fields
+from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
+from chalicelib.web.responses import page
 
 callouts = Blueprint(__name__)
 
 
 def _callout_page(token: str, status: int = 200, error: str = "", values=None):
     if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
+        return refused_page(LinkProblem.UNKNOWN)
     try:
         _, incident, _ = bootstrap.container().callouts.open(token)
     except LinkRefused as refused:
-        return _refused(refused.problem)
-    return _page("web/callout.html", status=status, force=bootstrap.container().forces.get(incident.force_id),
-                 incident=incident, error=error, values=values or {}, when=day_at,
-                 answers=[(a.value, ANSWER_WORDS[a]) for a in Answer], headers=TOKEN_PAGE_HEADERS)
+        return refused_page(refused.problem)
+    return page("web/callout.html", status=status, force=bootstrap.container().forces.get(incident.force_id),
+                incident=incident, error=error, values=values or {}, when=day_at,
+                answers=[(a.value, ANSWER_WORDS[a]) for a in Answer], headers=TOKEN_PAGE_HEADERS)
 
 
 @callouts.route("/callout/{token}", methods=["GET"])
@@ -35,35 +34,28 @@ def callout_page(token):
 
 @callouts.route("/callout/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def answer_callout(token):
-    if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
-    fields, refused = read_posted_fields()
-    if refused:
-        return refused
-    answer = {a.value: a for a in Answer}.get(fields.get("answer", ""))
-    if answer is None:
-        return _callout_page(token, 422, "Choose whether you can help", fields)
-    try:
+    def act(fields):
+        answer = {a.value: a for a in Answer}.get(fields.get("answer", ""))
+        if answer is None:
+            return _callout_page(token, 422, "Choose whether you can help", fields)
         incident = bootstrap.container().callouts.answer(token, answer, fields.get("note", ""))
-    except LinkRefused as refused:
-        return _refused(refused.problem)
-    except CalloutRefused as invalid:
-        return _callout_page(token, 422, str(invalid), fields)
-    return _page("web/message.html", heading="Thank you", link=None, headers=TOKEN_PAGE_HEADERS, paragraphs=[
-        f"Your answer to the call-out about {incident.title} has been passed to {incident.police_lead_name}."])
+        return done_page("Thank you", f"Your answer to the call-out about {incident.title} has been passed to "
+                         f"{incident.police_lead_name}.")
+    return act_on_link(callouts.current_request, token, act,
+                       lambda status, error, values: _callout_page(token, status, error, values))
 
 
 @callouts.route("/incident/{token}", methods=["GET"])
 def incident_page(token):
     if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
+        return refused_page(LinkProblem.UNKNOWN)
     container = bootstrap.container()
     try:
         _, incident, responses = container.callouts.open(token, lead=True)
     except LinkRefused as refused:
-        return _refused(refused.problem)
+        return refused_page(refused.problem)
     force = container.forces.get(incident.force_id)
-    return _page("web/incident.html", force=force, incident=incident, responses=responses,
-                 counts=container.callouts.counts(responses), words=ANSWER_WORDS, when=day_at,
-                 closed=container.clock.now() >= incident.respond_by, groups={g.id: g.name for g in force.groups},
-                 headers={**TOKEN_PAGE_HEADERS, "Cache-Control": "no-store"})
+    return page("web/incident.html", force=force, incident=incident, responses=responses,
+                counts=container.callouts.counts(responses), words=ANSWER_WORDS, when=day_at,
+                closed=container.clock.now() >= incident.respond_by, groups={g.id: g.name for g in force.groups},
+                headers={**TOKEN_PAGE_HEADERS, "Cache-Control": "no-store"})

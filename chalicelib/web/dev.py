@@ -13,7 +13,7 @@ from html import unescape
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.web.pages import _page
+from chalicelib.web.responses import page as _page
 
 dev = Blueprint(__name__)
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))

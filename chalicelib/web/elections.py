@@ -9,80 +9,61 @@ from chalicelib.domain.links import LinkProblem
 from chalicelib.services.elections import ElectionRefused
 from chalicelib.services.joining_mail import when
 from chalicelib.services.review import LinkRefused
-from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
-from chalicelib.web.pages import _page, read_posted_fields
+from chalicelib.web.link_action import (
+    TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, not_now_page, refused_page,
+)
+from chalicelib.web.responses import page
 
 elections = Blueprint(__name__)
 
 
 def _stand_page(token: str, status: int = 200, error: str = "", values=None):
     try:
-        page = bootstrap.container().elections.nomination(token)
+        nomination = bootstrap.container().elections.nomination(token)
     except LinkRefused as refused:
-        return _refused(refused.problem)
+        return refused_page(refused.problem)
     except ElectionRefused as refused:
-        return _closed(str(refused))
-    return _page("web/stand.html", status=status, page=page, error=error, values=values or {}, when=when,
-                 force=bootstrap.container().forces.get(page.election.force_id), headers=TOKEN_PAGE_HEADERS)
+        return not_now_page(str(refused))
+    return page("web/stand.html", status=status, page=nomination, error=error, values=values or {}, when=when,
+                force=bootstrap.container().forces.get(nomination.election.force_id), headers=TOKEN_PAGE_HEADERS)
 
 
 def _vote_page(token: str, status: int = 200, error: str = ""):
     try:
         ballot = bootstrap.container().elections.ballot(token)
     except LinkRefused as refused:
-        return _refused(refused.problem)
+        return refused_page(refused.problem)
     except ElectionRefused as refused:
-        return _closed(str(refused))
-    return _page("web/vote.html", status=status, ballot=ballot, error=error, when=when,
-                 force=bootstrap.container().forces.get(ballot.election.force_id), headers=TOKEN_PAGE_HEADERS)
-
-
-def _closed(message: str):
-    return _page("web/message.html", status=409, heading="This cannot be done now", paragraphs=[message], link=None,
-                 headers=TOKEN_PAGE_HEADERS)
+        return not_now_page(str(refused))
+    return page("web/vote.html", status=status, ballot=ballot, error=error, when=when,
+                force=bootstrap.container().forces.get(ballot.election.force_id), headers=TOKEN_PAGE_HEADERS)
 
 
 @elections.route("/stand/{token}", methods=["GET"])
 def stand_page(token):
-    return _stand_page(token) if TOKEN.match(token) else _refused(LinkProblem.UNKNOWN)
+    return _stand_page(token) if TOKEN.match(token) else refused_page(LinkProblem.UNKNOWN)
 
 
 @elections.route("/stand/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def stand(token):
-    if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
-    fields, refused = read_posted_fields()
-    if refused:
-        return refused
-    try:
+    def act(fields):
         candidate = bootstrap.container().elections.nominate(token, fields.get("statement", ""))
-    except LinkRefused as refused:
-        return _refused(refused.problem)
-    except ElectionRefused as invalid:
-        return _stand_page(token, 422, str(invalid), fields)
-    return _page("web/message.html", heading="You are standing", link=None, headers=TOKEN_PAGE_HEADERS,
-                 paragraphs=[f"Thank you, {candidate.name}. Members will see your statement on their ballot."])
+        return done_page("You are standing",
+                         f"Thank you, {candidate.name}. Members will see your statement on their ballot.")
+    return act_on_link(elections.current_request, token, act,
+                       lambda status, error, values: _stand_page(token, status, error, values))
 
 
 @elections.route("/vote/{token}", methods=["GET"])
 def vote_page(token):
-    return _vote_page(token) if TOKEN.match(token) else _refused(LinkProblem.UNKNOWN)
+    return _vote_page(token) if TOKEN.match(token) else refused_page(LinkProblem.UNKNOWN)
 
 
 @elections.route("/vote/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def vote(token):
-    if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
-    fields, refused = read_posted_fields()
-    if refused:
-        return refused
-    try:
+    def act(fields):
         bootstrap.container().elections.vote(token, fields.get("candidate", ""))
-    except LinkRefused as refused:
-        return _refused(refused.problem)
-    except ElectionRefused as invalid:
-        if "already voted" in str(invalid) or "closed" in str(invalid):
-            return _closed(str(invalid))
-        return _vote_page(token, 422, str(invalid))
-    return _page("web/message.html", heading="Your vote has been cast", link=None, headers=TOKEN_PAGE_HEADERS,
-                 paragraphs=["Thank you. Votes are secret: the count records your vote, not who cast it."])
+        return done_page("Your vote has been cast",
+                         "Thank you. Votes are secret: the count records your vote, not who cast it.")
+    return act_on_link(elections.current_request, token, act,
+                       lambda status, error, values: _vote_page(token, status, error))

@@ -2,61 +2,38 @@
 decision and the vetting unit's outcome. As with reviews, GET only shows and a person's POST acts once."""
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
-from chalicelib.domain.review import Choice, Decision, InvalidDecision
+from chalicelib.domain.review import Choice, Decision
 from chalicelib.domain.screening import Outcome
 from chalicelib.services.joining import InvalidAnswer
-from chalicelib.services.ports import DocumentUnavailable
 from chalicelib.services.review import LinkRefused
-from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
-from chalicelib.web.pages import _page, read_posted_fields
+from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
+from chalicelib.web.responses import page
 
 joining = Blueprint(__name__)
-log = logging.getLogger(__name__)
 
 DOCUMENT_PAGE_SECONDS = 3600
-
-
-def _done(heading: str, *paragraphs: str) -> Response:
-    return _page("web/message.html", heading=heading, link=None, paragraphs=list(paragraphs), headers=TOKEN_PAGE_HEADERS)
 
 
 def _show(token: str, purpose: Purpose, template: str, status: int = 200, error: str = "", values=None,
           **context) -> Response:
     if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
+        return refused_page(LinkProblem.UNKNOWN)
     try:
         link, application, force = bootstrap.container().review.open_link(token, purpose)
     except LinkRefused as refused:
-        return _refused(refused.problem)
-    return _page(template, status=status, force=force, group=force.group(application.group_id),
-                 application=application, error=error, values=values or {}, headers=TOKEN_PAGE_HEADERS, **context)
+        return refused_page(refused.problem)
+    return page(template, status=status, force=force, group=force.group(application.group_id),
+                application=application, error=error, values=values or {}, headers=TOKEN_PAGE_HEADERS, **context)
 
 
-def _act(token: str, act, page) -> Response:
-    """Run an action from a posted form; map refusals to their pages and bad answers back to the form."""
-    if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
-    fields, refused = read_posted_fields()
-    if refused:
-        return refused
-    try:
-        return act(fields)
-    except LinkRefused as refused:
-        return _refused(refused.problem)
-    except (InvalidAnswer, InvalidDecision) as invalid:
-        return page(422, str(invalid), fields)
-    except DocumentUnavailable:
-        log.exception("a document to sign is missing from storage")
-        return _page("web/message.html", status=503, heading="Sorry, you cannot sign just now", link=None,
-                     paragraphs=["The agreement could not be found. We have been told; please try again later or "
-                                 "contact the IAG coordinator. Nothing has been recorded."], headers=TOKEN_PAGE_HEADERS)
+def _act(token: str, act, reshow) -> Response:
+    return act_on_link(joining.current_request, token, act, reshow)
 
 
 # --- the offer ---
@@ -78,9 +55,10 @@ def answer_offer(token):
             return _offer_page(token, 422, "Choose whether to accept or decline the offer", fields)
         application = bootstrap.container().joining.answer_offer(token, accept=answer == "accept")
         if answer == "accept":
-            return _done("You have accepted", f"Thank you. We have emailed you the documents to read and the "
-                         f"confidentiality agreement to sign (application {application.reference}).")
-        return _done("You have declined the offer", "Thank you for letting us know. You are welcome to apply again.")
+            return done_page("You have accepted", f"Thank you. We have emailed you the documents to read and the "
+                                 f"confidentiality agreement to sign (application {application.reference}).")
+        return done_page("You have declined the offer",
+                         "Thank you for letting us know. You are welcome to apply again.")
     return _act(token, act, lambda status, error, values: _offer_page(token, status, error, values))
 
 
@@ -111,8 +89,9 @@ def sign_agreement(token):
             token, signed_name=fields.get("signed_name", ""), confirmed=fields.get("confirm") == "yes",
             source_ip=(request.context.get("identity") or {}).get("sourceIp", ""),
             user_agent=request.headers.get("user-agent", ""))
-        return _done("Welcome to the group", f"You have signed the agreement and are now a member "
-                     f"(application {application.reference}). We have emailed you the dates of the next meetings.")
+        return done_page("Welcome to the group",
+                         f"You have signed the agreement and are now a member (application {application.reference}). "
+                         "We have emailed you the dates of the next meetings.")
     return _act(token, act, lambda status, error, values: _agreement_page(token, status, error, values))
 
 
@@ -131,8 +110,8 @@ def appeal_page(token):
 def lodge_appeal(token):
     def act(fields):
         application = bootstrap.container().joining.lodge_appeal(token, fields.get("grounds", ""))
-        return _done("Your appeal has been sent", f"The appeal panel will consider your appeal about application "
-                     f"{application.reference} and we will email you their decision.")
+        return done_page("Your appeal has been sent", f"The appeal panel will consider your appeal about application "
+                             f"{application.reference} and we will email you their decision.")
     return _act(token, act, lambda status, error, values: _appeal_page(token, status, error, values))
 
 
@@ -163,8 +142,8 @@ def decide_appeal(token):
             return _appeal_review_page(token, 422, "Choose whether to uphold or dismiss the appeal", fields)
         application = bootstrap.container().joining.decide_appeal(
             token, Decision("", choice, reason=fields.get("reason", "")))
-        return _done("Decision recorded", f"Thank you. Your decision on the appeal about application "
-                     f"{application.reference} has been recorded.")
+        return done_page("Decision recorded", f"Thank you. Your decision on the appeal about application "
+                             f"{application.reference} has been recorded.")
     return _act(token, act, lambda status, error, values: _appeal_review_page(token, status, error, values))
 
 
@@ -191,6 +170,6 @@ def record_screening(token):
         except ValueError:
             raise InvalidAnswer("Enter the date the screening was completed, like 21 11 2026") from None
         application = bootstrap.container().joining.record_screening(token, outcome, completed_on)
-        return _done("Screening outcome recorded", f"Thank you. The outcome for application {application.reference} "
-                     "has been recorded.")
+        return done_page("Screening outcome recorded",
+                         f"Thank you. The outcome for application {application.reference} has been recorded.")
     return _act(token, act, lambda status, error, values: _screening_page(token, status, error, values))

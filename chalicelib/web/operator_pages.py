@@ -19,7 +19,7 @@ from chalicelib.adapters.cognito_sign_in import CognitoSignIn, SignInRefused
 from chalicelib.adapters.templates import render
 from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
 from chalicelib.web import csrf
-from chalicelib.web.pages import SECURITY_HEADERS, _static_url
+from chalicelib.web.responses import SECURITY_HEADERS, foreign_origin, static_url
 
 operator_pages = Blueprint(__name__)
 
@@ -30,7 +30,7 @@ HOME = "/admin/pages"
 
 
 def _page(template: str, status: int = 200, headers: Optional[dict] = None, **context) -> Response:
-    html = render(template, service_name="IAG Back Office: operators", static_url=_static_url(), force=None,
+    html = render(template, service_name="IAG Back Office: operators", static_url=static_url(), force=None,
                   **context)
     return Response(body=html, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
@@ -89,9 +89,7 @@ def _form() -> tuple[dict, Optional[Response]]:
     raw = request.raw_body or b""
     if len(raw) > MAX_FORM_BYTES:
         return {}, _page("operators/message.html", 413, heading="That was too long", paragraphs=[], operator=None)
-    from chalicelib.web.pages import _foreign_origin  # the public pages' origin rule
-
-    if _foreign_origin():
+    if foreign_origin(request):  # the public pages' origin rule
         return {}, _page("operators/message.html", 403, heading="Sign in from this service's own page",
                          paragraphs=[], operator=None)
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True).items()}
@@ -175,7 +173,7 @@ def equality_page(operator: Operator, force_id: str):
         return missing
     report = bootstrap.container().admin.equality_report(operator, force_id)
     try:
-        html = render_equality_page(force, report, static_url=_static_url(),
+        html = render_equality_page(force, report, static_url=static_url(),
                                     group_id=(operator_pages.current_request.query_params or {}).get("group"))
     except UnknownScope:
         return _page("operators/message.html", 404, heading="No such group", paragraphs=[], operator=operator)
@@ -190,7 +188,7 @@ def recruitment_page(operator: Operator, force_id: str):
     if missing:
         return missing
     answer = bootstrap.container().admin.recruitment(operator, force_id)
-    return _html(render_recruitment_page(force, answer["funnel"], answer["queues"], static_url=_static_url()))
+    return _html(render_recruitment_page(force, answer["funnel"], answer["queues"], static_url=static_url()))
 
 
 @operator_page("/admin/pages/forces/{force_id}/pack-requests/{request_id}")

@@ -5,17 +5,13 @@ posts are refused from other origins; a hidden field traps simple bots.
 """
 from __future__ import annotations
 
-import hashlib
 import re
-from functools import lru_cache
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.adapters.templates import render
 from chalicelib.api.problems import client_address
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.rate_limits import RateLimited
@@ -25,38 +21,17 @@ from chalicelib.services.pack_requests import FORMAT_WORDS
 from chalicelib.web import csrf
 from chalicelib.web.forms import errors_by_field
 from chalicelib.web.receipts import holds_receipt
+from chalicelib.web.responses import (
+    MAX_FORM_BYTES, SECURITY_HEADERS, STATIC_DIR, foreign_origin, message, page, read_posted_fields as posted_fields,
+)
 
 web = Blueprint(__name__)
 
 UK = ZoneInfo("Europe/London")
-MAX_FORM_BYTES = 64 * 1024
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_FILES = {"govuk-frontend.css": "text/css; charset=utf-8"}
 REFERENCE = re.compile(r"^[A-Z]{2,4}-[0-9]{4}-[0-9A-Z]{8}$")
 PACK_ID = re.compile(r"^PACK-[0-9A-F]{8}$")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",  # pages may echo what a person typed
-}
-def _page(template: str, status: int = 200, headers: dict | None = None, **context) -> Response:
-    html = render(template, service_name="Independent Advisory Groups", static_url=_static_url(),
-                  force=context.pop("force", None), **context)
-    return Response(body=html, status_code=status,
-                    headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
-
-
-@lru_cache(maxsize=1)
-def _static_url() -> str:
-    css = STATIC_DIR / "govuk-frontend.css"
-    version = hashlib.sha256(css.read_bytes()).hexdigest()[:12] if css.exists() else "missing"
-    return f"/static/{version}"
-
-
-def _message(status: int, heading: str, *paragraphs: str, force=None, link=None) -> Response:
-    return _page("web/message.html", status=status, heading=heading, paragraphs=paragraphs, force=force, link=link)
+_page, _message = page, message  # the names this module's pages were written with
 
 
 def _too_many(force: ForceProfile, limited: RateLimited) -> Response:
@@ -158,23 +133,12 @@ def privacy(force_id):
 
 
 def _foreign_origin() -> bool:
-    request = web.current_request
-    origin = request.headers.get("origin")
-    return bool(origin) and urlsplit(origin).netloc not in (
-        request.headers.get("host"), urlsplit(bootstrap.container().settings.public_base_url).netloc)
+    return foreign_origin(web.current_request)
 
 
 def read_posted_fields(every_value: bool = False) -> tuple[dict, Response | None]:
-    """A link page's posted fields (first value each, or every value as a list), or a refusal. The link's
-    token is the secret here."""
-    request = web.current_request
-    raw = request.raw_body or b""
-    if len(raw) > MAX_FORM_BYTES:
-        return {}, _message(413, "Your answers are too long", "Please shorten them and try again.")
-    if _foreign_origin():
-        return {}, _message(403, "This form must be sent from our own website", "Open the link from your email again.")
-    fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return (fields if every_value else {k: v[0] for k, v in fields.items()}), None
+    """Kept for callers of this module: chalicelib.web.responses.read_posted_fields with this request."""
+    return posted_fields(web.current_request, every_value)
 
 
 def _read_form(force: ForceProfile, purpose: str):

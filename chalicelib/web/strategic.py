@@ -8,9 +8,8 @@ from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.review import LinkRefused
-from chalicelib.services.strategic import StrategicRefused
-from chalicelib.web.links import TOKEN, TOKEN_PAGE_HEADERS, _refused
-from chalicelib.web.pages import _page, read_posted_fields
+from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
+from chalicelib.web.responses import page
 
 strategic = Blueprint(__name__)
 
@@ -20,65 +19,49 @@ def _nominate_page(token: str, status: int = 200, error: str = "", chosen=()):
     try:
         link, cycle = service.open(token, Purpose.NOMINATION)
     except LinkRefused as refused:
-        return _refused(refused.problem)
+        return refused_page(refused.problem)
     force = bootstrap.container().forces.get(cycle.force_id)
     strategic_group = force.group(cycle.group_id)
-    return _page("web/nominate.html", status=status, force=force, group=force.group(link.role),
-                 strategic=strategic_group, members=service.group_members(link), error=error, chosen=set(chosen),
-                 count=strategic_group.composition["nominees_per_local_group"], headers=TOKEN_PAGE_HEADERS)
+    return page("web/nominate.html", status=status, force=force, group=force.group(link.role),
+                strategic=strategic_group, members=service.group_members(link), error=error, chosen=set(chosen),
+                count=strategic_group.composition["nominees_per_local_group"], headers=TOKEN_PAGE_HEADERS)
 
 
 def _availability_page(token: str, status: int = 200, error: str = ""):
     try:
         _, cycle = bootstrap.container().strategic.open(token, Purpose.AVAILABILITY)
     except LinkRefused as refused:
-        return _refused(refused.problem)
+        return refused_page(refused.problem)
     force = bootstrap.container().forces.get(cycle.force_id)
-    return _page("web/availability.html", status=status, force=force, group=force.group(cycle.group_id),
-                 cycle=cycle, error=error, when=day_at, headers=TOKEN_PAGE_HEADERS)
+    return page("web/availability.html", status=status, force=force, group=force.group(cycle.group_id),
+                cycle=cycle, error=error, when=day_at, headers=TOKEN_PAGE_HEADERS)
 
 
 @strategic.route("/nominate/{token}", methods=["GET"])
 def nominate_page(token):
-    return _nominate_page(token) if TOKEN.match(token) else _refused(LinkProblem.UNKNOWN)
+    return _nominate_page(token) if TOKEN.match(token) else refused_page(LinkProblem.UNKNOWN)
 
 
 @strategic.route("/nominate/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def nominate(token):
-    if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
-    fields, refused = read_posted_fields(every_value=True)
-    if refused:
-        return refused
-    chosen = fields.get("member", [])
-    try:
-        cycle = bootstrap.container().strategic.nominate(token, chosen)
-    except LinkRefused as refused:
-        return _refused(refused.problem)
-    except StrategicRefused as invalid:
-        return _nominate_page(token, 422, str(invalid), chosen)
-    return _page("web/message.html", heading="Nominations sent", link=None, headers=TOKEN_PAGE_HEADERS, paragraphs=[
-        "Thank you. Your nominees will be asked which dates they can make.",
-        f"The meeting is planned for {cycle.meeting.starts_at:%B %Y}."])
+    def act(fields):
+        cycle = bootstrap.container().strategic.nominate(token, fields.get("member", []))
+        return done_page("Nominations sent", "Thank you. Your nominees will be asked which dates they can make.",
+                         f"The meeting is planned for {cycle.meeting.starts_at:%B %Y}.")
+    return act_on_link(strategic.current_request, token, act,
+                       lambda status, error, values: _nominate_page(token, status, error, values.get("member", [])),
+                       every_value=True)
 
 
 @strategic.route("/availability/{token}", methods=["GET"])
 def availability_page(token):
-    return _availability_page(token) if TOKEN.match(token) else _refused(LinkProblem.UNKNOWN)
+    return _availability_page(token) if TOKEN.match(token) else refused_page(LinkProblem.UNKNOWN)
 
 
 @strategic.route("/availability/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def answer_availability(token):
-    if not TOKEN.match(token):
-        return _refused(LinkProblem.UNKNOWN)
-    fields, refused = read_posted_fields(every_value=True)
-    if refused:
-        return refused
-    try:
+    def act(fields):
         bootstrap.container().strategic.answer(token, fields.get("slot", []))
-    except LinkRefused as refused:
-        return _refused(refused.problem)
-    except StrategicRefused as invalid:
-        return _availability_page(token, 422, str(invalid))
-    return _page("web/message.html", heading="Thank you", link=None, headers=TOKEN_PAGE_HEADERS, paragraphs=[
-        "Your dates have been recorded. Everyone invited will be told the date chosen."])
+        return done_page("Thank you", "Your dates have been recorded. Everyone invited will be told the date chosen.")
+    return act_on_link(strategic.current_request, token, act,
+                       lambda status, error, values: _availability_page(token, status, error), every_value=True)

@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
 from chalicelib.adapters.force_files import FileForceCatalogue
@@ -32,6 +33,7 @@ from chalicelib.domain.screening import Outcome, ScreeningResult
 from chalicelib.domain.strategic import Nominee
 from chalicelib.services.data_protection import DataProtectionService, UnknownApplication
 from chalicelib.services.intake import UnknownForce
+from chalicelib.services.outbox import application_email
 from chalicelib.services.ports import EqualityRecord
 from tests.conftest import TODAY, FixedClock
 
@@ -79,7 +81,7 @@ class Builder:
         stored = self.repository.add(new, [AuditEvent(reference, SUBMITTED, "submit", None, S.SUBMITTED, "applicant")],
                                      equality=EqualityRecord(FORCE, GROUP, reference, {"sex": "female"}, SUBMITTED)
                                      if equality else None, idempotency=None, emails=("received",))
-        self.repository.mark_email_sent(stored, "received", "m-1", SUBMITTED)
+        DynamoOutbox().mark_sent(application_email(stored, "received"), "m-1", SUBMITTED)
         for action in PATHS.get(stage, []):
             stored = self.move(stored, action, decided)
         return stored

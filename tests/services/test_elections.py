@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore, MemberItem, members_key
+from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import random_bytes
@@ -21,6 +22,7 @@ from chalicelib.adapters.templates import render
 from chalicelib.domain.elections import Status
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
 from chalicelib.services.elections import ElectionConflict, ElectionRefused, ElectionService
+from chalicelib.services.outbox import Postbox
 from chalicelib.services.review import LinkRefused
 from chalicelib.settings import Settings
 from tests.conftest import sent_emails
@@ -72,7 +74,8 @@ def service(table, clock, mailer):
         add_member(member_id)
     add_member(FAY, active=False)  # stood down
     add_member(GUS, group_id="strategic")  # another group of the same force
-    return ElectionService(FileForceCatalogue(), DynamoElectionStore(), DynamoJoiningStore(), mailer, render, clock,
+    return ElectionService(FileForceCatalogue(), DynamoElectionStore(), DynamoJoiningStore(),
+                           Postbox(DynamoOutbox(), mailer, clock), render, clock,
                            random_bytes, BASE_URL)
 
 

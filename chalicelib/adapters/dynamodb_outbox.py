@@ -1,0 +1,68 @@
+"""The outbox in the single table: one item per email, PK the partition it is about, SK EMAIL#<kind>.
+
+status: pending (announced in the same write as what it announces) → sending (claimed) → sent, or
+sent_unconfirmed (it went but marking it failed once). Only pending, absent and stale sending items can be
+claimed. GSI1 FORCE#<force>#OUTBOX#PENDING lists announced emails until they are settled.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from chalicelib.adapters.dynamodb import SETTLED, OutboxItem, application_pk, conditional_update, pack_request_pk
+from chalicelib.adapters.dynamodb_callouts import incident_pk
+from chalicelib.adapters.dynamodb_elections import election_pk
+from chalicelib.adapters.dynamodb_meetings import meetings_pk
+from chalicelib.adapters.dynamodb_strategic import cycle_pk
+from chalicelib.services.outbox import About, EmailKey
+
+PARTITIONS: dict[str, Callable[[str, str], str]] = {
+    "application": application_pk, "pack_request": pack_request_pk, "cycle": cycle_pk,
+    "meetings": meetings_pk, "election": election_pk, "incident": incident_pk,
+}
+
+
+def partition(about: About) -> str:
+    return PARTITIONS[about.area](about.force_id, about.id)
+
+
+def _item(key: EmailKey) -> OutboxItem:
+    return OutboxItem(pk=partition(key.about), sk=f"EMAIL#{key.kind}")
+
+
+class DynamoOutbox:
+    def claim(self, key: EmailKey, at: datetime, stale_before: datetime) -> bool:
+        """Creates the entry if no write announced it (e.g. review requests)."""
+        return conditional_update(
+            _item(key),
+            actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
+                     OutboxItem.kind.set(key.kind), OutboxItem.type.set(OutboxItem),
+                     OutboxItem.created_at.set(OutboxItem.created_at | at)],
+            condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
+            | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < stale_before)))
+
+    def release(self, key: EmailKey) -> None:
+        conditional_update(_item(key), actions=[OutboxItem.status.set("pending")],
+                           condition=OutboxItem.status == "sending")
+
+    def mark_sent(self, key: EmailKey, message_id: str, at: datetime) -> None:
+        self._settle(key, "sent", message_id, at)
+
+    def mark_unconfirmed(self, key: EmailKey, message_id: str, at: datetime) -> None:
+        self._settle(key, "sent_unconfirmed", message_id, at)
+
+    @staticmethod
+    def _settle(key: EmailKey, status: str, message_id: str, at: datetime) -> None:
+        """An email another sender settled meanwhile stays as they left it."""
+        conditional_update(
+            _item(key),
+            actions=[OutboxItem.status.set(status), OutboxItem.message_id.set(message_id), OutboxItem.sent_at.set(at),
+                     OutboxItem.gsi1pk.remove(), OutboxItem.gsi1sk.remove()],
+            condition=OutboxItem.status.is_in("pending", "sending"))
+
+    def settled(self, key: EmailKey) -> bool:
+        try:
+            item = OutboxItem.get(partition(key.about), f"EMAIL#{key.kind}", consistent_read=True)
+        except OutboxItem.DoesNotExist:
+            return False
+        return item.status in SETTLED

@@ -1,0 +1,44 @@
+"""What one service announces and another handles, so that neither holds the other (cosmicpython's
+message bus, without the queue): the review says the panel has decided; joining, subscribed by the
+composition root, takes the application from there."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from chalicelib.domain.application import Application
+
+
+@dataclass(frozen=True)
+class PanelDecided:
+    """The application has left the review's stages: the next step is the handler's (None: it moved, look again)."""
+    application: Application
+
+
+@dataclass(frozen=True)
+class EmailDue:
+    """A move announced an email of this kind; the handler whose stage it belongs to writes it
+    (an EmailMessage, () for "nobody to tell", or None: not one of mine)."""
+    application: Application
+    kind: str
+    detail: dict
+
+
+class MessageBus:
+    def __init__(self) -> None:
+        self._handlers: dict[type, list[Callable[[Any], Any]]] = defaultdict(list)
+
+    def subscribe(self, event_type: type, handler: Callable[[Any], Any]) -> None:
+        self._handlers[event_type].append(handler)
+
+    def handles(self, event_type: type) -> bool:
+        return bool(self._handlers.get(event_type))
+
+    def ask(self, event: object) -> Optional[Any]:
+        """The first handler's answer that is not None (handlers in the order they subscribed)."""
+        for handler in self._handlers.get(type(event), []):
+            answer = handler(event)
+            if answer is not None:
+                return answer
+        return None

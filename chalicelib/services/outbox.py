@@ -1,0 +1,118 @@
+"""One outbox: every email the product sends goes out through `send_once`, so it goes once.
+
+The rule, written here and nowhere else:
+- claim (a conditional write in the outbox) → send → mark sent;
+- a claim older than CLAIM_TIMEOUT is stale and may be taken again: a sender that died between claim and
+  send does not lose the email;
+- building or sending fails: the claim is released so a later wake-up sends it, the failure is logged once
+  with what it was about, and the error goes to the caller (who decides whether the others still go);
+- the send succeeded but marking it fails: it is recorded as sent-unconfirmed and never released, because a
+  second copy in someone's inbox is worse than an unconfirmed first one.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Optional, Protocol
+
+from chalicelib.services.ports import Clock, EmailMessage, Mailer
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = timedelta(minutes=5)  # longer than any send takes; a claim this old belongs to a dead sender
+NOBODY_TO_TELL = "nobody-to-tell"  # the message id recorded when an owed email turns out to have no recipient
+
+
+@dataclass(frozen=True)
+class About:
+    """What an email is about, in the product's words; the outbox adapter decides where that is stored.
+
+    area: application | pack_request | cycle | meetings | election | incident; `id` is the application's
+    reference, the request's, cycle's, election's or incident's id, or (meetings) the group id."""
+    area: str
+    force_id: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.force_id}/{self.id}"
+
+
+@dataclass(frozen=True)
+class EmailKey:
+    """One email: at most one copy of it is ever sent."""
+    about: About
+    kind: str
+
+
+class Outbox(Protocol):
+    """Where each email's state is kept: pending (or absent) → sending → sent | sent-unconfirmed."""
+
+    def claim(self, key: EmailKey, at: datetime, stale_before: datetime) -> bool:
+        """True for exactly one caller: the email is absent, pending, or claimed before `stale_before`."""
+
+    def release(self, key: EmailKey) -> None:
+        """Back to pending: the send failed, a later wake-up may claim it."""
+
+    def mark_sent(self, key: EmailKey, message_id: str, at: datetime) -> None: ...
+
+    def mark_unconfirmed(self, key: EmailKey, message_id: str, at: datetime) -> None:
+        """Sent, but marking it failed: never claimable again."""
+
+
+def send_once(outbox: Outbox, key: EmailKey, send: Callable[[], str], clock: Clock) -> bool:
+    """Send one email at most once: `send` builds and sends it and returns the provider's message id.
+
+    True if this call sent it; False if it was sent already or another sender holds a live claim.
+    Raises what `send` raised, after releasing the claim."""
+    now = clock.now()
+    if not outbox.claim(key, now, stale_before=now - CLAIM_TIMEOUT):
+        return False
+    try:
+        message_id = send()
+    except Exception:
+        log.exception("email %s about %s not sent; released for a later try", key.kind, key.about)
+        try:
+            outbox.release(key)
+        except Exception:  # noqa: BLE001 (the claim goes stale instead; the send error is the one that matters)
+            log.warning("email %s about %s not released; its claim goes stale in %s", key.kind, key.about,
+                        CLAIM_TIMEOUT)
+        raise
+    try:
+        outbox.mark_sent(key, message_id, clock.now())
+    except Exception:  # noqa: BLE001 (it went: never release it for a second send)
+        log.exception("email %s about %s sent as %s but not marked sent; kept as sent-unconfirmed", key.kind,
+                      key.about, message_id)
+        try:
+            outbox.mark_unconfirmed(key, message_id, clock.now())
+        except Exception:  # noqa: BLE001
+            log.error("email %s about %s sent as %s: neither marked sent nor unconfirmed; its claim stays held "
+                      "until it goes stale", key.kind, key.about, message_id)
+        return True
+    log.info("email %s about %s sent as %s", key.kind, key.about, message_id)
+    return True
+
+
+class Postbox:
+    """`send_once` bound to the outbox, the mailer and the clock, for services that send emails."""
+
+    def __init__(self, outbox: Outbox, mailer: Mailer, clock: Clock):
+        self.outbox = outbox
+        self._mailer = mailer
+        self._clock = clock
+
+    def email(self, key: EmailKey, build: Callable[[], Optional[EmailMessage]]) -> bool:
+        """Build the email and send it, once; `build` returning None means nobody is to get it."""
+        def send() -> str:
+            message = build()
+            return self._mailer.send(message) if message is not None else NOBODY_TO_TELL
+        return send_once(self.outbox, key, send, self._clock)
+
+    def act(self, key: EmailKey, send: Callable[[], str]) -> bool:
+        """Once, for a message another transport carries (e.g. a screening provider); `send` returns its id."""
+        return send_once(self.outbox, key, send, self._clock)
+
+
+def application_email(application, kind: str) -> EmailKey:
+    """The email `kind` about an application (an Application, or anything with force_id and reference)."""
+    return EmailKey(About("application", application.force_id, application.reference), kind)
