@@ -175,3 +175,10 @@ def operator_pool(api):
     bootstrap.override(operator_tokens=pool.verifier(), settings=replace(
         container.settings, operator_pool_id=pool.pool_id, operator_client_id=pool.client_id))
     return pool
+
+
+def pytest_collection_modifyitems(items):
+    """The pure domain's tests are fast by nature (stdlib only): `make test-fast` selects them with `-m fast`."""
+    for item in items:
+        if item.path.parent.name == "domain":
+            item.add_marker(pytest.mark.fast)
