@@ -177,8 +177,35 @@ def operator_pool(api):
     return pool
 
 
+# Session fixtures that start something costly; under pytest-xdist (`make test`) the tests sharing one run on one
+# worker (--dist loadgroup), so each is started once per run, not once per worker.
+SHARED_ONCE = {"prefect_server": "prefect", "chalice_package": "package", "live_stack": "browser",
+               "browser": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """The pure domain's tests are fast by nature (stdlib only): `make test-fast` selects them with `-m fast`."""
     for item in items:
+        # The pure domain's tests are fast by nature (stdlib only): `make test-fast` selects them with `-m fast`.
         if item.path.parent.name == "domain":
             item.add_marker(pytest.mark.fast)
+        groups = {SHARED_ONCE[name] for name in item.fixturenames if name in SHARED_ONCE}
+        if groups:
+            item.add_marker(pytest.mark.xdist_group("+".join(sorted(groups))))
+
+
+@pytest.fixture(scope="session")
+def chalice_package(tmp_path_factory):
+    """One `chalice package --stage prod --merge-template infra/resources.json` (as `make package`) for the whole
+    run: (the finished process, its output folder with deployment.zip and sam.json). Each test judges the result."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path_factory.mktemp("package")
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
+    result = subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", "prod",
+                             "--merge-template", str(root / "infra" / "resources.json"), str(out)],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    return result, out
