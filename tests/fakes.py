@@ -63,7 +63,7 @@ class FakeApplicationRepository:
         if equality:
             self.equality[(equality.force_id, equality.reference)] = equality
         for kind in emails:
-            self.outbox[(_partition(application), kind)] = _pending({})
+            self.outbox[(_partition(application), kind)] = _pending({}, application.submitted_at)
         for link in links:
             self.links[link.token_hash] = link
         return stored
@@ -84,7 +84,7 @@ class FakeApplicationRepository:
         self.applications[key] = stored
         self._events[key].append(event)
         for kind, detail in emails:
-            self.outbox[(partition, kind)] = _pending(detail)
+            self.outbox[(partition, kind)] = _pending(detail, event.at)
         person = application.applicant_key
         if previous_group and previous_group != application.group_id:
             self._live.pop((application.force_id, person, previous_group), None)
@@ -116,7 +116,8 @@ class FakeApplicationRepository:
         return self._claim((_partition(application), kind), at)
 
     def release_email(self, application: Application, kind: str) -> None:
-        self.outbox.setdefault((_partition(application), kind), _pending({}))["status"] = "pending"
+        entry = self.outbox.setdefault((_partition(application), kind), _pending({}, application.submitted_at, False))
+        entry["status"] = "pending"
 
     def mark_email_sent(self, application: Application, kind: str, message_id: str, at: datetime) -> None:
         self._mark_sent((_partition(application), kind), message_id, at)
@@ -126,13 +127,21 @@ class FakeApplicationRepository:
         return [(kind, dict(entry["detail"])) for (p, kind), entry in sorted(self.outbox.items())
                 if p == partition and entry["status"] != "sent"]
 
+    def pending_email_references(self, force_id: str, before: datetime) -> list[str]:
+        """Applications with an announced email unsent since before `before`, oldest first (the adapter's GSI1)."""
+        marker = f"FORCE#{force_id}#APP#"
+        waiting = sorted((entry["created_at"], partition) for (partition, _), entry in self.outbox.items()
+                         if partition.startswith(marker) and entry["announced"] and entry["status"] != "sent"
+                         and entry["created_at"] < before)
+        return list(dict.fromkeys(partition[len(marker):] for _, partition in waiting))
+
     # --- requests for the application pack
 
     def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime) -> None:
         if (force_id, request_id) in self.pack_requests:
             raise RuntimeError("that pack request already exists")
         self.pack_requests[(force_id, request_id)] = dict(details)
-        self.outbox[(_pack_partition(force_id, request_id), "pack_request")] = _pending({})
+        self.outbox[(_pack_partition(force_id, request_id), "pack_request")] = _pending({}, at)
 
     def mark_pack_request_sent(self, force_id: str, request_id: str, message_id: str, at: datetime) -> None:
         self._mark_sent((_pack_partition(force_id, request_id), "pack_request"), message_id, at)
@@ -149,7 +158,7 @@ class FakeApplicationRepository:
     def _claim(self, key: tuple[str, str], at: datetime) -> bool:
         entry = self.outbox.get(key)
         if entry is None:
-            entry = self.outbox[key] = _pending({})
+            entry = self.outbox[key] = _pending({}, at, announced=False)
         stale = entry["status"] == "sending" and entry["claimed_at"] < at - CLAIM_TIMEOUT
         if entry["status"] != "pending" and not stale:
             return False
@@ -189,6 +198,8 @@ def _pack_partition(force_id: str, request_id: str) -> str:
     return f"FORCE#{force_id}#PACK#{request_id}"
 
 
-def _pending(detail: dict) -> dict:
-    return {"status": "pending", "detail": dict(detail or {}), "claimed_at": None, "message_id": None,
-            "sent_at": None}
+def _pending(detail: dict, created_at: datetime, announced: bool = True) -> dict:
+    """An outbox entry; `announced`: written with what it announces (so reconciliation finds it), not created by a
+    first claim."""
+    return {"status": "pending", "detail": dict(detail or {}), "created_at": created_at, "announced": announced,
+            "claimed_at": None, "message_id": None, "sent_at": None}

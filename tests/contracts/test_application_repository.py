@@ -227,3 +227,17 @@ def test_links_stored_with_an_application_are_kept_with_it(repository):
     with pytest.raises(Exception):  # noqa: B017 - a token is never stored twice; the whole write is refused
         store(repository, new_application(reference="DBY-2026-BBBBBBBB", email="b@example.org"), links=(link,))
     assert repository.get("derbyshire", "DBY-2026-BBBBBBBB") is None
+
+
+def test_reconciliation_finds_announced_emails_left_unsent_oldest_first(repository):
+    older = store(repository, new_application(), emails=("received",))
+    newer = store(repository, new_application(reference="DBY-2026-BBBBBBBB", email="b@example.org",
+                                               at=T0 + timedelta(minutes=1)), emails=("received",))
+    store(repository, new_application(reference="DBY-2026-CCCCCCCC", email="c@example.org",
+                                      at=T0 + timedelta(hours=1)), emails=("received",))  # too recent to count
+    assert repository.pending_email_references("derbyshire", T0 + timedelta(minutes=30)) == \
+        [older.reference, newer.reference]
+    assert repository.claim_email(older, "received", T0)
+    repository.mark_email_sent(older, "received", "message-1", T0)
+    assert repository.pending_email_references("derbyshire", T0 + timedelta(minutes=30)) == [newer.reference]
+    assert repository.pending_email_references("thames-valley", T0 + timedelta(days=1)) == []
