@@ -215,7 +215,7 @@ def test_a_pack_request_is_kept_with_its_email_until_the_email_is_marked_sent(re
     repository.add_pack_request("derbyshire", "PACK-1", {"name": "Sam", "email": "sam@example.org",
                                                           "format_words": "large print"}, T0)
     repository.mark_pack_request_sent("derbyshire", "PACK-1", "message-1", T0)
-    with pytest.raises(Exception):  # noqa: B017 - both refuse to mark an email sent twice, each in its own words
+    with pytest.raises(Exception):  # both refuse to mark an email sent twice, each with its own error
         repository.mark_pack_request_sent("derbyshire", "PACK-1", "message-2", T0)
 
 
@@ -224,7 +224,7 @@ def test_links_stored_with_an_application_are_kept_with_it(repository):
                 T0 + timedelta(days=30))
     stored = store(repository, new_application(), links=(link,))
     assert repository.get("derbyshire", stored.reference) is not None
-    with pytest.raises(Exception):  # noqa: B017 - a token is never stored twice; the whole write is refused
+    with pytest.raises(Exception):  # a token is never stored twice: the whole write is refused
         store(repository, new_application(reference="DBY-2026-BBBBBBBB", email="b@example.org"), links=(link,))
     assert repository.get("derbyshire", "DBY-2026-BBBBBBBB") is None
 
