@@ -177,21 +177,49 @@ def operator_pool(api):
     return pool
 
 
-# Session fixtures that start something costly; under pytest-xdist (`make test`) the tests sharing one run on one
-# worker (--dist loadgroup), so each is started once per run, not once per worker.
+# Session fixtures that start something costly, and the files whose tests use them. Under pytest-xdist
+# (`make test`) each file is one unit of work and the files of one group go to the same worker, so each is
+# started once per run, not once per worker. (xdist's own `xdist_group` marker cannot be used: it renames node
+# ids, which pytest 9 no longer allows.) Collection fails if a test uses one from a file not listed here.
 SHARED_ONCE = {"prefect_server": "prefect", "chalice_package": "package", "live_stack": "browser",
                "browser": "browser"}
+SHARED_ONCE_FILES = {
+    "tests/flows/test_log_context.py": "prefect", "tests/flows/test_reports.py": "prefect",
+    "tests/flows/test_retention.py": "prefect", "tests/flows/test_strategic.py": "prefect",
+    "tests/test_package.py": "package", "tests/adapters/test_infra_template.py": "package",
+    "tests/web/test_browser.py": "browser", "tests/web/test_joining_browser.py": "browser",
+    "tests/web/test_operator_pages_browser.py": "browser",
+}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items):
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
     for item in items:
         # The pure domain's tests are fast by nature (stdlib only): `make test-fast` selects them with `-m fast`.
         if item.path.parent.name == "domain":
             item.add_marker(pytest.mark.fast)
-        groups = {SHARED_ONCE[name] for name in item.fixturenames if name in SHARED_ONCE}
-        if groups:
-            item.add_marker(pytest.mark.xdist_group("+".join(sorted(groups))))
+        path = item.path.relative_to(root).as_posix()
+        for name in item.fixturenames:
+            if name in SHARED_ONCE and SHARED_ONCE_FILES.get(path) != SHARED_ONCE[name]:
+                raise pytest.UsageError(f"{item.nodeid} uses `{name}`: list {path} in tests/conftest.py's "
+                                        f"SHARED_ONCE_FILES as \"{SHARED_ONCE[name]}\", so it is started once per run")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With `--dist loadgroup`: a file is a unit of work (its module fixtures start once), and the files of one
+    SHARED_ONCE group are one unit. Larger units go first (xdist's --loadscope-reorder)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedOnceScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return SHARED_ONCE_FILES.get(path, path)
+
+    return SharedOnceScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
