@@ -14,7 +14,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test check package bench bench-pipeline bench-cost bench-soak admin clean
+.PHONY: up down test test-fast check package bench bench-pipeline bench-cost bench-soak admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,9 +42,15 @@ up: $(STAMP) $(CSS)
 down: $(STAMP)
 	$(BIN)/python -m scripts.local_stack down
 
-## test: every test, browser tests included
+## test: every test, browser tests included, spread over the cores (TEST_WORKERS=0: one process)
+TEST_WORKERS ?= auto
 test: $(STAMP) $(CSS) $(CHROMIUM)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## test-fast: the domain, and services and the storage contract on in-memory fakes (no moto, Prefect or browser)
+##   (only these folders are collected, so nothing else is even imported)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m fast -q tests/domain tests/contracts tests/services
 
 $(CHECKOV_STAMP): requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
@@ -79,6 +85,7 @@ bench: package
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/journey.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/retention_scan.py
 
 ## bench-pipeline: a campaign surge through the whole local stack (N=200 by default; takes minutes)
 N ?= 200

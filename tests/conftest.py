@@ -185,3 +185,71 @@ def operator_pool(api):
     bootstrap.override(operator_tokens=pool.verifier(), settings=replace(
         container.settings, operator_pool_id=pool.pool_id, operator_client_id=pool.client_id))
     return pool
+
+
+# Session fixtures that start something costly, and the files whose tests use them. Under pytest-xdist
+# (`make test`) each file is one unit of work and the files of one group go to the same worker, so each is
+# started once per run, not once per worker. (xdist's own `xdist_group` marker cannot be used: it renames node
+# ids, which pytest 9 no longer allows.) Collection fails if a test uses one from a file not listed here.
+SHARED_ONCE = {"prefect_server": "prefect", "chalice_package": "package", "live_stack": "browser",
+               "browser": "browser"}
+SHARED_ONCE_FILES = {
+    "tests/flows/test_log_context.py": "prefect", "tests/flows/test_reports.py": "prefect",
+    "tests/flows/test_retention.py": "prefect", "tests/flows/test_strategic.py": "prefect",
+    "tests/test_package.py": "package", "tests/adapters/test_infra_template.py": "package",
+    "tests/web/test_browser.py": "browser", "tests/web/test_joining_browser.py": "browser",
+    "tests/web/test_operator_pages_browser.py": "browser",
+    # Each starts whole local stacks (Prefect server, moto, the API, the flows): one at a time, not side by side
+    # on two cores, where their start-up timeouts would be at risk.
+    "tests/test_local_stack.py": "stack", "tests/flows/test_review.py": "stack",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
+    for item in items:
+        # The pure domain's tests are fast by nature (stdlib only): `make test-fast` selects them with `-m fast`.
+        if item.path.parent.name == "domain":
+            item.add_marker(pytest.mark.fast)
+        path = item.path.relative_to(root).as_posix()
+        for name in item.fixturenames:
+            if name in SHARED_ONCE and SHARED_ONCE_FILES.get(path) != SHARED_ONCE[name]:
+                raise pytest.UsageError(f"{item.nodeid} uses `{name}`: list {path} in tests/conftest.py's "
+                                        f"SHARED_ONCE_FILES as \"{SHARED_ONCE[name]}\", so it is started once per run")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With `--dist loadgroup`: a file is a unit of work (its module fixtures start once), and the files of one
+    SHARED_ONCE group are one unit. Larger units go first (xdist's --loadscope-reorder)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedOnceScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return SHARED_ONCE_FILES.get(path, path)
+
+    return SharedOnceScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def chalice_package(tmp_path_factory):
+    """One `chalice package --stage prod --merge-template infra/resources.json` (as `make package`) for the whole
+    run: (the finished process, its output folder with deployment.zip and sam.json). Each test judges the result."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path_factory.mktemp("package")
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
+    result = subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--stage", "prod",
+                             "--merge-template", str(root / "infra" / "resources.json"), str(out)],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode == 0:  # then, as `make package`, prune botocore's models and compile the bytecode
+        result = subprocess.run([sys.executable, "-m", "scripts.slim_package", str(out)],
+                                cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    return result, out

@@ -1,13 +1,12 @@
 """The Lambda package as chalice builds it, and what the app imports.
 
-The package build runs `pip download` for requirements.txt, so on a cold
+The package build (one per run: tests/conftest.py) runs `pip download` for requirements.txt, so on a cold
 chalice cache (.chalice/deployments/) it needs PyPI and takes about 10 s;
 with a warm cache about 1 s.
 """
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 import zipfile
@@ -16,21 +15,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHALICE = Path(sys.executable).parent / "chalice"
 DIRECT_UPLOAD_LIMIT = 50 * 1000 * 1000  # Lambda's zipped direct-upload limit, read strictly (50 MB, not MiB)
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory):
-    """One `chalice package --stage prod --merge-template infra/resources.json` (as `make package`) for the module."""
-    out = tmp_path_factory.mktemp("package")
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
-    result = subprocess.run([str(CHALICE), "package", "--stage", "prod", "--merge-template",
-                             str(ROOT / "infra" / "resources.json"), str(out)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    if result.returncode == 0:  # then, as `make package`, prune botocore's models and compile the bytecode
-        result = subprocess.run([sys.executable, "-m", "scripts.slim_package", str(out)],
-                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+def build(chalice_package):
+    """The run's one `chalice package` (tests/conftest.py), shared with the template's tests."""
+    result, out = chalice_package
     return result, out / "deployment.zip"
 
 

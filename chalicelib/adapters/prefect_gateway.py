@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta, timezone
 import urllib.error
 import urllib.request
-from typing import Optional
+from typing import Callable, Optional
 
 from chalicelib.services.ports import WorkflowUnavailable
 
@@ -25,12 +25,14 @@ def _iso(now: datetime, offset_seconds: float) -> str:
 
 
 class PrefectGateway:
-    def __init__(self, api_url: str, api_key: Optional[str] = None, timeout: float = 5.0):
+    def __init__(self, api_url: str, api_key: Optional[str] = None, timeout: float = 5.0,
+                 sleep: Callable[[float], None] = time.sleep):
         self._api_url = api_url.rstrip("/")
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key:  # Prefect Cloud or a server behind auth
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._timeout = timeout
+        self._sleep = sleep  # tests pass their own, so a retry costs them no time
         self._deployment_ids: dict[str, str] = {}
         # The UI lives beside the API on a self-hosted server (Prefect Cloud links differ: the run id still finds it).
         self._ui_url = self._api_url.removesuffix("/api")
@@ -113,7 +115,7 @@ class PrefectGateway:
                 # A busy server (SQLite "database is locked" shows as 503) is worth a short retry;
                 # every call here is safe to repeat (creation carries an idempotency key).
                 if error.code in (429, 503) and attempt < BUSY_RETRIES:
-                    time.sleep(random.uniform(0.1, 0.4) * (attempt + 1))  # nosec B311 # retry jitter, not a secret
+                    self._sleep(random.uniform(0.1, 0.4) * (attempt + 1))  # nosec B311 # retry jitter, not a secret
                     continue
                 raise WorkflowUnavailable(f"Prefect answered {error.code} to {method} {path}", error.code) from None
             except (OSError, ValueError) as error:

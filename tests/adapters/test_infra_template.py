@@ -3,10 +3,7 @@ security reviewer would accept: data recoverable and encrypted, nothing public, 
 operators in a locked-down pool that the API's authorizer really points at, and roles that grant no more
 than the code uses."""
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,6 @@ from chalicelib.adapters.dynamodb import Item
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "resources.json"
-CHALICE = Path(sys.executable).parent / "chalice"
 # Actions whose IAM resource can only be "*" (AWS defines no resource-level permission for them).
 STAR_ONLY_ACTIONS = {"ecr:GetAuthorizationToken", "ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition",
                      "ecs:DeregisterTaskDefinition", "ecs:ListTaskDefinitions", "ec2:DescribeSubnets",
@@ -50,11 +46,8 @@ def test_the_deployed_table_is_recoverable_encrypted_and_expires_tokens():
 # --- The packaged template: `chalice package --stage prod --merge-template infra/resources.json`, as `make package`.
 
 @pytest.fixture(scope="module")
-def packaged(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("package")
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
-    result = subprocess.run([str(CHALICE), "package", "--stage", "prod", "--merge-template", str(TEMPLATE), str(out)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+def packaged(chalice_package) -> dict:
+    result, out = chalice_package  # the run's one package build (tests/conftest.py)
     if result.returncode != 0:
         pytest.fail(f"chalice package failed:\n{result.stdout}\n{result.stderr}")
     return json.loads((out / "sam.json").read_text())

@@ -35,8 +35,11 @@ class FakePrefect(BaseHTTPRequestHandler):
 def prefect():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakePrefect)
     FakePrefect.script, FakePrefect.seen = [], []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield FakePrefect, PrefectGateway(f"http://127.0.0.1:{server.server_port}/api", timeout=2)
+    # A short poll: shutdown() waits for it (0.5 s by default, per test).
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    pauses: list[float] = []
+    FakePrefect.pauses = pauses
+    yield FakePrefect, PrefectGateway(f"http://127.0.0.1:{server.server_port}/api", timeout=2, sleep=pauses.append)
     server.shutdown()
 
 
@@ -56,9 +59,11 @@ def test_a_busy_prefect_is_asked_again_and_a_persistent_failure_is_reported(pref
     fake, gateway = prefect
     fake.script = [(503, {}), (503, {}), (200, {"status": "ACCEPT"})]
     assert gateway.resume("run-1", {"reason": "decision"}) is True
+    assert len(fake.pauses) == 2 and all(0 < pause <= 0.8 for pause in fake.pauses)  # short pauses between asks
     fake.script = [(503, {})] * 5
     with pytest.raises(WorkflowUnavailable):
         gateway.resume("run-1", {"reason": "decision"})
+    assert len(fake.pauses) == 2 + 4  # asked five times in all, pausing between
 
 
 def test_a_resume_the_run_refuses_is_not_taken_for_success(prefect):
