@@ -21,25 +21,31 @@ from flows.retention import retention
 from flows.review import review_application
 
 
+def _deployment(flow, **options):
+    # Always the synchronous builder: Prefect picks the async one (a coroutine) whenever it believes it is inside
+    # an async context, e.g. when a run context is still set in the same process.
+    return flow.to_deployment(_sync=True, **options)
+
+
 def deployments():
     return [
-        review_application.to_deployment(name="review-application", tags=["iag"]),
-        critical_incident.to_deployment(name="critical-incident", tags=["iag"]),
+        _deployment(review_application, name="review-application", tags=["iag"]),
+        _deployment(critical_incident, name="critical-incident", tags=["iag"]),
         # Cycles open on 1 January and 1 July for the spring and autumn meetings; open ones move on hourly.
-        strategic_iag.to_deployment(name="strategic-iag", tags=["iag"], schedules=[
+        _deployment(strategic_iag, name="strategic-iag", tags=["iag"], schedules=[
             Cron(os.environ.get("IAG_STRATEGIC_CRON", "0 9 1 1,7 *"), timezone="Europe/London",
                  parameters={"start": True}),
             Cron("15 * * * *", timezone="Europe/London")]),
         # One at a time: under a surge a pass can outlast its interval, and overlapping passes took run slots.
         # Frequent passes follow the traces due work leaves; the daily full one also checks every live application.
-        reconcile_reviews.to_deployment(name="reconcile-reviews", tags=["iag"], concurrency_limit=1, schedules=[
+        _deployment(reconcile_reviews, name="reconcile-reviews", tags=["iag"], concurrency_limit=1, schedules=[
             Interval(int(os.environ.get("IAG_RECONCILE_SECONDS", "300"))),
             Cron("40 3 * * *", timezone="Europe/London", parameters={"full": True})]),
-        review_reminders.to_deployment(name="review-reminders", tags=["iag"], concurrency_limit=1, schedule=Cron(
+        _deployment(review_reminders, name="review-reminders", tags=["iag"], concurrency_limit=1, schedule=Cron(
             os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
-        recruitment_report.to_deployment(name="recruitment-report", tags=["iag"], concurrency_limit=1,
+        _deployment(recruitment_report, name="recruitment-report", tags=["iag"], concurrency_limit=1,
                                          interval=int(os.environ.get("IAG_REPORT_SECONDS", "3600"))),
-        retention.to_deployment(name="retention", tags=["iag"], concurrency_limit=1,
+        _deployment(retention, name="retention", tags=["iag"], concurrency_limit=1,
                                 schedule=Cron("30 2 * * *", timezone="Europe/London")),
     ]
 

@@ -77,7 +77,8 @@ def operator_token(env: dict, username: str) -> str:
     moto = f"http://127.0.0.1:{env['MOTO_PORT']}"
     done = subprocess.run([sys.executable, "-m", "scripts.admin", "login", "--username", username, "--password",
                            "Local-Operator-1"], cwd=Path(__file__).resolve().parent.parent, capture_output=True,
-                          text=True, timeout=60, env={**env, "IAG_AWS_ENDPOINT": moto, "AWS_ACCESS_KEY_ID": "local",
+                          text=True, timeout=60, env={**env, "IAG_STAGE": "local", "IAG_AWS_ENDPOINT": moto,
+                                                      "AWS_ACCESS_KEY_ID": "local",
                                                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-2"})
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()

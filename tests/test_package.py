@@ -7,6 +7,7 @@ with a warm cache about 1 s.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import zipfile

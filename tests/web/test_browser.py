@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect  # its checks wait for the page to show, as a person would
 
 from tests.web.conftest import ROOT, screenshot
 
@@ -92,7 +93,7 @@ def start(page, base_url: str, force: str) -> None:
 
 def send(page) -> str:
     page.get_by_role("button", name="Accept and send").click()
-    assert page.get_by_role("heading", name="Application received").is_visible()
+    expect(page.get_by_role("heading", name="Application received")).to_be_visible()
     return re.search(r"[A-Z]{3}-\d{4}-[0-9A-Z]{8}", page.locator(".govuk-panel__body").inner_text()).group(0)
 
 
@@ -165,7 +166,7 @@ def test_a_person_goes_back_and_changes_an_answer_from_the_check_page(live_stack
     page.get_by_label("First name").fill("Amina")
     continue_(page)
     assert slug_of(page) == "check"
-    assert page.get_by_role("heading", name="Check your answers before sending your application").is_visible()
+    expect(page.get_by_role("heading", name="Check your answers before sending your application")).to_be_visible()
     assert "Amina" in page.locator(".govuk-summary-list").first.inner_text()
     reference = send(page)
     assert live_stack.application("northamptonshire", reference).applicant["given_name"] == "Amina"
@@ -182,7 +183,7 @@ def test_a_person_saves_opens_the_emailed_link_in_a_new_browser_and_finishes(liv
     screenshot(page, "save-320px")
     assert page.get_by_label("Email address").input_value() == email  # given on an earlier page
     page.get_by_role("button", name="Send me a link").click()
-    assert page.get_by_role("heading", name="We have sent you a link").is_visible()
+    expect(page.get_by_role("heading", name="We have sent you a link")).to_be_visible()
     screenshot(page, "saved-320px")
     first.close()
 
@@ -200,7 +201,7 @@ def test_a_person_saves_opens_the_emailed_link_in_a_new_browser_and_finishes(liv
     reference = send(page)
     assert live_stack.application("greater-manchester", reference).applicant["email"] == email
     page.goto(link)  # single use
-    assert page.get_by_role("heading", name="This link cannot be used").is_visible()
+    expect(page.get_by_role("heading", name="This link cannot be used")).to_be_visible()
     later.close()
 
 
@@ -209,7 +210,8 @@ def test_a_person_is_told_kindly_on_the_first_eligibility_page_every_reason_they
     walk_to(phone, PEOPLE["derbyshire"], stop="eligibility")
     answer(phone, {**PEOPLE["derbyshire"], "year": "2012", "postcode": "M1 1AE"})
     continue_(phone)
-    assert phone.get_by_role("heading", name="You cannot join the Derbyshire Independent Advisory Group").is_visible()
+    expect(phone.get_by_role("heading", name="You cannot join the Derbyshire Independent Advisory Group")
+           ).to_be_visible()
     reasons = phone.locator("main ul.govuk-list--bullet li").all_inner_texts()
     assert len(reasons) == 2
     assert reasons[0].startswith("You must be 18 or over") and "outside the area" in reasons[1]
@@ -317,7 +319,7 @@ def test_a_person_asks_for_the_application_pack_in_large_print_and_the_force_con
     page.get_by_label("Your name").fill("Pat Jones")
     page.get_by_label("Postal address").fill("1 Example Street, Manchester M1 1AE")
     page.get_by_role("button", name="Send request").click()
-    assert page.get_by_role("heading", name="Request sent").is_visible()
+    expect(page.get_by_role("heading", name="Request sent")).to_be_visible()
     request_id = re.search(r"PACK-[0-9A-F]{8}", page.content()).group(0)
     [email] = [m for m in live_stack.emails() if request_id in m["subject"]]
     assert email["destinations"]["ToAddresses"] == ["dave.willetts@gmp.police.uk"]
