@@ -214,13 +214,10 @@ def restore(path: Path) -> dict:
 
 def _reset_moto() -> None:
     """Drop whatever a half-loaded snapshot put in, so the stack starts from a clean, empty moto."""
-    from moto.core.base_backend import BackendDict
-
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.dynamodb.models import dynamodb_backends
     from moto.ses.models import ses_backends
 
     for backends in (cognitoidp_backends, dynamodb_backends, ses_backends):
-        assert isinstance(backends, BackendDict)
         for _, _, backend in _created(backends):
             backend.reset()
