@@ -28,9 +28,8 @@ from chalicelib.services.ports import DuplicateLiveApplication
 from chalicelib.web import apply_flow as flow
 from chalicelib.web import csrf
 from chalicelib.web.forms import DATE_FIELD, errors_by_field, field_id
-from chalicelib.web.pages import (
-    SECURITY_HEADERS, force_or_page, message_page, page_response, read_form, today_in_uk, too_many_page,
-)
+from chalicelib.web.pages import force_or_page, read_form, today_in_uk, too_many_page
+from chalicelib.web.responses import SECURITY_HEADERS, message as message_page, page as page_response
 from chalicelib.web.receipts import receipt_cookie
 
 log = logging.getLogger(__name__)

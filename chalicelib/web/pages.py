@@ -191,8 +191,6 @@ def _pack_page(force: ForceProfile, values: dict, errors: dict, status: int = 20
 
 
 # The applicant's form (chalicelib/web/apply_pages.py) builds on these.
-page_response = _page
-message_page = _message
 force_or_page = _force_or_page
 read_form = _read_form
 today_in_uk = _today
