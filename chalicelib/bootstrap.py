@@ -23,6 +23,7 @@ from chalicelib.adapters.dynamodb_reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
+from chalicelib.adapters.force_contacts import ContactsFromHolders
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.prefect_gateway import PrefectGateway
 from chalicelib.adapters.schema_validation import validate
@@ -47,6 +48,7 @@ from chalicelib.services.outbox import Outbox, Postbox
 from chalicelib.services.pack_requests import PackRequestService
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer, Workflow
 from chalicelib.services.reports import ReportService
+from chalicelib.services.roles import RoleParts, RoleService
 from chalicelib.services.review import ReviewService, withdraw_link
 from chalicelib.settings import Settings
 
@@ -160,7 +162,14 @@ class Container:
         return AdminService(AdminParts(
             forces=self.forces, repository=self.repository, workflow=self.workflow, access_log=self.access_log,
             clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store,
-            reports=lambda: self.reports, data_protection=lambda: self.data_protection))
+            reports=lambda: self.reports, data_protection=lambda: self.data_protection, roles=lambda: self.roles))
+
+    @cached_property
+    def roles(self) -> RoleService:
+        return RoleService(RoleParts(
+            forces=self.forces, holders=self.review_store, access_log=self.access_log, clock=self.clock,
+            review=lambda: self.review, joining=lambda: self.joining,
+            contacts_changed=getattr(self.forces, "forget", lambda force_id: None)))
 
     @cached_property
     def pack_requests(self) -> PackRequestService:
@@ -241,7 +250,7 @@ def container() -> Container:
     if _container is None:
         settings = Settings.from_env()
         dynamodb.configure(settings)
-        forces = FileForceCatalogue()
+        forces = ContactsFromHolders(FileForceCatalogue(), DynamoReviewStore())
         _container = Container(
             settings=settings, forces=forces, repository=dynamodb.DynamoApplicationRepository(),
             clock=SystemClock(), mailer=_mailer(settings, forces),

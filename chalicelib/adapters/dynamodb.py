@@ -177,6 +177,7 @@ class LinkItem(Item, discriminator="link"):
     version = NumberAttribute(null=True)
     link_expires_at = UTCDateTimeAttribute()
     used_at = UTCDateTimeAttribute(null=True)
+    holder = UnicodeAttribute(null=True)  # a role holder's person hash: the link dies when the role changes hands
 
 
 def usable_link(at: datetime):
@@ -209,7 +210,7 @@ def conditional_save(item: Item, condition) -> bool:
 def link_item(link: Link) -> LinkItem:
     return LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK", purpose=link.purpose.value, force_id=link.force_id,
                     reference=link.reference, role=link.role, version=link.version,
-                    link_expires_at=link.expires_at, expires_at=link.expires_at)
+                    link_expires_at=link.expires_at, expires_at=link.expires_at, holder=link.holder or None)
 
 
 class PackRequestItem(Item, discriminator="pack_request"):

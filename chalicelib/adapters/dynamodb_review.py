@@ -76,7 +76,8 @@ class DynamoReviewStore:
         except LinkItem.DoesNotExist:
             return None
         return Link(token_hash, Purpose(item.purpose), item.force_id, item.reference, item.role,
-                    int(item.version) if item.version is not None else None, item.link_expires_at, item.used_at)
+                    int(item.version) if item.version is not None else None, item.link_expires_at, item.used_at,
+                    item.holder or "")
 
     def add_links(self, links: list[Link]) -> None:
         with TransactWrite(connection=_connection()) as transaction:

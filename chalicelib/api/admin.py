@@ -196,3 +196,15 @@ def erase(operator, force_id, reference):
     body = _body()
     return json_response(_service().erase(operator, force_id, reference, reason=str(body.get("reason") or ""),
                                           confirm=str(body.get("confirm") or "")))
+
+
+@operator_route("/admin/forces/{force_id}/roles", ["GET"])
+def list_roles(operator, force_id):
+    return json_response(bootstrap.container().roles.list(operator, force_id))
+
+
+@operator_route("/admin/forces/{force_id}/roles/{scope}/{role}", ["PUT"])
+def set_role(operator, force_id, scope, role):
+    body = _body()
+    return json_response(bootstrap.container().roles.set(operator, force_id, scope, role,
+                                                         str(body.get("name") or ""), str(body.get("email") or "")))

@@ -75,6 +75,19 @@ def admin_paths() -> dict:
             body={"type": "object", "required": ["name", "email"], "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 120},
                 "email": {"type": "string", "format": "email", "maxLength": 254}}})},
+        "/admin/forces/{force_id}/roles": {"get": _operation(
+            "listRoles", "Every role the force's documents name (panels, senior representatives, contacts) and who "
+            "holds it", [_FORCE], _json(_OBJECT, "The roles"))},
+        "/admin/forces/{force_id}/roles/{scope}/{role}": {"put": _operation(
+            "setRole", "Give a role to a person: the previous holder's links stop working and what waits on the "
+            "role goes to the new holder",
+            [_FORCE, {"name": "scope", "in": "path", "required": True, "schema": {"type": "string"},
+                      "description": "a group id, 'appeal' (the appeal panel) or 'force' (the force's contacts)"},
+             {"name": "role", "in": "path", "required": True, "schema": {"type": "string"}}],
+            _json(_OBJECT, "The role"), 400,
+            body={"type": "object", "required": ["name", "email"], "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 120},
+                "email": {"type": "string", "format": "email", "maxLength": 254}}})},
         "/admin/forces/{force_id}/groups/{group_id}/export": {"get": _operation(
             "exportGroup", "The group's applications as CSV (no equality answers)", [_FORCE, _GROUP],
             {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}})},

@@ -41,6 +41,7 @@ class Link:
     version: Optional[int]  # the application version it acts on; None: any (withdrawal)
     expires_at: datetime
     used_at: Optional[datetime] = None
+    holder: str = ""  # domain/roles.person() of whoever holds `role` when it was sent: the link follows them
 
 
 class LinkProblem(str, Enum):

@@ -53,6 +53,7 @@ class AdminParts:
     reviewers: Reviewers
     reports: Callable  # () -> ReportService
     data_protection: Callable  # () -> DataProtectionService
+    roles: Optional[Callable] = None  # () -> RoleService (services/roles.py)
 
 
 class AdminService:
@@ -249,26 +250,13 @@ class AdminService:
 
     def set_reviewer(self, operator: Operator, force_id: str, group_id: str, role: str, name: str,
                      email: str) -> dict:
+        """One of the group's review panel (services/roles.py sets every other role the same way)."""
         group = self._group(force_id, group_id)
         operator.authorise(Permission.REVIEWERS, force_id, group_id)
         if role not in group.panel:
             raise InvalidRequest(f"{group_id}'s panel roles are: {', '.join(group.panel)}")
-        name, email = (name or "").strip(), (email or "").strip()
-        if not name or len(name) > 120:
-            raise InvalidRequest("give the reviewer's name (up to 120 characters)")
-        if not EMAIL.match(email) or len(email) > 254:
-            raise InvalidRequest("give the reviewer's email address")
-        members = self._p.reviewers.panel_members(force_id, group_id)
-        same_person = [other for other, (_, held_by) in members.items()
-                       if other != role and held_by.strip().lower() == email.lower()]
-        if same_person:
-            raise InvalidRequest(f"{email} already holds {same_person[0]} on this panel: a panel needs distinct people")
-        previous = members.get(role)
-        self._p.reviewers.put_reviewer(force_id, group_id, role, name, email)
-        self._p.access_log.record(operator, force_id, f"set_reviewer:{role}", self._p.clock.now(), group_id=group_id)
-        sent = 0 if previous and previous[1].lower() == email.lower() else \
-            self._p.review().panel_changed(force_id, group_id, role, email)
-        return {"group": group_id, "role": role, "name": name, "email": email, "requests_sent": sent}
+        answer = self._p.roles().set(operator, force_id, group_id, role, name, email)
+        return {"group": group_id, **{k: v for k, v in answer.items() if k != "scope"}}
 
     def reviewers(self, operator: Operator, force_id: str, group_id: str) -> dict:
         self._group(force_id, group_id)

@@ -20,7 +20,9 @@ from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
 from chalicelib.domain.membership import Member, SignedAgreement, member_from
 from chalicelib.domain.review import Decision, appeal_outcome, check_appeal_decision
+from chalicelib.domain import roles as roles_domain
 from chalicelib.domain import screening
+from chalicelib.services import role_notices
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.notifications import role_words
 from chalicelib.services.outbox import Postbox, application_email
@@ -216,23 +218,43 @@ class JoiningService:
                     wait_key=f"v{application.version}-a{len(decisions)}")
 
     def _ask_appeal_panel(self, force: ForceProfile, application: Application, roles: list[str],
-                          reminder: bool = False) -> int:
+                          reminder: bool = False, round_name: str = "") -> int:
         members = self._p.links.panel_members(force.id, APPEAL_PANEL)
         appeal = self._p.store.appeal(application) or {"grounds": ""}
         sent = 0
         for role in roles:
             if role not in members:
-                log.error("%s: no %s for appeals; the force administrator must set one", application.reference, role)
+                role_notices.role_empty(self._p.postbox, self._p.mail.render, force, application_email(
+                    application, f"role-empty-v{application.version}-{role}"), role, "appeals",
+                    f"The appeal of application {application.reference}")
                 continue
-            kind = f"appeal-review-{'reminder-' if reminder else ''}v{application.version}-{role}"
+            if roles_domain.same_person(members[role][1], application.applicant.get("email", "")):
+                role_notices.own_application(self._p.postbox, self._p.mail.render, force, application_email(
+                    application, f"own-application-v{application.version}-{role}"), role, application.reference)
+                continue
+            kind = f"appeal-review-{round_name or ('reminder-' if reminder else '')}v{application.version}-{role}"
 
             def request(role: str = role) -> EmailMessage:
                 url = self._new_link(application, Purpose.APPEAL_REVIEW, role,
-                                     self._now() + timedelta(days=force.review.link_valid_days), "appeal-review")
+                                     self._now() + timedelta(days=force.review.link_valid_days), "appeal-review",
+                                     holder=roles_domain.person(members[role][1]))
                 return self._p.mail.appeal_request(force, application, role, members[role], url, appeal["grounds"],
                                                    reminder=reminder)
             if self._p.postbox.email(application_email(application, kind), request):
                 sent += 1
+        return sent
+
+    def appeal_panel_changed(self, force_id: str, role: str, email: str) -> int:
+        """Send the new holder of an appeal panel role the appeals waiting on that role (the previous holder's
+        links stopped working when the role changed hands)."""
+        force = self._p.forces.get(force_id)
+        person = roles_domain.person(email)[:12]
+        sent = 0
+        for group in force.groups:
+            for application in self._p.repository.all_at(force_id, group.id, Stage.APPEAL_LODGED):
+                decisions = self._p.links.decisions(force_id, application.reference, application.version)
+                if role in force.appeal.panel and role not in decisions:
+                    sent += self._ask_appeal_panel(force, application, [role], round_name=f"to-{person}-")
         return sent
 
     # --- what people do through links (Lambda side) ---
@@ -494,10 +516,11 @@ class JoiningService:
     def _reminding(build):
         return lambda force, application, url: build(force, application, url, reminder=True)
 
-    def _new_link(self, application: Application, purpose: Purpose, role: str, expires: datetime, path: str) -> str:
+    def _new_link(self, application: Application, purpose: Purpose, role: str, expires: datetime, path: str,
+                  holder: str = "") -> str:
         token = new_token(self._p.random_bytes(32))
         self._p.links.add_links([Link(token_hash(token), purpose, application.force_id, application.reference,
-                                      role, application.version, expires)])
+                                      role, application.version, expires, holder=holder)])
         return f"{self._p.base_url}/{path}/{token}"
 
     def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,

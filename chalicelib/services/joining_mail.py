@@ -34,6 +34,7 @@ def day_at(moment) -> str:
 class JoiningMail:
     def __init__(self, render, status_url):
         self._render = render
+        self.render = render  # for the coordinator's notices (services/role_notices.py)
         self._status_url = status_url  # (application) -> url of its status page
 
     def _applicant(self, force: ForceProfile, application: Application, kind: str, reminder: bool = False,

@@ -82,9 +82,10 @@ class ApplicantNotifier:
             self._postbox.email(key, lambda: message)
 
 
-# Emails that carry a single-use link: the step that owes one claims, links and sends it itself.
+# Emails that carry a single-use link, or tell the coordinator a step cannot go on: the step that owes one claims
+# and sends it itself.
 SENT_BY_THEIR_STEP = ("review-", "reminder-", "escalation-", "offer-", "onboarding-", "agreement-", "appeal-review-",
-                      "screening-request-")
+                      "screening-request-", "role-empty-", "own-application-")
 
 
 class ReviewMail:
@@ -101,6 +102,7 @@ class ReviewMail:
         self.postbox = postbox
         self._repository = repository
         self._render = render
+        self.render = render  # for the coordinator's notices (services/role_notices.py)
         self._forces = forces
         self._base_url = public_base_url
         self._withdraw_link = withdraw_link  # (application) -> (Link, url): a fresh link when one is re-sent

@@ -19,8 +19,10 @@ from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, REVIEWING, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain import roles as roles_domain
 from chalicelib.domain.review import Decision, check_decision, panel_outcome
 from chalicelib.services.events import MessageBus, PanelDecided
+from chalicelib.services import role_notices
 from chalicelib.services.log_context import about
 from chalicelib.services.notifications import ReviewMail
 from chalicelib.services.outbox import application_email
@@ -285,9 +287,17 @@ class ReviewService:
             problem = LinkProblem.SUPERSEDED
         if problem is None and purpose is Purpose.WITHDRAW and not application.live:
             problem = LinkProblem.USED
+        if problem is None and link.holder and not self._still_held(link, application):
+            problem = LinkProblem.SUPERSEDED  # the role changed hands: the link followed the person out
         if problem:
             raise LinkRefused(problem)
         return link, application, self._forces.get(link.force_id)
+
+    def _still_held(self, link: Link, application: Application) -> bool:
+        """Whether the person the link was sent to still holds its role (review panel, or appeal panel)."""
+        scope = roles_domain.APPEAL if link.purpose is Purpose.APPEAL_REVIEW else application.group_id
+        held = self._store.panel_members(link.force_id, scope).get(link.role)
+        return held is not None and roles_domain.person(held[1]) == link.holder
 
     def decide(self, token: str, decision: Decision) -> Application:
         """Record one panel member's decision, then wake the flow. Raises LinkRefused or InvalidDecision."""
@@ -417,11 +427,17 @@ class ReviewService:
     def _request_decisions(self, force: ForceProfile, application: Application, roles: list[str],
                            reminder: bool = False, round_name: Optional[str] = None) -> int:
         members = self._store.panel_members(force.id, application.group_id)
+        group_name = force.group(application.group_id).name
         sent = 0
         for role in roles:
             if role not in members:
-                log.error("%s: no %s for group %s; the coordinator must set one", application.reference, role,
-                          application.group_id)
+                role_notices.role_empty(self._mail.postbox, self._mail.render, force, application_email(
+                    application, f"role-empty-v{application.version}-{role}"), role, f"the {group_name}",
+                    f"Application {application.reference}")
+                continue
+            if roles_domain.same_person(members[role][1], application.applicant.get("email", "")):
+                role_notices.own_application(self._mail.postbox, self._mail.render, force, application_email(
+                    application, f"own-application-v{application.version}-{role}"), role, application.reference)
                 continue
             kind = f"{round_name or ('reminder' if reminder else 'review')}-v{application.version}-{role}"
 
@@ -429,7 +445,8 @@ class ReviewService:
                 token = new_token(self._random_bytes(32))
                 self._store.add_links([Link(token_hash(token), Purpose.REVIEW, force.id, application.reference, role,
                                             application.version,
-                                            self._clock.now() + timedelta(days=force.review.link_valid_days))])
+                                            self._clock.now() + timedelta(days=force.review.link_valid_days),
+                                            holder=roles_domain.person(members[role][1]))])
                 return self._mail.review_request(force, application, role, members[role],
                                                  f"{self._base_url}/review/{token}", reminder=reminder)
             if not self._mail.postbox.email(application_email(application, kind), request):

@@ -1,0 +1,64 @@
+"""A force catalogue whose profiles carry the contacts operators have set (the IAG coordinator, the vetting unit,
+the media contact...), over what the profile file says.
+
+Every service reads `force.contacts[...]`; putting the operators' choice here, once, means no service can miss it.
+The holders are read at most once per force every CONTACTS_TTL seconds per process (one Query); a change made in
+this process is seen at once, one made in another process within CONTACTS_TTL.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import Callable, Optional, Protocol
+
+from chalicelib.domain.forces import Contact, ForceProfile
+from chalicelib.domain.roles import FORCE
+from chalicelib.services.ports import ForceCatalogue
+
+log = logging.getLogger(__name__)
+
+CONTACTS_TTL = 60.0
+
+
+class Holders(Protocol):
+    def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
+
+
+class ContactsFromHolders:
+    def __init__(self, files: ForceCatalogue, holders: Holders, ttl: float = CONTACTS_TTL,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self._files = files
+        self._holders = holders
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._seen: dict[str, tuple[float, ForceProfile]] = {}
+
+    def ids(self) -> list[str]:
+        return self._files.ids()
+
+    def get(self, force_id: str) -> Optional[ForceProfile]:
+        profile = self._files.get(force_id)
+        if profile is None:
+            return None
+        seen = self._seen.get(force_id)
+        if seen and self._monotonic() - seen[0] < self._ttl:
+            return seen[1]
+        try:
+            held = self._holders.panel_members(force_id, FORCE)
+        except Exception:  # noqa: BLE001 (the file's contacts still reach a person; tried again on the next get)
+            log.exception("%s: the contacts operators set cannot be read; using the profile's", force_id)
+            return profile
+        contacts = {**profile.contacts, **{
+            role: Contact(name, email, getattr(profile.contacts.get(role), "phone", None))
+            for role, (name, email) in held.items()}}
+        merged = replace(profile, contacts=contacts) if held else profile
+        self._seen[force_id] = (self._monotonic(), merged)
+        return merged
+
+    def all(self) -> list[ForceProfile]:
+        return [self.get(force_id) for force_id in self.ids()]
+
+    def forget(self, force_id: str) -> None:
+        """A contact of this force changed here: read it again on the next `get`."""
+        self._seen.pop(force_id, None)
