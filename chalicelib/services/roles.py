@@ -48,6 +48,8 @@ class RoleService:
     def list(self, operator: Operator, force_id: str) -> dict:
         """Every role the operator may see, with who holds it (null: nobody yet)."""
         force = self._force(force_id)
+        if not operator.may_in_force(Permission.VIEW, force_id):
+            operator.authorise(Permission.VIEW, force_id)  # another force's operator: refused, not an empty list
         answer = []
         held_by_scope: dict[str, dict] = {}
         for office in roles.offices(force):

@@ -47,6 +47,8 @@ ROUTES = [
     ("POST", f"/admin/forces/derbyshire/applications/{REF}/cancel", None),
     ("POST", f"/admin/forces/derbyshire/applications/{REF}/resend", None),
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers", None),
+    ("GET", "/admin/forces/derbyshire/roles", None),
+    ("PUT", "/admin/forces/derbyshire/roles/derbyshire-iag/iag_chair", REVIEWER),
     ("PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/iag_chair", REVIEWER),
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/export", None),
     ("GET", "/admin/forces/derbyshire/access-log", None),
@@ -64,7 +66,8 @@ def test_every_admin_route_is_in_the_tenancy_tests():
     registered = {(method, path) for path, entries in app.routes.items() if path.startswith("/admin/forces/")
                   for method in entries}
     listed = {(method, re.sub(r"\?.*", "", path).replace("derbyshire-iag", "{group_id}").replace("derbyshire", "{force_id}")
-               .replace(REF, "{reference}").replace("/iag_chair", "/{role}")) for method, path, _ in ROUTES}
+               .replace(REF, "{reference}").replace("/iag_chair", "/{role}")
+               .replace("/roles/{group_id}", "/roles/{scope}")) for method, path, _ in ROUTES}
     assert registered == listed
 
 
@@ -108,6 +111,7 @@ def test_an_auditor_of_the_force_cannot_change_anything(operator_pool, api, derb
 
 
 @pytest.mark.parametrize("method, path, body", [r for r in ROUTES if "access-log" not in r[1]
+                                                 and not r[1].endswith("/roles")  # lists only their own groups' roles
                                                  and "equality" not in r[1] and "subject-access" not in r[1]
                                                  and "erasure" not in r[1]])
 def test_a_coordinator_of_another_group_of_the_same_force_is_refused(operator_pool, api, derbyshire, workflow,
