@@ -38,6 +38,7 @@ from chalicelib.services.elections import ElectionService
 from chalicelib.services.events import EmailDue, MessageBus, PanelDecided
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.meetings import MeetingParts, MeetingService
+from chalicelib.services.member_import import MemberImportParts, MemberImportService
 from chalicelib.services.joining import Documents, JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
@@ -170,6 +171,17 @@ class Container:
             forces=self.forces, holders=self.review_store, access_log=self.access_log, clock=self.clock,
             review=lambda: self.review, joining=lambda: self.joining,
             contacts_changed=getattr(self.forces, "forget", lambda force_id: None)))
+
+    @cached_property
+    def member_import(self) -> MemberImportService:
+        from chalicelib.adapters.dynamodb_members import DynamoMemberImport  # noqa: PLC0415 (imports are rare)
+
+        documents = self.documents or _documents(self.settings)
+        return MemberImportService(MemberImportParts(
+            forces=self.forces, store=DynamoMemberImport(), validate=validate, clock=self.clock, postbox=self.postbox,
+            render=render, holidays=_bank_holidays, links=self.review_store, random_bytes=random_bytes,
+            base_url=self.settings.public_base_url, fingerprint=documents.fingerprint,
+            office_filled=self.roles.office_filled))
 
     @cached_property
     def pack_requests(self) -> PackRequestService:

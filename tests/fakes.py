@@ -21,7 +21,7 @@ from chalicelib.services.ports import (
 
 from chalicelib.services.outbox import EmailKey
 
-_PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}"}
+_PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}", "member": "FORCE#{}#MEMBER#{}"}
 
 
 class FakeApplicationRepository:
@@ -233,3 +233,51 @@ def _pending(detail: dict, created_at: datetime, announced: bool = True) -> dict
     first claim."""
     return {"status": "pending", "detail": dict(detail or {}), "created_at": created_at, "announced": announced,
             "claimed_at": None, "message_id": None, "sent_at": None}
+
+
+class FakeMemberStore:
+    """MemberImportStore in dictionaries: an import is all or nothing, as the adapter's transactions (and their
+    undo) make it; `fail_after` makes the write fail after that many changes, as a cancelled transaction would."""
+
+    def __init__(self) -> None:
+        self.members_by_key: dict[tuple[str, str, str], "Member"] = {}  # (force, member id, group) -> member
+        self.audit: list[dict] = []
+        self.agreements: list = []
+        self.links: dict[str, Link] = {}
+        self.fail_after: Optional[int] = None
+
+    def members(self, force_id: str, group_id: str) -> list:
+        return [m for (f, _, g), m in self.members_by_key.items() if f == force_id and g == group_id]
+
+    def member(self, force_id: str, member_id: str, group_id: str):
+        return self.members_by_key.get((force_id, member_id, group_id))
+
+    def apply_import(self, force_id: str, changes: list, actor: str, at: datetime) -> None:
+        if self.fail_after is not None and len(changes) > self.fail_after:
+            raise RuntimeError("the write failed part way: nothing is kept")
+        for change in changes:
+            member = change.after
+            self.members_by_key[(member.force_id, member.member_id, member.group_id)] = member
+            self.audit.append({"member": member.member_id, "fields": list(change.fields), "by": actor, "at": at,
+                               "created": change.before is None})
+
+    def sign_agreement(self, member, agreement, link: Link) -> None:
+        from chalicelib.services.ports import LinkConflict
+
+        stored = self.links.get(link.token_hash)
+        if stored is None or stored.used_at is not None or agreement.signed_at >= stored.expires_at:
+            raise LinkConflict()
+        self.links[link.token_hash] = replace(stored, used_at=agreement.signed_at)
+        key = (member.force_id, member.member_id, member.group_id)
+        self.members_by_key[key] = replace(self.members_by_key[key], agreement_version=(
+            f"{agreement.document_id}@{agreement.document_version}"))
+        self.agreements.append(agreement)
+
+    # the Links port, over the same links
+
+    def add_links(self, links: list[Link]) -> None:
+        for link in links:
+            self.links[link.token_hash] = link
+
+    def link(self, token_hash: str) -> Optional[Link]:
+        return self.links.get(token_hash)

@@ -209,6 +209,13 @@ def _member_item(member: Member) -> MemberItem:
         screening=member.screening, agreement_version=member.agreement_version, active=member.active)
 
 
+member_item = _member_item  # public for adapters/dynamodb_members.py (imports write the same item)
+
+
+def member_pk(force_id: str, member_id: str) -> str:
+    return f"FORCE#{force_id}#MEMBER#{member_id}"
+
+
 def _member(i: MemberItem) -> Member:
     return Member(i.member_id, i.force_id, i.group_id, Role(i.role), i.name, i.email, i.phone or "",
                   date.fromisoformat(i.joined_on), date.fromisoformat(i.term_ends_on),

@@ -208,3 +208,17 @@ def set_role(operator, force_id, scope, role):
     body = _body()
     return json_response(bootstrap.container().roles.set(operator, force_id, scope, role,
                                                          str(body.get("name") or ""), str(body.get("email") or "")))
+
+
+@operator_route("/admin/forces/{force_id}/members/import", ["POST"])
+def import_members(operator, force_id):
+    """A JSON body {"csv": "...", "dry_run": true|false} (a dry run unless told otherwise): 200 with the report,
+    or 422 problem+json holding it when a real run found problems (then nothing was changed)."""
+    body = _body()
+    if not isinstance(body.get("csv"), str) or not isinstance(body.get("dry_run", True), bool):
+        raise InvalidRequest("send {\"csv\": the file's text, \"dry_run\": true or false}")
+    report = bootstrap.container().member_import.run(operator, force_id, body["csv"],
+                                                     dry_run=body.get("dry_run", True))
+    if report["problems"] and not report["dry_run"]:
+        return problem(422, "import-refused", f"{len(report['problems'])} problems; see 'report'", report=report)
+    return json_response(report)

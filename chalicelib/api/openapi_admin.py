@@ -88,6 +88,16 @@ def admin_paths() -> dict:
             body={"type": "object", "required": ["name", "email"], "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 120},
                 "email": {"type": "string", "format": "email", "maxLength": 254}}})},
+        "/admin/forces/{force_id}/members/import": {"post": _operation(
+            "importMembers", "Import serving members from a CSV: a dry run reports every problem by line and column; "
+            "a real run is all or nothing and idempotent", [_FORCE], _json(_OBJECT, "The import's report"), 400, 409,
+            422, body={"type": "object", "required": ["csv"], "properties": {
+                "csv": {"type": "string", "maxLength": 1000000, "description": "The file's text (docs/import.md)"},
+                "dry_run": {"type": "boolean", "default": True}}},
+            description="Columns: name, email, phone, group, role (member, chair, vice chair, strategic nominee), "
+                        "joined_on, term_ends_on, screening_outcome, screening_level, screening_date, "
+                        "screening_expires, agreement_signed_on; each row is checked by "
+                        "schemas/member_import_row.schema.json.")},
         "/admin/forces/{force_id}/groups/{group_id}/export": {"get": _operation(
             "exportGroup", "The group's applications as CSV (no equality answers)", [_FORCE, _GROUP],
             {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}})},

@@ -26,6 +26,7 @@ TITLES = {
     "conflict": "That cannot be done now",
     "workflow-unavailable": "The workflow server cannot be reached",
     "rate-limited": "Too many requests",
+    "import-refused": "The file has problems: nothing was imported",
 }
 
 
