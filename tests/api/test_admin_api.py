@@ -49,6 +49,8 @@ ROUTES = [
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers", None),
     ("GET", "/admin/forces/derbyshire/roles", None),
     ("PUT", "/admin/forces/derbyshire/roles/derbyshire-iag/iag_chair", REVIEWER),
+    ("POST", "/admin/forces/derbyshire/members/import", {"dry_run": False, "csv": (
+        "name,email,group,role,joined_on\nNew Member,new.member@example.org,derbyshire-iag,member,2024-01-08\n")}),
     ("PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers/iag_chair", REVIEWER),
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/export", None),
     ("GET", "/admin/forces/derbyshire/access-log", None),
@@ -74,7 +76,10 @@ def test_every_admin_route_is_in_the_tenancy_tests():
 def _state(workflow, reference=None) -> tuple:
     """What any admin change would alter: reviewers, emails, Prefect calls, the application itself."""
     application = bootstrap.container().repository.get("derbyshire", reference) if reference else None
+    from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
+
     return (DynamoReviewStore().panel_members("derbyshire", "derbyshire-iag"), len(sent_emails()),
+            DynamoJoiningStore().members("derbyshire", "derbyshire-iag"),
             len(workflow.started), len(workflow.retried), len(workflow.cancelled), len(workflow.resumed),
             application)
 

@@ -18,6 +18,8 @@ from chalicelib.services.review import LinkRefused
 from tests.conftest import TODAY, FixedClock
 from tests.fakes import FakeApplicationRepository, FakeMailer, FakeMemberStore, FakeOutbox
 
+pytestmark = pytest.mark.fast
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLE = (DATA / "members-northamptonshire.csv").read_text()
 WITH_ERRORS = (DATA / "members-northamptonshire-with-errors.csv").read_text()
