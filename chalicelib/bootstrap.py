@@ -35,7 +35,7 @@ from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.data_protection import DataProtectionService
 from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
-from chalicelib.services.events import EmailDue, MessageBus, PanelDecided
+from chalicelib.services.events import EmailDue, MessageBus, OfficeFilled, PanelDecided
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.meetings import MeetingParts, MeetingService
 from chalicelib.services.member_import import MemberImportParts, MemberImportService
@@ -100,6 +100,8 @@ class Container:
         bus = MessageBus()
         bus.subscribe(PanelDecided, lambda event: self.joining.panel_decided(event))
         bus.subscribe(EmailDue, lambda event: self.joining.email_due(event))
+        bus.subscribe(OfficeFilled, lambda event: self.roles.office_filled(
+            event.force_id, event.group_id, event.office, event.name, event.email) and None)
         return bus
 
     @cached_property
@@ -127,7 +129,7 @@ class Container:
     @cached_property
     def elections(self) -> ElectionService:
         return ElectionService(self.forces, self.election_store, self.joining_store, self.postbox, render, self.clock,
-                               random_bytes, self.settings.public_base_url)
+                               random_bytes, self.settings.public_base_url, bus=self.bus)
 
     @cached_property
     def strategic(self) -> StrategicService:
@@ -181,7 +183,7 @@ class Container:
             forces=self.forces, store=DynamoMemberImport(), validate=validate, clock=self.clock, postbox=self.postbox,
             render=render, holidays=_bank_holidays, links=self.review_store, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, fingerprint=documents.fingerprint,
-            office_filled=self.roles.office_filled))
+            office_filled=lambda *filled: self.bus.ask(OfficeFilled(*filled))))
 
     @cached_property
     def pack_requests(self) -> PackRequestService:

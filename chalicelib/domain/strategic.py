@@ -54,6 +54,19 @@ def strategic_group(force: ForceProfile) -> Optional[Group]:
                  and g.composition.get("nominees_per_local_group")), None)
 
 
+def chair_not_nominated(composition: dict, chosen: list[str], chair_id: Optional[str]) -> Optional[str]:
+    """Why a local group's nominees break its profile (Northamptonshire: "the operational IAG chair and one
+    other"), or None. `chair_id` is the group's chair among its serving members, None when it has none."""
+    if not composition.get("local_chair_is_nominee"):
+        return None
+    if chair_id is None:
+        return "Your IAG has no chair recorded, and its chair must be one of its nominees: ask the IAG coordinator " \
+               "to record the chair first"
+    if chair_id not in chosen:
+        return "Your IAG's chair must be one of its nominees: choose the chair and one other"
+    return None
+
+
 def local_groups(force: ForceProfile) -> list[Group]:
     return [g for g in force.groups if g.kind is GroupKind.LOCAL]
 

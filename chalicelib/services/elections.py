@@ -20,6 +20,7 @@ from chalicelib.domain.elections import (
 )
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.membership import Member, Role
+from chalicelib.services.events import MessageBus, OfficeFilled
 from chalicelib.services.joining_mail import when
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
@@ -105,7 +106,9 @@ class Recipient:
 
 class ElectionService:
     def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, postbox: Postbox,
-                 render: Callable[..., str], clock: Clock, random_bytes: RandomSource, base_url: str):
+                 render: Callable[..., str], clock: Clock, random_bytes: RandomSource, base_url: str,
+                 bus: Optional[MessageBus] = None):
+        self._bus = bus or MessageBus()  # told when a winner takes office (services/roles.py gives the panel role)
         self._forces = forces
         self._store = store
         self._members = members
@@ -177,8 +180,12 @@ class ElectionService:
             return
         office = Role(election.office.value)
         for member in self._members.members(election.force_id, election.group_id):
-            if member.member_id == result.elected and member.role is not office:
-                self._members.set_role(member, office)
+            if member.member_id == result.elected:
+                if member.role is not office:
+                    self._members.set_role(member, office)
+                # Announced on every repeat too: a failure after set_role must not leave the panel role behind.
+                self._bus.ask(OfficeFilled(election.force_id, election.group_id, office.value, member.name,
+                                           member.email))
             elif member.member_id != result.elected and member.role is office:
                 self._members.set_role(member, Role.MEMBER)
 

@@ -25,6 +25,17 @@ class EmailDue:
     detail: dict
 
 
+@dataclass(frozen=True)
+class OfficeFilled:
+    """A group elected (or an import named) its chair or vice chair; the roles service gives them the matching
+    panel roles, unless the force's profile turns that off."""
+    force_id: str
+    group_id: str
+    office: str  # "chair" or "vice_chair"
+    name: str
+    email: str
+
+
 class MessageBus:
     def __init__(self) -> None:
         self._handlers: dict[type, list[Callable[[Any], Any]]] = defaultdict(list)

@@ -21,7 +21,8 @@ from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, probl
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import choose_slot
 from chalicelib.domain.strategic import (
-    Cycle, Nominee, OPEN, Status, candidate_slots, cycle_id, invitees, local_groups, strategic_group,
+    Cycle, Nominee, OPEN, Status, candidate_slots, chair_not_nominated, cycle_id, invitees, local_groups,
+    strategic_group,
 )
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
@@ -310,6 +311,10 @@ class StrategicService:
         chosen = list(dict.fromkeys(member_ids))
         if len(chosen) != wanted or any(m not in members for m in chosen):
             raise StrategicRefused(f"Choose {wanted} members of your IAG")
+        chair = next((m.member_id for m in members.values() if m.role is Role.CHAIR), None)
+        refused = chair_not_nominated(force.group(cycle.group_id).composition, chosen, chair)
+        if refused:
+            raise StrategicRefused(refused)
         nominees = [Nominee(m, members[m].name, members[m].email, link.role) for m in chosen]
         self._write(lambda: self._p.store.nominate(link, link.role, nominees, self._now()))
         self._nudge(cycle, f"nominated-{link.role}")

@@ -112,3 +112,61 @@ def test_greater_manchester_takes_no_applications_before_its_campaign_opens(api,
     response = apply_to(api, "greater-manchester", applicant={"email": "early@example.org"})
     assert response.status_code == 422
     assert response.json_body["detail"] == "Applications to the City of Manchester IAG open on 1 April 2022."
+
+
+# --- people and roles (issue 15): every role a seed names can be filled by an operator ---
+
+def _offices(force_id):
+    from chalicelib.adapters.force_files import FileForceCatalogue
+    from chalicelib.domain.roles import offices
+
+    force = FileForceCatalogue().get(force_id)
+    return force, {(o.scope, o.role): o for o in offices(force)}
+
+
+def test_avon_and_somerset_appeals_go_to_the_strategic_iag_chair_and_an_assistant_chief_constable_an_operator_sets():
+    # Seed: "this would be a matter for the Strategic IAG Chair and Assistant Chief Constable to consider"
+    _, held = _offices("avon-and-somerset")
+    assert {r for scope, r in held if scope == "appeal"} == {"strategic_iag_chair", "assistant_chief_constable"}
+    assert held[("appeal", "assistant_chief_constable")].panel == "appeal panel"
+
+
+def test_northamptonshires_strategic_iag_has_a_chief_superintendent_and_an_opfcc_representative_to_set():
+    # Seed: "the police and OPFCC will provide a senior representative ... Chief Superintendent of the Local
+    # Policing Command"
+    _, held = _offices("northamptonshire")
+    assert {("strategic", "chief_superintendent"), ("strategic", "opfcc_representative")} <= set(held)
+
+
+def test_northamptonshires_agenda_is_agreed_by_the_chair_and_local_inspector_whom_an_operator_sets():
+    # Seed: "The agenda should be agreed between the Chair and the Inspector"
+    _, held = _offices("northamptonshire")
+    assert {("northampton", "iag_chair"), ("northampton", "local_inspector")} <= set(held)
+
+
+@pytest.mark.parametrize("force_id", sorted(HOME))
+def test_every_force_has_a_coordinator_vetting_unit_and_media_contact_an_operator_can_set(force_id):
+    # Seeds name the IAG coordinator/administrator, the vetting unit (screening) and the media contact.
+    _, held = _offices(force_id)
+    assert {("force", "iag_coordinator"), ("force", "vetting_unit"), ("force", "media")} <= set(held)
+
+
+def test_northamptonshires_strategic_nominees_are_the_local_chair_and_one_other():
+    # Seed: "two nominees to represent them at Strategic IAG level, the operational IAG chair and one other"
+    from chalicelib.domain.strategic import chair_not_nominated
+
+    force, _ = _offices("northamptonshire")
+    composition = force.group("strategic").composition
+    assert chair_not_nominated(composition, ["chair-id", "other"], "chair-id") is None
+    assert "chair" in chair_not_nominated(composition, ["one", "other"], "chair-id")
+    assert "no chair" in chair_not_nominated(composition, ["one", "other"], None)
+
+
+def test_avon_and_somersets_elected_chair_takes_the_iag_chair_role_that_reviews_applications():
+    # Seed: "Chairs and Vice Chairs for each IAG are elected by their members" and "reviewed by the IAG Chair"
+    from chalicelib.domain.roles import office_role
+
+    force, _ = _offices("avon-and-somerset")
+    assert [(o.scope, o.role) for o in office_role(force, "bristol", "chair")] == [("bristol", "iag_chair")]
+    # The Strategic IAG's chair is the Strategic IAG Chair who hears appeals.
+    assert ("appeal", "strategic_iag_chair") in [(o.scope, o.role) for o in office_role(force, "strategic", "chair")]

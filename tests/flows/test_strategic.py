@@ -33,11 +33,14 @@ def prefect_server():
 
 @pytest.fixture
 def northamptonshire(api):
-    """Three members in each local IAG, each IAG's chair, and the senior representatives."""
+    """Three members in each local IAG (the first its chair), each IAG's chair as panel holder, and the senior
+    representatives."""
     people = bootstrap.container().review_store
     for group in LOCAL:
         for n in range(1, 4):
-            _member_item(Member(f"{group}-{n}", "northamptonshire", group, Role.MEMBER, f"{group} member {n}",
+            # Member 1 chairs the IAG: the seed makes the chair one of its two nominees.
+            _member_item(Member(f"{group}-{n}", "northamptonshire", group, Role.CHAIR if n == 1 else Role.MEMBER,
+                                f"{group} member {n}",
                                 f"{group}.{n}@example.org", "", date(2026, 1, 5), date(2029, 1, 5), {},
                                 None, "confidentiality-agreement@2026-11")).save()
         people.put_reviewer("northamptonshire", group, "iag_chair", f"Chair of {group}", f"chair.{group}@example.org")

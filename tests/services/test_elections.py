@@ -332,3 +332,27 @@ def test_the_stores_conditions_hold_when_a_race_beats_the_services_checks(servic
     erin, late = store.link(token_hash(token(ERIN, "vote"))), election.voting_closes - timedelta(seconds=1)
     assert conflict(erin, BOLA, at=late) == ElectionConflict.ELECTION  # a request that read the clock just before
     assert store.counts(FORCE, election.id) == {ALICE: 1, BOLA: 0}
+
+
+def test_the_elected_chair_takes_the_iag_chair_panel_role_at_once(table, clock, mailer):
+    """Issue 15, offices: the winner is the IAG Chair who reviews applications, with no operator step; the
+    composition root wires it (the election announces, the roles service handles)."""
+    from dataclasses import replace
+
+    from chalicelib import bootstrap
+    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+
+    for member_id in VOTERS:
+        add_member(member_id)
+    bootstrap.reset()
+    try:
+        elections = bootstrap.override(clock=clock, mailer=mailer, settings=replace(
+            bootstrap.container().settings, public_base_url=BASE_URL)).elections
+        election = to_voting(elections, clock, elections.open(FORCE, GROUP, "chair", nominations_days=14,
+                                                              voting_days=7), ALICE, BOLA)
+        votes(elections, {CHEN: ALICE, DEV: ALICE, ERIN: BOLA})
+        clock.moment = election.voting_closes
+        assert elections.close(election).elected == ALICE
+        assert DynamoReviewStore().panel_members(FORCE, GROUP)["iag_chair"] == (NAMES[ALICE], email_of(ALICE))
+    finally:
+        bootstrap.reset()
