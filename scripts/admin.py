@@ -14,6 +14,9 @@
     ... applications show|retry|cancel|resend --force F --ref REF
     ... reviewers list --force F --group G
     ... reviewers set --force F --group G --role iag_chair --name "..." --email ...
+    ... roles list --force F
+    ... roles set --force F --scope GROUP|appeal|force --role ROLE --name "..." --email ...
+    ... members import --force F --file members.csv [--apply]
     ... export --force F --group G [--out FILE.csv]
     ... access-log --force F [--month 2026-11]
 
@@ -153,6 +156,23 @@ def parser() -> argparse.ArgumentParser:
 
     strategic = kinds.add_parser("strategic").add_subparsers(dest="action", required=True)
     strategic.add_parser("start").add_argument("--force", required=True)
+
+    roles = kinds.add_parser("roles", help="every role the force's documents name, and who holds it").add_subparsers(
+        dest="action", required=True)
+    roles.add_parser("list").add_argument("--force", required=True)
+    set_role = roles.add_parser("set")
+    set_role.add_argument("--force", required=True)
+    set_role.add_argument("--scope", required=True, help="a group id, 'appeal' (the appeal panel) or 'force'")
+    set_role.add_argument("--role", required=True)
+    set_role.add_argument("--name", required=True)
+    set_role.add_argument("--email", required=True)
+
+    members = kinds.add_parser("members", help="bring a force's serving members in").add_subparsers(
+        dest="action", required=True)
+    import_ = members.add_parser("import", help="a dry run unless --apply (docs/people.md lists the columns)")
+    import_.add_argument("--force", required=True)
+    import_.add_argument("--file", required=True, help="the CSV file")
+    import_.add_argument("--apply", action="store_true", help="write the members (all or nothing)")
     return top
 
 
@@ -204,6 +224,8 @@ def run(args, out=print) -> int:
         operator = Operator(f"cli:{args.operator}", Role.PLATFORM)
     if args.kind in ADMIN_KINDS:
         return _admin(container.admin, operator, args, out, container.clock)
+    if args.kind in PEOPLE_KINDS:
+        return _people(container, operator, args, out)
     operator.authorise(Permission.OPERATE, args.force)
     force = container.forces.get(args.force)
     if force is None or (getattr(args, "group", None) and isinstance(args.group, str) and not force.group(args.group)):
@@ -246,6 +268,20 @@ def run(args, out=print) -> int:
 
 
 ADMIN_KINDS = ("applications", "reviewers", "export", "access-log", "subject-access", "erase", "report")
+PEOPLE_KINDS = ("roles", "members")
+
+
+def _people(container, operator, args, out) -> int:
+    """Roles and member imports, answered as the API answers them (JSON); 1 when an import found problems."""
+    if args.kind == "roles" and args.action == "set":
+        answer = container.roles.set(operator, args.force, args.scope, args.role, args.name, args.email)
+    elif args.kind == "roles":
+        answer = container.roles.list(operator, args.force)
+    else:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+        answer = container.member_import.run(operator, args.force, text, dry_run=not args.apply)
+    out(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 1 if answer.get("problems") else 0
 
 
 def _admin(service, operator, args, out, clock) -> int:

@@ -87,3 +87,25 @@ def test_the_cli_saves_the_recruitment_page(api, capsys, tmp_path):
     page = tmp_path / "recruitment.html"
     assert main(["--operator", "ops", "report", "recruitment", "--force", "derbyshire", "--html", str(page)]) == 0
     assert "<svg" in page.read_text()
+
+
+def test_the_cli_imports_members_dry_run_first_then_applied_and_sets_a_role(api, capsys):
+    from pathlib import Path
+
+    sample = str(Path(__file__).resolve().parent / "data" / "members-northamptonshire.csv")
+    with_errors = str(Path(__file__).resolve().parent / "data" / "members-northamptonshire-with-errors.csv")
+    assert main(["--operator", "x", "members", "import", "--force", "northamptonshire", "--file", with_errors]) == 1
+    assert '"column": "email"' in capsys.readouterr().out
+    assert main(["--operator", "x", "members", "import", "--force", "northamptonshire", "--file", sample]) == 0
+    assert json.loads(capsys.readouterr().out)["applied"] is False
+    assert bootstrap.container().joining_store.members("northamptonshire", "northampton") == []
+    assert main(["--operator", "x", "members", "import", "--force", "northamptonshire", "--file", sample,
+                 "--apply"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["created"]) == 7
+    assert main(["--operator", "x", "roles", "set", "--force", "northamptonshire", "--scope", "strategic", "--role",
+                 "opfcc_representative", "--name", "Olu Fisher", "--email", "olu@opfcc.example"]) == 0
+    capsys.readouterr()
+    assert main(["--operator", "x", "roles", "list", "--force", "northamptonshire"]) == 0
+    listed = json.loads(capsys.readouterr().out)["roles"]
+    assert {"scope": "strategic", "role": "opfcc_representative", "panel": "senior representatives",
+            "holder": {"name": "Olu Fisher", "email": "olu@opfcc.example"}} in listed
