@@ -391,3 +391,26 @@ def test_a_run_that_ended_while_its_application_still_waits_is_run_again(api, jo
     workflow.retry = retried.append
     assert bootstrap.container().review.reconcile("derbyshire", full=True)["retried"] == 1  # the daily full pass
     assert retried == [f"run-{reference}"]
+
+
+def test_a_new_appeal_panel_holder_gets_the_waiting_appeal_and_the_previous_holders_link_stops_working(api, journey):
+    """Issue 14: links follow the person, not the role, on the appeal panel too."""
+    from chalicelib.domain.operators import Operator, Role as OperatorRole
+
+    reference = apply_to(api, "avon-and-somerset").json_body["reference"]
+    journey.advance("avon-and-somerset", reference)
+    post(api, "review", to("iag_chair.bristol@avon-and-somerset.test", "review")[-1], decision="reject",
+         reason="Not+independent")
+    journey.advance("avon-and-somerset", reference)
+    post(api, "appeal", to("amira.khan@example.org", "appeal")[0], grounds="Please+reconsider")
+    journey.advance("avon-and-somerset", reference)
+    [old] = to("assistant_chief_constable.appeal@avon-and-somerset.test", "appeal-review")
+    admin = Operator("ann", OperatorRole.FORCE_ADMIN, "avon-and-somerset")
+    answer = bootstrap.container().roles.set(admin, "avon-and-somerset", "appeal", "assistant_chief_constable",
+                                             "New ACC", "new.acc@avon-and-somerset.test")
+    assert answer["requests_sent"] == 1
+    assert api.http.get(f"/appeal-review/{old}").status_code == 409
+    assert post(api, "appeal-review", old, decision="uphold").status_code == 409
+    [new] = to("new.acc@avon-and-somerset.test", "appeal-review")
+    assert "Please reconsider" in api.http.get(f"/appeal-review/{new}").body.decode()
+    assert post(api, "appeal-review", new, decision="uphold").status_code == 200
