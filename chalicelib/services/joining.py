@@ -180,8 +180,10 @@ class JoiningService:
         """Ask the screening provider, with a fresh link for the vetting unit; its answer (if it has one now)
         goes into `outcome`."""
         level = screening.required_level(force, application.group_id)
+        unit = force.contacts.get("vetting_unit")
         url = self._new_link(application, Purpose.SCREENING, "vetting_unit",
-                             self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening")
+                             self._now() + timedelta(days=SCREENING_LINK_DAYS), "screening",
+                             holder=roles_domain.person(unit.email) if unit and unit.email else "")
         outcome.append(self._p.screening.request(ScreeningRequest(force, application, level, url,
                                                                   SCREENING_LINK_DAYS)))
         return "screening-provider"
@@ -256,6 +258,21 @@ class JoiningService:
                 if role in force.appeal.panel and role not in decisions:
                     sent += self._ask_appeal_panel(force, application, [role], round_name=f"to-{person}-")
         return sent
+
+    def vetting_unit_changed(self, force_id: str, email: str) -> int:
+        """The new vetting unit is asked for every check still waiting (the previous one's links stopped)."""
+        force = self._p.forces.get(force_id)
+        person = roles_domain.person(email)[:12]
+        asked = 0
+        for group in force.groups:
+            for application in self._p.repository.all_at(force_id, group.id, Stage.SCREENING):
+                outcome: list[Optional[screening.Outcome]] = []
+                if self._p.postbox.act(application_email(application, f"screening-request-v{application.version}"
+                                                                      f"-to-{person}"),
+                                       lambda application=application: self._ask_for_screening(
+                                           force, application, outcome)):
+                    asked += 1
+        return asked
 
     # --- what people do through links (Lambda side) ---
 

@@ -294,7 +294,11 @@ class ReviewService:
         return link, application, self._forces.get(link.force_id)
 
     def _still_held(self, link: Link, application: Application) -> bool:
-        """Whether the person the link was sent to still holds its role (review panel, or appeal panel)."""
+        """Whether the person the link was sent to still holds its role (a force contact such as the vetting
+        unit, the appeal panel, or the group's review panel)."""
+        if link.purpose is Purpose.SCREENING:
+            contact = self._forces.get(link.force_id).contacts.get(link.role)
+            return bool(contact and contact.email) and roles_domain.person(contact.email) == link.holder
         scope = roles_domain.APPEAL if link.purpose is Purpose.APPEAL_REVIEW else application.group_id
         held = self._store.panel_members(link.force_id, scope).get(link.role)
         return held is not None and roles_domain.person(held[1]) == link.holder

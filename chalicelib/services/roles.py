@@ -121,6 +121,8 @@ class RoleService:
             return self._p.review().panel_changed(force_id, office.scope, office.role, email)
         if office.panel == roles.APPEAL_PANEL:
             return self._p.joining().appeal_panel_changed(force_id, office.role, email)
+        if office.scope == roles.FORCE and office.role == "vetting_unit":
+            return self._p.joining().vetting_unit_changed(force_id, email)
         return 0
 
     def _force(self, force_id: str):

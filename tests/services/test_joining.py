@@ -414,3 +414,25 @@ def test_a_new_appeal_panel_holder_gets_the_waiting_appeal_and_the_previous_hold
     [new] = to("new.acc@avon-and-somerset.test", "appeal-review")
     assert "Please reconsider" in api.http.get(f"/appeal-review/{new}").body.decode()
     assert post(api, "appeal-review", new, decision="uphold").status_code == 200
+
+
+def test_a_new_vetting_unit_is_asked_for_the_waiting_check_and_the_previous_units_link_stops_working(api, journey):
+    """Issue 14 and 15: the vetting unit is a role an operator sets; its links follow the person."""
+    from chalicelib.adapters.templates import render
+    from chalicelib.domain.operators import Operator, Role as OperatorRole
+    from chalicelib.services.screening import VettingUnitByEmail
+
+    bootstrap.override(screening=VettingUnitByEmail(bootstrap.container().mailer, render))
+    journey = bootstrap.container().review
+    reference = apply_to(api, "northamptonshire").json_body["reference"]
+    assert panel_approves(api, journey, "northamptonshire", reference).stage == "screening"
+    [old] = to("vetting.unit@northamptonshire.police.example", "screening")
+    admin = Operator("ann", OperatorRole.FORCE_ADMIN, "northamptonshire")
+    answer = bootstrap.container().roles.set(admin, "northamptonshire", "force", "vetting_unit", "Vetting Team",
+                                             "vetting@northants.example")
+    assert answer["requests_sent"] == 1
+    assert api.http.get(f"/screening/{old}").status_code == 409
+    [new] = to("vetting@northants.example", "screening")
+    assert post(api, "screening", new, outcome="clear", **{"completed-day": "22", "completed-month": "11",
+                                                          "completed-year": "2026"}).status_code == 200
+    assert journey.advance("northamptonshire", reference).stage == "offered"
