@@ -240,7 +240,7 @@ class FakeMemberStore:
     undo) make it; `fail_after` makes the write fail after that many changes, as a cancelled transaction would."""
 
     def __init__(self) -> None:
-        self.members_by_key: dict[tuple[str, str, str], "Member"] = {}  # (force, member id, group) -> member
+        self.members_by_key: dict = {}  # (force, member id, group) -> Member
         self.audit: list[dict] = []
         self.agreements: list = []
         self.links: dict[str, Link] = {}
