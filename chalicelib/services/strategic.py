@@ -24,6 +24,7 @@ from chalicelib.domain.strategic import (
     Cycle, Nominee, OPEN, Status, candidate_slots, chair_not_nominated, cycle_id, invitees, local_groups,
     strategic_group,
 )
+from chalicelib.services import role_notices
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
@@ -186,7 +187,8 @@ class StrategicService:
                 continue
             chair = self._p.people.panel_members(force.id, group.id).get("iag_chair")
             if chair is None:
-                log.error("%s: no chair recorded for %s; it cannot nominate", cycle.id, group.id)
+                self._role_empty(force, cycle, group.id, "iag_chair", group.name,
+                                 f"The nominations to the {force.group(cycle.group_id).name}")
                 continue
             for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
                 self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._message(
@@ -281,7 +283,7 @@ class StrategicService:
             if role in recorded:
                 people[role] = recorded[role]
             else:
-                log.error("%s: no %s recorded for the %s", cycle.id, role, group.name)
+                self._role_empty(force, cycle, group.id, role, group.name, f"The {group.name}'s meeting")
         return people
 
     # --- people, through links ---
@@ -346,6 +348,14 @@ class StrategicService:
             write()
         except LinkConflict:
             raise LinkRefused(LinkProblem.USED) from None
+
+    def _role_empty(self, force, cycle: Cycle, scope: str, role: str, where: str, waiting: str) -> None:
+        """The coordinator is emailed (once a cycle and role), not only a log line: the cycle cannot go on."""
+        try:
+            role_notices.role_empty(self._p.postbox, self._p.render, force, EmailKey(
+                About("cycle", cycle.force_id, cycle.id), f"role-empty-{scope}-{role}"), role, f"the {where}", waiting)
+        except Exception:  # noqa: BLE001 (as _once: the next run retries)
+            self._pass.failures = getattr(self._pass, "failures", 0) + 1
 
     def _once(self, cycle: Cycle, kind: str, build: Callable[[], EmailMessage]) -> None:
         try:

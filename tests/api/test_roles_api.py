@@ -143,3 +143,13 @@ def test_nobody_is_asked_to_review_their_own_application_and_the_coordinator_is_
     assert len(review_links(PANEL["iag_chair"])) == 1
     [notice] = [m for m in to(COORDINATOR) if "own application" in m.subject]
     assert reference in notice.subject
+
+
+def test_a_strategic_cycle_without_a_local_chair_tells_the_coordinator_by_email_once(api):
+    strategic = bootstrap.container().strategic
+    cycle = strategic.start_cycle("northamptonshire")
+    strategic.advance("northamptonshire", cycle.id)
+    strategic.advance("northamptonshire", cycle.id)
+    notices = [m for m in to("iag@northants.police.uk") if m.subject.startswith("Nobody is")]
+    assert len(notices) == 4  # one per local IAG, however often the cycle is advanced
+    assert any("Northampton IAG" in m.subject for m in notices)
