@@ -13,15 +13,17 @@ from typing import Iterator, Optional
 from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
+from chalicelib.domain.membership import Member, MemberEvent
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page,
-    ReferenceTaken, StaleApplication,
+    DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict,
+    MemberConflict, Page, ReferenceTaken, StaleApplication,
 )
 
 from chalicelib.services.outbox import EmailKey
 
-_PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}"}
+_PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}", "member": "FORCE#{}#MEMBER#{}",
+               "meetings": "FORCE#{}#GROUP#{}#MEETINGS"}
 
 
 class FakeApplicationRepository:
@@ -233,3 +235,54 @@ def _pending(detail: dict, created_at: datetime, announced: bool = True) -> dict
     first claim."""
     return {"status": "pending", "detail": dict(detail or {}), "created_at": created_at, "announced": announced,
             "claimed_at": None, "message_id": None, "sent_at": None}
+
+
+class FakeMemberStore:
+    """MemberStore (services/membership.py) and the links port, as DynamoMemberStore keeps them: a change is
+    refused when the member changed since it was read, or when its link is spent, and then nothing is written."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str, str], Member] = {}  # (force, member, group)
+        self.events: list[MemberEvent] = []
+        self.links: dict[str, Link] = {}
+
+    def put(self, member: Member) -> Member:
+        self.by_key[(member.force_id, member.member_id, member.group_id)] = member
+        return member
+
+    def members(self, force_id: str, group_id: str) -> list[Member]:
+        return sorted((m for (f, _, g), m in self.by_key.items() if (f, g) == (force_id, group_id)),
+                      key=lambda m: (m.joined_on, m.member_id))
+
+    def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]:
+        return self.by_key.get((force_id, member_id, group_id))
+
+    def save_change(self, before: Member, after: Member, event: MemberEvent, link: Optional[Link] = None) -> None:
+        current = self.member(before.force_id, before.member_id, before.group_id)
+        if current is None or current.changes != before.changes:
+            raise MemberConflict(before.member_id)
+        if link is not None:
+            self._usable(link, event.at)
+        self.put(after)
+        self.events.append(event)
+        if link is not None:
+            self.links[link.token_hash] = replace(self.links[link.token_hash], used_at=event.at)
+
+    def member_events(self, force_id: str, member_id: str) -> list[MemberEvent]:
+        return [e for e in self.events if e.member_id == member_id]
+
+    def spend(self, link: Link, at: datetime) -> None:
+        self._usable(link, at)
+        self.links[link.token_hash] = replace(self.links[link.token_hash], used_at=at)
+
+    def add_links(self, links: list[Link]) -> None:
+        for link in links:
+            self.links[link.token_hash] = link
+
+    def link(self, token_hash: str) -> Optional[Link]:
+        return self.links.get(token_hash)
+
+    def _usable(self, link: Link, at: datetime) -> None:
+        stored = self.links.get(link.token_hash)
+        if stored is None or stored.used_at is not None or stored.expires_at <= at:
+            raise LinkConflict()

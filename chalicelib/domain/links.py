@@ -29,6 +29,12 @@ class Purpose(str, Enum):
     BALLOT = "ballot"  # a member votes in an election
     AVAILABILITY = "availability"  # a person answers an availability poll
     RESUME = "resume"  # an applicant comes back to a saved, unsent application
+    STEP_DOWN = "step-down"  # a member steps down
+    MEMBER_DETAILS = "member-details"  # a member sees and updates their details, or asks for their data
+    RENEWAL = "renewal"  # a member asks to continue for another term
+    ATTENDANCE = "attendance"  # a member answers an invitation: attending or apologies
+    PAPERS = "papers"  # a member reads a meeting's agenda and papers (read only)
+    AGENDA = "agenda"  # someone the profile names proposes an agenda item
 
 
 @dataclass(frozen=True)
