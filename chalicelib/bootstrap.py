@@ -18,6 +18,7 @@ from chalicelib.adapters.dynamodb_drafts import DynamoDraftStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
+from chalicelib.adapters.dynamodb_membership import DynamoMemberStore
 from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
 from chalicelib.adapters.dynamodb_reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
@@ -37,6 +38,7 @@ from chalicelib.services.elections import ElectionService
 from chalicelib.services.events import EmailDue, MessageBus, PanelDecided
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.meetings import MeetingParts, MeetingService
+from chalicelib.services.membership import MembershipParts, MembershipService
 from chalicelib.services.joining import Documents, JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
@@ -76,6 +78,7 @@ class Container:
     strategic_store: DynamoStrategicStore = field(default_factory=DynamoStrategicStore)
     election_store: DynamoElectionStore = field(default_factory=DynamoElectionStore)
     meeting_store: DynamoMeetingStore = field(default_factory=DynamoMeetingStore)
+    member_store: DynamoMemberStore = field(default_factory=DynamoMemberStore)
     operator_tokens: Optional[OperatorTokens] = None  # CognitoTokens; built when an admin route first needs it
     access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
     report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
@@ -120,6 +123,13 @@ class Container:
             forces=self.forces, store=self.meeting_store, members=self.joining_store, postbox=self.postbox,
             render=render, clock=self.clock, holidays=_bank_holidays, calendar_file=_calendar_file,
             random_bytes=random_bytes))
+
+    @cached_property
+    def membership(self) -> MembershipService:
+        return MembershipService(MembershipParts(
+            forces=self.forces, store=self.member_store, links=self.review_store, postbox=self.postbox, render=render,
+            clock=self.clock, random_bytes=random_bytes, base_url=self.settings.public_base_url,
+            data_requests=self.data_protection))
 
     @cached_property
     def elections(self) -> ElectionService:

@@ -15,6 +15,7 @@ from chalicelib.domain.review import InvalidDecision
 from chalicelib.services.callouts import CalloutRefused
 from chalicelib.services.elections import ElectionNotNow, ElectionRefused
 from chalicelib.services.joining import InvalidAnswer
+from chalicelib.domain.membership import MemberChangeRefused
 from chalicelib.services.ports import DocumentUnavailable
 from chalicelib.services.review import LinkRefused
 from chalicelib.services.strategic import StrategicRefused
@@ -74,7 +75,7 @@ REFUSALS: dict[type[Exception], Callable[[Exception, Reshow, dict], Response]] =
     DocumentUnavailable: _document_missing,
     # Answers the person can correct: the form again, with what they typed.
     InvalidAnswer: _answer_again, InvalidDecision: _answer_again, CalloutRefused: _answer_again,
-    ElectionRefused: _answer_again, StrategicRefused: _answer_again,
+    ElectionRefused: _answer_again, StrategicRefused: _answer_again, MemberChangeRefused: _answer_again,
 }
 
 
