@@ -286,3 +286,113 @@ class FakeMemberStore:
         stored = self.links.get(link.token_hash)
         if stored is None or stored.used_at is not None or stored.expires_at <= at:
             raise LinkConflict()
+
+
+class FakeMeetingStore:
+    """MeetingStore (services/meetings.py): a change is refused when the meeting moved on since it was read."""
+
+    def __init__(self) -> None:
+        from chalicelib.domain.meeting_plans import PlannedMeeting  # noqa: F401 (for the type only)
+        self.planned: dict[tuple[str, str, str], object] = {}
+
+    def add(self, force_id, group_id, planned, at) -> bool:
+        key = (force_id, group_id, planned.meeting.uid_key)
+        if key in self.planned:
+            return False
+        self.planned[key] = planned
+        return True
+
+    def all(self, force_id, group_id) -> list:
+        return sorted((p for (f, g, _), p in self.planned.items() if (f, g) == (force_id, group_id)),
+                      key=lambda p: p.meeting.starts_at)
+
+    def get(self, force_id, group_id, uid_key):
+        return self.planned.get((force_id, group_id, uid_key))
+
+    def change(self, force_id, group_id, before, after, at) -> bool:
+        key = (force_id, group_id, before.meeting.uid_key)
+        if key not in self.planned or self.planned[key].sequence != before.sequence:
+            return False
+        self.planned[key] = after
+        return True
+
+
+class FakeMeetingRecords:
+    """MeetingRecords (services/meeting_business.py), spending links as DynamoMeetingRecords does."""
+
+    def __init__(self, links: dict) -> None:
+        self._links = links  # token hash -> Link, shared with the links fake
+        self.agendas: dict[tuple, list] = {}
+        self.paper_list: dict[tuple, list] = {}
+        self.answer_map: dict[tuple, dict] = {}
+        self.attended: dict[tuple, tuple] = {}
+        self.minute_map: dict[tuple, object] = {}
+        self.action_map: dict[tuple, dict] = {}
+
+    def _spend(self, link: Link, at: datetime) -> None:
+        stored = self._links.get(link.token_hash)
+        if stored is None or stored.used_at is not None or stored.expires_at <= at:
+            raise LinkConflict()
+        self._links[link.token_hash] = replace(stored, used_at=at)
+
+    def add_agenda_items(self, force_id, group_id, uid_key, items, link) -> None:
+        self._spend(link, items[0].at)
+        self.agendas.setdefault((force_id, group_id, uid_key), []).extend(items)
+
+    def agenda(self, force_id, group_id, uid_key) -> list:
+        return list(self.agendas.get((force_id, group_id, uid_key), []))
+
+    def add_paper(self, force_id, group_id, uid_key, paper) -> None:
+        papers = self.paper_list.setdefault((force_id, group_id, uid_key), [])
+        papers[:] = [p for p in papers if p.filename != paper.filename] + [paper]
+
+    def papers(self, force_id, group_id, uid_key) -> list:
+        return sorted(self.paper_list.get((force_id, group_id, uid_key), []), key=lambda p: p.filename)
+
+    def record_answer(self, force_id, group_id, uid_key, member_id, answer, at, link) -> None:
+        self._spend(link, at)
+        self.answer_map.setdefault((force_id, group_id, uid_key), {})[member_id] = answer
+
+    def answers(self, force_id, group_id, uid_key) -> dict:
+        return dict(self.answer_map.get((force_id, group_id, uid_key), {}))
+
+    def confirm_attendance(self, force_id, group_id, uid_key, present, by, at) -> None:
+        self.attended[(force_id, group_id, uid_key)] = present
+
+    def attendance(self, force_id, group_id, uid_key):
+        return self.attended.get((force_id, group_id, uid_key))
+
+    def publish_minutes(self, force_id, group_id, uid_key, minutes, actions) -> bool:
+        if (force_id, group_id, uid_key) in self.minute_map:
+            return False
+        self.minute_map[(force_id, group_id, uid_key)] = minutes
+        for action in actions:
+            self.action_map[(force_id, group_id, action.id)] = action
+        return True
+
+    def minutes(self, force_id, group_id, uid_key):
+        return self.minute_map.get((force_id, group_id, uid_key))
+
+    def actions(self, force_id, group_id) -> list:
+        return sorted((a for (f, g, _), a in self.action_map.items() if (f, g) == (force_id, group_id)),
+                      key=lambda a: a.id)
+
+    def close_action(self, force_id, group_id, action_id, on) -> bool:
+        action = self.action_map.get((force_id, group_id, action_id))
+        if action is None or action.closed_on is not None:
+            return False
+        self.action_map[(force_id, group_id, action_id)] = replace(action, closed_on=on)
+        return True
+
+
+class FakePaperFiles:
+    """The private bucket: what was put, and links that name the key and how long they work."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put_paper(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
+    def paper_url(self, key: str, filename: str, expires_in: int) -> str:
+        return f"https://bucket.example/{key}?X-Amz-Expires={expires_in}"

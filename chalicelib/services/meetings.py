@@ -86,11 +86,7 @@ class MeetingService:
         members = [m for m in self._p.members.members(force_id, group_id) if m.serving(today)]
         sent = 0
         for planned in self.upcoming(force_id, group_id):
-            series = series_of(group, planned)
-            if series is not None and series.optional:  # e.g. scrutiny panels: only those who opted in
-                invited = [m for m in members if series.name in m.optional_series]
-            else:
-                invited = members
+            invited = invited_to(group, planned, members)
             kind = "cancelled" if planned.cancelled else "moved" if planned.sequence else "invite"
             ics = self._p.calendar_file([planned.meeting], calendar_name=f"{group.name} meetings",
                                         method="CANCEL" if planned.cancelled else "REQUEST",
@@ -188,6 +184,15 @@ class MeetingService:
 
     def _now(self) -> datetime:
         return self._p.clock.now()
+
+
+def invited_to(group, planned: PlannedMeeting, serving: list[Member]) -> list[Member]:
+    """Who of the serving members a meeting is for: everyone, or for an optional series (e.g. scrutiny panels)
+    only those who opted in."""
+    series = series_of(group, planned)
+    if series is not None and series.optional:
+        return [m for m in serving if series.name in m.optional_series]
+    return serving
 
 
 def series_of(group, planned: PlannedMeeting):
