@@ -27,6 +27,8 @@ from tests.fakes import (
     FakePaperFiles,
 )
 
+pytestmark = pytest.mark.fast
+
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 FORCES = FileForceCatalogue()
 NOR_COORDINATOR = FORCES.get("northamptonshire").contacts["iag_coordinator"].email

@@ -21,6 +21,8 @@ from chalicelib.services.review import LinkRefused
 from tests.conftest import FixedClock
 from tests.fakes import FakeApplicationRepository, FakeMailer, FakeMemberStore, FakeOutbox
 
+pytestmark = pytest.mark.fast
+
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 CLEAR = {"level": "basic", "outcome": "clear", "completed_on": "2026-01-10", "expires_on": "2029-01-10"}
 FORCES = FileForceCatalogue()
