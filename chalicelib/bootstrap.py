@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb_drafts import DynamoDraftStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb_meeting_business import DynamoMeetingRecords
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
 from chalicelib.adapters.dynamodb_membership import DynamoMemberStore
 from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
@@ -37,6 +38,7 @@ from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.events import EmailDue, MessageBus, PanelDecided
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.meeting_business import BusinessParts, MeetingBusinessService
 from chalicelib.services.meetings import MeetingParts, MeetingService
 from chalicelib.services.membership import MembershipParts, MembershipService
 from chalicelib.services.joining import Documents, JoiningService, Parts
@@ -79,6 +81,7 @@ class Container:
     election_store: DynamoElectionStore = field(default_factory=DynamoElectionStore)
     meeting_store: DynamoMeetingStore = field(default_factory=DynamoMeetingStore)
     member_store: DynamoMemberStore = field(default_factory=DynamoMemberStore)
+    meeting_records: DynamoMeetingRecords = field(default_factory=DynamoMeetingRecords)
     operator_tokens: Optional[OperatorTokens] = None  # CognitoTokens; built when an admin route first needs it
     access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
     report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
@@ -122,7 +125,16 @@ class Container:
         return MeetingService(MeetingParts(
             forces=self.forces, store=self.meeting_store, members=self.joining_store, postbox=self.postbox,
             render=render, clock=self.clock, holidays=_bank_holidays, calendar_file=_calendar_file,
-            random_bytes=random_bytes))
+            random_bytes=random_bytes, member_links=self.membership.member_links,
+            answer_link=self.meeting_business.answer_link))
+
+    @cached_property
+    def meeting_business(self) -> MeetingBusinessService:
+        return MeetingBusinessService(BusinessParts(
+            forces=self.forces, meetings=self.meeting_store, members=self.joining_store, records=self.meeting_records,
+            files=self.documents or _documents(self.settings), panel=self.review_store, links=self.review_store, postbox=self.postbox,
+            render=render, clock=self.clock, random_bytes=random_bytes, base_url=self.settings.public_base_url,
+            member_links=self.membership.member_links))
 
     @cached_property
     def membership(self) -> MembershipService:

@@ -2,7 +2,9 @@
 every route verifies the operator's token and asks their role, force and group first)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import base64
+import binascii
+from datetime import date
 from typing import Callable
 
 from chalicelib import bootstrap
@@ -37,16 +39,6 @@ def _day(value, name: str) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise InvalidRequest(f"{name} must be a date like 2026-11-25") from None
-
-
-def _moment(value, name: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidRequest(f"{name} must be a date and time with its offset, like 2027-01-11T18:30:00+00:00")
-    return moment
 
 
 @operator_route("/admin/forces/{force_id}/groups/{group_id}/members/{member_id}", ["GET"])
@@ -90,3 +82,72 @@ def record_screening(operator, force_id, group_id, member_id):
         force_id, group_id, member_id, str(body.get("outcome") or ""), str(body.get("level") or ""),
         _day(body.get("completed_on"), "completed_on"), f"operator:{operator.id}")
     return json_response(shown(member))
+
+
+# --- meeting business ---
+
+def _business():
+    return bootstrap.container().meeting_business
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/meetings/{uid_key}", ["GET"])
+@refusals_as_problems
+def show_meeting(operator, force_id, group_id, uid_key):
+    operator.authorise(Permission.VIEW, force_id, group_id)
+    return json_response(_business().meeting_record(force_id, group_id, uid_key))
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/online-link", ["PUT"])
+@refusals_as_problems
+def set_online_link(operator, force_id, group_id):
+    operator.authorise(Permission.OPERATE, force_id, group_id)
+    body = _body()
+    changed = bootstrap.container().meetings.set_online_link(
+        force_id, group_id, str(body.get("url") or ""), uid_key=str(body.get("meeting") or ""),
+        series=str(body.get("series") or ""))
+    return json_response({"meetings": [p.meeting.uid_key for p in changed]})
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/meetings/{uid_key}/papers", ["POST"])
+@refusals_as_problems
+def upload_paper(operator, force_id, group_id, uid_key):
+    operator.authorise(Permission.OPERATE, force_id, group_id)
+    body = _body()
+    try:
+        data = base64.b64decode(str(body.get("content_base64") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("content_base64 must be the file in base64") from None
+    paper = _business().upload_paper(force_id, group_id, uid_key, str(body.get("filename") or ""),
+                                     str(body.get("title") or ""), data)
+    return json_response({"filename": paper.filename, "title": paper.title}, 201)
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/meetings/{uid_key}/send-papers", ["POST"])
+@refusals_as_problems
+def send_papers(operator, force_id, group_id, uid_key):
+    operator.authorise(Permission.OPERATE, force_id, group_id)
+    return json_response({"sent": _business().send_papers(force_id, group_id, uid_key)})
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/meetings/{uid_key}/attendance", ["POST"])
+@refusals_as_problems
+def confirm_attendance(operator, force_id, group_id, uid_key):
+    operator.authorise(Permission.OPERATE, force_id, group_id)
+    return json_response(_business().confirm_attendance(force_id, group_id, uid_key, _body().get("present"),
+                                                        f"operator:{operator.id}"))
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/meetings/{uid_key}/minutes", ["POST"])
+@refusals_as_problems
+def publish_minutes(operator, force_id, group_id, uid_key):
+    operator.authorise(Permission.OPERATE, force_id, group_id)
+    body = _body()
+    return json_response(_business().publish_minutes(force_id, group_id, uid_key, str(body.get("text") or ""),
+                                                     body.get("actions", []), f"operator:{operator.id}"))
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/actions/{action_id}/close", ["POST"])
+@refusals_as_problems
+def close_action(operator, force_id, group_id, action_id):
+    operator.authorise(Permission.OPERATE, force_id, group_id)
+    return json_response(_business().close_action(force_id, group_id, action_id, f"operator:{operator.id}"))

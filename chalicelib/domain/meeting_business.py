@@ -13,7 +13,7 @@ from .meeting_plans import PlannedMeeting
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PAPER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}\.(pdf|docx|odt|txt|html)$")
-MAX_PAPER_BYTES = 5 * 1024 * 1024
+MAX_PAPER_BYTES = 4 * 1024 * 1024  # sent base64 in one JSON body: under API Gateway and Lambda's 6 MB
 MAX_TITLE = 200
 MAX_MINUTES = 20000
 MAX_ITEMS = 10

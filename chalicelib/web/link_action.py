@@ -11,11 +11,12 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.domain.links import LinkProblem
+from chalicelib.domain.meeting_business import BusinessRefused
+from chalicelib.domain.membership import MemberChangeRefused
 from chalicelib.domain.review import InvalidDecision
 from chalicelib.services.callouts import CalloutRefused
 from chalicelib.services.elections import ElectionNotNow, ElectionRefused
 from chalicelib.services.joining import InvalidAnswer
-from chalicelib.domain.membership import MemberChangeRefused
 from chalicelib.services.ports import DocumentUnavailable
 from chalicelib.services.review import LinkRefused
 from chalicelib.services.strategic import StrategicRefused
@@ -76,6 +77,7 @@ REFUSALS: dict[type[Exception], Callable[[Exception, Reshow, dict], Response]] =
     # Answers the person can correct: the form again, with what they typed.
     InvalidAnswer: _answer_again, InvalidDecision: _answer_again, CalloutRefused: _answer_again,
     ElectionRefused: _answer_again, StrategicRefused: _answer_again, MemberChangeRefused: _answer_again,
+    BusinessRefused: _answer_again,
 }
 
 
