@@ -118,7 +118,7 @@ class Container:
         return CalloutService(CalloutParts(
             forces=self.forces, members=self.joining_store, store=self.callout_store, links=self.review_store,
             postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
-            base_url=self.settings.public_base_url, workflow=self.workflow))
+            base_url=self.settings.public_base_url, workflow=self.workflow, member_links=self.membership.links_for))
 
     @cached_property
     def meetings(self) -> MeetingService:
@@ -146,7 +146,7 @@ class Container:
     @cached_property
     def elections(self) -> ElectionService:
         return ElectionService(self.forces, self.election_store, self.joining_store, self.postbox, render, self.clock,
-                               random_bytes, self.settings.public_base_url)
+                               random_bytes, self.settings.public_base_url, member_links=self.membership.links_for)
 
     @cached_property
     def strategic(self) -> StrategicService:

@@ -89,9 +89,13 @@ class MembershipService:
 
     def member_links(self, member: Member) -> dict[str, str]:
         """Fresh single-use links to step down and to see one's details (for the footer of any member email)."""
-        force = self._p.forces.get(member.force_id)
-        return {"step_down": self._link(force, member, Purpose.STEP_DOWN, "step-down"),
-                "details": self._link(force, member, Purpose.MEMBER_DETAILS, "my-details")}
+        return self.links_for(member.force_id, member.group_id, member.member_id)
+
+    def links_for(self, force_id: str, group_id: str, member_id: str) -> dict[str, str]:
+        """The same, for a sender that knows only who the member is (call-outs, elections)."""
+        force = self._p.forces.get(force_id)
+        return {"step_down": self._link(force, force_id, group_id, member_id, Purpose.STEP_DOWN, "step-down"),
+                "details": self._link(force, force_id, group_id, member_id, Purpose.MEMBER_DETAILS, "my-details")}
 
     # --- a member, through a link ---
 
@@ -225,7 +229,8 @@ class MembershipService:
                 f"Your term on the {group.name} ends on {_long(member.term_ends_on)}.",
                 "If you would like to continue for another term, say so here; the IAG coordinator decides. If "
                 "nothing is agreed by then, your membership ends on that date.",
-                action=("Ask to continue", self._link(force, member, Purpose.RENEWAL, "continue"))))
+                action=("Ask to continue", self._link(force, member.force_id, member.group_id, member.member_id,
+                                                      Purpose.RENEWAL, "continue"))))
         screening = screening_step(member, group.screening, today, force.membership.rescreening_lead_days)
         expires = (member.screening or {}).get("expires_on", "")
         if screening == "renew":
@@ -312,11 +317,11 @@ class MembershipService:
         log.info("member %s/%s: %s by %s", after.force_id, after.member_id, event.what, by)
         return after
 
-    def _link(self, force: ForceProfile, member: Member, purpose: Purpose, path: str) -> str:
+    def _link(self, force: ForceProfile, force_id: str, group_id: str, member_id: str, purpose: Purpose,
+              path: str) -> str:
         token = new_token(self._p.random_bytes(32))
         expires = self._now() + timedelta(days=force.membership.link_valid_days)
-        self._p.links.add_links([Link(token_hash(token), purpose, member.force_id, member.member_id, member.group_id,
-                                      None, expires)])
+        self._p.links.add_links([Link(token_hash(token), purpose, force_id, member_id, group_id, None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
     def _send(self, member: Member, kind: str, build: Callable[[], EmailMessage]) -> int:

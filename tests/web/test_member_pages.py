@@ -146,3 +146,24 @@ def test_a_coordinator_sets_a_series_online_link_publishes_minutes_and_closes_an
     action = json.loads(minutes.body)["actions"][0]["id"]
     assert call(api, coordinator, "POST", f"{base}/actions/{action}/close").status_code == 200
     assert call(api, coordinator, "POST", f"{base}/actions/{action}/close").status_code == 404
+
+
+def test_call_out_and_election_emails_to_members_carry_their_step_down_and_details_links(api):
+    from datetime import timedelta as days
+
+    container = bootstrap.container()
+    saved = member()
+    _member_item(Member(**{**saved.__dict__, "screening": {
+        "level": "basic", "outcome": "clear", "completed_on": "2026-01-10", "expires_on": "2029-01-10"}})).save()
+    incident = container.callouts.raise_incident(
+        "northamptonshire", title="Disorder", summary="Advice wanted.", respond_within=days(hours=2),
+        police_lead_name="Supt Lead", police_lead_email="lead@northamptonshire.police.example", raised_by="test")
+    container.callouts.ask_members("northamptonshire", incident.id)
+    container.elections.open("northamptonshire", "northampton", "chair", nominations_days=14, voting_days=7)
+    container.elections.advance("northamptonshire")
+    texts = {subject: text for subject, text in mail("nor-1@example.org")}
+    assert any(s.startswith("Call-out") for s in texts) and len(texts) >= 2
+    for subject, text in texts.items():
+        assert "/step-down/" in text and "/my-details/" in text, subject
+    step_down = re.search(r"/step-down/([A-Za-z0-9_-]+)", texts[next(iter(texts))]).group(1)
+    assert api.http.get(f"/step-down/{step_down}").status_code == 200
