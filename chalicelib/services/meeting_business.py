@@ -9,7 +9,6 @@ and each paper opens through a presigned link that works for minutes. Every emai
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Optional, Protocol
@@ -354,19 +353,24 @@ class MeetingBusinessService:
         force = self._p.forces.get(force_id)
         days_before = force.meeting_business.papers_days_before
         for group in force.groups:
-            with suppress(Exception):  # one group's failure is logged by the outbox and must not stop the others
-                counts["agenda_asked"] += self.ask_for_agenda(force_id, group.id)
+            # One group's or meeting's failure must not stop the others; it is logged and the next day retries.
+            self._logged(counts, "agenda_asked", self.ask_for_agenda, force_id, group.id)
             for planned in self._upcoming(force_id, group.id):
                 if not planned.cancelled and self._now() >= papers_due(planned, days_before):
-                    with suppress(Exception):
-                        counts["papers_sent"] += self.send_papers(force_id, group.id, planned.meeting.uid_key)
+                    self._logged(counts, "papers_sent", self.send_papers, force_id, group.id, planned.meeting.uid_key)
             for planned in self._p.meetings.all(force_id, group.id):
                 if planned.meeting.ends_at <= self._now() <= planned.meeting.ends_at + timedelta(days=60):
-                    with suppress(Exception):
-                        counts["minutes_sent"] += self.tell_minutes(force_id, group.id, planned.meeting.uid_key)
-            with suppress(Exception):
-                counts["actions_reminded"] += self.remind_actions(force_id, group.id)
+                    self._logged(counts, "minutes_sent", self.tell_minutes, force_id, group.id,
+                                 planned.meeting.uid_key)
+            self._logged(counts, "actions_reminded", self.remind_actions, force_id, group.id)
         return counts
+
+    @staticmethod
+    def _logged(counts: dict, what: str, step: Callable[..., int], *arguments: str) -> None:
+        try:
+            counts[what] += step(*arguments)
+        except Exception:  # noqa: BLE001 (see daily)
+            log.exception("meeting business %s %s failed", what, "/".join(arguments))
 
     # --- helpers ---
 

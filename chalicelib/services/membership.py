@@ -9,7 +9,6 @@ changes sends only what a failed send left owed.
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Callable, Optional, Protocol
@@ -213,8 +212,10 @@ class MembershipService:
         today = self._today()
         for group in force.groups:
             for member in self._p.store.members(force_id, group.id):
-                with suppress(Exception):  # one member's failure is logged and must not stop the others
+                try:
                     self._daily_member(force, group, member, today, counts)
+                except Exception:  # noqa: BLE001 (one member's failure must not stop the others; the next day retries)
+                    log.exception("member %s/%s: the daily pass failed", force_id, member.member_id)
         return counts
 
     def _daily_member(self, force, group, member: Member, today: date, counts: dict) -> None:
@@ -223,7 +224,7 @@ class MembershipService:
             reason = f"The term ended on {_long(member.term_ends_on)} and was not renewed."
             member = self._save(member, changed(member, Change.END_TERM, reason, today), "system")
             counts["ended"] += 1
-        elif step == "remind" and not (member.renewal and member.renewal.get("asked_on")):
+        elif step == "remind" and not _renewal_open_or_declined(member):
             counts["reminded"] += self._send(member, f"term-reminder-{member.term_ends_on}", lambda: self._to_member(
                 force, member, "Your term is ending",
                 f"Your term on the {group.name} ends on {_long(member.term_ends_on)}.",
@@ -347,6 +348,12 @@ class MembershipService:
 
     def _now(self) -> datetime:
         return self._p.clock.now()
+
+
+def _renewal_open_or_declined(member: Member) -> bool:
+    """This term's renewal was asked and awaits a decision, or was declined: no reminder. An agreed renewal
+    belongs to the term before, so the new term is reminded in its turn."""
+    return bool(member.renewal) and member.renewal.get("decision") in (None, "declined")
 
 
 def _group(force: ForceProfile, member: Member):

@@ -157,6 +157,8 @@ def test_a_term_is_reminded_once_and_the_coordinator_agrees_to_continue(world):
     assert "until 10 January 2030" in world.mailer.to("nor-1@example.org")[-1].text
     world.clock.moment = datetime(2027, 1, 11, 9, tzinfo=timezone.utc)
     assert world.service.daily("northamptonshire")["ended"] == 0
+    world.clock.moment = datetime(2029, 12, 1, 9, tzinfo=timezone.utc)  # within 60 days of the new term's end
+    assert world.service.daily("northamptonshire")["reminded"] == 1  # the new term is reminded in its turn
 
 
 def test_a_term_that_ends_without_renewal_ends_membership_and_says_so(world):
@@ -241,3 +243,20 @@ def test_every_email_to_a_member_carries_the_step_down_and_details_links(world):
     token = world.token("nor-1@example.org", "step-down")
     link, member, _ = world.service.open(token, Purpose.STEP_DOWN)
     assert member.member_id == "NOR-1"
+
+
+def test_one_members_failure_in_the_daily_pass_does_not_stop_the_others(world, caplog):
+    world.member("NOR-1", term_ends_on=date(2026, 11, 1))
+    world.member("NOR-2", term_ends_on=date(2026, 11, 1))
+    save = world.store.save_change
+
+    def flaky(before, after, event, link=None):
+        if before.member_id == "NOR-1":
+            raise RuntimeError("DynamoDB throttled")
+        return save(before, after, event, link)
+    world.store.save_change = flaky
+    assert world.service.daily("northamptonshire")["ended"] == 1
+    assert world.store.member("northamptonshire", "NOR-2", "northampton").standing is Status.TERM_ENDED
+    assert "NOR-1" in caplog.text
+    world.store.save_change = save
+    assert world.service.daily("northamptonshire")["ended"] == 1  # the next day it is done
