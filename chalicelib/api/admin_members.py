@@ -34,6 +34,12 @@ def refusals_as_problems(handler: Callable) -> Callable:
     return route
 
 
+def _read(operator, force_id: str, action: str, **about) -> None:
+    """Every read of personal data is recorded before it is answered (as the admin service's reads are)."""
+    container = bootstrap.container()
+    container.access_log.record(operator, force_id, action, container.clock.now(), **about)
+
+
 def _day(value, name: str) -> date:
     try:
         return date.fromisoformat(str(value))
@@ -45,6 +51,7 @@ def _day(value, name: str) -> date:
 @refusals_as_problems
 def show_member(operator, force_id, group_id, member_id):
     operator.authorise(Permission.VIEW, force_id, group_id)
+    _read(operator, force_id, "view_member", reference=member_id, group_id=group_id)
     return json_response(bootstrap.container().membership.member_record(force_id, group_id, member_id))
 
 
@@ -94,6 +101,7 @@ def _business():
 @refusals_as_problems
 def show_meeting(operator, force_id, group_id, uid_key):
     operator.authorise(Permission.VIEW, force_id, group_id)
+    _read(operator, force_id, "view_meeting", group_id=group_id)
     return json_response(_business().meeting_record(force_id, group_id, uid_key))
 
 

@@ -133,7 +133,8 @@ class MeetingService:
                         series: str = "") -> list[PlannedMeeting]:
         """One meeting's joining link, or every upcoming meeting of a series (and the series' later meetings, which
         are planned with it); members are sent the update."""
-        group = self._p.forces.get(force_id).group(group_id)
+        force = self._p.forces.get(force_id)
+        group = force.group(group_id) if force else None
         if group is None or (not uid_key) == (not series):
             raise MeetingChangeRefused("name a group's meeting (uid_key) or one of its series")
         if uid_key:

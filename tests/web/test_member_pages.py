@@ -123,6 +123,8 @@ def test_only_a_force_administrator_suspends_and_the_member_is_told_why(operator
     assert call(api, admin, "POST", path, {"change": "suspend", "reason": "again"}).status_code == 400
     record = json.loads(call(api, coordinator, "GET", path.rsplit("/", 1)[0]).body)
     assert [e["what"] for e in record["events"]] == ["suspended"]
+    reads = bootstrap.container().access_log.month("northamptonshire", bootstrap.container().clock.now())
+    assert [(r["action"], r["reference"]) for r in reads] == [("view_member", "NOR-1")]  # the read is recorded
 
 
 def test_a_coordinator_sets_a_series_online_link_publishes_minutes_and_closes_an_action(operator_pool, api, clock):
