@@ -162,7 +162,8 @@ class Container:
         return JoiningService(Parts(
             forces=self.forces, repository=self.repository, store=self.joining_store, links=self.review_store,
             postbox=self.postbox, mail=JoiningMail(render, lambda application: (
-                f"{base_url}/forces/{application.force_id}/applications/{application.reference}/confirmation")),
+                f"{base_url}/forces/{application.force_id}/applications/{application.reference}/confirmation"),
+                member_links=self.membership.links_for),
             documents=self.documents or _documents(self.settings), screening=self.screening or _screening(self),
             clock=self.clock, random_bytes=random_bytes, base_url=base_url,
             review=self.review,
