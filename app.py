@@ -4,9 +4,12 @@ import os
 from chalice import Chalice
 
 from chalicelib.adapters.logs import configure_logging
-from chalicelib.api import admin, forces, openapi
+from chalicelib.api import admin, admin_members, forces, openapi  # noqa: F401 (admin_members adds routes to admin)
 from chalicelib.settings import Settings
-from chalicelib.web import apply_pages, callouts, elections, joining, links, members, operator_pages, pages, strategic
+from chalicelib.web import (
+    apply_pages, callouts, elections, joining, links, meeting_business, members, membership, operator_pages, pages,
+    strategic,
+)
 from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")
@@ -26,6 +29,8 @@ app.register_blueprint(strategic.strategic)
 app.register_blueprint(elections.elections)
 app.register_blueprint(operator_pages.operator_pages)
 app.register_blueprint(members.members)
+app.register_blueprint(membership.membership)
+app.register_blueprint(meeting_business.meeting_business)
 
 if os.environ.get("IAG_STAGE") == "local":  # the local mailbox; `chalice package --stage prod` never sees it
     from chalicelib.web import dev

@@ -17,7 +17,9 @@ from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb_drafts import DynamoDraftStore
 from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb_meeting_business import DynamoMeetingRecords
 from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
+from chalicelib.adapters.dynamodb_membership import DynamoMemberStore
 from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
 from chalicelib.adapters.dynamodb_reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
@@ -37,8 +39,10 @@ from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.events import EmailDue, MessageBus, OfficeFilled, PanelDecided
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.meeting_business import BusinessParts, MeetingBusinessService
 from chalicelib.services.meetings import MeetingParts, MeetingService
 from chalicelib.services.member_import import MemberImportParts, MemberImportService
+from chalicelib.services.membership import MembershipParts, MembershipService
 from chalicelib.services.joining import Documents, JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
@@ -79,6 +83,8 @@ class Container:
     strategic_store: DynamoStrategicStore = field(default_factory=DynamoStrategicStore)
     election_store: DynamoElectionStore = field(default_factory=DynamoElectionStore)
     meeting_store: DynamoMeetingStore = field(default_factory=DynamoMeetingStore)
+    member_store: DynamoMemberStore = field(default_factory=DynamoMemberStore)
+    meeting_records: DynamoMeetingRecords = field(default_factory=DynamoMeetingRecords)
     operator_tokens: Optional[OperatorTokens] = None  # CognitoTokens; built when an admin route first needs it
     access_log: DynamoAccessLog = field(default_factory=DynamoAccessLog)
     report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
@@ -117,19 +123,36 @@ class Container:
         return CalloutService(CalloutParts(
             forces=self.forces, members=self.joining_store, store=self.callout_store, links=self.review_store,
             postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
-            base_url=self.settings.public_base_url, workflow=self.workflow))
+            base_url=self.settings.public_base_url, workflow=self.workflow, member_links=self.membership.links_for))
 
     @cached_property
     def meetings(self) -> MeetingService:
         return MeetingService(MeetingParts(
             forces=self.forces, store=self.meeting_store, members=self.joining_store, postbox=self.postbox,
             render=render, clock=self.clock, holidays=_bank_holidays, calendar_file=_calendar_file,
-            random_bytes=random_bytes))
+            random_bytes=random_bytes, member_links=self.membership.member_links,
+            answer_link=self.meeting_business.answer_link))
+
+    @cached_property
+    def meeting_business(self) -> MeetingBusinessService:
+        return MeetingBusinessService(BusinessParts(
+            forces=self.forces, meetings=self.meeting_store, members=self.joining_store, records=self.meeting_records,
+            files=self.documents or _documents(self.settings), panel=self.review_store, links=self.review_store, postbox=self.postbox,
+            render=render, clock=self.clock, random_bytes=random_bytes, base_url=self.settings.public_base_url,
+            member_links=self.membership.member_links))
+
+    @cached_property
+    def membership(self) -> MembershipService:
+        return MembershipService(MembershipParts(
+            forces=self.forces, store=self.member_store, links=self.review_store, postbox=self.postbox, render=render,
+            clock=self.clock, random_bytes=random_bytes, base_url=self.settings.public_base_url,
+            data_requests=self.data_protection))
 
     @cached_property
     def elections(self) -> ElectionService:
         return ElectionService(self.forces, self.election_store, self.joining_store, self.postbox, render, self.clock,
-                               random_bytes, self.settings.public_base_url, bus=self.bus)
+                               random_bytes, self.settings.public_base_url, bus=self.bus,
+                               member_links=self.membership.links_for)
 
     @cached_property
     def strategic(self) -> StrategicService:
@@ -145,7 +168,8 @@ class Container:
         return JoiningService(Parts(
             forces=self.forces, repository=self.repository, store=self.joining_store, links=self.review_store,
             postbox=self.postbox, mail=JoiningMail(render, lambda application: (
-                f"{base_url}/forces/{application.force_id}/applications/{application.reference}/confirmation")),
+                f"{base_url}/forces/{application.force_id}/applications/{application.reference}/confirmation"),
+                member_links=self.membership.links_for),
             documents=self.documents or _documents(self.settings), screening=self.screening or _screening(self),
             clock=self.clock, random_bytes=random_bytes, base_url=base_url,
             review=self.review,

@@ -16,6 +16,7 @@ from chalicelib.adapters.logs import configure_logging
 from flows.callouts import critical_incident
 from flows.strategic import strategic_iag
 from flows.housekeeping import reconcile_reviews, review_reminders
+from flows.member_life import member_life
 from flows.reports import recruitment_report
 from flows.retention import retention
 from flows.review import review_application
@@ -43,6 +44,9 @@ def deployments():
             Cron("40 3 * * *", timezone="Europe/London", parameters={"full": True})]),
         _deployment(review_reminders, name="review-reminders", tags=["iag"], concurrency_limit=1, schedule=Cron(
             os.environ.get("IAG_REMINDER_CRON", "0 8 * * *"), timezone="Europe/London")),
+        # After review-reminders (08:00), which plans the meetings this pass sends papers for.
+        _deployment(member_life, name="member-life", tags=["iag"], concurrency_limit=1, schedule=Cron(
+            os.environ.get("IAG_MEMBER_LIFE_CRON", "30 8 * * *"), timezone="Europe/London")),
         _deployment(recruitment_report, name="recruitment-report", tags=["iag"], concurrency_limit=1,
                                          interval=int(os.environ.get("IAG_REPORT_SECONDS", "3600"))),
         _deployment(retention, name="retention", tags=["iag"], concurrency_limit=1,

@@ -13,15 +13,17 @@ from typing import Iterator, Optional
 from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
+from chalicelib.domain.membership import Member, MemberEvent
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page,
-    ReferenceTaken, StaleApplication,
+    DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict,
+    MemberConflict, Page, ReferenceTaken, StaleApplication,
 )
 
 from chalicelib.services.outbox import EmailKey
 
-_PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}", "member": "FORCE#{}#MEMBER#{}"}
+_PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}", "member": "FORCE#{}#MEMBER#{}",
+               "meetings": "FORCE#{}#GROUP#{}#MEETINGS"}
 
 
 class FakeApplicationRepository:
@@ -236,6 +238,166 @@ def _pending(detail: dict, created_at: datetime, announced: bool = True) -> dict
 
 
 class FakeMemberStore:
+    """MemberStore (services/membership.py) and the links port, as DynamoMemberStore keeps them: a change is
+    refused when the member changed since it was read, or when its link is spent, and then nothing is written."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str, str], Member] = {}  # (force, member, group)
+        self.events: list[MemberEvent] = []
+        self.links: dict[str, Link] = {}
+
+    def put(self, member: Member) -> Member:
+        self.by_key[(member.force_id, member.member_id, member.group_id)] = member
+        return member
+
+    def members(self, force_id: str, group_id: str) -> list[Member]:
+        return sorted((m for (f, _, g), m in self.by_key.items() if (f, g) == (force_id, group_id)),
+                      key=lambda m: (m.joined_on, m.member_id))
+
+    def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]:
+        return self.by_key.get((force_id, member_id, group_id))
+
+    def save_change(self, before: Member, after: Member, event: MemberEvent, link: Optional[Link] = None) -> None:
+        current = self.member(before.force_id, before.member_id, before.group_id)
+        if current is None or current.changes != before.changes:
+            raise MemberConflict(before.member_id)
+        if link is not None:
+            self._usable(link, event.at)
+        self.put(after)
+        self.events.append(event)
+        if link is not None:
+            self.links[link.token_hash] = replace(self.links[link.token_hash], used_at=event.at)
+
+    def member_events(self, force_id: str, member_id: str) -> list[MemberEvent]:
+        return [e for e in self.events if e.member_id == member_id]
+
+    def spend(self, link: Link, at: datetime) -> None:
+        self._usable(link, at)
+        self.links[link.token_hash] = replace(self.links[link.token_hash], used_at=at)
+    def add_links(self, links: list[Link]) -> None:
+        for link in links:
+            self.links[link.token_hash] = link
+
+    def link(self, token_hash: str) -> Optional[Link]:
+        return self.links.get(token_hash)
+
+    def _usable(self, link: Link, at: datetime) -> None:
+        stored = self.links.get(link.token_hash)
+        if stored is None or stored.used_at is not None or stored.expires_at <= at:
+            raise LinkConflict()
+
+
+class FakeMeetingStore:
+    """MeetingStore (services/meetings.py): a change is refused when the meeting moved on since it was read."""
+
+    def __init__(self) -> None:
+        from chalicelib.domain.meeting_plans import PlannedMeeting  # noqa: F401 (for the type only)
+        self.planned: dict[tuple[str, str, str], object] = {}
+
+    def add(self, force_id, group_id, planned, at) -> bool:
+        key = (force_id, group_id, planned.meeting.uid_key)
+        if key in self.planned:
+            return False
+        self.planned[key] = planned
+        return True
+
+    def all(self, force_id, group_id) -> list:
+        return sorted((p for (f, g, _), p in self.planned.items() if (f, g) == (force_id, group_id)),
+                      key=lambda p: p.meeting.starts_at)
+
+    def get(self, force_id, group_id, uid_key):
+        return self.planned.get((force_id, group_id, uid_key))
+
+    def change(self, force_id, group_id, before, after, at) -> bool:
+        key = (force_id, group_id, before.meeting.uid_key)
+        if key not in self.planned or self.planned[key].sequence != before.sequence:
+            return False
+        self.planned[key] = after
+        return True
+
+
+class FakeMeetingRecords:
+    """MeetingRecords (services/meeting_business.py), spending links as DynamoMeetingRecords does."""
+
+    def __init__(self, links: dict) -> None:
+        self._links = links  # token hash -> Link, shared with the links fake
+        self.agendas: dict[tuple, list] = {}
+        self.paper_list: dict[tuple, list] = {}
+        self.answer_map: dict[tuple, dict] = {}
+        self.attended: dict[tuple, tuple] = {}
+        self.minute_map: dict[tuple, object] = {}
+        self.action_map: dict[tuple, dict] = {}
+
+    def _spend(self, link: Link, at: datetime) -> None:
+        stored = self._links.get(link.token_hash)
+        if stored is None or stored.used_at is not None or stored.expires_at <= at:
+            raise LinkConflict()
+        self._links[link.token_hash] = replace(stored, used_at=at)
+
+    def add_agenda_items(self, force_id, group_id, uid_key, items, link) -> None:
+        self._spend(link, items[0].at)
+        self.agendas.setdefault((force_id, group_id, uid_key), []).extend(items)
+
+    def agenda(self, force_id, group_id, uid_key) -> list:
+        return list(self.agendas.get((force_id, group_id, uid_key), []))
+
+    def add_paper(self, force_id, group_id, uid_key, paper) -> None:
+        papers = self.paper_list.setdefault((force_id, group_id, uid_key), [])
+        papers[:] = [p for p in papers if p.filename != paper.filename] + [paper]
+
+    def papers(self, force_id, group_id, uid_key) -> list:
+        return sorted(self.paper_list.get((force_id, group_id, uid_key), []), key=lambda p: p.filename)
+
+    def record_answer(self, force_id, group_id, uid_key, member_id, answer, at, link) -> None:
+        self._spend(link, at)
+        self.answer_map.setdefault((force_id, group_id, uid_key), {})[member_id] = answer
+
+    def answers(self, force_id, group_id, uid_key) -> dict:
+        return dict(self.answer_map.get((force_id, group_id, uid_key), {}))
+
+    def confirm_attendance(self, force_id, group_id, uid_key, present, by, at) -> None:
+        self.attended[(force_id, group_id, uid_key)] = present
+
+    def attendance(self, force_id, group_id, uid_key):
+        return self.attended.get((force_id, group_id, uid_key))
+
+    def publish_minutes(self, force_id, group_id, uid_key, minutes, actions) -> bool:
+        if (force_id, group_id, uid_key) in self.minute_map:
+            return False
+        self.minute_map[(force_id, group_id, uid_key)] = minutes
+        for action in actions:
+            self.action_map[(force_id, group_id, action.id)] = action
+        return True
+
+    def minutes(self, force_id, group_id, uid_key):
+        return self.minute_map.get((force_id, group_id, uid_key))
+
+    def actions(self, force_id, group_id) -> list:
+        return sorted((a for (f, g, _), a in self.action_map.items() if (f, g) == (force_id, group_id)),
+                      key=lambda a: a.id)
+
+    def close_action(self, force_id, group_id, action_id, on) -> bool:
+        action = self.action_map.get((force_id, group_id, action_id))
+        if action is None or action.closed_on is not None:
+            return False
+        self.action_map[(force_id, group_id, action_id)] = replace(action, closed_on=on)
+        return True
+
+
+class FakePaperFiles:
+    """The private bucket: what was put, and links that name the key and how long they work."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put_paper(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
+    def paper_url(self, key: str, filename: str, expires_in: int) -> str:
+        return f"https://bucket.example/{key}?X-Amz-Expires={expires_in}"
+
+
+class FakeMemberImportStore:
     """MemberImportStore in dictionaries: an import is all or nothing, as the adapter's transactions (and their
     undo) make it; `fail_after` makes the write fail after that many changes, as a cancelled transaction would."""
 
@@ -274,7 +436,6 @@ class FakeMemberStore:
         self.agreements.append(agreement)
 
     # the Links port, over the same links
-
     def add_links(self, links: list[Link]) -> None:
         for link in links:
             self.links[link.token_hash] = link

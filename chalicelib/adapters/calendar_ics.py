@@ -34,7 +34,8 @@ def calendar_file(
     calendar.calendar_name = calendar_name  # writes both NAME (RFC 7986) and X-WR-CALNAME
     stamp = stamp or datetime.now(timezone.utc)
     for meeting in meetings:
-        location = f"{meeting.venue}, or online" if meeting.online_option else meeting.venue
+        location = f"{meeting.venue}, or online" if meeting.online_option or meeting.online_link else meeting.venue
+        joining = f"\nJoin online: {meeting.online_link}" if meeting.online_link else ""
         calendar.add_component(Event.new(
             uid=f"{meeting.uid_key}@{UID_DOMAIN}",
             stamp=stamp,
@@ -44,7 +45,8 @@ def calendar_file(
             end=meeting.ends_at.astimezone(LONDON),
             summary=meeting.title,
             location=location,
-            description=f"{meeting.title}\nWhere: {location}",
+            description=f"{meeting.title}\nWhere: {location}{joining}",
+            url=meeting.online_link or None,
             organizer=f"mailto:{organiser_email}" if organiser_email else None,
             sequence=sequence,
         ))

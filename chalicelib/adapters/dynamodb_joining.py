@@ -15,7 +15,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import Optional
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute,
+)
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb import (
@@ -24,7 +26,7 @@ from chalicelib.adapters.dynamodb import (
 from chalicelib.adapters.dynamodb_review import undelivered_key
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.links import Link
-from chalicelib.domain.membership import Member, Role, SignedAgreement
+from chalicelib.domain.membership import Member, Role, SignedAgreement, Status
 from chalicelib.domain.screening import Outcome, ScreeningResult
 from chalicelib.services.ports import LinkConflict
 
@@ -69,6 +71,14 @@ class MemberItem(Item, discriminator="member"):
     screening = MapAttribute(null=True)
     agreement_version = UnicodeAttribute()
     active = BooleanAttribute()
+    # The lifecycle after joining: absent on members stored before it, read as their defaults.
+    status = UnicodeAttribute(null=True)
+    status_reason = UnicodeAttribute(null=True)
+    status_on = UnicodeAttribute(null=True)
+    renewal = MapAttribute(null=True)
+    callouts_paused = UnicodeAttribute(null=True)
+    optional_series = ListAttribute(null=True)
+    changes = NumberAttribute(null=True)
 
 
 class WakeItem(Item, discriminator="wake"):
@@ -206,7 +216,16 @@ def _member_item(member: Member) -> MemberItem:
         member_id=member.member_id, force_id=member.force_id, group_id=member.group_id, role=member.role.value,
         name=member.name, email=member.email, phone=member.phone or None, joined_on=member.joined_on.isoformat(),
         term_ends_on=member.term_ends_on.isoformat(), contact_preferences=member.contact_preferences,
-        screening=member.screening, agreement_version=member.agreement_version, active=member.active)
+        screening=member.screening, agreement_version=member.agreement_version, active=member.active,
+        **lifecycle_attributes(member))
+
+
+def lifecycle_attributes(member: Member) -> dict:
+    """The lifecycle fields as stored: None (absent) for a default, so a member who never changed looks as before."""
+    return {"status": member.status.value if member.status else None, "status_reason": member.status_reason or None,
+            "status_on": member.status_on.isoformat() if member.status_on else None, "renewal": member.renewal,
+            "callouts_paused": member.callouts_paused or None,
+            "optional_series": list(member.optional_series) or None, "changes": member.changes or None}
 
 
 member_item = _member_item  # public for adapters/dynamodb_members.py (imports write the same item)
@@ -220,4 +239,8 @@ def _member(i: MemberItem) -> Member:
     return Member(i.member_id, i.force_id, i.group_id, Role(i.role), i.name, i.email, i.phone or "",
                   date.fromisoformat(i.joined_on), date.fromisoformat(i.term_ends_on),
                   i.contact_preferences.as_dict() if i.contact_preferences else {},
-                  i.screening.as_dict() if i.screening else None, i.agreement_version, i.active)
+                  i.screening.as_dict() if i.screening else None, i.agreement_version, i.active,
+                  Status(i.status) if i.status else None, i.status_reason or "",
+                  date.fromisoformat(i.status_on) if i.status_on else None,
+                  i.renewal.as_dict() if i.renewal else None, i.callouts_paused or "",
+                  tuple(i.optional_series or ()), int(i.changes or 0))

@@ -30,6 +30,7 @@ class MeetingItem(Item, discriminator="meeting"):
     online_option = BooleanAttribute()
     sequence = NumberAttribute()
     cancelled = BooleanAttribute()
+    online_link = UnicodeAttribute(null=True)  # absent on meetings planned before links could be set
     note = UnicodeAttribute(null=True)  # why it moved or was cancelled, or what an extra meeting is for
     changed_at = UTCDateTimeAttribute()
 
@@ -44,7 +45,8 @@ class DynamoMeetingStore:
         m = planned.meeting
         item = MeetingItem(pk=meetings_pk(force_id, group_id), sk=f"MEETING#{m.uid_key}", uid_key=m.uid_key,
                            title=m.title, starts_at=m.starts_at.isoformat(), ends_at=m.ends_at.isoformat(),
-                           venue=m.venue, online_option=m.online_option, sequence=planned.sequence,
+                           venue=m.venue, online_option=m.online_option, online_link=m.online_link or None,
+                           sequence=planned.sequence,
                            cancelled=planned.cancelled, note=planned.note or None, changed_at=at)
         return conditional_save(item, MeetingItem.pk.does_not_exist())
 
@@ -68,6 +70,7 @@ class DynamoMeetingStore:
             MeetingItem(pk=meetings_pk(force_id, group_id), sk=f"MEETING#{m.uid_key}"),
             actions=[MeetingItem.starts_at.set(m.starts_at.isoformat()), MeetingItem.ends_at.set(m.ends_at.isoformat()),
                      MeetingItem.venue.set(m.venue), MeetingItem.sequence.set(after.sequence),
+                     MeetingItem.online_link.set(m.online_link) if m.online_link else MeetingItem.online_link.remove(),
                      MeetingItem.cancelled.set(after.cancelled), MeetingItem.changed_at.set(at)]
             + [MeetingItem.note.set(after.note) if after.note else MeetingItem.note.remove()],
             condition=MeetingItem.sequence == before.sequence)
@@ -75,5 +78,5 @@ class DynamoMeetingStore:
 
 def _planned(i: MeetingItem) -> PlannedMeeting:
     return PlannedMeeting(Meeting(i.uid_key, i.title, datetime.fromisoformat(i.starts_at),
-                                  datetime.fromisoformat(i.ends_at), i.venue, i.online_option),
+                                  datetime.fromisoformat(i.ends_at), i.venue, i.online_option, i.online_link or ""),
                           int(i.sequence), i.cancelled, i.note or "")

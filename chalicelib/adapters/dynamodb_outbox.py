@@ -14,6 +14,7 @@ from chalicelib.adapters.dynamodb_callouts import incident_pk
 from chalicelib.adapters.dynamodb_elections import election_pk
 from chalicelib.adapters.dynamodb_joining import member_pk
 from chalicelib.adapters.dynamodb_meetings import meetings_pk
+from chalicelib.adapters.dynamodb_membership import member_pk
 from chalicelib.adapters.dynamodb_strategic import cycle_pk
 from chalicelib.services.outbox import About, EmailKey
 

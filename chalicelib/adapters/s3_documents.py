@@ -51,6 +51,18 @@ class S3Documents:
             ExpiresIn=expires_in,
         )
 
+    def put_paper(self, key: str, data: bytes, content_type: str) -> None:
+        """A meeting paper into the private bucket (encrypted at rest; never public)."""
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type,
+                                ServerSideEncryption="AES256")
+
+    def paper_url(self, key: str, filename: str, expires_in: int) -> str:
+        """A short-lived link to one paper, signed here (no request to S3)."""
+        return self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key,
+                                  "ResponseContentDisposition": f'attachment; filename="{filename}"'},
+            ExpiresIn=expires_in)
+
     def fingerprint(self, force_id: str, file: str) -> str:
         """What a signature records about the file shown: "etag:<etag>[ version:<id>]".
 

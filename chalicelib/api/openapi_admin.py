@@ -122,4 +122,77 @@ def admin_paths() -> dict:
         "/admin/forces/{force_id}/access-log": {"get": _operation(
             "accessLog", "Who read what in a month", [_FORCE, {"name": "month", **_QUERY, "schema": {
                 "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}], _json(_OBJECT, "The reads"), 400)},
+        **member_and_meeting_paths(),
+    }
+
+
+_MEMBER = {"name": "member_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_MEETING = {"name": "uid_key", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "The meeting's stable key, e.g. northamptonshire.northampton.iag-meeting.2027-01-11"}
+_MEMBER_SHOWN = _json(_OBJECT, "The member, with their standing (status, reason, date), term, renewal and screening")
+_MEETING_SHOWN = _json(_OBJECT, "The meeting's agenda, papers, answers, attendance, minutes and actions")
+
+
+def member_and_meeting_paths() -> dict:
+    """A member's life after joining and a meeting's business (chalicelib/api/admin_members.py)."""
+    members = "/admin/forces/{force_id}/groups/{group_id}/members/{member_id}"
+    meetings = "/admin/forces/{force_id}/groups/{group_id}/meetings/{uid_key}"
+    return {
+        members: {"get": _operation("showMember", "One member: standing, term, renewal, screening and their changes",
+                                    [_FORCE, _GROUP, _MEMBER], _MEMBER_SHOWN)},
+        members + "/status": {"post": _operation(
+            "changeMember", "Suspend, reinstate or remove a member (force administrators); the member, the group's "
+            "chair and the coordinator are told", [_FORCE, _GROUP, _MEMBER], _MEMBER_SHOWN, 400, 409,
+            body={"type": "object", "required": ["change"], "properties": {
+                "change": {"enum": ["suspend", "reinstate", "remove"]},
+                "reason": {"type": "string", "maxLength": 500, "description": "Needed to suspend or remove"}}})},
+        members + "/renewal": {"post": _operation(
+            "decideRenewal", "Agree or decline a member's request to continue for another term",
+            [_FORCE, _GROUP, _MEMBER], _MEMBER_SHOWN, 400, 409,
+            body={"type": "object", "required": ["agree"], "properties": {
+                "agree": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 500}}})},
+        members + "/screening": {"post": _operation(
+            "recordMemberScreening", "A renewed screening check (outcome, level, date: never the record); a clear "
+            "check lifts a pause from call-outs", [_FORCE, _GROUP, _MEMBER], _MEMBER_SHOWN, 400, 409,
+            body={"type": "object", "required": ["outcome", "level", "completed_on"], "properties": {
+                "outcome": {"enum": ["clear", "refer", "not_completed"]}, "level": {"enum": ["basic", "limited"]},
+                "completed_on": {"type": "string", "format": "date"}}})},
+        "/admin/forces/{force_id}/groups/{group_id}/online-link": {"put": _operation(
+            "setOnlineLink", "The online joining link of one meeting or of a series (its later meetings keep it); "
+            "members get the update with the .ics", [_FORCE, _GROUP],
+            _json(_OBJECT, "The meetings changed"), 400, 409,
+            body={"type": "object", "required": ["url"], "properties": {
+                "url": {"type": "string", "description": "https://..., or empty to remove"},
+                "meeting": {"type": "string"}, "series": {"type": "string"}}})},
+        meetings: {"get": _operation("showMeeting", "A meeting's business", [_FORCE, _GROUP, _MEETING],
+                                     _MEETING_SHOWN)},
+        meetings + "/papers": {"post": _operation(
+            "uploadPaper", "A paper into the private bucket (members read it only through short-lived links)",
+            [_FORCE, _GROUP, _MEETING], _json(_OBJECT, "The paper stored"), 400,
+            body={"type": "object", "required": ["filename", "content_base64"], "properties": {
+                "filename": {"type": "string", "pattern": "\\.(pdf|docx|odt|txt|html)$"},
+                "title": {"type": "string", "maxLength": 200},
+                "content_base64": {"type": "string", "description": "Up to 4 MB once decoded"}}})},
+        meetings + "/send-papers": {"post": _operation(
+            "sendPapers", "The agenda and a link to the papers to each member the meeting is for, once each",
+            [_FORCE, _GROUP, _MEETING], _json(_OBJECT, "How many were sent"), 400)},
+        meetings + "/attendance": {"post": _operation(
+            "confirmAttendance", "Who came, as the coordinator confirms it", [_FORCE, _GROUP, _MEETING],
+            _MEETING_SHOWN, 400, body={"type": "object", "required": ["present"], "properties": {
+                "present": {"type": "array", "items": {"type": "string"}}}})},
+        meetings + "/minutes": {"post": _operation(
+            "publishMinutes", "Minutes and actions, published once to the group's members; open actions are "
+            "reminded", [_FORCE, _GROUP, _MEETING], _MEETING_SHOWN, 400,
+            body={"type": "object", "required": ["text"], "properties": {
+                "text": {"type": "string", "maxLength": 20000},
+                "actions": {"type": "array", "maxItems": 50, "items": {
+                    "type": "object", "required": ["title", "owner_name", "owner_email", "due_on"], "properties": {
+                        "title": {"type": "string"}, "owner_name": {"type": "string"},
+                        "owner_email": {"type": "string", "format": "email"},
+                        "due_on": {"type": "string", "format": "date"},
+                        "feedback_to_police": {"type": "boolean"}}}}}})},
+        "/admin/forces/{force_id}/groups/{group_id}/actions/{action_id}/close": {"post": _operation(
+            "closeAction", "Close an action (its reminders stop)",
+            [_FORCE, _GROUP, {"name": "action_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            _json(_OBJECT, "The action closed"))},
     }

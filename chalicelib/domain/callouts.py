@@ -63,7 +63,8 @@ def groups_called(force: ForceProfile, wanted: Optional[Iterable[str]]) -> tuple
 
 def can_be_called(force: ForceProfile, member: Member, today: date) -> bool:
     group = force.group(member.group_id)
-    if group is None or not member.serving(today) or not group.called_for_incidents or not member.agreement_version:
+    if (group is None or not member.serving(today) or not group.called_for_incidents or not member.agreement_version
+            or member.callouts_paused):
         return False
     if group.screening == NONE:
         return True

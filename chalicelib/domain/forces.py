@@ -167,6 +167,23 @@ class OnboardingPolicy:
 
 
 @dataclass(frozen=True)
+class MembershipPolicy:
+    """After joining (profile "membership"; the seeds state none of these, so each is a placeholder)."""
+    term_reminder_days: int = 60
+    rescreening_lead_days: int = 90
+    link_valid_days: int = 30
+
+
+@dataclass(frozen=True)
+class MeetingBusiness:
+    """Agenda, papers and actions (profile "meeting_business"; placeholders too)."""
+    agenda_deadline_days: int = 14
+    papers_days_before: int = 7
+    papers_link_minutes: int = 15
+    action_reminder_days: int = 7
+
+
+@dataclass(frozen=True)
 class NotifySettings:
     """A force's GOV.UK Notify service: one generic email template and where its API key is kept."""
     template_id: str
@@ -222,6 +239,8 @@ class ForceProfile:
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
     population: Optional[Population] = None  # None: the equality report has no comparison column
+    membership: MembershipPolicy = field(default_factory=MembershipPolicy)
+    meeting_business: MeetingBusiness = field(default_factory=MeetingBusiness)
 
     def group(self, group_id: str) -> Optional[Group]:
         return next((g for g in self.groups if g.id == group_id), None)
@@ -279,6 +298,8 @@ class ForceProfile:
             raw=data,
             mail=_mail(data.get("mail")),
             population=_population(data["population"]) if "population" in data else None,
+            membership=MembershipPolicy(**data.get("membership", {})),
+            meeting_business=MeetingBusiness(**data.get("meeting_business", {})),
         )
 
 

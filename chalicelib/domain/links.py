@@ -30,6 +30,12 @@ class Purpose(str, Enum):
     AVAILABILITY = "availability"  # a person answers an availability poll
     RESUME = "resume"  # an applicant comes back to a saved, unsent application
     MEMBER_AGREEMENT = "member-agreement"  # an imported member signs the current agreement
+    STEP_DOWN = "step-down"  # a member steps down
+    MEMBER_DETAILS = "member-details"  # a member sees and updates their details, or asks for their data
+    RENEWAL = "renewal"  # a member asks to continue for another term
+    ATTENDANCE = "attendance"  # a member answers an invitation: attending or apologies
+    PAPERS = "papers"  # a member reads a meeting's agenda and papers (read only)
+    AGENDA = "agenda"  # someone the profile names proposes an agenda item
 
 
 @dataclass(frozen=True)

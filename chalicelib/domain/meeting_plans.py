@@ -33,6 +33,16 @@ def moved(planned: PlannedMeeting, starts_at: datetime, now: datetime, note: str
     return PlannedMeeting(meeting, planned.sequence + 1, False, note)
 
 
+def with_online_link(planned: PlannedMeeting, url: str, now: datetime) -> PlannedMeeting:
+    """The meeting with its joining link (or none, for ""), told again as an update (a higher sequence)."""
+    if planned.cancelled or planned.meeting.ends_at <= now:
+        raise MeetingChangeRefused("the meeting is cancelled or over")
+    url = url.strip()
+    if url and (not url.startswith("https://") or len(url) > 500 or any(c.isspace() for c in url)):
+        raise MeetingChangeRefused("the online link must be an https:// address of up to 500 characters")
+    return PlannedMeeting(replace(planned.meeting, online_link=url), planned.sequence + 1, False, planned.note)
+
+
 def cancelled(planned: PlannedMeeting, now: datetime, note: str) -> PlannedMeeting:
     if planned.cancelled:
         raise MeetingChangeRefused("the meeting is already cancelled")

@@ -29,6 +29,7 @@ class Meeting:
     ends_at: datetime
     venue: str
     online_option: bool
+    online_link: str = ""  # where to join online (set per series or per meeting by an operator)
 
 
 def upcoming(

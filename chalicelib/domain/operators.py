@@ -29,6 +29,7 @@ class Permission(str, Enum):
     OPERATE = "operate"  # meetings, elections, call-outs, Strategic IAG cycles
     SUBJECT_ACCESS = "subject_access"  # everything held about one person
     ERASE = "erase"  # erasure on request
+    MEMBERSHIP = "membership"  # suspend, reinstate or remove a member (force administrators)
 
 
 READS = frozenset({Permission.LIST, Permission.VIEW, Permission.EXPORT, Permission.REPORT, Permission.AUDIT,

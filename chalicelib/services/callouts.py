@@ -81,6 +81,8 @@ class CalloutParts:
     random_bytes: RandomSource
     base_url: str
     workflow: Workflow
+    # (force, group, member) -> the member's own links (step down, details) for the email's footer; None: none.
+    member_links: Optional[Callable[[str, str, str], dict]] = None
 
 
 class CalloutService:
@@ -150,7 +152,9 @@ class CalloutService:
                 return self._message(email, f"Call-out: {incident.title}", "email/callout", force=force,
                                      incident=incident, name=response.name,
                                      url=self._link(incident, response.member_id, incident.respond_by, "callout"),
-                                     when=day_at, group=force.group(response.group_id))
+                                     when=day_at, group=force.group(response.group_id),
+                                     member_links=self._p.member_links(force_id, response.group_id, response.member_id)
+                                     if self._p.member_links else None)
             # One member failing must not stop the others being asked; send_once logged it, reconciliation retries.
             with suppress(Exception):
                 sent += self._p.postbox.email(_email(incident, f"request-{response.member_id}"), request)

@@ -107,8 +107,9 @@ class Recipient:
 class ElectionService:
     def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, postbox: Postbox,
                  render: Callable[..., str], clock: Clock, random_bytes: RandomSource, base_url: str,
-                 bus: Optional[MessageBus] = None):
+                 bus: Optional[MessageBus] = None, member_links: Optional[Callable[[str, str, str], dict]] = None):
         self._bus = bus or MessageBus()  # told when a winner takes office (services/roles.py gives the panel role)
+        self._member_links = member_links  # (force, group, member) -> their step-down and details links
         self._forces = forces
         self._store = store
         self._members = members
@@ -368,7 +369,9 @@ class ElectionService:
         office = OFFICE_WORDS[election.office]
         context = {"kind": kind, "force": force, "group": group, "election": election, "office": office,
                    "name": recipient.name, "contact": contact, "when": when, "url": None, "candidates": [],
-                   "result": None, "counts": [], "winners": [], **context}
+                   "result": None, "counts": [], "winners": [], **context,
+                   "member_links": self._member_links(election.force_id, election.group_id, recipient.key)
+                   if self._member_links and recipient.key != COORDINATOR else None}
         return EmailMessage(
             to=recipient.email, subject=SUBJECTS[kind].format(office=office, group=group.name),
             text=self._render(TEMPLATE_TXT, **context), html=self._render(TEMPLATE_HTML, **context),

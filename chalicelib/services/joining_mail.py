@@ -32,10 +32,11 @@ def day_at(moment) -> str:
 
 
 class JoiningMail:
-    def __init__(self, render, status_url):
+    def __init__(self, render, status_url, member_links=None):
         self._render = render
         self.render = render  # for the coordinator's notices (services/role_notices.py)
         self._status_url = status_url  # (application) -> url of its status page
+        self._member_links = member_links  # (force, group, member) -> the new member's step-down and details links
 
     def _applicant(self, force: ForceProfile, application: Application, kind: str, reminder: bool = False,
                    **context) -> EmailMessage:
@@ -58,7 +59,10 @@ class JoiningMail:
                                meetings=meetings)
 
     def welcome(self, force, application, meetings, agreement, member) -> EmailMessage:
-        return self._applicant(force, application, "welcome", meetings=meetings, agreement=agreement, member=member)
+        links = (self._member_links(application.force_id, application.group_id, application.reference)
+                 if self._member_links else None)
+        return self._applicant(force, application, "welcome", meetings=meetings, agreement=agreement, member=member,
+                               member_links=links)
 
     def appeal_decided(self, force, application, upheld: bool, detail: dict) -> EmailMessage:
         group = force.group(application.group_id)

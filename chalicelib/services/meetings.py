@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
+from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved, with_online_link
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
 from chalicelib.domain.membership import Member
 from chalicelib.services.notifications import role_words
@@ -52,6 +52,10 @@ class MeetingParts:
     holidays: Callable[[list[int]], frozenset]
     calendar_file: Callable[..., bytes]
     random_bytes: Callable[[int], bytes]
+    # The member's own links (step down, details) for every invitation's footer; None: none shown.
+    member_links: Optional[Callable[[Member], dict]] = None
+    # The member's link to answer attending / apologies for one meeting; None: none offered.
+    answer_link: Optional[Callable[[Member, PlannedMeeting], str]] = None
 
 
 class MeetingService:
@@ -63,7 +67,10 @@ class MeetingService:
         force, now = self._p.forces.get(force_id), self._now()
         group = force.group(group_id)
         avoid = self._p.holidays([now.year, now.year + 1, now.year + 2])
+        links = {p.meeting.title: p.meeting.online_link for p in self._p.store.all(force_id, group_id)
+                 if p.meeting.online_link}  # a new meeting of a series joins where the series last did
         for meeting in upcoming_for_group(force, group, after=now, count=PLANNED_AHEAD, avoid=avoid):
+            meeting = replace(meeting, online_link=links.get(meeting.title, ""))
             self._p.store.add(force_id, group_id, PlannedMeeting(meeting), now)
         return self.upcoming(force_id, group_id)
 
@@ -79,17 +86,21 @@ class MeetingService:
         members = [m for m in self._p.members.members(force_id, group_id) if m.serving(today)]
         sent = 0
         for planned in self.upcoming(force_id, group_id):
+            invited = invited_to(group, planned, members)
             kind = "cancelled" if planned.cancelled else "moved" if planned.sequence else "invite"
             ics = self._p.calendar_file([planned.meeting], calendar_name=f"{group.name} meetings",
                                         method="CANCEL" if planned.cancelled else "REQUEST",
                                         sequence=planned.sequence,
                                         organiser_email=force.contacts["iag_coordinator"].email)
-            for member in members:
+            for member in invited:
                 key = f"meeting-{planned.meeting.uid_key}-s{planned.sequence}-{member.member_id}"
 
                 def invitation(member=member, planned=planned, kind=kind, ics=ics) -> EmailMessage:
                     context = {"force": force, "group": group, "planned": planned, "name": member.name,
-                               "kind": kind, "when": day_at, "agenda_by": _agenda_by(group, planned)}
+                               "kind": kind, "when": day_at, "agenda_by": _agenda_by(group, planned),
+                               "member_links": self._p.member_links(member) if self._p.member_links else None,
+                               "answer_url": self._p.answer_link(member, planned)
+                               if self._p.answer_link and not planned.cancelled else None}
                     return EmailMessage(
                         to=member.email, subject=_subject(kind, group.name, planned),
                         text=self._p.render("email/meeting.txt", **context),
@@ -117,6 +128,27 @@ class MeetingService:
         before = self._existing(force_id, group_id, uid_key)
         after = moved(before, starts_at, self._now(), note)
         return self._change(force_id, group_id, before, after)
+
+    def set_online_link(self, force_id: str, group_id: str, url: str, *, uid_key: str = "",
+                        series: str = "") -> list[PlannedMeeting]:
+        """One meeting's joining link, or every upcoming meeting of a series (and the series' later meetings, which
+        are planned with it); members are sent the update."""
+        force = self._p.forces.get(force_id)
+        group = force.group(group_id) if force else None
+        if group is None or (not uid_key) == (not series):
+            raise MeetingChangeRefused("name a group's meeting (uid_key) or one of its series")
+        if uid_key:
+            chosen = [self._existing(force_id, group_id, uid_key)]
+        else:
+            if series not in {s.name for s in group.meetings}:
+                raise MeetingChangeRefused(f"{group.name} has no series {series!r}")
+            chosen = [p for p in self.upcoming(force_id, group_id)
+                      if not p.cancelled and p.meeting.title == f"{group.name}: {series}"]
+        changed = [after for before in chosen
+                   if self._p.store.change(force_id, group_id, before,
+                                           after := with_online_link(before, url, self._now()), self._now())]
+        self.tell_members(force_id, group_id)
+        return changed
 
     def cancel(self, force_id: str, group_id: str, uid_key: str, note: str) -> PlannedMeeting:
         before = self._existing(force_id, group_id, uid_key)
@@ -155,9 +187,23 @@ class MeetingService:
         return self._p.clock.now()
 
 
+def invited_to(group, planned: PlannedMeeting, serving: list[Member]) -> list[Member]:
+    """Who of the serving members a meeting is for: everyone, or for an optional series (e.g. scrutiny panels)
+    only those who opted in."""
+    series = series_of(group, planned)
+    if series is not None and series.optional:
+        return [m for m in serving if series.name in m.optional_series]
+    return serving
+
+
+def series_of(group, planned: PlannedMeeting):
+    """The profile's series a planned meeting belongs to (None for an extraordinary meeting)."""
+    return next((s for s in group.meetings if planned.meeting.title == f"{group.name}: {s.name}"), None)
+
+
 def _agenda_by(group, planned: PlannedMeeting) -> list[str]:
     """Who agrees the agenda, from the series the meeting belongs to (e.g. the Chair and the local Inspector)."""
-    series = next((s for s in group.meetings if planned.meeting.title == f"{group.name}: {s.name}"), None)
+    series = series_of(group, planned)
     return [role_words(role) for role in series.agenda_by] if series else []
 
 

@@ -29,7 +29,7 @@ class About:
     """What an email is about, in the product's words; the outbox adapter decides where that is stored.
 
     area: application | pack_request | cycle | meetings | election | incident | member; `id` is the application's
-    reference, the request's, cycle's, election's, incident's or member's id, or (meetings) the group id."""
+    reference, the request's, cycle's, election's or incident's id, (meetings) the group id, or the member's id."""
     area: str
     force_id: str
     id: str

@@ -160,6 +160,10 @@ class DocumentUnavailable(Exception):
     """A document the profile names cannot be read from storage (e.g. never published)."""
 
 
+class MemberConflict(Exception):
+    """The membership changed since it was read (someone else acted first); nothing was written."""
+
+
 class LinkConflict(Exception):
     """The link was used or expired, or what it acts on already happened (e.g. a second appeal)."""
 

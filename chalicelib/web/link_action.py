@@ -11,6 +11,8 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib.domain.links import LinkProblem
+from chalicelib.domain.meeting_business import BusinessRefused
+from chalicelib.domain.membership import MemberChangeRefused
 from chalicelib.domain.review import InvalidDecision
 from chalicelib.services.callouts import CalloutRefused
 from chalicelib.services.elections import ElectionNotNow, ElectionRefused
@@ -74,7 +76,8 @@ REFUSALS: dict[type[Exception], Callable[[Exception, Reshow, dict], Response]] =
     DocumentUnavailable: _document_missing,
     # Answers the person can correct: the form again, with what they typed.
     InvalidAnswer: _answer_again, InvalidDecision: _answer_again, CalloutRefused: _answer_again,
-    ElectionRefused: _answer_again, StrategicRefused: _answer_again,
+    ElectionRefused: _answer_again, StrategicRefused: _answer_again, MemberChangeRefused: _answer_again,
+    BusinessRefused: _answer_again,
 }
 
 

@@ -17,11 +17,26 @@ PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordin
 REF = "{ref}"
 
 
+MEMBER, MEETING = "DER-M1", "m-2027-01-12"  # a member and a planned meeting of derbyshire-iag (no force id in them)
+
+
 @pytest.fixture
 def derbyshire(api):
+    from datetime import date, datetime, timezone
+
+    from chalicelib.adapters.dynamodb_joining import _member_item
+    from chalicelib.domain.meeting_plans import PlannedMeeting
+    from chalicelib.domain.meetings import Meeting
+    from chalicelib.domain.membership import Member, Role
+
     store = DynamoReviewStore()
     for role, email in PANEL.items():
         store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
+    _member_item(Member(MEMBER, "derbyshire", "derbyshire-iag", Role.MEMBER, "Dee Member", "dee@example.org", "",
+                        date(2026, 1, 5), date(2029, 1, 5))).save()
+    start = datetime(2027, 1, 12, 18, 30, tzinfo=timezone.utc)
+    bootstrap.container().meeting_store.add("derbyshire", "derbyshire-iag", PlannedMeeting(Meeting(
+        MEETING, "Derbyshire IAG: IAG meeting", start, start.replace(hour=20, minute=30), "Force HQ", True)), start)
     return store
 
 
@@ -58,6 +73,21 @@ ROUTES = [
     ("GET", f"/admin/forces/derbyshire/subject-access?reference={REF}", None),
     ("POST", f"/admin/forces/derbyshire/applications/{REF}/erasure", {"reason": "Email of 20 Nov", "confirm": REF}),
     ("GET", "/admin/forces/derbyshire/reports/recruitment?group=derbyshire-iag", None),
+    ("GET", f"/admin/forces/derbyshire/groups/derbyshire-iag/members/{MEMBER}", None),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/members/{MEMBER}/status",
+     {"change": "suspend", "reason": "A reason"}),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/members/{MEMBER}/renewal", {"agree": True}),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/members/{MEMBER}/screening",
+     {"outcome": "clear", "level": "basic", "completed_on": "2026-11-01"}),
+    ("PUT", "/admin/forces/derbyshire/groups/derbyshire-iag/online-link",
+     {"url": "https://teams.example/join", "series": "IAG meeting"}),
+    ("GET", f"/admin/forces/derbyshire/groups/derbyshire-iag/meetings/{MEETING}", None),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/meetings/{MEETING}/papers",
+     {"filename": "a.txt", "content_base64": "aGVsbG8="}),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/meetings/{MEETING}/send-papers", None),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/meetings/{MEETING}/attendance", {"present": []}),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/meetings/{MEETING}/minutes", {"text": "We met."}),
+    ("POST", f"/admin/forces/derbyshire/groups/derbyshire-iag/actions/{MEETING}-1/close", None),
 ]
 CHANGES = [r for r in ROUTES if r[0] != "GET"]
 
@@ -68,8 +98,10 @@ def test_every_admin_route_is_in_the_tenancy_tests():
     registered = {(method, path) for path, entries in app.routes.items() if path.startswith("/admin/forces/")
                   for method in entries}
     listed = {(method, re.sub(r"\?.*", "", path).replace("derbyshire-iag", "{group_id}").replace("derbyshire", "{force_id}")
-               .replace(REF, "{reference}").replace("/iag_chair", "/{role}")
-               .replace("/roles/{group_id}", "/roles/{scope}")) for method, path, _ in ROUTES}
+               .replace(REF, "{reference}").replace("/iag_chair", "/{role}").replace("/roles/{group_id}", "/roles/{scope}")
+               .replace(f"/actions/{MEETING}-1", "/actions/{action_id}")
+               .replace(f"/meetings/{MEETING}", "/meetings/{uid_key}").replace(f"/members/{MEMBER}", "/members/{member_id}"))
+              for method, path, _ in ROUTES}
     assert registered == listed
 
 

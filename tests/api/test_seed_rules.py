@@ -170,3 +170,137 @@ def test_avon_and_somersets_elected_chair_takes_the_iag_chair_role_that_reviews_
     assert [(o.scope, o.role) for o in office_role(force, "bristol", "chair")] == [("bristol", "iag_chair")]
     # The Strategic IAG's chair is the Strategic IAG Chair who hears appeals.
     assert ("appeal", "strategic_iag_chair") in [(o.scope, o.role) for o in office_role(force, "strategic", "chair")]
+# --- after joining: members and meeting business (issue 15, points 3 and 4) ---
+
+def _member(force, group, member_id, **changes):
+    from datetime import date
+
+    from chalicelib.adapters.dynamodb_joining import _member_item
+    from chalicelib.domain.membership import Member, Role
+
+    member = Member(**{**dict(member_id=member_id, force_id=force, group_id=group, role=Role.MEMBER,
+                              name=f"Member {member_id}", email=f"{member_id.lower()}@example.org", phone="",
+                              joined_on=date(2026, 1, 5), term_ends_on=date(2029, 1, 5),
+                              agreement_version="confidentiality-agreement@2026-11"), **changes})
+    _member_item(member).save()
+    return member
+
+
+def _sent_to(address):
+    from tests.conftest import sent_emails
+
+    return [m for m in sent_emails()
+            if address in (m.destinations if hasattr(m, "raw_data") else m.destinations["ToAddresses"])]
+
+
+def test_derbyshire_scrutiny_panels_are_opt_in_every_month_only_for_those_who_choose_them(api):
+    """Seed: "every month if you would like to get involved with our scrutiny panels"."""
+    from chalicelib import bootstrap
+
+    _member("derbyshire", "derbyshire-iag", "DER-1", optional_series=("Scrutiny panel",))
+    _member("derbyshire", "derbyshire-iag", "DER-2")
+    meetings = bootstrap.container().meetings
+    meetings.plan("derbyshire", "derbyshire-iag")
+    meetings.tell_members("derbyshire", "derbyshire-iag")
+    scrutiny = [m for m in _sent_to("der-1@example.org") if "Scrutiny panel" in m.raw_data]
+    assert scrutiny and not [m for m in _sent_to("der-2@example.org") if "Scrutiny panel" in m.raw_data]
+
+
+def test_derbyshire_meetings_and_panels_can_be_joined_on_teams_from_the_invitation_and_calendar(api):
+    """Seed: "all our meetings and panels are virtual on Microsoft Teams"."""
+    from chalicelib import bootstrap
+
+    _member("derbyshire", "derbyshire-iag", "DER-1", optional_series=("Scrutiny panel",))
+    meetings = bootstrap.container().meetings
+    meetings.plan("derbyshire", "derbyshire-iag")
+    for series in ("IAG meeting", "Scrutiny panel"):
+        assert meetings.set_online_link("derbyshire", "derbyshire-iag", "https://teams.example/derbyshire",
+                                        series=series)
+    import email
+    import email.policy
+
+    import icalendar
+
+    linked = {}
+    for raw in (m.raw_data for m in _sent_to("der-1@example.org")):
+        message = email.message_from_string(raw, policy=email.policy.default)
+        if "Join online: https://teams.example/derbyshire" in message.get_body(("plain",)).get_content():
+            [ics] = list(message.iter_attachments())
+            event = icalendar.Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")[0]
+            linked[str(event["SUMMARY"]).split(": ")[1]] = str(event["URL"])
+    assert linked == {"IAG meeting": "https://teams.example/derbyshire",
+                      "Scrutiny panel": "https://teams.example/derbyshire"}
+
+
+def test_avon_and_somerset_face_to_face_meetings_carry_an_online_link_for_those_who_cannot_attend(api):
+    """Seed: "Face-to-face meetings usually have an online link for members who can't attend physically"."""
+    from chalicelib import bootstrap
+
+    _member("avon-and-somerset", "bristol", "AS-1")
+    meetings = bootstrap.container().meetings
+    first = meetings.plan("avon-and-somerset", "bristol")[0]
+    [changed] = meetings.set_online_link("avon-and-somerset", "bristol", "https://teams.example/bristol-jan",
+                                         uid_key=first.meeting.uid_key)
+    assert changed.meeting.online_link == "https://teams.example/bristol-jan" and changed.sequence == 1
+    assert not any(p.meeting.online_link for p in meetings.upcoming("avon-and-somerset", "bristol")[1:])
+
+
+def test_northamptonshire_agenda_is_agreed_between_the_chair_and_the_inspector(api):
+    """Seed: "The agenda should be agreed between the Chair and the Inspector"."""
+    from chalicelib import bootstrap
+    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+    from chalicelib.domain.membership import Role
+
+    _member("northamptonshire", "northampton", "NOR-C", role=Role.CHAIR)
+    _member("northamptonshire", "northampton", "NOR-2")
+    DynamoReviewStore().put_reviewer("northamptonshire", "northampton", "local_inspector", "Insp Local",
+                                     "inspector@northamptonshire.police.example")
+    container = bootstrap.container()
+    container.meetings.plan("northamptonshire", "northampton")
+    container.meeting_business.ask_for_agenda("northamptonshire", "northampton")
+    from tests.conftest import sent_emails
+
+    asked = {a for m in sent_emails() if not hasattr(m, "raw_data") and m.subject.startswith("Agenda items")
+             for a in m.destinations["ToAddresses"]}
+    assert asked == {"nor-c@example.org", "inspector@northamptonshire.police.example"}
+
+
+def test_northamptonshire_inspector_seeks_and_receives_feedback_as_actions_reminded_until_done(api, clock):
+    """Seed: "... to provide an update on local crime and policing, and to seek and receive feedback"."""
+    from datetime import timedelta
+
+    from chalicelib import bootstrap
+
+    _member("northamptonshire", "northampton", "NOR-1")
+    container = bootstrap.container()
+    planned = container.meetings.plan("northamptonshire", "northampton")[0]
+    clock.moment = planned.meeting.ends_at + timedelta(hours=1)
+    record = container.meeting_business.publish_minutes(
+        "northamptonshire", "northampton", planned.meeting.uid_key, "Inspector's update; members' feedback.",
+        [{"title": "Feedback on the stop and search update", "owner_name": "Member NOR-1",
+          "owner_email": "nor-1@example.org", "due_on": (clock.moment + timedelta(days=5)).date().isoformat(),
+          "feedback_to_police": True}], "operator:test")
+    assert record["actions"][0]["feedback_to_police"]
+    assert container.meeting_business.remind_actions("northamptonshire", "northampton") == 1
+
+
+def test_northamptonshire_members_are_all_checked_so_a_check_is_renewed_before_it_expires(api):
+    """Seed: "all members are police checked to a basic screening level"."""
+    from chalicelib import bootstrap
+
+    _member("northamptonshire", "northampton", "NOR-1", screening={
+        "level": "basic", "outcome": "clear", "completed_on": "2024-01-10", "expires_on": "2027-01-10"})
+    counts = bootstrap.container().membership.daily("northamptonshire")
+    assert counts["rescreening_asked"] == 1
+
+
+def test_avon_and_somerset_renews_no_screening_except_for_its_counter_terrorism_iag(api, clock):
+    """Seed: "a policy of not screening or vetting our members ... The only exception is the Counter Terrorism IAG"."""
+    from chalicelib import bootstrap
+
+    expiring = {"level": "limited", "outcome": "clear", "completed_on": "2023-12-01", "expires_on": "2026-12-01"}
+    _member("avon-and-somerset", "bristol", "AS-1", screening=expiring)
+    _member("avon-and-somerset", "counter-terrorism", "AS-2", screening=expiring)
+    counts = bootstrap.container().membership.daily("avon-and-somerset")
+    assert counts["rescreening_asked"] == 1
+    assert [m for m in _sent_to("as-2@example.org")] and not _sent_to("as-1@example.org")

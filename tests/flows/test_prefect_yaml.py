@@ -11,7 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 # Settings that change the local schedules; production runs the defaults.
-SCHEDULE_SETTINGS = ("IAG_STRATEGIC_CRON", "IAG_RECONCILE_SECONDS", "IAG_REMINDER_CRON")
+SCHEDULE_SETTINGS = ("IAG_STRATEGIC_CRON", "IAG_RECONCILE_SECONDS", "IAG_REMINDER_CRON", "IAG_MEMBER_LIFE_CRON")
 
 
 def declared() -> dict[str, dict]:

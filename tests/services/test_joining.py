@@ -235,6 +235,7 @@ def test_welcome_email_carries_the_agreement_record_and_a_calendar_in_london_tim
     assert welcome["Subject"].startswith("You are now a member")
     text = welcome.get_body(("plain",)).get_content()
     assert 'as "Amira Khan"' in text and "version 2026-11" in text
+    assert "/step-down/" in text and "/my-details/" in text  # as in every email to a member
     [ics] = [part for part in welcome.iter_attachments() if part.get_content_type() == "text/calendar"]
     calendar = icalendar.Calendar.from_ical(ics.get_payload(decode=True))
     starts = [event.decoded("dtstart") for event in calendar.walk("VEVENT")]

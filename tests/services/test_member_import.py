@@ -16,7 +16,7 @@ from chalicelib.services.member_import import MemberImportParts, MemberImportSer
 from chalicelib.services.outbox import Postbox
 from chalicelib.services.review import LinkRefused
 from tests.conftest import TODAY, FixedClock
-from tests.fakes import FakeApplicationRepository, FakeMailer, FakeMemberStore, FakeOutbox
+from tests.fakes import FakeApplicationRepository, FakeMailer, FakeMemberImportStore, FakeOutbox
 
 pytestmark = pytest.mark.fast
 
@@ -29,7 +29,7 @@ HEADER = SAMPLE.splitlines()[0]
 
 class Parts:
     def __init__(self):
-        self.store = FakeMemberStore()
+        self.store = FakeMemberImportStore()
         self.mailer = FakeMailer()
         self.clock = FixedClock(TODAY)
         self.offices: list[tuple] = []
