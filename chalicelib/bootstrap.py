@@ -164,7 +164,9 @@ class Container:
 
     @cached_property
     def pack_requests(self) -> PackRequestService:
-        return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier)
+        from chalicelib.adapters.pack_files import ShippedPackFiles
+
+        return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier, ShippedPackFiles())
 
 
 def _operator_tokens(settings: Settings):

@@ -76,6 +76,22 @@ class ApplicantNotifier:
         )
         self._now_or_later(EmailKey(About("pack_request", force.id, request_id), "pack_request"), message)
 
+    def pack_sent(self, force: ForceProfile, request_id: str, to: str, attachments: Callable[[], tuple]) -> None:
+        """The standard pack, to the address typed: the documents the force's pages already publish, nothing more,
+        and replies go to the force's recruitment contact."""
+        contact = force.contacts["recruitment"]
+        context = {"force": force, "request_id": request_id, "contact": contact, "documents": force.pack_documents,
+                   "apply_url": f"{self._base_url}/forces/{force.id}/apply"}
+
+        def build() -> EmailMessage:
+            return EmailMessage(
+                to=to, subject=f"{force.name}: the IAG application pack you asked for",
+                text=self._render("email/pack_sent.txt", **context),
+                html=self._render("email/pack_sent.html", **context),
+                reply_to=contact.email, attachments=attachments(), force_id=force.id)
+        with suppress(Exception):  # logged by send_once; it stays pending, the request is stored
+            self._postbox.email(EmailKey(About("pack_request", force.id, request_id), "pack_sent"), build)
+
     def _now_or_later(self, key: EmailKey, message: EmailMessage) -> None:
         # A failure is logged by send_once and the email stays pending; the person's request is stored either way.
         with suppress(Exception):

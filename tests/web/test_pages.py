@@ -304,6 +304,41 @@ def test_a_name_that_looks_like_a_name_is_kept_in_the_email_to_the_force(api):
     assert "Siân O&#39;Connor" in email.body or "Siân O'Connor" in email.body
 
 
+@pytest.mark.parametrize("force_id, titles", [
+    ("derbyshire", ["IAG Job Description"]),
+    ("northamptonshire", ["IAG roles and responsibilities"]),
+    ("greater-manchester", ["IAG information and application pack"]),
+    ("avon-and-somerset", ["IAG application form", "Equality monitoring form"]),
+])
+def test_the_start_page_offers_each_pack_document_the_seed_names_and_each_is_served(api, force_id, titles):
+    html = api.http.get(f"/forces/{force_id}/apply").body.decode()
+    links = re.findall(rf'href="(/forces/{force_id}/application-pack/documents/[^"]+)">([^<]+)<', html)
+    assert [title for _, title in links] == titles
+    assert f'href="/forces/{force_id}/application-pack?format=standard"' in html
+    for href, _ in links:
+        document = api.http.get(href)
+        assert document.status_code == 200 and document.headers["Content-Type"].startswith("text/html")
+        assert "TEMPLATE" in document.body.decode()  # the seed names it without its text: marked for the force
+
+
+def test_only_a_document_the_profile_lists_is_served(api):
+    for name in ("terms-of-reference.html", "..%2F..%2Fforces%2Fderbyshire.json", "iag-application-pack.html"):
+        assert api.http.get(f"/forces/derbyshire/application-pack/documents/{name}").status_code == 404
+
+
+def test_greater_manchesters_standard_pack_is_emailed_on_request_not_only_accessible_formats(api):
+    form = api.http.get("/forces/greater-manchester/application-pack?format=standard").body.decode()
+    assert re.search(r'value="standard"\s+checked', form)
+    token = token_in(form)
+    response = post_form(api, {"_token": token, "format": "standard", "name": "Pat", "email": "pat@example.org"},
+                         path="/forces/greater-manchester/application-pack")
+    assert response.status_code == 303 and response.headers["Location"].endswith("?sent=standard")
+    assert "We have emailed the application pack" in api.http.get(response.headers["Location"]).body.decode()
+    [email] = sent_emails()  # with attachments, so a raw message
+    assert set(email.destinations) == {"pat@example.org"}  # moto lists the header and the envelope
+    assert 'filename="iag-application-pack.html"' in email.raw_data
+
+
 def resume_link_in(email) -> str:
     return re.search(r'href="http[^"]*(/forces/[^"]+/apply/resume/[^"]+)"', email.body).group(1)
 
