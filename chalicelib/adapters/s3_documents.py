@@ -43,6 +43,16 @@ class S3Documents:
     def key(force_id: str, file: str) -> str:
         return f"documents/{force_id}/{file}"
 
+    def put_evidence(self, force_id: str, reference: str, name: str, data: bytes, content_type: str) -> str:
+        """An applicant's evidence (e.g. of residency), under evidence/<force>/<reference>/: never served publicly.
+        A second upload keeps the first (a new key per content), so nothing a person sent is overwritten."""
+        import hashlib
+
+        key = f"evidence/{force_id}/{reference}/{hashlib.sha256(data).hexdigest()[:16]}-{name}"
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type,
+                                ServerSideEncryption="AES256")
+        return key
+
     def url(self, force_id: str, file: str, expires_in: int) -> str:
         """A link that works for expires_in seconds. Signing is local: it does not check the object exists."""
         return self._client.generate_presigned_url(

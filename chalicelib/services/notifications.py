@@ -100,7 +100,7 @@ class ApplicantNotifier:
 
 # Emails that carry a single-use link: the step that owes one claims, links and sends it itself.
 SENT_BY_THEIR_STEP = ("review-", "reminder-", "escalation-", "offer-", "onboarding-", "agreement-", "appeal-review-",
-                      "screening-request-")
+                      "screening-request-", "residency-")
 
 
 class ReviewMail:

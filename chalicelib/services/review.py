@@ -50,7 +50,7 @@ OUTCOME_EMAILS = {
 
 # Stages at which an application's flow run is alive (running or suspended), so reconciliation checks them.
 RUN_WAITS_AT = (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED, Stage.REDIRECTED, Stage.APPROVED,
-                Stage.APPEAL_UPHELD, Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED,
+                Stage.APPEAL_UPHELD, Stage.RESIDENCY, Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED,
                 Stage.APPEAL_LODGED)
 
 
