@@ -148,7 +148,8 @@ class Container:
 
     @cached_property
     def data_protection(self) -> DataProtectionService:
-        return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render)
+        return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render,
+                                     evidence=self.documents or _documents(self.settings))
 
     @cached_property
     def intake(self) -> IntakeService:

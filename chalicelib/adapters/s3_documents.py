@@ -53,6 +53,23 @@ class S3Documents:
                                 ServerSideEncryption="AES256")
         return key
 
+    def delete_evidence(self, force_id: str, reference: str) -> int:
+        """Every file an applicant uploaded for this application; returns how many were deleted."""
+        from botocore.exceptions import ClientError
+
+        deleted = 0
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self._bucket, Prefix=f"evidence/{force_id}/{reference}/"):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True})
+                    deleted += len(keys)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                raise
+        return deleted  # no bucket (a stage that never stored a document): nothing was uploaded
+
     def url(self, force_id: str, file: str, expires_in: int) -> str:
         """A link that works for expires_in seconds. Signing is local: it does not check the object exists."""
         return self._client.generate_presigned_url(

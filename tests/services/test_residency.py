@@ -114,3 +114,11 @@ def test_an_applicant_who_qualifies_by_working_in_the_area_goes_straight_to_the_
     reference = approved_in_thames_valley(api, journey, connection_to_area="works", work_postcode="RG1 7TH")
     assert stage("thames-valley", reference) == "offered"
     assert to(APPLICANT, "residency") == []
+
+
+def test_erasing_the_application_deletes_the_uploaded_evidence(api, journey):
+    reference = approved_in_thames_valley(api, journey)
+    assert upload(api, to(APPLICANT, "residency")[-1]).status_code == 200
+    summary = bootstrap.container().data_protection.erase("thames-valley", reference, requested_by="op-1",
+                                                          reason="subject request")
+    assert summary["evidence_files"] == 1 and evidence_keys(reference) == []
