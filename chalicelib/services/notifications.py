@@ -26,17 +26,13 @@ def role_words(role: str) -> str:
 
 
 class ApplicantNotifier:
-    """The emails a person's own request owes them (or the force): sent at once, through the one outbox."""
+    """The emails a person's own request owes them (or the force): sent at once, through the one outbox. (The
+    confirmation of an application is not one: its flow run sends it, see ReviewMail.flush.)"""
 
     def __init__(self, postbox: Postbox, render: Render, public_base_url: str):
         self._postbox = postbox
         self._render = render
         self._base_url = public_base_url
-
-    def application_received(self, force: ForceProfile, application: Application, withdraw_url: str) -> None:
-        status_url = f"{self._base_url}/forces/{force.id}/applications/{application.reference}/confirmation"
-        message = self.received_message(self._render, force, application, status_url, withdraw_url)
-        self._now_or_later(application_email(application, "received"), message)
 
     @staticmethod
     def received_message(render: Render, force: ForceProfile, application: Application, status_url: str,
@@ -119,7 +115,7 @@ class ReviewMail:
         self._render = render
         self._forces = forces
         self._base_url = public_base_url
-        self._withdraw_link = withdraw_link  # (application) -> (Link, url): a fresh link when one is re-sent
+        self._withdraw_link = withdraw_link  # (application) -> (Link, url): issues (stores) a fresh link
         self._bus = bus or MessageBus()
 
     def review_request(self, force: ForceProfile, application: Application, role: str, person: tuple[str, str],
@@ -171,9 +167,9 @@ class ReviewMail:
                    "screening": SCREENING_WORDS.get(group.screening),
                    "previous_group": force.group(application.answers.get("redirected_from", "")),
                    "status_url": f"{self._base_url}/forces/{force.id}/applications/{application.reference}/confirmation"}
-        if outcome == "received":
+        if outcome == "received":  # a withdraw link only for a live application: an ineligible one has ended
             return ApplicantNotifier.received_message(self._render, force, application, context["status_url"],
-                                                      self._withdraw_link(application)[1])
+                                                      self._withdraw_link(application)[1] if application.live else "")
         subjects = {"approved": "You have been accepted", "rejected": "The decision on your application",
                     "discussion": "An invitation to an informal discussion",
                     "redirected": "A suggestion of another IAG", "withdrawn": "Your application is withdrawn"}
