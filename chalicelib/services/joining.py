@@ -194,12 +194,14 @@ class JoiningService:
             raise InvalidAnswer("The file must be smaller than 5 MB")
         if application.stage is not Stage.RESIDENCY:
             raise LinkRefused(LinkProblem.SUPERSEDED)
+        # Stored first: if the write then loses a race, the file sits under the application's prefix, which erasure
+        # and retention delete with it.
         key = self._p.documents.put_evidence(force.id, application.reference,
                                              f"residency.{EVIDENCE_TYPES[content_type]}", data, content_type)
-        moved = self._record_residency(application, {"how": "uploaded", "key": key}, actor="applicant")
-        self._write(lambda: self._p.store.spend_link_and_move(moved[0], moved[1], link))
-        self._tell_run(moved[0], "residency evidence")
-        return moved[0]
+        moved, event = self._record_residency(application, {"how": "uploaded", "key": key}, actor="applicant")
+        stored = self._write(lambda: self._p.store.spend_link_and_move(moved, event, link))
+        self._tell_run(stored, "residency evidence")
+        return stored
 
     def confirm_residency_seen(self, application: Application, operator: str) -> Application:
         """A coordinator saw the evidence another way (in person, by post): recorded as theirs, then on."""
