@@ -139,7 +139,7 @@ def test_every_equality_question_has_its_own_page_with_prefer_not_to_say(api):
         asked.append(question)
         response = person.send(page, {})  # every one may be skipped
         assert response.status_code == 303
-    assert len(asked) == 7 and page == "privacy"
+    assert len(asked) == 9 and page == "privacy"  # the nine protected characteristics of the Equality Act 2010
 
 
 def test_equality_answers_are_kept_apart_in_the_draft_and_in_the_application(api):
