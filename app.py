@@ -13,6 +13,7 @@ from chalicelib.web import (
 from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")
+app.api.binary_types.append("multipart/form-data")  # evidence uploads arrive as bytes, not text
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # in Lambda: a misconfigured stage fails the cold start, never a request
     Settings.from_env().check_api()
 app.register_middleware(security_headers, "http")

@@ -168,7 +168,7 @@ def request_figures() -> None:
     emails = sum(v for (service, op), v in app_calls.items() if service in ("ses", "sesv2")
                  and op in ("SendEmail", "SendRawEmail"))
     row("in the request: writes/reads/emails", f"{sum(dynamo.values()) - reads:.2f} / {reads:.2f} / {emails:.2f}"
-        "  (goal 1 / 0 / 0; the confirmation email still goes in the request)")
+        "  (goal 1 / 0 / 0; the run's first pass sends the confirmation)")
     row("flow runs started (fake Prefect)", f"{runs_started / N:.2f} per eligible POST; "
         f"{ineligible_runs} for 12 ineligible POSTs")
     row("AWS calls per bare save", ", ".join(f"{service} {op} {v:.2f}" for (service, op), v in bare_calls.items()))

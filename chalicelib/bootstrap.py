@@ -113,8 +113,15 @@ class Container:
     @cached_property
     def review(self) -> ReviewService:
         base_url = self.settings.public_base_url
-        mail = ReviewMail(self.postbox, render, self.repository, self.forces, base_url,
-                          lambda application: withdraw_link(application, random_bytes, base_url), bus=self.bus)
+        def issue_withdraw_link(application):
+            # Stored when the email that carries it is built (the flow's first pass, or reconciliation): the request
+            # that took the application wrote nothing but the application's own transaction.
+            link, url = withdraw_link(application, random_bytes, base_url)
+            self.review_store.add_links([link])
+            return link, url
+
+        mail = ReviewMail(self.postbox, render, self.repository, self.forces, base_url, issue_withdraw_link,
+                          bus=self.bus)
         return ReviewService(self.forces, self.repository, self.review_store, mail, self.workflow, self.clock,
                              random_bytes, base_url, bus=self.bus, actions=self.joining_store)
 
@@ -177,12 +184,12 @@ class Container:
 
     @cached_property
     def data_protection(self) -> DataProtectionService:
-        return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render)
+        return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render,
+                                     evidence=self.documents or _documents(self.settings))
 
     @cached_property
     def intake(self) -> IntakeService:
-        return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.notifier,
-                             self.review)
+        return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.review)
 
     @cached_property
     def admin(self) -> AdminService:
@@ -211,7 +218,9 @@ class Container:
 
     @cached_property
     def pack_requests(self) -> PackRequestService:
-        return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier)
+        from chalicelib.adapters.pack_files import ShippedPackFiles
+
+        return PackRequestService(self.forces, self.repository, validate, self.clock, self.notifier, ShippedPackFiles())
 
 
 def _operator_tokens(settings: Settings):

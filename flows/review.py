@@ -23,12 +23,13 @@ MAX_WAITS_PER_RUN = 50  # a guard against a run that keeps waking with nothing n
 PHASES = {
     "submitted": "panel review", "awaiting_review": "panel review", "discussion_requested": "panel review",
     "redirected": "panel review", "approved": "screening or offer", "appeal_upheld": "screening or offer",
+    "residency": "residency",
     "screening": "screening", "offered": "offer", "onboarding": "onboarding", "rejected": "appeal window",
     "appeal_lodged": "appeal",
 }
 
 WAITING_FOR = {
-    "panel review": "the panel", "screening": "the screening outcome", "offer": "the applicant's answer to the offer",
+    "panel review": "the panel", "residency": "evidence of residency", "screening": "the screening outcome", "offer": "the applicant's answer to the offer",
     "onboarding": "the signed confidentiality agreement", "appeal window": "an appeal, until the window closes",
     "appeal": "the appeal panel",
 }

@@ -112,6 +112,15 @@ def api(table, clock, workflow):
     bootstrap.reset()
 
 
+def send_announced(force_id: str, reference: str) -> None:
+    """What the application's flow run does first (reconciliation, for an ineligible one that has no run): send
+    the emails the request announced, e.g. the confirmation. The request itself sends none."""
+    from chalicelib import bootstrap
+
+    container = bootstrap.container()
+    container.review.send_announced(container.repository.get(force_id, reference))
+
+
 def sent_emails() -> list:
     """What moto's SES has sent, oldest first (moto keeps the HTML body when both parts are sent)."""
     from moto.core import DEFAULT_ACCOUNT_ID

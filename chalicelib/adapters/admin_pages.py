@@ -22,6 +22,8 @@ CATEGORY_LABELS = {
     "age_band": {"18-24": "18 to 24", "25-34": "25 to 34", "35-44": "35 to 44", "45-54": "45 to 54",
                  "55-64": "55 to 64", "65+": "65 or over"},
     "gender_same_as_birth": {"yes": "Yes, the same", "no": "No, different"},
+    "marriage_civil_partnership": {"civil_partnership": "In a civil partnership"},
+    "pregnancy_maternity": {"yes": "Pregnant or a recent birth", "no": "No"},
     "ethnicity": {"asian": "Asian or Asian British", "black": "Black, Black British, Caribbean or African",
                   "mixed": "Mixed or multiple ethnic groups", "white": "White", "other": "Another ethnic group"},
     "religion": {"none": "No religion", "other": "Another religion or belief"},

@@ -145,6 +145,10 @@ class DynamoJoiningStore:
     def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple = ()) -> Application:
         return self._transition(moved, event, emails, lambda transaction: _spend(transaction, link, event.at))
 
+    def spend_link_and_move(self, moved: Application, event: AuditEvent, link: Link) -> Application:
+        """A person's action through a single-use link: the move and the spent link in one write."""
+        return self._transition(moved, event, (), lambda transaction: _spend(transaction, link, event.at))
+
     def complete_onboarding(self, moved: Application, event: AuditEvent, agreement: SignedAgreement,
                             member: Member, link: Link, emails: tuple) -> Application:
         """Membership begins in one write: the move, the signed agreement, the member record, the emails."""

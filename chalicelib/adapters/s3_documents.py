@@ -43,6 +43,33 @@ class S3Documents:
     def key(force_id: str, file: str) -> str:
         return f"documents/{force_id}/{file}"
 
+    def put_evidence(self, force_id: str, reference: str, name: str, data: bytes, content_type: str) -> str:
+        """An applicant's evidence (e.g. of residency), under evidence/<force>/<reference>/: never served publicly.
+        A second upload keeps the first (a new key per content), so nothing a person sent is overwritten."""
+        import hashlib
+
+        key = f"evidence/{force_id}/{reference}/{hashlib.sha256(data).hexdigest()[:16]}-{name}"
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type,
+                                ServerSideEncryption="AES256")
+        return key
+
+    def delete_evidence(self, force_id: str, reference: str) -> int:
+        """Every file an applicant uploaded for this application; returns how many were deleted."""
+        from botocore.exceptions import ClientError
+
+        deleted = 0
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self._bucket, Prefix=f"evidence/{force_id}/{reference}/"):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True})
+                    deleted += len(keys)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                raise
+        return deleted  # no bucket (a stage that never stored a document): nothing was uploaded
+
     def url(self, force_id: str, file: str, expires_in: int) -> str:
         """A link that works for expires_in seconds. Signing is local: it does not check the object exists."""
         return self._client.generate_presigned_url(

@@ -133,6 +133,12 @@ def resend_links(operator, force_id, reference):
     return json_response(_service().resend(operator, force_id, reference))
 
 
+@operator_route("/admin/forces/{force_id}/applications/{reference}/residency", ["POST"])
+def confirm_residency(operator, force_id, reference):
+    """The coordinator saw the applicant's evidence of residency: the application goes on towards the offer."""
+    return json_response(_service().confirm_residency(operator, force_id, reference))
+
+
 @operator_route("/admin/forces/{force_id}/groups/{group_id}/reviewers", ["GET"])
 def list_reviewers(operator, force_id, group_id):
     return json_response(_service().reviewers(operator, force_id, group_id))

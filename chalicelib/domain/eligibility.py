@@ -121,3 +121,10 @@ def assess(force: ForceProfile, group: Group, who: Candidate, today: date) -> As
     if connected:
         notes.append("Declared: " + ", ".join(d.replace("_", " ") for d in sorted(connected)) + ".")
     return Assessment(reasons=reasons, screening=group.screening, panel_notes=tuple(notes))
+
+
+def residency_evidence_needed(force: ForceProfile, answers: dict) -> bool:
+    """The profile asks for evidence of residency before the offer, the applicant qualifies by living in the area,
+    and none is recorded yet."""
+    return (force.residency_evidence_required and answers.get("connection_to_area") in ("lives", "both")
+            and not answers.get("residency"))

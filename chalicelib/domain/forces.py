@@ -27,6 +27,13 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class PackDocument:
+    """A document of the application pack, served on the force's pages and emailed on request."""
+    title: str
+    file: str
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     text: str
@@ -241,6 +248,10 @@ class ForceProfile:
     population: Optional[Population] = None  # None: the equality report has no comparison column
     membership: MembershipPolicy = field(default_factory=MembershipPolicy)
     meeting_business: MeetingBusiness = field(default_factory=MeetingBusiness)
+    pack_documents: tuple[PackDocument, ...] = ()
+
+    def pack_document(self, file: str) -> Optional[PackDocument]:
+        return next((d for d in self.pack_documents if d.file == file), None)
 
     def group(self, group_id: str) -> Optional[Group]:
         return next((g for g in self.groups if g.id == group_id), None)
@@ -279,6 +290,7 @@ class ForceProfile:
             contacts={role: Contact(**c) for role, c in data["contacts"].items()},
             accessible_formats=tuple(data["application_pack"]["accessible_formats"]),
             application_pack_on_request=data["application_pack"].get("on_request", False),
+            pack_documents=tuple(PackDocument(**d) for d in data["application_pack"]["documents"]),
             eligibility=EligibilityPolicy(
                 minimum_age=eligibility["minimum_age"],
                 area_connection=frozenset(eligibility["area_connection"]),

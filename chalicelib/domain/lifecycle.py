@@ -19,6 +19,7 @@ class Stage(str, Enum):
     APPEAL_LODGED = "appeal_lodged"
     APPEAL_UPHELD = "appeal_upheld"
     APPEAL_DISMISSED = "appeal_dismissed"
+    RESIDENCY = "residency"  # approved; waiting for evidence of residency before the offer (where the profile asks)
     SCREENING = "screening"
     OFFERED = "offered"
     ONBOARDING = "onboarding"
@@ -37,6 +38,8 @@ class Action(str, Enum):
     REDIRECT = "redirect"
     RECONSIDER = "reconsider"
     JOIN_NEW_PANEL = "join_new_panel"
+    REQUEST_RESIDENCY = "request_residency"
+    RECORD_RESIDENCY = "record_residency"  # the applicant uploaded evidence, or a coordinator saw it
     START_SCREENING = "start_screening"
     CLEAR_SCREENING = "clear_screening"
     REFER_SCREENING = "refer_screening"
@@ -72,6 +75,12 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
     (S.DISCUSSION_REQUESTED, A.RECONSIDER): S.DISCUSSION_REQUESTED,
     # The other group's panel takes the application with its details.
     (S.REDIRECTED, A.JOIN_NEW_PANEL): S.AWAITING_REVIEW,
+    # Residency is validated before anything else that leads to the offer; the evidence stays on the application.
+    (S.APPROVED, A.REQUEST_RESIDENCY): S.RESIDENCY,
+    (S.APPEAL_UPHELD, A.REQUEST_RESIDENCY): S.RESIDENCY,
+    (S.RESIDENCY, A.RECORD_RESIDENCY): S.RESIDENCY,
+    (S.RESIDENCY, A.START_SCREENING): S.SCREENING,
+    (S.RESIDENCY, A.MAKE_OFFER): S.OFFERED,
     (S.APPROVED, A.START_SCREENING): S.SCREENING,
     (S.APPROVED, A.MAKE_OFFER): S.OFFERED,
     (S.SCREENING, A.CLEAR_SCREENING): S.OFFERED,

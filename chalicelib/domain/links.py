@@ -24,6 +24,7 @@ class Purpose(str, Enum):
     APPEAL = "appeal"  # the rejected applicant appeals
     APPEAL_REVIEW = "appeal-review"  # an appeal panel member decides
     SCREENING = "screening"  # the vetting unit records an outcome
+    RESIDENCY = "residency"  # the applicant uploads evidence of residency
     CALLOUT = "callout"  # a member answers a critical-incident call-out
     NOMINATION = "nomination"  # a member (or a group) names a candidate or nominee
     BALLOT = "ballot"  # a member votes in an election

@@ -248,6 +248,15 @@ class AdminService:
             return {"done": "resent", "emails": int(self._p.joining().resend(application, stamp))}
         raise AdminConflict(f"{reference} is {application.stage.value}: no link of ours is waiting on anyone")
 
+    def confirm_residency(self, operator: Operator, force_id: str, reference: str) -> dict:
+        """A coordinator has seen the applicant's evidence of residency another way (in person, by post)."""
+        application = self._application(operator, Permission.OPERATE, force_id, reference)
+        if application.stage is not Stage.RESIDENCY:
+            raise AdminConflict(f"{reference} is {application.stage.value}: it is not waiting for evidence of "
+                                "residency")
+        moved = self._p.joining().confirm_residency_seen(application, operator.id)
+        return {"done": "residency confirmed", "stage": moved.stage.value}
+
     def set_reviewer(self, operator: Operator, force_id: str, group_id: str, role: str, name: str,
                      email: str) -> dict:
         """One of the group's review panel (services/roles.py sets every other role the same way)."""

@@ -39,6 +39,12 @@ class DataProtectionStore(Protocol):
     def delete_expired(self, force_id: str, now: datetime, today: date) -> dict[str, int]: ...
 
 
+class Evidence(Protocol):
+    """Files an applicant uploaded (S3Documents: evidence/<force>/<reference>/)."""
+
+    def delete_evidence(self, force_id: str, reference: str) -> int: ...
+
+
 class UnknownApplication(Exception):
     pass
 
@@ -66,7 +72,8 @@ _IDENTIFYING = ("given_name", "family_name", "email", "phone", "date_of_birth", 
 
 class DataProtectionService:
     def __init__(self, forces: ForceCatalogue, store: DataProtectionStore, clock: Clock,
-                 render: Optional[Callable[..., str]] = None):
+                 render: Optional[Callable[..., str]] = None, evidence: Optional[Evidence] = None):
+        self._evidence = evidence
         self._forces = forces
         self._store = store
         self._clock = clock
@@ -147,6 +154,7 @@ class DataProtectionService:
         events = {ref: AuditEvent(ref, now, "erase", stage, stage, requested_by, {"reason": reason})
                   for ref, stage in stages.items()}
         counts = self._store.erase(force_id, references, packs, emails, events)
+        counts["evidence_files"] = self._delete_evidence(force_id, references)
         return {"references": references, "already_erased": False, "withdrawn": withdrawn, **counts,
                 "pack_requests": len(packs)}
 
@@ -173,7 +181,7 @@ class DataProtectionService:
         now = self._clock.now()
         today = now.astimezone(LONDON).date()
         before = datetime.combine(earliest_undue_submission(today, months), time(), tzinfo=LONDON)
-        counts = {"applications": 0, "items": 0}
+        counts = {"applications": 0, "items": 0, "evidence_files": 0}
         for group in force.groups:
             for stage in sorted(UNSUCCESSFUL):
                 for application in self._store.at_stage_submitted_before(force_id, group.id, stage, before):
@@ -183,9 +191,16 @@ class DataProtectionService:
                                                              application.version)
                     counts["applications"] += deleted > 0
                     counts["items"] += deleted
+                    counts["evidence_files"] += self._delete_evidence(force_id, [application.reference])
         return {**counts, **self._store.delete_expired(force_id, now, today)}
 
     # --- helpers ---
+
+    def _delete_evidence(self, force_id: str, references: list[str]) -> int:
+        """Uploaded files go with the application (e.g. evidence of residency)."""
+        if self._evidence is None:
+            return 0
+        return sum(self._evidence.delete_evidence(force_id, reference) for reference in references)
 
     def _known_force(self, force_id: str):
         force = self._forces.get(force_id)

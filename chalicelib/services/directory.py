@@ -72,6 +72,8 @@ def force_detail(force: ForceProfile, today: date) -> dict:
         "application_pack": {
             "on_request": force.application_pack_on_request,
             "accessible_formats": list(force.accessible_formats),
+            "documents": [{"title": d.title, "path": f"/forces/{force.id}/application-pack/documents/{d.file}"}
+                          for d in force.pack_documents],
         },
         "campaigns": [
             {"id": c.id, "name": c.name, "opens": c.opens.isoformat(),

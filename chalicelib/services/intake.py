@@ -1,4 +1,8 @@
-"""Submitting an application: validate, assess eligibility at once, store in one write."""
+"""Submitting an application: validate, assess eligibility at once, store in one write, start its run.
+
+Nothing else happens in the request: the confirmation email is announced (pending) in that write and sent
+through the one outbox by the application's flow run on its first pass, or, for an ineligible application (which
+starts no run), by reconciliation's pass over emails left pending."""
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +21,6 @@ from chalicelib.domain.rate_limits import spends
 from chalicelib.domain.references import new_reference
 from chalicelib.domain.validation import FieldError
 from chalicelib.services.log_context import about
-from chalicelib.services.notifications import ApplicantNotifier
 from chalicelib.services.review import ReviewService
 from chalicelib.services.ports import (
     ApplicationRepository, Clock, EqualityRecord, ForceCatalogue,
@@ -79,8 +82,7 @@ class Submission:
 
 class IntakeService:
     def __init__(self, forces: ForceCatalogue, repository: ApplicationRepository, validate: Validator,
-                 clock: Clock, random_bytes: RandomSource, notifier: ApplicantNotifier, review: ReviewService):
-        self._notifier = notifier
+                 clock: Clock, random_bytes: RandomSource, review: ReviewService):
         self._review = review
         self._forces = forces
         self._repository = repository
@@ -115,11 +117,9 @@ class IntakeService:
             record = None
             if idempotency:
                 record = IdempotencyRecord(idempotency[0], idempotency[1], submission.to_dict(), now, now + IDEMPOTENCY_WINDOW)
-            withdraw_link, withdraw_url = self._review.withdraw_link(application)
             try:
                 stored = self._repository.add(application, events, equality=_equality(application, payload, now),
-                                              idempotency=record, emails=("received",), links=(withdraw_link,),
-                                              rate_spends=limits)
+                                              idempotency=record, emails=("received",), rate_spends=limits)
             except IdempotentReplay as replay:
                 if replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None
@@ -128,7 +128,6 @@ class IntakeService:
                 continue
             with about(reference=stored.reference, force=force.id):
                 log.info("application received for %s: %s", group.id, stored.stage.value)
-                self._notifier.application_received(force, stored, withdraw_url)
                 if stored.live:  # an ineligible application has ended: no run to start, nothing for one to do
                     self._review.start(stored)
             return submission

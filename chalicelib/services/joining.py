@@ -15,6 +15,7 @@ from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, apply
+from chalicelib.domain.eligibility import residency_evidence_needed
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
@@ -37,11 +38,13 @@ from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
 log = logging.getLogger(__name__)
 
 # Stages where the application waits on a person, and time can remind, escalate or end the wait.
-CHASED = (Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED, Stage.APPEAL_LODGED)
+CHASED = (Stage.RESIDENCY, Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED, Stage.APPEAL_LODGED)
 
 LONDON = ZoneInfo("Europe/London")
 APPEAL_PANEL = "appeal"  # reviewers of appeals are stored under this group id: they serve the whole force
 SCREENING_LINK_DAYS = 30
+EVIDENCE_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+MAX_EVIDENCE_BYTES = 5 * 1024 * 1024  # under Lambda's 6 MB request limit
 MAX_GROUNDS = 5000
 
 
@@ -71,6 +74,8 @@ class JoiningStore(Protocol):
 
     def move(self, moved: Application, event: AuditEvent, emails: tuple = ()) -> Application: ...
 
+    def spend_link_and_move(self, moved: Application, event: AuditEvent, link: Link) -> Application: ...
+
     def record_screening(self, moved: Application, event: AuditEvent, result: screening.ScreeningResult,
                          link: Optional[Link] = None, emails: tuple = ()) -> Application: ...
 
@@ -90,11 +95,14 @@ class PanelLinks(Protocol):
 
 
 class Documents(Protocol):
-    """The documents a new member signs (S3Documents)."""
+    """The documents a new member signs, and the evidence an applicant uploads (S3Documents: a private bucket)."""
 
     def url(self, force_id: str, file: str, expires_in: int) -> str: ...
 
     def fingerprint(self, force_id: str, file: str) -> str: ...
+
+    def put_evidence(self, force_id: str, reference: str, name: str, data: bytes, content_type: str) -> str:
+        """Store the file; returns its key."""
 
 
 class ReviewLinks(Protocol):
@@ -142,6 +150,7 @@ class JoiningService:
         """None when the application moved (look again); else a Step to finish or wait on."""
         handlers = {
             Stage.APPROVED: self._after_approval, Stage.APPEAL_UPHELD: self._after_approval,
+            Stage.RESIDENCY: self._residency,
             Stage.SCREENING: self._screening, Stage.OFFERED: self._offer, Stage.ONBOARDING: self._onboarding,
             Stage.REJECTED: self._rejected, Stage.APPEAL_LODGED: self._appeal,
         }
@@ -151,6 +160,9 @@ class JoiningService:
         return handler(self._p.forces.get(application.force_id), application)
 
     def _after_approval(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        if residency_evidence_needed(force, application.answers):
+            self._move(application, Action.REQUEST_RESIDENCY, actor="system")
+            return None
         latest = self._p.store.latest_screening(application)
         if screening.needs_screening(force, application.group_id, latest, self._today()):
             self._move(application, Action.START_SCREENING, actor="system",
@@ -158,6 +170,55 @@ class JoiningService:
         else:
             self._move(application, Action.MAKE_OFFER, actor="system")
         return None
+
+    def _residency(self, force: ForceProfile, application: Application) -> Optional[Step]:
+        """Waits for evidence of residency (uploaded, or seen by a coordinator); then on as after approval."""
+        if not residency_evidence_needed(force, application.answers):
+            return self._after_approval(force, application)
+        self._send_with_link(force, application, f"residency-v{application.version}", Purpose.RESIDENCY,
+                             self._residency_link_expiry(force), self._p.mail.residency)
+        return Step(done=False, stage=application.stage.value, wait_key=f"v{application.version}-residency")
+
+    def _residency_link_expiry(self, force: ForceProfile) -> datetime:
+        # Each reminder carries a fresh link, so one need only last until the next.
+        return self._now() + timedelta(days=force.review.reminder_after_days + force.review.escalate_after_days)
+
+    def upload_residency(self, token: str, *, name: str, content_type: str, data: bytes) -> Application:
+        """The applicant's evidence, through their single-use link: stored in the private bucket, then recorded on
+        the application in one write that spends the link. Nothing is stored for a refused file."""
+        link, application, force = self._p.review.open_link(token, Purpose.RESIDENCY)
+        content_type = content_type.split(";")[0].strip().lower()
+        if not data:
+            raise InvalidAnswer("Choose a file to upload")
+        if content_type not in EVIDENCE_TYPES:
+            raise InvalidAnswer("The file must be a PDF, JPEG or PNG")
+        if len(data) > MAX_EVIDENCE_BYTES:
+            raise InvalidAnswer("The file must be smaller than 5 MB")
+        if application.stage is not Stage.RESIDENCY:
+            raise LinkRefused(LinkProblem.SUPERSEDED)
+        # Stored first: if the write then loses a race, the file sits under the application's prefix, which erasure
+        # and retention delete with it.
+        key = self._p.documents.put_evidence(force.id, application.reference,
+                                             f"residency.{EVIDENCE_TYPES[content_type]}", data, content_type)
+        moved, event = self._record_residency(application, {"how": "uploaded", "key": key}, actor="applicant")
+        stored = self._write(lambda: self._p.store.spend_link_and_move(moved, event, link))
+        self._tell_run(stored, "residency evidence")
+        return stored
+
+    def confirm_residency_seen(self, application: Application, operator: str) -> Application:
+        """A coordinator saw the evidence another way (in person, by post): recorded as theirs, then on."""
+        if application.stage is not Stage.RESIDENCY:
+            raise IllegalTransition(application.stage, Action.RECORD_RESIDENCY)
+        moved, event = self._record_residency(application, {"how": "seen", "by": operator}, actor=operator)
+        stored = self._p.store.move(moved, event)
+        self._tell_run(stored, "residency evidence")
+        return stored
+
+    def _record_residency(self, application: Application, evidence: dict, actor: str):
+        moved, event = self._apply(application, Action.RECORD_RESIDENCY, actor=actor,
+                                   detail={"how": evidence["how"]})
+        evidence = {**evidence, "at": event.at.isoformat()}
+        return replace(moved, answers={**moved.answers, "residency": evidence}), event
 
     def _screening(self, force: ForceProfile, application: Application) -> Optional[Step]:
         kind = f"screening-request-v{application.version}"
@@ -452,6 +513,8 @@ class JoiningService:
             return []
         if application.stage is Stage.SCREENING:
             return self._chase_screening(force, application, waited)
+        if application.stage is Stage.RESIDENCY:
+            return self._chase_residency(force, application, waited)
         if application.stage is Stage.APPEAL_LODGED:
             return self._chase_appeal_panel(force, application, waited)
         policy = force.onboarding
@@ -484,6 +547,19 @@ class JoiningService:
                     self._record_screening(force, application, outcome[0], self._today(), None, "screening_provider")
                 done.append("reminded")
         if self._overdue(force, application, waited, ["the vetting unit"]):
+            done.append("escalated")
+        return done
+
+    def _chase_residency(self, force: ForceProfile, application: Application, waited: timedelta) -> list[str]:
+        """A fresh link every reminder period, and the IAG coordinator told once; it never lapses on its own: the
+        coordinator can confirm having seen the evidence, or the applicant withdraw."""
+        every = timedelta(days=force.review.reminder_after_days)
+        done = []
+        if waited >= every and self._send_with_link(
+                force, application, f"residency-reminder-v{application.version}-r{waited // every}", Purpose.RESIDENCY,
+                self._residency_link_expiry(force), self._reminding(self._p.mail.residency)):
+            done.append("reminded")
+        if self._overdue(force, application, waited, ["evidence of residency from the applicant"]):
             done.append("escalated")
         return done
 

@@ -14,6 +14,7 @@ SUBJECTS = {
     "offer": "Your offer of membership", "onboarding": "Welcome: your documents and agreement to sign",
     "welcome": "You are now a member", "appeal_upheld": "Your appeal has been upheld",
     "appeal_dismissed": "The decision on your appeal", "lapsed": "Your offer of membership has lapsed",
+    "residency": "Please show us where you live",
 }
 
 
@@ -53,6 +54,9 @@ class JoiningMail:
 
     def offer(self, force, application, url, reminder=False) -> EmailMessage:
         return self._applicant(force, application, "offer", reminder, url=url)
+
+    def residency(self, force, application, url, reminder=False) -> EmailMessage:
+        return self._applicant(force, application, "residency", reminder, url=url)
 
     def onboarding(self, force, application, url, documents, meetings, reminder=False) -> EmailMessage:
         return self._applicant(force, application, "onboarding", reminder, url=url, documents=documents,

@@ -26,17 +26,13 @@ def role_words(role: str) -> str:
 
 
 class ApplicantNotifier:
-    """The emails a person's own request owes them (or the force): sent at once, through the one outbox."""
+    """The emails a person's own request owes them (or the force): sent at once, through the one outbox. (The
+    confirmation of an application is not one: its flow run sends it, see ReviewMail.flush.)"""
 
     def __init__(self, postbox: Postbox, render: Render, public_base_url: str):
         self._postbox = postbox
         self._render = render
         self._base_url = public_base_url
-
-    def application_received(self, force: ForceProfile, application: Application, withdraw_url: str) -> None:
-        status_url = f"{self._base_url}/forces/{force.id}/applications/{application.reference}/confirmation"
-        message = self.received_message(self._render, force, application, status_url, withdraw_url)
-        self._now_or_later(application_email(application, "received"), message)
 
     @staticmethod
     def received_message(render: Render, force: ForceProfile, application: Application, status_url: str,
@@ -76,6 +72,22 @@ class ApplicantNotifier:
         )
         self._now_or_later(EmailKey(About("pack_request", force.id, request_id), "pack_request"), message)
 
+    def pack_sent(self, force: ForceProfile, request_id: str, to: str, attachments: Callable[[], tuple]) -> None:
+        """The standard pack, to the address typed: the documents the force's pages already publish, nothing more,
+        and replies go to the force's recruitment contact."""
+        contact = force.contacts["recruitment"]
+        context = {"force": force, "request_id": request_id, "contact": contact, "documents": force.pack_documents,
+                   "apply_url": f"{self._base_url}/forces/{force.id}/apply"}
+
+        def build() -> EmailMessage:
+            return EmailMessage(
+                to=to, subject=f"{force.name}: the IAG application pack you asked for",
+                text=self._render("email/pack_sent.txt", **context),
+                html=self._render("email/pack_sent.html", **context),
+                reply_to=contact.email, attachments=attachments(), force_id=force.id)
+        with suppress(Exception):  # logged by send_once; it stays pending, the request is stored
+            self._postbox.email(EmailKey(About("pack_request", force.id, request_id), "pack_sent"), build)
+
     def _now_or_later(self, key: EmailKey, message: EmailMessage) -> None:
         # A failure is logged by send_once and the email stays pending; the person's request is stored either way.
         with suppress(Exception):
@@ -85,7 +97,7 @@ class ApplicantNotifier:
 # Emails that carry a single-use link, or tell the coordinator a step cannot go on: the step that owes one claims
 # and sends it itself.
 SENT_BY_THEIR_STEP = ("review-", "reminder-", "escalation-", "offer-", "onboarding-", "agreement-", "appeal-review-",
-                      "screening-request-", "role-empty-", "own-application-")
+                      "screening-request-", "role-empty-", "own-application-", "residency-")
 
 
 class ReviewMail:
@@ -105,7 +117,7 @@ class ReviewMail:
         self.render = render  # for the coordinator's notices (services/role_notices.py)
         self._forces = forces
         self._base_url = public_base_url
-        self._withdraw_link = withdraw_link  # (application) -> (Link, url): a fresh link when one is re-sent
+        self._withdraw_link = withdraw_link  # (application) -> (Link, url): issues (stores) a fresh link
         self._bus = bus or MessageBus()
 
     def review_request(self, force: ForceProfile, application: Application, role: str, person: tuple[str, str],
@@ -157,9 +169,9 @@ class ReviewMail:
                    "screening": SCREENING_WORDS.get(group.screening),
                    "previous_group": force.group(application.answers.get("redirected_from", "")),
                    "status_url": f"{self._base_url}/forces/{force.id}/applications/{application.reference}/confirmation"}
-        if outcome == "received":
+        if outcome == "received":  # a withdraw link only for a live application: an ineligible one has ended
             return ApplicantNotifier.received_message(self._render, force, application, context["status_url"],
-                                                      self._withdraw_link(application)[1])
+                                                      self._withdraw_link(application)[1] if application.live else "")
         subjects = {"approved": "You have been accepted", "rejected": "The decision on your application",
                     "discussion": "An invitation to an informal discussion",
                     "redirected": "A suggestion of another IAG", "withdrawn": "Your application is withdrawn"}

@@ -52,7 +52,7 @@ OUTCOME_EMAILS = {
 
 # Stages at which an application's flow run is alive (running or suspended), so reconciliation checks them.
 RUN_WAITS_AT = (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED, Stage.REDIRECTED, Stage.APPROVED,
-                Stage.APPEAL_UPHELD, Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED,
+                Stage.APPEAL_UPHELD, Stage.RESIDENCY, Stage.SCREENING, Stage.OFFERED, Stage.ONBOARDING, Stage.REJECTED,
                 Stage.APPEAL_LODGED)
 
 
@@ -201,7 +201,7 @@ class ReviewService:
         for reference in self._repository.pending_email_references(force_id, self._clock.now() - EMAIL_GRACE):
             application = self._repository.get(force_id, reference)
             if application is not None:
-                self._mail.flush(application)
+                self.send_announced(application)
                 counts["emails"] += 1
         counts.pop("ok", None)
         return counts
@@ -350,8 +350,10 @@ class ReviewService:
         return problem_with(current, now=self._clock.now(),
                             current_version=application.version if application else None) or LinkProblem.USED
 
-    def withdraw_link(self, application: Application) -> tuple[Link, str]:
-        return withdraw_link(application, self._random_bytes, self._base_url)
+    def send_announced(self, application: Application) -> None:
+        """Send the emails its moves announced (the confirmation of a new application, outcomes), each once:
+        what the run's every pass does first, and reconciliation for an application with no run."""
+        self._mail.flush(application)
 
     # --- the flow's step ---
 

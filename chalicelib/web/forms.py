@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from chalicelib.adapters.equality_questions import equality_questions
+
 TEXT_FIELDS = (
     "group", "applicant.given_name", "applicant.family_name", "applicant.email", "applicant.phone",
     "applicant.postcode", "connection_to_area", "work_postcode",
@@ -17,8 +19,6 @@ TEXT_FIELDS = (
 )
 YES_NO_FIELDS = ("declarations.police_employee", "declarations.police_connection",
                  "declarations.judiciary_connection", "declarations.civic_role")
-EQUALITY_QUESTIONS = ("age_band", "sex", "gender_same_as_birth", "ethnicity", "religion", "disability",
-                      "sexual_orientation")
 DATE_FIELD = "applicant.date_of_birth"
 # Always present in the payload, so an unanswered field is reported by the schema against itself.
 REQUIRED_OBJECTS = ("applicant", "statements", "declarations", "consent")
@@ -48,7 +48,7 @@ def payload_from_form(form: dict[str, list[str]]) -> dict:
     requirements = [v for v in form.get("group_requirements_met", []) if v]
     if requirements:
         payload["group_requirements_met"] = sorted(set(requirements))
-    equality = {q: first(f"equality_monitoring.{q}") for q in EQUALITY_QUESTIONS}
+    equality = {q.id: first(f"equality_monitoring.{q.id}") for q in equality_questions()}
     equality = {q: v for q, v in equality.items() if v}
     if equality:
         payload["equality_monitoring"] = equality

@@ -62,6 +62,31 @@ def answer_offer(token):
     return _act(token, act, lambda status, error, values: _offer_page(token, status, error, values))
 
 
+# --- evidence of residency (where the profile asks for it before the offer) ---
+
+def _residency_page(token, status=200, error="", values=None):
+    return _show(token, Purpose.RESIDENCY, "web/residency.html", status, error, values)
+
+
+@joining.route("/residency/{token}", methods=["GET"])
+def residency_page(token):
+    return _residency_page(token)
+
+
+@joining.route("/residency/{token}", methods=["POST"], content_types=["multipart/form-data"])
+def upload_residency(token):
+    def act(fields):
+        evidence = fields.get("evidence")
+        if evidence is None or isinstance(evidence, str) or not evidence.data:
+            raise InvalidAnswer("Choose a file to upload")
+        application = bootstrap.container().joining.upload_residency(
+            token, name=evidence.name, content_type=evidence.content_type, data=evidence.data)
+        return done_page("Evidence received", f"Thank you. We have your evidence of residency for application "
+                                              f"{application.reference}; we will email you our offer.")
+    return act_on_link(joining.current_request, token, act,
+                       lambda status, error, values: _residency_page(token, status, error), upload=True)
+
+
 # --- the confidentiality agreement ---
 
 def _agreement_page(token, status=200, error="", values=None):

@@ -20,7 +20,7 @@ from chalicelib.services.joining import InvalidAnswer
 from chalicelib.services.ports import DocumentUnavailable
 from chalicelib.services.review import LinkRefused
 from chalicelib.services.strategic import StrategicRefused
-from chalicelib.web.responses import page, read_posted_fields
+from chalicelib.web.responses import page, read_posted_fields, read_posted_upload
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +82,17 @@ REFUSALS: dict[type[Exception], Callable[[Exception, Reshow, dict], Response]] =
 
 
 def act_on_link(request: Request, token: str, act: Callable[[dict], Response], reshow: Reshow, *,
-                every_value: bool = False) -> Response:
+                every_value: bool = False, upload: bool = False) -> Response:
     """`act(fields)` for a good post with a well-formed token, else the refusal's page; a service's
-    refusal maps by its type (the most specific entry of REFUSALS)."""
+    refusal maps by its type (the most specific entry of REFUSALS). With `upload` the form is multipart and
+    `fields` also holds each file (an UploadedFile) under its field's name."""
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
-    fields, refused = read_posted_fields(request, every_value)
+    if upload:
+        fields, files, refused = read_posted_upload(request)
+        fields = {**fields, **files}
+    else:
+        fields, refused = read_posted_fields(request, every_value)
     if refused:
         return refused
     try:

@@ -17,7 +17,7 @@ from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.rate_limits import RateLimited
 from chalicelib.services.intake import InvalidApplication
 from chalicelib.services.notifications import SCREENING_WORDS, role_words
-from chalicelib.services.pack_requests import FORMAT_WORDS
+from chalicelib.services.pack_requests import FORMAT_WORDS, STANDARD
 from chalicelib.web import csrf
 from chalicelib.web.forms import errors_by_field
 from chalicelib.web.receipts import holds_receipt
@@ -90,7 +90,24 @@ def confirmation(force_id, reference):
 @web.route("/forces/{force_id}/application-pack", methods=["GET"])
 def pack_form(force_id):
     force, missing = _force_or_page(force_id)
-    return missing or _pack_page(force, values={}, errors={})
+    query = web.current_request.query_params or {}
+    return missing or _pack_page(force, values={"format": query.get("format", "")}, errors={})
+
+
+@web.route("/forces/{force_id}/application-pack/documents/{file}", methods=["GET"])
+def pack_document(force_id, file):
+    """A document of the application pack, as shipped (a template until the force replaces it)."""
+    from chalicelib.adapters.pack_files import ShippedPackFiles
+
+    force, missing = _force_or_page(force_id)
+    if missing:
+        return missing
+    if force.pack_document(file) is None:  # only what the profile lists: the name never reaches a path unchecked
+        return _message(404, "Page not found", "Check the address.", force=force)
+    files = ShippedPackFiles()
+    return Response(body=files.read(force.id, file).decode("utf-8"), status_code=200,
+                    headers={**SECURITY_HEADERS, "Content-Type": files.content_type(file),
+                             "Cache-Control": "public, max-age=3600"})
 
 
 @web.route("/forces/{force_id}/application-pack", methods=["POST"],
@@ -111,8 +128,9 @@ def submit_pack_form(force_id):
         return _pack_page(force, values, errors_by_field(invalid.errors), status=422)
     except RateLimited as limited:
         return _too_many(force, limited)
+    sent = "?sent=standard" if payload.get("format") == STANDARD else ""
     return Response(body="", status_code=303,
-                    headers={"Location": f"/forces/{force.id}/application-pack/{request_id}", **SECURITY_HEADERS})
+                    headers={"Location": f"/forces/{force.id}/application-pack/{request_id}{sent}", **SECURITY_HEADERS})
 
 
 @web.route("/forces/{force_id}/application-pack/{request_id}", methods=["GET"])
@@ -122,7 +140,8 @@ def pack_sent(force_id, request_id):
         return missing
     if not PACK_ID.match(request_id):
         return _message(404, "Page not found", "Check the address.", force=force)
-    return _page("web/pack_sent.html", force=force, request_id=request_id, contact=force.contacts["accessible_formats"])
+    return _page("web/pack_sent.html", force=force, request_id=request_id, contact=force.contacts["accessible_formats"],
+                 emailed=web.current_request.query_params and web.current_request.query_params.get("sent") == STANDARD)
 
 
 @web.route("/forces/{force_id}/privacy", methods=["GET"])
@@ -187,7 +206,8 @@ def _pack_page(force: ForceProfile, values: dict, errors: dict, status: int = 20
     return _page("web/pack.html", status=status, force=force, values=values, errors=errors,
                  token=csrf.issue(bootstrap.container().settings.form_secret, f"pack:{force.id}"),
                  contact=force.contacts["accessible_formats"],
-                 formats=[(f, FORMAT_WORDS[f].capitalize(), None) for f in force.accessible_formats])
+                 formats=[(STANDARD, "The standard pack, emailed to you now", None)] * bool(force.pack_documents)
+                 + [(f, FORMAT_WORDS[f].capitalize(), None) for f in force.accessible_formats])
 
 
 # The applicant's form (chalicelib/web/apply_pages.py) builds on these.

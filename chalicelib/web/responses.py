@@ -3,6 +3,7 @@ address, and how a posted form is read and checked for its origin."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -47,6 +48,42 @@ def foreign_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     return bool(origin) and urlsplit(origin).netloc not in (
         request.headers.get("host"), urlsplit(bootstrap.container().settings.public_base_url).netloc)
+
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024 + 64 * 1024  # a 5 MB file and its form around it
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def read_posted_upload(request: Request) -> tuple[dict, dict, Response | None]:
+    """A multipart/form-data POST from a link page: (fields, files by field name) or a refusal."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    raw = request.raw_body or b""
+    if len(raw) > MAX_UPLOAD_BYTES:
+        return {}, {}, message(413, "The file is too big", "Upload a file smaller than 5 MB.")
+    if foreign_origin(request):
+        return {}, {}, message(403, "This form must be sent from our own website", "Open the link from your email again.")
+    content_type = request.headers.get("content-type", "")
+    parsed = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    fields, files = {}, {}
+    for part in parsed.iter_parts() if parsed.is_multipart() else ():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        filename = part.get_filename()
+        body = part.get_payload(decode=True) or b""
+        if filename is not None:
+            files[name] = UploadedFile(filename, part.get_content_type(), body)
+        else:
+            fields[name] = body.decode("utf-8", errors="replace")
+    return fields, files, None
 
 
 def read_posted_fields(request: Request, every_value: bool = False) -> tuple[dict, Response | None]:

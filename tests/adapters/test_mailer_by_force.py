@@ -132,3 +132,55 @@ def test_the_container_builds_the_router_for_its_stage(forces, stage, transport)
 
     assert isinstance(mailer.mailer_for("derbyshire"), transport)
     assert isinstance(mailer.mailer_for("thames-valley"), SesMailer)
+
+
+# Placeholder addresses: a profile's assumed contact is on a reserved example domain, never a real police one.
+
+def coordinator_email(force) -> EmailMessage:
+    return EmailMessage(to=force.contacts["iag_coordinator"].email, subject="s", text="t", html="<p>t</p>",
+                        force_id=force.id)
+
+
+def test_outside_the_local_stage_an_email_to_a_placeholder_address_is_refused_and_stays_pending():
+    from chalicelib.adapters.mailer_by_force import PlaceholderAddress
+    from chalicelib.services.outbox import About, EmailKey, Postbox
+    from tests.fakes import FakeApplicationRepository, FakeOutbox
+
+    thames_valley = profile("thames-valley")
+    mailer, ses, notify = router(Catalogue(thames_valley), local=False)
+    repository = FakeApplicationRepository()
+    postbox = Postbox(FakeOutbox(repository), mailer, bootstrap.SystemClock())
+    key = EmailKey(About("application", "thames-valley", "TVP-1"), "escalation")
+
+    with pytest.raises(PlaceholderAddress, match="iag@thames-valley.police.example is a placeholder"):
+        postbox.email(key, lambda: coordinator_email(thames_valley))
+
+    assert ses.sent == [] and notify.sent == []
+    assert [entry["status"] for entry in repository.outbox.values()] == ["pending"]
+
+
+def test_outside_the_local_stage_an_email_replying_to_a_placeholder_address_is_refused():
+    from chalicelib.adapters.mailer_by_force import PlaceholderAddress
+
+    mailer, ses, _ = router(Catalogue(profile("thames-valley")), local=False)
+    with pytest.raises(PlaceholderAddress):
+        mailer.send(replace(message("thames-valley"), reply_to="iag@thames-valley.police.example"))
+    assert ses.sent == []
+
+
+def test_in_the_local_stage_placeholder_addresses_receive_mail_so_the_local_mailbox_shows_it():
+    thames_valley = profile("thames-valley")
+    mailer, ses, _ = router(Catalogue(thames_valley), local=True)
+
+    mailer.send(coordinator_email(thames_valley))
+
+    assert [m.to for m in ses.sent] == ["iag@thames-valley.police.example"]
+
+
+def test_an_address_the_seed_gives_is_sent_to_outside_the_local_stage():
+    derbyshire = profile("derbyshire")
+    mailer, ses, _ = router(Catalogue(derbyshire), local=False)
+
+    mailer.send(replace(message("derbyshire"), to=derbyshire.contacts["recruitment"].email))
+
+    assert [m.to for m in ses.sent] == ["helen.ham@derbyshire.police.uk"]

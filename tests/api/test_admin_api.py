@@ -61,6 +61,7 @@ ROUTES = [
     ("POST", f"/admin/forces/derbyshire/applications/{REF}/retry", None),
     ("POST", f"/admin/forces/derbyshire/applications/{REF}/cancel", None),
     ("POST", f"/admin/forces/derbyshire/applications/{REF}/resend", None),
+    ("POST", f"/admin/forces/derbyshire/applications/{REF}/residency", None),
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/reviewers", None),
     ("GET", "/admin/forces/derbyshire/roles", None),
     ("PUT", "/admin/forces/derbyshire/roles/derbyshire-iag/iag_chair", REVIEWER),
@@ -357,3 +358,13 @@ def test_one_person_cannot_hold_two_roles_of_the_same_panel(operator_pool, api, 
                   {"name": "Same Person", "email": chair.upper()})
     assert answer.status_code == 400 and "distinct people" in answer.body.decode()
     assert DynamoReviewStore().panel_members("derbyshire", "derbyshire-iag")[other_role][1] == PANEL[other_role]
+
+
+def test_confirming_residency_of_an_application_not_waiting_for_it_is_a_conflict_and_changes_nothing(
+        operator_pool, api, derbyshire, workflow):
+    reference = applied(api)
+    before = _state(workflow, reference)
+    answer = call(api, operator_pool.token("adm", "force_admin", "derbyshire"), "POST",
+                  f"/admin/forces/derbyshire/applications/{reference}/residency")
+    assert answer.status_code == 409 and "not waiting for evidence of residency" in answer.body.decode()
+    assert _state(workflow, reference) == before

@@ -1,10 +1,11 @@
 import json
+import re
 
 import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item, OutboxItem
-from tests.conftest import sent_emails
+from tests.conftest import send_announced, sent_emails
 from tests.factories import DELETE, application_payload, post_json
 
 EQUALITY = {"ethnicity": "mixed", "religion": "buddhist", "sexual_orientation": "bisexual", "disability": "yes"}
@@ -12,6 +13,13 @@ EQUALITY = {"ethnicity": "mixed", "religion": "buddhist", "sexual_orientation": 
 
 def submit(api, payload=None, force="derbyshire", headers=None):
     return post_json(api, f"/forces/{force}/applications", payload or application_payload(), headers)
+
+
+def submit_and_confirm(api, payload=None, force="derbyshire", headers=None):
+    """Submit, then what the run's first pass does: send the confirmation the request announced."""
+    response = submit(api, payload, force, headers)
+    send_announced(force, response.json_body["reference"])
+    return response
 
 
 def test_an_eligible_application_is_accepted_for_review_with_a_reference_and_location(api):
@@ -163,8 +171,26 @@ def test_an_application_status_for_an_unknown_or_malformed_reference_is_404(api)
     assert api.http.get("/forces/derbyshire/applications/..%2F..%2Fx").status_code == 404
 
 
-def test_the_applicant_is_emailed_a_confirmation_with_the_reference_and_what_happens_next(api):
+def test_the_request_sends_no_email_it_announces_the_confirmation_for_the_run_to_send(api):
     body = submit(api).json_body
+    assert sent_emails() == []
+    [outbox] = [i for i in Item.scan() if isinstance(i, OutboxItem)]
+    assert (outbox.kind, outbox.status) == ("received", "pending")
+    send_announced("derbyshire", body["reference"])
+    send_announced("derbyshire", body["reference"])  # a resumed run or reconciliation sends nothing more
+    assert len(sent_emails()) == 1
+
+
+def test_the_confirmations_withdraw_link_works(api):
+    body = submit_and_confirm(api).json_body
+    [email] = sent_emails()
+    token = re.search(r'/withdraw/([A-Za-z0-9_-]+)"', email.body).group(1)
+    page = api.http.get(f"/withdraw/{token}")
+    assert page.status_code == 200 and body["reference"] in page.body.decode()
+
+
+def test_the_applicant_is_emailed_a_confirmation_with_the_reference_and_what_happens_next(api):
+    body = submit_and_confirm(api).json_body
     [email] = sent_emails()
     assert email.destinations["ToAddresses"] == ["amira.khan@example.org"]
     assert body["reference"] in email.subject and body["reference"] in email.body
@@ -174,14 +200,14 @@ def test_the_applicant_is_emailed_a_confirmation_with_the_reference_and_what_hap
 
 
 def test_an_ineligible_applicant_is_told_every_reason_kindly_by_email(api):
-    submit(api, application_payload(applicant={"date_of_birth": "2010-01-01"}))
+    submit_and_confirm(api, application_payload(applicant={"date_of_birth": "2010-01-01"}))
     [email] = sent_emails()
     assert "You must be 18 or over" in email.body and "welcome to apply again" in email.body
 
 
 def test_a_retried_submission_sends_no_second_email(api):
-    submit(api, headers={"Idempotency-Key": "once"})
-    submit(api, headers={"Idempotency-Key": "once"})
+    submit_and_confirm(api, headers={"Idempotency-Key": "once"})
+    submit_and_confirm(api, headers={"Idempotency-Key": "once"})
     assert len(sent_emails()) == 1
 
 
@@ -192,6 +218,8 @@ def test_when_email_fails_the_application_is_kept_and_the_email_stays_pending(ap
 
     bootstrap.override(mailer=BrokenMailer())
     response = submit(api)
+    with pytest.raises(ConnectionError):
+        send_announced("derbyshire", response.json_body["reference"])
     assert response.status_code == 201
     assert api.http.get(response.headers["Location"]).json_body["status"] == "awaiting_review"
     [outbox] = [i for i in Item.scan() if isinstance(i, OutboxItem)]
@@ -200,20 +228,20 @@ def test_when_email_fails_the_application_is_kept_and_the_email_stays_pending(ap
 
 def test_markup_typed_into_an_application_is_never_repeated_in_the_email(api):
     attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    submit(api, application_payload(applicant={"given_name": attack}))
+    submit_and_confirm(api, application_payload(applicant={"given_name": attack}))
     [email] = sent_emails()
     assert "script" not in email.body and "<img" not in email.body and "onerror" not in email.body
     assert "<p>Hello,</p>" in email.body
 
 
 def test_a_lure_typed_as_a_name_is_not_repeated_to_whoever_owns_the_address(api):
-    submit(api, application_payload(applicant={"given_name": "Claim your refund at evil.example now"}))
+    submit_and_confirm(api, application_payload(applicant={"given_name": "Claim your refund at evil.example now"}))
     [email] = sent_emails()
     assert "evil.example" not in email.body and "refund" not in email.body and "<p>Hello,</p>" in email.body
 
 
 def test_a_real_name_is_greeted(api):
-    submit(api, application_payload(applicant={"given_name": "Siân"}))
+    submit_and_confirm(api, application_payload(applicant={"given_name": "Siân"}))
     [email] = sent_emails()
     assert "<p>Dear Siân,</p>" in email.body
 
@@ -233,3 +261,16 @@ def test_an_application_is_kept_when_prefect_cannot_be_reached(api):
     response = submit(api)
     assert response.status_code == 201
     assert api.http.get(response.headers["Location"]).json_body["status"] == "awaiting_review"
+
+
+def test_an_ineligible_application_has_no_run_so_reconciliation_sends_its_confirmation(api, clock, workflow):
+    from datetime import timedelta
+
+    from chalicelib.services.review import EMAIL_GRACE
+
+    submit(api, application_payload(applicant={"date_of_birth": "2010-01-01"}))
+    assert workflow.started == [] and sent_emails() == []
+    clock.moment += EMAIL_GRACE + timedelta(minutes=1)
+    assert bootstrap.container().review.reconcile("derbyshire")["emails"] == 1
+    [email] = sent_emails()
+    assert "You must be 18 or over" in email.body and "/withdraw/" not in email.body

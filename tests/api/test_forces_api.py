@@ -20,6 +20,9 @@ def test_a_force_page_explains_eligibility_and_who_to_ask_for_an_accessible_pack
     assert force["contacts"]["accessible_formats"]["name"] == "PC Dave Willetts"
     assert "large_print" in force["application_pack"]["accessible_formats"]
     assert force["campaigns"][0]["opens"] == "2022-04-01"
+    assert force["application_pack"]["documents"] == [
+        {"title": "IAG information and application pack",
+         "path": "/forces/greater-manchester/application-pack/documents/iag-application-pack.html"}]
 
 
 def test_thames_valley_explains_its_independence_rule_in_plain_english(api):

@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.conftest import sent_emails
 from tests.factories import application_payload, post_json
 
 ALL_CONNECTIONS = {"police_employee": True, "police_connection": True, "judiciary_connection": True, "civic_role": True}
@@ -304,3 +305,45 @@ def test_avon_and_somerset_renews_no_screening_except_for_its_counter_terrorism_
     counts = bootstrap.container().membership.daily("avon-and-somerset")
     assert counts["rescreening_asked"] == 1
     assert [m for m in _sent_to("as-2@example.org")] and not _sent_to("as-1@example.org")
+# Issue 15, points 5 to 7: the documents the seeds name, residency, equality monitoring, honest data.
+
+@pytest.mark.parametrize("force, titles", [
+    ("derbyshire", ["IAG Job Description"]),  # "the attached job description"
+    ("northamptonshire", ["IAG roles and responsibilities"]),  # "the IAG – roles and responsibilities document"
+    ("greater-manchester", ["IAG information and application pack"]),  # "an information and application pack"
+    ("avon-and-somerset", ["IAG application form", "Equality monitoring form"]),  # "complete both"
+])
+def test_each_document_a_seed_names_is_offered_on_the_forces_pages(api, force, titles):
+    documents = api.http.get(f"/forces/{force}").json_body["application_pack"]["documents"]
+    assert [d["title"] for d in documents] == titles
+    assert all(api.http.get(d["path"]).status_code == 200 for d in documents)
+
+
+def test_greater_manchester_sends_its_pack_by_email_to_whoever_asks(api):
+    from chalicelib import bootstrap
+
+    request_id = bootstrap.container().pack_requests.request(
+        "greater-manchester", {"name": "Pat", "email": "pat@example.org", "format": "standard"})
+    [email] = sent_emails()
+    assert set(email.destinations) == {"pat@example.org"} and request_id in email.raw_data
+
+
+def test_thames_valley_validates_residency_before_the_offer(api):
+    force = api.http.get("/forces/thames-valley").json_body
+    assert "You will be asked to show where you live." in force["eligibility"]["summary"]
+    # the step itself: tests/services/test_residency.py
+
+
+def test_northamptonshires_nine_protected_characteristics_are_each_asked_with_prefer_not_to_say():
+    from chalicelib.adapters.equality_questions import equality_questions
+
+    questions = {q.id: q.options for q in equality_questions()}
+    for question in ("age_band", "disability", "gender_same_as_birth", "marriage_civil_partnership",
+                     "pregnancy_maternity", "ethnicity", "religion", "sex", "sexual_orientation"):
+        assert "prefer_not_to_say" in questions[question], question
+
+
+@pytest.mark.parametrize("force", ["greater-manchester", "northamptonshire"])
+def test_a_force_whose_seed_hides_its_address_has_a_placeholder_on_a_reserved_domain(api, force):
+    contacts = api.http.get(f"/forces/{force}").json_body["contacts"]
+    assert all(c["email"].endswith(".police.example") for c in contacts.values())

@@ -1,5 +1,8 @@
 """Submitting an application, on the in-memory fakes of the storage and mail ports: what the applicant and the
-force notice, in milliseconds. (tests/api/test_applications_api.py checks the same journey through HTTP on moto.)"""
+force notice, in milliseconds. (tests/api/test_applications_api.py checks the same journey through HTTP on moto.)
+
+The request writes the application and starts its run, nothing else: the confirmation email is announced in
+that write and sent by the run's first pass (ReviewMail.flush), or by reconciliation when there is no run."""
 from __future__ import annotations
 
 import itertools
@@ -12,7 +15,7 @@ from chalicelib.adapters.schema_validation import validate
 from chalicelib.adapters.templates import render
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.services.intake import IdempotencyKeyReused, IntakeService, InvalidApplication, UnknownForce
-from chalicelib.services.notifications import ApplicantNotifier
+from chalicelib.services.notifications import ReviewMail
 from chalicelib.services.outbox import Postbox
 from chalicelib.services.ports import DuplicateLiveApplication
 from chalicelib.services.review import withdraw_link
@@ -39,14 +42,10 @@ class ScriptedRandom:
 
 
 class RecordingReview:
-    """The review as intake sees it: issues the withdrawal link and is told to start."""
+    """The review as intake sees it: told to start the application's run."""
 
     def __init__(self, random_bytes):
         self.started: list[str] = []
-        self._random_bytes = random_bytes
-
-    def withdraw_link(self, application):
-        return withdraw_link(application, self._random_bytes, BASE_URL)
 
     def start(self, application):
         self.started.append(application.reference)
@@ -59,13 +58,34 @@ def world():
     def intake(random_bytes=None):
         random_bytes = random_bytes or ScriptedRandom()
         review = RecordingReview(random_bytes)
-        notifier = ApplicantNotifier(Postbox(FakeOutbox(repository), mailer, clock), render, BASE_URL)
-        return IntakeService(FORCES, repository, validate, clock, random_bytes, notifier, review), review
+        return IntakeService(FORCES, repository, validate, clock, random_bytes, review), review
 
     return repository, mailer, intake
 
 
-def test_an_eligible_application_is_stored_for_review_and_the_applicant_gets_one_confirmation(world):
+class RunsFirstPass:
+    """What the application's run (or reconciliation) does with the emails its move announced: ReviewMail.flush,
+    with withdrawal links issued as they are built."""
+
+    def __init__(self, repository, mailer):
+        self.issued = []
+
+        def issue(application):
+            link, url = withdraw_link(application, ScriptedRandom(), BASE_URL)
+            self.issued.append(link)
+            return link, url
+        self.mail = ReviewMail(Postbox(FakeOutbox(repository), mailer, FixedClock(TODAY)), render, repository, FORCES,
+                               BASE_URL, issue)
+
+    def flush(self, application):
+        self.mail.flush(application)
+
+
+def received(repository, reference) -> str:
+    return repository.email_status(repository.get("derbyshire", reference), "received")
+
+
+def test_the_request_stores_the_application_and_starts_its_run_and_sends_nothing(world):
     repository, mailer, intake = world
     service, review = intake()
     submission = service.submit("derbyshire", application_payload())
@@ -73,11 +93,34 @@ def test_an_eligible_application_is_stored_for_review_and_the_applicant_gets_one
     stored = repository.get("derbyshire", submission.reference)
     assert stored.stage is Stage.AWAITING_REVIEW and submission.status == "awaiting_review"
     assert review.started == [submission.reference]
+    assert mailer.sent == [] and [kind for kind, _ in repository.pending_emails(stored)] == ["received"]
+    assert [e.action for e in repository.events("derbyshire", submission.reference)] == ["submit", "pass_eligibility"]
+
+
+def test_the_runs_first_pass_sends_one_confirmation_with_a_withdraw_link_it_issues(world):
+    repository, mailer, intake = world
+    service, _ = intake()
+    stored = repository.get("derbyshire", service.submit("derbyshire", application_payload()).reference)
+    run = RunsFirstPass(repository, mailer)
+    run.flush(stored)
+    run.flush(stored)  # a second pass (a resumed run, reconciliation) sends nothing more
+
     [email] = mailer.sent
     assert email.to == application_payload()["applicant"]["email"]
-    assert submission.reference in email.subject and f"{BASE_URL}/withdraw/" in email.text
-    assert repository.email_status(stored, "received") == "sent"
-    assert [e.action for e in repository.events("derbyshire", submission.reference)] == ["submit", "pass_eligibility"]
+    assert stored.reference in email.subject and f"{BASE_URL}/withdraw/" in email.text
+    assert [link.reference for link in run.issued] == [stored.reference]  # the link in the email exists
+    assert received(repository, stored.reference) == "sent"
+
+
+def test_an_ineligible_application_starts_no_run_and_its_confirmation_carries_no_withdraw_link(world):
+    repository, mailer, intake = world
+    service, review = intake()
+    submission = service.submit("derbyshire", application_payload(applicant={"date_of_birth": "2012-01-01"}))
+    assert submission.status == "ineligible" and review.started == [] and mailer.sent == []
+    run = RunsFirstPass(repository, mailer)
+    run.flush(repository.get("derbyshire", submission.reference))  # reconciliation's pass over pending emails
+    [email] = mailer.sent
+    assert "/withdraw/" not in email.text and run.issued == []
 
 
 def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_no_second_email(world):
@@ -86,7 +129,7 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_no_seco
     first = service.submit("derbyshire", application_payload(), idempotency_key="retry-1")
     again = service.submit("derbyshire", application_payload(), idempotency_key="retry-1")
     assert again == first
-    assert len(repository.applications) == 1 and len(mailer.sent) == 1
+    assert len(repository.applications) == 1 and received(repository, first.reference) == "pending"
 
 
 def test_the_same_idempotency_key_with_a_different_application_is_refused_and_stores_nothing(world):
@@ -96,7 +139,7 @@ def test_the_same_idempotency_key_with_a_different_application_is_refused_and_st
     changed = application_payload(applicant={"email": "someone.else@example.org"})
     with pytest.raises(IdempotencyKeyReused):
         service.submit("derbyshire", changed, idempotency_key="retry-1")
-    assert len(repository.applications) == 1 and len(mailer.sent) == 1
+    assert len(repository.applications) == 1 and len(repository.outbox) == 1
 
 
 def test_a_second_live_application_to_the_same_group_is_refused_and_nobody_is_emailed_twice(world):
@@ -105,7 +148,7 @@ def test_a_second_live_application_to_the_same_group_is_refused_and_nobody_is_em
     service.submit("derbyshire", application_payload())
     with pytest.raises(DuplicateLiveApplication):
         service.submit("derbyshire", application_payload())
-    assert len(repository.applications) == 1 and len(mailer.sent) == 1
+    assert len(repository.applications) == 1 and len(repository.outbox) == 1
 
 
 def test_a_drawn_reference_that_is_taken_is_drawn_again(world):
@@ -120,17 +163,18 @@ def test_a_drawn_reference_that_is_taken_is_drawn_again(world):
     assert {a.reference for a in repository.applications.values()} == {first.reference, second.reference}
 
 
-def test_when_the_email_cannot_be_sent_the_application_is_kept_and_the_email_stays_pending(world, caplog):
+def test_when_the_run_cannot_send_the_confirmation_it_stays_pending_for_a_later_pass(world, caplog):
     repository, mailer, intake = world
-    mailer.failures.append(ConnectionError("SES unreachable"))
     service, _ = intake()
-    with caplog.at_level(logging.ERROR):
-        submission = service.submit("derbyshire", application_payload())
-    stored = repository.get("derbyshire", submission.reference)
-    assert stored is not None and mailer.sent == []
-    assert repository.email_status(stored, "received") != "sent"
-    assert [kind for kind, _ in repository.pending_emails(stored)] == ["received"]
-    assert submission.reference in caplog.text
+    stored = repository.get("derbyshire", service.submit("derbyshire", application_payload()).reference)
+    mailer.failures.append(ConnectionError("SES unreachable"))
+    run = RunsFirstPass(repository, mailer)
+    with caplog.at_level(logging.ERROR), pytest.raises(ConnectionError):
+        run.flush(stored)
+    assert mailer.sent == [] and [kind for kind, _ in repository.pending_emails(stored)] == ["received"]
+    assert stored.reference in caplog.text
+    run.flush(stored)
+    assert len(mailer.sent) == 1
 
 
 def test_an_invalid_application_is_refused_with_every_error_and_changes_nothing(world):

@@ -108,7 +108,7 @@ def test_avon_and_somerset_local_iag_goes_straight_to_the_offer_and_counter_terr
     assert {"start_screening", "clear_screening"} <= actions("avon-and-somerset", ct)
 
 
-@pytest.mark.parametrize("force", ["derbyshire", "thames-valley", "greater-manchester"])
+@pytest.mark.parametrize("force", ["derbyshire", "greater-manchester"])  # Thames Valley: tests/services/test_residency.py
 def test_forces_without_screening_make_the_offer_on_approval(api, journey, force):
     reference = apply_to(api, force).json_body["reference"]
     assert panel_approves(api, journey, force, reference).stage == "offered"

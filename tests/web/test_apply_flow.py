@@ -74,7 +74,7 @@ def test_a_placeholder_venue_never_reaches_a_sentence_but_a_stated_one_does():
     words = flow.meeting_words(thames_valley, 3, 0, thames_valley.groups[3].meetings[0])
     assert words == "At least 4 times a year. The force will confirm where meetings are held."
     derbyshire = profile("derbyshire")
-    assert "Butterley Hall" in flow.meeting_words(derbyshire, 0, 0, derbyshire.groups[0].meetings[0])
+    assert "Force Headquarters, Ripley" in flow.meeting_words(derbyshire, 0, 0, derbyshire.groups[0].meetings[0])
 
 
 def test_proof_of_address_is_asked_only_of_people_who_live_in_the_area():

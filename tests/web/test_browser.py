@@ -322,6 +322,6 @@ def test_a_person_asks_for_the_application_pack_in_large_print_and_the_force_con
     expect(page.get_by_role("heading", name="Request sent")).to_be_visible()
     request_id = re.search(r"PACK-[0-9A-F]{8}", page.content()).group(0)
     [email] = [m for m in live_stack.emails() if request_id in m["subject"]]
-    assert email["destinations"]["ToAddresses"] == ["dave.willetts@gmp.police.uk"]
+    assert email["destinations"]["ToAddresses"] == ["dave.willetts@greater-manchester.police.example"]
     assert "large print" in email["body"] and "1 Example Street" not in email["body"]  # on the request's page only
     assert f"/admin/pages/forces/greater-manchester/pack-requests/{request_id}" in email["body"]

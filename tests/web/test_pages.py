@@ -139,7 +139,7 @@ def test_every_equality_question_has_its_own_page_with_prefer_not_to_say(api):
         asked.append(question)
         response = person.send(page, {})  # every one may be skipped
         assert response.status_code == 303
-    assert len(asked) == 7 and page == "privacy"
+    assert len(asked) == 9 and page == "privacy"  # the nine protected characteristics of the Equality Act 2010
 
 
 def test_equality_answers_are_kept_apart_in_the_draft_and_in_the_application(api):
@@ -304,6 +304,41 @@ def test_a_name_that_looks_like_a_name_is_kept_in_the_email_to_the_force(api):
     assert "Siân O&#39;Connor" in email.body or "Siân O'Connor" in email.body
 
 
+@pytest.mark.parametrize("force_id, titles", [
+    ("derbyshire", ["IAG Job Description"]),
+    ("northamptonshire", ["IAG roles and responsibilities"]),
+    ("greater-manchester", ["IAG information and application pack"]),
+    ("avon-and-somerset", ["IAG application form", "Equality monitoring form"]),
+])
+def test_the_start_page_offers_each_pack_document_the_seed_names_and_each_is_served(api, force_id, titles):
+    html = api.http.get(f"/forces/{force_id}/apply").body.decode()
+    links = re.findall(rf'href="(/forces/{force_id}/application-pack/documents/[^"]+)">([^<]+)<', html)
+    assert [title for _, title in links] == titles
+    assert f'href="/forces/{force_id}/application-pack?format=standard"' in html
+    for href, _ in links:
+        document = api.http.get(href)
+        assert document.status_code == 200 and document.headers["Content-Type"].startswith("text/html")
+        assert "TEMPLATE" in document.body.decode()  # the seed names it without its text: marked for the force
+
+
+def test_only_a_document_the_profile_lists_is_served(api):
+    for name in ("terms-of-reference.html", "..%2F..%2Fforces%2Fderbyshire.json", "iag-application-pack.html"):
+        assert api.http.get(f"/forces/derbyshire/application-pack/documents/{name}").status_code == 404
+
+
+def test_greater_manchesters_standard_pack_is_emailed_on_request_not_only_accessible_formats(api):
+    form = api.http.get("/forces/greater-manchester/application-pack?format=standard").body.decode()
+    assert re.search(r'value="standard"\s+checked', form)
+    token = token_in(form)
+    response = post_form(api, {"_token": token, "format": "standard", "name": "Pat", "email": "pat@example.org"},
+                         path="/forces/greater-manchester/application-pack")
+    assert response.status_code == 303 and response.headers["Location"].endswith("?sent=standard")
+    assert "We have emailed the application pack" in api.http.get(response.headers["Location"]).body.decode()
+    [email] = sent_emails()  # with attachments, so a raw message
+    assert set(email.destinations) == {"pat@example.org"}  # moto lists the header and the envelope
+    assert 'filename="iag-application-pack.html"' in email.raw_data
+
+
 def resume_link_in(email) -> str:
     return re.search(r'href="http[^"]*(/forces/[^"]+/apply/resume/[^"]+)"', email.body).group(1)
 
@@ -379,7 +414,7 @@ def test_group_descriptions_never_put_a_placeholder_inside_a_sentence(api):
     assert "Set by" not in html
     assert "At least 4 times a year. The force will confirm where meetings are held." in html
     derbyshire = Applicant(api).get("group").body.decode()
-    assert "at Force Headquarters, Butterley Hall, Ripley" in derbyshire  # the seed names it
+    assert "at Force Headquarters, Ripley" in derbyshire  # the seed names it (Force HQ Ripley)
     avon = Applicant(api, "avon-and-somerset").get("group").body.decode()
     assert "at Police premises or Microsoft Teams" in avon  # so does this one
 
