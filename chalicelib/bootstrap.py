@@ -124,7 +124,7 @@ class Container:
     @cached_property
     def elections(self) -> ElectionService:
         return ElectionService(self.forces, self.election_store, self.joining_store, self.postbox, render, self.clock,
-                               random_bytes, self.settings.public_base_url)
+                               random_bytes, self.settings.public_base_url, self.settings.form_secret)
 
     @cached_property
     def strategic(self) -> StrategicService:

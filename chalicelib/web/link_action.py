@@ -84,6 +84,12 @@ def act_on_link(request: Request, token: str, act: Callable[[dict], Response], r
     refusal maps by its type (the most specific entry of REFUSALS)."""
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
+    return act_on_form(request, act, reshow, every_value=every_value)
+
+
+def act_on_form(request: Request, act: Callable[[dict], Response], reshow: Reshow, *,
+                every_value: bool = False) -> Response:
+    """As act_on_link, for a page whose secret is in its form rather than its address (a ballot paper)."""
     fields, refused = read_posted_fields(request, every_value)
     if refused:
         return refused
