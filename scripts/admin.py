@@ -107,6 +107,8 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("which", choices=["equality", "recruitment"])
     report.add_argument("--force", required=True)
     report.add_argument("--group", help="one group (recruitment only)")
+    report.add_argument("--period", help="an ended quarter (2026-Q3) or campaign-<id> (equality only; "
+                                         "default: the latest ended quarter or campaign)")
     report.add_argument("--html", help="write the page with its charts here")
 
     access = kinds.add_parser("access-log")
@@ -290,7 +292,7 @@ def _report(service, operator, args, out) -> dict:
 
     force = FileForceCatalogue().get(args.force)
     if args.which == "equality":
-        report = service.equality_report(operator, args.force)
+        report = service.equality_report(operator, args.force, args.period)
         if args.html:
             _write(args.html, admin_pages.render_equality_page(force, report, static_url=STATIC_URL), out)
         return report.to_dict()

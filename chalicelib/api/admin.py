@@ -164,7 +164,7 @@ def access_log(operator, force_id):
 
 @operator_route("/admin/forces/{force_id}/reports/equality", ["GET"])
 def equality_report(operator, force_id):
-    return json_response(_service().equality_report(operator, force_id).to_dict())
+    return json_response(_service().equality_report(operator, force_id, _query("period")).to_dict())
 
 
 @operator_route("/admin/forces/{force_id}/reports/recruitment", ["GET"])

@@ -116,11 +116,17 @@ class AdminService:
                 writer.writerow({k: _safe_cell(v) for k, v in row.items()})
         return out.getvalue()
 
-    def equality_report(self, operator: Operator, force_id: str):
-        """Counts with small numbers hidden, for the force's equality duty: force-wide readers only."""
+    def equality_report(self, operator: Operator, force_id: str, period_id: Optional[str] = None):
+        """Counts with small numbers hidden, for a closed period (the latest by default), for the force's
+        equality duty: force-wide readers only."""
+        from chalicelib.services.reports import UnknownPeriod
+
         self._force(force_id)
         operator.authorise(Permission.REPORT, force_id)
-        return self._p.reports().equality(force_id)
+        try:
+            return self._p.reports().equality(force_id, period_id)
+        except UnknownPeriod:
+            raise NotFound(f"No ended period {period_id!r}: the report lists the periods it can show") from None
 
     def recruitment(self, operator: Operator, force_id: str, group_id: Optional[str] = None) -> dict:
         """The funnel and the review queues: the force's, or one group's (a coordinator's view)."""

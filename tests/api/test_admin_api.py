@@ -274,6 +274,8 @@ def test_reports_are_counts_and_a_coordinator_sees_their_groups_queue(operator_p
     auditor = operator_pool.token("aud", "auditor", "derbyshire")
     report = call(api, auditor, "GET", "/admin/forces/derbyshire/reports/equality").body.decode()
     assert "amira" not in report.lower() and json.loads(report)["threshold"] == 5
+    assert json.loads(report)["published"] is False  # the application's quarter has not ended
+    assert call(api, auditor, "GET", "/admin/forces/derbyshire/reports/equality?period=2999-Q1").status_code == 404
 
 
 def test_subject_access_by_email_is_json_or_a_page_and_is_recorded(operator_pool, api, derbyshire):
