@@ -6,7 +6,9 @@ from chalice import Chalice
 from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, forces, openapi
 from chalicelib.settings import Settings
-from chalicelib.web import apply_pages, callouts, elections, joining, links, operator_pages, pages, strategic
+from chalicelib.web import (
+    apply_pages, callouts, elections, joining, links, operator_pages, pages, strategic, subject_access,
+)
 from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")
@@ -24,6 +26,7 @@ app.register_blueprint(joining.joining)
 app.register_blueprint(callouts.callouts)
 app.register_blueprint(strategic.strategic)
 app.register_blueprint(elections.elections)
+app.register_blueprint(subject_access.subject_access)
 app.register_blueprint(operator_pages.operator_pages)
 
 if os.environ.get("IAG_STAGE") == "local":  # the local mailbox; `chalice package --stage prod` never sees it

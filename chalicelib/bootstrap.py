@@ -23,6 +23,7 @@ from chalicelib.adapters.dynamodb_reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
+from chalicelib.adapters.dynamodb_subject_access import DynamoSubjectAccessStore
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.prefect_gateway import PrefectGateway
 from chalicelib.adapters.schema_validation import validate
@@ -40,6 +41,7 @@ from chalicelib.services.meetings import MeetingParts, MeetingService
 from chalicelib.services.joining import Documents, JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
+from chalicelib.services.subject_access import SubjectAccessService
 from chalicelib.services.screening import ScreeningProvider, SimulatedScreening, VettingUnitByEmail
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
 from chalicelib.services.operators import OperatorTokens
@@ -151,6 +153,11 @@ class Container:
         return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render)
 
     @cached_property
+    def subject_access(self) -> SubjectAccessService:
+        return SubjectAccessService(self.forces, DynamoSubjectAccessStore(), self.data_protection, self.repository,
+                                    self.postbox, render, self.clock, random_bytes, self.settings.public_base_url)
+
+    @cached_property
     def intake(self) -> IntakeService:
         return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.notifier,
                              self.review)
@@ -160,7 +167,8 @@ class Container:
         return AdminService(AdminParts(
             forces=self.forces, repository=self.repository, workflow=self.workflow, access_log=self.access_log,
             clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store,
-            reports=lambda: self.reports, data_protection=lambda: self.data_protection))
+            reports=lambda: self.reports, data_protection=lambda: self.data_protection,
+            subject_access=lambda: self.subject_access))
 
     @cached_property
     def pack_requests(self) -> PackRequestService:

@@ -90,12 +90,16 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--group", required=True)
     export.add_argument("--out", help="write the CSV here instead of printing it")
 
-    subject = kinds.add_parser("subject-access", help="everything held about one person")
+    subject = kinds.add_parser("subject-access", help="send one person a single-use link to everything held "
+                                                      "about them (the operator sees only the request)")
     subject.add_argument("--force", required=True)
     found_by = subject.add_mutually_exclusive_group(required=True)
     found_by.add_argument("--email")
     found_by.add_argument("--ref")
-    subject.add_argument("--html", help="also write the readable page here")
+
+    requests = kinds.add_parser("subject-access-requests", help="who asked for whose package, and when it was "
+                                                                "delivered")
+    requests.add_argument("--force", required=True)
 
     erase = kinds.add_parser("erase", help="erasure on request (identity removed, anonymised audit kept)")
     erase.add_argument("--force", required=True)
@@ -247,7 +251,8 @@ def run(args, out=print) -> int:
     return 0
 
 
-ADMIN_KINDS = ("applications", "reviewers", "export", "access-log", "subject-access", "erase", "report")
+ADMIN_KINDS = ("applications", "reviewers", "export", "access-log", "subject-access", "subject-access-requests",
+               "erase", "report")
 
 
 def _admin(service, operator, args, out, clock) -> int:
@@ -273,9 +278,9 @@ def _admin(service, operator, args, out, clock) -> int:
             out(text.rstrip("\n"))
         return 0
     elif args.kind == "subject-access":
-        answer = service.subject_access(operator, args.force, email=args.email, reference=args.ref)
-        if args.html:
-            _write(args.html, service.subject_access_page(answer), out)
+        answer = service.request_subject_access(operator, args.force, email=args.email, reference=args.ref)
+    elif args.kind == "subject-access-requests":
+        answer = service.subject_access_requests(operator, args.force)
     elif args.kind == "erase":
         answer = service.erase(operator, args.force, args.ref, reason=args.reason, confirm=args.confirm)
     elif args.kind == "report":

@@ -14,11 +14,12 @@ from chalicelib.adapters.dynamodb_callouts import incident_pk
 from chalicelib.adapters.dynamodb_elections import election_pk
 from chalicelib.adapters.dynamodb_meetings import meetings_pk
 from chalicelib.adapters.dynamodb_strategic import cycle_pk
+from chalicelib.adapters.dynamodb_subject_access import sar_pk
 from chalicelib.services.outbox import About, EmailKey
 
 PARTITIONS: dict[str, Callable[[str, str], str]] = {
     "application": application_pk, "pack_request": pack_request_pk, "cycle": cycle_pk,
-    "meetings": meetings_pk, "election": election_pk, "incident": incident_pk,
+    "meetings": meetings_pk, "election": election_pk, "incident": incident_pk, "subject_access": sar_pk,
 }
 
 

@@ -29,6 +29,7 @@ class Purpose(str, Enum):
     BALLOT = "ballot"  # a member votes in an election
     AVAILABILITY = "availability"  # a person answers an availability poll
     RESUME = "resume"  # an applicant comes back to a saved, unsent application
+    SUBJECT_ACCESS = "subject-access"  # a person collects the package of everything held about them
 
 
 @dataclass(frozen=True)

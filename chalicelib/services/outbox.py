@@ -28,8 +28,8 @@ NOBODY_TO_TELL = "nobody-to-tell"  # the message id recorded when an owed email 
 class About:
     """What an email is about, in the product's words; the outbox adapter decides where that is stored.
 
-    area: application | pack_request | cycle | meetings | election | incident; `id` is the application's
-    reference, the request's, cycle's, election's or incident's id, or (meetings) the group id."""
+    area: application | pack_request | cycle | meetings | election | incident | subject_access; `id` is the
+    application's reference, the request's, cycle's, election's or incident's id, or (meetings) the group id."""
     area: str
     force_id: str
     id: str
