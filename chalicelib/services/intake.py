@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from chalicelib.services.log_context import about
 from chalicelib.services.notifications import ApplicantNotifier
 from chalicelib.services.review import ReviewService
 from chalicelib.services.ports import (
-    ApplicationRepository, Clock, EqualityRecord, ForceCatalogue,
+    ApplicationRepository, Clock, DuplicateLiveApplication, EqualityRecord, ForceCatalogue,
     IdempotencyRecord, IdempotentReplay, RandomSource, ReferenceTaken,
 )
 
@@ -116,10 +117,15 @@ class IntakeService:
             if idempotency:
                 record = IdempotencyRecord(idempotency[0], idempotency[1], submission.to_dict(), now, now + IDEMPOTENCY_WINDOW)
             withdraw_link, withdraw_url = self._review.withdraw_link(application)
+            store = partial(self._repository.add, events=events, equality=_equality(application, payload, now),
+                            idempotency=record, emails=("received",), links=(withdraw_link,), rate_spends=limits)
             try:
-                stored = self._repository.add(application, events, equality=_equality(application, payload, now),
-                                              idempotency=record, emails=("received",), links=(withdraw_link,),
-                                              rate_spends=limits)
+                try:
+                    stored = store(application)
+                except DuplicateLiveApplication as duplicate:
+                    # Answered like any application, so the answer never tells whether an address has applied;
+                    # the panel sees it is a repeat and the address's owner is told by email (docs/security.md).
+                    stored = store(as_repeat(application, duplicate.reference), guard=False)
             except IdempotentReplay as replay:
                 if replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None
@@ -152,6 +158,16 @@ class IntakeService:
         assessed, event = apply(submitted, action, at=now, actor="system",
                                 detail={"reasons": [r.code for r in assessment.reasons]})
         return assessed, [received, event]
+
+
+def as_repeat(application: Application, earlier: Optional[str]) -> Application:
+    """An application from an address that already has one live in the group: it goes ahead, marked for the panel
+    and for the confirmation email (which goes to that address, so only its owner learns of the earlier one)."""
+    note = (f"The same email address has another application to this group being considered ({earlier})."
+            if earlier else "The same email address has another application to this group being considered.")
+    eligibility = {**application.eligibility, "repeat_of": earlier,
+                   "panel_notes": [*application.eligibility.get("panel_notes", []), note]}
+    return replace(application, eligibility=eligibility)
 
 
 def _candidate(payload: dict) -> Candidate:
