@@ -18,7 +18,14 @@ from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttr
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import Item, LinkItem, _connection, _iso, link_item, usable_link
+from chalicelib.adapters.dynamodb import (
+    Item,
+    LinkItem,
+    _connection,
+    _iso,
+    link_item,
+    usable_link,
+)
 from chalicelib.domain.links import Link, Purpose
 from chalicelib.services.subject_access import LinkSpent, SubjectAccessRequest
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Optional, Protocol
 
-from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.links import (
+    Link,
+    LinkProblem,
+    Purpose,
+    new_token,
+    problem_with,
+    token_hash,
+)
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, RandomSource
 from chalicelib.services.review import LinkRefused
@@ -120,7 +127,7 @@ class SubjectAccessService:
     def notice(self, token: str) -> PackageNotice:
         """What the link's page says; raises LinkRefused. Changes nothing."""
         link, request = self._open(token)
-        return PackageNotice(self._forces.get(link.force_id).name, request.requested_at, link.expires_at)
+        return PackageNotice(self._force(link.force_id).name, request.requested_at, link.expires_at)
 
     def deliver(self, token: str) -> str:
         """The package as a page, once: the link is spent and the delivery recorded. Raises LinkRefused."""
@@ -139,15 +146,21 @@ class SubjectAccessService:
     def _open(self, token: str) -> tuple[Link, SubjectAccessRequest]:
         link = self._store.link(token_hash(token))
         problem = problem_with(link, now=self._clock.now(), current_version=None)
-        if problem:
-            raise LinkRefused(problem)
+        if link is None or problem:
+            raise LinkRefused(problem or LinkProblem.UNKNOWN)
         request = self._store.get(link.force_id, link.reference)
         if request is None:
             raise LinkRefused(LinkProblem.UNKNOWN)
         return link, request
 
-    def _message(self, force_id: str, to: str, request: SubjectAccessRequest, url: str) -> EmailMessage:
+    def _force(self, force_id: str):
         force = self._forces.get(force_id)
+        if force is None:
+            raise LinkRefused(LinkProblem.UNKNOWN)  # a force no longer served: its links no longer work
+        return force
+
+    def _message(self, force_id: str, to: str, request: SubjectAccessRequest, url: str) -> EmailMessage:
+        force = self._force(force_id)
         contact = force.contacts["recruitment"]
         context = {"force": force, "url": url, "expires": request.link_expires_at, "contact": contact}
         return EmailMessage(
