@@ -8,7 +8,7 @@ from chalicelib.api import admin, admin_members, forces, openapi  # noqa: F401 (
 from chalicelib.settings import Settings
 from chalicelib.web import (
     apply_pages, callouts, elections, joining, links, meeting_business, members, membership, operator_pages, pages,
-    strategic,
+    strategic, subject_access,
 )
 from chalicelib.web.transport import security_headers
 
@@ -28,6 +28,7 @@ app.register_blueprint(joining.joining)
 app.register_blueprint(callouts.callouts)
 app.register_blueprint(strategic.strategic)
 app.register_blueprint(elections.elections)
+app.register_blueprint(subject_access.subject_access)
 app.register_blueprint(operator_pages.operator_pages)
 app.register_blueprint(members.members)
 app.register_blueprint(membership.membership)

@@ -42,11 +42,13 @@ def main(n: int) -> None:
     with mock_aws():
         dynamodb.configure(Settings.from_env())
         dynamodb.create_table_if_missing()
-        bootstrap.override(clock=FixedClock(datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)))
+        # The applications' dates are before 22 November 2026; read in January 2027, once their quarter has ended,
+        # so that the equality report is published (an open quarter is never shown).
+        bootstrap.override(clock=FixedClock(datetime(2027, 1, 10, 10, 30, tzinfo=timezone.utc)))
         force = bootstrap.container().forces.get(FORCE)
         groups = [g.id for g in force.groups if g.accepts_applicants]
         for i in range(n):
-            store(i, groups[i % len(groups)], PATHS[i % len(PATHS)], days_ago=1 + i % 40,
+            store(i, groups[i % len(groups)], PATHS[i % len(PATHS)], days_ago=50 + i % 40,
                   equality=ANSWERS[i % len(ANSWERS)])
         reports = bootstrap.container().reports
         print(f"{FORCE}, {len(force.groups)} groups, {n} applications")

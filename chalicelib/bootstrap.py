@@ -25,6 +25,7 @@ from chalicelib.adapters.dynamodb_reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
 from chalicelib.adapters.dynamodb_review import DynamoReviewStore
 from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
+from chalicelib.adapters.dynamodb_subject_access import DynamoSubjectAccessStore
 from chalicelib.adapters.force_contacts import ContactsFromHolders
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.prefect_gateway import PrefectGateway
@@ -46,6 +47,7 @@ from chalicelib.services.membership import MembershipParts, MembershipService
 from chalicelib.services.joining import Documents, JoiningService, Parts
 from chalicelib.services.joining_mail import JoiningMail
 from chalicelib.services.strategic import StrategicParts, StrategicService
+from chalicelib.services.subject_access import SubjectAccessService
 from chalicelib.services.screening import ScreeningProvider, SimulatedScreening, VettingUnitByEmail
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
 from chalicelib.services.operators import OperatorTokens
@@ -158,7 +160,7 @@ class Container:
     @cached_property
     def elections(self) -> ElectionService:
         return ElectionService(self.forces, self.election_store, self.joining_store, self.postbox, render, self.clock,
-                               random_bytes, self.settings.public_base_url, bus=self.bus,
+                               random_bytes, self.settings.public_base_url, self.settings.form_secret, bus=self.bus,
                                member_links=self.membership.links_for)
 
     @cached_property
@@ -188,6 +190,11 @@ class Container:
                                      evidence=self.documents or _documents(self.settings))
 
     @cached_property
+    def subject_access(self) -> SubjectAccessService:
+        return SubjectAccessService(self.forces, DynamoSubjectAccessStore(), self.data_protection, self.repository,
+                                    self.postbox, render, self.clock, random_bytes, self.settings.public_base_url)
+
+    @cached_property
     def intake(self) -> IntakeService:
         return IntakeService(self.forces, self.repository, validate, self.clock, random_bytes, self.review)
 
@@ -196,7 +203,8 @@ class Container:
         return AdminService(AdminParts(
             forces=self.forces, repository=self.repository, workflow=self.workflow, access_log=self.access_log,
             clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store,
-            reports=lambda: self.reports, data_protection=lambda: self.data_protection, roles=lambda: self.roles))
+            reports=lambda: self.reports, data_protection=lambda: self.data_protection, roles=lambda: self.roles,
+            subject_access=lambda: self.subject_access))
 
     @cached_property
     def roles(self) -> RoleService:

@@ -93,12 +93,16 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--group", required=True)
     export.add_argument("--out", help="write the CSV here instead of printing it")
 
-    subject = kinds.add_parser("subject-access", help="everything held about one person")
+    subject = kinds.add_parser("subject-access", help="send one person a single-use link to everything held "
+                                                      "about them (the operator sees only the request)")
     subject.add_argument("--force", required=True)
     found_by = subject.add_mutually_exclusive_group(required=True)
     found_by.add_argument("--email")
     found_by.add_argument("--ref")
-    subject.add_argument("--html", help="also write the readable page here")
+
+    requests = kinds.add_parser("subject-access-requests", help="who asked for whose package, and when it was "
+                                                                "delivered")
+    requests.add_argument("--force", required=True)
 
     erase = kinds.add_parser("erase", help="erasure on request (identity removed, anonymised audit kept)")
     erase.add_argument("--force", required=True)
@@ -110,6 +114,8 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("which", choices=["equality", "recruitment"])
     report.add_argument("--force", required=True)
     report.add_argument("--group", help="one group (recruitment only)")
+    report.add_argument("--period", help="an ended quarter (2026-Q3) or campaign-<id> (equality only; "
+                                         "default: the latest ended quarter or campaign)")
     report.add_argument("--html", help="write the page with its charts here")
 
     access = kinds.add_parser("access-log")
@@ -267,7 +273,8 @@ def run(args, out=print) -> int:
     return 0
 
 
-ADMIN_KINDS = ("applications", "reviewers", "export", "access-log", "subject-access", "erase", "report")
+ADMIN_KINDS = ("applications", "reviewers", "export", "access-log", "subject-access", "subject-access-requests",
+               "erase", "report")
 PEOPLE_KINDS = ("roles", "members")
 
 
@@ -307,9 +314,9 @@ def _admin(service, operator, args, out, clock) -> int:
             out(text.rstrip("\n"))
         return 0
     elif args.kind == "subject-access":
-        answer = service.subject_access(operator, args.force, email=args.email, reference=args.ref)
-        if args.html:
-            _write(args.html, service.subject_access_page(answer), out)
+        answer = service.request_subject_access(operator, args.force, email=args.email, reference=args.ref)
+    elif args.kind == "subject-access-requests":
+        answer = service.subject_access_requests(operator, args.force)
     elif args.kind == "erase":
         answer = service.erase(operator, args.force, args.ref, reason=args.reason, confirm=args.confirm)
     elif args.kind == "report":
@@ -326,7 +333,7 @@ def _report(service, operator, args, out) -> dict:
 
     force = FileForceCatalogue().get(args.force)
     if args.which == "equality":
-        report = service.equality_report(operator, args.force)
+        report = service.equality_report(operator, args.force, args.period)
         if args.html:
             _write(args.html, admin_pages.render_equality_page(force, report, static_url=STATIC_URL), out)
         return report.to_dict()

@@ -46,15 +46,15 @@ class FakeApplicationRepository:
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
             emails: tuple[str, ...] = (), links: tuple[Link, ...] = (),
-            rate_spends: tuple[RateSpend, ...] = ()) -> Application:
+            rate_spends: tuple[RateSpend, ...] = (), guard: bool = True) -> Application:
         key = (application.force_id, application.reference)
         if idempotency:
             held = self._idempotency.get((application.force_id, idempotency.key_hash))
             if held and not held.expires_at < idempotency.recorded_at:  # TTL deletes lazily: expired no longer counts
                 raise IdempotentReplay(replace(held, recorded_at=None))
-        guard = (application.force_id, application.applicant_key, application.group_id)
-        if is_live(application.stage) and guard in self._live:
-            raise DuplicateLiveApplication()
+        live_key = (application.force_id, application.applicant_key, application.group_id)
+        if guard and is_live(application.stage) and live_key in self._live:
+            raise DuplicateLiveApplication(self._live[live_key])
         if key in self.applications:
             raise ReferenceTaken()
         if any(link.token_hash in self.links for link in links):
@@ -63,8 +63,8 @@ class FakeApplicationRepository:
         stored = replace(application, version=1)
         self.applications[key] = stored
         self._events[key] = list(events)
-        if is_live(application.stage):
-            self._live[guard] = application.reference
+        if guard and is_live(application.stage):
+            self._live[live_key] = application.reference
         if idempotency:
             self._idempotency[(application.force_id, idempotency.key_hash)] = idempotency
         if equality:

@@ -70,17 +70,20 @@ def test_the_cli_answers_a_subject_access_request_and_erases_on_request(api, cap
     from tests.factories import application_payload, post_json
 
     reference = post_json(api, "/forces/derbyshire/applications", application_payload()).json_body["reference"]
-    page = tmp_path / "sar.html"
-    assert main(["--operator", "dpo", "subject-access", "--force", "derbyshire", "--email", "amira.khan@example.org",
-                 "--html", str(page)]) == 0
-    assert reference in capsys.readouterr().out and "amira.khan@example.org" in page.read_text()
+    assert main(["--operator", "dpo", "subject-access", "--force", "derbyshire", "--email", "amira.khan@example.org"
+                 ]) == 0
+    printed = capsys.readouterr().out
+    assert reference in printed and "amira" not in printed.lower()  # the request, not the package
+    assert any("/your-data/" in m.body for m in sent_emails() if "amira.khan@example.org" in m.destinations["ToAddresses"])
+    assert main(["--operator", "dpo", "subject-access-requests", "--force", "derbyshire"]) == 0
+    assert reference in capsys.readouterr().out
     assert main(["--operator", "dpo", "erase", "--force", "derbyshire", "--ref", reference, "--reason",
                  "Letter of 18 Nov", "--confirm", "nope"]) == 2
     assert main(["--operator", "dpo", "erase", "--force", "derbyshire", "--ref", reference, "--reason",
                  "Letter of 18 Nov", "--confirm", reference]) == 0
     capsys.readouterr()
-    assert main(["--operator", "dpo", "subject-access", "--force", "derbyshire", "--ref", reference]) == 0
-    assert "amira" not in capsys.readouterr().out.lower()
+    assert main(["--operator", "dpo", "subject-access", "--force", "derbyshire", "--ref", reference]) == 2
+    capsys.readouterr()  # erased: nobody on file to send a package to
 
 
 def test_the_cli_saves_the_recruitment_page(api, capsys, tmp_path):

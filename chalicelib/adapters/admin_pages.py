@@ -11,7 +11,9 @@ from markupsafe import Markup
 
 from chalicelib.adapters.svg_charts import Bar, Series, grouped_bar_chart, horizontal_bar_chart
 from chalicelib.adapters.templates import render
-from chalicelib.domain.equality_report import ALL_GROUPS, NOT_ANSWERED, Cell, EqualityReport, QuestionReport
+from chalicelib.domain.equality_report import (
+    ALL_GROUPS, MIN_ANSWERS_PER_PERIOD, NOT_ANSWERED, PUBLICATION_RULE, Cell, EqualityReport, QuestionReport,
+)
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.recruitment import EXITS, STEPS, Funnel, GroupFunnel, Queues
 
@@ -66,7 +68,8 @@ def render_equality_page(force: ForceProfile, report: EqualityReport, *, static_
         raise UnknownScope(scope)
     questions = [_question_view(report, q, scope, names[scope]) for q in report.questions]
     return render("admin/equality.html", service_name=SERVICE_NAME, static_url=static_url, force=force,
-                  report=report, scopes=scopes, scope=scope, scope_name=names[scope], questions=questions)
+                  report=report, scopes=scopes, scope=scope, scope_name=names[scope], questions=questions,
+                  rule=PUBLICATION_RULE, minimum=MIN_ANSWERS_PER_PERIOD)
 
 
 class UnknownScope(Exception):

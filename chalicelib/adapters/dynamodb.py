@@ -276,9 +276,9 @@ class DynamoApplicationRepository:
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
             emails: tuple[str, ...] = (), links: tuple[Link, ...] = (),
-            rate_spends: tuple[RateSpend, ...] = ()) -> Application:
+            rate_spends: tuple[RateSpend, ...] = (), guard: bool = True) -> Application:
         item = _to_item(application)
-        with_guard = is_live(application.stage)
+        with_guard = guard and is_live(application.stage)
         try:
             with TransactWrite(connection=_connection()) as transaction:
                 # Order matters: cancellation reasons come back in this order.
@@ -289,7 +289,7 @@ class DynamoApplicationRepository:
                     guard = LiveApplicationItem(
                         pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
                         sk=f"GROUP#{application.group_id}", reference=application.reference)
-                    transaction.save(guard, condition=LiveApplicationItem.pk.does_not_exist())
+                    transaction.save(guard, condition=LiveApplicationItem.pk.does_not_exist(), return_values="ALL_OLD")
                 if idempotency:
                     transaction.save(
                         IdempotencyItem(pk=f"FORCE#{application.force_id}#IDEMPOTENCY#{idempotency.key_hash}",
@@ -318,7 +318,8 @@ class DynamoApplicationRepository:
                 old = reasons[idempotency_index].raw_item or {}
                 raise IdempotentReplay(_idempotency_record(old)) from None
             if with_guard and len(events) + 1 in failed:
-                raise DuplicateLiveApplication() from None
+                held = (reasons[len(events) + 1].raw_item or {}).get("reference", {}).get("S")
+                raise DuplicateLiveApplication(held) from None
             if 0 in failed:
                 raise ReferenceTaken() from None
             _refused_spend(reasons, rate_spends, application.submitted_at)

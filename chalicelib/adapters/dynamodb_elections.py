@@ -6,6 +6,7 @@
 | candidate   | FORCE#<force>#ELECTION#<id> | CANDIDATE#<member>    |                              |                  |
 | tally       | FORCE#<force>#ELECTION#<id> | TALLY#<candidate>     |                              |                  |
 | has voted   | FORCE#<force>#ELECTION#<id> | VOTED#<member>        |                              |                  |
+| spent paper | FORCE#<force>#ELECTION#<id> | PAPER#<sha256(nonce)> |                              |                  |
 | email claim | FORCE#<force>#ELECTION#<id> | EMAIL#<kind>#<member> |                              |                  |
 | email link  | LINK#<sha256(token)>        | LINK                  |                              |                  |
 
@@ -13,10 +14,12 @@ Links are the shared LinkItem (adapters/dynamodb.py) with purpose nomination or 
 election id and role the member id. The GSI1 keys of an election are removed when it closes, so the
 index lists only open elections.
 
-Ballot secrecy: a vote is one transaction that adds 1 to the candidate's tally, writes the voter's
-has-voted marker (only if absent) and spends the voter's link. The tally holds a candidate and a count,
-never a voter or a time; the marker holds nothing but its key; the link holds the voter and when it was
-used, never a candidate. So no item, nor any pair of items, says who voted for whom.
+Ballot secrecy: voting is two requests, each one transaction. Taking a ballot paper writes the voter's
+has-voted marker (only if absent) and spends the voter's link, removing the member id from it; the paper
+itself is a signed token (domain/ballots.py) that nothing stores. Casting marks the paper spent (an item keyed
+by its nonce's hash, only if absent) and adds 1 to the candidate's tally. The tally holds a candidate and a
+count; the marker and the spent paper hold nothing but their keys; the spent link holds when it was used. No
+item, pair of items or single DynamoDB request names both a voter and a candidate.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from chalicelib.adapters.dynamodb import (
     Item, LinkItem, _connection, _iso, conditional_update, link_item,
     usable_link,
 )
+from chalicelib.domain.ballots import BallotPaper
 from chalicelib.domain.elections import Candidate, Election, Office, Status
 from chalicelib.domain.links import Link, Purpose
 from chalicelib.services.ports import ElectionConflict
@@ -66,6 +70,15 @@ class TallyItem(Item, discriminator="tally"):
 
 class VotedItem(Item, discriminator="voted"):
     """PK FORCE#<force>#ELECTION#<id>  SK VOTED#<member>: this member has voted. Nothing else: not whom, not when."""
+
+
+class SpentPaperItem(Item, discriminator="spent_paper"):
+    """PK FORCE#<force>#ELECTION#<id>  SK PAPER#<sha256(nonce)>: this ballot paper has been cast. Not by whom, not
+    for whom, not when; TTL removes it once the paper has expired anyway."""
+
+
+# What a spent ballot link keeps in place of the member id: nothing that names the voter.
+SPENT_VOTER = "-"
 
 
 def election_pk(force_id: str, election_id: str) -> str:
@@ -135,19 +148,31 @@ class DynamoElectionStore:
         self._move(election, Status.NOMINATING, Status.VOTING, ElectionItem.nominations_close <= at,
                    [ElectionItem.voting_started_at.set(at)])
 
-    def vote(self, link: Link, candidate_member_id: str, at: datetime) -> None:
-        """One write: the link spent, the voter marked (only once), the candidate's count up by one."""
+    def take_paper(self, link: Link, at: datetime) -> None:
+        """One write: the voter marked (only once) and their link spent, losing its member id."""
         pk = election_pk(link.force_id, link.reference)
 
         def write(transaction: TransactWrite) -> None:
             transaction.condition_check(ElectionItem, pk, "ELECTION", condition=(
                 (ElectionItem.status == Status.VOTING.value) & (ElectionItem.voting_closes > at)))
             transaction.save(VotedItem(pk=pk, sk=f"VOTED#{link.role}"), condition=VotedItem.pk.does_not_exist())
-            _spend(transaction, link, at)
+            transaction.update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
+                               actions=[LinkItem.used_at.set(at), LinkItem.role.set(SPENT_VOTER)],
+                               condition=usable_link(at))
+        _transact(write, [ElectionConflict.ELECTION, ElectionConflict.VOTED, ElectionConflict.LINK])
+
+    def cast(self, paper: BallotPaper, candidate_member_id: str, at: datetime) -> None:
+        """One write: the paper marked spent (only once), the candidate's count up by one. No voter in it."""
+        pk = election_pk(paper.force_id, paper.election_id)
+
+        def write(transaction: TransactWrite) -> None:
+            transaction.condition_check(ElectionItem, pk, "ELECTION", condition=(
+                (ElectionItem.status == Status.VOTING.value) & (ElectionItem.voting_closes > at)))
+            transaction.save(SpentPaperItem(pk=pk, sk=f"PAPER#{paper.spent_key}", expires_at=paper.expires_at),
+                             condition=SpentPaperItem.pk.does_not_exist())
             transaction.update(TallyItem(pk=pk, sk=f"TALLY#{candidate_member_id}"), actions=[TallyItem.votes.add(1)],
                                condition=TallyItem.pk.exists())
-        _transact(write, [ElectionConflict.ELECTION, ElectionConflict.VOTED, ElectionConflict.LINK,
-                          ElectionConflict.CANDIDATE])
+        _transact(write, [ElectionConflict.ELECTION, ElectionConflict.LINK, ElectionConflict.CANDIDATE])
 
     def has_voted(self, force_id: str, election_id: str, member_id: str) -> bool:
         try:

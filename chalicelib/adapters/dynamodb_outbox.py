@@ -16,11 +16,13 @@ from chalicelib.adapters.dynamodb_joining import member_pk
 from chalicelib.adapters.dynamodb_meetings import meetings_pk
 from chalicelib.adapters.dynamodb_membership import member_pk
 from chalicelib.adapters.dynamodb_strategic import cycle_pk
+from chalicelib.adapters.dynamodb_subject_access import sar_pk
 from chalicelib.services.outbox import About, EmailKey
 
 PARTITIONS: dict[str, Callable[[str, str], str]] = {
     "application": application_pk, "pack_request": pack_request_pk, "cycle": cycle_pk,
     "meetings": meetings_pk, "election": election_pk, "incident": incident_pk, "member": member_pk,
+    "subject_access": sar_pk,
 }
 
 

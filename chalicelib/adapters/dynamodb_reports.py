@@ -3,19 +3,24 @@
 | item          | PK                    | SK                          | attributes               |
 |---------------|-----------------------|-----------------------------|--------------------------|
 | deleted count | FORCE#<force>#COUNTS  | DELETED#<group>#<stage>     | count (N), type          |
+| published     | FORCE#<force>#COUNTS  | EQUALITY#<period>           | report (JSON), type      |
 
 Deleted counts are written by the retention sweep, which deletes applications and leaves their number.
 Applications are found on GSI1 (`FORCE#<force>#GROUP#<group>#STAGE#<stage>`), projected to their key and
 submission time; their audit events (which hold no personal data) to the stages they moved between; equality
-records (`FORCE#<force>#EQUALITY#GROUP#<group>`) to their answers. Names, emails and statements are never read.
+records (`FORCE#<force>#EQUALITY#GROUP#<group>`, sorted by when they were recorded) to their answers. Names,
+emails and statements are never read. A published equality report is kept as first published: counts only.
 """
 from __future__ import annotations
 
-from typing import Iterator
+import json
+from datetime import datetime
+from typing import Iterator, Optional
 
-from pynamodb.attributes import NumberAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError
 
-from chalicelib.adapters.dynamodb import ApplicationItem, AuditEventItem, EqualityItem, Item, stage_key
+from chalicelib.adapters.dynamodb import ApplicationItem, AuditEventItem, EqualityItem, Item, _iso, stage_key
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.recruitment import Journey, StageCount
 
@@ -23,6 +28,11 @@ from chalicelib.domain.recruitment import Journey, StageCount
 class DeletedCountItem(Item, discriminator="deleted_count"):
     """PK FORCE#<force>#COUNTS  SK DELETED#<group>#<stage>: applications deleted under the retention policy."""
     deleted = NumberAttribute(attr_name="count")  # `count` would hide Model.count
+
+
+class PublishedReportItem(Item, discriminator="published_report"):
+    """PK FORCE#<force>#COUNTS  SK EQUALITY#<period>: an equality report as first published (aggregates only)."""
+    report = UnicodeAttribute()
 
 
 def counts_pk(force_id: str) -> str:
@@ -58,7 +68,33 @@ class DynamoReportStore:
             counts.append(StageCount(group_id, Stage(stage), int(item.deleted), deleted=True))
         return counts
 
-    def equality_answers(self, force_id: str, group_id: str) -> Iterator[dict]:
-        items = EqualityItem.by_stage.query(equality_key(force_id, group_id), attributes_to_get=["answers", "type"])
+    def equality_answers(self, force_id: str, group_id: str, since: Optional[datetime] = None,
+                         before: Optional[datetime] = None) -> Iterator[dict]:
+        """Answers recorded in [since, before) when given (a range on the index's sort key, never a filter)."""
+        condition = None
+        if since and before:
+            condition = EqualityItem.gsi1sk.between(_iso(since), _iso(before))  # "<iso>#<ref>" sorts by time
+        items = EqualityItem.by_stage.query(equality_key(force_id, group_id), condition,
+                                            attributes_to_get=["answers", "type", "recorded_at"])
         for item in items:
-            yield item.answers.as_dict()
+            if before is None or item.recorded_at < before:  # `between` includes its upper bound
+                yield item.answers.as_dict()
+
+    def published_equality(self, force_id: str, period_id: str) -> Optional[dict]:
+        try:
+            item = PublishedReportItem.get(counts_pk(force_id), f"EQUALITY#{period_id}", consistent_read=True)
+        except PublishedReportItem.DoesNotExist:
+            return None
+        return json.loads(item.report)
+
+    def publish_equality(self, force_id: str, period_id: str, report: dict) -> dict:
+        """Keep the report as published; if another request published it first, theirs stands (returned)."""
+        try:
+            PublishedReportItem(pk=counts_pk(force_id), sk=f"EQUALITY#{period_id}",
+                                report=json.dumps(report, sort_keys=True)).save(
+                condition=PublishedReportItem.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return self.published_equality(force_id, period_id) or report
+        return report

@@ -170,7 +170,7 @@ def access_log(operator, force_id):
 
 @operator_route("/admin/forces/{force_id}/reports/equality", ["GET"])
 def equality_report(operator, force_id):
-    return json_response(_service().equality_report(operator, force_id).to_dict())
+    return json_response(_service().equality_report(operator, force_id, _query("period")).to_dict())
 
 
 @operator_route("/admin/forces/{force_id}/reports/recruitment", ["GET"])
@@ -182,19 +182,18 @@ def recruitment_report(operator, force_id):
     return json_response(answer)
 
 
-def _wants_html() -> bool:
-    request = admin.current_request
-    return _query("format") == "html" or "text/html" in (request.headers.get("accept") or "")
+@operator_route("/admin/forces/{force_id}/subject-access", ["POST"])
+def request_subject_access(operator, force_id):
+    """The package goes to the person by a single-use link; the answer is the request, never the package."""
+    body = _body()
+    return json_response(_service().request_subject_access(
+        operator, force_id, email=body.get("email") and str(body["email"]),
+        reference=body.get("reference") and str(body["reference"])), status=202)
 
 
 @operator_route("/admin/forces/{force_id}/subject-access", ["GET"])
-def subject_access(operator, force_id):
-    export = _service().subject_access(operator, force_id, email=_query("email"), reference=_query("reference"))
-    if _wants_html():
-        return Response(body=_service().subject_access_page(export), status_code=200, headers={
-            "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
-    return json_response(export)
+def subject_access_requests(operator, force_id):
+    return json_response({"requests": _service().subject_access_requests(operator, force_id)})
 
 
 @operator_route("/admin/forces/{force_id}/applications/{reference}/erasure", ["POST"])

@@ -13,7 +13,6 @@ from chalicelib.services import directory
 from chalicelib.services.intake import (
     GroupClosed, IdempotencyKeyReused, InvalidApplication, UnknownForce, UnknownGroup,
 )
-from chalicelib.services.ports import DuplicateLiveApplication
 
 MAX_BODY_BYTES = 64 * 1024
 REFERENCE = re.compile(r"^[A-Z]{2,4}-[0-9]{4}-[0-9A-Z]{8}$")
@@ -77,10 +76,6 @@ def submit_application(force_id):
         return problem(404, "unknown-group", f"The force has no group '{unknown}'. GET /forces/{force_id} lists them.")
     except GroupClosed as closed:
         return problem(422, "group-closed", str(closed))
-    except DuplicateLiveApplication:
-        return problem(409, "duplicate-application",
-                       "An application from this email address to this group is already being considered. "
-                       "Its reference is in the confirmation email; you can apply to a different group.")
     except RateLimited as limited:
         return rate_limited(limited)
     except IdempotencyKeyReused:

@@ -111,9 +111,11 @@ def document() -> dict:
                     "examples": {"derbyshire": {"summary": "An application to Derbyshire's IAG",
                                                 "value": EXAMPLE_APPLICATION}}}}},
                 "responses": {
-                    "201": {**_json({"$ref": "#/components/schemas/Submission"}, "Received; eligibility assessed"),
+                    "201": {**_json({"$ref": "#/components/schemas/Submission"},
+                                    "Received; eligibility assessed. A repeat from an address with a live application "
+                                    "to the group is answered the same way (the panel and the address are told)"),
                             "headers": {"Location": {"schema": {"type": "string"}}}},
-                    **_problems(400, 404, 409, 413, 415, 422, 429)}}},
+                    **_problems(400, 404, 413, 415, 422, 429)}}},
             "/forces/{force_id}/applications/{reference}": {"get": {
                 "operationId": "getApplicationStatus", "summary": "Where an application stands (no personal data)",
                 "parameters": [FORCE_ID, {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}],

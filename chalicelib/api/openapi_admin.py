@@ -30,13 +30,13 @@ def _operation(operation_id: str, summary: str, parameters: list, answer: dict, 
     return operation
 
 
+def _accepted(operation: dict) -> dict:
+    operation["responses"] = {"202": operation["responses"].pop("200"), **operation["responses"]}
+    return operation
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _json_or_html(description: str) -> dict:
-    return {"description": f"{description}: JSON, or an HTML page when asked with Accept: text/html or ?format=html",
-            "content": {"application/json": {"schema": _OBJECT}, "text/html": {"schema": {"type": "string"}}}}
 
 
 _DONE = _json({"type": "object", "required": ["done"]}, "What was done")
@@ -102,17 +102,24 @@ def admin_paths() -> dict:
             "exportGroup", "The group's applications as CSV (no equality answers)", [_FORCE, _GROUP],
             {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}})},
         "/admin/forces/{force_id}/reports/equality": {"get": _operation(
-            "equalityReport", "Equality monitoring counts per group, small counts hidden, beside population shares",
-            [_FORCE], _json(_OBJECT, "The report"))},
+            "equalityReport", "Equality monitoring counts per group for one ended period, small counts hidden",
+            [_FORCE, {"name": "period", **_QUERY, "schema": {"type": "string", "maxLength": 80}}],
+            _json(_OBJECT, "The report, or that the period is withheld, with the publication rule"),
+            description="Only a quarter or campaign that has ended, with enough people answering, is published; "
+                        "once published its figures do not change.")},
         "/admin/forces/{force_id}/reports/recruitment": {"get": _operation(
             "recruitmentReport", "The recruitment funnel and review queues, of the force or one group",
             [_FORCE, {"name": "group", **_QUERY, "schema": {"type": "string"}}], _json(_OBJECT, "The report"))},
-        "/admin/forces/{force_id}/subject-access": {"get": _operation(
-            "subjectAccess", "Everything held about one person, found by email or by one application's reference",
-            [_FORCE, {"name": "email", **_QUERY, "schema": {"type": "string"}},
-             {"name": "reference", **_QUERY, "schema": {"type": "string"}},
-             {"name": "format", **_QUERY, "schema": {"enum": ["json", "html"]}}],
-            _json_or_html("The export"), 400)},
+        "/admin/forces/{force_id}/subject-access": {
+            "post": _accepted(_operation(
+                "requestSubjectAccess", "Send one person (found by email or by one application's reference) a "
+                "single-use link to everything held about them; force administrators only",
+                [_FORCE], _json(_OBJECT, "The request as recorded (never the package)"), 400,
+                body={"type": "object", "properties": {"email": {"type": "string", "maxLength": 254},
+                                                       "reference": {"type": "string", "maxLength": 40}}})),
+            "get": _operation(
+                "subjectAccessRequests", "Who asked for which person's package, when, and when it was delivered",
+                [_FORCE], _json(_OBJECT, "The requests, newest first"))},
         "/admin/forces/{force_id}/applications/{reference}/erasure": {"post": _operation(
             "erase", "Erase the person who made this application: identity removed, anonymised audit kept",
             [_FORCE, _REFERENCE], _json(_OBJECT, "What was erased"), 400,

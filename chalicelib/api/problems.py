@@ -14,7 +14,6 @@ TITLES = {
     "unknown-force": "No such force",
     "unknown-group": "No such group",
     "group-closed": "This group is not taking applications",
-    "duplicate-application": "You have already applied to this group",
     "idempotency-key-reused": "Idempotency-Key already used for a different request",
     "unsupported-media-type": "Send the application as JSON",
     "payload-too-large": "The request is too large",

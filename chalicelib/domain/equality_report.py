@@ -11,14 +11,31 @@ Disclosure control, decided here once:
 - A small count shows as "<5"; a cell hidden only to protect one shows as "c" (it may be large).
 - Percentages come only from a shown count over a shown total.
 The report holds counts of categories and nothing about any one person.
+
+Publication, decided here once (PUBLICATION_RULE says it in words, on the report and in docs/security.md):
+- A report covers one closed period, a calendar quarter or a recruitment campaign that has ended, and counts
+  the answers recorded in it. An open period is never shown: a figure that moves by one when one person
+  applies tells, beside the application list, what that person answered.
+- A period is published only when at least MIN_ANSWERS_PER_PERIOD people answered in it; fewer, and it is
+  withheld whole (suppression alone cannot protect a handful of people against their colleagues' knowledge).
+- Once published a period's figures are kept as they were (the store holds the first publication), so that an
+  erasure or the retention sweep, which delete one person's answers, cannot be read off a difference either.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Iterable, Mapping, Optional, Sequence
 
 THRESHOLD = 5
+# An assumption of the platform's (no seed states one): below this many people a period is withheld whole.
+MIN_ANSWERS_PER_PERIOD = 10
+QUARTERS_LISTED = 8  # closed quarters offered for publication, newest first: two years
+PUBLICATION_RULE = (
+    "Figures are published only for a period that has ended (a calendar quarter or a recruitment campaign), "
+    f"and only when at least {MIN_ANSWERS_PER_PERIOD} people answered the questions in it; once published they "
+    f"do not change. Any count under {THRESHOLD} is shown as \"<5\", and other counts that would let it be worked "
+    "out as \"c\".")
 SUPPRESSED = "<5"
 SECONDARY = "c"  # hidden only so that a small count elsewhere cannot be worked out
 NOT_ANSWERED = "not_answered"
@@ -93,23 +110,95 @@ class QuestionReport:
 
 
 @dataclass(frozen=True)
+class Period:
+    """Days `starts` to `ends` inclusive: a calendar quarter ("2026-Q3") or a campaign ("campaign-<id>")."""
+    id: str
+    name: str
+    starts: date
+    ends: date
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "starts": self.starts.isoformat(), "ends": self.ends.isoformat()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "Period":
+        return cls(d["id"], d["name"], date.fromisoformat(d["starts"]), date.fromisoformat(d["ends"]))
+
+
+@dataclass(frozen=True)
 class EqualityReport:
     force_id: str
     generated_on: date
     groups: tuple[str, ...]
-    questions: tuple[QuestionReport, ...]
+    questions: tuple[QuestionReport, ...]  # none when the period is withheld
     population: Optional[PopulationShares]
     threshold: int = THRESHOLD
+    period: Optional[Period] = None
+    published: bool = True
+    periods: tuple[Period, ...] = field(default=(), compare=False)  # the closed periods one may ask for
 
     def question(self, question_id: str) -> QuestionReport:
         return next(q for q in self.questions if q.question.id == question_id)
 
     def to_dict(self) -> dict:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(),
+                "period": self.period.to_dict() if self.period else None, "published": self.published,
+                "rule": PUBLICATION_RULE, "minimum_answers": MIN_ANSWERS_PER_PERIOD,
+                "periods": [p.to_dict() for p in self.periods],
                 "threshold": self.threshold, "small_count_shown_as": SUPPRESSED, "protected_shown_as": SECONDARY,
                 "groups": list(self.groups),
                 "population": self.population.to_dict() if self.population else None,
                 "questions": [q.to_dict() for q in self.questions]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "EqualityReport":
+        """A report as to_dict wrote it (a published period, read back from the store)."""
+        population = d.get("population")
+        return cls(
+            d["force_id"], date.fromisoformat(d["generated_on"]), tuple(d["groups"]),
+            tuple(_question_report(q) for q in d["questions"]),
+            PopulationShares(population["area"], population["source"], date.fromisoformat(population["as_of"]), {},
+                             population.get("url")) if population else None,
+            d["threshold"], Period.from_dict(d["period"]) if d.get("period") else None, d.get("published", True),
+            tuple(Period.from_dict(p) for p in d.get("periods", ())))
+
+
+def _question_report(d: Mapping) -> QuestionReport:
+    categories = tuple(d["categories"])
+    question = Question(d["id"], d["title"], categories[:-1] if categories[-1:] == (NOT_ANSWERED,) else categories)
+    rows = tuple(Row(r["scope"], r["total"], r["shown_total"], tuple(
+        Cell(c["category"], c["count"], c["shown"], c["percent"], c["population_percent"]) for c in r["cells"]))
+        for r in d["rows"])
+    return QuestionReport(question, rows, d["has_population"])
+
+
+def quarter_of(day: date) -> Period:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    starts = date(day.year, first_month, 1)
+    following = date(day.year + 1, 1, 1) if first_month == 10 else date(day.year, first_month + 3, 1)
+    number = (first_month - 1) // 3 + 1
+    return Period(f"{day.year}-Q{number}", f"{starts:%B} to {following - timedelta(days=1):%B %Y}", starts,
+                  following - timedelta(days=1))
+
+
+def closed_periods(campaigns: Iterable, today: date) -> tuple[Period, ...]:
+    """Periods that have ended by `today`, newest end first: the last QUARTERS_LISTED calendar quarters and
+    every campaign with a closing date already past. (`campaigns`: the force's, with id, name, opens, closes.)"""
+    quarters, day = [], quarter_of(today).starts - timedelta(days=1)
+    for _ in range(QUARTERS_LISTED):
+        quarter = quarter_of(day)
+        quarters.append(quarter)
+        day = quarter.starts - timedelta(days=1)
+    ended = [Period(f"campaign-{c.id}", c.name, c.opens, c.closes) for c in campaigns
+             if c.closes is not None and c.closes < today]
+    return tuple(sorted(quarters + ended, key=lambda p: (p.ends, p.starts), reverse=True))
+
+
+def withheld_report(force_id: str, groups: Sequence[str], period: Period, periods: Sequence[Period],
+                    population: Optional[PopulationShares], today: date) -> EqualityReport:
+    """What is said of a period with too few answers to publish: its name and the rule, no figures at all."""
+    return EqualityReport(force_id, today, tuple(groups), (), population, period=period, published=False,
+                          periods=tuple(periods))
 
 
 def tally(answers: Iterable[Mapping[str, str]], question: Question) -> dict[str, int]:
@@ -122,8 +211,8 @@ def tally(answers: Iterable[Mapping[str, str]], question: Question) -> dict[str,
 
 
 def equality_report(force_id: str, groups: Sequence[str], answers_by_group: Mapping[str, Sequence[Mapping[str, str]]],
-                    questions: Sequence[Question], population: Optional[PopulationShares], today: date
-                    ) -> EqualityReport:
+                    questions: Sequence[Question], population: Optional[PopulationShares], today: date,
+                    period: Optional[Period] = None) -> EqualityReport:
     """Every question, per group and force-wide, suppressed as the module says."""
     reports = []
     for question in questions:
@@ -133,7 +222,7 @@ def equality_report(force_id: str, groups: Sequence[str], answers_by_group: Mapp
         reports.append(QuestionReport(question, tuple(
             _row(scope, shown[scope], question.categories, shares) for scope in (*groups, ALL_GROUPS)),
             has_population=shares is not None))
-    return EqualityReport(force_id, today, tuple(groups), tuple(reports), population)
+    return EqualityReport(force_id, today, tuple(groups), tuple(reports), population, period=period)
 
 
 TOTAL = "__total__"

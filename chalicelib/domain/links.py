@@ -37,6 +37,7 @@ class Purpose(str, Enum):
     ATTENDANCE = "attendance"  # a member answers an invitation: attending or apologies
     PAPERS = "papers"  # a member reads a meeting's agenda and papers (read only)
     AGENDA = "agenda"  # someone the profile names proposes an agenda item
+    SUBJECT_ACCESS = "subject-access"  # a person collects the package of everything held about them
 
 
 @dataclass(frozen=True)

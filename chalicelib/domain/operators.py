@@ -27,13 +27,12 @@ class Permission(str, Enum):
     RESEND = "resend"  # send a link again
     REVIEWERS = "reviewers"  # who sits on a group's panel
     OPERATE = "operate"  # meetings, elections, call-outs, Strategic IAG cycles
-    SUBJECT_ACCESS = "subject_access"  # everything held about one person
+    SUBJECT_ACCESS = "subject_access"  # start a request: the person gets the package, not the operator
     ERASE = "erase"  # erasure on request
     MEMBERSHIP = "membership"  # suspend, reinstate or remove a member (force administrators)
 
 
-READS = frozenset({Permission.LIST, Permission.VIEW, Permission.EXPORT, Permission.REPORT, Permission.AUDIT,
-                   Permission.SUBJECT_ACCESS})
+READS = frozenset({Permission.LIST, Permission.VIEW, Permission.EXPORT, Permission.REPORT, Permission.AUDIT})
 EVERYTHING = frozenset(Permission)
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -54,6 +54,7 @@ class AdminParts:
     reports: Callable  # () -> ReportService
     data_protection: Callable  # () -> DataProtectionService
     roles: Optional[Callable] = None  # () -> RoleService (services/roles.py)
+    subject_access: Optional[Callable] = None  # () -> SubjectAccessService
 
 
 class AdminService:
@@ -117,11 +118,17 @@ class AdminService:
                 writer.writerow({k: _safe_cell(v) for k, v in row.items()})
         return out.getvalue()
 
-    def equality_report(self, operator: Operator, force_id: str):
-        """Counts with small numbers hidden, for the force's equality duty: force-wide readers only."""
+    def equality_report(self, operator: Operator, force_id: str, period_id: Optional[str] = None):
+        """Counts with small numbers hidden, for a closed period (the latest by default), for the force's
+        equality duty: force-wide readers only."""
+        from chalicelib.services.reports import UnknownPeriod
+
         self._force(force_id)
         operator.authorise(Permission.REPORT, force_id)
-        return self._p.reports().equality(force_id)
+        try:
+            return self._p.reports().equality(force_id, period_id)
+        except UnknownPeriod:
+            raise NotFound(f"No ended period {period_id!r}: the report lists the periods it can show") from None
 
     def recruitment(self, operator: Operator, force_id: str, group_id: Optional[str] = None) -> dict:
         """The funnel and the review queues: the force's, or one group's (a coordinator's view)."""
@@ -139,31 +146,34 @@ class AdminService:
 
     # --- data protection ---
 
-    def subject_access(self, operator: Operator, force_id: str, *, email: Optional[str] = None,
-                       reference: Optional[str] = None) -> dict:
-        """Everything held about one person (found by email or by one reference); the read is recorded."""
+    def request_subject_access(self, operator: Operator, force_id: str, *, email: Optional[str] = None,
+                               reference: Optional[str] = None) -> dict:
+        """Start a subject-access request for one person (found by email or by one reference): the package goes
+        to the person's address on file through a single-use link; the operator sees only the request.
+        Force administrators only (an auditor reads the record of requests, never starts one)."""
+        from chalicelib.services.subject_access import NobodyFound
+
         self._force(force_id)
         operator.authorise(Permission.SUBJECT_ACCESS, force_id)
         if bool(email) == bool(reference):
             raise InvalidRequest("give the person's email or one application's reference, not both")
         if email and not EMAIL.match(email.strip()):
             raise InvalidRequest("that is not an email address")
-        from chalicelib.services.data_protection import UnknownApplication
-
-        if reference and self._p.repository.get(force_id, reference) is None:
-            raise NotFound(f"{force_id} has no application {reference}")
         try:
-            export = self._p.data_protection().subject_access(force_id, email=email and email.strip(),
-                                                             reference=reference)
-        except UnknownApplication as error:
-            raise NotFound(f"{force_id} has no application {error}") from None
+            request = self._p.subject_access().request(force_id, operator.id, email=email and email.strip(),
+                                                       reference=reference)
+        except NobodyFound:
+            raise NotFound(f"{force_id} has no application from that person: nothing was sent") from None
         now = self._p.clock.now()
-        for found in export["references"] or [None]:
-            self._p.access_log.record(operator, force_id, "subject_access", now, reference=found)
-        return export
+        for found in request.references:
+            self._p.access_log.record(operator, force_id, "subject_access_requested", now, reference=found)
+        return request.to_dict()
 
-    def subject_access_page(self, export: dict) -> str:
-        return self._p.data_protection().subject_access_html(export)
+    def subject_access_requests(self, operator: Operator, force_id: str) -> list[dict]:
+        """Who asked for which person's package, when, and when it was delivered: never the package."""
+        self._force(force_id)
+        operator.authorise(Permission.AUDIT, force_id)
+        return [r.to_dict() for r in self._p.subject_access().requests(force_id)]
 
     def erase(self, operator: Operator, force_id: str, reference: str, *, reason: str, confirm: str) -> dict:
         """Erasure on request: identity removed everywhere, anonymised audit kept, the person's runs stopped."""

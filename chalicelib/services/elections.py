@@ -1,8 +1,10 @@
 """Electing a group's Chair or Vice Chair by email links: nominations, a secret ballot, the count.
 
 Every active member of the group gets a nomination link when the election opens, and a ballot
-link once nominations close. A vote is one write: the candidate's count goes up by one, the
-member is marked as having voted, and the link is spent; nothing stored says who voted for whom.
+link once nominations close. Voting is two requests so that none joins voter and choice: spending the
+ballot link marks the member as having voted and answers with an anonymous ballot paper (a signed token,
+domain/ballots.py); casting names only that paper and a candidate, and adds one to the candidate's count.
+Nothing stored, and no single request, says who voted for whom (docs/security.md says what timing leaves).
 Each email is claimed in DynamoDB before it goes, so any step can be repeated (a retry, a lost
 process, the daily `advance`) and nobody gets the same email twice.
 """
@@ -14,6 +16,8 @@ from datetime import datetime
 from typing import Callable, Iterable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.ballots import NONCE_BYTES as PAPER_NONCE_BYTES, BallotPaper
+from chalicelib.domain.ballots import issue as issue_paper, read as read_paper
 from chalicelib.domain.elections import (
     OFFICE_WORDS, Candidate, Election, InvalidElection, Phase, Result, Status, clean_statement, electorate,
     new_election, phase, refusal, tally,
@@ -64,7 +68,8 @@ class ElectionStore(Protocol):
     def nominate(self, link: Link, candidate: Candidate, at: datetime) -> None: ...
     def candidates(self, force_id: str, election_id: str) -> list[Candidate]: ...
     def start_voting(self, election: Election, at: datetime) -> None: ...
-    def vote(self, link: Link, candidate_member_id: str, at: datetime) -> None: ...
+    def take_paper(self, link: Link, at: datetime) -> None: ...
+    def cast(self, paper: BallotPaper, candidate_member_id: str, at: datetime) -> None: ...
     def has_voted(self, force_id: str, election_id: str, member_id: str) -> bool: ...
     def close(self, election: Election, at: datetime) -> None: ...
     def unlist(self, election: Election) -> None: ...
@@ -98,6 +103,16 @@ class Ballot:
 
 
 @dataclass(frozen=True)
+class PaperPage:
+    """An anonymous ballot paper: the candidates and the paper's token, and nothing about who holds it."""
+    election: Election
+    candidates: list[Candidate]
+    office: str
+    group_name: str
+    token: str
+
+
+@dataclass(frozen=True)
 class Recipient:
     key: str  # the member id, or COORDINATOR
     name: str
@@ -107,7 +122,8 @@ class Recipient:
 class ElectionService:
     def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, postbox: Postbox,
                  render: Callable[..., str], clock: Clock, random_bytes: RandomSource, base_url: str,
-                 bus: Optional[MessageBus] = None, member_links: Optional[Callable[[str, str, str], dict]] = None):
+                 ballot_secret: bytes, bus: Optional[MessageBus] = None,
+                 member_links: Optional[Callable[[str, str, str], dict]] = None):
         self._bus = bus or MessageBus()  # told when a winner takes office (services/roles.py gives the panel role)
         self._member_links = member_links  # (force, group, member) -> their step-down and details links
         self._forces = forces
@@ -118,6 +134,7 @@ class ElectionService:
         self._clock = clock
         self._random_bytes = random_bytes
         self._base_url = base_url
+        self._ballot_secret = ballot_secret  # signs ballot papers; never stored
 
     # --- the force administrator (and the scheduled `advance`) ---
 
@@ -270,12 +287,38 @@ class ElectionService:
         return Ballot(election, member, self._store.candidates(election.force_id, election.id),
                       OFFICE_WORDS[election.office], group.name)
 
-    def vote(self, token: str, candidate_member_id: str) -> None:
-        """One vote, once per member, for a candidate, while voting is open. Says nothing back about the count."""
+    def take_paper(self, token: str) -> PaperPage:
+        """Spend the member's ballot link for an anonymous ballot paper (the link's POST). The member now counts
+        as having voted; the paper is cast later with `cast`, in a request that names no voter."""
         link, election, member = self._open_link(token, Purpose.BALLOT, "vote")
+        if self._store.has_voted(election.force_id, election.id, member.member_id):
+            raise ElectionNotNow("You have already voted in this election")
+        paper = issue_paper(self._ballot_secret, election.force_id, election.id,
+                            self._random_bytes(PAPER_NONCE_BYTES), election.voting_closes)
+        self._write(link, election, lambda: self._store.take_paper(link, self._now()))
+        return self.paper(paper)
+
+    def paper(self, token: str) -> PaperPage:
+        """What a ballot paper shows (to show it again after an answer to correct); changes nothing."""
+        paper, election = self._open_paper(token)
+        force, group = self._group(election.force_id, election.group_id)
+        return PaperPage(election, self._store.candidates(election.force_id, election.id),
+                         OFFICE_WORDS[election.office], group.name, token)
+
+    def cast(self, token: str, candidate_member_id: str) -> None:
+        """The paper's one vote for a candidate, while voting is open. Says nothing back about the count."""
+        paper, election = self._open_paper(token)
         if candidate_member_id not in {c.member_id for c in self._store.candidates(election.force_id, election.id)}:
             raise ElectionRefused("Choose one of the candidates")
-        self._write(link, election, lambda: self._store.vote(link, candidate_member_id, self._now()))
+        try:
+            self._store.cast(paper, candidate_member_id, self._now())
+        except ElectionConflict as conflict:
+            if conflict.what == ElectionConflict.LINK:
+                raise ElectionNotNow("This ballot paper has already been cast") from None
+            if conflict.what == ElectionConflict.ELECTION:
+                raise ElectionNotNow(refusal(self._fresh(election), "vote", self._now())
+                                     or "This election has moved on") from None
+            raise ElectionRefused("Choose one of the candidates") from None
 
     # --- inside ---
 
@@ -297,6 +340,16 @@ class ElectionService:
         if member is None or not electorate([member], election.group_id, self._today()):
             raise ElectionNotNow("Only active members of the group take part in its elections")
         return link, election, member
+
+    def _open_paper(self, token: str) -> tuple[BallotPaper, Election]:
+        paper = read_paper(self._ballot_secret, token)
+        election = self._store.get(paper.force_id, paper.election_id) if paper else None
+        if paper is None or election is None:
+            raise LinkRefused(LinkProblem.UNKNOWN)
+        self._refuse_unless(election, "vote")  # voting over (the paper expires with it) or not begun
+        if self._now() >= paper.expires_at:
+            raise ElectionNotNow("Voting in this election has closed")
+        return paper, election
 
     def _write(self, link: Link, election: Election, write: Callable[[], None]) -> None:
         try:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from chalicelib.domain.validation import FieldError
 from chalicelib.services.log_context import about
 from chalicelib.services.review import ReviewService
 from chalicelib.services.ports import (
-    ApplicationRepository, Clock, EqualityRecord, ForceCatalogue,
+    ApplicationRepository, Clock, DuplicateLiveApplication, EqualityRecord, ForceCatalogue,
     IdempotencyRecord, IdempotentReplay, RandomSource, ReferenceTaken,
 )
 
@@ -117,9 +118,15 @@ class IntakeService:
             record = None
             if idempotency:
                 record = IdempotencyRecord(idempotency[0], idempotency[1], submission.to_dict(), now, now + IDEMPOTENCY_WINDOW)
+            store = partial(self._repository.add, events=events, equality=_equality(application, payload, now),
+                            idempotency=record, emails=("received",), rate_spends=limits)
             try:
-                stored = self._repository.add(application, events, equality=_equality(application, payload, now),
-                                              idempotency=record, emails=("received",), rate_spends=limits)
+                try:
+                    stored = store(application)
+                except DuplicateLiveApplication as duplicate:
+                    # Answered like any application, so the answer never tells whether an address has applied;
+                    # the panel sees it is a repeat and the address's owner is told by email (docs/security.md).
+                    stored = store(as_repeat(application, duplicate.reference), guard=False)
             except IdempotentReplay as replay:
                 if replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None
@@ -151,6 +158,16 @@ class IntakeService:
         assessed, event = apply(submitted, action, at=now, actor="system",
                                 detail={"reasons": [r.code for r in assessment.reasons]})
         return assessed, [received, event]
+
+
+def as_repeat(application: Application, earlier: Optional[str]) -> Application:
+    """An application from an address that already has one live in the group: it goes ahead, marked for the panel
+    and for the confirmation email (which goes to that address, so only its owner learns of the earlier one)."""
+    note = (f"The same email address has another application to this group being considered ({earlier})."
+            if earlier else "The same email address has another application to this group being considered.")
+    eligibility = {**application.eligibility, "repeat_of": earlier,
+                   "panel_notes": [*application.eligibility.get("panel_notes", []), note]}
+    return replace(application, eligibility=eligibility)
 
 
 def _candidate(payload: dict) -> Candidate:

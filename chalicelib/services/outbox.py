@@ -28,8 +28,9 @@ NOBODY_TO_TELL = "nobody-to-tell"  # the message id recorded when an owed email 
 class About:
     """What an email is about, in the product's words; the outbox adapter decides where that is stored.
 
-    area: application | pack_request | cycle | meetings | election | incident | member; `id` is the application's
-    reference, the request's, cycle's, election's or incident's id, (meetings) the group id, or the member's id."""
+    area: application | pack_request | cycle | meetings | election | incident | member | subject_access; `id` is the
+    application's reference, the request's, cycle's, election's, incident's or subject access request's id,
+    (meetings) the group id, or the member's id."""
     area: str
     force_id: str
     id: str

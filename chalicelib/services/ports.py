@@ -53,9 +53,11 @@ class Page:
 class ApplicationRepository(Protocol):
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
-            emails: tuple[str, ...] = (), links: tuple = (), rate_spends: tuple = ()) -> Application:
+            emails: tuple[str, ...] = (), links: tuple = (), rate_spends: tuple = (),
+            guard: bool = True) -> Application:
         """Store a new application with its events, the emails it owes (pending) and its links, in one write that
-        also spends the request's rate limits.
+        also spends the request's rate limits. With `guard`, a live application also claims its address and group
+        (the first one does; a repeat is stored with guard=False).
 
         Raises ReferenceTaken, DuplicateLiveApplication, IdempotentReplay or RateLimited.
         """
@@ -173,7 +175,11 @@ class ReferenceTaken(Exception):
 
 
 class DuplicateLiveApplication(Exception):
-    pass
+    """The same address has a live application to the same group: `reference` is that one's (when known)."""
+
+    def __init__(self, reference: Optional[str] = None):
+        super().__init__(reference or "")
+        self.reference = reference
 
 
 class StaleApplication(Exception):

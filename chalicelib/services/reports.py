@@ -5,9 +5,14 @@ the people they belong to, and the reports keep only their totals.
 """
 from __future__ import annotations
 
-from typing import Iterator, Protocol, Sequence
+from dataclasses import replace
+from datetime import datetime, time, timedelta, timezone
+from typing import Iterator, Optional, Protocol, Sequence
 
-from chalicelib.domain.equality_report import EqualityReport, PopulationShares, Question, equality_report
+from chalicelib.domain.equality_report import (
+    MIN_ANSWERS_PER_PERIOD, EqualityReport, Period, PopulationShares, Question, closed_periods, equality_report,
+    withheld_report,
+)
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import REVIEWING, Stage
 from chalicelib.domain.recruitment import StageCount, Funnel, Journey, Queues, funnel, review_queues
@@ -15,7 +20,11 @@ from chalicelib.domain.screening import NONE
 from chalicelib.services.intake import UnknownForce
 from chalicelib.services.ports import Clock, ForceCatalogue
 
-__all__ = ["ReportService", "ReportStore", "UnknownForce"]
+__all__ = ["ReportService", "ReportStore", "UnknownForce", "UnknownPeriod"]
+
+
+class UnknownPeriod(Exception):
+    """Not a period that has ended (or not one of this force's): nothing is published for it."""
 
 # Nothing happened before these stages, so a count is all the funnel needs.
 COUNTED_ONLY = (Stage.SUBMITTED, Stage.INELIGIBLE)
@@ -31,8 +40,16 @@ class ReportStore(Protocol):
     def deleted_counts(self, force_id: str) -> list[StageCount]:
         """What the retention sweep left of the applications it deleted."""
 
-    def equality_answers(self, force_id: str, group_id: str) -> Iterator[dict]:
-        """The equality-monitoring answers recorded with the group's applications, one dict per application."""
+    def equality_answers(self, force_id: str, group_id: str, since: Optional[datetime] = None,
+                         before: Optional[datetime] = None) -> Iterator[dict]:
+        """The equality-monitoring answers recorded with the group's applications (in [since, before) when
+        given), one dict per application."""
+
+    def published_equality(self, force_id: str, period_id: str) -> Optional[dict]:
+        """An equality report as first published for the period, or None."""
+
+    def publish_equality(self, force_id: str, period_id: str, report: dict) -> dict:
+        """Keep a report as published, unless one is already kept: returns the one that stands."""
 
 
 class ReportService:
@@ -42,14 +59,30 @@ class ReportService:
         self._clock = clock
         self._questions = tuple(questions)
 
-    def equality(self, force_id: str) -> EqualityReport:
+    def equality(self, force_id: str, period_id: Optional[str] = None) -> EqualityReport:
+        """The equality report of one closed period (the latest by default), published by the rule of
+        domain/equality_report.py: never an open period, never fewer than MIN_ANSWERS_PER_PERIOD people, and
+        once published never changed. Raises UnknownPeriod for a period that has not ended."""
         force = self._force(force_id)
+        periods = closed_periods(force.campaigns, self._today())
+        period = next((p for p in periods if p.id == period_id), None) if period_id else periods[0]
+        if period is None:
+            raise UnknownPeriod(period_id)
         groups = [g.id for g in force.groups]
-        answers = {g: list(self._store.equality_answers(force_id, g)) for g in groups}
+        kept = self._store.published_equality(force_id, period.id)
+        if kept is not None:
+            return _with_periods(EqualityReport.from_dict(kept), periods)
+        since, before = _instant(period.starts), _instant(period.ends + timedelta(days=1))
+        answers = {g: list(self._store.equality_answers(force_id, g, since, before)) for g in groups}
         population = force.population
         shares = PopulationShares(population.area, population.source, population.as_of, population.shares,
                                   population.url) if population else None
-        return equality_report(force_id, groups, answers, self._questions, shares, self._today())
+        if sum(len(a) for a in answers.values()) < MIN_ANSWERS_PER_PERIOD:
+            # Not kept: the rule is checked again next time (answers of an ended period only ever decrease).
+            return withheld_report(force_id, groups, period, periods, shares, self._today())
+        report = equality_report(force_id, groups, answers, self._questions, shares, self._today(), period)
+        kept = self._store.publish_equality(force_id, period.id, report.to_dict())
+        return _with_periods(EqualityReport.from_dict(kept), periods)
 
     def funnel(self, force_id: str) -> Funnel:
         force = self._force(force_id)
@@ -79,3 +112,11 @@ class ReportService:
 
     def _today(self):
         return self._clock.now().date()
+
+
+def _instant(day) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+def _with_periods(report: EqualityReport, periods: Sequence[Period]) -> EqualityReport:
+    return replace(report, periods=tuple(periods))

@@ -24,7 +24,6 @@ from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.validation import FieldError
 from chalicelib.services.drafts import Draft, LinkRefused
 from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownGroup
-from chalicelib.services.ports import DuplicateLiveApplication
 from chalicelib.web import apply_flow as flow
 from chalicelib.web import csrf
 from chalicelib.web.forms import DATE_FIELD, errors_by_field, field_id
@@ -271,10 +270,6 @@ def _submit(force: ForceProfile, draft: Draft | None, form: dict) -> Response:
         return _check_page(force, draft, _errors_linking_to_pages(force, answers, [FieldError("/group", message)]), 422)
     except RateLimited as limited:
         return too_many_page(force, limited)
-    except DuplicateLiveApplication:
-        return _check_page(force, draft, _errors_linking_to_pages(force, answers, [FieldError("/applicant/email", (
-            "You have already applied to this group with this email address, and that application is being "
-            "considered. Check your email for its reference, or choose a different group"))]), 422)
     bootstrap.container().drafts.discard(force.id, draft.draft_id)
     settings = bootstrap.container().settings
     receipt = receipt_cookie(settings.form_secret, force.id, submission.reference,

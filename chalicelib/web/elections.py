@@ -1,5 +1,8 @@
-"""Election pages: a member stands (`/stand/{token}`) and votes (`/vote/{token}`). GET shows; POST acts once.
-The vote's body names a candidate: nothing here logs request bodies (ballot secrecy)."""
+"""Election pages: a member stands (`/stand/{token}`) and votes. GET shows; POST acts once.
+
+Voting is two posts so that no request joins voter and choice: `POST /vote/{token}` spends the member's link
+and answers with an anonymous ballot paper; `POST /ballot` carries only that paper (in the body, never the
+address, so access logs hold neither) and the candidate. Nothing here logs request bodies."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -10,7 +13,7 @@ from chalicelib.services.elections import ElectionRefused
 from chalicelib.services.joining_mail import when
 from chalicelib.services.review import LinkRefused
 from chalicelib.web.link_action import (
-    TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, not_now_page, refused_page,
+    TOKEN, TOKEN_PAGE_HEADERS, act_on_form, act_on_link, done_page, not_now_page, refused_page,
 )
 from chalicelib.web.responses import page
 
@@ -60,10 +63,26 @@ def vote_page(token):
 
 
 @elections.route("/vote/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-def vote(token):
+def take_paper(token):
     def act(fields):
-        bootstrap.container().elections.vote(token, fields.get("candidate", ""))
-        return done_page("Your vote has been cast",
-                         "Thank you. Votes are secret: the count records your vote, not who cast it.")
+        return _paper_page(bootstrap.container().elections.take_paper(token))
     return act_on_link(elections.current_request, token, act,
                        lambda status, error, values: _vote_page(token, status, error))
+
+
+def _paper_page(paper, status: int = 200, error: str = ""):
+    # The paper's token is in this page: never cached (page()), never sent to another site.
+    return page("web/ballot_paper.html", status=status, paper=paper, error=error, when=when,
+                force=bootstrap.container().forces.get(paper.election.force_id), headers=TOKEN_PAGE_HEADERS)
+
+
+@elections.route("/ballot", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def cast():
+    def act(fields):
+        bootstrap.container().elections.cast(fields.get("paper", ""), fields.get("candidate", ""))
+        return done_page("Your vote has been cast",
+                         "Thank you. Votes are secret: the count records your vote, not who cast it.")
+
+    def reshow(status, error, values):
+        return _paper_page(bootstrap.container().elections.paper(values.get("paper", "")), status, error)
+    return act_on_form(elections.current_request, act, reshow)

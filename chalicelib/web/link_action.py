@@ -88,6 +88,12 @@ def act_on_link(request: Request, token: str, act: Callable[[dict], Response], r
     `fields` also holds each file (an UploadedFile) under its field's name."""
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
+    return act_on_form(request, act, reshow, every_value=every_value, upload=upload)
+
+
+def act_on_form(request: Request, act: Callable[[dict], Response], reshow: Reshow, *,
+                every_value: bool = False, upload: bool = False) -> Response:
+    """As act_on_link, for a page whose secret is in its form rather than its address (a ballot paper)."""
     if upload:
         fields, files, refused = read_posted_upload(request)
         fields = {**fields, **files}

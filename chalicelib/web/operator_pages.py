@@ -167,14 +167,19 @@ def home(operator: Operator):
 @operator_page("/admin/pages/forces/{force_id}/equality")
 def equality_page(operator: Operator, force_id: str):
     from chalicelib.adapters.admin_pages import UnknownScope, render_equality_page
+    from chalicelib.services.admin import NotFound
 
     force, missing = _force_page(operator, force_id)
     if missing:
         return missing
-    report = bootstrap.container().admin.equality_report(operator, force_id)
+    query = operator_pages.current_request.query_params or {}
     try:
-        html = render_equality_page(force, report, static_url=static_url(),
-                                    group_id=(operator_pages.current_request.query_params or {}).get("group"))
+        report = bootstrap.container().admin.equality_report(operator, force_id, query.get("period"))
+    except NotFound:
+        return _page("operators/message.html", 404, heading="No such period", operator=operator,
+                     paragraphs=["Figures are published only for periods that have ended."])
+    try:
+        html = render_equality_page(force, report, static_url=static_url(), group_id=query.get("group"))
     except UnknownScope:
         return _page("operators/message.html", 404, heading="No such group", paragraphs=[], operator=operator)
     return _html(html)

@@ -71,7 +71,8 @@ ROUTES = [
     ("GET", "/admin/forces/derbyshire/groups/derbyshire-iag/export", None),
     ("GET", "/admin/forces/derbyshire/access-log", None),
     ("GET", "/admin/forces/derbyshire/reports/equality", None),
-    ("GET", f"/admin/forces/derbyshire/subject-access?reference={REF}", None),
+    ("POST", "/admin/forces/derbyshire/subject-access", {"reference": REF}),
+    ("GET", "/admin/forces/derbyshire/subject-access", None),
     ("POST", f"/admin/forces/derbyshire/applications/{REF}/erasure", {"reason": "Email of 20 Nov", "confirm": REF}),
     ("GET", "/admin/forces/derbyshire/reports/recruitment?group=derbyshire-iag", None),
     ("GET", f"/admin/forces/derbyshire/groups/derbyshire-iag/members/{MEMBER}", None),
@@ -316,21 +317,52 @@ def test_reports_are_counts_and_a_coordinator_sees_their_groups_queue(operator_p
     auditor = operator_pool.token("aud", "auditor", "derbyshire")
     report = call(api, auditor, "GET", "/admin/forces/derbyshire/reports/equality").body.decode()
     assert "amira" not in report.lower() and json.loads(report)["threshold"] == 5
+    assert json.loads(report)["published"] is False  # the application's quarter has not ended
+    assert call(api, auditor, "GET", "/admin/forces/derbyshire/reports/equality?period=2999-Q1").status_code == 404
 
 
-def test_subject_access_by_email_is_json_or_a_page_and_is_recorded(operator_pool, api, derbyshire):
-    reference = applied(api)
+def test_subject_access_goes_to_the_person_by_a_single_use_link_and_the_operator_sees_only_the_request(
+        operator_pool, api, derbyshire):
+    """Issue 14: an operator never sees a named person's equality answers. The package goes to the address on
+    file; operators see who asked, when, and when it was delivered; auditors cannot start one."""
+    from tests.api.test_applications_api import EQUALITY
+
+    reference = post_json(api, "/forces/derbyshire/applications", application_payload(
+        equality_monitoring=EQUALITY)).json_body["reference"]
     admin = operator_pool.token("ann", "force_admin", "derbyshire")
-    export = json.loads(call(api, admin, "GET",
-                             "/admin/forces/derbyshire/subject-access?email=amira.khan@example.org").body)
-    assert export["references"] == [reference]
-    page = api.http.get(f"/admin/forces/derbyshire/subject-access?reference={reference}&format=html",
-                        headers={"Authorization": admin})
-    assert page.headers["Content-Type"].startswith("text/html") and "amira.khan@example.org" in page.body.decode()
+    auditor = operator_pool.token("aud", "auditor", "derbyshire")
+    assert call(api, auditor, "POST", "/admin/forces/derbyshire/subject-access", {"reference": reference}
+                ).status_code == 403
+    emails = len(sent_emails())
+
+    answer = call(api, admin, "POST", "/admin/forces/derbyshire/subject-access", {"email": "Amira.Khan@example.org"})
+
+    assert answer.status_code == 202
+    request = json.loads(answer.body)
+    assert request["references"] == [reference] and request["requested_by"] and request["delivered_at"] is None
+    assert "buddhist" not in answer.body.decode() and "amira" not in answer.body.decode().lower()
+    [email] = sent_emails()[emails:]
+    assert email.destinations["ToAddresses"] == ["amira.khan@example.org"]  # as on file, not as typed
+    [token] = set(re.findall(r"/your-data/([A-Za-z0-9_-]+)", email.body))
+    notice = api.http.get(f"/your-data/{token}")
+    assert notice.status_code == 200 and "buddhist" not in notice.body.decode()  # GET shows nothing held
+    form = {"headers": {"Content-Type": "application/x-www-form-urlencoded"}, "body": ""}
+    package = api.http.post(f"/your-data/{token}", **form)
+    assert package.status_code == 200 and "buddhist" in package.body.decode() and reference in package.body.decode()
+    assert package.headers["Cache-Control"] == "no-store"
+    assert api.http.post(f"/your-data/{token}", **form).status_code == 409  # single use
+
+    for reader in (admin, auditor):
+        [recorded] = json.loads(call(api, reader, "GET", "/admin/forces/derbyshire/subject-access").body)["requests"]
+        assert recorded["id"] == request["id"] and recorded["delivered_at"] and recorded["requested_by"]
+        assert "buddhist" not in json.dumps(recorded) and "amira" not in json.dumps(recorded).lower()
     reads = json.loads(call(api, admin, "GET", f"/admin/forces/derbyshire/applications/{reference}").body)["timeline"]
-    assert [e["what"] for e in reads].count("operator subject_access") == 2
-    assert call(api, admin, "GET", "/admin/forces/derbyshire/subject-access").status_code == 400
-    assert call(api, admin, "GET", "/admin/forces/derbyshire/subject-access?reference=DBY-2026-NOPE0000").status_code == 404
+    assert [e["what"] for e in reads].count("operator subject_access_requested") == 1
+    assert call(api, admin, "POST", "/admin/forces/derbyshire/subject-access", {}).status_code == 400
+    assert call(api, admin, "POST", "/admin/forces/derbyshire/subject-access",
+                {"reference": "DBY-2026-NOPE0000"}).status_code == 404
+    assert call(api, admin, "POST", "/admin/forces/derbyshire/subject-access",
+                {"email": "nobody@example.org"}).status_code == 404
 
 
 def test_erasure_needs_the_reference_repeated_and_a_reason_then_removes_identity_and_stops_the_run(

@@ -139,11 +139,23 @@ def test_the_same_idempotency_key_with_a_different_application_is_refused(api):
     assert response.json_body["type"] == "/problems/idempotency-key-reused"
 
 
-def test_applying_twice_to_the_same_group_while_the_first_is_live_is_refused_clearly(api):
-    assert submit(api).status_code == 201
+def test_a_repeated_address_gets_the_same_answer_as_a_new_one_and_its_owner_is_told_by_email(api):
+    """Issue 14: the answer to a repeat must not confirm that an address has applied to the group."""
+    first = submit(api)
+    fresh = submit(api, application_payload(applicant={"email": "someone.new@example.org"}))
     again = submit(api, application_payload(applicant={"email": "AMIRA.KHAN@example.org"}))
-    assert again.status_code == 409
-    assert "already being considered" in again.json_body["detail"]
+
+    def shape(response):
+        body = dict(response.json_body)
+        return (response.status_code, sorted(response.headers), sorted(body),
+                {k: v for k, v in body.items() if k not in ("reference", "submitted_at", "links")})
+    assert shape(again) == shape(fresh) == shape(first)
+    assert again.json_body["reference"] != first.json_body["reference"]
+    told = [m for m in sent_emails() if again.json_body["reference"] in m.subject]
+    assert told and told[-1].destinations["ToAddresses"] == ["AMIRA.KHAN@example.org"]
+    assert first.json_body["reference"] in told[-1].body  # only the address's owner learns of the earlier one
+    repeat = bootstrap.container().repository.get("derbyshire", again.json_body["reference"])
+    assert any(first.json_body["reference"] in note for note in repeat.eligibility["panel_notes"])
 
 
 def test_the_same_person_may_apply_to_two_different_groups(api):

@@ -89,10 +89,11 @@ def test_a_taken_reference_is_reported_and_the_first_application_is_kept(reposit
 
 
 def test_a_second_live_application_from_the_same_email_to_the_same_group_is_refused_whatever_the_case(repository):
-    store(repository, new_application())
+    first = store(repository, new_application())
     again = new_application(reference="DBY-2026-BBBBBBBB", email=" Amira@Example.org ")
-    with pytest.raises(DuplicateLiveApplication):
+    with pytest.raises(DuplicateLiveApplication) as refused:
         store(repository, again)
+    assert refused.value.reference == first.reference  # so the repeat can be marked for the panel
     assert repository.get("derbyshire", again.reference) is None
 
 

@@ -110,3 +110,32 @@ def test_without_population_shares_the_report_has_no_comparison():
     result = report({"a": answers(white=10)})
     assert result.population is None and not result.question("ethnicity").has_population
     assert all(c.population_percent is None for r in result.question("ethnicity").rows for c in r.cells)
+
+
+def test_only_periods_that_have_ended_are_offered_newest_first():
+    from types import SimpleNamespace
+
+    from chalicelib.domain.equality_report import closed_periods
+
+    campaigns = [SimpleNamespace(id="spring", name="Spring 2026 campaign", opens=date(2026, 3, 1),
+                                 closes=date(2026, 4, 30)),
+                 SimpleNamespace(id="autumn", name="Autumn 2026 campaign", opens=date(2026, 11, 1),
+                                 closes=date(2026, 11, 30)),  # still open on TODAY
+                 SimpleNamespace(id="rolling", name="Always open", opens=date(2025, 1, 1), closes=None)]
+    periods = closed_periods(campaigns, TODAY)
+    ids = [p.id for p in periods]
+    assert ids[:3] == ["2026-Q3", "2026-Q2", "campaign-spring"] and len(ids) == 9
+    assert "2026-Q4" not in ids and "campaign-autumn" not in ids and "campaign-rolling" not in ids
+    assert all(p.ends < TODAY for p in periods)
+    assert (periods[0].starts, periods[0].ends) == (date(2026, 7, 1), date(2026, 9, 30))
+
+
+def test_a_report_reads_back_as_it_was_written():
+    from dataclasses import replace
+
+    from chalicelib.domain.equality_report import EqualityReport, Period
+
+    written = replace(report({"a": answers(white=7, black=5), "b": answers(asian=2)}, questions=(ETHNICITY, SEX)),
+                      period=Period("2026-Q3", "July to September 2026", date(2026, 7, 1), date(2026, 9, 30)))
+    assert EqualityReport.from_dict(written.to_dict()).to_dict() == written.to_dict()
+    assert "at least 10 people" in written.to_dict()["rule"]

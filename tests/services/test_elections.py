@@ -19,6 +19,7 @@ from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import random_bytes
 from chalicelib.adapters.templates import render
+from chalicelib.domain.ballots import read as read_paper
 from chalicelib.domain.elections import Status
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
 from chalicelib.services.elections import ElectionConflict, ElectionRefused, ElectionService
@@ -36,6 +37,7 @@ FAY, GUS = "ASP-2026-00006AAA", "ASP-2026-00007AAA"
 NAMES = {ALICE: "Alice Adebayo", BOLA: "Bola Brown", CHEN: "Chen Cheung", DEV: "Dev Desai", ERIN: "Erin Evans",
          FAY: "Fay Foster", GUS: "Gus Green"}
 VOTERS = [ALICE, BOLA, CHEN, DEV, ERIN]
+BALLOT_SECRET = b"test-ballot-paper-secret"
 
 
 def add_member(member_id: str, group_id: str = GROUP, active: bool = True) -> None:
@@ -76,7 +78,7 @@ def service(table, clock, mailer):
     add_member(GUS, group_id="strategic")  # another group of the same force
     return ElectionService(FileForceCatalogue(), DynamoElectionStore(), DynamoJoiningStore(),
                            Postbox(DynamoOutbox(), mailer, clock), render, clock,
-                           random_bytes, BASE_URL)
+                           random_bytes, BASE_URL, BALLOT_SECRET)
 
 
 def emails_to(member_or_address: str) -> list:
@@ -110,9 +112,14 @@ def to_voting(service, clock, election, *candidates):
     return service.start_voting(election)
 
 
+def vote(service, link_token: str, candidate: str) -> None:
+    """What a member's two posts do: spend the link for an anonymous paper, then cast the paper."""
+    service.cast(service.take_paper(link_token).token, candidate)
+
+
 def votes(service, ballots: dict[str, str]):
     for voter, candidate in ballots.items():
-        service.vote(token(voter, "vote"), candidate)
+        vote(service, token(voter, "vote"), candidate)
 
 
 def table_items() -> list[dict]:
@@ -191,13 +198,16 @@ def test_one_vote_per_member_for_a_candidate(service, clock):
     page = service.ballot(chen)
     assert [c.member_id for c in page.candidates] == [ALICE, BOLA] and page.office == "Chair"
 
-    with pytest.raises(ElectionRefused, match="Choose one of the candidates"):
-        service.vote(chen, DEV)  # a member, but not standing
-    service.vote(chen, ALICE)
-
+    paper = service.take_paper(chen)
+    assert [c.member_id for c in paper.candidates] == [ALICE, BOLA] and chen not in paper.token
     with pytest.raises(LinkRefused) as refused:
-        service.vote(chen, BOLA)  # the same link again
+        service.take_paper(chen)  # the link is spent: one paper per link
     assert refused.value.problem is LinkProblem.USED
+    with pytest.raises(ElectionRefused, match="Choose one of the candidates"):
+        service.cast(paper.token, DEV)  # a member, but not standing
+    service.cast(paper.token, ALICE)
+    with pytest.raises(ElectionRefused, match="already been cast"):
+        service.cast(paper.token, BOLA)  # the same paper again
 
     # A second link for the same member (e.g. a ballot email retried after its send failed) is refused too.
     second = new_token(random_bytes(32))
@@ -206,11 +216,14 @@ def test_one_vote_per_member_for_a_candidate(service, clock):
     with pytest.raises(ElectionRefused, match="already voted"):
         service.ballot(second)
     with pytest.raises(ElectionRefused, match="already voted"):
-        service.vote(second, BOLA)
-    assert DynamoElectionStore().link(token_hash(second)).used_at is None  # the refused vote changed nothing
+        service.take_paper(second)
+    assert DynamoElectionStore().link(token_hash(second)).used_at is None  # the refused request changed nothing
 
     with pytest.raises(LinkRefused):
-        service.vote(token(BOLA, "stand"), ALICE)  # a nomination link is no ballot
+        service.take_paper(token(BOLA, "stand"))  # a nomination link is no ballot
+    forged = paper.token[:-4] + ("AAAA" if not paper.token.endswith("AAAA") else "BBBB")
+    with pytest.raises(LinkRefused):
+        service.cast(forged, BOLA)  # a paper not signed by us counts for nothing
     clock.moment = election.voting_closes
     service.close(election)
     assert service.result(election).counts == ((ALICE, 1), (BOLA, 0))
@@ -218,9 +231,12 @@ def test_one_vote_per_member_for_a_candidate(service, clock):
 
 def test_a_vote_after_voting_closes_is_refused(service, clock):
     election = to_voting(service, clock, open_election(service, clock), ALICE, BOLA)
+    paper = service.take_paper(token(CHEN, "vote"))
     clock.moment = election.voting_closes
     with pytest.raises(ElectionRefused, match="Voting in this election has closed"):
-        service.vote(token(DEV, "vote"), ALICE)
+        service.take_paper(token(DEV, "vote"))
+    with pytest.raises(ElectionRefused, match="Voting in this election has closed"):
+        service.cast(paper.token, ALICE)  # a paper taken in time but cast late
     with pytest.raises(ElectionRefused, match="counted when voting closes"):
         service.result(election)  # nobody sees a count before the election is closed
 
@@ -241,6 +257,38 @@ def test_the_ballot_is_secret_no_item_links_a_voter_to_their_candidate(service, 
     tallies = [i for i in items if i["SK"]["S"].startswith("TALLY#")]
     assert all(set(i) == {"PK", "SK", "type", "candidate_id", "votes"} for i in tallies)  # no voter, no time
     assert {i["candidate_id"]["S"]: i["votes"]["N"] for i in tallies} == {ALICE: "2", BOLA: "3"}
+    papers = [i for i in items if i["SK"]["S"].startswith("PAPER#")]
+    assert len(papers) == 5 and all(set(i) == {"PK", "SK", "type", "ttl"} for i in papers)  # no voter, no time
+    spent_ballot_links = [i for i in items if i.get("purpose", {}).get("S") == "ballot" and "used_at" in i]
+    assert len(spent_ballot_links) == 5
+    assert not [i for i in spent_ballot_links if any(v in json.dumps(i) for v in VOTERS)]  # spent: no voter id
+
+
+def test_no_single_request_names_both_the_voter_and_their_candidate(service, clock, monkeypatch):
+    """Each DynamoDB call while voting is recorded (as a log of data events would hold it): none names the voter
+    together with the candidate, and nothing the voter's link leads to names the paper."""
+    from botocore.client import BaseClient
+
+    to_voting(service, clock, open_election(service, clock), ALICE, BOLA)
+    link = token(CHEN, "vote")
+    requests: list[str] = []
+    real_call = BaseClient._make_api_call
+
+    def recorded(client, operation, params):
+        requests.append(json.dumps(params, default=str))
+        return real_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
+    paper = service.take_paper(link)
+    taking = list(requests)
+    requests.clear()
+    service.cast(paper.token, ALICE)
+    casting = list(requests)
+
+    assert any(CHEN in r for r in taking) and any(ALICE in r for r in casting)  # the recording sees both sides
+    assert not [r for r in taking + casting if CHEN in r and f"TALLY#{ALICE}" in r]
+    assert not [r for r in casting if CHEN in r or token_hash(link) in r]  # casting names no voter, no link
+    assert not [r for r in taking if "PAPER#" in r]  # taking the paper stores nothing that names it
 
 
 def test_the_result_goes_to_the_group_with_the_counts_and_no_voters(service, clock):
@@ -314,23 +362,27 @@ def test_the_stores_conditions_hold_when_a_race_beats_the_services_checks(servic
     election = to_voting(service, clock, open_election(service, clock), ALICE, BOLA)
     store = DynamoElectionStore()
     chen = store.link(token_hash(token(CHEN, "vote")))
-    store.vote(chen, ALICE, clock.now())
+    store.take_paper(chen, clock.now())
+    paper = read_paper(BALLOT_SECRET, service.take_paper(token(DEV, "vote")).token)
+    store.cast(paper, ALICE, clock.now())
 
-    def conflict(link, candidate, at=None) -> str:
+    def conflict(write, *args, at=None) -> str:
         with pytest.raises(ElectionConflict) as raised:
-            store.vote(link, candidate, at or clock.now())
+            write(*args, at or clock.now())
         return raised.value.what
 
     second = Link(token_hash(new_token(random_bytes(32))), Purpose.BALLOT, FORCE, election.id, CHEN, None,
                   election.voting_closes)
     store.add_link(second)
-    assert conflict(chen, BOLA) == ElectionConflict.LINK
-    assert conflict(second, BOLA) == ElectionConflict.VOTED
-    assert conflict(store.link(token_hash(token(DEV, "vote"))), DEV) == ElectionConflict.CANDIDATE
+    assert conflict(store.take_paper, chen) == ElectionConflict.LINK
+    assert conflict(store.take_paper, second) == ElectionConflict.VOTED
+    assert conflict(store.cast, paper, BOLA) == ElectionConflict.LINK  # the paper is spent
+    erin = read_paper(BALLOT_SECRET, service.take_paper(token(ERIN, "vote")).token)
+    assert conflict(store.cast, erin, DEV) == ElectionConflict.CANDIDATE
     clock.moment = election.voting_closes
     service.close(election)
-    erin, late = store.link(token_hash(token(ERIN, "vote"))), election.voting_closes - timedelta(seconds=1)
-    assert conflict(erin, BOLA, at=late) == ElectionConflict.ELECTION  # a request that read the clock just before
+    late = election.voting_closes - timedelta(seconds=1)
+    assert conflict(store.cast, erin, BOLA, at=late) == ElectionConflict.ELECTION  # read the clock just before
     assert store.counts(FORCE, election.id) == {ALICE: 1, BOLA: 0}
 
 

@@ -17,7 +17,6 @@ from chalicelib.domain.lifecycle import Stage
 from chalicelib.services.intake import IdempotencyKeyReused, IntakeService, InvalidApplication, UnknownForce
 from chalicelib.services.notifications import ReviewMail
 from chalicelib.services.outbox import Postbox
-from chalicelib.services.ports import DuplicateLiveApplication
 from chalicelib.services.review import withdraw_link
 from tests.conftest import TODAY, FixedClock
 from tests.factories import application_payload
@@ -142,13 +141,21 @@ def test_the_same_idempotency_key_with_a_different_application_is_refused_and_st
     assert len(repository.applications) == 1 and len(repository.outbox) == 1
 
 
-def test_a_second_live_application_to_the_same_group_is_refused_and_nobody_is_emailed_twice(world):
+def test_a_second_live_application_to_the_same_group_goes_ahead_marked_as_a_repeat(world):
     repository, mailer, intake = world
     service, _ = intake()
-    service.submit("derbyshire", application_payload())
-    with pytest.raises(DuplicateLiveApplication):
-        service.submit("derbyshire", application_payload())
-    assert len(repository.applications) == 1 and len(repository.outbox) == 1
+    first = service.submit("derbyshire", application_payload())
+    again = service.submit("derbyshire", application_payload())
+    assert (again.status, again.reasons) == (first.status, first.reasons) and again.reference != first.reference
+    repeat = repository.get("derbyshire", again.reference)
+    assert repeat.eligibility["repeat_of"] == first.reference
+    assert any(first.reference in note for note in repeat.eligibility["panel_notes"])
+    assert len(repository.applications) == 2 and mailer.sent == []  # the request sends nothing
+    run = RunsFirstPass(repository, mailer)
+    for reference in (first.reference, again.reference):
+        run.flush(repository.get("derbyshire", reference))
+    assert len(mailer.sent) == 2  # each confirmed once, to the same address
+    assert first.reference in mailer.sent[-1].text  # only the address's owner learns of the earlier one
 
 
 def test_a_drawn_reference_that_is_taken_is_drawn_again(world):

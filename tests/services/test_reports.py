@@ -10,8 +10,10 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoApplicationRepository
 from chalicelib.adapters.dynamodb_reports import DeletedCountItem, counts_pk
 from chalicelib.domain.application import Application, AuditEvent, apply
+from chalicelib.domain.equality_report import MIN_ANSWERS_PER_PERIOD
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.services.intake import UnknownForce
+from chalicelib.services.reports import UnknownPeriod
 from chalicelib.services.ports import EqualityRecord
 
 A = Action
@@ -111,13 +113,18 @@ def test_review_queues_show_how_many_wait_and_for_how_long(reports):
     assert queues.total.waiting == 5 and queues.total.oldest_days == 30
 
 
+LAST_QUARTER = 60  # days before NOW (22 November 2026): in July to September 2026, a period that has ended
+
+
 def test_the_equality_report_counts_answers_per_group_and_hides_small_ones(reports):
     for n in range(12):
-        store(n, "bristol", equality={"ethnicity": "white" if n < 7 else "black", "sex": "female"})
+        store(n, "bristol", equality={"ethnicity": "white" if n < 7 else "black", "sex": "female"},
+              days_ago=LAST_QUARTER)
     for n in range(3):
-        store(20 + n, "youth", equality={"ethnicity": "asian", "sex": "male"})
+        store(20 + n, "youth", equality={"ethnicity": "asian", "sex": "male"}, days_ago=LAST_QUARTER)
 
     report = reports.equality(FORCE)
+    assert report.period.id == "2026-Q3" and report.published
 
     ethnicity = report.question("ethnicity")
     youth = ethnicity.row("youth")
@@ -148,8 +155,9 @@ def test_an_unknown_force_has_no_report(reports):
 def test_reports_only_query_and_never_ask_for_applicants_details(reports, monkeypatch):
     from botocore.client import BaseClient
 
-    store(1, "bristol", MEMBER, equality={"ethnicity": "white"})
-    store(2, "bristol", (A.FAIL_ELIGIBILITY,))
+    for n in range(MIN_ANSWERS_PER_PERIOD):
+        store(n, "bristol", MEMBER, equality={"ethnicity": "white"}, days_ago=LAST_QUARTER)
+    store(20, "bristol", (A.FAIL_ELIGIBILITY,))
     sent = []
     original = BaseClient._make_api_call
 
@@ -160,8 +168,10 @@ def test_reports_only_query_and_never_ask_for_applicants_details(reports, monkey
     monkeypatch.setattr(BaseClient, "_make_api_call", recording)
     reports.funnel(FORCE), reports.queues(FORCE), reports.equality(FORCE)
 
-    assert {operation for operation, _ in sent} == {"Query"}
-    for _, params in sent:
+    # Besides queries, the published equality report is read and (once) kept, in the counts partition.
+    assert {operation for operation, _ in sent} == {"Query", "GetItem", "PutItem"}
+    assert all(p["Key" if o == "GetItem" else "Item"]["PK"]["S"] == counts_pk(FORCE) for o, p in sent if o != "Query")
+    for _, params in (s for s in sent if s[0] == "Query"):
         key = params["ExpressionAttributeValues"][":0"]["S"]
         projected = set(params.get("ExpressionAttributeNames", {}).values()) if "ProjectionExpression" in params \
             else None
@@ -171,3 +181,42 @@ def test_reports_only_query_and_never_ask_for_applicants_details(reports, monkey
         if projected:
             assert "applicant" not in projected and "reference" not in projected
             assert "answers" not in projected or key.startswith(f"FORCE#{FORCE}#EQUALITY#GROUP#")
+
+
+def test_the_equality_report_shows_only_a_period_that_has_ended_and_does_not_move_when_someone_applies(reports):
+    """Issue 14: a report rebuilt on every request moves by one when one person applies, and beside the
+    application list that tells what they answered. Only ended periods are published."""
+    for n in range(12):
+        store(n, "bristol", equality={"ethnicity": "white", "sex": "female"}, days_ago=LAST_QUARTER)
+    before = reports.equality(FORCE).to_dict()
+
+    store(30, "bristol", equality={"ethnicity": "black", "sex": "male"}, days_ago=1)  # this quarter: still open
+    after = reports.equality(FORCE).to_dict()
+
+    assert after == before and after["period"]["id"] == "2026-Q3" and "at least" in after["rule"]
+    with pytest.raises(UnknownPeriod):
+        reports.equality(FORCE, "2026-Q4")  # the open quarter is never shown
+    assert all(p["id"] != "2026-Q4" for p in after["periods"])
+
+
+def test_a_period_with_too_few_answers_is_withheld_whole(reports):
+    for n in range(MIN_ANSWERS_PER_PERIOD - 1):
+        store(n, "bristol", equality={"ethnicity": "white"}, days_ago=LAST_QUARTER)
+
+    report = reports.equality(FORCE, "2026-Q3")
+
+    assert not report.published and report.questions == ()
+    assert report.to_dict()["questions"] == [] and report.to_dict()["published"] is False
+
+
+def test_a_published_period_keeps_its_figures_when_answers_are_later_deleted(reports):
+    """An erasure (or the retention sweep) deletes one person's answers: a changed figure would tell them."""
+    from chalicelib.adapters.dynamodb import EqualityItem
+
+    for n in range(12):
+        store(n, "bristol", equality={"ethnicity": "white" if n else "black"}, days_ago=LAST_QUARTER)
+    published = reports.equality(FORCE).to_dict()
+
+    for item in EqualityItem.scan():
+        item.delete()
+    assert reports.equality(FORCE).to_dict() == published

@@ -21,6 +21,17 @@ def post(api, path: str, token: str, **fields):
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
+def paper_of(response) -> str:
+    return re.search(r'name="paper" value="([^"]+)"', response.body.decode()).group(1)
+
+
+def cast(api, paper: str, **fields):
+    from urllib.parse import urlencode
+
+    return api.http.post("/ballot", body=urlencode({"paper": paper, **fields}),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
 def test_members_stand_and_vote_through_their_links_once_each(api, clock):
     for member in (ALICE, BOLA, CHEN):
         add_member(member)
@@ -36,10 +47,15 @@ def test_members_stand_and_vote_through_their_links_once_each(api, clock):
     [ballot] = tokens(CHEN, "vote")
     page = api.http.get(f"/vote/{ballot}").body.decode()
     assert NAMES[ALICE] in page and "Fresh ideas." in page
-    assert post(api, "vote", ballot).status_code == 422  # nobody chosen: nothing recorded
-    assert post(api, "vote", ballot, candidate=ALICE).status_code == 200
-    assert post(api, "vote", ballot, candidate=BOLA).status_code == 409  # the link is spent
-    assert post(api, "vote", tokens(ALICE, "vote")[0], candidate=ALICE).status_code == 200
+    paper_page = post(api, "vote", ballot)  # the link's post gives an anonymous paper
+    assert paper_page.status_code == 200 and 'action="/ballot"' in paper_page.body.decode()
+    paper = paper_of(paper_page)
+    assert post(api, "vote", ballot).status_code == 409  # the link is spent: one paper
+    assert cast(api, paper).status_code == 422  # nobody chosen: nothing recorded, the paper shown again
+    assert cast(api, paper, candidate=ALICE).status_code == 200
+    assert cast(api, paper, candidate=BOLA).status_code == 409  # the paper is cast
+    assert cast(api, "not-a-paper", candidate=BOLA).status_code == 404
+    assert cast(api, paper_of(post(api, "vote", tokens(ALICE, "vote")[0])), candidate=ALICE).status_code == 200
     clock.moment += timedelta(days=7)
     result = elections.close(bootstrap.container().election_store.get(FORCE, election.id))
     assert (dict(result.counts), result.elected) == ({ALICE: 2, BOLA: 0}, ALICE)

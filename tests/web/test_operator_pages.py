@@ -85,10 +85,13 @@ def test_a_force_administrator_reads_the_recruitment_and_equality_pages_as_chart
     post_json(api, "/forces/derbyshire/applications", application_payload())
     operator_pool.token("ann", "force_admin", "derbyshire")
     cookie = _cookie(api, "ann")
-    for page in ("recruitment", "equality"):
-        answer = api.http.get(f"/admin/pages/forces/derbyshire/{page}", headers=cookie)
-        assert answer.status_code == 200 and "<svg" in answer.body.decode()
-        assert "Amira" not in answer.body.decode()
+    answer = api.http.get("/admin/pages/forces/derbyshire/recruitment", headers=cookie)
+    assert answer.status_code == 200 and "<svg" in answer.body.decode() and "Amira" not in answer.body.decode()
+    # Today's application is in a period still open: the page says the rule and shows no figure of it.
+    answer = api.http.get("/admin/pages/forces/derbyshire/equality", headers=cookie)
+    assert answer.status_code == 200 and 'id="publication-rule"' in answer.body.decode()
+    assert 'id="withheld"' in answer.body.decode() and "Amira" not in answer.body.decode()
+    assert api.http.get("/admin/pages/forces/derbyshire/equality?period=2999-Q1", headers=cookie).status_code == 404
     assert api.http.get("/admin/pages/forces/northamptonshire/equality", headers=cookie).status_code == 403
     assert api.http.get("/admin/pages/forces/derbyshire/equality?group=nope", headers=cookie).status_code == 404
 

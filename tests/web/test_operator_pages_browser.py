@@ -33,7 +33,7 @@ def test_a_force_administrator_signs_in_and_reads_the_charts(live_stack, page, b
     assert page.locator("svg[role=img]").count() >= 1
     page.go_back()
     page.get_by_role("link", name="Equality monitoring (counts only)").click()
-    assert page.locator("svg[role=img]").count() >= 1
+    assert page.locator("#publication-rule").count() == 1  # no ended period with enough answers: no chart
     # axe needs script: the same signed-in cookie in a context that runs it.
     checking = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     checking.add_cookies(page.context.cookies())

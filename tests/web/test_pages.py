@@ -211,17 +211,16 @@ def test_a_person_cannot_skip_ahead_past_an_unanswered_question(api):
     assert person.get("check").headers["Location"] == "/forces/derbyshire/apply/eligibility"
 
 
-def test_applying_twice_is_explained_on_the_check_page_with_a_link_to_the_email_question(api):
-    Applicant(api).answer_all() and None
+def test_applying_twice_is_answered_like_a_first_application_so_the_page_never_tells_who_has_applied(api):
     first = Applicant(api)
     first.answer_all()
-    first.send("check", {})
+    sent = first.send("check", {})
     again = Applicant(api)
     again.answer_all()
-    response = again.send("check", {})
-    assert response.status_code == 422
-    assert ('href="/forces/derbyshire/apply/contact?return=check#applicant-email">You have already applied'
-            in response.body.decode())
+    repeated = again.send("check", {})
+    assert (repeated.status_code, sorted(repeated.headers)) == (sent.status_code, sorted(sent.headers))
+    assert repeated.headers["Location"].endswith("/confirmation") and repeated.headers["Location"] != sent.headers[
+        "Location"]
 
 
 def test_a_mistake_is_shown_on_its_own_page_and_nothing_moves_on(api):
