@@ -217,7 +217,7 @@ def packaged_import_figures(path: Path) -> None:
             for module, seconds in runs.items():
                 seconds.append(packaged_import_seconds(Path(tree), module))
     app_s, boto3_s = statistics.median(runs["app"]), statistics.median(runs["boto3"])
-    ratios = sorted(a / b for a, b in zip(runs["app"], runs["boto3"]))
+    ratios = sorted(a / b for a, b in zip(runs["app"], runs["boto3"], strict=True))
     row(f"packaged import, cold (median of {PACKAGED_IMPORT_RUNS})", f"app {app_s:.3f} s, boto3 {boto3_s:.3f} s: "
         f"{app_s / boto3_s:.2f}x (goal at most 1.5x; paired runs {ratios[0]:.2f}-{ratios[-1]:.2f}x); "
         f"{compiled} .pyc in the package")

@@ -15,8 +15,8 @@ from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page,
-    ReferenceTaken, StaleApplication,
+    DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict,
+    Page, ReferenceTaken, StaleApplication,
 )
 
 from chalicelib.services.outbox import EmailKey
@@ -56,7 +56,7 @@ class FakeApplicationRepository:
         if key in self.applications:
             raise ReferenceTaken()
         if any(link.token_hash in self.links for link in links):
-            raise RuntimeError("a link with that token already exists")  # the adapter's transaction fails too
+            raise LinkConflict("a link with that token already exists")  # the adapter's transaction fails too
         self._spend(rate_spends, application.submitted_at)
         stored = replace(application, version=1)
         self.applications[key] = stored

@@ -42,8 +42,8 @@ from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page, ReferenceTaken,
-    StaleApplication,
+    DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict, Page,
+    ReferenceTaken, StaleApplication,
 )
 from chalicelib.settings import Settings
 
@@ -128,7 +128,7 @@ class IdempotencyItem(Item, discriminator="idempotency"):
     response = MapAttribute()
 
 
-class OutboxItem(Item, discriminator="email"):  # noqa: E302
+class OutboxItem(Item, discriminator="email"):
     """PK <the partition it is about>  SK EMAIL#<kind>  GSI1 FORCE#<force>#OUTBOX#PENDING / <created>#<PK> until sent.
 
     Written in the same transaction as what it announces, so an email that
@@ -160,7 +160,7 @@ def _spend(transaction: TransactWrite, spend: RateSpend) -> None:
 def _refused_spend(reasons, spends: tuple[RateSpend, ...], at: datetime) -> None:
     """Raise RateLimited when a counter was full. pynamodb sends updates after every put, so the counters'
     cancellation reasons are the last ones."""
-    for spend, reason in zip(spends, (reasons or [])[len(reasons or []) - len(spends):]):
+    for spend, reason in zip(spends, (reasons or [])[len(reasons or []) - len(spends):], strict=False):
         if reason and reason.code == "ConditionalCheckFailed":
             raise RateLimited(retry_after(spend, at)) from None
 
@@ -320,6 +320,9 @@ class DynamoApplicationRepository:
                 raise DuplicateLiveApplication() from None
             if 0 in failed:
                 raise ReferenceTaken() from None
+            first_link = 1 + len(events) + int(with_guard) + int(bool(idempotency)) + int(bool(equality)) + len(emails)
+            if any(first_link <= i < first_link + len(links) for i in failed):
+                raise LinkConflict("a link with that token already exists") from None
             _refused_spend(reasons, rate_spends, application.submitted_at)
             raise
         return _from_item(item)

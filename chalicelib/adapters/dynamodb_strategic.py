@@ -24,7 +24,7 @@ from chalicelib.adapters.dynamodb import (
 )
 from chalicelib.domain.links import Link
 from chalicelib.domain.meetings import Meeting
-from chalicelib.domain.strategic import Cycle, Nominee, OPEN, Status
+from chalicelib.domain.strategic import Cycle, Nominee, Status
 from chalicelib.services.ports import LinkConflict
 
 

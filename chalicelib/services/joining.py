@@ -356,7 +356,7 @@ class JoiningService:
 
     def _next_meetings(self, force: ForceProfile, group):
         """As the group's meetings are planned (off bank holidays), so a later invitation updates the same event."""
-        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415
+        from chalicelib.domain.meetings import upcoming_for_group  # imported here to keep it off the cold path
 
         now = self._now()
         return upcoming_for_group(force, group, after=now, count=force.onboarding.dates_shown,

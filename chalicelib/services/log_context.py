@@ -10,14 +10,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator, Optional
 
-_about: ContextVar[dict] = ContextVar("iag_log_about", default={})
+_about: ContextVar[dict] = ContextVar("iag_log_about")  # no shared mutable default: get({})
 
 
 @contextmanager
 def about(*, reference: Optional[str] = None, force: Optional[str] = None,
           flow_run_id: Optional[str] = None) -> Iterator[None]:
     fields = {"reference": reference, "force": force, "flow_run_id": flow_run_id}
-    token = _about.set({**_about.get(), **{k: str(v) for k, v in fields.items() if v}})
+    token = _about.set({**_about.get({}), **{k: str(v) for k, v in fields.items() if v}})
     try:
         yield
     finally:  # a warm Lambda runs the next request in the same context: never leave a reference behind
@@ -25,4 +25,4 @@ def about(*, reference: Optional[str] = None, force: Optional[str] = None,
 
 
 def current() -> dict:
-    return _about.get()
+    return _about.get({})

@@ -5,7 +5,7 @@ per member, meeting and sequence, so nothing goes twice."""
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Optional, Protocol
 from zoneinfo import ZoneInfo

@@ -80,7 +80,7 @@ def send_once(outbox: Outbox, key: EmailKey, send: Callable[[], str], clock: Clo
         raise
     try:
         outbox.mark_sent(key, message_id, clock.now())
-    except Exception:  # noqa: BLE001 (it went: never release it for a second send)
+    except Exception:  # it went: never release it for a second send
         log.exception("email %s about %s sent as %s but not marked sent; kept as sent-unconfirmed", key.kind,
                       key.about, message_id)
         try:

@@ -137,7 +137,7 @@ class ReviewService:
             log.warning("flow run for %s not started; reconciliation will start it", application.reference)
             try:  # the trace reconciliation finds in one Query
                 self._store.run_not_started(application.force_id, application.reference, self._clock.now())
-            except Exception:  # noqa: BLE001 (the application is stored: the daily full pass still finds it)
+            except Exception:  # the application is stored: the daily full pass still finds it
                 log.exception("could not note that the run of %s was not started", application.reference)
             return None
 
@@ -266,7 +266,7 @@ class ReviewService:
                     if waiting >= timedelta(days=force.review.reminder_after_days + force.review.escalate_after_days):
                         if self._mail.postbox.email(
                                 application_email(application, f"escalation-v{application.version}"),
-                                lambda: self._mail.escalation(force, application, missing)):
+                                lambda a=application, m=missing: self._mail.escalation(force, a, m)):
                             counts["escalated"] += 1
         return counts
 

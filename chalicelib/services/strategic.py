@@ -21,7 +21,7 @@ from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, probl
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import choose_slot
 from chalicelib.domain.strategic import (
-    Cycle, Nominee, OPEN, Status, candidate_slots, cycle_id, invitees, local_groups, strategic_group,
+    Cycle, Nominee, Status, candidate_slots, cycle_id, invitees, local_groups, strategic_group,
 )
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
@@ -188,7 +188,8 @@ class StrategicService:
                 log.error("%s: no chair recorded for %s; it cannot nominate", cycle.id, group.id)
                 continue
             for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
-                self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._message(
+                self._once(cycle, f"nominate-{group.id}{reminder}",
+                           lambda group=group, chair=chair, reminder=reminder: self._message(
                     chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
                               f"{force.group(cycle.group_id).name}",
                     "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
@@ -207,7 +208,8 @@ class StrategicService:
             if person_id in answered:
                 continue
             for reminder in self._rounds(cycle.poll_close, POLL_DAYS):
-                self._once(cycle, f"poll-{person_id}{reminder}", lambda person_id=person_id, name=name, email=email:
+                self._once(cycle, f"poll-{person_id}{reminder}",
+                           lambda person_id=person_id, name=name, email=email, reminder=reminder:
                            self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
                                               f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
                                        name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
