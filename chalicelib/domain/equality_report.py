@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 THRESHOLD = 5
 SUPPRESSED = "<5"
@@ -45,7 +45,7 @@ class PopulationShares:
     shares: Mapping[str, Mapping[str, float]]
     url: Optional[str] = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"area": self.area, "source": self.source, "as_of": self.as_of.isoformat(), "url": self.url}
 
 
@@ -61,7 +61,7 @@ class Cell:
     def suppressed(self) -> bool:
         return self.count is None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"category": self.category, "count": self.count, "suppressed": self.suppressed, "shown": self.shown,
                 "percent": self.percent, "population_percent": self.population_percent}
 
@@ -73,7 +73,7 @@ class Row:
     shown_total: str
     cells: tuple[Cell, ...]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"scope": self.scope, "total": self.total, "total_suppressed": self.total is None,
                 "shown_total": self.shown_total, "cells": [c.to_dict() for c in self.cells]}
 
@@ -87,7 +87,7 @@ class QuestionReport:
     def row(self, scope: str) -> Row:
         return next(r for r in self.rows if r.scope == scope)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.question.id, "title": self.question.title, "categories": list(self.question.categories),
                 "has_population": self.has_population, "rows": [r.to_dict() for r in self.rows]}
 
@@ -104,7 +104,7 @@ class EqualityReport:
     def question(self, question_id: str) -> QuestionReport:
         return next(q for q in self.questions if q.question.id == question_id)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(),
                 "threshold": self.threshold, "small_count_shown_as": SUPPRESSED, "protected_shown_as": SECONDARY,
                 "groups": list(self.groups),

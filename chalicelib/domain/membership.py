@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from typing import Optional
+from typing import Any, Optional
 
 from .application import Application
 from .forces import ForceProfile
@@ -42,8 +42,8 @@ class Member:
     phone: str
     joined_on: date
     term_ends_on: date
-    contact_preferences: dict = field(default_factory=dict)  # e.g. {"email": True, "phone": False}
-    screening: Optional[dict] = None  # level, outcome, completed_on, expires_on: never more
+    contact_preferences: dict[str, Any] = field(default_factory=dict)  # e.g. {"email": True, "phone": False}
+    screening: Optional[dict[str, Any]] = None  # level, outcome, completed_on, expires_on: never more
     agreement_version: str = ""
     active: bool = True
 

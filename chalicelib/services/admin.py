@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.lifecycle import Stage, is_live
@@ -48,11 +48,11 @@ class AdminParts:
     workflow: Workflow
     access_log: AccessLog
     clock: Clock
-    review: Callable  # () -> ReviewService, built on use
-    joining: Callable  # () -> JoiningService
+    review: Callable[..., Any]  # () -> ReviewService, built on use
+    joining: Callable[..., Any]  # () -> JoiningService
     reviewers: Reviewers
-    reports: Callable  # () -> ReportService
-    data_protection: Callable  # () -> DataProtectionService
+    reports: Callable[..., Any]  # () -> ReportService
+    data_protection: Callable[..., Any]  # () -> DataProtectionService
 
 
 class AdminService:
@@ -62,7 +62,7 @@ class AdminService:
     # --- reading ---
 
     def applications(self, operator: Operator, force_id: str, group_id: str, stage: str, *, limit: int = 25,
-                     next_token: Optional[str] = None) -> dict:
+                     next_token: Optional[str] = None) -> dict[str, Any]:
         self._group(force_id, group_id)
         operator.authorise(Permission.LIST, force_id, group_id)
         try:
@@ -75,14 +75,14 @@ class AdminService:
         self._p.access_log.record(operator, force_id, f"list:{wanted.value}", self._p.clock.now(), group_id=group_id)
         return {"applications": [_summary(a) for a in page.items], "next": page.next_token}
 
-    def application(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def application(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         application = self._application(operator, Permission.VIEW, force_id, reference)
         self._p.access_log.record(operator, force_id, "view", self._p.clock.now(), reference=reference)
         return {**_summary(application), "applicant": application.applicant, "answers": application.answers,
                 "eligibility": application.eligibility, "version": application.version,
                 "timeline": self.timeline(force_id, reference), "runs": self._runs(reference)}
 
-    def timeline(self, force_id: str, reference: str) -> list[dict]:
+    def timeline(self, force_id: str, reference: str) -> list[dict[str, Any]]:
         """Moves and decisions, and who read the application, oldest first."""
         events = [{"at": _iso(e.at), "what": e.action, "from": e.from_stage.value if e.from_stage else None,
                    "to": e.to_stage.value, "by": e.actor, **({"detail": e.detail} if e.detail else {})}
@@ -91,7 +91,7 @@ class AdminService:
                  for r in self._p.access_log.reads_of(force_id, reference)]
         return sorted(events + reads, key=lambda entry: entry["at"])
 
-    def pack_request(self, operator: Operator, force_id: str, request_id: str) -> dict:
+    def pack_request(self, operator: Operator, force_id: str, request_id: str) -> dict[str, Any]:
         """A request for the application pack, with what the requester typed (never repeated by email)."""
         self._force(force_id)
         if not operator.may_in_force(Permission.VIEW, force_id):
@@ -122,7 +122,7 @@ class AdminService:
         operator.authorise(Permission.REPORT, force_id)
         return self._p.reports().equality(force_id)
 
-    def recruitment(self, operator: Operator, force_id: str, group_id: Optional[str] = None) -> dict:
+    def recruitment(self, operator: Operator, force_id: str, group_id: Optional[str] = None) -> dict[str, Any]:
         """The funnel and the review queues: the force's, or one group's (a coordinator's view)."""
         if group_id:
             self._group(force_id, group_id)
@@ -139,7 +139,7 @@ class AdminService:
     # --- data protection ---
 
     def subject_access(self, operator: Operator, force_id: str, *, email: Optional[str] = None,
-                       reference: Optional[str] = None) -> dict:
+                       reference: Optional[str] = None) -> dict[str, Any]:
         """Everything held about one person (found by email or by one reference); the read is recorded."""
         self._force(force_id)
         operator.authorise(Permission.SUBJECT_ACCESS, force_id)
@@ -161,10 +161,10 @@ class AdminService:
             self._p.access_log.record(operator, force_id, "subject_access", now, reference=found)
         return export
 
-    def subject_access_page(self, export: dict) -> str:
+    def subject_access_page(self, export: dict[str, Any]) -> str:
         return self._p.data_protection().subject_access_html(export)
 
-    def erase(self, operator: Operator, force_id: str, reference: str, *, reason: str, confirm: str) -> dict:
+    def erase(self, operator: Operator, force_id: str, reference: str, *, reason: str, confirm: str) -> dict[str, Any]:
         """Erasure on request: identity removed everywhere, anonymised audit kept, the person's runs stopped."""
         self._force(force_id)
         operator.authorise(Permission.ERASE, force_id)
@@ -192,14 +192,14 @@ class AdminService:
                 pass  # the run wakes later, finds the application withdrawn and ends
         return stopped
 
-    def access_log(self, operator: Operator, force_id: str, month) -> list[dict]:
+    def access_log(self, operator: Operator, force_id: str, month) -> list[dict[str, Any]]:
         self._force(force_id)
         operator.authorise(Permission.AUDIT, force_id)
         return self._p.access_log.month(force_id, month)
 
     # --- changing ---
 
-    def retry(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def retry(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         """Get a stuck application moving: start its run if it has none, rerun a dead one, wake a suspended one."""
         application = self._application(operator, Permission.RETRY, force_id, reference)
         if not is_live(application.stage):
@@ -223,7 +223,7 @@ class AdminService:
             raise AdminConflict(f"Prefect cannot be reached ({error}); reconciliation will catch up") from None
         raise AdminConflict(f"the run of {reference} is {latest['state'].lower()}: it is already moving")
 
-    def cancel(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def cancel(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         """Stop the application's run; the application keeps its stage, and a retry starts it again."""
         self._application(operator, Permission.RETRY, force_id, reference)
         try:
@@ -236,7 +236,7 @@ class AdminService:
             raise AdminConflict(f"{reference} has no run to cancel")
         return {"done": "cancelled", "runs": stopped}
 
-    def resend(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def resend(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         """Fresh links to whoever the application waits for: the panel, or the applicant's offer or agreement."""
         application = self._application(operator, Permission.RESEND, force_id, reference)
         stamp = self._p.clock.now().strftime("%Y%m%d%H%M")  # one resend a minute: a double click sends once
@@ -248,7 +248,7 @@ class AdminService:
         raise AdminConflict(f"{reference} is {application.stage.value}: no link of ours is waiting on anyone")
 
     def set_reviewer(self, operator: Operator, force_id: str, group_id: str, role: str, name: str,
-                     email: str) -> dict:
+                     email: str) -> dict[str, Any]:
         group = self._group(force_id, group_id)
         operator.authorise(Permission.REVIEWERS, force_id, group_id)
         if role not in group.panel:
@@ -270,7 +270,7 @@ class AdminService:
             self._p.review().panel_changed(force_id, group_id, role, email)
         return {"group": group_id, "role": role, "name": name, "email": email, "requests_sent": sent}
 
-    def reviewers(self, operator: Operator, force_id: str, group_id: str) -> dict:
+    def reviewers(self, operator: Operator, force_id: str, group_id: str) -> dict[str, Any]:
         self._group(force_id, group_id)
         operator.authorise(Permission.VIEW, force_id, group_id)
         members = self._p.reviewers.panel_members(force_id, group_id)
@@ -301,14 +301,14 @@ class AdminService:
         operator.authorise(permission, force_id, application.group_id)
         return application
 
-    def _runs(self, reference: str) -> list[dict]:
+    def _runs(self, reference: str) -> list[dict[str, Any]]:
         try:
             return self._p.workflow.runs(reference)
         except WorkflowUnavailable as error:
             return [{"error": f"Prefect cannot be reached: {error}"}]
 
 
-def _summary(application: Application) -> dict:
+def _summary(application: Application) -> dict[str, Any]:
     return {"reference": application.reference, "group": application.group_id, "stage": application.stage.value,
             "submitted_at": _iso(application.submitted_at), "updated_at": _iso(application.updated_at),
             "name": f"{application.applicant.get('given_name', '')} {application.applicant.get('family_name', '')}".strip()}

@@ -11,7 +11,7 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer, Incident, Response, can_be_called, groups_called, tally
@@ -133,7 +133,7 @@ class CalloutService:
     def ask_members(self, force_id: str, incident_id: str) -> int:
         """Email each member asked (once) and the police lead (once); returns how many members were emailed."""
         incident = self._p.store.incident(force_id, incident_id)
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         sent = 0
         if incident is None or self._now() >= incident.respond_by:
             return 0  # links would already be dead
@@ -165,7 +165,7 @@ class CalloutService:
         def summary() -> EmailMessage:
             responses = [r for r, _ in self._p.store.responses(force_id, incident_id)]
             return self._message(incident.police_lead_email, f"Call-out {incident.id} closed: who can help",
-                                 "email/callout_summary", force=self._p.forces.get(force_id), incident=incident,
+                                 "email/callout_summary", force=self._p.forces.require(force_id), incident=incident,
                                  responses=_ordered(responses), counts=tally(responses), words=ANSWER_WORDS,
                                  when=day_at)
         return self._p.postbox.email(_email(incident, "summary_sent"), summary)
@@ -176,7 +176,7 @@ class CalloutService:
         return [i.id for i in (self._p.store.incidents(force_id) if incidents is None else incidents)
                 if i.respond_by <= now and not self._p.store.summary_sent(force_id, i.id)]
 
-    def reconcile(self, force_id: str) -> dict:
+    def reconcile(self, force_id: str) -> dict[str, Any]:
         """Ask anyone not yet asked while a window is open; at its end wake the incident's run, or send the summary
         here if it cannot be woken."""
         counts = {"woken": 0, "summaries": 0, "asked": 0}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, applicant_key, apply
@@ -78,7 +78,7 @@ class DataProtectionService:
 
     # --- subject access ---
 
-    def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict:
+    def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict[str, Any]:
         """Everything held about one person, found by email or by one application's reference."""
         force = self._known_force(force_id)
         references, packs, emails = self._person(force_id, email, reference)
@@ -86,7 +86,7 @@ class DataProtectionService:
         applications = {r.reference: r for r in records if r.kind == "application"}
         months = force.unsuccessful_retention_months
 
-        def shown(record: Record) -> dict:
+        def shown(record: Record) -> dict[str, Any]:
             return {"what": record.kind, "source": record.source, "reference": record.reference,
                     "kept_until": self._kept_until(record, applications.get(record.reference), months),
                     "data": record.data}
@@ -107,7 +107,7 @@ class DataProtectionService:
             "not_included": "Links we emailed you and their security codes, which only act, never describe you.",
         }
 
-    def subject_access_html(self, export: dict) -> str:
+    def subject_access_html(self, export: dict[str, Any]) -> str:
         """The export as a readable page, dates and times in London time."""
         if self._render is None:
             raise RuntimeError("built without a template renderer (the container passes one)")
@@ -115,7 +115,7 @@ class DataProtectionService:
 
     # --- erasure ---
 
-    def erase(self, force_id: str, reference: str, *, requested_by: str, reason: str) -> dict:
+    def erase(self, force_id: str, reference: str, *, requested_by: str, reason: str) -> dict[str, Any]:
         """Remove the identity of the person who made this application from everything held about them.
 
         Covers all their applications and pack requests in the force. A live application is withdrawn first.
@@ -165,7 +165,7 @@ class DataProtectionService:
 
     # --- retention ---
 
-    def sweep(self, force_id: str) -> dict:
+    def sweep(self, force_id: str) -> dict[str, Any]:
         """Delete unsuccessful applications past the force's period (leaving counts), expired screening outcomes
         and expired links."""
         force = self._known_force(force_id)
@@ -229,7 +229,7 @@ class DataProtectionService:
         return f"{months} months after a decision, if the application does not succeed"
 
 
-def _identity(applicant: dict) -> set[str]:
+def _identity(applicant: dict[str, Any]) -> set[str]:
     values = {str(applicant[k]) for k in _IDENTIFYING if applicant.get(k)}
     if applicant.get("given_name") and applicant.get("family_name"):
         values.add(f"{applicant['given_name']} {applicant['family_name']}")

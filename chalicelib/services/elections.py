@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.elections import (
@@ -189,7 +189,7 @@ class ElectionService:
             raise ElectionRefused("The votes are counted when voting closes")
         return tally(self._store.counts(election.force_id, election.id))
 
-    def advance(self, force_id: str) -> dict:
+    def advance(self, force_id: str) -> dict[str, Any]:
         """What time does to a force's open elections (run daily): ballots out, counts done, failed emails retried."""
         counts = {"voting_started": 0, "closed": 0, "sent": 0, "failed": 0}
         for election in self._store.open_elections(force_id):

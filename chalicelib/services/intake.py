@@ -47,7 +47,7 @@ class GroupClosed(Exception):
 
 
 class InvalidApplication(Exception):
-    def __init__(self, errors: list):
+    def __init__(self, errors: list[Any]):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
 
@@ -63,17 +63,17 @@ class Submission:
     force_id: str
     group_id: str
     status: str
-    reasons: list[dict] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
     screening: str = "none"
     submitted_at: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"reference": self.reference, "force": self.force_id, "group": self.group_id,
                 "status": self.status, "reasons": self.reasons, "screening": self.screening,
                 "submitted_at": self.submitted_at}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Submission":
+    def from_dict(cls, d: dict[str, Any]) -> "Submission":
         return cls(d["reference"], d["force"], d["group"], d["status"], list(d["reasons"]), d["screening"], d["submitted_at"])
 
 
@@ -134,7 +134,7 @@ class IntakeService:
             return submission
         raise RuntimeError("could not find a free application reference")
 
-    def _assessed_application(self, force: ForceProfile, group: Group, payload: dict, now: datetime,
+    def _assessed_application(self, force: ForceProfile, group: Group, payload: dict[str, Any], now: datetime,
                               today: date) -> tuple[Application, list[AuditEvent]]:
         assessment = assess(force, group, _candidate(payload), today)
         reference = new_reference(force.reference_prefix, today.year, self._random_bytes(5))
@@ -154,7 +154,7 @@ class IntakeService:
         return assessed, [received, event]
 
 
-def _candidate(payload: dict) -> Candidate:
+def _candidate(payload: dict[str, Any]) -> Candidate:
     declarations = payload["declarations"]
     return Candidate(
         date_of_birth=date.fromisoformat(payload["applicant"]["date_of_birth"]),
@@ -167,7 +167,7 @@ def _candidate(payload: dict) -> Candidate:
     )
 
 
-def _date_of_birth_errors(payload: dict, today: date) -> list[FieldError]:
+def _date_of_birth_errors(payload: dict[str, Any], today: date) -> list[FieldError]:
     born = date.fromisoformat(payload["applicant"]["date_of_birth"])
     if born > today:
         return [FieldError("/applicant/date_of_birth", "Date of birth must be in the past")]
@@ -176,7 +176,7 @@ def _date_of_birth_errors(payload: dict, today: date) -> list[FieldError]:
     return []
 
 
-def _equality(application: Application, payload: dict, now: datetime) -> Optional[EqualityRecord]:
+def _equality(application: Application, payload: dict[str, Any], now: datetime) -> Optional[EqualityRecord]:
     answers = payload.get("equality_monitoring")
     if not answers:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, apply
@@ -52,12 +52,12 @@ class JoiningStore(Protocol):
 
     def agreement(self, application: Application, document_id: str) -> Optional[SignedAgreement]: ...
 
-    def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple = ()) -> Application: ...
+    def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple[Any, ...] = ()) -> Application: ...
 
-    def appeal(self, application: Application) -> Optional[dict]: ...
+    def appeal(self, application: Application) -> Optional[dict[str, Any]]: ...
 
     def complete_onboarding(self, moved: Application, event: AuditEvent, agreement: SignedAgreement, member: Member,
-                            link: Link, emails: tuple) -> Application: ...
+                            link: Link, emails: tuple[Any, ...]) -> Application: ...
 
     def delivered(self, force_id: str, reference: str) -> None: ...
 
@@ -67,10 +67,10 @@ class JoiningStore(Protocol):
 
     def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]: ...
 
-    def move(self, moved: Application, event: AuditEvent, emails: tuple = ()) -> Application: ...
+    def move(self, moved: Application, event: AuditEvent, emails: tuple[Any, ...] = ()) -> Application: ...
 
     def record_screening(self, moved: Application, event: AuditEvent, result: screening.ScreeningResult,
-                         link: Optional[Link] = None, emails: tuple = ()) -> Application: ...
+                         link: Optional[Link] = None, emails: tuple[Any, ...] = ()) -> Application: ...
 
 
 class PanelLinks(Protocol):
@@ -119,7 +119,7 @@ class Parts:
     base_url: str
     review: ReviewLinks  # the review service: joining follows it, never the other way round
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
-    holidays: Callable[[list[int]], frozenset] = lambda years: frozenset()  # bank holidays meetings move off
+    holidays: Callable[[list[int]], frozenset[date]] = lambda years: frozenset()  # bank holidays meetings move off
 
 
 class JoiningService:
@@ -146,7 +146,7 @@ class JoiningService:
         handler = handlers.get(application.stage)
         if handler is None:
             return Step(done=True, stage=application.stage.value)
-        return handler(self._p.forces.get(application.force_id), application)
+        return handler(self._p.forces.require(application.force_id), application)
 
     def _after_approval(self, force: ForceProfile, application: Application) -> Optional[Step]:
         latest = self._p.store.latest_screening(application)
@@ -306,9 +306,9 @@ class JoiningService:
 
     # --- emails announced by a move, sent by the review mail's flush ---
 
-    def message_for(self, application: Application, kind: str, detail: dict):
+    def message_for(self, application: Application, kind: str, detail: dict[str, Any]):
         """The email for an outbox entry of this service, None if it is not one, or () if nobody is to get it."""
-        force = self._p.forces.get(application.force_id)
+        force = self._p.forces.require(application.force_id)
         mail = self._p.mail
         if kind == "rejected":
             return mail.rejected(force, application, detail, self._appeal_url(force, application))
@@ -334,7 +334,7 @@ class JoiningService:
         return self._new_link(application, Purpose.APPEAL, "applicant", expires, "appeal")
 
     def _welcome(self, force: ForceProfile, application: Application) -> EmailMessage:
-        group = force.group(application.group_id)
+        group = force.require_group(application.group_id)
         meetings = self._next_meetings(force, group)
         agreement = self._p.store.agreement(application, force.onboarding.agreement.id)
         member = self._p.store.member(force.id, application.reference, application.group_id)
@@ -390,9 +390,9 @@ class JoiningService:
         return self._p.postbox.email(application_email(application, kind), lambda: build(
             force, application, self._new_link(application, purpose, "applicant", expires, purpose.value)))
 
-    def remind_all(self, force_id: str) -> dict:
+    def remind_all(self, force_id: str) -> dict[str, Any]:
         """Chase offers and agreements, let them lapse, and close appeal windows; moved runs are woken."""
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         counts = {"reminded": 0, "lapsed": 0, "escalated": 0}
         for group in force.groups:
             for stage in CHASED:
@@ -467,7 +467,7 @@ class JoiningService:
         return self._p.postbox.email(application_email(application, kind),
                                      lambda: self._p.mail.overdue(force, application, waiting_for, days))
 
-    def _lapse(self, application: Application, emails: tuple = ()) -> bool:
+    def _lapse(self, application: Application, emails: tuple[Any, ...] = ()) -> bool:
         """End a wait that ran out; the run is woken (or reconciliation wakes it) to send the news and finish."""
         moved, event = self._apply(application, Action.EXPIRE, actor="system")
         try:
@@ -479,7 +479,7 @@ class JoiningService:
 
     def resend(self, application: Application, stamp: str) -> bool:
         """The offer or agreement link again, fresh (an operator asked: the first was lost or expired in a mailbox)."""
-        force = self._p.forces.get(application.force_id)
+        force = self._p.forces.require(application.force_id)
         policy = force.onboarding
         offer = application.stage is Stage.OFFERED
         if application.stage not in (Stage.OFFERED, Stage.ONBOARDING):
@@ -500,8 +500,8 @@ class JoiningService:
                                       role, application.version, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
-              emails: tuple = ()) -> bool:
+    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict[str, Any]] = None,
+              emails: tuple[Any, ...] = ()) -> bool:
         moved, event = self._apply(application, action, actor=actor, detail=detail)
         try:
             self._p.repository.save_transition(moved, event, emails=emails)
@@ -509,7 +509,7 @@ class JoiningService:
             return False  # someone else moved it first: the next pass reads what they did
         return True
 
-    def _apply(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None):
+    def _apply(self, application: Application, action: Action, *, actor: str, detail: Optional[dict[str, Any]] = None):
         try:
             return apply(application, action, at=self._now(), actor=actor, detail=detail)
         except IllegalTransition:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
+from typing import Any
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
@@ -59,7 +60,7 @@ class JoiningMail:
     def welcome(self, force, application, meetings, agreement, member) -> EmailMessage:
         return self._applicant(force, application, "welcome", meetings=meetings, agreement=agreement, member=member)
 
-    def appeal_decided(self, force, application, upheld: bool, detail: dict) -> EmailMessage:
+    def appeal_decided(self, force, application, upheld: bool, detail: dict[str, Any]) -> EmailMessage:
         group = force.group(application.group_id)
         return self._applicant(force, application, "appeal_upheld" if upheld else "appeal_dismissed",
                                detail=detail, screening=SCREENING_WORDS.get(group.screening))

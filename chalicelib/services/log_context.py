@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
-_about: ContextVar[dict] = ContextVar("iag_log_about")  # no shared mutable default: get({})
+_about: ContextVar[dict[str, Any]] = ContextVar("iag_log_about")  # no shared mutable default: get({})
 
 
 @contextmanager
@@ -24,5 +24,5 @@ def about(*, reference: Optional[str] = None, force: Optional[str] = None,
         _about.reset(token)
 
 
-def current() -> dict:
+def current() -> dict[str, Any]:
     return _about.get({})

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
@@ -49,7 +49,7 @@ class MeetingParts:
     postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
-    holidays: Callable[[list[int]], frozenset]
+    holidays: Callable[[list[int]], frozenset[date]]
     calendar_file: Callable[..., bytes]
     random_bytes: Callable[[int], bytes]
 
@@ -60,7 +60,7 @@ class MeetingService:
 
     def plan(self, force_id: str, group_id: str) -> list[PlannedMeeting]:
         """Store the next meetings the cadence gives (those already planned stay as they are)."""
-        force, now = self._p.forces.get(force_id), self._now()
+        force, now = self._p.forces.require(force_id), self._now()
         group = force.group(group_id)
         avoid = self._p.holidays([now.year, now.year + 1, now.year + 2])
         for meeting in upcoming_for_group(force, group, after=now, count=PLANNED_AHEAD, avoid=avoid):
@@ -73,8 +73,8 @@ class MeetingService:
 
     def tell_members(self, force_id: str, group_id: str) -> int:
         """Send each active member whatever they have not been sent about each upcoming meeting."""
-        force = self._p.forces.get(force_id)
-        group = force.group(group_id)
+        force = self._p.forces.require(force_id)
+        group = force.require_group(group_id)
         today = self._now().astimezone(LONDON).date()
         members = [m for m in self._p.members.members(force_id, group_id) if m.serving(today)]
         sent = 0
@@ -102,9 +102,9 @@ class MeetingService:
                     sent += self._p.postbox.email(EmailKey(About("meetings", force_id, group_id), key), invitation)
         return sent
 
-    def plan_and_tell(self, force_id: str) -> dict:
+    def plan_and_tell(self, force_id: str) -> dict[str, Any]:
         counts = {"planned": 0, "sent": 0}
-        for group in self._p.forces.get(force_id).groups:
+        for group in self._p.forces.require(force_id).groups:
             if group.composition.get("nominees_per_local_group"):
                 continue  # its date is chosen by the Strategic IAG cycle's poll, which sends its own invitations
             counts["planned"] += len(self.plan(force_id, group.id))
@@ -125,7 +125,7 @@ class MeetingService:
     def extraordinary(self, force_id: str, group_id: str, starts_at: datetime, minutes: int, venue: str,
                       online: bool, purpose: str) -> PlannedMeeting:
         """An extra meeting (e.g. after an incident), sent to every member at once."""
-        group = self._p.forces.get(force_id).group(group_id)
+        group = self._p.forces.require(force_id).group(group_id)
         if group is None:
             raise MeetingChangeRefused(f"no group {group_id!r}")
         if starts_at.tzinfo is None or starts_at <= self._now() or not 15 <= minutes <= 480 or not purpose.strip():

@@ -5,7 +5,7 @@ the people they belong to, and the reports keep only their totals.
 """
 from __future__ import annotations
 
-from typing import Iterator, Protocol, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 from chalicelib.domain.equality_report import EqualityReport, PopulationShares, Question, equality_report
 from chalicelib.domain.forces import ForceProfile
@@ -31,7 +31,7 @@ class ReportStore(Protocol):
     def deleted_counts(self, force_id: str) -> list[StageCount]:
         """What the retention sweep left of the applications it deleted."""
 
-    def equality_answers(self, force_id: str, group_id: str) -> Iterator[dict]:
+    def equality_answers(self, force_id: str, group_id: str) -> Iterator[dict[str, Any]]:
         """The equality-monitoring answers recorded with the group's applications, one dict per application."""
 
 

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
@@ -165,7 +165,7 @@ class ReviewService:
             log.warning("flow run for %s not resumed; reconciliation will", reference)
         return False
 
-    def reconcile(self, force_id: str, full: bool = False) -> dict:
+    def reconcile(self, force_id: str, full: bool = False) -> dict[str, Any]:
         """Catch Prefect up with DynamoDB: deliver what people did while it was away, start runs it could not create,
         retry runs that failed, crashed or stuck, and send emails announced but never sent.
 
@@ -179,7 +179,7 @@ class ReviewService:
         suspects = not_started | set(self._runs_in_trouble(force_id))
         outcomes: dict[str, str] = {}
         if full:
-            for group in self._forces.get(force_id).groups:
+            for group in self._forces.require(force_id).groups:
                 for stage in RUN_WAITS_AT:
                     for application in self._all_at(force_id, group.id, stage):
                         outcomes[application.reference] = self._reconcile_one(
@@ -248,9 +248,9 @@ class ReviewService:
             return "unreachable"
         return "ok"
 
-    def remind(self, force_id: str) -> dict:
+    def remind(self, force_id: str) -> dict[str, Any]:
         """Remind panel members who have not answered, then tell the IAG coordinator (each once per round)."""
-        force = self._forces.get(force_id)
+        force = self._forces.require(force_id)
         now = self._clock.now()
         counts = {"reminded": 0, "escalated": 0}
         for group in force.groups:
@@ -287,7 +287,7 @@ class ReviewService:
             problem = LinkProblem.USED
         if problem:
             raise LinkRefused(problem)
-        return link, application, self._forces.get(link.force_id)
+        return link, application, self._forces.require(link.force_id)
 
     def decide(self, token: str, decision: Decision) -> Application:
         """Record one panel member's decision, then wake the flow. Raises LinkRefused or InvalidDecision."""
@@ -361,8 +361,8 @@ class ReviewService:
                 if step is None:
                     continue  # it moved: look again
                 return step
-            force = self._forces.get(force_id)
-            group = force.group(application.group_id)
+            force = self._forces.require(force_id)
+            group = force.require_group(application.group_id)
             decisions = self._store.decisions(force_id, reference, application.version)
             outcome = panel_outcome(group.panel, decisions, force.review.outcome_rule)
             if outcome is None:
@@ -376,7 +376,7 @@ class ReviewService:
                        new_group=outcome.target_group)
         raise RuntimeError(f"{reference}: review did not settle")
 
-    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
+    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict[str, Any]] = None,
               new_group: Optional[str] = None) -> None:
         moved, event = apply(application, action, at=self._clock.now(), actor=actor,
                              detail={k: v for k, v in (detail or {}).items() if k == "target_group"})
@@ -395,12 +395,12 @@ class ReviewService:
 
     def resend(self, application: Application, stamp: str) -> int:
         """Fresh links for the panel members who have not answered this round (an operator asked, e.g. one was lost)."""
-        return self._request_decisions(self._forces.get(application.force_id), application,
+        return self._request_decisions(self._forces.require(application.force_id), application,
                                        self._unanswered(application), round_name=f"resend-{stamp}")
 
     def panel_changed(self, force_id: str, group_id: str, role: str, email: str) -> int:
         """Send the new holder of a panel role the requests waiting on that role in the group."""
-        force = self._forces.get(force_id)
+        force = self._forces.require(force_id)
         sent = 0
         for stage in (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED):
             for application in self._all_at(force_id, group_id, stage):
@@ -410,7 +410,7 @@ class ReviewService:
         return sent
 
     def _unanswered(self, application: Application) -> list[str]:
-        group = self._forces.get(application.force_id).group(application.group_id)
+        group = self._forces.require(application.force_id).require_group(application.group_id)
         decisions = self._store.decisions(application.force_id, application.reference, application.version)
         return [r for r in group.panel if r not in decisions]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.membership import Member, Role
@@ -99,7 +99,7 @@ class StrategicParts:
     random_bytes: RandomSource
     base_url: str
     workflow: Workflow
-    holidays: Callable[[list[int]], frozenset]  # years -> bank holidays to avoid
+    holidays: Callable[[list[int]], frozenset[date]]  # years -> bank holidays to avoid
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
 
 
@@ -114,7 +114,7 @@ class StrategicService:
 
     def start_cycle(self, force_id: str) -> Optional[Cycle]:
         """Open the cycle for the strategic group's next meeting far enough ahead; None if there is nothing to do."""
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         group = strategic_group(force)
         if group is None:
             return None
@@ -153,7 +153,7 @@ class StrategicService:
 
     def _finish(self, cycle: Cycle) -> None:
         """Send what the decision owes; the cycle stays listed (and is retried hourly) until all of it has gone."""
-        force = self._p.forces.get(cycle.force_id)
+        force = self._p.forces.require(cycle.force_id)
         choice, nominees = self._choice(cycle)
         if cycle.status is Status.SCHEDULED:
             self._seat_nominees(force, cycle, nominees)
@@ -164,8 +164,8 @@ class StrategicService:
             self._p.store.unlist(cycle)
 
     def _choice(self, cycle: Cycle):
-        force = self._p.forces.get(cycle.force_id)
-        group = force.group(cycle.group_id)
+        force = self._p.forces.require(cycle.force_id)
+        group = force.require_group(cycle.group_id)
         answered = self._p.store.availability(force.id, cycle.id)
         nominees = [n for group_nominees in self._p.store.nominations(force.id, cycle.id).values()
                     for n in group_nominees]
@@ -177,7 +177,7 @@ class StrategicService:
         return choice, nominees
 
     def _nominating(self, cycle: Cycle) -> bool:
-        force = self._p.forces.get(cycle.force_id)
+        force = self._p.forces.require(cycle.force_id)
         nominated = self._p.store.nominations(force.id, cycle.id)
         groups = local_groups(force)
         for group in groups:
@@ -191,17 +191,17 @@ class StrategicService:
                 self._once(cycle, f"nominate-{group.id}{reminder}",
                            lambda group=group, chair=chair, reminder=reminder: self._message(
                     chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
-                              f"{force.group(cycle.group_id).name}",
+                              f"{force.require_group(cycle.group_id).name}",
                     "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
                     url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
-                    count=force.group(cycle.group_id).composition["nominees_per_local_group"]))
+                    count=force.require_group(cycle.group_id).composition["nominees_per_local_group"]))
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
             return False
         return self._p.store.move(cycle, Status.POLLING)
 
     def _polling(self, cycle: Cycle) -> bool:
-        force = self._p.forces.get(cycle.force_id)
-        group = force.group(cycle.group_id)
+        force = self._p.forces.require(cycle.force_id)
+        group = force.require_group(cycle.group_id)
         people = self._invited(cycle)
         answered = self._p.store.availability(force.id, cycle.id)
         for person_id, (name, email) in people.items():
@@ -273,8 +273,8 @@ class StrategicService:
 
     def _invited(self, cycle: Cycle) -> dict[str, tuple[str, str]]:
         """person id -> (name, email): every nominee, and each senior representative the force has recorded."""
-        force = self._p.forces.get(cycle.force_id)
-        group = force.group(cycle.group_id)
+        force = self._p.forces.require(cycle.force_id)
+        group = force.require_group(cycle.group_id)
         people = {n.member_id: (n.name, n.email) for nominees in self._p.store.nominations(force.id, cycle.id).values()
                   for n in nominees}
         recorded = self._p.people.panel_members(force.id, group.id)
@@ -306,8 +306,8 @@ class StrategicService:
 
     def nominate(self, token: str, member_ids: list[str]) -> Cycle:
         link, cycle = self.open(token, Purpose.NOMINATION)
-        force = self._p.forces.get(cycle.force_id)
-        wanted = force.group(cycle.group_id).composition["nominees_per_local_group"]
+        force = self._p.forces.require(cycle.force_id)
+        wanted = force.require_group(cycle.group_id).composition["nominees_per_local_group"]
         members = {m.member_id: m for m in self.group_members(link)}
         chosen = list(dict.fromkeys(member_ids))
         if len(chosen) != wanted or any(m not in members for m in chosen):
@@ -355,7 +355,7 @@ class StrategicService:
         self._p.people.add_links([Link(token_hash(token), purpose, cycle.force_id, cycle.id, role, None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _message(self, to: str, subject: str, template: str, attachments: tuple = (), **context) -> EmailMessage:
+    def _message(self, to: str, subject: str, template: str, attachments: tuple[Any, ...] = (), **context) -> EmailMessage:
         return EmailMessage(to=to, subject=subject, text=self._p.render(f"{template}.txt", **context),
                             html=self._p.render(f"{template}.html", **context), attachments=attachments,
                             force_id=context["force"].id)
