@@ -27,7 +27,7 @@ from moto import mock_aws  # noqa: E402
 
 from chalicelib.adapters import dynamodb  # noqa: E402
 from chalicelib.adapters.dynamodb import Item, _to_item, link_item  # noqa: E402
-from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection  # noqa: E402
+from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection  # noqa: E402
 from chalicelib.domain.application import Application  # noqa: E402
 from chalicelib.domain.lifecycle import Stage  # noqa: E402
 from chalicelib.domain.links import Link, Purpose  # noqa: E402

@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.joining import _member_item
 from chalicelib.domain.membership import Member, Role
 from scripts.admin import main
 from tests.conftest import sent_emails

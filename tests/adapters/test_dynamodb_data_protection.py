@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from chalicelib.adapters.dynamodb import (
     ApplicantIndexItem, DynamoApplicationRepository, Item, _to_item, applicant_partition, link_item,
 )
-from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection, backfill_person_index
+from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection, backfill_person_index
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.links import Link, Purpose

@@ -28,7 +28,7 @@ def adapters(request):
         return repository, FakeOutbox(repository)
     request.getfixturevalue("table")  # moto in process, an empty table
     from chalicelib.adapters.dynamodb import DynamoApplicationRepository
-    from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
+    from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
 
     return DynamoApplicationRepository(), DynamoOutbox()
 

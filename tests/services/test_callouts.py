@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
+from chalicelib.adapters.dynamodb.joining import _member_item
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.callouts import CalloutRefused
 from tests.conftest import sent_emails

@@ -12,9 +12,9 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
-from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore, MemberItem, members_key
-from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
+from chalicelib.adapters.dynamodb.elections import DynamoElectionStore
+from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore, MemberItem, members_key
+from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import random_bytes

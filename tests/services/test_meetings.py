@@ -11,7 +11,7 @@ import icalendar
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.joining import _member_item
 from chalicelib.domain.meeting_plans import MeetingChangeRefused
 from chalicelib.domain.membership import Member, Role
 from tests.conftest import sent_emails

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import DynamoApplicationRepository
-from chalicelib.adapters.dynamodb_reports import DeletedCountItem, counts_pk
+from chalicelib.adapters.dynamodb.reports import DeletedCountItem, counts_pk
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.services.intake import UnknownForce

@@ -135,7 +135,7 @@ class OutboxItem(Item, discriminator="email"):
     could not be sent is still known and can be sent again.
     """
     kind = UnicodeAttribute()
-    status = UnicodeAttribute()  # pending | sending | sent | sent_unconfirmed (adapters/dynamodb_outbox.py)
+    status = UnicodeAttribute()  # pending | sending | sent | sent_unconfirmed (adapters/dynamodb/outbox.py)
     created_at = UTCDateTimeAttribute()
     claimed_at = UTCDateTimeAttribute(null=True)
     detail = MapAttribute(null=True)  # what the email needs beyond the application (never a token)

@@ -1,4 +1,4 @@
-"""Planned meetings of each group, in the single table (keys as in adapters/dynamodb.py).
+"""Planned meetings of each group, in the single table (keys as in adapters/dynamodb/__init__.py).
 
 | item    | PK                                   | SK                       |
 |---------|--------------------------------------|--------------------------|

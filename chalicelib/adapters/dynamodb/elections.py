@@ -1,4 +1,4 @@
-"""Elections in the single table (keys as in adapters/dynamodb.py). Every item of an election is in its partition.
+"""Elections in the single table (keys as in adapters/dynamodb/__init__.py). Every item of an election is in its partition.
 
 | item        | PK                          | SK                    | GSI1PK                       | GSI1SK           |
 |-------------|-----------------------------|-----------------------|------------------------------|------------------|
@@ -9,7 +9,7 @@
 | email claim | FORCE#<force>#ELECTION#<id> | EMAIL#<kind>#<member> |                              |                  |
 | email link  | LINK#<sha256(token)>        | LINK                  |                              |                  |
 
-Links are the shared LinkItem (adapters/dynamodb.py) with purpose nomination or ballot, reference the
+Links are the shared LinkItem (adapters/dynamodb/__init__.py) with purpose nomination or ballot, reference the
 election id and role the member id. The GSI1 keys of an election are removed when it closes, so the
 index lists only open elections.
 

@@ -1,4 +1,4 @@
-"""Review storage in the same single table (keys as in adapters/dynamodb.py).
+"""Review storage in the same single table (keys as in adapters/dynamodb/__init__.py).
 
 | item          | PK                                  | SK                           | GSI1PK                              | GSI1SK            |
 |---------------|-------------------------------------|------------------------------|-------------------------------------|-------------------|

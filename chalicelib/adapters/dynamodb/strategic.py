@@ -1,4 +1,4 @@
-"""Strategic IAG cycles in the single table (keys as in adapters/dynamodb.py).
+"""Strategic IAG cycles in the single table (keys as in adapters/dynamodb/__init__.py).
 
 | item          | PK                                   | SK                      | GSI1PK                            | GSI1SK   |
 |---------------|--------------------------------------|-------------------------|-----------------------------------|----------|

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Callable
 
 from chalicelib.adapters.dynamodb import SETTLED, OutboxItem, application_pk, conditional_update, pack_request_pk
-from chalicelib.adapters.dynamodb_callouts import incident_pk
-from chalicelib.adapters.dynamodb_elections import election_pk
-from chalicelib.adapters.dynamodb_meetings import meetings_pk
-from chalicelib.adapters.dynamodb_strategic import cycle_pk
+from chalicelib.adapters.dynamodb.callouts import incident_pk
+from chalicelib.adapters.dynamodb.elections import election_pk
+from chalicelib.adapters.dynamodb.meetings import meetings_pk
+from chalicelib.adapters.dynamodb.strategic import cycle_pk
 from chalicelib.services.outbox import About, EmailKey
 
 PARTITIONS: dict[str, Callable[[str, str], str]] = {

@@ -1,4 +1,4 @@
-"""Unsent applications in the single table (keys as in adapters/dynamodb.py).
+"""Unsent applications in the single table (keys as in adapters/dynamodb/__init__.py).
 
 | item              | PK                                      | SK       |
 |-------------------|-----------------------------------------|----------|

@@ -1,4 +1,4 @@
-"""Storage for what follows the panel's decision, in the same single table (keys as in adapters/dynamodb.py).
+"""Storage for what follows the panel's decision, in the same single table (keys as in adapters/dynamodb/__init__.py).
 
 | item       | PK                               | SK                      | GSI1PK                              | GSI1SK             |
 |------------|----------------------------------|-------------------------|-------------------------------------|--------------------|
@@ -21,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.dynamodb import (
     ConditionFailed, Item, LinkItem, _iso, application_pk, conditional_save, save_transition, usable_link,
 )
-from chalicelib.adapters.dynamodb_review import undelivered_key
+from chalicelib.adapters.dynamodb.review import undelivered_key
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, Role, SignedAgreement

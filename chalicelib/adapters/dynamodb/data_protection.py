@@ -44,16 +44,16 @@ from typing import Iterator, Optional
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb_reports import DeletedCountItem, counts_pk
+from chalicelib.adapters.dynamodb.reports import DeletedCountItem, counts_pk
 from chalicelib.adapters.dynamodb import (
     ApplicantIndexItem, ApplicationItem, EqualityItem, Item, LinkItem, OutboxItem, PackRequestItem, _connection,
     _event_item, _from_item, _iso, applicant_partition, application_pk, save_transition, stage_key,
 )
-from chalicelib.adapters.dynamodb_callouts import IncidentItem, ResponseItem
-from chalicelib.adapters.dynamodb_elections import CandidateItem
-from chalicelib.adapters.dynamodb_joining import AgreementItem, MemberItem, ScreeningItem
-from chalicelib.adapters.dynamodb_review import DecisionItem, ReviewerItem
-from chalicelib.adapters.dynamodb_strategic import AvailabilityItem, NominationsItem
+from chalicelib.adapters.dynamodb.callouts import IncidentItem, ResponseItem
+from chalicelib.adapters.dynamodb.elections import CandidateItem
+from chalicelib.adapters.dynamodb.joining import AgreementItem, MemberItem, ScreeningItem
+from chalicelib.adapters.dynamodb.review import DecisionItem, ReviewerItem
+from chalicelib.adapters.dynamodb.strategic import AvailabilityItem, NominationsItem
 from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.retention import Fate, fate

@@ -1,4 +1,4 @@
-"""Call-outs in the single table (keys as in adapters/dynamodb.py).
+"""Call-outs in the single table (keys as in adapters/dynamodb/__init__.py).
 
 | item      | PK                               | SK                 | GSI1PK                     | GSI1SK               |
 |-----------|----------------------------------|--------------------|----------------------------|----------------------|
