@@ -36,6 +36,8 @@ from moto import mock_aws  # noqa: E402
 from app import app  # noqa: E402
 from chalicelib import bootstrap  # noqa: E402
 from chalicelib.adapters import dynamodb  # noqa: E402
+from chalicelib.adapters.dynamodb.applications import ApplicationItem  # noqa: E402
+from chalicelib.adapters.dynamodb.base import application_pk  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from tests.factories import application_payload, post_json  # noqa: E402
 
@@ -99,8 +101,8 @@ def timed(action, first: int, n: int, prefect: "FakePrefect | None" = None) -> l
 def bare_save(i: int) -> None:
     """ApplicationItem.save() of an item shaped like a submission's application item (one PutItem)."""
     payload, now, reference = application_payload(), datetime.now(timezone.utc), f"DBY-2026-B{i:07d}"
-    dynamodb.ApplicationItem(
-        pk=dynamodb.application_pk("derbyshire", reference), sk="APPLICATION",
+    ApplicationItem(
+        pk=application_pk("derbyshire", reference), sk="APPLICATION",
         gsi1pk="FORCE#derbyshire#GROUP#derbyshire-iag#STAGE#awaiting_review", gsi1sk=f"{now.isoformat()}#{reference}",
         reference=reference, force_id="derbyshire", group_id="derbyshire-iag", stage="awaiting_review",
         submitted_at=now, updated_at=now, applicant_key=f"{i:064x}", applicant=payload["applicant"],

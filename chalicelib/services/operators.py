@@ -8,13 +8,10 @@ from datetime import datetime
 from typing import Any, Optional, Protocol
 
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission, Role, operator_from_claims
+from chalicelib.services.ports import Unauthenticated as Unauthenticated  # a port type, re-exported
 
 __all__ = ["AccessLog", "Operator", "OperatorRefused", "OperatorTokens", "Permission", "Role", "Unauthenticated",
            "operator_from_claims"]
-
-
-class Unauthenticated(Exception):
-    """No token, or one the operator pool did not issue (bad signature, expired, another pool or client)."""
 
 
 class OperatorTokens(Protocol):

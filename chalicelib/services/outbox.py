@@ -12,37 +12,18 @@ The rule, written here and nowhere else:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Optional, Protocol
 
+# About and EmailKey are port types (the outbox adapter stores them); re-exported here for the services.
+from chalicelib.services.ports import About as About
 from chalicelib.services.ports import Clock, EmailMessage, Mailer
+from chalicelib.services.ports import EmailKey as EmailKey
 
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=5)  # longer than any send takes; a claim this old belongs to a dead sender
 NOBODY_TO_TELL = "nobody-to-tell"  # the message id recorded when an owed email turns out to have no recipient
-
-
-@dataclass(frozen=True)
-class About:
-    """What an email is about, in the product's words; the outbox adapter decides where that is stored.
-
-    area: application | pack_request | cycle | meetings | election | incident; `id` is the application's
-    reference, the request's, cycle's, election's or incident's id, or (meetings) the group id."""
-    area: str
-    force_id: str
-    id: str
-
-    def __str__(self) -> str:
-        return f"{self.area} {self.force_id}/{self.id}"
-
-
-@dataclass(frozen=True)
-class EmailKey:
-    """One email: at most one copy of it is ever sent."""
-    about: About
-    kind: str
 
 
 class Outbox(Protocol):

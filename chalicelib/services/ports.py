@@ -112,6 +112,31 @@ class Mailer(Protocol):
         """Send now; returns the provider's message id. Raises on failure (the caller keeps it pending)."""
 
 
+@dataclass(frozen=True)
+class About:
+    """What an email is about, in the product's words; the outbox adapter decides where that is stored.
+
+    area: application | pack_request | cycle | meetings | election | incident; `id` is the application's
+    reference, the request's, cycle's, election's or incident's id, or (meetings) the group id."""
+    area: str
+    force_id: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.force_id}/{self.id}"
+
+
+@dataclass(frozen=True)
+class EmailKey:
+    """One email: at most one copy of it is ever sent."""
+    about: About
+    kind: str
+
+
+class Unauthenticated(Exception):
+    """No token, or one the operator pool did not issue (bad signature, expired, another pool or client)."""
+
+
 class UnknownForce(LookupError):
     """Data names a force that has no profile (a profile removed under live data): fails loudly, changes nothing."""
 

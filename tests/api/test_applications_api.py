@@ -3,7 +3,8 @@ import json
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item, OutboxItem
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, EqualityItem
+from chalicelib.adapters.dynamodb.base import Item, OutboxItem
 from tests.conftest import sent_emails
 from tests.factories import DELETE, application_payload, post_json
 

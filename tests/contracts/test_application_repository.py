@@ -27,7 +27,7 @@ def adapters(request):
         repository = FakeApplicationRepository()
         return repository, FakeOutbox(repository)
     request.getfixturevalue("table")  # moto in process, an empty table
-    from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+    from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
     from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
 
     return DynamoApplicationRepository(), DynamoOutbox()

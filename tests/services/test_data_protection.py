@@ -12,7 +12,7 @@ import boto3
 import pytest
 from markupsafe import escape
 
-from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
 from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb.elections import DynamoElectionStore

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
 from chalicelib.adapters.dynamodb.reports import DeletedCountItem, counts_pk
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.lifecycle import Action, Stage

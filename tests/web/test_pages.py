@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, EqualityItem
+from chalicelib.adapters.dynamodb.base import Item
 from chalicelib.adapters.dynamodb.drafts import DraftEqualityItem, DraftItem
 from chalicelib.settings import LOCAL_FORM_SECRET
 from chalicelib.web import csrf

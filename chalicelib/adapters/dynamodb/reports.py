@@ -15,7 +15,8 @@ from typing import Iterator
 
 from pynamodb.attributes import NumberAttribute
 
-from chalicelib.adapters.dynamodb import ApplicationItem, AuditEventItem, EqualityItem, Item, stage_key
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, AuditEventItem, EqualityItem
+from chalicelib.adapters.dynamodb.base import Item, stage_key
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.recruitment import Journey, StageCount
 
