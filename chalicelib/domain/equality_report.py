@@ -157,7 +157,7 @@ def suppress(table: Mapping[str, Mapping[str, int]], categories: Sequence[str]
     lines = [([(r, c) for c in categories], (r, TOTAL)) for r in rows]
     lines += [([(g, c) for g in groups], (ALL_GROUPS, c)) for c in categories]
 
-    def safe(parts, whole) -> bool:
+    def safe(parts: list[tuple[str, str]], whole: tuple[str, str]) -> bool:
         hidden_parts = [p for p in parts if p in hidden]
         if whole in hidden:
             return bool(hidden_parts)  # else the whole is the sum of what is shown

@@ -55,7 +55,7 @@ class Operator:
     force_id: Optional[str] = None  # None only for the platform role
     group_ids: frozenset[str] = field(default_factory=frozenset)  # a coordinator's groups
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.role is not Role.PLATFORM and not self.force_id:
             raise ValueError(f"a {self.role.value} belongs to one force")
         if self.role is Role.COORDINATOR and not self.group_ids:
