@@ -60,6 +60,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 ## lint: ruff and mypy (pyproject.toml states the rules and where mypy is strict); 0 findings, in seconds
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## check: lint, then the security checks (CI runs them after the tests): bandit on the code, cfn-lint and checkov
 ##   on the packaged template (offline), schemathesis against the running API's /openapi.json (about 2 minutes)
