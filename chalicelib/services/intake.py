@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.eligibility import Candidate, assess
 from chalicelib.domain.forces import ForceProfile, Group
+# One exception each for a force or group that does not exist, whoever meets it (the API answers 404).
+from chalicelib.domain.forces import UnknownGroup as UnknownGroup
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.domain.rate_limits import spends
 from chalicelib.domain.references import new_reference
@@ -23,6 +25,7 @@ from chalicelib.services.ports import (
     ApplicationRepository, Clock, EqualityRecord, ForceCatalogue,
     IdempotencyRecord, IdempotentReplay, RandomSource, ReferenceTaken,
 )
+from chalicelib.services.ports import UnknownForce as UnknownForce
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +35,6 @@ _REFERENCE_ATTEMPTS = 3
 
 
 Validator = Callable[[Any, str], list[FieldError]]  # (payload, schema name) -> every error
-
-
-class UnknownForce(Exception):
-    pass
-
-
-class UnknownGroup(Exception):
-    pass
 
 
 class GroupClosed(Exception):
