@@ -349,7 +349,7 @@ def test_erasing_an_unknown_reference_is_refused(service, people):
 
 
 def test_an_interrupted_erasure_is_finished_by_asking_again(service, people, monkeypatch):
-    from chalicelib.adapters import dynamodb_data_protection as adapter
+    from chalicelib.adapters.dynamodb import data_protection as adapter
 
     def fail(*args):
         raise RuntimeError("lost the connection")
