@@ -25,6 +25,12 @@ class Contact:
     email: Optional[str] = None
     phone: Optional[str] = None
 
+    def address(self) -> str:
+        """The email address to write to: a contact the product emails must have one in the profile."""
+        if not self.email:
+            raise ValueError(f"the force profile gives {self.name} no email address")
+        return self.email
+
 
 @dataclass(frozen=True)
 class Requirement:

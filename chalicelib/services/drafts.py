@@ -95,8 +95,8 @@ class DraftService:
         if link is not None and (link.purpose is not Purpose.RESUME or link.force_id != force_id):
             link = None
         problem = problem_with(link, now=self._clock.now(), current_version=None)
-        if problem:
-            raise LinkRefused(problem)
+        if problem or link is None:
+            raise LinkRefused(problem or LinkProblem.UNKNOWN)
         return link
 
     def resume(self, force_id: str, token: str) -> Draft:

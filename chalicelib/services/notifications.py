@@ -68,7 +68,7 @@ class ApplicantNotifier:
         context = {"force": force, "request": details, "request_id": request_id, "contact": contact,
                    "request_url": f"{self._base_url}/admin/pages/forces/{force.id}/pack-requests/{request_id}"}
         message = EmailMessage(
-            to=contact.email,
+            to=contact.address(),
             subject=f"Application pack requested in {details['format_words']}: {request_id}",
             text=self._render("email/pack_request.txt", **context),
             html=self._render("email/pack_request.html", **context),
@@ -126,7 +126,7 @@ class ReviewMail:
                    "missing": [role_words(r) for r in missing],
                    "days": force.review.reminder_after_days + force.review.escalate_after_days}
         return EmailMessage(
-            to=coordinator.email, subject=f"Review overdue: application {application.reference} to the {group.name}",
+            to=coordinator.address(), subject=f"Review overdue: application {application.reference} to the {group.name}",
             text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context),
             force_id=force.id)
 
@@ -135,8 +135,10 @@ class ReviewMail:
         for kind, detail in self._repository.pending_emails(application):
             if kind.startswith(SENT_BY_THEIR_STEP):
                 continue  # these carry a fresh link, so only the step that owes them (re)sends them
-            self.postbox.email(application_email(application, kind),
-                               lambda kind=kind, detail=detail: self._message(application, kind, detail))
+
+            def build(kind: str = kind, detail: dict[str, Any] = detail) -> Optional[EmailMessage]:
+                return self._message(application, kind, detail)
+            self.postbox.email(application_email(application, kind), build)
 
     def _message(self, application: Application, kind: str, detail: dict[str, Any]) -> Optional[EmailMessage]:
         outcome = kind.split("-v")[0]
@@ -156,7 +158,7 @@ class ReviewMail:
                    "previous_group": force.group(application.answers.get("redirected_from", "")),
                    "status_url": f"{self._base_url}/forces/{force.id}/applications/{application.reference}/confirmation"}
         if outcome == "received":
-            return ApplicantNotifier.received_message(self._render, force, application, context["status_url"],
+            return ApplicantNotifier.received_message(self._render, force, application, str(context["status_url"]),
                                                       self._withdraw_link(application)[1])
         subjects = {"approved": "You have been accepted", "rejected": "The decision on your application",
                     "discussion": "An invitation to an informal discussion",

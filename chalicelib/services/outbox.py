@@ -94,6 +94,13 @@ class Postbox:
         return send_once(self.outbox, key, send, self._clock)
 
 
-def application_email(application, kind: str) -> EmailKey:
+class Referenced(Protocol):
+    @property
+    def force_id(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+
+
+def application_email(application: Referenced, kind: str) -> EmailKey:
     """The email `kind` about an application (an Application, or anything with force_id and reference)."""
     return EmailKey(About("application", application.force_id, application.reference), kind)
