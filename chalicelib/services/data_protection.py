@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, applicant_key, apply
+from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.retention import UNSUCCESSFUL, deletion_date, due_for_deletion, earliest_undue_submission
 from chalicelib.services.intake import UnknownForce
@@ -187,7 +188,7 @@ class DataProtectionService:
 
     # --- helpers ---
 
-    def _known_force(self, force_id: str):
+    def _known_force(self, force_id: str) -> ForceProfile:
         force = self._forces.get(force_id)
         if force is None:
             raise UnknownForce(force_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable, Iterable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from chalicelib.domain.elections import (
     OFFICE_WORDS, Candidate, Election, InvalidElection, Phase, Result, Status, clean_statement, electorate,
     new_election, phase, refusal, tally,
 )
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.joining_mail import when
@@ -319,10 +320,10 @@ class ElectionService:
             raise ElectionRefused("No such election")
         return stored
 
-    def _group(self, force_id: str, group_id: str):
+    def _group(self, force_id: str, group_id: str) -> tuple[ForceProfile, Group]:
         force = self._forces.get(force_id)
         group = force.group(group_id) if force else None
-        if group is None:
+        if force is None or group is None:
             raise ElectionRefused(f"No group {group_id!r} in force {force_id!r}")
         return force, group
 
@@ -370,5 +371,5 @@ class ElectionService:
     def _now(self) -> datetime:
         return self._clock.now()
 
-    def _today(self):
+    def _today(self) -> date:
         return self._now().astimezone(LONDON).date()

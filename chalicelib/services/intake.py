@@ -116,7 +116,7 @@ class IntakeService:
                                               idempotency=record, emails=("received",), links=(withdraw_link,),
                                               rate_spends=limits)
             except IdempotentReplay as replay:
-                if replay.record.request_hash != idempotency[1]:
+                if idempotency is None or replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None
                 return Submission.from_dict(replay.record.response)
             except ReferenceTaken:

@@ -61,7 +61,7 @@ class MeetingService:
     def plan(self, force_id: str, group_id: str) -> list[PlannedMeeting]:
         """Store the next meetings the cadence gives (those already planned stay as they are)."""
         force, now = self._p.forces.require(force_id), self._now()
-        group = force.group(group_id)
+        group = force.require_group(group_id)
         avoid = self._p.holidays([now.year, now.year + 1, now.year + 2])
         for meeting in upcoming_for_group(force, group, after=now, count=PLANNED_AHEAD, avoid=avoid):
             self._p.store.add(force_id, group_id, PlannedMeeting(meeting), now)

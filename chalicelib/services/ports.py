@@ -80,6 +80,9 @@ class ApplicationRepository(Protocol):
     def pending_emails(self, application: Application) -> list[tuple[str, dict[str, Any]]]:
         """(kind, detail) of each email announced about it and not yet sent (services/outbox.py sends them)."""
 
+    def pending_email_references(self, force_id: str, before: datetime) -> list[str]:
+        """Applications with an announced email still unsent since before `before` (oldest first)."""
+
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page: ...
 

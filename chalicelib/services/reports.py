@@ -5,6 +5,7 @@ the people they belong to, and the reports keep only their totals.
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Iterator, Protocol, Sequence
 
 from chalicelib.domain.equality_report import EqualityReport, PopulationShares, Question, equality_report
@@ -77,5 +78,5 @@ class ReportService:
             raise UnknownForce(force_id)
         return force
 
-    def _today(self):
+    def _today(self) -> date:
         return self._clock.now().date()

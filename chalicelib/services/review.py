@@ -89,6 +89,13 @@ class ReviewStore(Protocol):
 
     def undelivered(self, force_id: str) -> list[str]: ...
 
+    # Runs the workflow did not start (it was down): the daily pass starts them.
+    def run_not_started(self, force_id: str, reference: str, at: datetime) -> None: ...
+
+    def runs_not_started(self, force_id: str) -> list[str]: ...
+
+    def run_started(self, force_id: str, reference: str) -> None: ...
+
 
 class ActionsAfterReview(Protocol):
     """People's actions after the review not yet told to the run (DynamoJoiningStore)."""
