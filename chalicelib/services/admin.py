@@ -7,9 +7,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Optional, Protocol
 
 from chalicelib.domain.application import Application
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.services.operators import AccessLog
@@ -278,13 +280,13 @@ class AdminService:
 
     # --- helpers ---
 
-    def _force(self, force_id: str):
+    def _force(self, force_id: str) -> ForceProfile:
         force = self._p.forces.get(force_id)
         if force is None:
             raise NotFound(f"there is no force '{force_id}'")
         return force
 
-    def _group(self, force_id: str, group_id: str):
+    def _group(self, force_id: str, group_id: str) -> Group:
         group = self._force(force_id).group(group_id)
         if group is None:
             raise NotFound(f"{force_id} has no group '{group_id}'")
@@ -314,11 +316,11 @@ def _summary(application: Application) -> dict[str, Any]:
             "name": f"{application.applicant.get('given_name', '')} {application.applicant.get('family_name', '')}".strip()}
 
 
-def _iso(moment) -> str:
+def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _safe_cell(value) -> str:
+def _safe_cell(value: object) -> str:
     """Spreadsheets run cells that start with = + - @ as formulas: such text is quoted (CSV injection)."""
     text = str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

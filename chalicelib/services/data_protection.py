@@ -161,7 +161,10 @@ class DataProtectionService:
             try:
                 return self._store.save_transition(moved, event)
             except StaleApplication:
-                application = self._store.application(application.force_id, application.reference)
+                fresh = self._store.application(application.force_id, application.reference)
+                if fresh is None:  # gone meanwhile: asking again finishes the erasure
+                    raise StaleApplication(application.reference) from None
+                application = fresh
         raise StaleApplication(application.reference)
 
     # --- retention ---

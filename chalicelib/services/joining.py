@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, apply
-from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
 from chalicelib.domain.membership import Member, SignedAgreement, member_from
@@ -31,6 +31,11 @@ from chalicelib.services.ports import (
 )
 from chalicelib.services.review import LinkRefused, Step
 from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
+
+if TYPE_CHECKING:  # the meetings module stays off the cold path (see _next_meetings)
+    from chalicelib.domain.meetings import Meeting
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +136,7 @@ class JoiningService:
     def panel_decided(self, event: PanelDecided) -> Optional[Step]:
         return self.step(event.application)
 
-    def email_due(self, event: EmailDue):
+    def email_due(self, event: EmailDue) -> Optional[EmailMessage | tuple[()]]:
         return self.message_for(event.application, event.kind, event.detail)
 
     # --- the flow's steps ---
@@ -241,7 +246,7 @@ class JoiningService:
         link, application, force = self._p.review.open_link(token, Purpose.OFFER)
         action = Action.ACCEPT_OFFER if accept else Action.DECLINE_OFFER
         moved, event = self._apply(application, action, actor="applicant")
-        emails = () if accept else ((f"withdrawn-v{moved.version + 1}", {}),)
+        emails: tuple[tuple[str, dict[str, Any]], ...] = () if accept else ((f"withdrawn-v{moved.version + 1}", {}),)
         self._write(lambda: self._p.store.answer_offer(moved, event, link, emails))
         self._tell_run(moved, action.value)
         return moved
@@ -263,7 +268,8 @@ class JoiningService:
                                    detail={"document": document.id, "version": document.version})
         member = member_from(moved, force, self._today(), agreement, self._p.store.latest_screening(application))
         v = moved.version + 1
-        emails = ((f"welcome-v{v}", {}), (f"new_member_coordinator-v{v}", {}), (f"new_member_chair-v{v}", {}))
+        emails: tuple[tuple[str, dict[str, Any]], ...] = (
+            (f"welcome-v{v}", {}), (f"new_member_coordinator-v{v}", {}), (f"new_member_chair-v{v}", {}))
         self._write(lambda: self._p.store.complete_onboarding(moved, event, agreement, member, link, emails))
         self._tell_run(moved, "agreement signed")
         return moved
@@ -306,7 +312,8 @@ class JoiningService:
 
     # --- emails announced by a move, sent by the review mail's flush ---
 
-    def message_for(self, application: Application, kind: str, detail: dict[str, Any]):
+    def message_for(self, application: Application, kind: str,
+                    detail: dict[str, Any]) -> Optional[EmailMessage | tuple[()]]:
         """The email for an outbox entry of this service, None if it is not one, or () if nobody is to get it."""
         force = self._p.forces.require(application.force_id)
         mail = self._p.mail
@@ -317,7 +324,7 @@ class JoiningService:
         if kind == "welcome":
             return self._welcome(force, application)
         if kind == "new_member_coordinator":
-            return mail.new_member(force, application, force.contacts["iag_coordinator"].email,
+            return mail.new_member(force, application, force.contacts["iag_coordinator"].address(),
                                    force.contacts["iag_coordinator"].name)
         if kind == "new_member_chair":
             chair = self._p.links.panel_members(force.id, application.group_id).get("iag_chair")
@@ -347,14 +354,14 @@ class JoiningService:
 
     def _onboarding_email(self, force: ForceProfile, application: Application, url: str,
                           reminder: bool = False) -> EmailMessage:
-        group = force.group(application.group_id)
+        group = force.require_group(application.group_id)
         # Titles only: a presigned link made with a worker's temporary credentials dies with them, so the
         # documents are opened from the signing page, which signs fresh links each time it is shown.
         documents = [(d.title, d.version) for d in force.onboarding.documents]
         meetings = self._next_meetings(force, group)
         return self._p.mail.onboarding(force, application, url, documents, meetings, reminder=reminder)
 
-    def _next_meetings(self, force: ForceProfile, group):
+    def _next_meetings(self, force: ForceProfile, group: Group) -> list[Meeting]:
         """As the group's meetings are planned (off bank holidays), so a later invitation updates the same event."""
         from chalicelib.domain.meetings import upcoming_for_group  # imported here to keep it off the cold path
 
@@ -386,7 +393,7 @@ class JoiningService:
         return self._p.store.record_screening(moved, event, result, link)
 
     def _send_with_link(self, force: ForceProfile, application: Application, kind: str, purpose: Purpose,
-                        expires: datetime, build) -> bool:
+                        expires: datetime, build: Callable[[ForceProfile, Application, str], EmailMessage]) -> bool:
         return self._p.postbox.email(application_email(application, kind), lambda: build(
             force, application, self._new_link(application, purpose, "applicant", expires, purpose.value)))
 
@@ -458,7 +465,8 @@ class JoiningService:
             done.append("escalated")
         return done
 
-    def _overdue(self, force: ForceProfile, application: Application, waited: timedelta, waiting_for) -> bool:
+    def _overdue(self, force: ForceProfile, application: Application, waited: timedelta,
+                 waiting_for: list[str]) -> bool:
         """Tell the IAG coordinator, once per stage, when a reminder has not helped."""
         days = force.review.reminder_after_days + force.review.escalate_after_days
         kind = f"escalation-v{application.version}"
@@ -491,7 +499,7 @@ class JoiningService:
                                     purpose, application.updated_at + timedelta(days=limit), build)
 
     @staticmethod
-    def _reminding(build):
+    def _reminding(build: Callable[..., EmailMessage]) -> Callable[[ForceProfile, Application, str], EmailMessage]:
         return lambda force, application, url: build(force, application, url, reminder=True)
 
     def _new_link(self, application: Application, purpose: Purpose, role: str, expires: datetime, path: str) -> str:
@@ -509,14 +517,15 @@ class JoiningService:
             return False  # someone else moved it first: the next pass reads what they did
         return True
 
-    def _apply(self, application: Application, action: Action, *, actor: str, detail: Optional[dict[str, Any]] = None):
+    def _apply(self, application: Application, action: Action, *, actor: str,
+               detail: Optional[dict[str, Any]] = None) -> tuple[Application, AuditEvent]:
         try:
             return apply(application, action, at=self._now(), actor=actor, detail=detail)
         except IllegalTransition:
             raise LinkRefused(LinkProblem.SUPERSEDED) from None
 
     @staticmethod
-    def _write(write):
+    def _write(write: Callable[[], T]) -> T:
         try:
             return write()
         except LinkConflict:

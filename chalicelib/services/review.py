@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Optional, Protocol
+from typing import Any, Iterator, Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
@@ -230,7 +230,7 @@ class ReviewService:
         if self._actions:
             self._actions.delivered(force_id, reference)
 
-    def _all_at(self, force_id: str, group_id: str, stage: Stage):
+    def _all_at(self, force_id: str, group_id: str, stage: Stage) -> Iterator[Application]:
         return self._repository.all_at(force_id, group_id, stage)
 
     def _reconcile_one(self, application: Application, has_undelivered: bool) -> str:
@@ -330,7 +330,10 @@ class ReviewService:
                 self._repository.save_transition(moved, event, emails=((f"withdrawn-v{moved.version}", {}),))
                 break
             except StaleApplication:
-                application = self._repository.get(link.force_id, link.reference)
+                fresh = self._repository.get(link.force_id, link.reference)
+                if fresh is None:  # erased meanwhile: nothing left to withdraw
+                    raise LinkRefused(LinkProblem.SUPERSEDED) from None
+                application = fresh
         else:
             raise StaleApplication(link.reference)
         self._store.spend_link(link, now)
@@ -364,7 +367,7 @@ class ReviewService:
             if application.stage not in REVIEWING:
                 if not self._bus.handles(PanelDecided):
                     return Step(done=True, stage=application.stage.value)
-                step = self._bus.ask(PanelDecided(application))
+                step: Optional[Step] = self._bus.ask(PanelDecided(application))
                 if step is None:
                     continue  # it moved: look again
                 return step
@@ -398,7 +401,8 @@ class ReviewService:
         except StaleApplication:
             return  # someone else moved it first: the next pass reads what they did
         stored = self._repository.get(moved.force_id, moved.reference)
-        self._mail.flush(stored)
+        if stored is not None:  # erased meanwhile: nobody left to tell
+            self._mail.flush(stored)
 
     def resend(self, application: Application, stamp: str) -> int:
         """Fresh links for the panel members who have not answered this round (an operator asked, e.g. one was lost)."""
