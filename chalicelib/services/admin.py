@@ -8,7 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile, Group
@@ -16,6 +16,11 @@ from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.services.operators import AccessLog
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Workflow, WorkflowUnavailable
+
+if TYPE_CHECKING:  # built lazily by the container: not imported on the admin API's path
+    from chalicelib.domain.equality_report import EqualityReport
+    from chalicelib.services.data_protection import DataProtectionService
+    from chalicelib.services.reports import ReportService
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FINAL_RUN_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
@@ -53,8 +58,8 @@ class AdminParts:
     review: Callable[..., Any]  # () -> ReviewService, built on use
     joining: Callable[..., Any]  # () -> JoiningService
     reviewers: Reviewers
-    reports: Callable[..., Any]  # () -> ReportService
-    data_protection: Callable[..., Any]  # () -> DataProtectionService
+    reports: Callable[[], ReportService]  # built when first asked for
+    data_protection: Callable[[], DataProtectionService]
 
 
 class AdminService:
@@ -118,7 +123,7 @@ class AdminService:
                 writer.writerow({k: _safe_cell(v) for k, v in row.items()})
         return out.getvalue()
 
-    def equality_report(self, operator: Operator, force_id: str):
+    def equality_report(self, operator: Operator, force_id: str) -> EqualityReport:
         """Counts with small numbers hidden, for the force's equality duty: force-wide readers only."""
         self._force(force_id)
         operator.authorise(Permission.REPORT, force_id)
@@ -194,7 +199,7 @@ class AdminService:
                 pass  # the run wakes later, finds the application withdrawn and ends
         return stopped
 
-    def access_log(self, operator: Operator, force_id: str, month) -> list[dict[str, Any]]:
+    def access_log(self, operator: Operator, force_id: str, month: datetime) -> list[dict[str, Any]]:
         self._force(force_id)
         operator.authorise(Permission.AUDIT, force_id)
         return self._p.access_log.month(force_id, month)

@@ -146,7 +146,7 @@ class CalloutService:
             if response.answer:
                 continue
 
-            def request(response=response, email=email) -> EmailMessage:
+            def request(response: Response = response, email: str = email) -> EmailMessage:
                 return self._message(email, f"Call-out: {incident.title}", "email/callout", force=force,
                                      incident=incident, name=response.name,
                                      url=self._link(incident, response.member_id, incident.respond_by, "callout"),
@@ -234,7 +234,7 @@ class CalloutService:
                                       None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _message(self, to: str, subject: str, template: str, **context) -> EmailMessage:
+    def _message(self, to: str, subject: str, template: str, **context: Any) -> EmailMessage:
         return EmailMessage(to=to, subject=subject, text=self._p.render(f"{template}.txt", **context),
                             html=self._p.render(f"{template}.html", **context), force_id=context["force"].id)
 

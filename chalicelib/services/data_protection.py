@@ -254,7 +254,7 @@ def _iso(moment: datetime) -> str:
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
-def _readable(value):
+def _readable(value: Any) -> Any:
     """Moments shown in London time, as people read them."""
     if isinstance(value, str) and _ISO_MOMENT.match(value):
         moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LONDON)

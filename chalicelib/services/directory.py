@@ -30,7 +30,7 @@ def eligibility_in_plain_english(force: ForceProfile) -> list[str]:
 
 def group_view(force: ForceProfile, group: Group, today: date) -> dict[str, Any]:
     openness = force.openness(group, today)
-    view = {
+    view: dict[str, Any] = {
         "id": group.id,
         "name": group.name,
         "kind": group.kind.value,

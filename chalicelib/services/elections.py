@@ -282,7 +282,7 @@ class ElectionService:
         now = self._now()
         problem = problem_with(link, now=now, current_version=None)
         if problem is LinkProblem.EXPIRED and refusal(election, action, now):
-            raise ElectionNotNow(refusal(election, action, now))  # say why in the election's words
+            raise ElectionNotNow(refusal(election, action, now) or "")  # say why in the election's words
         if problem:
             raise LinkRefused(problem)
         self._refuse_unless(election, action)
@@ -349,14 +349,15 @@ class ElectionService:
         for recipient in recipients:
             key = f"{kind}#{recipient.key}"
             try:
-                if self._postbox.email(EmailKey(About("election", election.force_id, election.id), key),
-                                       lambda recipient=recipient: build(recipient)):
+                def message(recipient: Recipient = recipient) -> EmailMessage:
+                    return build(recipient)
+                if self._postbox.email(EmailKey(About("election", election.force_id, election.id), key), message):
                     sent += 1
             except Exception:  # noqa: BLE001 (logged by send_once; it stays owed for the next step)
                 failed += 1
         return sent, failed
 
-    def _message(self, election: Election, kind: str, recipient: Recipient, **context) -> EmailMessage:
+    def _message(self, election: Election, kind: str, recipient: Recipient, **context: Any) -> EmailMessage:
         force, group = self._group(election.force_id, election.group_id)
         contact = force.contacts.get("iag_coordinator") or force.contacts["recruitment"]
         office = OFFICE_WORDS[election.office]

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved
+from chalicelib.domain.forces import Group
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
 from chalicelib.domain.membership import Member
 from chalicelib.services.notifications import role_words
@@ -87,7 +88,8 @@ class MeetingService:
             for member in members:
                 key = f"meeting-{planned.meeting.uid_key}-s{planned.sequence}-{member.member_id}"
 
-                def invitation(member=member, planned=planned, kind=kind, ics=ics) -> EmailMessage:
+                def invitation(member: Member = member, planned: PlannedMeeting = planned, kind: str = kind,
+                               ics: bytes = ics) -> EmailMessage:
                     context = {"force": force, "group": group, "planned": planned, "name": member.name,
                                "kind": kind, "when": day_at, "agenda_by": _agenda_by(group, planned)}
                     return EmailMessage(
@@ -155,7 +157,7 @@ class MeetingService:
         return self._p.clock.now()
 
 
-def _agenda_by(group, planned: PlannedMeeting) -> list[str]:
+def _agenda_by(group: Group, planned: PlannedMeeting) -> list[str]:
     """Who agrees the agenda, from the series the meeting belongs to (e.g. the Chair and the local Inspector)."""
     series = next((s for s in group.meetings if planned.meeting.title == f"{group.name}: {s.name}"), None)
     return [role_words(role) for role in series.agenda_by] if series else []

@@ -55,7 +55,8 @@ class ReportService:
     def funnel(self, force_id: str) -> Funnel:
         force = self._force(force_id)
         groups = [g.id for g in force.groups]
-        journeys, counts = [], list(self._store.deleted_counts(force_id))
+        journeys: list[Journey] = []
+        counts = list(self._store.deleted_counts(force_id))
         for group in groups:
             for stage in Stage:
                 if stage in COUNTED_ONLY:

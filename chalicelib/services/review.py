@@ -192,11 +192,11 @@ class ReviewService:
                         outcomes[application.reference] = self._reconcile_one(
                             application, application.reference in undelivered)
         for reference in (undelivered | suspects) - set(outcomes):
-            application = self._repository.get(force_id, reference)
+            found = self._repository.get(force_id, reference)
             # A suspect whose application no longer waits needs no run (as the full pass only looks at live ones);
             # people who acted on an application that ended or made a member are still told to its run.
-            if application is not None and (reference in undelivered or application.stage in RUN_WAITS_AT):
-                outcomes[reference] = self._reconcile_one(application, reference in undelivered)
+            if found is not None and (reference in undelivered or found.stage in RUN_WAITS_AT):
+                outcomes[reference] = self._reconcile_one(found, reference in undelivered)
         for outcome in outcomes.values():
             counts[outcome] += 1
         for reference in not_started:
@@ -204,9 +204,9 @@ class ReviewService:
                 self._store.run_started(force_id, reference)
         # Emails announced by a move more than a few minutes ago and still unsent: the run that owed them died.
         for reference in self._repository.pending_email_references(force_id, self._clock.now() - EMAIL_GRACE):
-            application = self._repository.get(force_id, reference)
-            if application is not None:
-                self._mail.flush(application)
+            owing = self._repository.get(force_id, reference)
+            if owing is not None:
+                self._mail.flush(owing)
                 counts["emails"] += 1
         counts.pop("ok", None)
         return counts
@@ -271,9 +271,10 @@ class ReviewService:
                     if waiting >= timedelta(days=force.review.reminder_after_days):
                         counts["reminded"] += self._request_decisions(force, application, missing, reminder=True)
                     if waiting >= timedelta(days=force.review.reminder_after_days + force.review.escalate_after_days):
+                        def escalation(a: Application = application, m: list[str] = missing) -> EmailMessage:
+                            return self._mail.escalation(force, a, m)
                         if self._mail.postbox.email(
-                                application_email(application, f"escalation-v{application.version}"),
-                                lambda a=application, m=missing: self._mail.escalation(force, a, m)):
+                                application_email(application, f"escalation-v{application.version}"), escalation):
                             counts["escalated"] += 1
         return counts
 
