@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.membership import Member, Role
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.meetings import Meeting, upcoming
-from chalicelib.domain.slots import choose_slot
+from chalicelib.domain.slots import SlotChoice, choose_slot
 from chalicelib.domain.strategic import (
     Cycle, Nominee, Status, candidate_slots, cycle_id, invitees, local_groups, strategic_group,
 )
@@ -120,11 +121,12 @@ class StrategicService:
             return None
         now = self._now()
         avoid = self._p.holidays([now.year, now.year + 1])
-        [meeting] = upcoming(force.id, group.id, group.name, group.meetings[0], after=now + LEAD_TIME, count=1,
-                             avoid=avoid) or [None]
-        if meeting is None:
+        found = upcoming(force.id, group.id, group.name, group.meetings[0], after=now + LEAD_TIME, count=1,
+                         avoid=avoid)
+        if not found:
             log.error("%s: the strategic group's meetings have no day set in the profile", force_id)
             return None
+        meeting = found[0]
         cycle = Cycle(cycle_id(group, meeting), force.id, group.id, Status.NOMINATING, meeting,
                       candidate_slots(meeting, CANDIDATES, avoid), now + timedelta(days=NOMINATION_DAYS),
                       now + timedelta(days=NOMINATION_DAYS + POLL_DAYS))
@@ -163,7 +165,7 @@ class StrategicService:
         if not self._pass.failures:
             self._p.store.unlist(cycle)
 
-    def _choice(self, cycle: Cycle):
+    def _choice(self, cycle: Cycle) -> tuple[SlotChoice, list[Nominee]]:
         force = self._p.forces.require(cycle.force_id)
         group = force.require_group(cycle.group_id)
         answered = self._p.store.availability(force.id, cycle.id)
@@ -188,13 +190,15 @@ class StrategicService:
                 log.error("%s: no chair recorded for %s; it cannot nominate", cycle.id, group.id)
                 continue
             for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
-                self._once(cycle, f"nominate-{group.id}{reminder}",
-                           lambda group=group, chair=chair, reminder=reminder: self._message(
-                    chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
-                              f"{force.require_group(cycle.group_id).name}",
-                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
-                    url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
-                    count=force.require_group(cycle.group_id).composition["nominees_per_local_group"]))
+                def nominate(group: Group = group, chair: tuple[str, str] = chair,
+                             reminder: str = reminder) -> EmailMessage:
+                    return self._message(
+                        chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
+                                  f"{force.require_group(cycle.group_id).name}",
+                        "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
+                        url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
+                        count=force.require_group(cycle.group_id).composition["nominees_per_local_group"])
+                self._once(cycle, f"nominate-{group.id}{reminder}", nominate)
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
             return False
         return self._p.store.move(cycle, Status.POLLING)
@@ -208,12 +212,13 @@ class StrategicService:
             if person_id in answered:
                 continue
             for reminder in self._rounds(cycle.poll_close, POLL_DAYS):
-                self._once(cycle, f"poll-{person_id}{reminder}",
-                           lambda person_id=person_id, name=name, email=email, reminder=reminder:
-                           self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
-                                              f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
-                                       name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
-                                                                             cycle.poll_close, "availability")))
+                def poll(person_id: str = person_id, name: str = name, email: str = email,
+                         reminder: str = reminder) -> EmailMessage:
+                    return self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
+                                                f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
+                                         name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
+                                                                               cycle.poll_close, "availability"))
+                self._once(cycle, f"poll-{person_id}{reminder}", poll)
         if len(answered) < len(people) and self._now() < cycle.poll_close:
             return False
         choice, _ = self._choice(cycle)
@@ -221,28 +226,35 @@ class StrategicService:
             return self._p.store.move(cycle, Status.NO_QUORUM)
         return self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot)
 
-    def _invite(self, force, cycle: Cycle, people: dict[str, tuple[str, str]]) -> None:
-        group = force.group(cycle.group_id)
+    def _invite(self, force: ForceProfile, cycle: Cycle, people: dict[str, tuple[str, str]]) -> None:
+        group = force.require_group(cycle.group_id)
+        chosen = cycle.chosen
+        if chosen is None:
+            raise ValueError(f"{cycle.id}: invitations before a date was chosen")
         length = cycle.meeting.ends_at - cycle.meeting.starts_at
-        meeting = Meeting(f"{force.id}.{group.id}.{cycle.chosen:%Y-%m-%d}", cycle.meeting.title, cycle.chosen,
-                          cycle.chosen + length, cycle.meeting.venue, cycle.meeting.online_option)
+        meeting = Meeting(f"{force.id}.{group.id}.{chosen:%Y-%m-%d}", cycle.meeting.title, chosen,
+                          chosen + length, cycle.meeting.venue, cycle.meeting.online_option)
         ics = self._p.calendar_file([meeting], calendar_name=group.name, method="REQUEST",
                                     organiser_email=force.contacts["iag_coordinator"].email)
         for person_id, (name, email) in people.items():
-            self._once(cycle, f"invite-{person_id}", lambda name=name, email=email: self._message(
-                email, f"{group.name}: {day_at(cycle.chosen)}", "email/strategic_invite", force=force, cycle=cycle,
-                group=group, name=name, when=day_at, attachments=(
-                    Attachment(f"{group.id}-{cycle.chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),)))
+            def invitation(name: str = name, email: str = email) -> EmailMessage:
+                return self._message(
+                    email, f"{group.name}: {day_at(chosen)}", "email/strategic_invite", force=force, cycle=cycle,
+                    group=group, name=name, when=day_at, attachments=(
+                        Attachment(f"{group.id}-{chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),))
+            self._once(cycle, f"invite-{person_id}", invitation)
         agenda_by = [r for r in group.meetings[0].agenda_by]
         seniors = self._p.people.panel_members(force.id, group.id)
         for role in agenda_by:
             if role in seniors:
-                self._once(cycle, f"agenda-{role}", lambda role=role: self._message(
-                    seniors[role][1], f"{group.name} on {day_at(cycle.chosen)}: the agenda",
-                    "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
-                    role=role_words(role), when=day_at))
+                def agenda(role: str = role) -> EmailMessage:
+                    return self._message(
+                        seniors[role][1], f"{group.name} on {day_at(chosen)}: the agenda",
+                        "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
+                        role=role_words(role), when=day_at)
+                self._once(cycle, f"agenda-{role}", agenda)
 
-    def _seat_nominees(self, force, cycle: Cycle, nominees: list[Nominee]) -> None:
+    def _seat_nominees(self, force: ForceProfile, cycle: Cycle, nominees: list[Nominee]) -> None:
         """Nominees join the strategic group (role strategic_nominee), so it can elect its own chair."""
         chosen = {n.member_id for n in nominees}
         for seated in self._p.members.members(force.id, cycle.group_id):
@@ -255,11 +267,11 @@ class StrategicService:
                 if not self._p.members.add_member(seat):
                     self._p.members.set_active(seat, True)
 
-    def _report_no_quorum(self, force, cycle: Cycle, choice) -> None:
-        group = force.group(cycle.group_id)
+    def _report_no_quorum(self, force: ForceProfile, cycle: Cycle, choice: SlotChoice) -> None:
+        group = force.require_group(cycle.group_id)
         arranging = group.composition["arranged_by"]
         person = self._p.people.panel_members(force.id, group.id).get(arranging)
-        to = person[1] if person else force.contacts["iag_coordinator"].email
+        to = person[1] if person else force.contacts["iag_coordinator"].address()
         names = {g.id: g.name for g in force.groups}
         options = [(o.slot, o.attendance, [names[g] for g in sorted(o.missing_groups)]
                     + [role_words(r) for r in sorted(o.missing_roles)]) for o in choice.options]
@@ -300,7 +312,7 @@ class StrategicService:
             raise LinkRefused(LinkProblem.SUPERSEDED)
         return link, cycle
 
-    def group_members(self, link: Link):
+    def group_members(self, link: Link) -> list[Member]:
         today = self._now().astimezone(LONDON).date()
         return [m for m in self._p.members.members(link.force_id, link.role) if m.serving(today)]
 
@@ -338,7 +350,7 @@ class StrategicService:
             log.warning("%s: could not start a run after %s; the schedule will move it on", cycle.id, why)
 
     @staticmethod
-    def _write(write) -> None:
+    def _write(write: Callable[[], object]) -> None:
         try:
             write()
         except LinkConflict:
@@ -355,7 +367,8 @@ class StrategicService:
         self._p.people.add_links([Link(token_hash(token), purpose, cycle.force_id, cycle.id, role, None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _message(self, to: str, subject: str, template: str, attachments: tuple[Any, ...] = (), **context) -> EmailMessage:
+    def _message(self, to: str, subject: str, template: str, attachments: tuple[Attachment, ...] = (),
+                 **context: Any) -> EmailMessage:
         return EmailMessage(to=to, subject=subject, text=self._p.render(f"{template}.txt", **context),
                             html=self._p.render(f"{template}.html", **context), attachments=attachments,
                             force_id=context["force"].id)
