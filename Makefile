@@ -14,7 +14,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test test-fast check package bench bench-pipeline bench-cost bench-soak admin clean
+.PHONY: up down test test-fast lint check package bench bench-pipeline bench-cost bench-soak admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,9 +57,14 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
-## check: the security checks (CI runs them after the tests): bandit on the code, cfn-lint and checkov on the
-##   packaged template (offline), schemathesis against the running API's /openapi.json (about 2 minutes)
-check: package $(CHECKOV_STAMP)
+## lint: ruff and mypy (pyproject.toml states the rules and where mypy is strict); 0 findings, in seconds
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## check: lint, then the security checks (CI runs them after the tests): bandit on the code, cfn-lint and checkov
+##   on the packaged template (offline), schemathesis against the running API's /openapi.json (about 2 minutes)
+check: lint package $(CHECKOV_STAMP)
 	$(BIN)/bandit -q -c pyproject.toml -r app.py chalicelib flows scripts
 	$(BIN)/cfn-lint build/package/sam.json
 	$(CHECKOV_VENV)/bin/checkov -f build/package/sam.json --framework cloudformation --skip-download --compact --quiet

@@ -36,6 +36,8 @@ from moto import mock_aws  # noqa: E402
 from app import app  # noqa: E402
 from chalicelib import bootstrap  # noqa: E402
 from chalicelib.adapters import dynamodb  # noqa: E402
+from chalicelib.adapters.dynamodb.applications import ApplicationItem  # noqa: E402
+from chalicelib.adapters.dynamodb.base import application_pk  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from tests.factories import application_payload, post_json  # noqa: E402
 
@@ -99,8 +101,8 @@ def timed(action, first: int, n: int, prefect: "FakePrefect | None" = None) -> l
 def bare_save(i: int) -> None:
     """ApplicationItem.save() of an item shaped like a submission's application item (one PutItem)."""
     payload, now, reference = application_payload(), datetime.now(timezone.utc), f"DBY-2026-B{i:07d}"
-    dynamodb.ApplicationItem(
-        pk=dynamodb.application_pk("derbyshire", reference), sk="APPLICATION",
+    ApplicationItem(
+        pk=application_pk("derbyshire", reference), sk="APPLICATION",
         gsi1pk="FORCE#derbyshire#GROUP#derbyshire-iag#STAGE#awaiting_review", gsi1sk=f"{now.isoformat()}#{reference}",
         reference=reference, force_id="derbyshire", group_id="derbyshire-iag", stage="awaiting_review",
         submitted_at=now, updated_at=now, applicant_key=f"{i:064x}", applicant=payload["applicant"],
@@ -217,7 +219,7 @@ def packaged_import_figures(path: Path) -> None:
             for module, seconds in runs.items():
                 seconds.append(packaged_import_seconds(Path(tree), module))
     app_s, boto3_s = statistics.median(runs["app"]), statistics.median(runs["boto3"])
-    ratios = sorted(a / b for a, b in zip(runs["app"], runs["boto3"]))
+    ratios = sorted(a / b for a, b in zip(runs["app"], runs["boto3"], strict=True))
     row(f"packaged import, cold (median of {PACKAGED_IMPORT_RUNS})", f"app {app_s:.3f} s, boto3 {boto3_s:.3f} s: "
         f"{app_s / boto3_s:.2f}x (goal at most 1.5x; paired runs {ratios[0]:.2f}-{ratios[-1]:.2f}x); "
         f"{compiled} .pyc in the package")

@@ -26,8 +26,10 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib.adapters import dynamodb  # noqa: E402
-from chalicelib.adapters.dynamodb import Item, _to_item, link_item  # noqa: E402
-from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection  # noqa: E402
+from chalicelib.adapters.dynamodb.applications import application_item  # noqa: E402
+from chalicelib.adapters.dynamodb.base import Item  # noqa: E402
+from chalicelib.adapters.dynamodb.links import link_item  # noqa: E402
+from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection  # noqa: E402
 from chalicelib.domain.application import Application  # noqa: E402
 from chalicelib.domain.lifecycle import Stage  # noqa: E402
 from chalicelib.domain.links import Link, Purpose  # noqa: E402
@@ -67,7 +69,7 @@ def main(n: int) -> None:
         dynamodb.create_table_if_missing()
         with Item.batch_write() as batch:
             for i in range(n):
-                batch.save(_to_item(an_application(i)))
+                batch.save(application_item(an_application(i)))
                 for k, days in enumerate((-1, 1)):
                     batch.save(link_item(Link(f"{i:05d}{k}".ljust(64, "0"), Purpose.REVIEW, "derbyshire",
                                               f"DBY-{i:05d}", "iag_chair", 1, AT + timedelta(days=days))))

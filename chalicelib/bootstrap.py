@@ -11,21 +11,21 @@ from functools import cached_property
 from typing import Optional
 
 from chalicelib.adapters import dynamodb
-from chalicelib.adapters.dynamodb_access import DynamoAccessLog
-from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
-from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
-from chalicelib.adapters.dynamodb_drafts import DynamoDraftStore
-from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
-from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
-from chalicelib.adapters.dynamodb_meeting_business import DynamoMeetingRecords
-from chalicelib.adapters.dynamodb_meetings import DynamoMeetingStore
-from chalicelib.adapters.dynamodb_membership import DynamoMemberStore
-from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
-from chalicelib.adapters.dynamodb_reports import DynamoReportStore
+from chalicelib.adapters.dynamodb.access import DynamoAccessLog
+from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
+from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection
+from chalicelib.adapters.dynamodb.drafts import DynamoDraftStore
+from chalicelib.adapters.dynamodb.elections import DynamoElectionStore
+from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb.meeting_business import DynamoMeetingRecords
+from chalicelib.adapters.dynamodb.meetings import DynamoMeetingStore
+from chalicelib.adapters.dynamodb.membership import DynamoMemberStore
+from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
+from chalicelib.adapters.dynamodb.reports import DynamoReportStore
 from chalicelib.adapters.equality_questions import equality_questions
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
-from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
-from chalicelib.adapters.dynamodb_subject_access import DynamoSubjectAccessStore
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.strategic import DynamoStrategicStore
+from chalicelib.adapters.dynamodb.subject_access import DynamoSubjectAccessStore
 from chalicelib.adapters.force_contacts import ContactsFromHolders
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.prefect_gateway import PrefectGateway
@@ -215,7 +215,7 @@ class Container:
 
     @cached_property
     def member_import(self) -> MemberImportService:
-        from chalicelib.adapters.dynamodb_members import DynamoMemberImport  # noqa: PLC0415 (imports are rare)
+        from chalicelib.adapters.dynamodb.members import DynamoMemberImport  # noqa: PLC0415 (imports are rare)
 
         documents = self.documents or _documents(self.settings)
         return MemberImportService(MemberImportParts(

@@ -231,7 +231,7 @@ def ensure_operator_pool(settings, forces) -> dict:
 def seed_demo_reviewers(forces) -> int:
     """Plausible people for every panel role of every group, so a review can be clicked through locally.
     Their addresses are on a reserved example domain: nothing can reach a real person."""
-    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+    from chalicelib.adapters.dynamodb.review import DynamoReviewStore
     from chalicelib.services.joining import APPEAL_PANEL
 
     store, count = DynamoReviewStore(), 0

@@ -92,7 +92,7 @@ def cheap_transaction_rollback() -> None:
                 hash_value, range_value = key_of(table, operation)
                 before.append((table, hash_value, range_value,
                                copy.deepcopy(table.get_item(hash_value, range_value))))
-            except Exception:  # nosec B112 # malformed: upstream rejects it before changing anything
+            except Exception:  # noqa: BLE001  # nosec B112 # malformed: upstream rejects it before changing anything
                 continue
         try:
             return upstream(self, transact_items)

@@ -58,7 +58,7 @@ class FakeApplicationRepository:
         if key in self.applications:
             raise ReferenceTaken()
         if any(link.token_hash in self.links for link in links):
-            raise RuntimeError("a link with that token already exists")  # the adapter's transaction fails too
+            raise LinkConflict("a link with that token already exists")  # the adapter's transaction fails too
         self._spend(rate_spends, application.submitted_at)
         stored = replace(application, version=1)
         self.applications[key] = stored

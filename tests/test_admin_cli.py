@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.joining import member_item
 from chalicelib.domain.membership import Member, Role
 from scripts.admin import main
 from tests.conftest import sent_emails
@@ -14,7 +14,7 @@ CLEAR = {"level": "basic", "outcome": "clear", "completed_on": "2026-01-10", "ex
 
 
 def test_an_operator_raises_an_incident_and_sees_who_answered(api, capsys):
-    _member_item(Member("NOR-1", "northamptonshire", "northampton", Role.MEMBER, "Member One", "one@example.org",
+    member_item(Member("NOR-1", "northamptonshire", "northampton", Role.MEMBER, "Member One", "one@example.org",
                         "", date(2026, 1, 5), date(2029, 1, 5), {}, CLEAR, "confidentiality-agreement@2026-11")).save()
     assert main(["--operator", "duty.inspector", "incident", "raise", "--force", "northamptonshire", "--title",
                  "Disorder", "--summary", "Advice wanted", "--within", "2h", "--lead-name", "Supt Lead",

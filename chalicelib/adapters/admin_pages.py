@@ -99,12 +99,12 @@ def _question_view(report: EqualityReport, question: QuestionReport, scope: str,
     categories = question.question.categories
     labels = [category_label(question.question.id, c) for c in categories]
     row = question.row(scope)
-    series = [Series(name, tuple(Bar(label, c.percent, _share(c)) for label, c in zip(labels, row.cells)))]
+    series = [Series(name, tuple(Bar(label, c.percent, _share(c)) for label, c in zip(labels, row.cells, strict=True)))]
     if question.has_population:
         series.append(Series(f"Population ({report.population.area})", tuple(
             Bar(label, c.population_percent, f"{c.population_percent:g}%" if c.population_percent is not None
-                else "no figure") for label, c in zip(labels, row.cells))))
-    described = "; ".join(f"{label}: {bar.text}" for label, bar in zip(labels, series[0].bars))
+                else "no figure") for label, c in zip(labels, row.cells, strict=True))))
+    described = "; ".join(f"{label}: {bar.text}" for label, bar in zip(labels, series[0].bars, strict=True))
     chart = grouped_bar_chart(
         f"edi-{question.question.id}", f"{question.question.title}: {name}",
         f"Share of applicants ({name}, {row.shown_total} in all) in each category: {described}."
@@ -112,7 +112,7 @@ def _question_view(report: EqualityReport, question: QuestionReport, scope: str,
         labels, series)
     shown = Markup(chart)  # nosec B704 # svg_charts escapes every text it writes into the chart
     return {"id": question.question.id, "title": question.question.title, "has_population": question.has_population,
-            "name": name, "row": row, "chart": shown, "cells": list(zip(labels, row.cells))}
+            "name": name, "row": row, "chart": shown, "cells": list(zip(labels, row.cells, strict=True))}
 
 
 def _funnel_view(scope: str, name: str, group: GroupFunnel) -> dict:

@@ -18,6 +18,6 @@ def bank_holidays(years: range | list[int], subdivision: str = "ENG") -> frozens
     """
     if subdivision not in SUBDIVISIONS:
         raise ValueError(f"Unknown UK subdivision {subdivision!r}: expected one of {', '.join(SUBDIVISIONS)}")
-    import holidays  # noqa: PLC0415 (kept off the cold path: it loads every country's calendar)
+    import holidays  # kept off the cold path: it loads every country's calendar
 
     return frozenset(holidays.UK(subdiv=subdivision, years=list(years)))

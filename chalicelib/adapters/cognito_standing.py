@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Optional
 
-from chalicelib.services.operators import Unauthenticated
+from chalicelib.services.ports import Unauthenticated
 
 SIGNED_OUT_AT = "custom:signed_out_at"
 

@@ -12,7 +12,8 @@ import time
 import urllib.request
 from typing import Callable, Optional
 
-from chalicelib.services.operators import Operator, Unauthenticated, operator_from_claims
+from chalicelib.domain.operators import Operator, operator_from_claims
+from chalicelib.services.ports import Unauthenticated
 
 KEYS_CACHE_SECONDS = 3600
 LEEWAY_SECONDS = 30  # clock skew between Cognito and the function

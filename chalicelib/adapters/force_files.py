@@ -7,6 +7,7 @@ from typing import Optional
 
 from chalicelib.adapters.schema_validation import validate
 from chalicelib.domain.forces import ForceProfile
+from chalicelib.services.ports import UnknownForce
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "forces"
 
@@ -101,5 +102,11 @@ class FileForceCatalogue:
             self._profiles[force_id] = load_profile(self._directory / f"{force_id}.json")
         return self._profiles[force_id]
 
+    def require(self, force_id: str) -> ForceProfile:
+        force = self.get(force_id)
+        if force is None:
+            raise UnknownForce(f"no force profile {force_id!r}")
+        return force
+
     def all(self) -> list[ForceProfile]:
-        return [self.get(force_id) for force_id in self.ids()]
+        return [self.require(force_id) for force_id in self.ids()]

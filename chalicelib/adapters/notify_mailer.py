@@ -43,7 +43,7 @@ class NotifyMailer:
 
         try:
             return NotificationsAPIClient(self._api_key(), base_url=self._base_url, timeout=self._timeout)
-        except Exception as error:  # noqa: BLE001 (unreadable or malformed, the key is the same problem to fix)
+        except Exception as error:  # unreadable or malformed: the key is the same problem to fix
             raise MailNotSent(f"no GOV.UK Notify API key for this force: {error!r}", retryable=False) from error
 
     def send(self, message: EmailMessage) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 from .lifecycle import Action, Stage, is_live, next_stage
 
@@ -17,7 +17,7 @@ class AuditEvent:
     from_stage: Optional[Stage]
     to_stage: Stage
     actor: str  # "applicant", "system", or a role such as "iag_chair"
-    detail: dict = field(default_factory=dict)  # never personal data: it outlives erasure
+    detail: dict[str, Any] = field(default_factory=dict)  # never personal data: it outlives erasure
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,9 @@ class Application:
     stage: Stage
     submitted_at: datetime
     updated_at: datetime
-    applicant: dict  # given_name, family_name, email, phone, date_of_birth, postcode
-    answers: dict  # connection, statements, declarations, requirements, accessibility
-    eligibility: dict  # reasons, screening, panel_notes
+    applicant: dict[str, Any]  # given_name, family_name, email, phone, date_of_birth, postcode
+    answers: dict[str, Any]  # connection, statements, declarations, requirements, accessibility
+    eligibility: dict[str, Any]  # reasons, screening, panel_notes
     version: int = 0  # storage's optimistic lock; 0 until first stored
 
     @property
@@ -48,7 +48,7 @@ def applicant_key(email: str) -> str:
 
 
 def apply(application: Application, action: Action, *, at: datetime, actor: str,
-          detail: Optional[dict] = None) -> tuple[Application, AuditEvent]:
+          detail: Optional[dict[str, Any]] = None) -> tuple[Application, AuditEvent]:
     """Move the application by one action; raises IllegalTransition if the table forbids it."""
     stage = next_stage(application.stage, action)
     event = AuditEvent(application.reference, at, action.value, application.stage, stage, actor, detail or {})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from .forces import ForceProfile, Group
 
@@ -48,23 +48,23 @@ def age_on(born: date, day: date) -> int:
 Rule = Callable[[ForceProfile, Group, Candidate, date], Iterable[Reason]]
 
 
-def minimum_age(force: ForceProfile, group: Group, who: Candidate, today: date):
+def minimum_age(force: ForceProfile, group: Group, who: Candidate, today: date) -> Iterator[Reason]:
     minimum = force.eligibility.minimum_age
     if age_on(who.date_of_birth, today) < minimum:
         yield Reason("under_minimum_age", f"You must be {minimum} or over to join an IAG in {force.area_name}. "
                                           f"You are welcome to apply once you turn {minimum}.")
 
 
-def group_maximum_age(force: ForceProfile, group: Group, who: Candidate, today: date):
+def group_maximum_age(force: ForceProfile, group: Group, who: Candidate, today: date) -> Iterator[Reason]:
     if group.maximum_age is not None and age_on(who.date_of_birth, today) > group.maximum_age:
         yield Reason("over_group_maximum_age", f"The {group.name} is for people aged up to {group.maximum_age}. "
                                                f"You could apply to a local IAG instead.")
 
 
-def lives_or_works_in_area(force: ForceProfile, group: Group, who: Candidate, today: date):
+def lives_or_works_in_area(force: ForceProfile, group: Group, who: Candidate, today: date) -> Iterator[Reason]:
     accepted = force.eligibility.area_connection
-    lives = who.connection_to_area in ("lives", "both") and force.in_area(who.postcode)
-    works = who.connection_to_area in ("works", "both") and bool(who.work_postcode) and force.in_area(who.work_postcode)
+    lives = who.connection_to_area in ("lives", "both") and force.in_area(who.postcode or "")
+    works = who.connection_to_area in ("works", "both") and force.in_area(who.work_postcode or "")
     if ("lives" in accepted and lives) or ("works" in accepted and works):
         return
     need = " or ".join(sorted(accepted, key=["lives", "works"].index)).replace("lives", "live").replace("works", "work")
@@ -80,19 +80,19 @@ _INDEPENDENCE = {
 }
 
 
-def independent_of_police(force: ForceProfile, group: Group, who: Candidate, today: date):
+def independent_of_police(force: ForceProfile, group: Group, who: Candidate, today: date) -> Iterator[Reason]:
     for declaration in force.eligibility.independence_exclusions:
         if who.declarations.get(declaration):
             yield Reason(f"not_independent:{declaration}",
                          f"IAG members in {force.area_name} must be independent, so {_INDEPENDENCE[declaration]} cannot join.")
 
 
-def no_convictions_if_barred(force: ForceProfile, group: Group, who: Candidate, today: date):
+def no_convictions_if_barred(force: ForceProfile, group: Group, who: Candidate, today: date) -> Iterator[Reason]:
     if force.eligibility.convictions_bar and who.convictions_or_police_contact.strip():
         yield Reason("conviction_declared", f"A conviction or police contact is a bar to IAG membership in {force.area_name}.")
 
 
-def meets_group_requirements(force: ForceProfile, group: Group, who: Candidate, today: date):
+def meets_group_requirements(force: ForceProfile, group: Group, who: Candidate, today: date) -> Iterator[Reason]:
     for requirement in group.requirements:
         if requirement.id not in who.requirements_confirmed:
             yield Reason(f"requirement_not_met:{requirement.id}",

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 THRESHOLD = 5
 # An assumption of the platform's (no seed states one): below this many people a period is withheld whole.
@@ -62,7 +62,7 @@ class PopulationShares:
     shares: Mapping[str, Mapping[str, float]]
     url: Optional[str] = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"area": self.area, "source": self.source, "as_of": self.as_of.isoformat(), "url": self.url}
 
 
@@ -78,7 +78,7 @@ class Cell:
     def suppressed(self) -> bool:
         return self.count is None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"category": self.category, "count": self.count, "suppressed": self.suppressed, "shown": self.shown,
                 "percent": self.percent, "population_percent": self.population_percent}
 
@@ -90,7 +90,7 @@ class Row:
     shown_total: str
     cells: tuple[Cell, ...]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"scope": self.scope, "total": self.total, "total_suppressed": self.total is None,
                 "shown_total": self.shown_total, "cells": [c.to_dict() for c in self.cells]}
 
@@ -104,7 +104,7 @@ class QuestionReport:
     def row(self, scope: str) -> Row:
         return next(r for r in self.rows if r.scope == scope)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.question.id, "title": self.question.title, "categories": list(self.question.categories),
                 "has_population": self.has_population, "rows": [r.to_dict() for r in self.rows]}
 
@@ -140,7 +140,7 @@ class EqualityReport:
     def question(self, question_id: str) -> QuestionReport:
         return next(q for q in self.questions if q.question.id == question_id)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(),
                 "period": self.period.to_dict() if self.period else None, "published": self.published,
                 "rule": PUBLICATION_RULE, "minimum_answers": MIN_ANSWERS_PER_PERIOD,
@@ -246,7 +246,7 @@ def suppress(table: Mapping[str, Mapping[str, int]], categories: Sequence[str]
     lines = [([(r, c) for c in categories], (r, TOTAL)) for r in rows]
     lines += [([(g, c) for g in groups], (ALL_GROUPS, c)) for c in categories]
 
-    def safe(parts, whole) -> bool:
+    def safe(parts: list[tuple[str, str]], whole: tuple[str, str]) -> bool:
         hidden_parts = [p for p in parts if p in hidden]
         if whole in hidden:
             return bool(hidden_parts)  # else the whole is the sum of what is shown

@@ -25,6 +25,12 @@ class Contact:
     email: Optional[str] = None
     phone: Optional[str] = None
 
+    def address(self) -> str:
+        """The email address to write to: a contact the product emails must have one in the profile."""
+        if not self.email:
+            raise ValueError(f"the force profile gives {self.name} no email address")
+        return self.email
+
 
 @dataclass(frozen=True)
 class PackDocument:
@@ -50,7 +56,7 @@ class MeetingSeries:
     weekday: Optional[str] = None
     time_of_day: Optional[str] = None
     start_time: Optional[str] = None
-    office_hours: Optional[dict] = None
+    office_hours: Optional[dict[str, Any]] = None
     duration_minutes: Optional[int] = None
     week_of_month: Optional[int] = None  # 1..4, or -1 for the last such weekday
     first_month: Optional[int] = None
@@ -102,7 +108,7 @@ class Group:
     closed_reason: Optional[str] = None
     maximum_age: Optional[int] = None
     requirements: tuple[Requirement, ...] = ()
-    composition: dict = field(default_factory=dict)
+    composition: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,10 @@ class Population:
     url: Optional[str] = None
 
 
+class UnknownGroup(LookupError):
+    """Data names a group its force's profile does not have."""
+
+
 @dataclass(frozen=True)
 class ForceProfile:
     id: str
@@ -242,8 +252,8 @@ class ForceProfile:
     onboarding: OnboardingPolicy
     campaigns: tuple[Campaign, ...]
     groups: tuple[Group, ...]
-    placeholders: tuple[dict, ...]
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
+    placeholders: tuple[dict[str, Any], ...]
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
     population: Optional[Population] = None  # None: the equality report has no comparison column
     membership: MembershipPolicy = field(default_factory=MembershipPolicy)
@@ -255,6 +265,13 @@ class ForceProfile:
 
     def group(self, group_id: str) -> Optional[Group]:
         return next((g for g in self.groups if g.id == group_id), None)
+
+    def require_group(self, group_id: str) -> Group:
+        """A group data is held for: a profile that lost it fails loudly here, not as an error on None later."""
+        group = self.group(group_id)
+        if group is None:
+            raise UnknownGroup(f"{self.id} has no group {group_id!r}")
+        return group
 
     def openness(self, group: Group, today: date) -> Openness:
         """Whether a group takes applications on `today`, and if not, why, in words for the applicant."""
@@ -315,7 +332,7 @@ class ForceProfile:
         )
 
 
-def _group(data: dict, *, default_screening: str, default_panel: tuple[str, ...]) -> Group:
+def _group(data: dict[str, Any], *, default_screening: str, default_panel: tuple[str, ...]) -> Group:
     return Group(
         id=data["id"],
         name=data["name"],
@@ -336,7 +353,7 @@ def _group(data: dict, *, default_screening: str, default_panel: tuple[str, ...]
     )
 
 
-def _mail(data: Optional[dict]) -> MailSettings:
+def _mail(data: Optional[dict[str, Any]]) -> MailSettings:
     if not data or data["transport"] == "ses":
         return MailSettings()
     notify = data["notify"]
@@ -347,12 +364,12 @@ def _mail(data: Optional[dict]) -> MailSettings:
         default_reply_to_id=notify.get("default_reply_to_id")))
 
 
-def _population(data: dict) -> Population:
+def _population(data: dict[str, Any]) -> Population:
     return Population(area=data["area"], source=data["source"], as_of=date.fromisoformat(data["as_of"]),
                       shares={q: dict(c) for q, c in data["shares"].items()}, url=data.get("url"))
 
 
-def _campaign(data: dict) -> Campaign:
+def _campaign(data: dict[str, Any]) -> Campaign:
     groups = data["groups"]
     return Campaign(
         id=data["id"],

@@ -71,23 +71,28 @@ def upcoming_for_group(
 def _meetings(
     force_id: str, group_id: str, group_name: str, series: MeetingSeries, after: datetime, avoid: frozenset[date]
 ) -> Iterator[Meeting]:
+    first_month, interval, weekday = series.first_month, series.interval_months, series.weekday
+    week_of_month, start_time, minutes = series.week_of_month, series.start_time, series.duration_minutes
+    if (first_month is None or interval is None or weekday is None or week_of_month is None or start_time is None
+            or minutes is None):
+        raise ValueError(f"the meeting series {series.name!r} does not say when it meets")
     slug = re.sub(r"[^a-z0-9]+", "-", series.name.lower()).strip("-")
     local = after.astimezone(LONDON)
     # Start a month early: last month's meeting may have moved past `after` (31 August to 7 September).
     year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
     previous: date | None = None
     while True:
-        if (month - series.first_month) % series.interval_months == 0:
-            day = _nth_weekday(year, month, WEEKDAYS.index(series.weekday), series.week_of_month)
+        if (month - first_month) % interval == 0:
+            day = _nth_weekday(year, month, WEEKDAYS.index(weekday), week_of_month)
             while day in avoid:
                 day += timedelta(weeks=1)
-            starts_at = datetime.combine(day, time.fromisoformat(series.start_time), tzinfo=LONDON)
+            starts_at = datetime.combine(day, time.fromisoformat(start_time), tzinfo=LONDON)
             # Every date of a series is the same weekday, so moved dates never overtake one another; they can
             # only coincide when `avoid` covers every week between two meetings, and then they meet once.
             if starts_at > after and day != previous:
                 previous = day
                 # Added in UTC so that the duration is elapsed time even across a clock change.
-                ends_at = starts_at.astimezone(timezone.utc) + timedelta(minutes=series.duration_minutes)
+                ends_at = starts_at.astimezone(timezone.utc) + timedelta(minutes=minutes)
                 yield Meeting(
                     uid_key=f"{force_id}.{group_id}.{slug}.{day.isoformat()}",
                     title=f"{group_name}: {series.name}",

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Optional
+from typing import Any, Optional
 
 from .application import Application
 from .forces import ForceProfile
@@ -83,8 +83,8 @@ class Member:
     phone: str
     joined_on: date
     term_ends_on: date
-    contact_preferences: dict = field(default_factory=dict)  # e.g. {"email": True, "phone": False}
-    screening: Optional[dict] = None  # level, outcome, completed_on, expires_on: never more
+    contact_preferences: dict[str, Any] = field(default_factory=dict)  # e.g. {"email": True, "phone": False}
+    screening: Optional[dict[str, Any]] = None  # level, outcome, completed_on, expires_on: never more
     agreement_version: str = ""
     active: bool = True
     # The lifecycle (all optional: a member stored before them reads as active, or removed if not active).

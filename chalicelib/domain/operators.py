@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Optional
+from typing import Any, Optional
 
 
 class Role(str, Enum):
@@ -55,7 +55,7 @@ class Operator:
     force_id: Optional[str] = None  # None only for the platform role
     group_ids: frozenset[str] = field(default_factory=frozenset)  # a coordinator's groups
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.role is not Role.PLATFORM and not self.force_id:
             raise ValueError(f"a {self.role.value} belongs to one force")
         if self.role is Role.COORDINATOR and not self.group_ids:
@@ -91,7 +91,7 @@ class Operator:
         return [g for g in all_groups if g in self.group_ids]
 
 
-def operator_from_claims(claims: dict) -> Operator:
+def operator_from_claims(claims: dict[str, Any]) -> Operator:
     """An operator from a verified ID token: exactly one role group, the force and groups as attributes."""
     roles = [Role(g) for g in claims.get("cognito:groups") or [] if g in Role._value2member_map_]
     if len(roles) != 1:

@@ -26,5 +26,5 @@ def in_districts(postcode: str, districts: tuple[str, ...] | list[str]) -> bool:
     if normal is None:
         return False
     outward = normal.split(" ")[0]
-    area = re.match(r"[A-Z]+", outward).group(0)
+    area = re.sub(r"[^A-Z].*$", "", outward)  # the letters before the first digit
     return any(entry == outward or entry == area for entry in districts)

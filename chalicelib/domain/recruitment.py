@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from statistics import median
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from .lifecycle import REVIEWING, Stage
 
@@ -118,7 +118,7 @@ class GroupFunnel:
     now: dict[str, int]  # applications per current stage, stages with none left out
     deleted: int  # how many of the counts come from applications deleted under the retention policy
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "steps": dict(self.steps), "exits": dict(self.exits), "now": dict(self.now),
                 "deleted": self.deleted}
 
@@ -133,7 +133,7 @@ class Funnel:
     def group(self, group_id: str) -> GroupFunnel:
         return self.total if group_id == ALL_GROUPS else next(g for g in self.groups if g.group_id == group_id)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(), "steps": list(STEPS),
                 "exits": list(EXITS), "groups": [g.to_dict() for g in self.groups], "total": self.total.to_dict()}
 
@@ -193,7 +193,7 @@ class GroupQueue:
     def waiting(self) -> int:
         return self.awaiting_review + self.in_discussion
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "awaiting_review": self.awaiting_review,
                 "in_discussion": self.in_discussion, "waiting": self.waiting, "oldest_days": self.oldest_days,
                 "median_days": self.median_days}
@@ -209,7 +209,7 @@ class Queues:
     def group(self, group_id: str) -> GroupQueue:
         return self.total if group_id == ALL_GROUPS else next(g for g in self.groups if g.group_id == group_id)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(),
                 "groups": [g.to_dict() for g in self.groups], "total": self.total.to_dict()}
 

@@ -73,7 +73,8 @@ def local_groups(force: ForceProfile) -> list[Group]:
 
 def candidate_slots(meeting: Meeting, count: int, avoid: frozenset[date] = frozenset()) -> tuple[datetime, ...]:
     """The cadence's date and the same weekday and wall-clock time in the following weeks, off avoided days."""
-    slots, week = [], 0
+    slots: list[datetime] = []
+    week = 0
     while len(slots) < count:
         day = meeting.starts_at.date() + timedelta(weeks=week)
         week += 1

@@ -7,13 +7,20 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from chalicelib.domain.application import Application
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.services.operators import AccessLog
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Workflow, WorkflowUnavailable
+
+if TYPE_CHECKING:  # built lazily by the container: not imported on the admin API's path
+    from chalicelib.domain.equality_report import EqualityReport
+    from chalicelib.services.data_protection import DataProtectionService
+    from chalicelib.services.reports import ReportService
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FINAL_RUN_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
@@ -48,13 +55,13 @@ class AdminParts:
     workflow: Workflow
     access_log: AccessLog
     clock: Clock
-    review: Callable  # () -> ReviewService, built on use
-    joining: Callable  # () -> JoiningService
+    review: Callable[..., Any]  # () -> ReviewService, built on use
+    joining: Callable[..., Any]  # () -> JoiningService
     reviewers: Reviewers
-    reports: Callable  # () -> ReportService
-    data_protection: Callable  # () -> DataProtectionService
-    roles: Optional[Callable] = None  # () -> RoleService (services/roles.py)
-    subject_access: Optional[Callable] = None  # () -> SubjectAccessService
+    reports: Callable[[], ReportService]  # built when first asked for
+    data_protection: Callable[[], DataProtectionService]
+    roles: Optional[Callable[[], Any]] = None  # () -> RoleService (services/roles.py)
+    subject_access: Optional[Callable[[], Any]] = None  # () -> SubjectAccessService
 
 
 class AdminService:
@@ -64,7 +71,7 @@ class AdminService:
     # --- reading ---
 
     def applications(self, operator: Operator, force_id: str, group_id: str, stage: str, *, limit: int = 25,
-                     next_token: Optional[str] = None) -> dict:
+                     next_token: Optional[str] = None) -> dict[str, Any]:
         self._group(force_id, group_id)
         operator.authorise(Permission.LIST, force_id, group_id)
         try:
@@ -77,14 +84,14 @@ class AdminService:
         self._p.access_log.record(operator, force_id, f"list:{wanted.value}", self._p.clock.now(), group_id=group_id)
         return {"applications": [_summary(a) for a in page.items], "next": page.next_token}
 
-    def application(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def application(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         application = self._application(operator, Permission.VIEW, force_id, reference)
         self._p.access_log.record(operator, force_id, "view", self._p.clock.now(), reference=reference)
         return {**_summary(application), "applicant": application.applicant, "answers": application.answers,
                 "eligibility": application.eligibility, "version": application.version,
                 "timeline": self.timeline(force_id, reference), "runs": self._runs(reference)}
 
-    def timeline(self, force_id: str, reference: str) -> list[dict]:
+    def timeline(self, force_id: str, reference: str) -> list[dict[str, Any]]:
         """Moves and decisions, and who read the application, oldest first."""
         events = [{"at": _iso(e.at), "what": e.action, "from": e.from_stage.value if e.from_stage else None,
                    "to": e.to_stage.value, "by": e.actor, **({"detail": e.detail} if e.detail else {})}
@@ -93,7 +100,7 @@ class AdminService:
                  for r in self._p.access_log.reads_of(force_id, reference)]
         return sorted(events + reads, key=lambda entry: entry["at"])
 
-    def pack_request(self, operator: Operator, force_id: str, request_id: str) -> dict:
+    def pack_request(self, operator: Operator, force_id: str, request_id: str) -> dict[str, Any]:
         """A request for the application pack, with what the requester typed (never repeated by email)."""
         self._force(force_id)
         if not operator.may_in_force(Permission.VIEW, force_id):
@@ -118,7 +125,7 @@ class AdminService:
                 writer.writerow({k: _safe_cell(v) for k, v in row.items()})
         return out.getvalue()
 
-    def equality_report(self, operator: Operator, force_id: str, period_id: Optional[str] = None):
+    def equality_report(self, operator: Operator, force_id: str, period_id: Optional[str] = None) -> EqualityReport:
         """Counts with small numbers hidden, for a closed period (the latest by default), for the force's
         equality duty: force-wide readers only."""
         from chalicelib.services.reports import UnknownPeriod
@@ -130,7 +137,7 @@ class AdminService:
         except UnknownPeriod:
             raise NotFound(f"No ended period {period_id!r}: the report lists the periods it can show") from None
 
-    def recruitment(self, operator: Operator, force_id: str, group_id: Optional[str] = None) -> dict:
+    def recruitment(self, operator: Operator, force_id: str, group_id: Optional[str] = None) -> dict[str, Any]:
         """The funnel and the review queues: the force's, or one group's (a coordinator's view)."""
         if group_id:
             self._group(force_id, group_id)
@@ -147,7 +154,7 @@ class AdminService:
     # --- data protection ---
 
     def request_subject_access(self, operator: Operator, force_id: str, *, email: Optional[str] = None,
-                               reference: Optional[str] = None) -> dict:
+                               reference: Optional[str] = None) -> dict[str, Any]:
         """Start a subject-access request for one person (found by email or by one reference): the package goes
         to the person's address on file through a single-use link; the operator sees only the request.
         Force administrators only (an auditor reads the record of requests, never starts one)."""
@@ -169,13 +176,13 @@ class AdminService:
             self._p.access_log.record(operator, force_id, "subject_access_requested", now, reference=found)
         return request.to_dict()
 
-    def subject_access_requests(self, operator: Operator, force_id: str) -> list[dict]:
+    def subject_access_requests(self, operator: Operator, force_id: str) -> list[dict[str, Any]]:
         """Who asked for which person's package, when, and when it was delivered: never the package."""
         self._force(force_id)
         operator.authorise(Permission.AUDIT, force_id)
         return [r.to_dict() for r in self._p.subject_access().requests(force_id)]
 
-    def erase(self, operator: Operator, force_id: str, reference: str, *, reason: str, confirm: str) -> dict:
+    def erase(self, operator: Operator, force_id: str, reference: str, *, reason: str, confirm: str) -> dict[str, Any]:
         """Erasure on request: identity removed everywhere, anonymised audit kept, the person's runs stopped."""
         self._force(force_id)
         operator.authorise(Permission.ERASE, force_id)
@@ -203,14 +210,14 @@ class AdminService:
                 pass  # the run wakes later, finds the application withdrawn and ends
         return stopped
 
-    def access_log(self, operator: Operator, force_id: str, month) -> list[dict]:
+    def access_log(self, operator: Operator, force_id: str, month: datetime) -> list[dict[str, Any]]:
         self._force(force_id)
         operator.authorise(Permission.AUDIT, force_id)
         return self._p.access_log.month(force_id, month)
 
     # --- changing ---
 
-    def retry(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def retry(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         """Get a stuck application moving: start its run if it has none, rerun a dead one, wake a suspended one."""
         application = self._application(operator, Permission.RETRY, force_id, reference)
         if not is_live(application.stage):
@@ -234,7 +241,7 @@ class AdminService:
             raise AdminConflict(f"Prefect cannot be reached ({error}); reconciliation will catch up") from None
         raise AdminConflict(f"the run of {reference} is {latest['state'].lower()}: it is already moving")
 
-    def cancel(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def cancel(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         """Stop the application's run; the application keeps its stage, and a retry starts it again."""
         self._application(operator, Permission.RETRY, force_id, reference)
         try:
@@ -247,7 +254,7 @@ class AdminService:
             raise AdminConflict(f"{reference} has no run to cancel")
         return {"done": "cancelled", "runs": stopped}
 
-    def resend(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def resend(self, operator: Operator, force_id: str, reference: str) -> dict[str, Any]:
         """Fresh links to whoever the application waits for: the panel, or the applicant's offer or agreement."""
         application = self._application(operator, Permission.RESEND, force_id, reference)
         stamp = self._p.clock.now().strftime("%Y%m%d%H%M")  # one resend a minute: a double click sends once
@@ -268,7 +275,7 @@ class AdminService:
         return {"done": "residency confirmed", "stage": moved.stage.value}
 
     def set_reviewer(self, operator: Operator, force_id: str, group_id: str, role: str, name: str,
-                     email: str) -> dict:
+                     email: str) -> dict[str, Any]:
         """One of the group's review panel (services/roles.py sets every other role the same way)."""
         group = self._group(force_id, group_id)
         operator.authorise(Permission.REVIEWERS, force_id, group_id)
@@ -277,7 +284,7 @@ class AdminService:
         answer = self._p.roles().set(operator, force_id, group_id, role, name, email)
         return {"group": group_id, **{k: v for k, v in answer.items() if k != "scope"}}
 
-    def reviewers(self, operator: Operator, force_id: str, group_id: str) -> dict:
+    def reviewers(self, operator: Operator, force_id: str, group_id: str) -> dict[str, Any]:
         self._group(force_id, group_id)
         operator.authorise(Permission.VIEW, force_id, group_id)
         members = self._p.reviewers.panel_members(force_id, group_id)
@@ -285,13 +292,13 @@ class AdminService:
 
     # --- helpers ---
 
-    def _force(self, force_id: str):
+    def _force(self, force_id: str) -> ForceProfile:
         force = self._p.forces.get(force_id)
         if force is None:
             raise NotFound(f"there is no force '{force_id}'")
         return force
 
-    def _group(self, force_id: str, group_id: str):
+    def _group(self, force_id: str, group_id: str) -> Group:
         group = self._force(force_id).group(group_id)
         if group is None:
             raise NotFound(f"{force_id} has no group '{group_id}'")
@@ -308,24 +315,24 @@ class AdminService:
         operator.authorise(permission, force_id, application.group_id)
         return application
 
-    def _runs(self, reference: str) -> list[dict]:
+    def _runs(self, reference: str) -> list[dict[str, Any]]:
         try:
             return self._p.workflow.runs(reference)
         except WorkflowUnavailable as error:
             return [{"error": f"Prefect cannot be reached: {error}"}]
 
 
-def _summary(application: Application) -> dict:
+def _summary(application: Application) -> dict[str, Any]:
     return {"reference": application.reference, "group": application.group_id, "stage": application.stage.value,
             "submitted_at": _iso(application.submitted_at), "updated_at": _iso(application.updated_at),
             "name": f"{application.applicant.get('given_name', '')} {application.applicant.get('family_name', '')}".strip()}
 
 
-def _iso(moment) -> str:
+def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _safe_cell(value) -> str:
+def _safe_cell(value: object) -> str:
     """Spreadsheets run cells that start with = + - @ as formulas: such text is quoted (CSV injection)."""
     text = str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -11,7 +11,7 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer, Incident, Response, can_be_called, groups_called, tally
@@ -135,7 +135,7 @@ class CalloutService:
     def ask_members(self, force_id: str, incident_id: str) -> int:
         """Email each member asked (once) and the police lead (once); returns how many members were emailed."""
         incident = self._p.store.incident(force_id, incident_id)
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         sent = 0
         if incident is None or self._now() >= incident.respond_by:
             return 0  # links would already be dead
@@ -148,7 +148,7 @@ class CalloutService:
             if response.answer:
                 continue
 
-            def request(response=response, email=email) -> EmailMessage:
+            def request(response: Response = response, email: str = email) -> EmailMessage:
                 return self._message(email, f"Call-out: {incident.title}", "email/callout", force=force,
                                      incident=incident, name=response.name,
                                      url=self._link(incident, response.member_id, incident.respond_by, "callout"),
@@ -169,7 +169,7 @@ class CalloutService:
         def summary() -> EmailMessage:
             responses = [r for r, _ in self._p.store.responses(force_id, incident_id)]
             return self._message(incident.police_lead_email, f"Call-out {incident.id} closed: who can help",
-                                 "email/callout_summary", force=self._p.forces.get(force_id), incident=incident,
+                                 "email/callout_summary", force=self._p.forces.require(force_id), incident=incident,
                                  responses=_ordered(responses), counts=tally(responses), words=ANSWER_WORDS,
                                  when=day_at)
         return self._p.postbox.email(_email(incident, "summary_sent"), summary)
@@ -180,7 +180,7 @@ class CalloutService:
         return [i.id for i in (self._p.store.incidents(force_id) if incidents is None else incidents)
                 if i.respond_by <= now and not self._p.store.summary_sent(force_id, i.id)]
 
-    def reconcile(self, force_id: str) -> dict:
+    def reconcile(self, force_id: str) -> dict[str, Any]:
         """Ask anyone not yet asked while a window is open; at its end wake the incident's run, or send the summary
         here if it cannot be woken."""
         counts = {"woken": 0, "summaries": 0, "asked": 0}
@@ -238,7 +238,7 @@ class CalloutService:
                                       None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _message(self, to: str, subject: str, template: str, **context) -> EmailMessage:
+    def _message(self, to: str, subject: str, template: str, **context: Any) -> EmailMessage:
         return EmailMessage(to=to, subject=subject, text=self._p.render(f"{template}.txt", **context),
                             html=self._p.render(f"{template}.html", **context), force_id=context["force"].id)
 

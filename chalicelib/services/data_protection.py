@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, applicant_key, apply
+from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.retention import UNSUCCESSFUL, deletion_date, due_for_deletion, earliest_undue_submission
 from chalicelib.services.intake import UnknownForce
@@ -85,7 +86,7 @@ class DataProtectionService:
 
     # --- subject access ---
 
-    def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict:
+    def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict[str, Any]:
         """Everything held about one person, found by email or by one application's reference."""
         force = self._known_force(force_id)
         references, packs, emails = self._person(force_id, email, reference)
@@ -93,7 +94,7 @@ class DataProtectionService:
         applications = {r.reference: r for r in records if r.kind == "application"}
         months = force.unsuccessful_retention_months
 
-        def shown(record: Record) -> dict:
+        def shown(record: Record) -> dict[str, Any]:
             return {"what": record.kind, "source": record.source, "reference": record.reference,
                     "kept_until": self._kept_until(record, applications.get(record.reference), months),
                     "data": record.data}
@@ -114,7 +115,7 @@ class DataProtectionService:
             "not_included": "Links we emailed you and their security codes, which only act, never describe you.",
         }
 
-    def subject_access_html(self, export: dict) -> str:
+    def subject_access_html(self, export: dict[str, Any]) -> str:
         """The export as a readable page, dates and times in London time."""
         if self._render is None:
             raise RuntimeError("built without a template renderer (the container passes one)")
@@ -122,7 +123,7 @@ class DataProtectionService:
 
     # --- erasure ---
 
-    def erase(self, force_id: str, reference: str, *, requested_by: str, reason: str) -> dict:
+    def erase(self, force_id: str, reference: str, *, requested_by: str, reason: str) -> dict[str, Any]:
         """Remove the identity of the person who made this application from everything held about them.
 
         Covers all their applications and pack requests in the force. A live application is withdrawn first.
@@ -168,12 +169,15 @@ class DataProtectionService:
             try:
                 return self._store.save_transition(moved, event)
             except StaleApplication:
-                application = self._store.application(application.force_id, application.reference)
+                fresh = self._store.application(application.force_id, application.reference)
+                if fresh is None:  # gone meanwhile: asking again finishes the erasure
+                    raise StaleApplication(application.reference) from None
+                application = fresh
         raise StaleApplication(application.reference)
 
     # --- retention ---
 
-    def sweep(self, force_id: str) -> dict:
+    def sweep(self, force_id: str) -> dict[str, Any]:
         """Delete unsuccessful applications past the force's period (leaving counts), expired screening outcomes
         and expired links."""
         force = self._known_force(force_id)
@@ -202,7 +206,7 @@ class DataProtectionService:
             return 0
         return sum(self._evidence.delete_evidence(force_id, reference) for reference in references)
 
-    def _known_force(self, force_id: str):
+    def _known_force(self, force_id: str) -> ForceProfile:
         force = self._forces.get(force_id)
         if force is None:
             raise UnknownForce(force_id)
@@ -244,7 +248,7 @@ class DataProtectionService:
         return f"{months} months after a decision, if the application does not succeed"
 
 
-def _identity(applicant: dict) -> set[str]:
+def _identity(applicant: dict[str, Any]) -> set[str]:
     values = {str(applicant[k]) for k in _IDENTIFYING if applicant.get(k)}
     if applicant.get("given_name") and applicant.get("family_name"):
         values.add(f"{applicant['given_name']} {applicant['family_name']}")
@@ -265,7 +269,7 @@ def _iso(moment: datetime) -> str:
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
-def _readable(value):
+def _readable(value: Any) -> Any:
     """Moments shown in London time, as people read them."""
     if isinstance(value, str) and _ISO_MOMENT.match(value):
         moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LONDON)

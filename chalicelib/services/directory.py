@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from chalicelib.domain.forces import Contact, ForceProfile, Group
 
@@ -27,9 +28,9 @@ def eligibility_in_plain_english(force: ForceProfile) -> list[str]:
     return lines
 
 
-def group_view(force: ForceProfile, group: Group, today: date) -> dict:
+def group_view(force: ForceProfile, group: Group, today: date) -> dict[str, Any]:
     openness = force.openness(group, today)
-    view = {
+    view: dict[str, Any] = {
         "id": group.id,
         "name": group.name,
         "kind": group.kind.value,
@@ -48,7 +49,7 @@ def group_view(force: ForceProfile, group: Group, today: date) -> dict:
     return view
 
 
-def force_summary(force: ForceProfile, today: date) -> dict:
+def force_summary(force: ForceProfile, today: date) -> dict[str, Any]:
     return {
         "id": force.id,
         "name": force.name,
@@ -58,7 +59,7 @@ def force_summary(force: ForceProfile, today: date) -> dict:
     }
 
 
-def force_detail(force: ForceProfile, today: date) -> dict:
+def force_detail(force: ForceProfile, today: date) -> dict[str, Any]:
     return {
         **force_summary(force, today),
         "eligibility": {
@@ -83,5 +84,5 @@ def force_detail(force: ForceProfile, today: date) -> dict:
     }
 
 
-def _contact(contact: Contact) -> dict:
+def _contact(contact: Contact) -> dict[str, Any]:
     return {k: v for k, v in (("name", contact.name), ("email", contact.email), ("phone", contact.phone)) if v}

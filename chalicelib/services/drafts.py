@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 from datetime import timedelta
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
@@ -65,7 +65,7 @@ class DraftService:
             return None
         return draft
 
-    def save(self, force_id: str, draft_id: str, answers: dict, done: tuple[str, ...]) -> Draft:
+    def save(self, force_id: str, draft_id: str, answers: dict[str, Any], done: tuple[str, ...]) -> Draft:
         now = self._clock.now()
         draft = Draft(force_id=force_id, draft_id=draft_id,
                       values={k: v for k, v in answers.items() if not k.startswith(EQUALITY_PREFIX)},
@@ -95,8 +95,8 @@ class DraftService:
         if link is not None and (link.purpose is not Purpose.RESUME or link.force_id != force_id):
             link = None
         problem = problem_with(link, now=self._clock.now(), current_version=None)
-        if problem:
-            raise LinkRefused(problem)
+        if problem or link is None:
+            raise LinkRefused(problem or LinkProblem.UNKNOWN)
         return link
 
     def resume(self, force_id: str, token: str) -> Draft:

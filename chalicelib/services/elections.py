@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable, Iterable, Optional, Protocol
+from datetime import date, datetime
+from typing import Any, Callable, Iterable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.ballots import NONCE_BYTES as PAPER_NONCE_BYTES, BallotPaper
@@ -22,6 +22,7 @@ from chalicelib.domain.elections import (
     OFFICE_WORDS, Candidate, Election, InvalidElection, Phase, Result, Status, clean_statement, electorate,
     new_election, phase, refusal, tally,
 )
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.events import MessageBus, OfficeFilled
@@ -214,7 +215,7 @@ class ElectionService:
             raise ElectionRefused("The votes are counted when voting closes")
         return tally(self._store.counts(election.force_id, election.id))
 
-    def advance(self, force_id: str) -> dict:
+    def advance(self, force_id: str) -> dict[str, Any]:
         """What time does to a force's open elections (run daily): ballots out, counts done, failed emails retried."""
         counts = {"voting_started": 0, "closed": 0, "sent": 0, "failed": 0}
         for election in self._store.open_elections(force_id):
@@ -332,7 +333,7 @@ class ElectionService:
         now = self._now()
         problem = problem_with(link, now=now, current_version=None)
         if problem is LinkProblem.EXPIRED and refusal(election, action, now):
-            raise ElectionNotNow(refusal(election, action, now))  # say why in the election's words
+            raise ElectionNotNow(refusal(election, action, now) or "")  # say why in the election's words
         if problem:
             raise LinkRefused(problem)
         self._refuse_unless(election, action)
@@ -380,10 +381,10 @@ class ElectionService:
             raise ElectionRefused("No such election")
         return stored
 
-    def _group(self, force_id: str, group_id: str):
+    def _group(self, force_id: str, group_id: str) -> tuple[ForceProfile, Group]:
         force = self._forces.get(force_id)
         group = force.group(group_id) if force else None
-        if group is None:
+        if force is None or group is None:
             raise ElectionRefused(f"No group {group_id!r} in force {force_id!r}")
         return force, group
 
@@ -409,14 +410,15 @@ class ElectionService:
         for recipient in recipients:
             key = f"{kind}#{recipient.key}"
             try:
-                if self._postbox.email(EmailKey(About("election", election.force_id, election.id), key),
-                                       lambda recipient=recipient: build(recipient)):
+                def message(recipient: Recipient = recipient) -> EmailMessage:
+                    return build(recipient)
+                if self._postbox.email(EmailKey(About("election", election.force_id, election.id), key), message):
                     sent += 1
             except Exception:  # noqa: BLE001 (logged by send_once; it stays owed for the next step)
                 failed += 1
         return sent, failed
 
-    def _message(self, election: Election, kind: str, recipient: Recipient, **context) -> EmailMessage:
+    def _message(self, election: Election, kind: str, recipient: Recipient, **context: Any) -> EmailMessage:
         force, group = self._group(election.force_id, election.group_id)
         contact = force.contacts.get("iag_coordinator") or force.contacts["recruitment"]
         office = OFFICE_WORDS[election.office]
@@ -433,5 +435,5 @@ class ElectionService:
     def _now(self) -> datetime:
         return self._clock.now()
 
-    def _today(self):
+    def _today(self) -> date:
         return self._now().astimezone(LONDON).date()

@@ -22,7 +22,7 @@ class EmailDue:
     (an EmailMessage, () for "nobody to tell", or None: not one of mine)."""
     application: Application
     kind: str
-    detail: dict
+    detail: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.eligibility import Candidate, assess
 from chalicelib.domain.forces import ForceProfile, Group
+# One exception each for a force or group that does not exist, whoever meets it (the API answers 404).
+from chalicelib.domain.forces import UnknownGroup as UnknownGroup
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.domain.rate_limits import spends
 from chalicelib.domain.references import new_reference
@@ -27,6 +29,7 @@ from chalicelib.services.ports import (
     ApplicationRepository, Clock, DuplicateLiveApplication, EqualityRecord, ForceCatalogue,
     IdempotencyRecord, IdempotentReplay, RandomSource, ReferenceTaken,
 )
+from chalicelib.services.ports import UnknownForce as UnknownForce
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +41,12 @@ _REFERENCE_ATTEMPTS = 3
 Validator = Callable[[Any, str], list[FieldError]]  # (payload, schema name) -> every error
 
 
-class UnknownForce(Exception):
-    pass
-
-
-class UnknownGroup(Exception):
-    pass
-
-
 class GroupClosed(Exception):
     pass
 
 
 class InvalidApplication(Exception):
-    def __init__(self, errors: list):
+    def __init__(self, errors: list[Any]):
         super().__init__(f"{len(errors)} error(s)")
         self.errors = errors
 
@@ -67,17 +62,17 @@ class Submission:
     force_id: str
     group_id: str
     status: str
-    reasons: list[dict] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
     screening: str = "none"
     submitted_at: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"reference": self.reference, "force": self.force_id, "group": self.group_id,
                 "status": self.status, "reasons": self.reasons, "screening": self.screening,
                 "submitted_at": self.submitted_at}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Submission":
+    def from_dict(cls, d: dict[str, Any]) -> "Submission":
         return cls(d["reference"], d["force"], d["group"], d["status"], list(d["reasons"]), d["screening"], d["submitted_at"])
 
 
@@ -128,7 +123,7 @@ class IntakeService:
                     # the panel sees it is a repeat and the address's owner is told by email (docs/security.md).
                     stored = store(as_repeat(application, duplicate.reference), guard=False)
             except IdempotentReplay as replay:
-                if replay.record.request_hash != idempotency[1]:
+                if idempotency is None or replay.record.request_hash != idempotency[1]:
                     raise IdempotencyKeyReused() from None
                 return Submission.from_dict(replay.record.response)
             except ReferenceTaken:
@@ -140,7 +135,7 @@ class IntakeService:
             return submission
         raise RuntimeError("could not find a free application reference")
 
-    def _assessed_application(self, force: ForceProfile, group: Group, payload: dict, now: datetime,
+    def _assessed_application(self, force: ForceProfile, group: Group, payload: dict[str, Any], now: datetime,
                               today: date) -> tuple[Application, list[AuditEvent]]:
         assessment = assess(force, group, _candidate(payload), today)
         reference = new_reference(force.reference_prefix, today.year, self._random_bytes(5))
@@ -170,7 +165,7 @@ def as_repeat(application: Application, earlier: Optional[str]) -> Application:
     return replace(application, eligibility=eligibility)
 
 
-def _candidate(payload: dict) -> Candidate:
+def _candidate(payload: dict[str, Any]) -> Candidate:
     declarations = payload["declarations"]
     return Candidate(
         date_of_birth=date.fromisoformat(payload["applicant"]["date_of_birth"]),
@@ -183,7 +178,7 @@ def _candidate(payload: dict) -> Candidate:
     )
 
 
-def _date_of_birth_errors(payload: dict, today: date) -> list[FieldError]:
+def _date_of_birth_errors(payload: dict[str, Any], today: date) -> list[FieldError]:
     born = date.fromisoformat(payload["applicant"]["date_of_birth"])
     if born > today:
         return [FieldError("/applicant/date_of_birth", "Date of birth must be in the past")]
@@ -192,7 +187,7 @@ def _date_of_birth_errors(payload: dict, today: date) -> list[FieldError]:
     return []
 
 
-def _equality(application: Application, payload: dict, now: datetime) -> Optional[EqualityRecord]:
+def _equality(application: Application, payload: dict[str, Any], now: datetime) -> Optional[EqualityRecord]:
     answers = payload.get("equality_monitoring")
     if not answers:
         return None

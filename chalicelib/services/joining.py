@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.eligibility import residency_evidence_needed
-from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.lifecycle import Action, IllegalTransition, Stage
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, token_hash
 from chalicelib.domain.membership import Member, SignedAgreement, member_from
@@ -34,6 +34,11 @@ from chalicelib.services.ports import (
 )
 from chalicelib.services.review import LinkRefused, Step
 from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
+
+if TYPE_CHECKING:  # the meetings module stays off the cold path (see _next_meetings)
+    from chalicelib.domain.meetings import Meeting
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +62,12 @@ class JoiningStore(Protocol):
 
     def agreement(self, application: Application, document_id: str) -> Optional[SignedAgreement]: ...
 
-    def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple = ()) -> Application: ...
+    def answer_offer(self, moved: Application, event: AuditEvent, link: Link, emails: tuple[Any, ...] = ()) -> Application: ...
 
-    def appeal(self, application: Application) -> Optional[dict]: ...
+    def appeal(self, application: Application) -> Optional[dict[str, Any]]: ...
 
     def complete_onboarding(self, moved: Application, event: AuditEvent, agreement: SignedAgreement, member: Member,
-                            link: Link, emails: tuple) -> Application: ...
+                            link: Link, emails: tuple[Any, ...]) -> Application: ...
 
     def delivered(self, force_id: str, reference: str) -> None: ...
 
@@ -72,12 +77,12 @@ class JoiningStore(Protocol):
 
     def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]: ...
 
-    def move(self, moved: Application, event: AuditEvent, emails: tuple = ()) -> Application: ...
+    def move(self, moved: Application, event: AuditEvent, emails: tuple[Any, ...] = ()) -> Application: ...
 
     def spend_link_and_move(self, moved: Application, event: AuditEvent, link: Link) -> Application: ...
 
     def record_screening(self, moved: Application, event: AuditEvent, result: screening.ScreeningResult,
-                         link: Optional[Link] = None, emails: tuple = ()) -> Application: ...
+                         link: Optional[Link] = None, emails: tuple[Any, ...] = ()) -> Application: ...
 
 
 class PanelLinks(Protocol):
@@ -129,7 +134,7 @@ class Parts:
     base_url: str
     review: ReviewLinks  # the review service: joining follows it, never the other way round
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
-    holidays: Callable[[list[int]], frozenset] = lambda years: frozenset()  # bank holidays meetings move off
+    holidays: Callable[[list[int]], frozenset[date]] = lambda years: frozenset()  # bank holidays meetings move off
 
 
 class JoiningService:
@@ -141,7 +146,7 @@ class JoiningService:
     def panel_decided(self, event: PanelDecided) -> Optional[Step]:
         return self.step(event.application)
 
-    def email_due(self, event: EmailDue):
+    def email_due(self, event: EmailDue) -> Optional[EmailMessage | tuple[()]]:
         return self.message_for(event.application, event.kind, event.detail)
 
     # --- the flow's steps ---
@@ -157,7 +162,7 @@ class JoiningService:
         handler = handlers.get(application.stage)
         if handler is None:
             return Step(done=True, stage=application.stage.value)
-        return handler(self._p.forces.get(application.force_id), application)
+        return handler(self._p.forces.require(application.force_id), application)
 
     def _after_approval(self, force: ForceProfile, application: Application) -> Optional[Step]:
         if residency_evidence_needed(force, application.answers):
@@ -341,7 +346,7 @@ class JoiningService:
         link, application, force = self._p.review.open_link(token, Purpose.OFFER)
         action = Action.ACCEPT_OFFER if accept else Action.DECLINE_OFFER
         moved, event = self._apply(application, action, actor="applicant")
-        emails = () if accept else ((f"withdrawn-v{moved.version + 1}", {}),)
+        emails: tuple[tuple[str, dict[str, Any]], ...] = () if accept else ((f"withdrawn-v{moved.version + 1}", {}),)
         self._write(lambda: self._p.store.answer_offer(moved, event, link, emails))
         self._tell_run(moved, action.value)
         return moved
@@ -363,7 +368,8 @@ class JoiningService:
                                    detail={"document": document.id, "version": document.version})
         member = member_from(moved, force, self._today(), agreement, self._p.store.latest_screening(application))
         v = moved.version + 1
-        emails = ((f"welcome-v{v}", {}), (f"new_member_coordinator-v{v}", {}), (f"new_member_chair-v{v}", {}))
+        emails: tuple[tuple[str, dict[str, Any]], ...] = (
+            (f"welcome-v{v}", {}), (f"new_member_coordinator-v{v}", {}), (f"new_member_chair-v{v}", {}))
         self._write(lambda: self._p.store.complete_onboarding(moved, event, agreement, member, link, emails))
         self._tell_run(moved, "agreement signed")
         return moved
@@ -406,9 +412,10 @@ class JoiningService:
 
     # --- emails announced by a move, sent by the review mail's flush ---
 
-    def message_for(self, application: Application, kind: str, detail: dict):
+    def message_for(self, application: Application, kind: str,
+                    detail: dict[str, Any]) -> Optional[EmailMessage | tuple[()]]:
         """The email for an outbox entry of this service, None if it is not one, or () if nobody is to get it."""
-        force = self._p.forces.get(application.force_id)
+        force = self._p.forces.require(application.force_id)
         mail = self._p.mail
         if kind == "rejected":
             return mail.rejected(force, application, detail, self._appeal_url(force, application))
@@ -417,7 +424,7 @@ class JoiningService:
         if kind == "welcome":
             return self._welcome(force, application)
         if kind == "new_member_coordinator":
-            return mail.new_member(force, application, force.contacts["iag_coordinator"].email,
+            return mail.new_member(force, application, force.contacts["iag_coordinator"].address(),
                                    force.contacts["iag_coordinator"].name)
         if kind == "new_member_chair":
             chair = self._p.links.panel_members(force.id, application.group_id).get("iag_chair")
@@ -434,7 +441,7 @@ class JoiningService:
         return self._new_link(application, Purpose.APPEAL, "applicant", expires, "appeal")
 
     def _welcome(self, force: ForceProfile, application: Application) -> EmailMessage:
-        group = force.group(application.group_id)
+        group = force.require_group(application.group_id)
         meetings = self._next_meetings(force, group)
         agreement = self._p.store.agreement(application, force.onboarding.agreement.id)
         member = self._p.store.member(force.id, application.reference, application.group_id)
@@ -447,16 +454,16 @@ class JoiningService:
 
     def _onboarding_email(self, force: ForceProfile, application: Application, url: str,
                           reminder: bool = False) -> EmailMessage:
-        group = force.group(application.group_id)
+        group = force.require_group(application.group_id)
         # Titles only: a presigned link made with a worker's temporary credentials dies with them, so the
         # documents are opened from the signing page, which signs fresh links each time it is shown.
         documents = [(d.title, d.version) for d in force.onboarding.documents]
         meetings = self._next_meetings(force, group)
         return self._p.mail.onboarding(force, application, url, documents, meetings, reminder=reminder)
 
-    def _next_meetings(self, force: ForceProfile, group):
+    def _next_meetings(self, force: ForceProfile, group: Group) -> list[Meeting]:
         """As the group's meetings are planned (off bank holidays), so a later invitation updates the same event."""
-        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415
+        from chalicelib.domain.meetings import upcoming_for_group  # imported here to keep it off the cold path
 
         now = self._now()
         return upcoming_for_group(force, group, after=now, count=force.onboarding.dates_shown,
@@ -486,13 +493,13 @@ class JoiningService:
         return self._p.store.record_screening(moved, event, result, link)
 
     def _send_with_link(self, force: ForceProfile, application: Application, kind: str, purpose: Purpose,
-                        expires: datetime, build) -> bool:
+                        expires: datetime, build: Callable[[ForceProfile, Application, str], EmailMessage]) -> bool:
         return self._p.postbox.email(application_email(application, kind), lambda: build(
             force, application, self._new_link(application, purpose, "applicant", expires, purpose.value)))
 
-    def remind_all(self, force_id: str) -> dict:
+    def remind_all(self, force_id: str) -> dict[str, Any]:
         """Chase offers and agreements, let them lapse, and close appeal windows; moved runs are woken."""
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         counts = {"reminded": 0, "lapsed": 0, "escalated": 0}
         for group in force.groups:
             for stage in CHASED:
@@ -573,7 +580,8 @@ class JoiningService:
             done.append("escalated")
         return done
 
-    def _overdue(self, force: ForceProfile, application: Application, waited: timedelta, waiting_for) -> bool:
+    def _overdue(self, force: ForceProfile, application: Application, waited: timedelta,
+                 waiting_for: list[str]) -> bool:
         """Tell the IAG coordinator, once per stage, when a reminder has not helped."""
         days = force.review.reminder_after_days + force.review.escalate_after_days
         kind = f"escalation-v{application.version}"
@@ -582,7 +590,7 @@ class JoiningService:
         return self._p.postbox.email(application_email(application, kind),
                                      lambda: self._p.mail.overdue(force, application, waiting_for, days))
 
-    def _lapse(self, application: Application, emails: tuple = ()) -> bool:
+    def _lapse(self, application: Application, emails: tuple[Any, ...] = ()) -> bool:
         """End a wait that ran out; the run is woken (or reconciliation wakes it) to send the news and finish."""
         moved, event = self._apply(application, Action.EXPIRE, actor="system")
         try:
@@ -594,7 +602,7 @@ class JoiningService:
 
     def resend(self, application: Application, stamp: str) -> bool:
         """The offer or agreement link again, fresh (an operator asked: the first was lost or expired in a mailbox)."""
-        force = self._p.forces.get(application.force_id)
+        force = self._p.forces.require(application.force_id)
         policy = force.onboarding
         offer = application.stage is Stage.OFFERED
         if application.stage not in (Stage.OFFERED, Stage.ONBOARDING):
@@ -606,7 +614,7 @@ class JoiningService:
                                     purpose, application.updated_at + timedelta(days=limit), build)
 
     @staticmethod
-    def _reminding(build):
+    def _reminding(build: Callable[..., EmailMessage]) -> Callable[[ForceProfile, Application, str], EmailMessage]:
         return lambda force, application, url: build(force, application, url, reminder=True)
 
     def _new_link(self, application: Application, purpose: Purpose, role: str, expires: datetime, path: str,
@@ -616,8 +624,8 @@ class JoiningService:
                                       role, application.version, expires, holder=holder)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
-              emails: tuple = ()) -> bool:
+    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict[str, Any]] = None,
+              emails: tuple[Any, ...] = ()) -> bool:
         moved, event = self._apply(application, action, actor=actor, detail=detail)
         try:
             self._p.repository.save_transition(moved, event, emails=emails)
@@ -625,14 +633,15 @@ class JoiningService:
             return False  # someone else moved it first: the next pass reads what they did
         return True
 
-    def _apply(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None):
+    def _apply(self, application: Application, action: Action, *, actor: str,
+               detail: Optional[dict[str, Any]] = None) -> tuple[Application, AuditEvent]:
         try:
             return apply(application, action, at=self._now(), actor=actor, detail=detail)
         except IllegalTransition:
             raise LinkRefused(LinkProblem.SUPERSEDED) from None
 
     @staticmethod
-    def _write(write):
+    def _write(write: Callable[[], T]) -> T:
         try:
             return write()
         except LinkConflict:

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
-_about: ContextVar[dict] = ContextVar("iag_log_about", default={})
+_about: ContextVar[dict[str, Any]] = ContextVar("iag_log_about")  # no shared mutable default: get({})
 
 
 @contextmanager
 def about(*, reference: Optional[str] = None, force: Optional[str] = None,
           flow_run_id: Optional[str] = None) -> Iterator[None]:
     fields = {"reference": reference, "force": force, "flow_run_id": flow_run_id}
-    token = _about.set({**_about.get(), **{k: str(v) for k, v in fields.items() if v}})
+    token = _about.set({**_about.get({}), **{k: str(v) for k, v in fields.items() if v}})
     try:
         yield
     finally:  # a warm Lambda runs the next request in the same context: never leave a reference behind
         _about.reset(token)
 
 
-def current() -> dict:
-    return _about.get()
+def current() -> dict[str, Any]:
+    return _about.get({})

@@ -5,12 +5,13 @@ per member, meeting and sequence, so nothing goes twice."""
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting, cancelled, moved, with_online_link
+from chalicelib.domain.forces import Group
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
 from chalicelib.domain.membership import Member
 from chalicelib.services.notifications import role_words
@@ -49,7 +50,7 @@ class MeetingParts:
     postbox: Postbox  # every email goes through its send_once
     render: Callable[..., str]
     clock: Clock
-    holidays: Callable[[list[int]], frozenset]
+    holidays: Callable[[list[int]], frozenset[date]]
     calendar_file: Callable[..., bytes]
     random_bytes: Callable[[int], bytes]
     # The member's own links (step down, details) for every invitation's footer; None: none shown.
@@ -64,8 +65,8 @@ class MeetingService:
 
     def plan(self, force_id: str, group_id: str) -> list[PlannedMeeting]:
         """Store the next meetings the cadence gives (those already planned stay as they are)."""
-        force, now = self._p.forces.get(force_id), self._now()
-        group = force.group(group_id)
+        force, now = self._p.forces.require(force_id), self._now()
+        group = force.require_group(group_id)
         avoid = self._p.holidays([now.year, now.year + 1, now.year + 2])
         links = {p.meeting.title: p.meeting.online_link for p in self._p.store.all(force_id, group_id)
                  if p.meeting.online_link}  # a new meeting of a series joins where the series last did
@@ -80,8 +81,8 @@ class MeetingService:
 
     def tell_members(self, force_id: str, group_id: str) -> int:
         """Send each active member whatever they have not been sent about each upcoming meeting."""
-        force = self._p.forces.get(force_id)
-        group = force.group(group_id)
+        force = self._p.forces.require(force_id)
+        group = force.require_group(group_id)
         today = self._now().astimezone(LONDON).date()
         members = [m for m in self._p.members.members(force_id, group_id) if m.serving(today)]
         sent = 0
@@ -95,7 +96,8 @@ class MeetingService:
             for member in invited:
                 key = f"meeting-{planned.meeting.uid_key}-s{planned.sequence}-{member.member_id}"
 
-                def invitation(member=member, planned=planned, kind=kind, ics=ics) -> EmailMessage:
+                def invitation(member: Member = member, planned: PlannedMeeting = planned, kind: str = kind,
+                               ics: bytes = ics) -> EmailMessage:
                     context = {"force": force, "group": group, "planned": planned, "name": member.name,
                                "kind": kind, "when": day_at, "agenda_by": _agenda_by(group, planned),
                                "member_links": self._p.member_links(member) if self._p.member_links else None,
@@ -113,9 +115,9 @@ class MeetingService:
                     sent += self._p.postbox.email(EmailKey(About("meetings", force_id, group_id), key), invitation)
         return sent
 
-    def plan_and_tell(self, force_id: str) -> dict:
+    def plan_and_tell(self, force_id: str) -> dict[str, Any]:
         counts = {"planned": 0, "sent": 0}
-        for group in self._p.forces.get(force_id).groups:
+        for group in self._p.forces.require(force_id).groups:
             if group.composition.get("nominees_per_local_group"):
                 continue  # its date is chosen by the Strategic IAG cycle's poll, which sends its own invitations
             counts["planned"] += len(self.plan(force_id, group.id))
@@ -157,7 +159,7 @@ class MeetingService:
     def extraordinary(self, force_id: str, group_id: str, starts_at: datetime, minutes: int, venue: str,
                       online: bool, purpose: str) -> PlannedMeeting:
         """An extra meeting (e.g. after an incident), sent to every member at once."""
-        group = self._p.forces.get(force_id).group(group_id)
+        group = self._p.forces.require(force_id).group(group_id)
         if group is None:
             raise MeetingChangeRefused(f"no group {group_id!r}")
         if starts_at.tzinfo is None or starts_at <= self._now() or not 15 <= minutes <= 480 or not purpose.strip():
@@ -187,7 +189,7 @@ class MeetingService:
         return self._p.clock.now()
 
 
-def invited_to(group, planned: PlannedMeeting, serving: list[Member]) -> list[Member]:
+def invited_to(group: Group, planned: PlannedMeeting, serving: list[Member]) -> list[Member]:
     """Who of the serving members a meeting is for: everyone, or for an optional series (e.g. scrutiny panels)
     only those who opted in."""
     series = series_of(group, planned)
@@ -196,12 +198,12 @@ def invited_to(group, planned: PlannedMeeting, serving: list[Member]) -> list[Me
     return serving
 
 
-def series_of(group, planned: PlannedMeeting):
+def series_of(group: Group, planned: PlannedMeeting) -> Any:
     """The profile's series a planned meeting belongs to (None for an extraordinary meeting)."""
     return next((s for s in group.meetings if planned.meeting.title == f"{group.name}: {s.name}"), None)
 
 
-def _agenda_by(group, planned: PlannedMeeting) -> list[str]:
+def _agenda_by(group: Group, planned: PlannedMeeting) -> list[str]:
     """Who agrees the agenda, from the series the meeting belongs to (e.g. the Chair and the local Inspector)."""
     series = series_of(group, planned)
     return [role_words(role) for role in series.agenda_by] if series else []

@@ -4,7 +4,7 @@ stays pending for a later retry."""
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
@@ -37,7 +37,7 @@ class ApplicantNotifier:
     @staticmethod
     def received_message(render: Render, force: ForceProfile, application: Application, status_url: str,
                          withdraw_url: str) -> EmailMessage:
-        group = force.group(application.group_id)
+        group = force.require_group(application.group_id)
         context = {
             "force": force, "group": group, "application": application,
             "applicant": application.applicant, "reasons": application.eligibility["reasons"],
@@ -57,14 +57,14 @@ class ApplicantNotifier:
             force_id=force.id,
         )
 
-    def pack_requested(self, force: ForceProfile, request_id: str, details: dict) -> None:
+    def pack_requested(self, force: ForceProfile, request_id: str, details: dict[str, Any]) -> None:
         contact = force.contacts["accessible_formats"]
         # Only what we chose and a link to the operators' page: the requester's words stay out of the email, and
         # replies go to no address they typed (anyone can fill in the form, with anyone's address).
         context = {"force": force, "request": details, "request_id": request_id, "contact": contact,
                    "request_url": f"{self._base_url}/admin/pages/forces/{force.id}/pack-requests/{request_id}"}
         message = EmailMessage(
-            to=contact.email,
+            to=contact.address(),
             subject=f"Application pack requested in {details['format_words']}: {request_id}",
             text=self._render("email/pack_request.txt", **context),
             html=self._render("email/pack_request.html", **context),
@@ -109,7 +109,7 @@ class ReviewMail:
     EmailDue on the bus (joining)."""
 
     def __init__(self, postbox: Postbox, render: Render, repository: ApplicationRepository, forces: ForceCatalogue,
-                 public_base_url: str, withdraw_link: Callable[[Application], tuple],
+                 public_base_url: str, withdraw_link: Callable[[Application], tuple[Any, ...]],
                  bus: Optional[MessageBus] = None):
         self.postbox = postbox
         self._repository = repository
@@ -123,7 +123,7 @@ class ReviewMail:
     def review_request(self, force: ForceProfile, application: Application, role: str, person: tuple[str, str],
                        url: str, reminder: bool = False) -> EmailMessage:
         name, email = person
-        group = force.group(application.group_id)
+        group = force.require_group(application.group_id)
         context = {"force": force, "group": group, "application": application, "name": name,
                    "role": role_words(role), "url": url, "valid_days": force.review.link_valid_days,
                    "reminder": reminder}
@@ -135,12 +135,12 @@ class ReviewMail:
 
     def escalation(self, force: ForceProfile, application: Application, missing: list[str]) -> EmailMessage:
         coordinator = force.contacts["iag_coordinator"]
-        group = force.group(application.group_id)
+        group = force.require_group(application.group_id)
         context = {"force": force, "group": group, "application": application, "contact": coordinator,
                    "missing": [role_words(r) for r in missing],
                    "days": force.review.reminder_after_days + force.review.escalate_after_days}
         return EmailMessage(
-            to=coordinator.email, subject=f"Review overdue: application {application.reference} to the {group.name}",
+            to=coordinator.address(), subject=f"Review overdue: application {application.reference} to the {group.name}",
             text=self._render("email/escalation.txt", **context), html=self._render("email/escalation.html", **context),
             force_id=force.id)
 
@@ -149,19 +149,21 @@ class ReviewMail:
         for kind, detail in self._repository.pending_emails(application):
             if kind.startswith(SENT_BY_THEIR_STEP):
                 continue  # these carry a fresh link, so only the step that owes them (re)sends them
-            self.postbox.email(application_email(application, kind),
-                               lambda kind=kind, detail=detail: self._message(application, kind, detail))
 
-    def _message(self, application: Application, kind: str, detail: dict) -> Optional[EmailMessage]:
+            def build(kind: str = kind, detail: dict[str, Any] = detail) -> Optional[EmailMessage]:
+                return self._message(application, kind, detail)
+            self.postbox.email(application_email(application, kind), build)
+
+    def _message(self, application: Application, kind: str, detail: dict[str, Any]) -> Optional[EmailMessage]:
         outcome = kind.split("-v")[0]
         message = self._bus.ask(EmailDue(application, outcome, detail))
         if message is None:
             return self._applicant_email(application, outcome, detail)
         return message or None  # (): nobody to tell
 
-    def _applicant_email(self, application: Application, outcome: str, detail: dict) -> EmailMessage:
-        force = self._forces.get(application.force_id)
-        group = force.group(application.group_id)
+    def _applicant_email(self, application: Application, outcome: str, detail: dict[str, Any]) -> EmailMessage:
+        force = self._forces.require(application.force_id)
+        group = force.require_group(application.group_id)
         context = {"force": force, "group": group, "application": application, "applicant": application.applicant,
                    "outcome": outcome, "detail": detail, "contact": force.contacts["recruitment"],
                    "appeal_panel": [role_words(r) for r in force.appeal.panel],
@@ -170,7 +172,7 @@ class ReviewMail:
                    "previous_group": force.group(application.answers.get("redirected_from", "")),
                    "status_url": f"{self._base_url}/forces/{force.id}/applications/{application.reference}/confirmation"}
         if outcome == "received":  # a withdraw link only for a live application: an ineligible one has ended
-            return ApplicantNotifier.received_message(self._render, force, application, context["status_url"],
+            return ApplicantNotifier.received_message(self._render, force, application, str(context["status_url"]),
                                                       self._withdraw_link(application)[1] if application.live else "")
         subjects = {"approved": "You have been accepted", "rejected": "The decision on your application",
                     "discussion": "An invitation to an informal discussion",

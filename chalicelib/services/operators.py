@@ -5,16 +5,13 @@ The rules of who may do what are data in `domain/operators.py`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission, Role, operator_from_claims
+from chalicelib.services.ports import Unauthenticated as Unauthenticated  # a port type, re-exported
 
 __all__ = ["AccessLog", "Operator", "OperatorRefused", "OperatorTokens", "Permission", "Role", "Unauthenticated",
            "operator_from_claims"]
-
-
-class Unauthenticated(Exception):
-    """No token, or one the operator pool did not issue (bad signature, expired, another pool or client)."""
 
 
 class OperatorTokens(Protocol):
@@ -28,6 +25,6 @@ class AccessLog(Protocol):
     def record(self, operator: Operator, force_id: str, action: str, at: datetime, *,
                reference: Optional[str] = None, group_id: Optional[str] = None) -> None: ...
 
-    def reads_of(self, force_id: str, reference: str) -> list[dict]: ...
+    def reads_of(self, force_id: str, reference: str) -> list[dict[str, Any]]: ...
 
-    def month(self, force_id: str, month: datetime) -> list[dict]: ...
+    def month(self, force_id: str, month: datetime) -> list[dict[str, Any]]: ...

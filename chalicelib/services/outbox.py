@@ -12,38 +12,18 @@ The rule, written here and nowhere else:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Optional, Protocol
 
+# About and EmailKey are port types (the outbox adapter stores them); re-exported here for the services.
+from chalicelib.services.ports import About as About
 from chalicelib.services.ports import Clock, EmailMessage, Mailer
+from chalicelib.services.ports import EmailKey as EmailKey
 
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=5)  # longer than any send takes; a claim this old belongs to a dead sender
 NOBODY_TO_TELL = "nobody-to-tell"  # the message id recorded when an owed email turns out to have no recipient
-
-
-@dataclass(frozen=True)
-class About:
-    """What an email is about, in the product's words; the outbox adapter decides where that is stored.
-
-    area: application | pack_request | cycle | meetings | election | incident | member | subject_access; `id` is the
-    application's reference, the request's, cycle's, election's, incident's or subject access request's id,
-    (meetings) the group id, or the member's id."""
-    area: str
-    force_id: str
-    id: str
-
-    def __str__(self) -> str:
-        return f"{self.area} {self.force_id}/{self.id}"
-
-
-@dataclass(frozen=True)
-class EmailKey:
-    """One email: at most one copy of it is ever sent."""
-    about: About
-    kind: str
 
 
 class Outbox(Protocol):
@@ -81,7 +61,7 @@ def send_once(outbox: Outbox, key: EmailKey, send: Callable[[], str], clock: Clo
         raise
     try:
         outbox.mark_sent(key, message_id, clock.now())
-    except Exception:  # noqa: BLE001 (it went: never release it for a second send)
+    except Exception:  # it went: never release it for a second send
         log.exception("email %s about %s sent as %s but not marked sent; kept as sent-unconfirmed", key.kind,
                       key.about, message_id)
         try:
@@ -114,6 +94,13 @@ class Postbox:
         return send_once(self.outbox, key, send, self._clock)
 
 
-def application_email(application, kind: str) -> EmailKey:
+class Referenced(Protocol):
+    @property
+    def force_id(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+
+
+def application_email(application: Referenced, kind: str) -> EmailKey:
     """The email `kind` about an application (an Application, or anything with force_id and reference)."""
     return EmailKey(About("application", application.force_id, application.reference), kind)

@@ -38,7 +38,7 @@ class PackRequestService:
         self._clock = clock
         self._notifier = notifier
 
-    def request(self, force_id: str, payload: dict, client_address: Optional[str] = None) -> str:
+    def request(self, force_id: str, payload: dict[str, Any], client_address: Optional[str] = None) -> str:
         force = self._forces.get(force_id)
         if force is None:
             raise UnknownForce(force_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, Optional, Protocol
+from typing import Any, Iterator, Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.forces import ForceProfile
@@ -22,6 +22,7 @@ class RandomSource(Protocol):
 class ForceCatalogue(Protocol):
     def ids(self) -> list[str]: ...
     def get(self, force_id: str) -> Optional[ForceProfile]: ...
+    def require(self, force_id: str) -> ForceProfile: ...  # a force data is held for: UnknownForce if none
     def all(self) -> list[ForceProfile]: ...
 
 
@@ -31,7 +32,7 @@ class EqualityRecord:
     force_id: str
     group_id: str
     reference: str
-    answers: dict
+    answers: dict[str, Any]
     recorded_at: datetime
 
 
@@ -39,7 +40,7 @@ class EqualityRecord:
 class IdempotencyRecord:
     key_hash: str
     request_hash: str
-    response: dict
+    response: dict[str, Any]
     recorded_at: Optional[datetime]
     expires_at: datetime
 
@@ -53,7 +54,7 @@ class Page:
 class ApplicationRepository(Protocol):
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
-            emails: tuple[str, ...] = (), links: tuple = (), rate_spends: tuple = (),
+            emails: tuple[str, ...] = (), links: tuple[Any, ...] = (), rate_spends: tuple[Any, ...] = (),
             guard: bool = True) -> Application:
         """Store a new application with its events, the emails it owes (pending) and its links, in one write that
         also spends the request's rate limits. With `guard`, a live application also claims its address and group
@@ -64,22 +65,25 @@ class ApplicationRepository(Protocol):
 
     def get(self, force_id: str, reference: str) -> Optional[Application]: ...
 
-    def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime,
-                         rate_spends: tuple = ()) -> None:
+    def add_pack_request(self, force_id: str, request_id: str, details: dict[str, Any], at: datetime,
+                         rate_spends: tuple[Any, ...] = ()) -> None:
         """Store a request for the application pack with its email pending, in one write; raises RateLimited."""
 
-    def get_pack_request(self, force_id: str, request_id: str) -> Optional[dict]:
+    def get_pack_request(self, force_id: str, request_id: str) -> Optional[dict[str, Any]]:
         """{"request_id", "requested_at", "details"} or None."""
 
     def save_transition(self, application: Application, event: AuditEvent,
-                        emails: tuple[tuple[str, dict], ...] = (), previous_group: Optional[str] = None) -> Application:
+                        emails: tuple[tuple[str, dict[str, Any]], ...] = (), previous_group: Optional[str] = None) -> Application:
         """Store a moved application with its event and the emails it owes, in one write (with `previous_group`:
         it moved there from that group, and its one-live-application guard moves with it).
 
         Raises StaleApplication if it moved meanwhile."""
 
-    def pending_emails(self, application: Application) -> list[tuple[str, dict]]:
+    def pending_emails(self, application: Application) -> list[tuple[str, dict[str, Any]]]:
         """(kind, detail) of each email announced about it and not yet sent (services/outbox.py sends them)."""
+
+    def pending_email_references(self, force_id: str, before: datetime) -> list[str]:
+        """Applications with an announced email still unsent since before `before` (oldest first)."""
 
     def list_by_stage(self, force_id: str, group_id: str, stage: Stage, *, limit: int = 25,
                       next_token: Optional[str] = None) -> Page: ...
@@ -113,6 +117,36 @@ class Mailer(Protocol):
         """Send now; returns the provider's message id. Raises on failure (the caller keeps it pending)."""
 
 
+@dataclass(frozen=True)
+class About:
+    """What an email is about, in the product's words; the outbox adapter decides where that is stored.
+
+    area: application | pack_request | cycle | meetings | election | incident | member | subject_access; `id` is the
+    application's reference, the request's, cycle's, election's, incident's or subject access request's id,
+    (meetings) the group id, or the member's id."""
+    area: str
+    force_id: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.force_id}/{self.id}"
+
+
+@dataclass(frozen=True)
+class EmailKey:
+    """One email: at most one copy of it is ever sent."""
+    about: About
+    kind: str
+
+
+class Unauthenticated(Exception):
+    """No token, or one the operator pool did not issue (bad signature, expired, another pool or client)."""
+
+
+class UnknownForce(LookupError):
+    """Data names a force that has no profile (a profile removed under live data): fails loudly, changes nothing."""
+
+
 class MailNotSent(Exception):
     """The transport refused or failed to take a message; it stays pending either way.
 
@@ -134,12 +168,12 @@ class WorkflowUnavailable(Exception):
 class Workflow(Protocol):
     """The orchestrator (Prefect), reached over HTTP; never the record of anything."""
 
-    def start(self, deployment: str, *, name: str, parameters: dict, tags: list[str],
+    def start(self, deployment: str, *, name: str, parameters: dict[str, Any], tags: list[str],
               idempotency_key: str) -> str: ...
 
     def find_run(self, name: str) -> Optional[str]: ...
 
-    def resume(self, flow_run_id: str, run_input: dict) -> bool: ...
+    def resume(self, flow_run_id: str, run_input: dict[str, Any]) -> bool: ...
 
     def state(self, flow_run_id: str) -> tuple[str, float]: ...
 
@@ -148,7 +182,7 @@ class Workflow(Protocol):
 
     def retry(self, flow_run_id: str) -> None: ...
 
-    def runs(self, name: str) -> list[dict]:
+    def runs(self, name: str) -> list[dict[str, Any]]:
         """Runs with that name, newest first: id, state, state_name, started, ended, url."""
 
     def cancel(self, flow_run_id: str) -> None: ...
@@ -196,14 +230,14 @@ class IdempotentReplay(Exception):
 class Draft:
     force_id: str
     draft_id: str
-    values: dict  # the form's field names -> answers (a list for checkboxes)
+    values: dict[str, Any]  # the form's field names -> answers (a list for checkboxes)
     done: tuple[str, ...]  # pages sent at least once
     updated_at: datetime
     expires_at: datetime
-    equality: dict = field(default_factory=dict)  # kept in its own item
+    equality: dict[str, Any] = field(default_factory=dict)  # kept in its own item
 
     @property
-    def answers(self) -> dict:
+    def answers(self) -> dict[str, Any]:
         return {**self.values, **self.equality}
 
 
@@ -242,5 +276,5 @@ class Record:
     """One stored item about the person, as they may read it."""
     kind: str  # the item's type, e.g. "application", "decision", "equality"
     source: str  # where it is stored: "<PK> / <SK>"
-    data: dict  # its attributes, JSON-serialisable; never a token or a token's hash
+    data: dict[str, Any]  # its attributes, JSON-serialisable; never a token or a token's hash
     reference: Optional[str] = None  # the application it belongs to, if any

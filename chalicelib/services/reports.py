@@ -6,8 +6,8 @@ the people they belong to, and the reports keep only their totals.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
-from typing import Iterator, Optional, Protocol, Sequence
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterator, Optional, Protocol, Sequence
 
 from chalicelib.domain.equality_report import (
     MIN_ANSWERS_PER_PERIOD, EqualityReport, Period, PopulationShares, Question, closed_periods, equality_report,
@@ -41,14 +41,14 @@ class ReportStore(Protocol):
         """What the retention sweep left of the applications it deleted."""
 
     def equality_answers(self, force_id: str, group_id: str, since: Optional[datetime] = None,
-                         before: Optional[datetime] = None) -> Iterator[dict]:
+                         before: Optional[datetime] = None) -> Iterator[dict[str, Any]]:
         """The equality-monitoring answers recorded with the group's applications (in [since, before) when
         given), one dict per application."""
 
-    def published_equality(self, force_id: str, period_id: str) -> Optional[dict]:
+    def published_equality(self, force_id: str, period_id: str) -> Optional[dict[str, Any]]:
         """An equality report as first published for the period, or None."""
 
-    def publish_equality(self, force_id: str, period_id: str, report: dict) -> dict:
+    def publish_equality(self, force_id: str, period_id: str, report: dict[str, Any]) -> dict[str, Any]:
         """Keep a report as published, unless one is already kept: returns the one that stands."""
 
 
@@ -87,7 +87,8 @@ class ReportService:
     def funnel(self, force_id: str) -> Funnel:
         force = self._force(force_id)
         groups = [g.id for g in force.groups]
-        journeys, counts = [], list(self._store.deleted_counts(force_id))
+        journeys: list[Journey] = []
+        counts = list(self._store.deleted_counts(force_id))
         for group in groups:
             for stage in Stage:
                 if stage in COUNTED_ONLY:
@@ -110,7 +111,7 @@ class ReportService:
             raise UnknownForce(force_id)
         return force
 
-    def _today(self):
+    def _today(self) -> date:
         return self._clock.now().date()
 
 

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Optional, Protocol
+from typing import Any, Iterator, Optional, Protocol
 
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.forces import ForceProfile
@@ -91,6 +91,13 @@ class ReviewStore(Protocol):
 
     def undelivered(self, force_id: str) -> list[str]: ...
 
+    # Runs the workflow did not start (it was down): the daily pass starts them.
+    def run_not_started(self, force_id: str, reference: str, at: datetime) -> None: ...
+
+    def runs_not_started(self, force_id: str) -> list[str]: ...
+
+    def run_started(self, force_id: str, reference: str) -> None: ...
+
 
 class ActionsAfterReview(Protocol):
     """People's actions after the review not yet told to the run (DynamoJoiningStore)."""
@@ -139,7 +146,7 @@ class ReviewService:
             log.warning("flow run for %s not started; reconciliation will start it", application.reference)
             try:  # the trace reconciliation finds in one Query
                 self._store.run_not_started(application.force_id, application.reference, self._clock.now())
-            except Exception:  # noqa: BLE001 (the application is stored: the daily full pass still finds it)
+            except Exception:  # the application is stored: the daily full pass still finds it
                 log.exception("could not note that the run of %s was not started", application.reference)
             return None
 
@@ -167,7 +174,7 @@ class ReviewService:
             log.warning("flow run for %s not resumed; reconciliation will", reference)
         return False
 
-    def reconcile(self, force_id: str, full: bool = False) -> dict:
+    def reconcile(self, force_id: str, full: bool = False) -> dict[str, Any]:
         """Catch Prefect up with DynamoDB: deliver what people did while it was away, start runs it could not create,
         retry runs that failed, crashed or stuck, and send emails announced but never sent.
 
@@ -181,17 +188,17 @@ class ReviewService:
         suspects = not_started | set(self._runs_in_trouble(force_id))
         outcomes: dict[str, str] = {}
         if full:
-            for group in self._forces.get(force_id).groups:
+            for group in self._forces.require(force_id).groups:
                 for stage in RUN_WAITS_AT:
                     for application in self._all_at(force_id, group.id, stage):
                         outcomes[application.reference] = self._reconcile_one(
                             application, application.reference in undelivered)
         for reference in (undelivered | suspects) - set(outcomes):
-            application = self._repository.get(force_id, reference)
+            found = self._repository.get(force_id, reference)
             # A suspect whose application no longer waits needs no run (as the full pass only looks at live ones);
             # people who acted on an application that ended or made a member are still told to its run.
-            if application is not None and (reference in undelivered or application.stage in RUN_WAITS_AT):
-                outcomes[reference] = self._reconcile_one(application, reference in undelivered)
+            if found is not None and (reference in undelivered or found.stage in RUN_WAITS_AT):
+                outcomes[reference] = self._reconcile_one(found, reference in undelivered)
         for outcome in outcomes.values():
             counts[outcome] += 1
         for reference in not_started:
@@ -225,7 +232,7 @@ class ReviewService:
         if self._actions:
             self._actions.delivered(force_id, reference)
 
-    def _all_at(self, force_id: str, group_id: str, stage: Stage):
+    def _all_at(self, force_id: str, group_id: str, stage: Stage) -> Iterator[Application]:
         return self._repository.all_at(force_id, group_id, stage)
 
     def _reconcile_one(self, application: Application, has_undelivered: bool) -> str:
@@ -250,9 +257,9 @@ class ReviewService:
             return "unreachable"
         return "ok"
 
-    def remind(self, force_id: str) -> dict:
+    def remind(self, force_id: str) -> dict[str, Any]:
         """Remind panel members who have not answered, then tell the IAG coordinator (each once per round)."""
-        force = self._forces.get(force_id)
+        force = self._forces.require(force_id)
         now = self._clock.now()
         counts = {"reminded": 0, "escalated": 0}
         for group in force.groups:
@@ -266,9 +273,10 @@ class ReviewService:
                     if waiting >= timedelta(days=force.review.reminder_after_days):
                         counts["reminded"] += self._request_decisions(force, application, missing, reminder=True)
                     if waiting >= timedelta(days=force.review.reminder_after_days + force.review.escalate_after_days):
+                        def escalation(a: Application = application, m: list[str] = missing) -> EmailMessage:
+                            return self._mail.escalation(force, a, m)
                         if self._mail.postbox.email(
-                                application_email(application, f"escalation-v{application.version}"),
-                                lambda: self._mail.escalation(force, application, missing)):
+                                application_email(application, f"escalation-v{application.version}"), escalation):
                             counts["escalated"] += 1
         return counts
 
@@ -291,7 +299,7 @@ class ReviewService:
             problem = LinkProblem.SUPERSEDED  # the role changed hands: the link followed the person out
         if problem:
             raise LinkRefused(problem)
-        return link, application, self._forces.get(link.force_id)
+        return link, application, self._forces.require(link.force_id)
 
     def _still_held(self, link: Link, application: Application) -> bool:
         """Whether the person the link was sent to still holds its role (a force contact such as the vetting
@@ -337,7 +345,10 @@ class ReviewService:
                 self._repository.save_transition(moved, event, emails=((f"withdrawn-v{moved.version}", {}),))
                 break
             except StaleApplication:
-                application = self._repository.get(link.force_id, link.reference)
+                fresh = self._repository.get(link.force_id, link.reference)
+                if fresh is None:  # erased meanwhile: nothing left to withdraw
+                    raise LinkRefused(LinkProblem.SUPERSEDED) from None
+                application = fresh
         else:
             raise StaleApplication(link.reference)
         self._store.spend_link(link, now)
@@ -373,12 +384,12 @@ class ReviewService:
             if application.stage not in REVIEWING:
                 if not self._bus.handles(PanelDecided):
                     return Step(done=True, stage=application.stage.value)
-                step = self._bus.ask(PanelDecided(application))
+                step: Optional[Step] = self._bus.ask(PanelDecided(application))
                 if step is None:
                     continue  # it moved: look again
                 return step
-            force = self._forces.get(force_id)
-            group = force.group(application.group_id)
+            force = self._forces.require(force_id)
+            group = force.require_group(application.group_id)
             decisions = self._store.decisions(force_id, reference, application.version)
             outcome = panel_outcome(group.panel, decisions, force.review.outcome_rule)
             if outcome is None:
@@ -392,7 +403,7 @@ class ReviewService:
                        new_group=outcome.target_group)
         raise RuntimeError(f"{reference}: review did not settle")
 
-    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict] = None,
+    def _move(self, application: Application, action: Action, *, actor: str, detail: Optional[dict[str, Any]] = None,
               new_group: Optional[str] = None) -> None:
         moved, event = apply(application, action, at=self._clock.now(), actor=actor,
                              detail={k: v for k, v in (detail or {}).items() if k == "target_group"})
@@ -407,16 +418,17 @@ class ReviewService:
         except StaleApplication:
             return  # someone else moved it first: the next pass reads what they did
         stored = self._repository.get(moved.force_id, moved.reference)
-        self._mail.flush(stored)
+        if stored is not None:  # erased meanwhile: nobody left to tell
+            self._mail.flush(stored)
 
     def resend(self, application: Application, stamp: str) -> int:
         """Fresh links for the panel members who have not answered this round (an operator asked, e.g. one was lost)."""
-        return self._request_decisions(self._forces.get(application.force_id), application,
+        return self._request_decisions(self._forces.require(application.force_id), application,
                                        self._unanswered(application), round_name=f"resend-{stamp}")
 
     def panel_changed(self, force_id: str, group_id: str, role: str, email: str) -> int:
         """Send the new holder of a panel role the requests waiting on that role in the group."""
-        force = self._forces.get(force_id)
+        force = self._forces.require(force_id)
         sent = 0
         for stage in (Stage.AWAITING_REVIEW, Stage.DISCUSSION_REQUESTED):
             for application in self._all_at(force_id, group_id, stage):
@@ -426,7 +438,7 @@ class ReviewService:
         return sent
 
     def _unanswered(self, application: Application) -> list[str]:
-        group = self._forces.get(application.force_id).group(application.group_id)
+        group = self._forces.require(application.force_id).require_group(application.group_id)
         decisions = self._store.decisions(application.force_id, application.reference, application.version)
         return [r for r in group.panel if r not in decisions]
 

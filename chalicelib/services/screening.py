@@ -8,7 +8,7 @@ system would be a third provider with the same `request`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
@@ -50,7 +50,7 @@ class VettingUnitByEmail:
 
     What it finds stays with it: the page takes only the outcome and the date."""
 
-    def __init__(self, mailer: Mailer, render):
+    def __init__(self, mailer: Mailer, render: Callable[..., str]):
         self._mailer = mailer
         self._render = render
 
@@ -62,7 +62,7 @@ class VettingUnitByEmail:
                    "level": LEVEL_WORDS.get(request.level, request.level), "url": request.record_url,
                    "valid_days": request.valid_days}
         self._mailer.send(EmailMessage(
-            to=contact.email, subject=f"Screening requested: {application.reference}",
+            to=contact.address(), subject=f"Screening requested: {application.reference}",
             text=self._render("email/screening_request.txt", **context),
             html=self._render("email/screening_request.html", **context), force_id=request.force.id))
         return None

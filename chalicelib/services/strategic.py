@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.membership import Member, Role
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.meetings import Meeting, upcoming
-from chalicelib.domain.slots import choose_slot
+from chalicelib.domain.slots import SlotChoice, choose_slot
 from chalicelib.domain.strategic import (
     Cycle, Nominee, OPEN, Status, candidate_slots, chair_not_nominated, cycle_id, invitees, local_groups,
     strategic_group,
@@ -101,7 +102,7 @@ class StrategicParts:
     random_bytes: RandomSource
     base_url: str
     workflow: Workflow
-    holidays: Callable[[list[int]], frozenset]  # years -> bank holidays to avoid
+    holidays: Callable[[list[int]], frozenset[date]]  # years -> bank holidays to avoid
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
 
 
@@ -116,17 +117,18 @@ class StrategicService:
 
     def start_cycle(self, force_id: str) -> Optional[Cycle]:
         """Open the cycle for the strategic group's next meeting far enough ahead; None if there is nothing to do."""
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         group = strategic_group(force)
         if group is None:
             return None
         now = self._now()
         avoid = self._p.holidays([now.year, now.year + 1])
-        [meeting] = upcoming(force.id, group.id, group.name, group.meetings[0], after=now + LEAD_TIME, count=1,
-                             avoid=avoid) or [None]
-        if meeting is None:
+        found = upcoming(force.id, group.id, group.name, group.meetings[0], after=now + LEAD_TIME, count=1,
+                         avoid=avoid)
+        if not found:
             log.error("%s: the strategic group's meetings have no day set in the profile", force_id)
             return None
+        meeting = found[0]
         cycle = Cycle(cycle_id(group, meeting), force.id, group.id, Status.NOMINATING, meeting,
                       candidate_slots(meeting, CANDIDATES, avoid), now + timedelta(days=NOMINATION_DAYS),
                       now + timedelta(days=NOMINATION_DAYS + POLL_DAYS))
@@ -155,7 +157,7 @@ class StrategicService:
 
     def _finish(self, cycle: Cycle) -> None:
         """Send what the decision owes; the cycle stays listed (and is retried hourly) until all of it has gone."""
-        force = self._p.forces.get(cycle.force_id)
+        force = self._p.forces.require(cycle.force_id)
         choice, nominees = self._choice(cycle)
         if cycle.status is Status.SCHEDULED:
             self._seat_nominees(force, cycle, nominees)
@@ -165,9 +167,9 @@ class StrategicService:
         if not self._pass.failures:
             self._p.store.unlist(cycle)
 
-    def _choice(self, cycle: Cycle):
-        force = self._p.forces.get(cycle.force_id)
-        group = force.group(cycle.group_id)
+    def _choice(self, cycle: Cycle) -> tuple[SlotChoice, list[Nominee]]:
+        force = self._p.forces.require(cycle.force_id)
+        group = force.require_group(cycle.group_id)
         answered = self._p.store.availability(force.id, cycle.id)
         nominees = [n for group_nominees in self._p.store.nominations(force.id, cycle.id).values()
                     for n in group_nominees]
@@ -179,7 +181,7 @@ class StrategicService:
         return choice, nominees
 
     def _nominating(self, cycle: Cycle) -> bool:
-        force = self._p.forces.get(cycle.force_id)
+        force = self._p.forces.require(cycle.force_id)
         nominated = self._p.store.nominations(force.id, cycle.id)
         groups = local_groups(force)
         for group in groups:
@@ -191,30 +193,35 @@ class StrategicService:
                                  f"The nominations to the {force.group(cycle.group_id).name}")
                 continue
             for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
-                self._once(cycle, f"nominate-{group.id}{reminder}", lambda group=group, chair=chair: self._message(
-                    chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
-                              f"{force.group(cycle.group_id).name}",
-                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
-                    url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
-                    count=force.group(cycle.group_id).composition["nominees_per_local_group"]))
+                def nominate(group: Group = group, chair: tuple[str, str] = chair,
+                             reminder: str = reminder) -> EmailMessage:
+                    return self._message(
+                        chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
+                                  f"{force.require_group(cycle.group_id).name}",
+                        "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
+                        url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
+                        count=force.require_group(cycle.group_id).composition["nominees_per_local_group"])
+                self._once(cycle, f"nominate-{group.id}{reminder}", nominate)
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
             return False
         return self._p.store.move(cycle, Status.POLLING)
 
     def _polling(self, cycle: Cycle) -> bool:
-        force = self._p.forces.get(cycle.force_id)
-        group = force.group(cycle.group_id)
+        force = self._p.forces.require(cycle.force_id)
+        group = force.require_group(cycle.group_id)
         people = self._invited(cycle)
         answered = self._p.store.availability(force.id, cycle.id)
         for person_id, (name, email) in people.items():
             if person_id in answered:
                 continue
             for reminder in self._rounds(cycle.poll_close, POLL_DAYS):
-                self._once(cycle, f"poll-{person_id}{reminder}", lambda person_id=person_id, name=name, email=email:
-                           self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
-                                              f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
-                                       name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
-                                                                             cycle.poll_close, "availability")))
+                def poll(person_id: str = person_id, name: str = name, email: str = email,
+                         reminder: str = reminder) -> EmailMessage:
+                    return self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
+                                                f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
+                                         name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
+                                                                               cycle.poll_close, "availability"))
+                self._once(cycle, f"poll-{person_id}{reminder}", poll)
         if len(answered) < len(people) and self._now() < cycle.poll_close:
             return False
         choice, _ = self._choice(cycle)
@@ -222,28 +229,35 @@ class StrategicService:
             return self._p.store.move(cycle, Status.NO_QUORUM)
         return self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot)
 
-    def _invite(self, force, cycle: Cycle, people: dict[str, tuple[str, str]]) -> None:
-        group = force.group(cycle.group_id)
+    def _invite(self, force: ForceProfile, cycle: Cycle, people: dict[str, tuple[str, str]]) -> None:
+        group = force.require_group(cycle.group_id)
+        chosen = cycle.chosen
+        if chosen is None:
+            raise ValueError(f"{cycle.id}: invitations before a date was chosen")
         length = cycle.meeting.ends_at - cycle.meeting.starts_at
-        meeting = Meeting(f"{force.id}.{group.id}.{cycle.chosen:%Y-%m-%d}", cycle.meeting.title, cycle.chosen,
-                          cycle.chosen + length, cycle.meeting.venue, cycle.meeting.online_option)
+        meeting = Meeting(f"{force.id}.{group.id}.{chosen:%Y-%m-%d}", cycle.meeting.title, chosen,
+                          chosen + length, cycle.meeting.venue, cycle.meeting.online_option)
         ics = self._p.calendar_file([meeting], calendar_name=group.name, method="REQUEST",
                                     organiser_email=force.contacts["iag_coordinator"].email)
         for person_id, (name, email) in people.items():
-            self._once(cycle, f"invite-{person_id}", lambda name=name, email=email: self._message(
-                email, f"{group.name}: {day_at(cycle.chosen)}", "email/strategic_invite", force=force, cycle=cycle,
-                group=group, name=name, when=day_at, attachments=(
-                    Attachment(f"{group.id}-{cycle.chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),)))
+            def invitation(name: str = name, email: str = email) -> EmailMessage:
+                return self._message(
+                    email, f"{group.name}: {day_at(chosen)}", "email/strategic_invite", force=force, cycle=cycle,
+                    group=group, name=name, when=day_at, attachments=(
+                        Attachment(f"{group.id}-{chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),))
+            self._once(cycle, f"invite-{person_id}", invitation)
         agenda_by = [r for r in group.meetings[0].agenda_by]
         seniors = self._p.people.panel_members(force.id, group.id)
         for role in agenda_by:
             if role in seniors:
-                self._once(cycle, f"agenda-{role}", lambda role=role: self._message(
-                    seniors[role][1], f"{group.name} on {day_at(cycle.chosen)}: the agenda",
-                    "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
-                    role=role_words(role), when=day_at))
+                def agenda(role: str = role) -> EmailMessage:
+                    return self._message(
+                        seniors[role][1], f"{group.name} on {day_at(chosen)}: the agenda",
+                        "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
+                        role=role_words(role), when=day_at)
+                self._once(cycle, f"agenda-{role}", agenda)
 
-    def _seat_nominees(self, force, cycle: Cycle, nominees: list[Nominee]) -> None:
+    def _seat_nominees(self, force: ForceProfile, cycle: Cycle, nominees: list[Nominee]) -> None:
         """Nominees join the strategic group (role strategic_nominee), so it can elect its own chair."""
         chosen = {n.member_id for n in nominees}
         for seated in self._p.members.members(force.id, cycle.group_id):
@@ -256,11 +270,11 @@ class StrategicService:
                 if not self._p.members.add_member(seat):
                     self._p.members.set_active(seat, True)
 
-    def _report_no_quorum(self, force, cycle: Cycle, choice) -> None:
-        group = force.group(cycle.group_id)
+    def _report_no_quorum(self, force: ForceProfile, cycle: Cycle, choice: SlotChoice) -> None:
+        group = force.require_group(cycle.group_id)
         arranging = group.composition["arranged_by"]
         person = self._p.people.panel_members(force.id, group.id).get(arranging)
-        to = person[1] if person else force.contacts["iag_coordinator"].email
+        to = person[1] if person else force.contacts["iag_coordinator"].address()
         names = {g.id: g.name for g in force.groups}
         options = [(o.slot, o.attendance, [names[g] for g in sorted(o.missing_groups)]
                     + [role_words(r) for r in sorted(o.missing_roles)]) for o in choice.options]
@@ -274,8 +288,8 @@ class StrategicService:
 
     def _invited(self, cycle: Cycle) -> dict[str, tuple[str, str]]:
         """person id -> (name, email): every nominee, and each senior representative the force has recorded."""
-        force = self._p.forces.get(cycle.force_id)
-        group = force.group(cycle.group_id)
+        force = self._p.forces.require(cycle.force_id)
+        group = force.require_group(cycle.group_id)
         people = {n.member_id: (n.name, n.email) for nominees in self._p.store.nominations(force.id, cycle.id).values()
                   for n in nominees}
         recorded = self._p.people.panel_members(force.id, group.id)
@@ -301,14 +315,14 @@ class StrategicService:
             raise LinkRefused(LinkProblem.SUPERSEDED)
         return link, cycle
 
-    def group_members(self, link: Link):
+    def group_members(self, link: Link) -> list[Member]:
         today = self._now().astimezone(LONDON).date()
         return [m for m in self._p.members.members(link.force_id, link.role) if m.serving(today)]
 
     def nominate(self, token: str, member_ids: list[str]) -> Cycle:
         link, cycle = self.open(token, Purpose.NOMINATION)
-        force = self._p.forces.get(cycle.force_id)
-        wanted = force.group(cycle.group_id).composition["nominees_per_local_group"]
+        force = self._p.forces.require(cycle.force_id)
+        wanted = force.require_group(cycle.group_id).composition["nominees_per_local_group"]
         members = {m.member_id: m for m in self.group_members(link)}
         chosen = list(dict.fromkeys(member_ids))
         if len(chosen) != wanted or any(m not in members for m in chosen):
@@ -343,7 +357,7 @@ class StrategicService:
             log.warning("%s: could not start a run after %s; the schedule will move it on", cycle.id, why)
 
     @staticmethod
-    def _write(write) -> None:
+    def _write(write: Callable[[], object]) -> None:
         try:
             write()
         except LinkConflict:
@@ -368,7 +382,8 @@ class StrategicService:
         self._p.people.add_links([Link(token_hash(token), purpose, cycle.force_id, cycle.id, role, None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _message(self, to: str, subject: str, template: str, attachments: tuple = (), **context) -> EmailMessage:
+    def _message(self, to: str, subject: str, template: str, attachments: tuple[Attachment, ...] = (),
+                 **context: Any) -> EmailMessage:
         return EmailMessage(to=to, subject=subject, text=self._p.render(f"{template}.txt", **context),
                             html=self._p.render(f"{template}.html", **context), attachments=attachments,
                             force_id=context["force"].id)

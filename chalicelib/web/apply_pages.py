@@ -27,8 +27,10 @@ from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownG
 from chalicelib.web import apply_flow as flow
 from chalicelib.web import csrf
 from chalicelib.web.forms import DATE_FIELD, errors_by_field, field_id
-from chalicelib.web.pages import force_or_page, read_form, today_in_uk, too_many_page
-from chalicelib.web.responses import SECURITY_HEADERS, message as message_page, page as page_response
+from chalicelib.web.responses import (
+    SECURITY_HEADERS, force_or_page, message as message_page, page as page_response, read_form, today_in_uk,
+    too_many_page,
+)
 from chalicelib.web.receipts import receipt_cookie
 
 log = logging.getLogger(__name__)
@@ -132,7 +134,7 @@ def send(force_id, page):
     force, missing = force_or_page(force_id)
     if missing:
         return missing
-    form, refused = read_form(force, f"apply:{force.id}")
+    form, refused = read_form(apply_pages.current_request, force, f"apply:{force.id}")
     if refused:
         return refused
     draft = _draft(force)
@@ -342,7 +344,7 @@ def resume(force_id, token):
     force, missing = force_or_page(force_id)
     if missing:
         return missing
-    form, refused = read_form(force, f"apply:{force.id}")
+    form, refused = read_form(apply_pages.current_request, force, f"apply:{force.id}")
     if refused:
         return refused
     if form.get("_token_problem"):

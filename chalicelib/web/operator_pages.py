@@ -52,7 +52,7 @@ def _cookie_token() -> Optional[str]:
     cookies = SimpleCookie()
     try:
         cookies.load(operator_pages.current_request.headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header is simply no sign-in
+    except Exception:  # noqa: BLE001 (a malformed Cookie header is simply no sign-in)
         return None
     return cookies[COOKIE].value if COOKIE in cookies and cookies[COOKIE].value else None
 
@@ -129,7 +129,7 @@ def sign_in():
     if step.challenge == "MFA_SETUP":
         try:
             step = _signer().start_mfa_setup(step.session)
-        except Exception:  # botocore errors: the session expired or the pool refused
+        except Exception:  # noqa: BLE001 (botocore errors: the session expired or the pool refused)
             return _sign_in_page(error="Setting up your authenticator app did not start. Sign in again.", status=401)
     if step.challenge:
         if step.challenge not in (*CognitoSignIn.ANSWERED, "MFA_SETUP"):

@@ -6,8 +6,6 @@ posts are refused from other origins; a hidden field traps simple bots.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
@@ -22,37 +20,16 @@ from chalicelib.web import csrf
 from chalicelib.web.forms import errors_by_field
 from chalicelib.web.receipts import holds_receipt
 from chalicelib.web.responses import (
-    MAX_FORM_BYTES, SECURITY_HEADERS, STATIC_DIR, foreign_origin, message, page, read_posted_fields as posted_fields,
+    SECURITY_HEADERS, STATIC_DIR, force_or_page, message, page, read_form, read_posted_fields as posted_fields,
+    too_many_page,
 )
 
 web = Blueprint(__name__)
 
-UK = ZoneInfo("Europe/London")
 STATIC_FILES = {"govuk-frontend.css": "text/css; charset=utf-8"}
 REFERENCE = re.compile(r"^[A-Z]{2,4}-[0-9]{4}-[0-9A-Z]{8}$")
 PACK_ID = re.compile(r"^PACK-[0-9A-F]{8}$")
 _page, _message = page, message  # the names this module's pages were written with
-
-
-def _too_many(force: ForceProfile, limited: RateLimited) -> Response:
-    minutes = max(1, -(-limited.retry_after // 60))
-    return _page("web/message.html", status=429, headers={"Retry-After": str(limited.retry_after)},
-                 heading="Too many requests", force=force, link=None,
-                 paragraphs=(f"We have had several requests from you in a short time. Please try again in "
-                             f"{minutes} minute{'s' if minutes != 1 else ''}.",
-                             f"If you need help now, contact {force.contacts['recruitment'].name}."))
-
-
-def _force_or_page(force_id: str):
-    force = bootstrap.container().forces.get(force_id)
-    if force is None:
-        return None, _message(404, "Page not found", "There is no police force at this address.",
-                              link={"href": "/", "text": "Choose your police force"})
-    return force, None
-
-
-def _today():
-    return bootstrap.container().clock.now().astimezone(UK).date()
 
 
 @web.route("/", methods=["GET"])
@@ -71,7 +48,7 @@ def static(version, name):
 
 @web.route("/forces/{force_id}/applications/{reference}/confirmation", methods=["GET"])
 def confirmation(force_id, reference):
-    force, missing = _force_or_page(force_id)
+    force, missing = force_or_page(force_id)
     if missing:
         return missing
     application = bootstrap.container().repository.get(force.id, reference) if REFERENCE.match(reference) else None
@@ -89,7 +66,7 @@ def confirmation(force_id, reference):
 
 @web.route("/forces/{force_id}/application-pack", methods=["GET"])
 def pack_form(force_id):
-    force, missing = _force_or_page(force_id)
+    force, missing = force_or_page(force_id)
     query = web.current_request.query_params or {}
     return missing or _pack_page(force, values={"format": query.get("format", "")}, errors={})
 
@@ -99,7 +76,7 @@ def pack_document(force_id, file):
     """A document of the application pack, as shipped (a template until the force replaces it)."""
     from chalicelib.adapters.pack_files import ShippedPackFiles
 
-    force, missing = _force_or_page(force_id)
+    force, missing = force_or_page(force_id)
     if missing:
         return missing
     if force.pack_document(file) is None:  # only what the profile lists: the name never reaches a path unchecked
@@ -113,7 +90,7 @@ def pack_document(force_id, file):
 @web.route("/forces/{force_id}/application-pack", methods=["POST"],
            content_types=["application/x-www-form-urlencoded"])
 def submit_pack_form(force_id):
-    force, missing = _force_or_page(force_id)
+    force, missing = force_or_page(force_id)
     if missing:
         return missing
     _, values, early = _posted(force, f"pack:{force.id}", _pack_page)
@@ -127,7 +104,7 @@ def submit_pack_form(force_id):
     except InvalidApplication as invalid:
         return _pack_page(force, values, errors_by_field(invalid.errors), status=422)
     except RateLimited as limited:
-        return _too_many(force, limited)
+        return too_many_page(force, limited)
     sent = "?sent=standard" if payload.get("format") == STANDARD else ""
     return Response(body="", status_code=303,
                     headers={"Location": f"/forces/{force.id}/application-pack/{request_id}{sent}", **SECURITY_HEADERS})
@@ -135,7 +112,7 @@ def submit_pack_form(force_id):
 
 @web.route("/forces/{force_id}/application-pack/{request_id}", methods=["GET"])
 def pack_sent(force_id, request_id):
-    force, missing = _force_or_page(force_id)
+    force, missing = force_or_page(force_id)
     if missing:
         return missing
     if not PACK_ID.match(request_id):
@@ -146,13 +123,9 @@ def pack_sent(force_id, request_id):
 
 @web.route("/forces/{force_id}/privacy", methods=["GET"])
 def privacy(force_id):
-    force, missing = _force_or_page(force_id)
+    force, missing = force_or_page(force_id)
     return missing or _page("web/privacy.html", force=force, contact=force.contacts["recruitment"],
                             retention_months=force.unsuccessful_retention_months)
-
-
-def _foreign_origin() -> bool:
-    return foreign_origin(web.current_request)
 
 
 def read_posted_fields(every_value: bool = False) -> tuple[dict, Response | None]:
@@ -160,33 +133,10 @@ def read_posted_fields(every_value: bool = False) -> tuple[dict, Response | None
     return posted_fields(web.current_request, every_value)
 
 
-def _read_form(force: ForceProfile, purpose: str):
-    """The posted fields, or a page refusing the post. An expired token is not a refusal: answers are kept."""
-    request = web.current_request
-    raw = request.raw_body or b""
-    if len(raw) > MAX_FORM_BYTES:
-        return None, _message(413, "Your answers are too long", "Please shorten your answers and try again.", force=force)
-    if _foreign_origin():
-        return None, _message(403, "This form must be sent from our own website",
-                              "Open the form again from the force's website and submit it there.", force=force)
-    form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
-    if (form.get("website") or [""])[0]:
-        return None, _message(400, "Your form could not be sent",
-                              "If you are a person, please go back and send the form again, "
-                              "leaving the field marked 'Leave this field empty' blank.", force=force)
-    problem = csrf.check(bootstrap.container().settings.form_secret, purpose, (form.get("_token") or [""])[0])
-    if problem == "expired":
-        form["_token_problem"] = [problem]
-    elif problem:
-        return None, _message(403, "This form could not be accepted",
-                              "Open the form again and submit it from there.", force=force)
-    return form, None
-
-
 def _posted(force: ForceProfile, purpose: str, page):
     """(form, values, None) for a good post; otherwise a response: a refusal, or the form again with
     every answer kept when only its token had expired."""
-    form, refused = _read_form(force, purpose)
+    form, refused = read_form(web.current_request, force, purpose)
     if refused:
         return None, None, refused
     values = _values(form)
@@ -209,9 +159,3 @@ def _pack_page(force: ForceProfile, values: dict, errors: dict, status: int = 20
                  formats=[(STANDARD, "The standard pack, emailed to you now", None)] * bool(force.pack_documents)
                  + [(f, FORMAT_WORDS[f].capitalize(), None) for f in force.accessible_formats])
 
-
-# The applicant's form (chalicelib/web/apply_pages.py) builds on these.
-force_or_page = _force_or_page
-read_form = _read_form
-today_in_uk = _today
-too_many_page = _too_many

@@ -27,6 +27,6 @@ def holds_receipt(secret: bytes, cookie_header: str, force_id: str, reference: s
     cookies = SimpleCookie()
     try:
         cookies.load(cookie_header or "")
-    except Exception:  # a malformed Cookie header holds no receipt
+    except Exception:  # noqa: BLE001 (a malformed Cookie header holds no receipt)
         return False
     return COOKIE in cookies and csrf.check(secret, f"receipt:{force_id}:{reference}", cookies[COOKIE].value) is None

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from chalice import Response
 from chalice.app import Request
 
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
+from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.rate_limits import RateLimited
+from chalicelib.web import csrf
 
 MAX_FORM_BYTES = 64 * 1024
+UK = ZoneInfo("Europe/London")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -96,3 +103,47 @@ def read_posted_fields(request: Request, every_value: bool = False) -> tuple[dic
         return {}, message(403, "This form must be sent from our own website", "Open the link from your email again.")
     fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
     return (fields if every_value else {k: v[0] for k, v in fields.items()}), None
+
+
+def too_many_page(force: ForceProfile, limited: RateLimited) -> Response:
+    minutes = max(1, -(-limited.retry_after // 60))
+    return page("web/message.html", status=429, headers={"Retry-After": str(limited.retry_after)},
+                heading="Too many requests", force=force, link=None,
+                paragraphs=(f"We have had several requests from you in a short time. Please try again in "
+                            f"{minutes} minute{'s' if minutes != 1 else ''}.",
+                            f"If you need help now, contact {force.contacts['recruitment'].name}."))
+
+
+def force_or_page(force_id: str) -> tuple[Optional[ForceProfile], Optional[Response]]:
+    """The force at this address, or the page saying there is none."""
+    force = bootstrap.container().forces.get(force_id)
+    if force is None:
+        return None, message(404, "Page not found", "There is no police force at this address.",
+                             link={"href": "/", "text": "Choose your police force"})
+    return force, None
+
+
+def today_in_uk() -> date:
+    return bootstrap.container().clock.now().astimezone(UK).date()
+
+
+def read_form(request: Request, force: ForceProfile, purpose: str) -> tuple[Optional[dict], Optional[Response]]:
+    """The posted fields, or a page refusing the post. An expired token is not a refusal: answers are kept."""
+    raw = request.raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return None, message(413, "Your answers are too long", "Please shorten your answers and try again.", force=force)
+    if foreign_origin(request):
+        return None, message(403, "This form must be sent from our own website",
+                             "Open the form again from the force's website and submit it there.", force=force)
+    form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+    if (form.get("website") or [""])[0]:
+        return None, message(400, "Your form could not be sent",
+                             "If you are a person, please go back and send the form again, "
+                             "leaving the field marked 'Leave this field empty' blank.", force=force)
+    problem = csrf.check(bootstrap.container().settings.form_secret, purpose, (form.get("_token") or [""])[0])
+    if problem == "expired":
+        form["_token_problem"] = [problem]
+    elif problem:
+        return None, message(403, "This form could not be accepted",
+                             "Open the form again and submit it from there.", force=force)
+    return form, None

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from chalicelib.adapters.dynamodb import (
-    ApplicantIndexItem, DynamoApplicationRepository, Item, _to_item, applicant_partition, link_item,
-)
-from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection, backfill_person_index
+from chalicelib.adapters.dynamodb.applications import ApplicantIndexItem, DynamoApplicationRepository, application_item
+from chalicelib.adapters.dynamodb.base import Item, applicant_partition
+from chalicelib.adapters.dynamodb.links import link_item
+from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection, backfill_person_index
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.links import Link, Purpose
@@ -44,7 +44,7 @@ def test_the_retention_pass_deletes_expired_links_and_keeps_live_ones(table):
     """Its cost on 3,000 items is a figure, printed by bench/retention_scan.py."""
     with Item.batch_write() as batch:
         for n in range(10):
-            batch.save(_to_item(an_application(n, f"person{n}@example.org")))
+            batch.save(application_item(an_application(n, f"person{n}@example.org")))
             for k, days in enumerate((-1, 1)):
                 batch.save(link_item(Link(f"{n:05d}{k}".ljust(64, "0"), Purpose.REVIEW, "derbyshire",
                                           f"DBY-{n:05d}", "iag_chair", 1, AT + timedelta(days=days))))

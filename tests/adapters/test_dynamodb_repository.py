@@ -4,9 +4,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.adapters.dynamodb import (
-    ApplicationItem, AuditEventItem, DynamoApplicationRepository, EqualityItem, Item, LiveApplicationItem,
+from chalicelib.adapters.dynamodb.applications import (
+    ApplicationItem, AuditEventItem, DynamoApplicationRepository, EqualityItem, LiveApplicationItem,
 )
+from chalicelib.adapters.dynamodb.base import Item
 from chalicelib.services.ports import EqualityRecord
 from tests.contracts.test_application_repository import new_application, received
 

@@ -5,6 +5,7 @@ import pytest
 
 from chalicelib.adapters.force_files import PROFILE_DIR, FileForceCatalogue, InvalidProfile, load_profile
 from chalicelib.adapters.schema_validation import validate
+from chalicelib.services.ports import UnknownForce
 
 SEED_FORCES = ["avon-and-somerset", "derbyshire", "greater-manchester", "northamptonshire", "thames-valley"]
 
@@ -72,6 +73,13 @@ def test_a_catalogue_never_reads_a_file_outside_its_folder(tmp_path):
     (tmp_path / "secret.json").write_text("{}")
     catalogue = FileForceCatalogue(tmp_path / "forces")
     assert catalogue.get("../secret") is None
+
+
+def test_a_force_data_is_held_for_but_without_a_profile_fails_loudly_by_name():
+    catalogue = FileForceCatalogue()
+    assert catalogue.require("derbyshire").id == "derbyshire"
+    with pytest.raises(UnknownForce, match="no force profile 'gone'"):
+        catalogue.require("gone")
 
 
 NOTIFY_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.dynamodb import Item
+from chalicelib.adapters.dynamodb.base import Item
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "resources.json"

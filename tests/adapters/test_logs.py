@@ -9,7 +9,7 @@ import re
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.adapters.logs import configure_logging, log_context
 from chalicelib.services.ports import WorkflowUnavailable
 from tests.conftest import sent_emails

@@ -70,7 +70,7 @@ def test_deployed_settings_take_the_form_secret_and_prefect_key_from_secrets_man
 def test_a_deployed_stage_without_a_form_secret_refuses_to_sign_forms():
     settings = Settings.from_env({"IAG_STAGE": "prod", **DEPLOYED_COMMON})
     with pytest.raises(RuntimeError, match="IAG_FORM_SECRET_NAME"):
-        settings.form_secret
+        _ = settings.form_secret
     assert settings.prefect_api_key is None
 
 

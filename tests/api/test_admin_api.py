@@ -9,7 +9,7 @@ import re
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from tests.conftest import sent_emails
 from tests.factories import application_payload, post_json
 
@@ -24,7 +24,7 @@ MEMBER, MEETING = "DER-M1", "m-2027-01-12"  # a member and a planned meeting of 
 def derbyshire(api):
     from datetime import date, datetime, timezone
 
-    from chalicelib.adapters.dynamodb_joining import _member_item
+    from chalicelib.adapters.dynamodb.joining import member_item
     from chalicelib.domain.meeting_plans import PlannedMeeting
     from chalicelib.domain.meetings import Meeting
     from chalicelib.domain.membership import Member, Role
@@ -32,7 +32,7 @@ def derbyshire(api):
     store = DynamoReviewStore()
     for role, email in PANEL.items():
         store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
-    _member_item(Member(MEMBER, "derbyshire", "derbyshire-iag", Role.MEMBER, "Dee Member", "dee@example.org", "",
+    member_item(Member(MEMBER, "derbyshire", "derbyshire-iag", Role.MEMBER, "Dee Member", "dee@example.org", "",
                         date(2026, 1, 5), date(2029, 1, 5))).save()
     start = datetime(2027, 1, 12, 18, 30, tzinfo=timezone.utc)
     bootstrap.container().meeting_store.add("derbyshire", "derbyshire-iag", PlannedMeeting(Meeting(
@@ -110,7 +110,7 @@ def test_every_admin_route_is_in_the_tenancy_tests():
 def _state(workflow, reference=None) -> tuple:
     """What any admin change would alter: reviewers, emails, Prefect calls, the application itself."""
     application = bootstrap.container().repository.get("derbyshire", reference) if reference else None
-    from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
+    from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
 
     return (DynamoReviewStore().panel_members("derbyshire", "derbyshire-iag"), len(sent_emails()),
             DynamoJoiningStore().members("derbyshire", "derbyshire-iag"),

@@ -4,7 +4,8 @@ import re
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item, OutboxItem
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, EqualityItem
+from chalicelib.adapters.dynamodb.base import Item, OutboxItem
 from tests.conftest import send_announced, sent_emails
 from tests.factories import DELETE, application_payload, post_json
 

@@ -7,7 +7,7 @@ import re
 import jsonschema._keywords
 import pytest
 
-from chalicelib.adapters.dynamodb import Item
+from chalicelib.adapters.dynamodb.base import Item
 from chalicelib.adapters.schema_validation import load_schema, validate
 from tests.factories import application_payload
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.adapters import dynamodb_members
-from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
-from chalicelib.adapters.dynamodb_members import DynamoMemberImport
+from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb.members import DynamoMemberImport
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.domain.member_import import Row, member_from_row
 from chalicelib.services.member_import import ImportConflict, MemberChange
@@ -48,7 +48,7 @@ def test_a_dry_run_then_a_real_run_then_the_same_file_again(operator_pool, api):
 
 
 def test_an_imported_chair_takes_the_iag_chair_panel_role(operator_pool, api):
-    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+    from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 
     post(api, operator_pool.token("ann", "force_admin", "northamptonshire"), {"csv": SAMPLE, "dry_run": False})
     assert DynamoReviewStore().panel_members("northamptonshire", "northampton")["iag_chair"] == (

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.adapters.dynamodb import ApplicationItem, Item, OutboxItem, RateCounterItem
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, RateCounterItem
+from chalicelib.adapters.dynamodb.base import Item, OutboxItem
 from chalicelib.domain import rate_limits
 from chalicelib.domain.rate_limits import Limit
 from tests.conftest import sent_emails

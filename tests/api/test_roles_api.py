@@ -8,7 +8,7 @@ import re
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from tests.conftest import sent_emails
 from tests.factories import application_payload, post_json
 

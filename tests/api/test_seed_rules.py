@@ -176,14 +176,14 @@ def test_avon_and_somersets_elected_chair_takes_the_iag_chair_role_that_reviews_
 def _member(force, group, member_id, **changes):
     from datetime import date
 
-    from chalicelib.adapters.dynamodb_joining import _member_item
+    from chalicelib.adapters.dynamodb.joining import member_item
     from chalicelib.domain.membership import Member, Role
 
     member = Member(**{**dict(member_id=member_id, force_id=force, group_id=group, role=Role.MEMBER,
                               name=f"Member {member_id}", email=f"{member_id.lower()}@example.org", phone="",
                               joined_on=date(2026, 1, 5), term_ends_on=date(2029, 1, 5),
                               agreement_version="confidentiality-agreement@2026-11"), **changes})
-    _member_item(member).save()
+    member_item(member).save()
     return member
 
 
@@ -249,7 +249,7 @@ def test_avon_and_somerset_face_to_face_meetings_carry_an_online_link_for_those_
 def test_northamptonshire_agenda_is_agreed_between_the_chair_and_the_inspector(api):
     """Seed: "The agenda should be agreed between the Chair and the Inspector"."""
     from chalicelib import bootstrap
-    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+    from chalicelib.adapters.dynamodb.review import DynamoReviewStore
     from chalicelib.domain.membership import Role
 
     _member("northamptonshire", "northampton", "NOR-C", role=Role.CHAIR)

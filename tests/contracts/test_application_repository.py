@@ -12,7 +12,7 @@ from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.domain.links import Link, Purpose
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, IdempotencyRecord, IdempotentReplay, ReferenceTaken, StaleApplication,
+    DuplicateLiveApplication, IdempotencyRecord, IdempotentReplay, LinkConflict, ReferenceTaken, StaleApplication,
 )
 from chalicelib.services.outbox import CLAIM_TIMEOUT, About, EmailKey, application_email
 from tests.fakes import FakeApplicationRepository, FakeOutbox
@@ -27,8 +27,8 @@ def adapters(request):
         repository = FakeApplicationRepository()
         return repository, FakeOutbox(repository)
     request.getfixturevalue("table")  # moto in process, an empty table
-    from chalicelib.adapters.dynamodb import DynamoApplicationRepository
-    from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
+    from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
+    from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
 
     return DynamoApplicationRepository(), DynamoOutbox()
 
@@ -246,7 +246,7 @@ def test_links_stored_with_an_application_are_kept_with_it(repository):
                 T0 + timedelta(days=30))
     stored = store(repository, new_application(), links=(link,))
     assert repository.get("derbyshire", stored.reference) is not None
-    with pytest.raises(Exception):  # a token is never stored twice: the whole write is refused
+    with pytest.raises(LinkConflict):  # a token is never stored twice: the whole write is refused
         store(repository, new_application(reference="DBY-2026-BBBBBBBB", email="b@example.org"), links=(link,))
     assert repository.get("derbyshire", "DBY-2026-BBBBBBBB") is None
 

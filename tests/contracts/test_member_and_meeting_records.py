@@ -23,13 +23,13 @@ def stores(request):
         members = FakeMemberStore()
         return members, FakeMeetingRecords(members.links), members.put, members.add_links
     request.getfixturevalue("table")
-    from chalicelib.adapters.dynamodb_joining import _member_item
-    from chalicelib.adapters.dynamodb_meeting_business import DynamoMeetingRecords
-    from chalicelib.adapters.dynamodb_membership import DynamoMemberStore
-    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+    from chalicelib.adapters.dynamodb.joining import member_item
+    from chalicelib.adapters.dynamodb.meeting_business import DynamoMeetingRecords
+    from chalicelib.adapters.dynamodb.membership import DynamoMemberStore
+    from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 
     def put(member: Member) -> Member:
-        _member_item(member).save()
+        member_item(member).save()
         return member
     return DynamoMemberStore(), DynamoMeetingRecords(), put, DynamoReviewStore().add_links
 

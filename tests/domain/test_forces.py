@@ -2,7 +2,9 @@ import json
 from datetime import date
 from pathlib import Path
 
-from chalicelib.domain.forces import ForceProfile
+import pytest
+
+from chalicelib.domain.forces import ForceProfile, UnknownGroup
 
 PROFILES = Path(__file__).resolve().parents[2] / "chalicelib" / "forces"
 
@@ -55,3 +57,10 @@ def test_meeting_cadence_reads_as_plain_english():
     assert meeting.describe().startswith("Every 2 months, on a Tuesday evening, at Force Headquarters")
     assert meeting.describe().endswith("with an option to join online.")
     assert scrutiny.describe().startswith("Every month, on a Thursday during office hours")
+
+
+def test_a_group_data_is_held_for_but_missing_from_the_profile_fails_loudly_by_name():
+    force = profile_with("derbyshire")
+    assert force.require_group("derbyshire-iag").id == "derbyshire-iag"
+    with pytest.raises(UnknownGroup, match="derbyshire has no group 'gone-iag'"):
+        force.require_group("gone-iag")

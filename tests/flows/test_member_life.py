@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.joining import member_item
 from chalicelib.domain.membership import Member, Role, Status
 from tests.conftest import sent_emails
 
@@ -32,8 +32,8 @@ def test_the_daily_pass_ends_an_unrenewed_term_and_asks_for_a_screening_renewal_
                       date(2025, 1, 1), date(2028, 1, 1), {"email": True},
                       {"level": "basic", "outcome": "clear", "completed_on": "2024-01-10", "expires_on": "2027-01-10"},
                       "confidentiality-agreement@2026-11")
-    _member_item(ended).save()
-    _member_item(expiring).save()
+    member_item(ended).save()
+    member_item(expiring).save()
 
     results = member_life()
     assert results["northamptonshire"]["members"]["ended"] == 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
 from chalicelib.domain.lifecycle import Stage
 from tests.conftest import TODAY
 from tests.services.test_data_protection import BEN, DUE, NOT_YET, Builder

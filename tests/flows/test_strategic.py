@@ -12,7 +12,7 @@ import icalendar
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.joining import member_item
 from chalicelib.domain.membership import Member, Role
 from tests.conftest import sent_emails
 
@@ -39,8 +39,8 @@ def northamptonshire(api):
     for group in LOCAL:
         for n in range(1, 4):
             # Member 1 chairs the IAG: the seed makes the chair one of its two nominees.
-            _member_item(Member(f"{group}-{n}", "northamptonshire", group, Role.CHAIR if n == 1 else Role.MEMBER,
-                                f"{group} member {n}",
+            member_item(Member(f"{group}-{n}", "northamptonshire", group, Role.CHAIR if n == 1 else Role.MEMBER,
+                               f"{group} member {n}",
                                 f"{group}.{n}@example.org", "", date(2026, 1, 5), date(2029, 1, 5), {},
                                 None, "confidentiality-agreement@2026-11")).save()
         people.put_reviewer("northamptonshire", group, "iag_chair", f"Chair of {group}", f"chair.{group}@example.org")

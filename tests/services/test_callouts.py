@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
+from chalicelib.adapters.dynamodb.joining import member_item
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.callouts import CalloutRefused
 from tests.conftest import sent_emails
@@ -22,7 +22,7 @@ def member(member_id: str, group: str = "northampton", *, screening=CLEAR, signe
     member = Member(member_id, "northamptonshire", group, Role.MEMBER, f"Member {member_id}",
                     f"{member_id.lower()}@example.org", "", date(2026, 2, 1), date(2029, 2, 1), {"email": True},
                     screening, "confidentiality-agreement@2026-11" if signed else "", active)
-    _member_item(member).save()
+    member_item(member).save()
     return member
 
 

@@ -12,14 +12,14 @@ import boto3
 import pytest
 from markupsafe import escape
 
-from chalicelib.adapters.dynamodb import DynamoApplicationRepository
-from chalicelib.adapters.dynamodb_callouts import DynamoCalloutStore
-from chalicelib.adapters.dynamodb_data_protection import DynamoDataProtection
-from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
-from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore
-from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
-from chalicelib.adapters.dynamodb_strategic import DynamoStrategicStore
+from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
+from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
+from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection
+from chalicelib.adapters.dynamodb.elections import DynamoElectionStore
+from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.strategic import DynamoStrategicStore
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.templates import render
 from chalicelib.domain.application import Application, AuditEvent, apply
@@ -317,7 +317,7 @@ def test_a_second_sweep_deletes_nothing_more_and_counts_stay(service, every_stag
 
 
 def test_retention_never_removes_operators_access_records(service, every_stage):
-    from chalicelib.adapters.dynamodb_access import DynamoAccessLog
+    from chalicelib.adapters.dynamodb.access import DynamoAccessLog
     from chalicelib.domain.operators import Operator, Role
 
     log = DynamoAccessLog()
@@ -349,7 +349,7 @@ def test_erasing_an_unknown_reference_is_refused(service, people):
 
 
 def test_an_interrupted_erasure_is_finished_by_asking_again(service, people, monkeypatch):
-    from chalicelib.adapters import dynamodb_data_protection as adapter
+    from chalicelib.adapters.dynamodb import data_protection as adapter
 
     def fail(*args):
         raise RuntimeError("lost the connection")

@@ -12,9 +12,9 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from chalicelib.adapters.dynamodb_elections import DynamoElectionStore
-from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore, MemberItem, members_key
-from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
+from chalicelib.adapters.dynamodb.elections import DynamoElectionStore
+from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore, MemberItem, members_key
+from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import random_bytes
@@ -392,7 +392,7 @@ def test_the_elected_chair_takes_the_iag_chair_panel_role_at_once(table, clock, 
     from dataclasses import replace
 
     from chalicelib import bootstrap
-    from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+    from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 
     for member_id in VOTERS:
         add_member(member_id)

@@ -14,7 +14,7 @@ import icalendar
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.adapters.s3_documents import S3Documents
 from chalicelib.services.joining import APPEAL_PANEL
 from tests.api.test_seed_rules import apply_to

@@ -11,7 +11,7 @@ import icalendar
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.joining import member_item
 from chalicelib.domain.meeting_plans import MeetingChangeRefused
 from chalicelib.domain.membership import Member, Role
 from tests.conftest import sent_emails
@@ -20,7 +20,7 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def member(member_id: str, active: bool = True) -> None:
-    _member_item(Member(member_id, "northamptonshire", "northampton", Role.MEMBER, f"Member {member_id}",
+    member_item(Member(member_id, "northamptonshire", "northampton", Role.MEMBER, f"Member {member_id}",
                         f"{member_id.lower()}@example.org", "", date(2026, 1, 5), date(2029, 1, 5), {}, None,
                         "confidentiality-agreement@2026-11", active)).save()
 

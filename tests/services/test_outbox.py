@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib.adapters.dynamodb_outbox import DynamoOutbox
+from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
 from chalicelib.services import outbox as one_outbox
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import EmailMessage, MailNotSent

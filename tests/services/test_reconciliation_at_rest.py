@@ -8,7 +8,7 @@ import pytest
 from botocore.client import BaseClient
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.domain.application import apply
 from chalicelib.domain.lifecycle import Action
 from chalicelib.services.ports import WorkflowUnavailable

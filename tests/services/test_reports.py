@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb import DynamoApplicationRepository
-from chalicelib.adapters.dynamodb_reports import DeletedCountItem, counts_pk
+from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
+from chalicelib.adapters.dynamodb.reports import DeletedCountItem, counts_pk
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.equality_report import MIN_ANSWERS_PER_PERIOD
 from chalicelib.domain.lifecycle import Action, Stage
@@ -211,7 +211,7 @@ def test_a_period_with_too_few_answers_is_withheld_whole(reports):
 
 def test_a_published_period_keeps_its_figures_when_answers_are_later_deleted(reports):
     """An erasure (or the retention sweep) deletes one person's answers: a changed figure would tell them."""
-    from chalicelib.adapters.dynamodb import EqualityItem
+    from chalicelib.adapters.dynamodb.applications import EqualityItem
 
     for n in range(12):
         store(n, "bristol", equality={"ethnicity": "white" if n else "black"}, days_ago=LAST_QUARTER)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_review import DynamoReviewStore
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.domain.links import Purpose
 from chalicelib.services.review import LinkRefused
 from tests.conftest import sent_emails

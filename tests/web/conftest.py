@@ -52,7 +52,7 @@ class LiveStack:
 
     def application(self, force_id: str, reference: str):
         """Read straight from the stack's DynamoDB, as the API stored it."""
-        from chalicelib.adapters.dynamodb import DynamoApplicationRepository
+        from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
         _point_models_at(self.moto_url)
         return DynamoApplicationRepository().get(force_id, reference)
 

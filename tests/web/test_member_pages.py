@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb_joining import _member_item
+from chalicelib.adapters.dynamodb.joining import member_item
 from chalicelib.domain.membership import Member, Role, Status
 from tests.conftest import sent_emails
 
@@ -21,7 +21,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 def member(member_id="NOR-1", group="northampton", role=Role.MEMBER) -> Member:
     saved = Member(member_id, "northamptonshire", group, role, f"Member {member_id}", f"{member_id.lower()}@example.org",
                    "", date(2026, 1, 5), date(2029, 1, 5), {"email": True}, None, "confidentiality-agreement@2026-11")
-    _member_item(saved).save()
+    member_item(saved).save()
     return saved
 
 
@@ -155,7 +155,7 @@ def test_call_out_and_election_emails_to_members_carry_their_step_down_and_detai
 
     container = bootstrap.container()
     saved = member()
-    _member_item(Member(**{**saved.__dict__, "screening": {
+    member_item(Member(**{**saved.__dict__, "screening": {
         "level": "basic", "outcome": "clear", "completed_on": "2026-01-10", "expires_on": "2029-01-10"}})).save()
     incident = container.callouts.raise_incident(
         "northamptonshire", title="Disorder", summary="Advice wanted.", respond_within=days(hours=2),

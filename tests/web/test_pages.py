@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.adapters.dynamodb import ApplicationItem, EqualityItem, Item
-from chalicelib.adapters.dynamodb_drafts import DraftEqualityItem, DraftItem
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, EqualityItem
+from chalicelib.adapters.dynamodb.base import Item
+from chalicelib.adapters.dynamodb.drafts import DraftEqualityItem, DraftItem
 from chalicelib.settings import LOCAL_FORM_SECRET
 from chalicelib.web import csrf
 from chalicelib.web.forms import field_id, payload_from_form

@@ -20,7 +20,8 @@ from typing import Iterator, Optional
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
-from chalicelib.adapters.dynamodb import ApplicationItem, AuditEventItem, EqualityItem, Item, _iso, stage_key
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, AuditEventItem, EqualityItem
+from chalicelib.adapters.dynamodb.base import Item, key_timestamp, stage_key
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.recruitment import Journey, StageCount
 
@@ -73,7 +74,7 @@ class DynamoReportStore:
         """Answers recorded in [since, before) when given (a range on the index's sort key, never a filter)."""
         condition = None
         if since and before:
-            condition = EqualityItem.gsi1sk.between(_iso(since), _iso(before))  # "<iso>#<ref>" sorts by time
+            condition = EqualityItem.gsi1sk.between(key_timestamp(since), key_timestamp(before))  # "<iso>#<ref>" sorts by time
         items = EqualityItem.by_stage.query(equality_key(force_id, group_id), condition,
                                             attributes_to_get=["answers", "type", "recorded_at"])
         for item in items:

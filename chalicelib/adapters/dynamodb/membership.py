@@ -17,8 +17,9 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import LinkItem, Item, _connection, _iso, usable_link
-from chalicelib.adapters.dynamodb_joining import DynamoJoiningStore, MemberItem, lifecycle_attributes
+from chalicelib.adapters.dynamodb.base import Item, connection, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
+from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore, MemberItem, lifecycle_attributes, member_pk
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, MemberEvent
 from chalicelib.services.ports import LinkConflict, MemberConflict
@@ -34,10 +35,6 @@ class MemberEventItem(Item, discriminator="member_event"):
     reason = UnicodeAttribute(null=True)
 
 
-def member_pk(force_id: str, member_id: str) -> str:
-    return f"FORCE#{force_id}#MEMBER#{member_id}"
-
-
 class DynamoMemberStore(DynamoJoiningStore):
     """The members (as the joining store reads them) and their changes."""
 
@@ -51,11 +48,11 @@ class DynamoMemberStore(DynamoJoiningStore):
                    for name, value in values.items()]
         unchanged = (MemberItem.changes == before.changes) if before.changes else MemberItem.changes.does_not_exist()
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.update(item, actions=actions, condition=MemberItem.pk.exists() & unchanged)
                 transaction.save(MemberEventItem(
                     pk=member_pk(after.force_id, after.member_id),
-                    sk=f"EVENT#{_iso(event.at)}#{event.group_id}#{event.what}", member_id=event.member_id,
+                    sk=f"EVENT#{key_timestamp(event.at)}#{event.group_id}#{event.what}", member_id=event.member_id,
                     group_id=event.group_id, what=event.what, at=event.at, by=event.by, reason=event.reason or None),
                     condition=MemberEventItem.pk.does_not_exist())
                 if link is not None:

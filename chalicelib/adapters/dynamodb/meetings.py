@@ -1,4 +1,4 @@
-"""Planned meetings of each group, in the single table (keys as in adapters/dynamodb.py).
+"""Planned meetings of each group, in the single table (keys as in adapters/dynamodb/base.py).
 
 | item    | PK                                   | SK                       |
 |---------|--------------------------------------|--------------------------|
@@ -13,9 +13,7 @@ from typing import Optional
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from chalicelib.adapters.dynamodb import (
-    Item, conditional_save, conditional_update,
-)
+from chalicelib.adapters.dynamodb.base import Item, conditional_save, conditional_update
 from chalicelib.domain.meetings import Meeting
 from chalicelib.domain.meeting_plans import PlannedMeeting
 

@@ -15,7 +15,7 @@ from typing import Optional
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 
-from chalicelib.adapters.dynamodb import Item, _iso
+from chalicelib.adapters.dynamodb.base import Item, key_timestamp
 from chalicelib.domain.operators import Operator
 
 
@@ -38,11 +38,11 @@ class DynamoAccessLog:
                reference: Optional[str] = None, group_id: Optional[str] = None) -> None:
         # The random tail keeps two reads in the same microsecond (or under a test's fixed clock) apart.
         item = AccessItem(pk=_month_key(force_id, at),
-                          sk=f"{_iso(at)}#{operator.id}#{action}#{reference or group_id or '-'}#{secrets.token_hex(4)}",
+                          sk=f"{key_timestamp(at)}#{operator.id}#{action}#{reference or group_id or '-'}#{secrets.token_hex(4)}",
                           operator_id=operator.id, role=operator.role.value, action=action, at=at,
                           reference=reference, group_id=group_id)
         if reference:
-            item.gsi1pk, item.gsi1sk = f"FORCE#{force_id}#ACCESSED#{reference}", _iso(at)
+            item.gsi1pk, item.gsi1sk = f"FORCE#{force_id}#ACCESSED#{reference}", key_timestamp(at)
         item.save()
 
     def reads_of(self, force_id: str, reference: str) -> list[dict]:
@@ -53,5 +53,5 @@ class DynamoAccessLog:
 
 
 def _view(item: AccessItem) -> dict:
-    return {"at": _iso(item.at), "operator": item.operator_id, "role": item.role, "action": item.action,
+    return {"at": key_timestamp(item.at), "operator": item.operator_id, "role": item.role, "action": item.action,
             "reference": item.reference, "group": item.group_id}

@@ -1,4 +1,4 @@
-"""Elections in the single table (keys as in adapters/dynamodb.py). Every item of an election is in its partition.
+"""Elections in the single table (keys as in adapters/dynamodb/base.py). Every item of an election is in its partition.
 
 | item        | PK                          | SK                    | GSI1PK                       | GSI1SK           |
 |-------------|-----------------------------|-----------------------|------------------------------|------------------|
@@ -10,7 +10,7 @@
 | email claim | FORCE#<force>#ELECTION#<id> | EMAIL#<kind>#<member> |                              |                  |
 | email link  | LINK#<sha256(token)>        | LINK                  |                              |                  |
 
-Links are the shared LinkItem (adapters/dynamodb.py) with purpose nomination or ballot, reference the
+Links are the shared LinkItem (adapters/dynamodb/links.py) with purpose nomination or ballot, reference the
 election id and role the member id. The GSI1 keys of an election are removed when it closes, so the
 index lists only open elections.
 
@@ -30,10 +30,8 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import (
-    Item, LinkItem, _connection, _iso, conditional_update, link_item,
-    usable_link,
-)
+from chalicelib.adapters.dynamodb.base import Item, conditional_update, connection, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, link_item, usable_link
 from chalicelib.domain.ballots import BallotPaper
 from chalicelib.domain.elections import Candidate, Election, Office, Status
 from chalicelib.domain.links import Link, Purpose
@@ -93,7 +91,7 @@ class DynamoElectionStore:
     def add(self, election: Election) -> None:
         ElectionItem(
             pk=election_pk(election.force_id, election.id), sk="ELECTION",
-            gsi1pk=open_elections_key(election.force_id), gsi1sk=f"{_iso(election.opened_at)}#{election.id}",
+            gsi1pk=open_elections_key(election.force_id), gsi1sk=f"{key_timestamp(election.opened_at)}#{election.id}",
             election_id=election.id, force_id=election.force_id,
             group_id=election.group_id, office=election.office.value, status=election.status.value,
             opened_at=election.opened_at, nominations_close=election.nominations_close,
@@ -219,7 +217,7 @@ def _transact(write, conflicts: list[str]) -> None:
     condition checks, deletes, puts, then updates (each kind in the order added), whatever order they were added.
     """
     try:
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             write(transaction)
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []

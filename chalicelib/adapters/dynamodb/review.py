@@ -1,4 +1,4 @@
-"""Review storage in the same single table (keys as in adapters/dynamodb.py).
+"""Review storage in the same single table (keys as in adapters/dynamodb/base.py).
 
 | item          | PK                                  | SK                           | GSI1PK                              | GSI1SK            |
 |---------------|-------------------------------------|------------------------------|-------------------------------------|-------------------|
@@ -19,10 +19,9 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import (
-    ApplicationItem, AuditEventItem, Item, LinkItem, _connection, _event_item, _iso, application_pk,
-    conditional_update, link_item, usable_link,
-)
+from chalicelib.adapters.dynamodb.applications import ApplicationItem, AuditEventItem, event_item
+from chalicelib.adapters.dynamodb.base import Item, application_pk, conditional_update, connection, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, link_item, usable_link
 from chalicelib.domain.application import AuditEvent
 from chalicelib.domain.links import Link, Purpose
 from chalicelib.domain.review import Choice, Decision
@@ -80,7 +79,7 @@ class DynamoReviewStore:
                     item.holder or "")
 
     def add_links(self, links: list[Link]) -> None:
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             for link in links:
                 transaction.save(link_item(link), condition=LinkItem.pk.does_not_exist())
 
@@ -88,7 +87,7 @@ class DynamoReviewStore:
         """The decision, the link spent and the audit event in one write, only while the link is good."""
         pk = application_pk(link.force_id, link.reference)
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.update(
                     LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
                     actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
@@ -98,9 +97,9 @@ class DynamoReviewStore:
                     pk=pk, sk=decision_sk(link.version, decision.role), reference=link.reference,
                     role=decision.role, version=link.version, choice=decision.choice.value,
                     reason=decision.reason or None, target_group=decision.target_group, note=decision.note or None,
-                    decided_at=at, gsi1pk=undelivered_key(link.force_id), gsi1sk=f"{_iso(at)}#{link.reference}"),
+                    decided_at=at, gsi1pk=undelivered_key(link.force_id), gsi1sk=f"{key_timestamp(at)}#{link.reference}"),
                     condition=DecisionItem.pk.does_not_exist())
-                transaction.save(_event_item(event, link.force_id, 0))
+                transaction.save(event_item(event, link.force_id, 0))
         except TransactWriteError as error:
             if any(r and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons):
                 raise DecisionConflict() from None
@@ -129,7 +128,7 @@ class DynamoReviewStore:
 
     def run_not_started(self, force_id: str, reference: str, at: datetime) -> None:
         RunNotStartedItem(pk=application_pk(force_id, reference), sk="RUN", reference=reference,
-                          gsi1pk=not_started_key(force_id), gsi1sk=f"{_iso(at)}#{reference}").save()
+                          gsi1pk=not_started_key(force_id), gsi1sk=f"{key_timestamp(at)}#{reference}").save()
 
     def runs_not_started(self, force_id: str) -> list[str]:
         return [i.reference for i in RunNotStartedItem.by_stage.query(not_started_key(force_id))]

@@ -21,8 +21,9 @@ from pynamodb.attributes import BooleanAttribute, ListAttribute, UnicodeAttribut
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import Item, LinkItem, _connection, _iso, conditional_update, usable_link
-from chalicelib.adapters.dynamodb_meetings import meetings_pk
+from chalicelib.adapters.dynamodb.base import Item, conditional_update, connection, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
+from chalicelib.adapters.dynamodb.meetings import meetings_pk
 from chalicelib.domain.links import Link
 from chalicelib.domain.meeting_business import Action, AgendaItem, Answer, Minutes, Paper
 from chalicelib.services.ports import LinkConflict
@@ -105,10 +106,10 @@ class DynamoMeetingRecords:
         pk = meetings_pk(force_id, group_id)
 
         def write() -> None:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 for n, item in enumerate(items):
                     transaction.save(AgendaEntryItem(
-                        pk=pk, sk=_business(uid_key, f"AGENDA#{_iso(item.at)}#{n:02d}"), title=item.title,
+                        pk=pk, sk=_business(uid_key, f"AGENDA#{key_timestamp(item.at)}#{n:02d}"), title=item.title,
                         proposed_by=item.proposed_by, proposer=item.proposer, at=item.at))
                 _spend(transaction, link, items[0].at)
         _with_link(write)
@@ -131,7 +132,7 @@ class DynamoMeetingRecords:
     def record_answer(self, force_id: str, group_id: str, uid_key: str, member_id: str, answer: Answer,
                       at: datetime, link: Link) -> None:
         def write() -> None:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.save(AnswerItem(pk=meetings_pk(force_id, group_id),
                                             sk=_business(uid_key, f"ANSWER#{member_id}"), member_id=member_id,
                                             answer=answer.value, at=at))
@@ -160,7 +161,7 @@ class DynamoMeetingRecords:
                         actions: list[Action]) -> bool:
         pk = meetings_pk(force_id, group_id)
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.save(MinutesItem(pk=pk, sk=_business(uid_key, "MINUTES"), text=minutes.text,
                                              published_at=minutes.published_at, published_by=minutes.published_by,
                                              action_ids=list(minutes.action_ids) or None),

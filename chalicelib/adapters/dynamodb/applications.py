@@ -1,76 +1,29 @@
-"""DynamoDB single-table storage through pynamodb.
-
-One table; every item has PK, SK and a `type`. Keys always start with the
-force, so a query can never reach another force's data. Access is by key or
-by the GSI1 index; nothing on a request path scans.
-
-| item            | PK                                         | SK               | GSI1PK                                          | GSI1SK                   |
-|-----------------|--------------------------------------------|------------------|-------------------------------------------------|--------------------------|
-| application     | FORCE#<force>#APP#<ref>                    | APPLICATION      | FORCE#<force>#GROUP#<group>#STAGE#<stage>       | <submitted_at>#<ref>     |
-| audit event     | FORCE#<force>#APP#<ref>                    | EVENT#<at>#<n>   |                                                 |                          |
-| equality record | FORCE#<force>#EQUALITY#<ref>               | EQUALITY         | FORCE#<force>#EQUALITY#GROUP#<group>            | <recorded_at>#<ref>      |
-| live guard      | FORCE#<force>#APPLICANT#<sha256(email)>    | GROUP#<group>    |                                                 |                          |
-| person index    | FORCE#<force>#APPLICANT#<sha256(email)>    | APP#<ref>, PACK#<id> |                                             |                          |
-| idempotency     | FORCE#<force>#IDEMPOTENCY#<sha256(key)>    | IDEMPOTENCY      |                                                 |                          |
-| email outbox    | the partition the email is about           | EMAIL#<kind>     | FORCE#<force>#OUTBOX#PENDING (while unsent)     | <created_at>#<PK>        |
-| pack request    | FORCE#<force>#PACK#<id>                    | PACK             |                                                 |                          |
-| email link      | LINK#<sha256(token)>                       | LINK             |                                                 |                          |
-
-Equality records live in their own partitions so that IAM can deny them to
-every function but reporting (dynamodb:LeadingKeys).
-"""
+"""Applications: the application item, its audit events, equality record, live guard, person index, idempotency
+record and rate counters, and the repository the services use (keys as in base.py)."""
 from __future__ import annotations
 
 import base64
 import json
-import os
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
-from pynamodb.attributes import (
-    DiscriminatorAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
-    UTCDateTimeAttribute, VersionAttribute,
-)
-from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamodb.base import (
+    Item, OutboxItem, applicant_partition, application_pk, connection, key_timestamp, outbox_item,
+    pack_request_pk, pending_emails_key, stage_key,
+)
+from chalicelib.adapters.dynamodb.links import LinkItem, link_item
 from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, Page, ReferenceTaken,
-    StaleApplication,
+    DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict, Page,
+    ReferenceTaken, StaleApplication,
 )
-from chalicelib.settings import Settings
-
-
-class ByStageIndex(GlobalSecondaryIndex):
-    """Applications of a force and group at one stage, newest first (query with scan_index_forward=False)."""
-
-    class Meta:
-        index_name = "GSI1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
-    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
-
-
-class Item(Model):
-    class Meta:
-        table_name = os.environ.get("IAG_TABLE", "iag-backoffice")
-        region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")
-
-    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")
-    type = DiscriminatorAttribute()
-    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
-    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
-    by_stage = ByStageIndex()
-    expires_at = TTLAttribute(null=True, attr_name="ttl")
 
 
 class ApplicationItem(Item, discriminator="application"):
@@ -118,29 +71,12 @@ class ApplicantIndexItem(Item, discriminator="applicant_index"):
     reference = UnicodeAttribute()
 
 
-def applicant_partition(force_id: str, key: str) -> str:
-    return f"FORCE#{force_id}#APPLICANT#{key}"
-
 
 class IdempotencyItem(Item, discriminator="idempotency"):
     """PK FORCE#<force>#IDEMPOTENCY#<sha256(key)>  SK IDEMPOTENCY: the first answer, returned to retries for 24 h."""
     request_hash = UnicodeAttribute()
     response = MapAttribute()
 
-
-class OutboxItem(Item, discriminator="email"):  # noqa: E302
-    """PK <the partition it is about>  SK EMAIL#<kind>  GSI1 FORCE#<force>#OUTBOX#PENDING / <created>#<PK> until sent.
-
-    Written in the same transaction as what it announces, so an email that
-    could not be sent is still known and can be sent again.
-    """
-    kind = UnicodeAttribute()
-    status = UnicodeAttribute()  # pending | sending | sent | sent_unconfirmed (adapters/dynamodb_outbox.py)
-    created_at = UTCDateTimeAttribute()
-    claimed_at = UTCDateTimeAttribute(null=True)
-    detail = MapAttribute(null=True)  # what the email needs beyond the application (never a token)
-    sent_at = UTCDateTimeAttribute(null=True)
-    message_id = UnicodeAttribute(null=True)
 
 
 class RateCounterItem(Item, discriminator="rate"):
@@ -160,57 +96,10 @@ def _spend(transaction: TransactWrite, spend: RateSpend) -> None:
 def _refused_spend(reasons, spends: tuple[RateSpend, ...], at: datetime) -> None:
     """Raise RateLimited when a counter was full. pynamodb sends updates after every put, so the counters'
     cancellation reasons are the last ones."""
-    for spend, reason in zip(spends, (reasons or [])[len(reasons or []) - len(spends):]):
+    for spend, reason in zip(spends, (reasons or [])[len(reasons or []) - len(spends):], strict=False):
         if reason and reason.code == "ConditionalCheckFailed":
             raise RateLimited(retry_after(spend, at)) from None
 
-
-SETTLED = ("sent", "sent_unconfirmed")  # an email in either state is never sent again
-
-
-class LinkItem(Item, discriminator="link"):
-    """PK LINK#<sha256(token)>  SK LINK: found by the token's hash alone; expires by TTL as well as by check."""
-    purpose = UnicodeAttribute()
-    force_id = UnicodeAttribute()
-    reference = UnicodeAttribute()
-    role = UnicodeAttribute()
-    version = NumberAttribute(null=True)
-    link_expires_at = UTCDateTimeAttribute()
-    used_at = UTCDateTimeAttribute(null=True)
-    holder = UnicodeAttribute(null=True)  # a role holder's person hash: the link dies when the role changes hands
-
-
-def usable_link(at: datetime):
-    """The condition under which a stored link may still act: present, unused, unexpired."""
-    return LinkItem.pk.exists() & LinkItem.used_at.does_not_exist() & (LinkItem.link_expires_at > at)
-
-
-def conditional_update(item: Item, actions: list, condition) -> bool:
-    """Apply the update if the condition holds; False (not an error) when it does not."""
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def conditional_save(item: Item, condition) -> bool:
-    """Write the item if the condition holds (e.g. it does not exist yet); False (not an error) when it does not."""
-    try:
-        item.save(condition=condition)
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def link_item(link: Link) -> LinkItem:
-    return LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK", purpose=link.purpose.value, force_id=link.force_id,
-                    reference=link.reference, role=link.role, version=link.version,
-                    link_expires_at=link.expires_at, expires_at=link.expires_at, holder=link.holder or None)
 
 
 class PackRequestItem(Item, discriminator="pack_request"):
@@ -221,70 +110,20 @@ class PackRequestItem(Item, discriminator="pack_request"):
     details = MapAttribute()
 
 
-def pending_emails_key(force_id: str) -> str:
-    return f"FORCE#{force_id}#OUTBOX#PENDING"
-
-
-def _outbox(force_id: str, pk: str, kind: str, at: datetime, detail: Optional[dict] = None) -> OutboxItem:
-    return OutboxItem(pk=pk, sk=f"EMAIL#{kind}", kind=kind, status="pending", created_at=at, detail=detail,
-                      gsi1pk=pending_emails_key(force_id), gsi1sk=f"{_iso(at)}#{pk}")
-
-
-def all_models() -> list[type[Item]]:
-    """Item and every item class defined on it, wherever it is defined."""
-    found, pending = [], [Item]
-    while pending:
-        model = pending.pop()
-        found.append(model)
-        pending.extend(model.__subclasses__())
-    return found
-
-
-def configure(settings: Settings) -> None:
-    """Point every model at the settings' table and endpoint; drops cached connections."""
-    for model in all_models():
-        model.Meta.table_name = settings.table_name
-        model.Meta.region = settings.region
-        model.Meta.host = settings.dynamodb_endpoint
-        model._connection = None
-
-
-def create_table_if_missing() -> bool:
-    if Item.exists():
-        return False
-    Item.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-    return True
-
-
-def application_pk(force_id: str, reference: str) -> str:
-    return f"FORCE#{force_id}#APP#{reference}"
-
-
-def pack_request_pk(force_id: str, request_id: str) -> str:
-    return f"FORCE#{force_id}#PACK#{request_id}"
-
-
-def stage_key(force_id: str, group_id: str, stage: Stage) -> str:
-    return f"FORCE#{force_id}#GROUP#{group_id}#STAGE#{stage.value}"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
 
 class DynamoApplicationRepository:
     def add(self, application: Application, events: list[AuditEvent], *,
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
             emails: tuple[str, ...] = (), links: tuple[Link, ...] = (),
             rate_spends: tuple[RateSpend, ...] = (), guard: bool = True) -> Application:
-        item = _to_item(application)
+        item = application_item(application)
         with_guard = guard and is_live(application.stage)
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 # Order matters: cancellation reasons come back in this order.
                 transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
                 for n, event in enumerate(events):
-                    transaction.save(_event_item(event, application.force_id, n))
+                    transaction.save(event_item(event, application.force_id, n))
                 if with_guard:
                     guard = LiveApplicationItem(
                         pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
@@ -301,7 +140,7 @@ class DynamoApplicationRepository:
                 if equality:
                     transaction.save(_equality_item(equality))
                 for kind in emails:
-                    transaction.save(_outbox(application.force_id, item.pk, kind, application.submitted_at))
+                    transaction.save(outbox_item(application.force_id, item.pk, kind, application.submitted_at))
                 for link in links:
                     transaction.save(link_item(link), condition=LinkItem.pk.does_not_exist())
                 # Last, so the cancellation reasons above keep their places.
@@ -322,19 +161,22 @@ class DynamoApplicationRepository:
                 raise DuplicateLiveApplication(held) from None
             if 0 in failed:
                 raise ReferenceTaken() from None
+            first_link = 1 + len(events) + int(with_guard) + int(bool(idempotency)) + int(bool(equality)) + len(emails)
+            if any(first_link <= i < first_link + len(links) for i in failed):
+                raise LinkConflict("a link with that token already exists") from None
             _refused_spend(reasons, rate_spends, application.submitted_at)
             raise
-        return _from_item(item)
+        return application_from_item(item)
 
     def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime,
                          rate_spends: tuple[RateSpend, ...] = ()) -> None:
         pk = pack_request_pk(force_id, request_id)
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.save(PackRequestItem(pk=pk, sk="PACK", force_id=force_id, request_id=request_id,
                                                  requested_at=at, details=details),
                                  condition=PackRequestItem.pk.does_not_exist())
-                transaction.save(_outbox(force_id, pk, "pack_request", at))
+                transaction.save(outbox_item(force_id, pk, "pack_request", at))
                 if details.get("email"):
                     transaction.save(ApplicantIndexItem(pk=applicant_partition(force_id, person_key(details["email"])),
                                                         sk=f"PACK#{request_id}", reference=request_id))
@@ -359,7 +201,7 @@ class DynamoApplicationRepository:
     def get(self, force_id: str, reference: str) -> Optional[Application]:
         try:
             # Strongly consistent: a step that just moved the application must read what it wrote.
-            return _from_item(ApplicationItem.get(application_pk(force_id, reference), "APPLICATION",
+            return application_from_item(ApplicationItem.get(application_pk(force_id, reference), "APPLICATION",
                                                   consistent_read=True))
         except ApplicationItem.DoesNotExist:
             return None
@@ -373,7 +215,7 @@ class DynamoApplicationRepository:
         results = ApplicationItem.by_stage.query(
             stage_key(force_id, group_id, stage), scan_index_forward=False, limit=limit,
             last_evaluated_key=_decode_token(next_token))
-        items = [_from_item(i) for i in results]
+        items = [application_from_item(i) for i in results]
         last = results.last_evaluated_key
         return Page(items, _encode_token(last) if last else None)
 
@@ -389,7 +231,7 @@ class DynamoApplicationRepository:
 
     def pending_email_references(self, force_id: str, before: datetime) -> list[str]:
         """Applications with an announced email still unsent since before `before` (oldest first)."""
-        items = OutboxItem.by_stage.query(pending_emails_key(force_id), OutboxItem.gsi1sk < _iso(before))
+        items = OutboxItem.by_stage.query(pending_emails_key(force_id), OutboxItem.gsi1sk < key_timestamp(before))
         marker = f"FORCE#{force_id}#APP#"
         return list(dict.fromkeys(i.pk[len(marker):] for i in items if i.pk.startswith(marker)))
 
@@ -412,13 +254,13 @@ def save_transition(application: Application, event: AuditEvent, emails: tuple[t
 
     Raises StaleApplication if the application moved meanwhile, ConditionFailed if one of `more`'s conditions failed.
     """
-    item = _to_item(application)
+    item = application_item(application)
     try:
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             transaction.save(item)  # the version attribute adds the optimistic-lock condition
-            transaction.save(_event_item(event, application.force_id, 0))
+            transaction.save(event_item(event, application.force_id, 0))
             for kind, detail in emails:
-                transaction.save(_outbox(application.force_id, item.pk, kind, event.at, detail),
+                transaction.save(outbox_item(application.force_id, item.pk, kind, event.at, detail),
                                  condition=OutboxItem.pk.does_not_exist())
             guard_pk = f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}"
             if previous_group and previous_group != application.group_id:
@@ -438,18 +280,14 @@ def save_transition(application: Application, event: AuditEvent, emails: tuple[t
         if any(r and r.code == "ConditionalCheckFailed" for r in reasons):
             raise ConditionFailed(application.reference) from None
         raise
-    return _from_item(item)
+    return application_from_item(item)
 
 
-def _connection() -> Connection:
-    return Item._get_connection().connection
-
-
-def _to_item(application: Application) -> ApplicationItem:
+def application_item(application: Application) -> ApplicationItem:
     item = ApplicationItem(
         pk=application_pk(application.force_id, application.reference), sk="APPLICATION",
         gsi1pk=stage_key(application.force_id, application.group_id, application.stage),
-        gsi1sk=f"{_iso(application.submitted_at)}#{application.reference}",
+        gsi1sk=f"{key_timestamp(application.submitted_at)}#{application.reference}",
         reference=application.reference, force_id=application.force_id, group_id=application.group_id,
         stage=application.stage.value, submitted_at=application.submitted_at, updated_at=application.updated_at,
         applicant_key=application.applicant_key, applicant=application.applicant, answers=application.answers,
@@ -459,17 +297,17 @@ def _to_item(application: Application) -> ApplicationItem:
     return item
 
 
-def _from_item(item: ApplicationItem) -> Application:
+def application_from_item(item: ApplicationItem) -> Application:
     return Application(
         reference=item.reference, force_id=item.force_id, group_id=item.group_id, stage=Stage(item.stage),
         submitted_at=item.submitted_at, updated_at=item.updated_at, applicant=item.applicant.as_dict(),
         answers=item.answers.as_dict(), eligibility=item.eligibility.as_dict(), version=item.version)
 
 
-def _event_item(event: AuditEvent, force_id: str, n: int) -> AuditEventItem:
+def event_item(event: AuditEvent, force_id: str, n: int) -> AuditEventItem:
     # Time, then order within one write, then who did what: two events never share a key.
     return AuditEventItem(
-        pk=application_pk(force_id, event.reference), sk=f"EVENT#{_iso(event.at)}#{n:02d}#{event.action}#{event.actor}",
+        pk=application_pk(force_id, event.reference), sk=f"EVENT#{key_timestamp(event.at)}#{n:02d}#{event.action}#{event.actor}",
         reference=event.reference, at=event.at, action=event.action,
         from_stage=event.from_stage.value if event.from_stage else None, to_stage=event.to_stage.value,
         actor=event.actor, detail=event.detail or None)
@@ -479,7 +317,7 @@ def _equality_item(record: EqualityRecord) -> EqualityItem:
     return EqualityItem(
         pk=f"FORCE#{record.force_id}#EQUALITY#{record.reference}", sk="EQUALITY",
         gsi1pk=f"FORCE#{record.force_id}#EQUALITY#GROUP#{record.group_id}",
-        gsi1sk=f"{_iso(record.recorded_at)}#{record.reference}",
+        gsi1sk=f"{key_timestamp(record.recorded_at)}#{record.reference}",
         reference=record.reference, group_id=record.group_id, answers=record.answers,
         recorded_at=record.recorded_at)
 

@@ -44,16 +44,20 @@ from typing import Iterator, Optional
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb_reports import DeletedCountItem, counts_pk
-from chalicelib.adapters.dynamodb import (
-    ApplicantIndexItem, ApplicationItem, EqualityItem, Item, LinkItem, OutboxItem, PackRequestItem, _connection,
-    _event_item, _from_item, _iso, applicant_partition, application_pk, save_transition, stage_key,
+from chalicelib.adapters.dynamodb.reports import DeletedCountItem, counts_pk
+from chalicelib.adapters.dynamodb.applications import (
+    ApplicantIndexItem, ApplicationItem, EqualityItem, PackRequestItem, application_from_item, event_item,
+    save_transition,
 )
-from chalicelib.adapters.dynamodb_callouts import IncidentItem, ResponseItem
-from chalicelib.adapters.dynamodb_elections import CandidateItem
-from chalicelib.adapters.dynamodb_joining import AgreementItem, MemberItem, ScreeningItem
-from chalicelib.adapters.dynamodb_review import DecisionItem, ReviewerItem
-from chalicelib.adapters.dynamodb_strategic import AvailabilityItem, NominationsItem
+from chalicelib.adapters.dynamodb.base import (
+    Item, OutboxItem, applicant_partition, application_pk, connection, key_timestamp, stage_key,
+)
+from chalicelib.adapters.dynamodb.links import LinkItem
+from chalicelib.adapters.dynamodb.callouts import IncidentItem, ResponseItem
+from chalicelib.adapters.dynamodb.elections import CandidateItem
+from chalicelib.adapters.dynamodb.joining import AgreementItem, MemberItem, ScreeningItem
+from chalicelib.adapters.dynamodb.review import DecisionItem, ReviewerItem
+from chalicelib.adapters.dynamodb.strategic import AvailabilityItem, NominationsItem
 from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.retention import Fate, fate
@@ -82,7 +86,7 @@ class DynamoDataProtection:
 
     def application(self, force_id: str, reference: str) -> Optional[Application]:
         item = self._application_item(force_id, reference)
-        return None if item is None or item.applicant_key == ERASED else _from_item(item)
+        return None if item is None or item.applicant_key == ERASED else application_from_item(item)
 
     def is_erased(self, force_id: str, reference: str) -> bool:
         item = self._application_item(force_id, reference)
@@ -126,7 +130,7 @@ class DynamoDataProtection:
     @staticmethod
     def _erase_applications(shells: list[ApplicationItem], finding: list[Item], events: dict[str, AuditEvent]
                             ) -> None:
-        with TransactWrite(connection=_connection()) as transaction:  # 3 items an application: 33 fit in one
+        with TransactWrite(connection=connection()) as transaction:  # 3 items an application: 33 fit in one
             for item in shells:
                 answers = item.answers.as_dict() if item.answers else {}
                 kept = {k: v for k, v in answers.items() if k == "redirected_from"}
@@ -134,7 +138,7 @@ class DynamoDataProtection:
                                                   ApplicationItem.answers.set(kept),
                                                   ApplicationItem.applicant_key.set(ERASED)])
                 if item.reference in events:  # after a withdrawal at the same moment
-                    transaction.save(_event_item(events[item.reference], item.force_id, 1))
+                    transaction.save(event_item(events[item.reference], item.force_id, 1))
             for entry in finding:
                 transaction.delete(entry)
 
@@ -144,8 +148,8 @@ class DynamoDataProtection:
                                   ) -> Iterator[Application]:
         """Applications of a group at a stage, submitted before a moment (a Query on the stage index)."""
         for item in ApplicationItem.by_stage.query(stage_key(force_id, group_id, stage),
-                                                   ApplicationItem.gsi1sk < _iso(before)):
-            yield _from_item(item)
+                                                   ApplicationItem.gsi1sk < key_timestamp(before)):
+            yield application_from_item(item)
 
     def delete_application(self, force_id: str, reference: str, stage: Stage, version: int) -> int:
         """Every item of one application, then the application itself with its count in one write.
@@ -172,7 +176,7 @@ class DynamoDataProtection:
                     continue  # the person's live application elsewhere in this group
                 batch.delete(other)
                 deleted += 1
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             transaction.delete(item)  # the version attribute adds its condition
             transaction.update(DeletedCountItem(pk=counts_key(force_id), sk=f"DELETED#{item.group_id}#{item.stage}"),
                                actions=[DeletedCountItem.deleted.add(1), DeletedCountItem.type.set(DeletedCountItem)])

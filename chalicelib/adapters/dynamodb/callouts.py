@@ -1,4 +1,4 @@
-"""Call-outs in the single table (keys as in adapters/dynamodb.py).
+"""Call-outs in the single table (keys as in adapters/dynamodb/base.py).
 
 | item      | PK                               | SK                 | GSI1PK                     | GSI1SK               |
 |-----------|----------------------------------|--------------------|----------------------------|----------------------|
@@ -17,9 +17,8 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import (
-    SETTLED, Item, LinkItem, OutboxItem, _connection, _iso, usable_link,
-)
+from chalicelib.adapters.dynamodb.base import Item, OutboxItem, SETTLED, connection, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
 from chalicelib.domain.callouts import Answer, Incident, Response
 from chalicelib.domain.links import Link
 from chalicelib.services.ports import LinkConflict
@@ -69,7 +68,7 @@ class DynamoCalloutStore:
                                         group_id=response.group_id, name=response.name, email=email))
         IncidentItem(
             pk=pk, sk="INCIDENT", gsi1pk=f"FORCE#{incident.force_id}#INCIDENTS",
-            gsi1sk=f"{_iso(incident.raised_at)}#{incident.id}", incident_id=incident.id,
+            gsi1sk=f"{key_timestamp(incident.raised_at)}#{incident.id}", incident_id=incident.id,
             force_id=incident.force_id, title=incident.title, summary=incident.summary,
             groups=",".join(incident.groups), raised_at=incident.raised_at, respond_by=incident.respond_by,
             police_lead_name=incident.police_lead_name, police_lead_email=incident.police_lead_email,
@@ -98,7 +97,7 @@ class DynamoCalloutStore:
                       at: datetime) -> None:
         """The answer, once per member, in the same write as spending the link."""
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
                                    actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
                 transaction.update(

@@ -1,4 +1,4 @@
-"""Strategic IAG cycles in the single table (keys as in adapters/dynamodb.py).
+"""Strategic IAG cycles in the single table (keys as in adapters/dynamodb/base.py).
 
 | item          | PK                                   | SK                      | GSI1PK                            | GSI1SK   |
 |---------------|--------------------------------------|-------------------------|-----------------------------------|----------|
@@ -18,13 +18,11 @@ from pynamodb.attributes import ListAttribute, MapAttribute, UnicodeAttribute, U
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import (
-    Item, LinkItem, _connection, conditional_save, conditional_update,
-    usable_link,
-)
+from chalicelib.adapters.dynamodb.base import Item, conditional_save, conditional_update, connection
+from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
 from chalicelib.domain.links import Link
 from chalicelib.domain.meetings import Meeting
-from chalicelib.domain.strategic import Cycle, Nominee, OPEN, Status
+from chalicelib.domain.strategic import Cycle, Nominee, Status
 from chalicelib.services.ports import LinkConflict
 
 
@@ -130,7 +128,7 @@ class DynamoStrategicStore:
     @staticmethod
     def _once(link: Link, at: datetime, item: Item) -> None:
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
                                    actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
                 transaction.save(item, condition=type(item).pk.does_not_exist())

@@ -18,14 +18,8 @@ from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttr
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import (
-    Item,
-    LinkItem,
-    _connection,
-    _iso,
-    link_item,
-    usable_link,
-)
+from chalicelib.adapters.dynamodb.base import Item, connection, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, link_item, usable_link
 from chalicelib.domain.links import Link, Purpose
 from chalicelib.services.subject_access import LinkSpent, SubjectAccessRequest
 
@@ -48,10 +42,10 @@ def sar_pk(force_id: str, request_id: str) -> str:
 class DynamoSubjectAccessStore:
     def add(self, request: SubjectAccessRequest, link: Link) -> None:
         """The request and its link, in one write."""
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             transaction.save(SubjectAccessItem(
                 pk=sar_pk(request.force_id, request.id), sk="SAR", gsi1pk=f"FORCE#{request.force_id}#SARS",
-                gsi1sk=f"{_iso(request.requested_at)}#{request.id}", request_id=request.id,
+                gsi1sk=f"{key_timestamp(request.requested_at)}#{request.id}", request_id=request.id,
                 force_id=request.force_id, requested_by=request.requested_by, requested_at=request.requested_at,
                 references=list(request.references), link_expires_at=request.link_expires_at),
                 condition=SubjectAccessItem.pk.does_not_exist())
@@ -81,7 +75,7 @@ class DynamoSubjectAccessStore:
     def deliver(self, link: Link, at: datetime) -> None:
         """Spend the link and record the delivery; raises LinkSpent if the link could not act any more."""
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
                                    actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
                 transaction.update(SubjectAccessItem(pk=sar_pk(link.force_id, link.reference), sk="SAR"),

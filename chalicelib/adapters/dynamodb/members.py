@@ -1,4 +1,4 @@
-"""Members brought in by an import, in the same single table (member items as in adapters/dynamodb_joining.py).
+"""Members brought in by an import, in the same single table (member items as in adapters/dynamodb/joining.py).
 
 | item         | PK                               | SK                                |
 |--------------|----------------------------------|-----------------------------------|
@@ -17,8 +17,9 @@ from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import Item, LinkItem, _connection, _iso, usable_link
-from chalicelib.adapters.dynamodb_joining import AgreementItem, DynamoJoiningStore, MemberItem, member_item
+from chalicelib.adapters.dynamodb.base import Item, connection, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
+from chalicelib.adapters.dynamodb.joining import AgreementItem, DynamoJoiningStore, MemberItem, member_item
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, SignedAgreement
 from chalicelib.services.member_import import ImportConflict, MemberChange
@@ -56,7 +57,7 @@ def _set_actions(member: Member) -> list:
 def _audit(change: MemberChange, actor: str, at: datetime) -> MemberAuditItem:
     member = change.after
     return MemberAuditItem(pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}",
-                           sk=f"AUDIT#{_iso(at)}#{member.group_id}", group_id=member.group_id, actor=actor, at=at,
+                           sk=f"AUDIT#{key_timestamp(at)}#{member.group_id}", group_id=member.group_id, actor=actor, at=at,
                            fields=list(change.fields), line=change.line, created="yes" if change.before is None else "no")
 
 
@@ -71,7 +72,7 @@ class DynamoMemberImport:
         """The agreement, the member's version of it and the spent link in one write, only while the link is good."""
         version = f"{agreement.document_id}@{agreement.document_version}"
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 transaction.update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
                                    actions=[LinkItem.used_at.set(agreement.signed_at)],
                                    condition=usable_link(agreement.signed_at))
@@ -103,7 +104,7 @@ class DynamoMemberImport:
 
     @staticmethod
     def _write(chunk: list[MemberChange], actor: str, at: datetime) -> None:
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=connection()) as transaction:
             for change in chunk:
                 if change.before is None:
                     transaction.save(member_item(change.after), condition=MemberItem.pk.does_not_exist())
@@ -115,7 +116,7 @@ class DynamoMemberImport:
     @staticmethod
     def _undo(written: list[list[MemberChange]], actor: str, at: datetime) -> None:
         for chunk in reversed(written):
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=connection()) as transaction:
                 for change in chunk:
                     if change.before is None:
                         transaction.delete(_member_key(change.after))
@@ -125,7 +126,7 @@ class DynamoMemberImport:
                     transaction.delete(MemberAuditItem(pk=audit.pk, sk=audit.sk))
 
     def audit(self, force_id: str, member_id: str) -> list[dict]:
-        return [{"at": _iso(i.at), "by": i.actor, "group": i.group_id, "fields": list(i.fields), "line": int(i.line),
+        return [{"at": key_timestamp(i.at), "by": i.actor, "group": i.group_id, "fields": list(i.fields), "line": int(i.line),
                  "created": i.created == "yes"}
                 for i in MemberAuditItem.query(f"FORCE#{force_id}#MEMBER#{member_id}",
                                                MemberAuditItem.sk.startswith("AUDIT#"))]

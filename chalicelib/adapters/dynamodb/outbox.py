@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from chalicelib.adapters.dynamodb import SETTLED, OutboxItem, application_pk, conditional_update, pack_request_pk
-from chalicelib.adapters.dynamodb_callouts import incident_pk
-from chalicelib.adapters.dynamodb_elections import election_pk
-from chalicelib.adapters.dynamodb_joining import member_pk
-from chalicelib.adapters.dynamodb_meetings import meetings_pk
-from chalicelib.adapters.dynamodb_membership import member_pk
-from chalicelib.adapters.dynamodb_strategic import cycle_pk
-from chalicelib.adapters.dynamodb_subject_access import sar_pk
-from chalicelib.services.outbox import About, EmailKey
+from chalicelib.adapters.dynamodb.base import OutboxItem, SETTLED, application_pk, conditional_update, pack_request_pk
+from chalicelib.adapters.dynamodb.callouts import incident_pk
+from chalicelib.adapters.dynamodb.elections import election_pk
+from chalicelib.adapters.dynamodb.joining import member_pk
+from chalicelib.adapters.dynamodb.meetings import meetings_pk
+from chalicelib.adapters.dynamodb.strategic import cycle_pk
+from chalicelib.adapters.dynamodb.subject_access import sar_pk
+from chalicelib.services.ports import About, EmailKey
 
 PARTITIONS: dict[str, Callable[[str, str], str]] = {
     "application": application_pk, "pack_request": pack_request_pk, "cycle": cycle_pk,

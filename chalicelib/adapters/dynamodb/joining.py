@@ -1,4 +1,4 @@
-"""Storage for what follows the panel's decision, in the same single table (keys as in adapters/dynamodb.py).
+"""Storage for what follows the panel's decision, in the same single table (keys as in adapters/dynamodb/base.py).
 
 | item       | PK                               | SK                      | GSI1PK                              | GSI1SK             |
 |------------|----------------------------------|-------------------------|-------------------------------------|--------------------|
@@ -20,10 +20,10 @@ from pynamodb.attributes import (
 )
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb import (
-    ConditionFailed, Item, LinkItem, _iso, application_pk, conditional_save, save_transition, usable_link,
-)
-from chalicelib.adapters.dynamodb_review import undelivered_key
+from chalicelib.adapters.dynamodb.applications import ConditionFailed, save_transition
+from chalicelib.adapters.dynamodb.base import Item, application_pk, conditional_save, key_timestamp
+from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
+from chalicelib.adapters.dynamodb.review import undelivered_key
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, Role, SignedAgreement, Status
@@ -160,7 +160,7 @@ class DynamoJoiningStore:
                 document_version=agreement.document_version, document_fingerprint=agreement.document_fingerprint,
                 signed_name=agreement.signed_name, signed_at=agreement.signed_at, source_ip=agreement.source_ip,
                 user_agent=agreement.user_agent or None), condition=AgreementItem.pk.does_not_exist())
-            transaction.save(_member_item(member), condition=MemberItem.pk.does_not_exist())
+            transaction.save(member_item(member), condition=MemberItem.pk.does_not_exist())
             _spend(transaction, link, event.at)
         return self._transition(moved, event, emails, more)
 
@@ -175,7 +175,7 @@ class DynamoJoiningStore:
 
     def add_member(self, member: Member) -> bool:
         """A membership of one more group (e.g. a nominee on the Strategic IAG); False if it exists already."""
-        return conditional_save(_member_item(member), MemberItem.pk.does_not_exist())
+        return conditional_save(member_item(member), MemberItem.pk.does_not_exist())
 
     def set_role(self, member: Member, role: Role) -> None:
         MemberItem(pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}", sk=f"GROUP#{member.group_id}").update(
@@ -206,14 +206,14 @@ class DynamoJoiningStore:
             more(transaction)
             transaction.save(WakeItem(pk=application_pk(moved.force_id, moved.reference), sk="WAKE",
                                       reference=moved.reference, gsi1pk=undelivered_key(moved.force_id),
-                                      gsi1sk=f"{_iso(event.at)}#{moved.reference}"))
+                                      gsi1sk=f"{key_timestamp(event.at)}#{moved.reference}"))
         try:
             return save_transition(moved, event, emails, and_wake)
         except ConditionFailed:
             raise LinkConflict() from None
 
 
-def _member_item(member: Member) -> MemberItem:
+def member_item(member: Member) -> MemberItem:
     return MemberItem(
         pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}", sk=f"GROUP#{member.group_id}",
         gsi1pk=members_key(member.force_id, member.group_id), gsi1sk=f"{member.joined_on.isoformat()}#{member.member_id}",
@@ -230,9 +230,6 @@ def lifecycle_attributes(member: Member) -> dict:
             "status_on": member.status_on.isoformat() if member.status_on else None, "renewal": member.renewal,
             "callouts_paused": member.callouts_paused or None,
             "optional_series": list(member.optional_series) or None, "changes": member.changes or None}
-
-
-member_item = _member_item  # public for adapters/dynamodb_members.py (imports write the same item)
 
 
 def member_pk(force_id: str, member_id: str) -> str:

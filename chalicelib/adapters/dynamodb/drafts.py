@@ -1,4 +1,4 @@
-"""Unsent applications in the single table (keys as in adapters/dynamodb.py).
+"""Unsent applications in the single table (keys as in adapters/dynamodb/base.py).
 
 | item              | PK                                      | SK       |
 |-------------------|-----------------------------------------|----------|
@@ -18,7 +18,8 @@ from typing import Optional
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.adapters.dynamodb import Item, LinkItem, conditional_update, link_item, usable_link
+from chalicelib.adapters.dynamodb.base import Item, conditional_update
+from chalicelib.adapters.dynamodb.links import LinkItem, link_item, usable_link
 from chalicelib.domain.links import Link, Purpose
 from chalicelib.services.ports import Draft
 

@@ -1,0 +1,34 @@
+"""Email links, shared by every area: one item per token, found by the token's hash alone."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from chalicelib.adapters.dynamodb.base import Item
+from chalicelib.domain.links import Link
+
+
+class LinkItem(Item, discriminator="link"):
+    """PK LINK#<sha256(token)>  SK LINK: found by the token's hash alone; expires by TTL as well as by check."""
+    purpose = UnicodeAttribute()
+    force_id = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    role = UnicodeAttribute()
+    version = NumberAttribute(null=True)
+    link_expires_at = UTCDateTimeAttribute()
+    used_at = UTCDateTimeAttribute(null=True)
+    holder = UnicodeAttribute(null=True)  # a role holder's person hash: the link dies when the role changes hands
+
+
+def usable_link(at: datetime):
+    """The condition under which a stored link may still act: present, unused, unexpired."""
+    return LinkItem.pk.exists() & LinkItem.used_at.does_not_exist() & (LinkItem.link_expires_at > at)
+
+
+
+def link_item(link: Link) -> LinkItem:
+    return LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK", purpose=link.purpose.value, force_id=link.force_id,
+                    reference=link.reference, role=link.role, version=link.version,
+                    link_expires_at=link.expires_at, expires_at=link.expires_at, holder=link.holder or None)
+
