@@ -215,7 +215,7 @@ class Container:
 
     @cached_property
     def member_import(self) -> MemberImportService:
-        from chalicelib.adapters.dynamodb.members import DynamoMemberImport  # noqa: PLC0415 (imports are rare)
+        from chalicelib.adapters.dynamodb.members import DynamoMemberImport
 
         documents = self.documents or _documents(self.settings)
         return MemberImportService(MemberImportParts(

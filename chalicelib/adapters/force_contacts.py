@@ -46,7 +46,7 @@ class ContactsFromHolders:
             return seen[1]
         try:
             held = self._holders.panel_members(force_id, FORCE)
-        except Exception:  # noqa: BLE001 (the file's contacts still reach a person; tried again on the next get)
+        except Exception:
             log.exception("%s: the contacts operators set cannot be read; using the profile's", force_id)
             return profile
         contacts = {**profile.contacts, **{

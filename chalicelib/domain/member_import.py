@@ -67,7 +67,7 @@ def read_rows(text: str) -> tuple[list[Row], list[Problem]]:
             if len(cells) != len(header):
                 problems.append(Problem(line, "", f"the row has {len(cells)} cells; the header has {len(header)}"))
                 continue
-            rows.append(Row(line, {h: _cell(h, c) for h, c in zip(header, cells) if c.strip()}))
+            rows.append(Row(line, {h: _cell(h, c) for h, c in zip(header, cells, strict=True) if c.strip()}))
             if len(rows) > MAX_ROWS:
                 return [], [Problem(line, "", f"more than {MAX_ROWS} rows: split the file by group")]
     except csv.Error as error:

@@ -335,7 +335,7 @@ class JoiningService:
                 outcome: list[Optional[screening.Outcome]] = []
                 if self._p.postbox.act(application_email(application, f"screening-request-v{application.version}"
                                                                       f"-to-{person}"),
-                                       lambda application=application: self._ask_for_screening(
+                                       lambda application=application, outcome=outcome: self._ask_for_screening(
                                            force, application, outcome)):
                     asked += 1
         return asked

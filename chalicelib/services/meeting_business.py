@@ -152,7 +152,7 @@ class MeetingBusinessService:
                 key = f"agenda-ask-{planned.meeting.uid_key}-{role}"
                 if role not in holders:
                     coordinator = force.contacts["iag_coordinator"]
-                    sent += self._send(force_id, group_id, key + "-nobody", lambda role=role, planned=planned:
+                    sent += self._send(force_id, group_id, key + "-nobody", lambda role=role, planned=planned, coordinator=coordinator:
                                        self._message(force, coordinator.email, coordinator.name,
                                                      f"Nobody holds the role {role_words(role)} for the {group.name}",
                                                      f"Agenda items for {planned.meeting.title} on "
@@ -369,7 +369,7 @@ class MeetingBusinessService:
     def _logged(counts: dict, what: str, step: Callable[..., int], *arguments: str) -> None:
         try:
             counts[what] += step(*arguments)
-        except Exception:  # noqa: BLE001 (see daily)
+        except Exception:
             log.exception("meeting business %s %s failed", what, "/".join(arguments))
 
     # --- helpers ---

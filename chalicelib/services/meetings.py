@@ -5,7 +5,7 @@ per member, meeting and sequence, so nothing goes twice."""
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo

@@ -162,7 +162,7 @@ class MemberImportService:
         return welcomed
 
     def _welcome(self, force: ForceProfile, member: Member) -> EmailMessage:
-        from chalicelib.domain.meetings import upcoming_for_group  # noqa: PLC0415 (only when a welcome is sent)
+        from chalicelib.domain.meetings import upcoming_for_group
 
         group = force.group(member.group_id)
         now = self._p.clock.now()

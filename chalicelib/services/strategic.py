@@ -22,7 +22,7 @@ from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import SlotChoice, choose_slot
 from chalicelib.domain.strategic import (
-    Cycle, Nominee, OPEN, Status, candidate_slots, chair_not_nominated, cycle_id, invitees, local_groups,
+    Cycle, Nominee, Status, candidate_slots, chair_not_nominated, cycle_id, invitees, local_groups,
     strategic_group,
 )
 from chalicelib.services import role_notices

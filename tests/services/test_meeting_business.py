@@ -13,7 +13,6 @@ import pytest
 from chalicelib.adapters.calendar_ics import calendar_file
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.adapters.templates import render
-from chalicelib.domain.links import Purpose
 from chalicelib.domain.meeting_business import Answer, BusinessRefused
 from chalicelib.domain.meeting_plans import MeetingChangeRefused
 from chalicelib.domain.membership import Member, Role

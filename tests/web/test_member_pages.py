@@ -8,7 +8,6 @@ import json
 import re
 from datetime import date, timedelta
 
-import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.joining import member_item

@@ -76,7 +76,7 @@ class DynamoMemberStore(DynamoJoiningStore):
         try:
             LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK").update(actions=[LinkItem.used_at.set(at)],
                                                                      condition=usable_link(at))
-        except Exception as error:  # noqa: BLE001 (UpdateError: only a failed condition means "spent")
+        except Exception as error:
             if getattr(error, "cause_response_code", "") == "ConditionalCheckFailedException":
                 raise LinkConflict() from None
             raise
