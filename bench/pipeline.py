@@ -65,24 +65,38 @@ def group_rss(pgids: dict[str, int]) -> dict[str, tuple[int, int]]:
     return {name: (kb, count) for name, (kb, count, _) in group_usage(pgids).items()}
 
 
-def group_usage(pgids: dict[str, int]) -> dict[str, tuple[int, int, float]]:
-    """name -> (RSS in kB summed over the group, process count, CPU seconds), from /proc. The CPU seconds count
-    each live process's own and its reaped children's (a finished flow run's counts in the process that waited
-    for it), so the difference between two readings is what the group spent in between."""
-    totals = {name: [0, 0, 0.0] for name in pgids}
-    tick = os.sysconf("SC_CLK_TCK")
+def service_processes(pgids: dict[str, int]) -> dict[int, tuple[str, list[str]]]:
+    """pid -> (service name, the fields of /proc/pid/stat after "(comm)"), for every process in a service's group
+    or descended from one (PostgreSQL's backends each start a session of their own)."""
+    found, parents = {}, {}
     by_pgid = {pgid: name for name, pgid in pgids.items()}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            stat = Path(entry.path, "stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": state, ppid, pgrp, ...
-            name = by_pgid.get(int(fields[2]))
-            if name is None:
-                continue
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()  # state, ppid, pgrp, ...
+        except (OSError, IndexError):  # the process ended while we looked
+            continue
+        found[int(entry.name)], parents[int(entry.name)] = fields, int(fields[1])
+
+    def service(pid: int, depth: int = 0) -> str | None:
+        if pid not in found or depth > 5:
+            return None
+        return by_pgid.get(int(found[pid][2])) or service(parents[pid], depth + 1)
+
+    return {pid: (name, fields) for pid, fields in found.items() if (name := service(pid))}
+
+
+def group_usage(pgids: dict[str, int]) -> dict[str, tuple[int, int, float]]:
+    """name -> (RSS in kB summed over the service's processes, process count, CPU seconds), from /proc. The CPU
+    seconds count each live process's own and its reaped children's (a finished flow run's counts in the process
+    that waited for it), so the difference between two readings is what the service spent in between."""
+    totals = {name: [0, 0, 0.0] for name in pgids}
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid, (name, fields) in service_processes(pgids).items():
+        try:
             cpu = sum(int(tick_count) for tick_count in fields[11:15]) / tick  # utime, stime, cutime, cstime
-            rss = next((int(line.split()[1]) for line in Path(entry.path, "status").read_text().splitlines()
+            rss = next((int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                         if line.startswith("VmRSS:")), 0)  # kernel threads and zombies have none
         except (OSError, ValueError, IndexError):  # the process ended while we looked
             continue
@@ -92,12 +106,25 @@ def group_usage(pgids: dict[str, int]) -> dict[str, tuple[int, int, float]]:
     return {name: (kb, count, cpu) for name, (kb, count, cpu) in totals.items()}
 
 
+def total_pss(pgids: dict[str, int]) -> int:
+    """Proportional set size in kB over every service's processes: memory shared by forks (the flow runs fork
+    from one warm process) counted once, where summed RSS counts it in every process."""
+    total = 0
+    for pid in service_processes(pgids):
+        try:
+            total += next((int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                           if line.startswith("Pss:")), 0)
+        except (OSError, ValueError):  # the process ended while we looked
+            continue
+    return total
+
+
 class MemorySampler(threading.Thread):
-    """Samples once a second and keeps each group's maximum (RSS and process count), and the total's."""
+    """Samples once a second and keeps each group's maximum (RSS and process count), and the total's (RSS, PSS)."""
 
     def __init__(self, pgids: dict[str, int]):
         super().__init__(daemon=True)
-        self.pgids, self.peak, self.peak_total, self.done = pgids, {}, 0, threading.Event()
+        self.pgids, self.peak, self.peak_total, self.peak_pss, self.done = pgids, {}, 0, 0, threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(1):
@@ -106,6 +133,7 @@ class MemorySampler(threading.Thread):
                 old_kb, old_count = self.peak.get(name, (0, 0))
                 self.peak[name] = (max(old_kb, kb), max(old_count, count))
             self.peak_total = max(self.peak_total, sum(kb for kb, _ in sample.values()))
+            self.peak_pss = max(self.peak_pss, total_pss(self.pgids))
 
 
 # --- the surge ---
@@ -289,6 +317,7 @@ def surge(args, bench: BenchStack) -> int:
                 f"{end[name][0] / 1024:7.0f} MB   {idle[name][1]}/{peak[1]}/{end[name][1]}")
     row("  all", f"{sum(kb for kb, _ in idle.values()) / 1024:7.0f} MB {sampler.peak_total / 1024:7.0f} MB "
         f"{sum(kb for kb, _ in end.values()) / 1024:7.0f} MB   (peak: largest simultaneous sum)")
+    row("  all, PSS (shared pages once)", f"{'':>10} {sampler.peak_pss / 1024:7.0f} MB")
     row("log errors (Traceback/ERROR)", log_problems(local / "logs"))
 
     # --- CPU: what bounds the rate. Seconds each service spent from the first POST to the end (bench included). ---

@@ -44,6 +44,8 @@ STOP_TIMEOUT = 10  # seconds from SIGTERM to SIGKILL
 STOP_SIGNALS = {"postgres": signal.SIGINT}
 POSTGRES = LOCAL / "postgres"  # data/ (the cluster) and password (Prefect's, generated once)
 PG_USER = PG_DATABASE = "prefect"
+DATABASE_CREATED = POSTGRES / "database-created"
+PREFECT_MIGRATED = POSTGRES / "prefect-migrated"  # the Prefect version whose migrations this database has had
 MOTO_ENDPOINTS = ("IAG_AWS_ENDPOINT",)  # what chalicelib.settings reads for every AWS service
 
 # Local URLs only: never route them through a proxy set in the environment.
@@ -62,6 +64,7 @@ class Service:
     after_ready: Optional[Callable[[], None]] = None
     ready: Optional[Callable[[], bool]] = None  # for a service that answers no HTTP: True once it is up
     user: Optional[str] = None  # run as this user (PostgreSQL refuses to run as root)
+    needs: tuple[str, ...] = ()  # services that must be ready (and their after_ready done) before this one starts
 
 
 class Stop(BaseException):
@@ -90,6 +93,7 @@ def services() -> list[Service]:
                    # Else a PREFECT_API_URL in the developer's shell would point the UI elsewhere.
                    "PREFECT_API_URL": f"{prefect}/api"}
     database = postgres_service(prefect_env)
+    flows_started: dict[str, float] = {}
     return [
         Service("moto", [str(BIN / "python"), "-m", "scripts.serial_moto", HOST, str(port("moto"))],
                 {"IAG_MOTO_SNAPSHOT": str(SNAPSHOT),
@@ -106,19 +110,24 @@ def services() -> list[Service]:
                 after_ready=lambda: report_state(moto)),
         *([database] if database else []),
         Service("prefect", [str(BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(port("prefect"))],
-                prefect_env, f"{prefect}/api/health", port("prefect"), ready_timeout=90),  # cold: 17-33 s seen on 2 busy cores
-        # The local stage in .chalice/config.json sets no endpoint or URL, so these from the environment hold.
-        Service("api", [str(BIN / "chalice"), "local", "--host", HOST,
-                        "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
-                api_env, f"{api}/forces", port("api"),
-                before_start=lambda: prepare_data(api_env, OPERATORS_FILE)),
+                prefect_env, f"{prefect}/api/health", port("prefect"), ready_timeout=90,  # cold: 17-33 s seen on 2 busy cores
+                needs=("postgres",) if database else (), after_ready=lambda: prefect_ready(prefect_env)),
         # The flow deployments, served by one process; runs it starts reach moto and Prefect as the API does.
         Service("flows", [str(BIN / "python"), "-m", "flows.serve"],
                 {**api_env, "PREFECT_API_URL": f"{prefect}/api", "PREFECT_HOME": str(LOCAL / "prefect"),
                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "1",
                  "IAG_RECONCILE_SECONDS": "60"},
-                f"{prefect}/api/deployments/name/review-application/review-application", None,
-                ready_timeout=60),
+                # It waits for the Prefect server itself: its imports overlap the server's start.
+                None, None, ready_timeout=120,
+                before_start=lambda: flows_started.update(at=time.time()),
+                # Polled by this runner, not merely known from an earlier start (the deployment outlives a restart).
+                ready=lambda: polled_since(f"{prefect}/api/deployments/name/review-application/review-application",
+                                           flows_started["at"])),
+        # The local stage in .chalice/config.json sets no endpoint or URL, so these from the environment hold.
+        Service("api", [str(BIN / "chalice"), "local", "--host", HOST,
+                        "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
+                api_env, f"{api}/forces", port("api"),
+                before_start=lambda: prepare_data(api_env, OPERATORS_FILE), needs=("moto",)),
         # --- More processes go here.
     ]
 
@@ -173,12 +182,16 @@ def postgres_service(prefect_env: dict[str, str]) -> Optional[Service]:
                 "synchronous_commit": "off"}
 
     def prepare() -> None:
-        if user:  # at every start: e.g. pytest sets its temporary folders back to 0700
+        if user:  # at every start, in case something set a folder above back to 0700
             reachable_by_others(POSTGRES.parent)
         init_postgres(programs, data, password_file, user)
         password = password_file.read_text().strip()
         prefect_env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
             f"postgresql+asyncpg://{PG_USER}:{password}@{HOST}:{port('postgres')}/{PG_DATABASE}")
+        # Prefect checks its schema at every start (alembic loads every migration: seconds of CPU); once this
+        # version has migrated this database, it need not again.
+        if PREFECT_MIGRATED.exists() and PREFECT_MIGRATED.read_text() == prefect_version():
+            prefect_env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] = "false"
 
     def accepting() -> bool:
         return subprocess.run([str(programs / "pg_isready"), "-q", "-h", HOST, "-p", str(port("postgres"))],
@@ -191,11 +204,25 @@ def postgres_service(prefect_env: dict[str, str]) -> Optional[Service]:
                    after_ready=lambda: create_database(programs, password_file.read_text().strip()), user=user)
 
 
+def prefect_version() -> str:
+    from importlib.metadata import version
+
+    return version("prefect")
+
+
+def prefect_ready(prefect_env: dict[str, str]) -> None:
+    """Once the server answers on PostgreSQL, its migrations for this version are done."""
+    if "PREFECT_SERVER_DATABASE_CONNECTION_URL" in prefect_env and POSTGRES.exists():
+        PREFECT_MIGRATED.write_text(prefect_version())
+
+
 def init_postgres(programs: Path, data: Path, password_file: Path, user: Optional[str]) -> None:
     """A cluster in .local/postgres/data the first time, with a generated password for Prefect's login."""
     if (data / "PG_VERSION").exists():
         return
     POSTGRES.mkdir(parents=True, exist_ok=True)
+    for marker in (DATABASE_CREATED, PREFECT_MIGRATED):  # they were about a cluster that is gone
+        marker.unlink(missing_ok=True)
     if not password_file.exists():
         password_file.write_text(secrets.token_urlsafe(24))
         password_file.chmod(0o600)
@@ -238,7 +265,7 @@ def as_user(user: Optional[str]) -> dict:
 
 def create_database(programs: Path, password: str) -> None:
     """Prefect's database in the cluster, once (a marker file says it was made)."""
-    made = POSTGRES / "database-created"
+    made = DATABASE_CREATED
     if made.exists():
         return
     done = subprocess.run([str(programs / "createdb"), "-h", HOST, "-p", str(port("postgres")), "-U", PG_USER,
@@ -430,6 +457,18 @@ def answers(url: str) -> bool:
         return False
 
 
+def polled_since(deployment_url: str, since: float) -> bool:
+    """Whether a runner has asked Prefect for this deployment's runs since `since` (epoch seconds)."""
+    from datetime import datetime
+
+    try:
+        with _http.open(deployment_url, timeout=2) as response:
+            polled = json.load(response).get("last_polled")
+    except (OSError, http.client.HTTPException, ValueError):
+        return False
+    return bool(polled) and datetime.fromisoformat(polled.replace("Z", "+00:00")).timestamp() >= since - 1
+
+
 def wait_ready(service: Service, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + service.ready_timeout
     while not (service.ready() if service.ready else not service.ready_url or answers(service.ready_url)):
@@ -507,18 +546,30 @@ def up() -> int:
             raise Failed(f"a stack using {LOCAL} is already running (see {PIDS}); `make down` stops it")
         check_ports(stack)
         LOCAL.mkdir(parents=True, exist_ok=True)
+        # Each starts once what it needs is ready, so the Prefect server (the slowest) starts beside moto and the API.
+        by_name, started, ready = {s.name: s for s in stack}, {}, set()
+
+        def wait_for(name: str) -> None:
+            if name in ready:
+                return
+            wait_ready(by_name[name], running[name])
+            print(f"{name}: up in {time.monotonic() - started[name]:.1f} s (log: {LOGS / name}.log)")
+            if by_name[name].after_ready:
+                by_name[name].after_ready()
+            ready.add(name)
+
         for service in stack:
+            for name in service.needs:
+                wait_for(name)
             if service.before_start:
                 service.before_start()
-            started = time.monotonic()
+            started[service.name] = time.monotonic()
             running[service.name] = start(service)
             # name -> process group id, written as we go so `down` works during startup too;
             # "up" is this process's own pid: `down` asks it to stop the rest.
             PIDS.write_text(json.dumps({"up": os.getpid(), **{n: p.pid for n, p in running.items()}}))
-            wait_ready(service, running[service.name])
-            print(f"{service.name}: up in {time.monotonic() - started:.1f} s (log: {LOGS / service.name}.log)")
-            if service.after_ready:
-                service.after_ready()
+        for service in stack:
+            wait_for(service.name)
         print(f"\nLocal stack ready in {time.monotonic() - began:.1f} s\n"
               f"  API             http://{HOST}:{port('api')}/forces\n"
               f"  Prefect UI      http://{HOST}:{port('prefect')}/ (its data: "

@@ -65,6 +65,17 @@ def request(method: str, url: str, payload=None, timeout: float = 5):
 
 
 
+def state_dir(prefix: str = "iag-stack-") -> Path:
+    """A folder for a stack's state, outside pytest's temporary root: pytest sets that back to 0700 whenever a
+    session starts (several run at once on a shared machine), and PostgreSQL, which runs as its own user when we
+    are root, must pass through every folder above its data. The caller removes it."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o711)  # search only: nothing in it becomes listable
+    return folder
+
+
 def stack_environment(local_dir: Path) -> dict:
     """The stack's own environment: free ports, its own state directory, none of the test process's AWS settings."""
     import os
@@ -112,9 +123,7 @@ class BenchStack:
     for its logs). start() may be called again to time a restart."""
 
     def __init__(self, prefix: str, keep: bool = False, **env):
-        import tempfile
-
-        self.tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        self.tmp = state_dir(prefix)
         self.local = self.tmp / "local"
         self.env = {**stack_environment(self.local), **env}
         self.api, self.prefect, self.moto = urls(self.env)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,15 +19,17 @@ from pathlib import Path
 import pytest
 
 from tests.factories import application_payload
-from tests.stack import ROOT, Stack, port_free, request, stack_environment
+from tests.stack import ROOT, Stack, port_free, request, stack_environment, state_dir
 
 FORCES = {"derbyshire", "thames-valley", "northamptonshire", "greater-manchester", "avon-and-somerset"}
 
 
 @pytest.fixture
-def stack_env(tmp_path):
+def stack_env():
     """The stack's own environment: free ports, a temporary state directory, none of the test process's AWS settings."""
-    return stack_environment(tmp_path / "local")
+    folder = state_dir()
+    yield stack_environment(folder / "local")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
