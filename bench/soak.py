@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 from bench.pipeline import group_rss, pct, prefect_database  # noqa: E402
 from tests.factories import application_payload  # noqa: E402
-from tests.stack import BenchStack, links_in, post_form, request  # noqa: E402
+from tests.stack import BenchStack, links_in, post_form, request, venue  # noqa: E402
 
 PATH = "/forces/derbyshire/applications"
 PANEL = {"iag_chair.derbyshire-iag@derbyshire.demo.example",
@@ -83,7 +83,7 @@ def post_applications(api: str, tag: str, start: int, count: int, concurrency: i
         payload = application_payload(applicant={"email": f"soak-{tag}-{i}@example.org"})
         began = time.perf_counter()
         try:
-            status, _, body = request("POST", f"{api}{PATH}", payload, timeout=60)
+            status, _, body = request("POST", f"{api}{PATH}", payload, timeout=60, headers=venue(i))
         except OSError:
             status, body = 0, b"{}"
         with lock:

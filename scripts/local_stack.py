@@ -124,7 +124,7 @@ def services() -> list[Service]:
                 ready=lambda: polled_since(f"{prefect}/api/deployments/name/review-application/review-application",
                                            flows_started["at"])),
         # The local stage in .chalice/config.json sets no endpoint or URL, so these from the environment hold.
-        Service("api", [str(BIN / "chalice"), "local", "--host", HOST,
+        Service("api", [str(BIN / "python"), "-m", "scripts.chalice_local", "local", "--host", HOST,
                         "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
                 api_env, f"{api}/forces", port("api"),
                 before_start=lambda: prepare_data(api_env, OPERATORS_FILE), needs=("moto",)),
