@@ -14,7 +14,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # chalice package needs a region and must never look for real credentials.
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: up down test test-fast lint check package bench bench-pipeline bench-cost bench-soak admin clean
+.PHONY: up postgresql down test test-fast lint check package bench bench-pipeline bench-cost bench-soak admin clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,15 @@ $(CSS): $(NODE_STAMP) frontend/styles.scss
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-## up: the whole local stack (moto, Prefect server and UI, the API); Ctrl-C stops it
-up: $(STAMP) $(CSS)
+# Debian's PostgreSQL for the local Prefect server, as production has one (root only: apt-get). Without it
+# `make up` says so and the Prefect server uses SQLite, which answers "database is locked" under a surge.
+postgresql:
+	@test -n "$(wildcard /usr/lib/postgresql/*/bin/postgres)$(PG_BIN)" \
+	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } \
+	  || echo "PostgreSQL is not installed and could not be (apt-get as root): the Prefect server will use SQLite"
+
+## up: the whole local stack (moto, PostgreSQL, Prefect server and UI, the API); Ctrl-C stops it
+up: $(STAMP) $(CSS) postgresql
 	$(BIN)/python -m scripts.local_stack up
 
 ## down: stop a stack started by 'make up' from another terminal
@@ -44,7 +51,7 @@ down: $(STAMP)
 
 ## test: every test, browser tests included, spread over the cores (TEST_WORKERS=0: one process)
 TEST_WORKERS ?= auto
-test: $(STAMP) $(CSS) $(CHROMIUM)
+test: $(STAMP) $(CSS) $(CHROMIUM) postgresql
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## test-fast: the domain, and services and the storage contract on in-memory fakes (no moto, Prefect or browser)
@@ -94,12 +101,12 @@ bench: package
 
 ## bench-pipeline: a campaign surge through the whole local stack (N=200 by default; takes minutes)
 N ?= 200
-bench-pipeline: $(STAMP) $(CSS)
+bench-pipeline: $(STAMP) $(CSS) postgresql
 	$(BIN)/python bench/pipeline.py --n $(N)
 
 SOAK_N ?= 2000
 ## bench-soak: a day of use (SOAK_N applications and their panel decisions, in batches), then a restart
-bench-soak: $(STAMP) $(CSS)
+bench-soak: $(STAMP) $(CSS) postgresql
 	$(BIN)/python bench/soak.py --n $(SOAK_N)
 
 ## bench-cost: the AWS cost per 1,000 applications, from one application's calls on the local stack

@@ -22,15 +22,13 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
-from bench.pipeline import group_rss, pct  # noqa: E402
+from bench.pipeline import group_rss, pct, prefect_database  # noqa: E402
 from tests.factories import application_payload  # noqa: E402
-from tests.stack import links_in, post_form, request, stack_environment, start_ready, stop, urls  # noqa: E402
+from tests.stack import BenchStack, links_in, post_form, request, venue  # noqa: E402
 
 PATH = "/forces/derbyshire/applications"
 PANEL = {"iag_chair.derbyshire-iag@derbyshire.demo.example",
@@ -85,7 +83,7 @@ def post_applications(api: str, tag: str, start: int, count: int, concurrency: i
         payload = application_payload(applicant={"email": f"soak-{tag}-{i}@example.org"})
         began = time.perf_counter()
         try:
-            status, _, body = request("POST", f"{api}{PATH}", payload, timeout=60)
+            status, _, body = request("POST", f"{api}{PATH}", payload, timeout=60, headers=venue(i))
         except OSError:
             status, body = 0, b"{}"
         with lock:
@@ -165,80 +163,74 @@ def main() -> int:
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
 
-    tmp = Path(tempfile.mkdtemp(prefix="iag-soak-"))
-    local = tmp / "local"
-    env = stack_environment(local)  # free ports, own state dir: never .local/ or the default ports
-    api, _, moto = urls(env)
-    print(f"IAG soak bench: N={args.n} in batches of {args.batch}, concurrency {args.concurrency}, bound "
-          f"{args.minutes:.0f} min, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; state in {local}")
-    began = time.monotonic()
-    try:
-        stack = start_ready(env, tmp / "up-1.out")
-    except RuntimeError as error:
-        print(f"error: {str(error)[-3000:]}", file=sys.stderr)
-        (print(f"kept {tmp}") if args.keep else shutil.rmtree(tmp, ignore_errors=True))
-        return 1
-    try:
-        print(f"stack ready in {time.monotonic() - began:.1f} s")
-        deadline = began + args.minutes * 60
-        mail, tag, done = NewMail(moto), f"{int(time.time())}", 0
-        waiting, found = set(), {}  # references still without both review requests; links found so far
-        print(f"{'batch':>5} {'apps':>5} {'moto RSS':>9} {'apply p50/p99 ms':>17} {'decide p50/p99 ms':>18} "
-              f"{'decided':>8} {'waiting':>7} {'emails':>7} {'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} "
-              f"{'batch s':>7}")
-        batch = 0
-        while done < args.n and time.monotonic() < deadline:
-            batch += 1
-            batch_began = time.monotonic()
-            size = min(args.batch, args.n - done)
-            applied, references = post_applications(api, tag, done, size, args.concurrency)
-            done += size
-            # Review requests come as fast as the flows run: a batch decides whichever applications (its own or an
-            # earlier batch's) have both requests by now, waiting (bounded) for at least its own to start arriving.
-            waiting.update(references)
-            wait_until = min(deadline, time.monotonic() + max(60, 2 * size))
-            while True:
-                review_links(mail.read(), waiting, found)
-                complete = {r for r in waiting if len(found.get(r, {})) == len(PANEL)}
-                if complete >= set(references) or time.monotonic() > wait_until:
-                    break
-                time.sleep(2)
-            waiting -= complete
-            links = [link for reference in complete for link in found.pop(reference).values()]
-            decided, ok = post_decisions(links, args.concurrency)
-            moto_pgid = json.loads((local / "stack.pids").read_text())["moto"]
-            rss = group_rss({"moto": moto_pgid})["moto"][0] / 1024
-            mailbox_s, status, body = timed_get(f"{moto}/moto-api/iag/mailbox?limit=50")
-            total = json.loads(body)["total"] if status == 200 else -1
-            page_s, page_status, _ = timed_get(f"{api}/dev/mailbox")
-            print(f"{batch:>5} {len(references):>5} {rss:>6.0f} MB {pct(applied, 50) * 1000:>8.0f}/"
-                  f"{pct(applied, 99) * 1000:<8.0f} {pct(decided, 50) * 1000:>9.0f}/{pct(decided, 99) * 1000:<8.0f} "
-                  f"{ok // 2:>8} {len(waiting):>7} {total:>7} {mailbox_s:>9.3f} "
-                  f"{page_s:>9.3f}{'' if page_status == 200 else '!':<5} "
-                  f"{os.getloadavg()[0]:>5.1f} {time.monotonic() - batch_began:>7.0f}")
+    with BenchStack("iag-soak-", args.keep) as bench:
+        print(f"IAG soak bench: N={args.n} in batches of {args.batch}, concurrency {args.concurrency}, bound "
+              f"{args.minutes:.0f} min, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; state in {bench.local}")
+        began = time.monotonic()
+        try:
+            print(f"stack ready in {bench.start():.1f} s; {prefect_database(bench.output())}")
+        except RuntimeError as error:
+            print(f"error: {str(error)[-3000:]}", file=sys.stderr)
+            return 1
+        return soak(args, bench, began)
 
-        settled = settle(moto)
-        before = counts(api, moto, local)
-        print(f"settled at {settled} emails; before the restart: {before}")
-        snapshot = local / "moto-state.json"
-        stopped = time.monotonic()
-        stack.stop()
-        print(f"stopped in {time.monotonic() - stopped:.1f} s; snapshot "
-              f"{snapshot.stat().st_size / 1e6:.1f} MB" if snapshot.exists() else "no snapshot written")
-        restarted = time.monotonic()
-        stack = start_ready(env, tmp / "up-2.out")
-        ready = time.monotonic() - restarted
-        restored = [line for line in stack.output().splitlines() if line.startswith("moto: restored")]
-        print(f"ready again in {ready:.1f} s (goal 30 s); {restored[-1] if restored else 'moto restored nothing'}")
-        print("  per service: " + "; ".join(line.split(" (log")[0] for line in stack.output().splitlines()
-                                            if ": up in " in line) + f"; load {os.getloadavg()[0]:.1f}")
-        after = counts(api, moto, local)
-        print(f"after the restart: {after}; "
-              + ("all still there" if all(after[k] >= v for k, v in before.items()) else "SOMETHING IS MISSING"))
-        return 0
-    finally:
-        stop(stack, env)  # always: Ctrl-C to `up`, then `down` for anything left
-        (print(f"kept {tmp}") if args.keep else shutil.rmtree(tmp, ignore_errors=True))
+
+def soak(args, bench: BenchStack, began: float) -> int:
+    api, moto, local = bench.api, bench.moto, bench.local
+    deadline = began + args.minutes * 60
+    mail, tag, done = NewMail(moto), f"{int(time.time())}", 0
+    waiting, found = set(), {}  # references still without both review requests; links found so far
+    print(f"{'batch':>5} {'apps':>5} {'moto RSS':>9} {'apply p50/p99 ms':>17} {'decide p50/p99 ms':>18} "
+          f"{'decided':>8} {'waiting':>7} {'emails':>7} {'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} "
+          f"{'batch s':>7}")
+    batch = 0
+    while done < args.n and time.monotonic() < deadline:
+        batch += 1
+        batch_began = time.monotonic()
+        size = min(args.batch, args.n - done)
+        applied, references = post_applications(api, tag, done, size, args.concurrency)
+        done += size
+        # Review requests come as fast as the flows run: a batch decides whichever applications (its own or an
+        # earlier batch's) have both requests by now, waiting (bounded) for at least its own to start arriving.
+        waiting.update(references)
+        wait_until = min(deadline, time.monotonic() + max(60, 2 * size))
+        while True:
+            review_links(mail.read(), waiting, found)
+            complete = {r for r in waiting if len(found.get(r, {})) == len(PANEL)}
+            if complete >= set(references) or time.monotonic() > wait_until:
+                break
+            time.sleep(2)
+        waiting -= complete
+        links = [link for reference in complete for link in found.pop(reference).values()]
+        decided, ok = post_decisions(links, args.concurrency)
+        moto_pgid = bench.pgids()["moto"]
+        rss = group_rss({"moto": moto_pgid})["moto"][0] / 1024
+        mailbox_s, status, body = timed_get(f"{moto}/moto-api/iag/mailbox?limit=50")
+        total = json.loads(body)["total"] if status == 200 else -1
+        page_s, page_status, _ = timed_get(f"{api}/dev/mailbox")
+        print(f"{batch:>5} {len(references):>5} {rss:>6.0f} MB {pct(applied, 50) * 1000:>8.0f}/"
+              f"{pct(applied, 99) * 1000:<8.0f} {pct(decided, 50) * 1000:>9.0f}/{pct(decided, 99) * 1000:<8.0f} "
+              f"{ok // 2:>8} {len(waiting):>7} {total:>7} {mailbox_s:>9.3f} "
+              f"{page_s:>9.3f}{'' if page_status == 200 else '!':<5} "
+              f"{os.getloadavg()[0]:>5.1f} {time.monotonic() - batch_began:>7.0f}")
+
+    settled = settle(moto)
+    before = counts(api, moto, local)
+    print(f"settled at {settled} emails; before the restart: {before}")
+    snapshot = local / "moto-state.json"
+    stopped = time.monotonic()
+    bench.stop()
+    print(f"stopped in {time.monotonic() - stopped:.1f} s; snapshot "
+          f"{snapshot.stat().st_size / 1e6:.1f} MB" if snapshot.exists() else "no snapshot written")
+    ready = bench.start()
+    restored = [line for line in bench.output().splitlines() if line.startswith("moto: restored")]
+    print(f"ready again in {ready:.1f} s (goal 30 s); {restored[-1] if restored else 'moto restored nothing'}")
+    print("  per service: " + "; ".join(line.split(" (log")[0] for line in bench.output().splitlines()
+                                        if ": up in " in line) + f"; load {os.getloadavg()[0]:.1f}")
+    after = counts(api, moto, local)
+    print(f"after the restart: {after}; "
+          + ("all still there" if all(after[k] >= v for k, v in before.items()) else "SOMETHING IS MISSING"))
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,16 +3,21 @@
     python -m scripts.local_stack up     # start everything, print the URLs, wait; Ctrl-C stops it all
     python -m scripts.local_stack down   # from another terminal: stop a stack started by `up`
 
-Ports: MOTO_PORT (5000), PREFECT_PORT (4200), API_PORT (8000). State and logs live in
-IAG_LOCAL_DIR (default .local/). moto keeps its state (table, sent emails, operator pool) in
-moto-state.json: written every MOTO_SNAPSHOT_SECONDS (30) when something changed and on stop,
-restored at start; delete the file to start empty.
+Ports: MOTO_PORT (5000), PREFECT_PORT (4200), API_PORT (8000), PG_PORT (5433). State and logs live in
+IAG_LOCAL_DIR (default .local/). The Prefect server keeps its data in PostgreSQL (Debian's `postgresql`, which
+`make up` installs when it is missing), in .local/postgres/, as production does; without PostgreSQL it says so and
+uses SQLite (fine for clicking through, "database is locked" under a surge); IAG_PREFECT_DATABASE=sqlite asks for it.
+Services start as soon as what they need is ready: the Prefect server beside moto and the API. moto keeps its
+state (table, sent emails, operator pool) in moto-state.json: written every MOTO_SNAPSHOT_SECONDS (30) when
+something changed and on stop, restored at start; delete the file to start empty.
 """
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,8 +38,15 @@ PIDS = LOCAL / "stack.pids"
 SNAPSHOT = LOCAL / "moto-state.json"
 RECORDING = LOCAL / "moto-recording.jsonl"  # what earlier versions kept instead: migrated once
 HOST = "127.0.0.1"
-PORTS = {"moto": ("MOTO_PORT", 5000), "prefect": ("PREFECT_PORT", 4200), "api": ("API_PORT", 8000)}
+PORTS = {"moto": ("MOTO_PORT", 5000), "prefect": ("PREFECT_PORT", 4200), "api": ("API_PORT", 8000),
+         "postgres": ("PG_PORT", 5433)}  # not 5432: where a system cluster may listen
 STOP_TIMEOUT = 10  # seconds from SIGTERM to SIGKILL
+# PostgreSQL's SIGTERM waits for every client to disconnect; SIGINT ("fast") ends their sessions and stops cleanly.
+STOP_SIGNALS = {"postgres": signal.SIGINT}
+POSTGRES = LOCAL / "postgres"  # data/ (the cluster) and password (Prefect's, generated once)
+PG_USER = PG_DATABASE = "prefect"
+DATABASE_CREATED = POSTGRES / "database-created"
+PREFECT_MIGRATED = POSTGRES / "prefect-migrated"  # the Prefect version whose migrations this database has had
 MOTO_ENDPOINTS = ("IAG_AWS_ENDPOINT",)  # what chalicelib.settings reads for every AWS service
 
 # Local URLs only: never route them through a proxy set in the environment.
@@ -51,6 +63,9 @@ class Service:
     ready_timeout: float = 30
     before_start: Optional[Callable[[], None]] = None
     after_ready: Optional[Callable[[], None]] = None
+    ready: Optional[Callable[[], bool]] = None  # for a service that answers no HTTP: True once it is up
+    user: Optional[str] = None  # run as this user (PostgreSQL refuses to run as root)
+    needs: tuple[str, ...] = ()  # services that must be ready (and their after_ready done) before this one starts
 
 
 class Stop(BaseException):
@@ -75,6 +90,11 @@ def services() -> list[Service]:
     api = f"http://{HOST}:{port('api')}"
     api_env = {**chalice_stage_env(), **{key: moto for key in MOTO_ENDPOINTS}, "IAG_PUBLIC_BASE_URL": api,
                "IAG_PREFECT_API_URL": f"{prefect}/api"}
+    prefect_env = {"PREFECT_HOME": str(LOCAL / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                   # Else a PREFECT_API_URL in the developer's shell would point the UI elsewhere.
+                   "PREFECT_API_URL": f"{prefect}/api"}
+    database = postgres_service(prefect_env)
+    flows_started: dict[str, float] = {}
     return [
         Service("moto", [str(BIN / "python"), "-m", "scripts.serial_moto", HOST, str(port("moto"))],
                 {"IAG_MOTO_SNAPSHOT": str(SNAPSHOT),
@@ -89,25 +109,172 @@ def services() -> list[Service]:
                 # Answers once the snapshot is restored: time in proportion to the data (seconds for a day's).
                 f"{moto}/moto-api/iag/state", port("moto"), ready_timeout=300,
                 after_ready=lambda: report_state(moto)),
+        *([database] if database else []),
         Service("prefect", [str(BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(port("prefect"))],
-                {"PREFECT_HOME": str(LOCAL / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                 # Else a PREFECT_API_URL in the developer's shell would point the UI elsewhere.
-                 "PREFECT_API_URL": f"{prefect}/api"},
-                f"{prefect}/api/health", port("prefect"), ready_timeout=90),  # cold: 17-33 s seen on 2 busy cores
-        # The local stage in .chalice/config.json sets no endpoint or URL, so these from the environment hold.
-        Service("api", [str(BIN / "chalice"), "local", "--host", HOST,
-                        "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
-                api_env, f"{api}/forces", port("api"),
-                before_start=lambda: prepare_data(api_env, OPERATORS_FILE)),
+                prefect_env, f"{prefect}/api/health", port("prefect"), ready_timeout=90,  # cold: 17-33 s seen on 2 busy cores
+                needs=("postgres",) if database else (), after_ready=lambda: prefect_ready(prefect_env)),
         # The flow deployments, served by one process; runs it starts reach moto and Prefect as the API does.
         Service("flows", [str(BIN / "python"), "-m", "flows.serve"],
                 {**api_env, "PREFECT_API_URL": f"{prefect}/api", "PREFECT_HOME": str(LOCAL / "prefect"),
                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "1",
                  "IAG_RECONCILE_SECONDS": "60"},
-                f"{prefect}/api/deployments/name/review-application/review-application", None,
-                ready_timeout=60),
+                # It waits for the Prefect server itself: its imports overlap the server's start.
+                None, None, ready_timeout=120,
+                before_start=lambda: flows_started.update(at=time.time()),
+                # Polled by this runner, not merely known from an earlier start (the deployment outlives a restart).
+                ready=lambda: polled_since(f"{prefect}/api/deployments/name/review-application/review-application",
+                                           flows_started["at"])),
+        # The local stage in .chalice/config.json sets no endpoint or URL, so these from the environment hold.
+        Service("api", [str(BIN / "python"), "-m", "scripts.chalice_local", "local", "--host", HOST,
+                        "--port", str(port("api")), "--stage", "local", "--no-autoreload"],
+                api_env, f"{api}/forces", port("api"),
+                before_start=lambda: prepare_data(api_env, OPERATORS_FILE), needs=("moto",)),
         # --- More processes go here.
     ]
+
+
+def postgres_bin() -> Optional[Path]:
+    """The PostgreSQL server's programs: PG_BIN, else Debian's newest /usr/lib/postgresql/N/bin; None if missing."""
+    if os.environ.get("PG_BIN"):
+        candidates = [Path(os.environ["PG_BIN"])]
+    else:
+        candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                            key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0, reverse=True)
+    return next((path for path in candidates if (path / "postgres").exists() and (path / "initdb").exists()), None)
+
+
+def postgres_user() -> Optional[str]:
+    """Whom PostgreSQL runs as: ourselves, or Debian's `postgres` account when we are root (it refuses root)."""
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def postgres_service(prefect_env: dict[str, str]) -> Optional[Service]:
+    """The Prefect server's database, as production has it; None (and why, printed) to keep SQLite."""
+    if os.environ.get("IAG_PREFECT_DATABASE") == "sqlite":  # for comparing the two
+        print("prefect: SQLite, as IAG_PREFECT_DATABASE=sqlite asks")
+        return None
+    sqlite = LOCAL / "prefect" / "prefect.db"
+    if sqlite.exists() and not (POSTGRES / "data").exists():
+        # Its suspended runs are waiting applications: moving them is not ours to do, so never strand them.
+        print(f"prefect: SQLite, because {sqlite} holds this stack's runs (earlier versions kept them there).\n"
+              f"         To move to PostgreSQL, stop the stack, move that file away and start again; waiting\n"
+              f"         applications' runs are then started afresh by reconciliation.")
+        return None
+    programs = postgres_bin()
+    if programs is None:
+        print("prefect: WARNING: PostgreSQL is not installed (Debian's `postgresql`; `make up` installs it where\n"
+              "         it may run apt-get): the Prefect server uses SQLite, which answers \"database is locked\"\n"
+              "         when many runs start at once. Install it, or set PG_BIN to its programs' folder.")
+        return None
+    user = postgres_user()
+    if user:
+        import pwd
+
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            print(f"prefect: WARNING: PostgreSQL may not run as root and there is no `{user}` account to run it as: "
+                  "the Prefect server uses SQLite.")
+            return None
+    data, password_file = POSTGRES / "data", POSTGRES / "password"
+    settings = {"listen_addresses": HOST, "port": str(port("postgres")), "unix_socket_directories": "",
+                # A crash of the machine may lose the last fraction of a second of Prefect's writes, never corrupt
+                # them; each run's state changes no longer wait for a disk flush.
+                "synchronous_commit": "off"}
+
+    def prepare() -> None:
+        if user:  # at every start, in case something set a folder above back to 0700
+            reachable_by_others(POSTGRES.parent)
+        init_postgres(programs, data, password_file, user)
+        password = password_file.read_text().strip()
+        prefect_env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
+            f"postgresql+asyncpg://{PG_USER}:{password}@{HOST}:{port('postgres')}/{PG_DATABASE}")
+        # Prefect checks its schema at every start (alembic loads every migration: seconds of CPU); once this
+        # version has migrated this database, it need not again.
+        if PREFECT_MIGRATED.exists() and PREFECT_MIGRATED.read_text() == prefect_version():
+            prefect_env["PREFECT_SERVER_DATABASE_MIGRATE_ON_START"] = "false"
+
+    def accepting() -> bool:
+        return subprocess.run([str(programs / "pg_isready"), "-q", "-h", HOST, "-p", str(port("postgres"))],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              check=False).returncode == 0
+
+    return Service("postgres", [str(programs / "postgres"), "-D", str(data),
+                                *(arg for name, value in settings.items() for arg in ("-c", f"{name}={value}"))],
+                   {}, None, port("postgres"), ready_timeout=60, before_start=prepare, ready=accepting,
+                   after_ready=lambda: create_database(programs, password_file.read_text().strip()), user=user)
+
+
+def prefect_version() -> str:
+    from importlib.metadata import version
+
+    return version("prefect")
+
+
+def prefect_ready(prefect_env: dict[str, str]) -> None:
+    """Once the server answers on PostgreSQL, its migrations for this version are done."""
+    if "PREFECT_SERVER_DATABASE_CONNECTION_URL" in prefect_env and POSTGRES.exists():
+        PREFECT_MIGRATED.write_text(prefect_version())
+
+
+def init_postgres(programs: Path, data: Path, password_file: Path, user: Optional[str]) -> None:
+    """A cluster in .local/postgres/data the first time, with a generated password for Prefect's login."""
+    if (data / "PG_VERSION").exists():
+        return
+    POSTGRES.mkdir(parents=True, exist_ok=True)
+    for marker in (DATABASE_CREATED, PREFECT_MIGRATED):  # they were about a cluster that is gone
+        marker.unlink(missing_ok=True)
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(24))
+        password_file.chmod(0o600)
+    if user:
+        shutil.chown(POSTGRES, user, user)
+        shutil.chown(password_file, user, user)
+    print(f"postgres: creating the Prefect server's database in {data}")
+    done = subprocess.run([str(programs / "initdb"), "-D", str(data), "-U", PG_USER, f"--pwfile={password_file}",
+                           "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C"], cwd=POSTGRES,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+                          **as_user(user))
+    if done.returncode != 0:
+        shutil.rmtree(data, ignore_errors=True)  # half made: the next start tries again
+        raise Failed(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def reachable_by_others(path: Path) -> None:
+    """PostgreSQL runs as its own account when we are root: let it pass through the folders above its data
+    (search only, o+x: nothing in them becomes listable or readable)."""
+    import stat
+
+    for folder in reversed([path, *path.parents]):
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(mode | stat.S_IXOTH)
+            print(f"postgres: made {folder} searchable (o+x) so PostgreSQL, running as user postgres, reaches "
+                  "its data")
+
+
+def as_user(user: Optional[str]) -> dict:
+    """subprocess options to run as `user` (its own groups, none of ours); none when we run as ourselves."""
+    if not user:
+        return {}
+    import pwd
+
+    account = pwd.getpwnam(user)
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": [],
+            "env": {**os.environ, "HOME": account.pw_dir, "USER": user}}
+
+
+def create_database(programs: Path, password: str) -> None:
+    """Prefect's database in the cluster, once (a marker file says it was made)."""
+    made = DATABASE_CREATED
+    if made.exists():
+        return
+    done = subprocess.run([str(programs / "createdb"), "-h", HOST, "-p", str(port("postgres")), "-U", PG_USER,
+                           PG_DATABASE], env={**os.environ, "PGPASSWORD": password}, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0 and "already exists" not in done.stderr:
+        raise Failed(f"could not create the database {PG_DATABASE!r}: {done.stderr.strip()}", "postgres")
+    made.write_text(PG_DATABASE)
 
 
 def chalice_stage_env() -> dict[str, str]:
@@ -277,9 +444,10 @@ def start(service: Service) -> subprocess.Popen:
     with open(LOGS / f"{service.name}.log", "wb") as log:
         # A session of its own: Ctrl-C in the terminal reaches only us, and stopping the
         # group also stops any process the service started itself.
-        return subprocess.Popen(service.argv, cwd=ROOT, env={**os.environ, **service.env},
+        options = as_user(service.user)
+        return subprocess.Popen(service.argv, cwd=ROOT, env={**options.pop("env", os.environ), **service.env},
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, **options)
 
 
 def answers(url: str) -> bool:
@@ -290,9 +458,21 @@ def answers(url: str) -> bool:
         return False
 
 
+def polled_since(deployment_url: str, since: float) -> bool:
+    """Whether a runner has asked Prefect for this deployment's runs since `since` (epoch seconds)."""
+    from datetime import datetime
+
+    try:
+        with _http.open(deployment_url, timeout=2) as response:
+            polled = json.load(response).get("last_polled")
+    except (OSError, http.client.HTTPException, ValueError):
+        return False
+    return bool(polled) and datetime.fromisoformat(polled.replace("Z", "+00:00")).timestamp() >= since - 1
+
+
 def wait_ready(service: Service, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + service.ready_timeout
-    while service.ready_url and not answers(service.ready_url):
+    while not (service.ready() if service.ready else not service.ready_url or answers(service.ready_url)):
         if process.poll() is not None:
             raise Failed(f"{service.name} exited with code {process.returncode} while starting", service.name)
         if time.monotonic() > deadline:
@@ -318,8 +498,15 @@ def signal_group(pgid: int, signum: int) -> None:
         pass
 
 
+def stop_all(groups: dict[str, int], children: list[subprocess.Popen] = ()) -> None:
+    """Every service, then the database the others write to (so none of them loses its last writes)."""
+    stop_groups({name: pgid for name, pgid in groups.items() if name not in STOP_SIGNALS}, children)
+    stop_groups({name: pgid for name, pgid in groups.items() if name in STOP_SIGNALS}, children)
+
+
 def stop_groups(groups: dict[str, int], children: list[subprocess.Popen] = ()) -> None:
-    """SIGTERM every group at once, then SIGKILL whatever is left after STOP_TIMEOUT seconds."""
+    """SIGTERM (or the service's STOP_SIGNALS) every group at once, then SIGKILL whatever is left after
+    STOP_TIMEOUT seconds."""
     def alive() -> list[str]:
         for child in children:
             child.poll()  # reap our own: an unreaped leader keeps its group alive
@@ -332,7 +519,7 @@ def stop_groups(groups: dict[str, int], children: list[subprocess.Popen] = ()) -
         if signum == signal.SIGKILL:
             print(f"still running after {STOP_TIMEOUT} s, killing: {', '.join(names)}")
         for name in names:
-            signal_group(groups[name], signum)
+            signal_group(groups[name], STOP_SIGNALS.get(name, signum) if signum == signal.SIGTERM else signum)
         deadline = time.monotonic() + timeout
         while alive() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -360,21 +547,35 @@ def up() -> int:
             raise Failed(f"a stack using {LOCAL} is already running (see {PIDS}); `make down` stops it")
         check_ports(stack)
         LOCAL.mkdir(parents=True, exist_ok=True)
+        # Each starts once what it needs is ready, so the Prefect server (the slowest) starts beside moto and the API.
+        by_name, started, ready = {s.name: s for s in stack}, {}, set()
+
+        def wait_for(name: str) -> None:
+            if name in ready:
+                return
+            wait_ready(by_name[name], running[name])
+            print(f"{name}: up in {time.monotonic() - started[name]:.1f} s (log: {LOGS / name}.log)")
+            if by_name[name].after_ready:
+                by_name[name].after_ready()
+            ready.add(name)
+
         for service in stack:
+            for name in service.needs:
+                wait_for(name)
             if service.before_start:
                 service.before_start()
-            started = time.monotonic()
+            started[service.name] = time.monotonic()
             running[service.name] = start(service)
             # name -> process group id, written as we go so `down` works during startup too;
             # "up" is this process's own pid: `down` asks it to stop the rest.
             PIDS.write_text(json.dumps({"up": os.getpid(), **{n: p.pid for n, p in running.items()}}))
-            wait_ready(service, running[service.name])
-            print(f"{service.name}: up in {time.monotonic() - started:.1f} s (log: {LOGS / service.name}.log)")
-            if service.after_ready:
-                service.after_ready()
+        for service in stack:
+            wait_for(service.name)
         print(f"\nLocal stack ready in {time.monotonic() - began:.1f} s\n"
               f"  API             http://{HOST}:{port('api')}/forces\n"
-              f"  Prefect UI      http://{HOST}:{port('prefect')}/\n"
+              f"  Prefect UI      http://{HOST}:{port('prefect')}/ (its data: "
+              + (f"PostgreSQL on {HOST}:{port('postgres')}, {POSTGRES}" if "postgres" in running
+                 else f"SQLite, {LOCAL / 'prefect'}") + ")\n"
               f"  local mailbox   http://{HOST}:{port('api')}/dev/mailbox (every email sent, newest first)\n"
               f"  moto state      {SNAPSHOT} (saved every {stack[0].env['IAG_MOTO_SNAPSHOT_SECONDS']} s "
               "when changed, and on stop)\n"
@@ -399,7 +600,7 @@ def up() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if running:
             print(f"stopping {', '.join(running)}...")
-            stop_groups({n: p.pid for n, p in running.items()}, list(running.values()))
+            stop_all({n: p.pid for n, p in running.items()}, list(running.values()))
         if PIDS.exists() and json.loads(PIDS.read_text()).get("up") == os.getpid():
             PIDS.unlink()
 
@@ -415,7 +616,7 @@ def down() -> int:
         deadline = time.monotonic() + STOP_TIMEOUT + 10
         while is_running(supervisor) and time.monotonic() < deadline:
             time.sleep(0.1)
-    stop_groups(groups)  # whatever is left, e.g. if `up` was killed
+    stop_all(groups)  # whatever is left, e.g. if `up` was killed
     PIDS.unlink(missing_ok=True)
     print(f"stopped {', '.join(groups) or 'nothing'}")
     return 0

@@ -52,10 +52,10 @@ def port_free(port: int) -> bool:
     return True
 
 
-def request(method: str, url: str, payload=None, timeout: float = 5):
+def request(method: str, url: str, payload=None, timeout: float = 5, headers: dict | None = None):
     """(status, headers, body); an HTTP error status is an answer too."""
     data = None if payload is None else json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json"} if data else {}
+    headers = {**({"Content-Type": "application/json"} if data else {}), **(headers or {})}
     try:
         with _http.open(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=timeout) as r:
             return r.status, r.headers, r.read()
@@ -65,14 +65,25 @@ def request(method: str, url: str, payload=None, timeout: float = 5):
 
 
 
+def state_dir(prefix: str = "iag-stack-") -> Path:
+    """A folder for a stack's state, outside pytest's temporary root: pytest sets that back to 0700 whenever a
+    session starts (several run at once on a shared machine), and PostgreSQL, which runs as its own user when we
+    are root, must pass through every folder above its data. The caller removes it."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o711)  # search only: nothing in it becomes listable
+    return folder
+
+
 def stack_environment(local_dir: Path) -> dict:
     """The stack's own environment: free ports, its own state directory, none of the test process's AWS settings."""
     import os
 
-    moto, prefect, api = free_ports(3)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAG_", "PREFECT_", "MOTO_"))}
+    moto, prefect, api, postgres = free_ports(4)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAG_", "PREFECT_", "MOTO_", "PG_"))}
     env.update(IAG_LOCAL_DIR=str(local_dir), MOTO_PORT=str(moto), PREFECT_PORT=str(prefect), API_PORT=str(api),
-               PREFECT_SERVER_ANALYTICS_ENABLED="false")
+               PG_PORT=str(postgres), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     return env
 
 
@@ -104,6 +115,61 @@ def stop(stack: Stack, env: dict) -> None:
             stack.process.kill()
             stack.process.wait()
     subprocess.run([sys.executable, "-m", "scripts.local_stack", "down"], cwd=ROOT, env=env, timeout=60)
+
+
+class BenchStack:
+    """A bench's own local stack: free ports and its state in a temporary folder, never .local/ or the default
+    ports; on leaving the `with`, stopped (Ctrl-C to `up`, then `down`) and the folder removed (kept with keep=True,
+    for its logs). start() may be called again to time a restart."""
+
+    def __init__(self, prefix: str, keep: bool = False, **env):
+        self.tmp = state_dir(prefix)
+        self.local = self.tmp / "local"
+        self.env = {**stack_environment(self.local), **env}
+        self.api, self.prefect, self.moto = urls(self.env)
+        self.keep, self.stack, self.starts = keep, None, 0
+
+    def start(self, timeout: float = 150) -> float:
+        """Start `up` and wait until it is ready; the seconds it took. RuntimeError (with its output) if it did not."""
+        import time
+
+        if self.stack is not None:
+            stop(self.stack, self.env)
+        self.starts += 1
+        began = time.monotonic()
+        self.stack = start_ready(self.env, self.tmp / f"up-{self.starts}.out", timeout)
+        return time.monotonic() - began
+
+    def stop(self) -> None:
+        """Ctrl-C to `up`, as a developer stops it (the state is written); start() brings it back."""
+        if self.stack is not None and self.stack.process.poll() is None:
+            self.stack.stop()
+
+    def pgids(self) -> dict[str, int]:
+        """Each running service's process group, from the stack's pid file."""
+        return {name: pid for name, pid in json.loads((self.local / "stack.pids").read_text()).items() if name != "up"}
+
+    def output(self) -> str:
+        return self.stack.output() if self.stack else ""
+
+    def __enter__(self) -> "BenchStack":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import shutil
+
+        if self.stack is not None:
+            stop(self.stack, self.env)
+        else:  # a start that failed: anything it left
+            subprocess.run([sys.executable, "-m", "scripts.local_stack", "down"], cwd=ROOT, env=self.env, timeout=60)
+        print(f"kept {self.tmp}") if self.keep else shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def venue(number: int, per_venue: int = 40) -> dict:
+    """Headers saying which venue's connection applicant `number` uses, `per_venue` to an address (the local stack
+    takes the client address from X-Forwarded-For: scripts/chalice_local.py), so a surge bench is many people, as a
+    campaign's is, not one address the per-client limit stops at 60 an hour."""
+    return {"X-Forwarded-For": f"198.51.100.{number // per_venue % 250 + 1}"}  # TEST-NET-2: no real address
 
 
 def post_form(url: str, fields: dict):

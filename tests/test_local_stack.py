@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,19 +19,17 @@ from pathlib import Path
 import pytest
 
 from tests.factories import application_payload
-from tests.stack import ROOT, Stack, free_ports, port_free, request
+from tests.stack import ROOT, Stack, port_free, request, stack_environment, state_dir
 
 FORCES = {"derbyshire", "thames-valley", "northamptonshire", "greater-manchester", "avon-and-somerset"}
 
 
 @pytest.fixture
-def stack_env(tmp_path):
+def stack_env():
     """The stack's own environment: free ports, a temporary state directory, none of the test process's AWS settings."""
-    moto, prefect, api = free_ports(3)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAG_", "PREFECT_", "MOTO_"))}
-    env.update(IAG_LOCAL_DIR=str(tmp_path / "local"), MOTO_PORT=str(moto), PREFECT_PORT=str(prefect),
-               API_PORT=str(api), PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    return env
+    folder = state_dir()
+    yield stack_environment(folder / "local")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -103,11 +102,16 @@ def admin_me(env: dict, token):
 def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env, start_stack):
     api = f"http://127.0.0.1:{stack_env['API_PORT']}"
     prefect = f"http://127.0.0.1:{stack_env['PREFECT_PORT']}"
-    ports = [int(stack_env[name]) for name in ("MOTO_PORT", "PREFECT_PORT", "API_PORT")]
+    ports = [int(stack_env[name]) for name in ("MOTO_PORT", "PREFECT_PORT", "API_PORT", "PG_PORT")]
     pids = Path(stack_env["IAG_LOCAL_DIR"]) / "stack.pids"
 
     first = start_stack()
     wait_for_forces(api, first, timeout=120)  # a cold Prefect server creates its database
+    # The Prefect server keeps its runs in PostgreSQL, as production does (`make test` installs it).
+    assert "postgres: up in" in first.output() and "SQLite" not in first.output()
+    deadline = time.monotonic() + 60
+    while "Local stack ready" not in first.output() and time.monotonic() < deadline:
+        time.sleep(0.5)  # the flows too, so the application's run is started by its POST
     status, headers, _ = request("GET", f"{prefect}/")
     assert (status, headers.get_content_type()) == (200, "text/html")
     assert request("GET", f"{prefect}/api/health")[0] == 200
@@ -130,6 +134,10 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
     assert status == 200, body
     assert json.loads(body)["reference"] == reference
     assert admin_me(stack_env, token) == (200, {"role": "force_admin", "force": "derbyshire"})  # same pool after replay
+    # The application's flow run is still in the Prefect server's database after the restart.
+    status, _, body = request("POST", f"{prefect}/api/flow_runs/filter",
+                              {"flow_runs": {"name": {"any_": [reference]}}})
+    assert status == 200 and [run["name"] for run in json.loads(body)] == [reference], body
 
     assert second.stop() == 0, second.output()
     assert [p for p in ports if not port_free(p)] == [], second.output()

@@ -72,6 +72,19 @@ def test_a_resume_the_run_refuses_is_not_taken_for_success(prefect):
     assert gateway.resume("run-1", {"reason": "decision"}) is False
 
 
+def test_a_run_stopped_before_its_input_schema_was_stored_is_still_resumed(prefect):
+    fake, gateway = prefect
+    keyset = {"schema": "suspended-v1-d0-0-schema", "response": "suspended-v1-d0-0-response"}
+    fake.script = [(200, {"status": "REJECT", "details": {"reason": "Run input schema not found."},
+                          "state": {"type": "PAUSED", "state_details": {"run_input_keyset": keyset}}}),
+                   (201, {}), (200, {"status": "ACCEPT"})]
+    assert gateway.resume("run-1", {"reason": "decision"}) is True
+    (_, _, first), (_, stored, schema), (_, again, second) = fake.seen
+    assert stored == "/api/flow_runs/run-1/input" and schema["key"] == "suspended-v1-d0-0-schema"
+    assert json.loads(schema["value"]) == {"type": "object"}
+    assert again == "/api/flow_runs/run-1/resume" and first == second == {"run_input": {"reason": "decision"}}
+
+
 def test_an_unreachable_prefect_is_reported_as_unavailable():
     with pytest.raises(WorkflowUnavailable):
         PrefectGateway("http://127.0.0.1:9/api", timeout=1).find_run("DBY-2026-AAAAAAAA")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 from html import unescape
 
 import pytest
 
 from tests.factories import application_payload
-from tests.stack import Mailbox, links_in, post_form, request, stack_environment, start_ready, stop, urls
+from tests.stack import Mailbox, links_in, post_form, request, stack_environment, start_ready, state_dir, stop, urls
 
 pytestmark = pytest.mark.slow
 DERBYSHIRE_PANEL = ["iag_chair.derbyshire-iag@derbyshire.demo.example",
@@ -19,11 +20,13 @@ DERBYSHIRE_PANEL = ["iag_chair.derbyshire-iag@derbyshire.demo.example",
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    env = stack_environment(tmp_path_factory.mktemp("review") / "local")
+    folder = state_dir("iag-review-")  # not under pytest's root, which PostgreSQL must pass through
+    env = stack_environment(folder / "local")
     running = start_ready(env, tmp_path_factory.mktemp("logs") / "up.out")
     api, prefect, moto = urls(env)
     yield {"env": env, "api": api, "prefect": prefect, "mailbox": Mailbox(moto), "process": running}
     stop(running, env)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def submit(stack, email: str, force="derbyshire", **changes) -> str:
