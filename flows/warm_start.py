@@ -46,7 +46,7 @@ def warm() -> None:
             model._get_connection().connection.client  # noqa: B018 -- built and cached on the model class
         for service in ("sesv2", "s3", "cognito-idp"):
             boto3.client(service, region_name=parts.settings.region, endpoint_url=parts.settings.aws_endpoint)
-    except Exception:
+    except Exception:  # a warm-up only: runs build what is missing themselves
         logging.getLogger(__name__).warning("warm start: could not prepare the runs' clients", exc_info=True)
 
 

@@ -68,6 +68,14 @@ def wait_for_forces(api: str, stack: Stack, timeout: float) -> None:
     pytest.fail(f"GET {api}/forces did not list the five forces within {timeout} s:\n{stack.output()}")
 
 
+def wait_for_everything(stack: Stack, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while "Local stack ready" not in stack.output():
+        if stack.process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the stack was not ready within {timeout} s:\n{stack.output()}")
+        time.sleep(0.5)
+
+
 def operator_token(env: dict, username: str) -> str:
     """Sign in as one of the local stack's demo operators, as `make admin ARGS="login ..."` does."""
     import subprocess
@@ -109,9 +117,7 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
     wait_for_forces(api, first, timeout=120)  # a cold Prefect server creates its database
     # The Prefect server keeps its runs in PostgreSQL, as production does (`make test` installs it).
     assert "postgres: up in" in first.output() and "SQLite" not in first.output()
-    deadline = time.monotonic() + 60
-    while "Local stack ready" not in first.output() and time.monotonic() < deadline:
-        time.sleep(0.5)  # the flows too, so the application's run is started by its POST
+    wait_for_everything(first)  # the flows too, so the application's run is started by its POST
     status, headers, _ = request("GET", f"{prefect}/")
     assert (status, headers.get_content_type()) == (200, "text/html")
     assert request("GET", f"{prefect}/api/health")[0] == 200
@@ -134,6 +140,7 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_stops(stack_env,
     assert status == 200, body
     assert json.loads(body)["reference"] == reference
     assert admin_me(stack_env, token) == (200, {"role": "force_admin", "force": "derbyshire"})  # same pool after replay
+    wait_for_everything(second)  # the API answers before the Prefect server it starts beside
     # The application's flow run is still in the Prefect server's database after the restart.
     status, _, body = request("POST", f"{prefect}/api/flow_runs/filter",
                               {"flow_runs": {"name": {"any_": [reference]}}})
