@@ -66,6 +66,9 @@ def admin_paths() -> dict:
             _DONE, 409)},
         "/admin/forces/{force_id}/applications/{reference}/resend": {"post": _operation(
             "resendLinks", "Fresh links to whoever the application waits for", [_FORCE, _REFERENCE], _DONE, 409)},
+        "/admin/forces/{force_id}/applications/{reference}/residency": {"post": _operation(
+            "confirmResidency", "Record that a coordinator has seen the applicant's evidence of residency; the "
+            "application goes on towards the offer", [_FORCE, _REFERENCE], _DONE, 409)},
         "/admin/forces/{force_id}/groups/{group_id}/reviewers": {"get": _operation(
             "listReviewers", "Who holds each panel role of the group", [_FORCE, _GROUP], _json(_OBJECT, "The panel"))},
         "/admin/forces/{force_id}/groups/{group_id}/reviewers/{role}": {"put": _operation(
