@@ -439,7 +439,8 @@ class MeetingBusinessService:
             return 0
 
     def _message(self, force: ForceProfile, to: str, name: str, subject: str, *paragraphs: str,
-                 action: Optional[tuple[str, str]] = None, member_links: Optional[dict[str, str]] = None) -> EmailMessage:
+                 action: Optional[tuple[str, str]] = None,
+                 member_links: Optional[dict[str, str]] = None) -> EmailMessage:
         context = {"force": force, "name": name, "paragraphs": paragraphs, "action": action,
                    "member_links": member_links}
         return EmailMessage(to=to, subject=subject, text=self._p.render("email/membership.txt", **context),

@@ -9,9 +9,9 @@ changes sends only what a failed send left owed.
 from __future__ import annotations
 
 import logging
-from functools import partial
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
@@ -63,7 +63,8 @@ class Links(Protocol):
 class DataRequests(Protocol):
     """The data-protection service's subject access (services/data_protection.py)."""
 
-    def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict[str, Any]: ...
+    def subject_access(self, force_id: str, email: Optional[str] = None,
+                       reference: Optional[str] = None) -> dict[str, Any]: ...
 
     def subject_access_html(self, export: dict[str, Any]) -> str: ...
 
@@ -341,7 +342,8 @@ class MembershipService:
                              member_links=self.member_links(member))
 
     def _message(self, force: ForceProfile, to: str, subject: str, *paragraphs: str, name: str,
-                 action: Optional[tuple[str, str]] = None, member_links: Optional[dict[str, str]] = None) -> EmailMessage:
+                 action: Optional[tuple[str, str]] = None,
+                 member_links: Optional[dict[str, str]] = None) -> EmailMessage:
         context = {"force": force, "name": name, "paragraphs": paragraphs, "action": action,
                    "member_links": member_links}
         return EmailMessage(to=to, subject=subject, text=self._p.render("email/membership.txt", **context),
