@@ -14,7 +14,7 @@ from typing import Callable, Optional, Protocol
 
 from chalicelib.domain.forces import Contact, ForceProfile
 from chalicelib.domain.roles import FORCE
-from chalicelib.services.ports import ForceCatalogue
+from chalicelib.services.ports import ForceCatalogue, UnknownForce
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,14 @@ class ContactsFromHolders:
         self._seen[force_id] = (self._monotonic(), merged)
         return merged
 
+    def require(self, force_id: str) -> ForceProfile:
+        force = self.get(force_id)
+        if force is None:
+            raise UnknownForce(f"no force profile {force_id!r}")
+        return force
+
     def all(self) -> list[ForceProfile]:
-        return [self.get(force_id) for force_id in self.ids()]
+        return [self.require(force_id) for force_id in self.ids()]
 
     def forget(self, force_id: str) -> None:
         """A contact of this force changed here: read it again on the next `get`."""

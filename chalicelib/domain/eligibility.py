@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .forces import ForceProfile, Group
 
@@ -123,7 +123,7 @@ def assess(force: ForceProfile, group: Group, who: Candidate, today: date) -> As
     return Assessment(reasons=reasons, screening=group.screening, panel_notes=tuple(notes))
 
 
-def residency_evidence_needed(force: ForceProfile, answers: dict) -> bool:
+def residency_evidence_needed(force: ForceProfile, answers: dict[str, Any]) -> bool:
     """The profile asks for evidence of residency before the offer, the applicant qualifies by living in the area,
     and none is recorded yet."""
     return (force.residency_evidence_required and answers.get("connection_to_area") in ("lives", "both")

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from .forces import Campaign
+
 THRESHOLD = 5
 # An assumption of the platform's (no seed states one): below this many people a period is withheld whole.
 MIN_ANSWERS_PER_PERIOD = 10
@@ -117,11 +119,11 @@ class Period:
     starts: date
     ends: date
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "starts": self.starts.isoformat(), "ends": self.ends.isoformat()}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Period":
+    def from_dict(cls, d: Mapping[str, Any]) -> "Period":
         return cls(d["id"], d["name"], date.fromisoformat(d["starts"]), date.fromisoformat(d["ends"]))
 
 
@@ -151,7 +153,7 @@ class EqualityReport:
                 "questions": [q.to_dict() for q in self.questions]}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "EqualityReport":
+    def from_dict(cls, d: Mapping[str, Any]) -> "EqualityReport":
         """A report as to_dict wrote it (a published period, read back from the store)."""
         population = d.get("population")
         return cls(
@@ -163,7 +165,7 @@ class EqualityReport:
             tuple(Period.from_dict(p) for p in d.get("periods", ())))
 
 
-def _question_report(d: Mapping) -> QuestionReport:
+def _question_report(d: Mapping[str, Any]) -> QuestionReport:
     categories = tuple(d["categories"])
     question = Question(d["id"], d["title"], categories[:-1] if categories[-1:] == (NOT_ANSWERED,) else categories)
     rows = tuple(Row(r["scope"], r["total"], r["shown_total"], tuple(
@@ -181,7 +183,7 @@ def quarter_of(day: date) -> Period:
                   following - timedelta(days=1))
 
 
-def closed_periods(campaigns: Iterable, today: date) -> tuple[Period, ...]:
+def closed_periods(campaigns: Iterable[Campaign], today: date) -> tuple[Period, ...]:
     """Periods that have ended by `today`, newest end first: the last QUARTERS_LISTED calendar quarters and
     every campaign with a closing date already past. (`campaigns`: the force's, with id, name, opens, closes.)"""
     quarters, day = [], quarter_of(today).starts - timedelta(days=1)

@@ -125,7 +125,7 @@ def actions_from(raw: object, meeting: str, today: date, ids: list[str]) -> list
             problems.append(f"action {n}: give the owner's name and email address")
         if due is None or due < today:
             problems.append(f"action {n}: give a due date (YYYY-MM-DD), today or later")
-        if not problems:
+        if not problems and due is not None:  # (a missing due date is a problem already)
             actions.append(Action(ids[n - 1], meeting, title, owner, email, due,
                                   bool(entry.get("feedback_to_police")), today))
     if problems:

@@ -9,7 +9,7 @@ import hashlib
 import io
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Optional
+from typing import Any, Optional
 
 from .forces import ForceProfile, GroupKind
 from .membership import Member, Role
@@ -31,14 +31,14 @@ class Problem:
     column: str  # the column's name, or "" for the whole row or file
     message: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
 @dataclass(frozen=True)
 class Row:
     line: int
-    values: dict  # column -> cell text; empty cells left out
+    values: dict[str, str]  # column -> cell text; empty cells left out
 
 
 def read_rows(text: str) -> tuple[list[Row], list[Problem]]:
@@ -119,7 +119,9 @@ def check_row(force: ForceProfile, row: Row) -> list[Problem]:
 
 def check_file(force: ForceProfile, rows: list[Row]) -> list[Problem]:
     """What no single row shows: a person twice in one group, two chairs or vice chairs of one group."""
-    problems, seen, offices = [], {}, {}
+    problems: list[Problem] = []
+    seen: dict[tuple[Optional[str], Optional[str]], int] = {}
+    offices: dict[tuple[Optional[str], str], int] = {}
     for row in rows:
         key = (row.values.get("group"), row.values.get("email"))
         if key in seen:

@@ -91,7 +91,7 @@ class Member:
     status: Optional[Status] = None
     status_reason: str = ""
     status_on: Optional[date] = None
-    renewal: Optional[dict] = None  # asked_on, then decision ("agreed" | "declined"), decided_on, decided_by
+    renewal: Optional[dict[str, Any]] = None  # asked_on, then decision ("agreed" | "declined"), decided_on, decided_by
     callouts_paused: str = ""  # why the member is not called out (e.g. their screening has expired)
     optional_series: tuple[str, ...] = ()  # optional meeting series (e.g. scrutiny panels) the member opted into
     changes: int = 0  # raised by every change after joining: a change made from a stale read is refused
@@ -190,7 +190,7 @@ def paused(member: Member, why: str) -> Member:
     return replace(member, callouts_paused=why, changes=member.changes + 1)
 
 
-def details_updated(member: Member, fields: dict, optional_series: tuple[str, ...]) -> Member:
+def details_updated(member: Member, fields: dict[str, Any], optional_series: tuple[str, ...]) -> Member:
     """The member's own contact details and preferences, checked; MemberChangeRefused says what to correct."""
     email = (fields.get("email") or "").strip()
     phone = (fields.get("phone") or "").strip()

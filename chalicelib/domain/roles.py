@@ -79,7 +79,7 @@ def office_role(force: ForceProfile, group_id: str, elected: str) -> list[Office
         return []
     group = force.group(group_id)
     role = OFFICE_ROLES.get((group.kind, elected)) if group else None
-    if role is None:
+    if group is None or role is None:
         return []
     return [o for o in offices(force) if o.role == role and o.scope in (group_id, APPEAL)
             and (o.scope == group_id or group.kind is GroupKind.STRATEGIC)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Optional
+from typing import Any, Optional
 
 from .forces import ForceProfile, Group, GroupKind
 from .meetings import Meeting
@@ -54,7 +54,7 @@ def strategic_group(force: ForceProfile) -> Optional[Group]:
                  and g.composition.get("nominees_per_local_group")), None)
 
 
-def chair_not_nominated(composition: dict, chosen: list[str], chair_id: Optional[str]) -> Optional[str]:
+def chair_not_nominated(composition: dict[str, Any], chosen: list[str], chair_id: Optional[str]) -> Optional[str]:
     """Why a local group's nominees break its profile (Northamptonshire: "the operational IAG chair and one
     other"), or None. `chair_id` is the group's chair among its serving members, None when it has none."""
     if not composition.get("local_chair_is_nominee"):

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # built lazily by the container: not imported on the admin AP
     from chalicelib.domain.equality_report import EqualityReport
     from chalicelib.services.data_protection import DataProtectionService
     from chalicelib.services.reports import ReportService
+    from chalicelib.services.roles import RoleService
+    from chalicelib.services.subject_access import SubjectAccessService
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FINAL_RUN_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
@@ -60,8 +62,8 @@ class AdminParts:
     reviewers: Reviewers
     reports: Callable[[], ReportService]  # built when first asked for
     data_protection: Callable[[], DataProtectionService]
-    roles: Optional[Callable[[], Any]] = None  # () -> RoleService (services/roles.py)
-    subject_access: Optional[Callable[[], Any]] = None  # () -> SubjectAccessService
+    roles: Callable[[], RoleService]
+    subject_access: Callable[[], SubjectAccessService]
 
 
 class AdminService:
@@ -265,7 +267,7 @@ class AdminService:
             return {"done": "resent", "emails": int(self._p.joining().resend(application, stamp))}
         raise AdminConflict(f"{reference} is {application.stage.value}: no link of ours is waiting on anyone")
 
-    def confirm_residency(self, operator: Operator, force_id: str, reference: str) -> dict:
+    def confirm_residency(self, operator: Operator, force_id: str, reference: str) -> dict[str, str]:
         """A coordinator has seen the applicant's evidence of residency another way (in person, by post)."""
         application = self._application(operator, Permission.OPERATE, force_id, reference)
         if application.stage is not Stage.RESIDENCY:

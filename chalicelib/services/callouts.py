@@ -82,7 +82,7 @@ class CalloutParts:
     base_url: str
     workflow: Workflow
     # (force, group, member) -> the member's own links (step down, details) for the email's footer; None: none.
-    member_links: Optional[Callable[[str, str, str], dict]] = None
+    member_links: Optional[Callable[[str, str, str], dict[str, str]]] = None
 
 
 class CalloutService:

@@ -124,7 +124,7 @@ class ElectionService:
     def __init__(self, forces: ForceCatalogue, store: ElectionStore, members: Members, postbox: Postbox,
                  render: Callable[..., str], clock: Clock, random_bytes: RandomSource, base_url: str,
                  ballot_secret: bytes, bus: Optional[MessageBus] = None,
-                 member_links: Optional[Callable[[str, str, str], dict]] = None):
+                 member_links: Optional[Callable[[str, str, str], dict[str, str]]] = None):
         self._bus = bus or MessageBus()  # told when a winner takes office (services/roles.py gives the panel role)
         self._member_links = member_links  # (force, group, member) -> their step-down and details links
         self._forces = forces

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -219,7 +220,8 @@ class JoiningService:
         self._tell_run(stored, "residency evidence")
         return stored
 
-    def _record_residency(self, application: Application, evidence: dict, actor: str):
+    def _record_residency(self, application: Application, evidence: dict[str, Any],
+                          actor: str) -> tuple[Application, AuditEvent]:
         moved, event = self._apply(application, Action.RECORD_RESIDENCY, actor=actor,
                                    detail={"how": evidence["how"]})
         evidence = {**evidence, "at": event.at.isoformat()}
@@ -315,7 +317,7 @@ class JoiningService:
     def appeal_panel_changed(self, force_id: str, role: str, email: str) -> int:
         """Send the new holder of an appeal panel role the appeals waiting on that role (the previous holder's
         links stopped working when the role changed hands)."""
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         person = roles_domain.person(email)[:12]
         sent = 0
         for group in force.groups:
@@ -327,7 +329,7 @@ class JoiningService:
 
     def vetting_unit_changed(self, force_id: str, email: str) -> int:
         """The new vetting unit is asked for every check still waiting (the previous one's links stopped)."""
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         person = roles_domain.person(email)[:12]
         asked = 0
         for group in force.groups:
@@ -335,8 +337,7 @@ class JoiningService:
                 outcome: list[Optional[screening.Outcome]] = []
                 if self._p.postbox.act(application_email(application, f"screening-request-v{application.version}"
                                                                       f"-to-{person}"),
-                                       lambda application=application, outcome=outcome: self._ask_for_screening(
-                                           force, application, outcome)):
+                                       partial(self._ask_for_screening, force, application, outcome)):
                     asked += 1
         return asked
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.forces import Contact, ForceProfile, Group
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.meeting_business import (
     Action, AgendaItem, Answer, BusinessRefused, Minutes, Paper, actions_from, agenda_deadline, agenda_items, paper,
@@ -105,7 +105,7 @@ class BusinessParts:
     clock: Clock
     random_bytes: RandomSource
     base_url: str
-    member_links: Optional[Callable[[Member], dict]] = None
+    member_links: Optional[Callable[[Member], dict[str, str]]] = None
 
 
 class MeetingBusinessService:
@@ -152,24 +152,29 @@ class MeetingBusinessService:
                 key = f"agenda-ask-{planned.meeting.uid_key}-{role}"
                 if role not in holders:
                     coordinator = force.contacts["iag_coordinator"]
-                    sent += self._send(force_id, group_id, key + "-nobody", lambda role=role, planned=planned, coordinator=coordinator:
-                                       self._message(force, coordinator.email, coordinator.name,
-                                                     f"Nobody holds the role {role_words(role)} for the {group.name}",
-                                                     f"Agenda items for {planned.meeting.title} on "
-                                                     f"{day_at(planned.meeting.starts_at)} are proposed by "
-                                                     f"{role_words(role)}, and nobody holds that role.",
-                                                     "Set who holds it (the admin API or the console), and they "
-                                                     "will be asked on the next daily run."))
+                    def nobody(role: str = role, planned: PlannedMeeting = planned,
+                               coordinator: Contact = coordinator) -> EmailMessage:
+                        return self._message(force, coordinator.address(), coordinator.name,
+                                             f"Nobody holds the role {role_words(role)} for the {group.name}",
+                                             f"Agenda items for {planned.meeting.title} on "
+                                             f"{day_at(planned.meeting.starts_at)} are proposed by "
+                                             f"{role_words(role)}, and nobody holds that role.",
+                                             "Set who holds it (the admin API or the console), and they "
+                                             "will be asked on the next daily run.")
+                    sent += self._send(force_id, group_id, key + "-nobody", nobody)
                     continue
                 name, email = holders[role]
-                sent += self._send(force_id, group_id, key, lambda role=role, name=name, email=email,
-                                   planned=planned, deadline=deadline: self._message(
-                    force, email, name, f"Agenda items for {planned.meeting.title}",
-                    f"As {role_words(role)}, you agree the agenda of {planned.meeting.title} on "
-                    f"{day_at(planned.meeting.starts_at)}.",
-                    f"Propose items by {day_at(deadline)}. The agenda goes to members with the papers.",
-                    action=("Propose agenda items", self._link(Purpose.AGENDA, force_id, group_id, planned, role,
-                                                               deadline, "agenda"))))
+
+                def ask(role: str = role, name: str = name, email: str = email, planned: PlannedMeeting = planned,
+                        deadline: datetime = deadline) -> EmailMessage:
+                    return self._message(
+                        force, email, name, f"Agenda items for {planned.meeting.title}",
+                        f"As {role_words(role)}, you agree the agenda of {planned.meeting.title} on "
+                        f"{day_at(planned.meeting.starts_at)}.",
+                        f"Propose items by {day_at(deadline)}. The agenda goes to members with the papers.",
+                        action=("Propose agenda items", self._link(Purpose.AGENDA, force_id, group_id, planned, role,
+                                                                   deadline, "agenda")))
+                sent += self._send(force_id, group_id, key, ask)
         return sent
 
     def open_agenda(self, token: str) -> tuple[Link, PlannedMeeting, ForceProfile, list[AgendaItem]]:
@@ -213,17 +218,18 @@ class MeetingBusinessService:
         lines = [f"{n}. {item.title} (proposed by {role_words(item.proposed_by)})" for n, item in enumerate(agenda, 1)]
         sent = 0
         for member in invited_to(group, planned, serving):
-            sent += self._send(force_id, group_id, f"papers-{uid_key}-{member.member_id}", lambda member=member:
-                               self._message(
-                force, member.email, member.name, f"Agenda and papers: {planned.meeting.title}",
-                f"The agenda of {planned.meeting.title} on {day_at(planned.meeting.starts_at)}:",
-                *(lines or ["(No items were proposed; the chair opens the meeting.)"]),
-                f"{len(papers)} paper{'s' if len(papers) != 1 else ''} for the meeting: open them through the link "
-                "below. It is yours alone: please do not forward it.",
-                action=("Read the agenda and papers", self._link(
-                    Purpose.PAPERS, force_id, group_id, planned, member.member_id,
-                    planned.meeting.ends_at + timedelta(days=PAPERS_READABLE_DAYS), "papers")),
-                member_links=self._p.member_links(member) if self._p.member_links else None))
+            def papers_to(member: Member = member) -> EmailMessage:
+                return self._message(
+                    force, member.email, member.name, f"Agenda and papers: {planned.meeting.title}",
+                    f"The agenda of {planned.meeting.title} on {day_at(planned.meeting.starts_at)}:",
+                    *(lines or ["(No items were proposed; the chair opens the meeting.)"]),
+                    f"{len(papers)} paper{'s' if len(papers) != 1 else ''} for the meeting: open them through the "
+                    "link below. It is yours alone: please do not forward it.",
+                    action=("Read the agenda and papers", self._link(
+                        Purpose.PAPERS, force_id, group_id, planned, member.member_id,
+                        planned.meeting.ends_at + timedelta(days=PAPERS_READABLE_DAYS), "papers")),
+                    member_links=self._p.member_links(member) if self._p.member_links else None)
+            sent += self._send(force_id, group_id, f"papers-{uid_key}-{member.member_id}", papers_to)
         return sent
 
     def open_papers(self, token: str) -> tuple[PlannedMeeting, ForceProfile, list[AgendaItem], list[Paper]]:
@@ -243,7 +249,8 @@ class MeetingBusinessService:
 
     # --- who came, minutes and actions ---
 
-    def confirm_attendance(self, force_id: str, group_id: str, uid_key: str, present: list, by: str) -> dict:
+    def confirm_attendance(self, force_id: str, group_id: str, uid_key: str, present: object,
+                           by: str) -> dict[str, Any]:
         self._force_group(force_id, group_id)
         planned = self._planned(force_id, group_id, uid_key)
         if planned.meeting.starts_at > self._now():
@@ -258,7 +265,7 @@ class MeetingBusinessService:
         return self.meeting_record(force_id, group_id, uid_key)
 
     def publish_minutes(self, force_id: str, group_id: str, uid_key: str, text: str, actions: object,
-                        by: str) -> dict:
+                        by: str) -> dict[str, Any]:
         force, group = self._force_group(force_id, group_id)
         planned = self._planned(force_id, group_id, uid_key)
         text = (text or "").strip()
@@ -289,12 +296,13 @@ class MeetingBusinessService:
         today = self._now().astimezone(LONDON).date()
         sent = 0
         for member in [m for m in self._p.members.members(force_id, group_id) if m.serving(today)]:
-            sent += self._send(force_id, group_id, f"minutes-{uid_key}-{member.member_id}", lambda member=member:
-                               self._message(
-                force, member.email, member.name, f"Minutes: {planned.meeting.title}",
-                f"The minutes of {planned.meeting.title} on {day_at(planned.meeting.starts_at)}:", minutes.text,
-                *(["Actions:", *lines] if lines else ["No actions were set."]),
-                member_links=self._p.member_links(member) if self._p.member_links else None))
+            def minutes_to(member: Member = member, minutes: Minutes = minutes) -> EmailMessage:
+                return self._message(
+                    force, member.email, member.name, f"Minutes: {planned.meeting.title}",
+                    f"The minutes of {planned.meeting.title} on {day_at(planned.meeting.starts_at)}:", minutes.text,
+                    *(["Actions:", *lines] if lines else ["No actions were set."]),
+                    member_links=self._p.member_links(member) if self._p.member_links else None)
+            sent += self._send(force_id, group_id, f"minutes-{uid_key}-{member.member_id}", minutes_to)
         return sent
 
     def remind_actions(self, force_id: str, group_id: str) -> int:
@@ -307,16 +315,18 @@ class MeetingBusinessService:
             if key is None:
                 continue
             overdue = today > action.due_on
-            sent += self._send(force_id, group_id, key, lambda action=action, overdue=overdue: self._message(
-                force, action.owner_email, action.owner_name,
-                f"{'Overdue' if overdue else 'Due soon'}: {action.title}",
-                f"An action from the {group.name} is yours: {action.title}.",
-                f"It {'was' if overdue else 'is'} due on {action.due_on.day} {action.due_on:%B %Y}."
-                + (" It is feedback to the police." if action.feedback_to_police else ""),
-                "When it is done, tell the IAG coordinator, who closes it; reminders stop then."))
+            def reminder(action: Action = action, overdue: bool = overdue) -> EmailMessage:
+                return self._message(
+                    force, action.owner_email, action.owner_name,
+                    f"{'Overdue' if overdue else 'Due soon'}: {action.title}",
+                    f"An action from the {group.name} is yours: {action.title}.",
+                    f"It {'was' if overdue else 'is'} due on {action.due_on.day} {action.due_on:%B %Y}."
+                    + (" It is feedback to the police." if action.feedback_to_police else ""),
+                    "When it is done, tell the IAG coordinator, who closes it; reminders stop then.")
+            sent += self._send(force_id, group_id, key, reminder)
         return sent
 
-    def close_action(self, force_id: str, group_id: str, action_id: str, by: str) -> dict:
+    def close_action(self, force_id: str, group_id: str, action_id: str, by: str) -> dict[str, str]:
         self._force_group(force_id, group_id)
         today = self._now().astimezone(LONDON).date()
         if not self._p.records.close_action(force_id, group_id, action_id, today):
@@ -324,7 +334,7 @@ class MeetingBusinessService:
         log.info("action %s/%s closed by %s", group_id, action_id, by)
         return {"action": action_id, "closed_on": today.isoformat()}
 
-    def meeting_record(self, force_id: str, group_id: str, uid_key: str) -> dict:
+    def meeting_record(self, force_id: str, group_id: str, uid_key: str) -> dict[str, Any]:
         self._force_group(force_id, group_id)
         planned = self._planned(force_id, group_id, uid_key)
         records = self._p.records
@@ -347,10 +357,10 @@ class MeetingBusinessService:
 
     # --- the daily run ---
 
-    def daily(self, force_id: str) -> dict:
+    def daily(self, force_id: str) -> dict[str, int]:
         """Agenda requests, agenda and papers when due, minutes still owed, and action reminders, per group."""
         counts = {"agenda_asked": 0, "papers_sent": 0, "minutes_sent": 0, "actions_reminded": 0}
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         days_before = force.meeting_business.papers_days_before
         for group in force.groups:
             # One group's or meeting's failure must not stop the others; it is logged and the next day retries.
@@ -366,7 +376,7 @@ class MeetingBusinessService:
         return counts
 
     @staticmethod
-    def _logged(counts: dict, what: str, step: Callable[..., int], *arguments: str) -> None:
+    def _logged(counts: dict[str, int], what: str, step: Callable[..., int], *arguments: str) -> None:
         try:
             counts[what] += step(*arguments)
         except Exception:
@@ -396,7 +406,7 @@ class MeetingBusinessService:
         planned = self._p.meetings.get(link.force_id, group_id, uid_key)
         if planned is None:
             raise LinkRefused(LinkProblem.UNKNOWN)
-        return link, planned, self._p.forces.get(link.force_id)
+        return link, planned, self._p.forces.require(link.force_id)
 
     def _link(self, purpose: Purpose, force_id: str, group_id: str, planned: PlannedMeeting, role: str,
               expires: datetime, path: str) -> str:
@@ -405,10 +415,10 @@ class MeetingBusinessService:
                                       role, None, expires)])
         return f"{self._p.base_url}/{path}/{token}"
 
-    def _force_group(self, force_id: str, group_id: str):
+    def _force_group(self, force_id: str, group_id: str) -> tuple[ForceProfile, Group]:
         force = self._p.forces.get(force_id)
         group = force.group(group_id) if force else None
-        if group is None:
+        if force is None or group is None:
             raise LookupError(f"no group {group_id!r} in {force_id!r}")
         return force, group
 
@@ -429,7 +439,8 @@ class MeetingBusinessService:
             return 0
 
     def _message(self, force: ForceProfile, to: str, name: str, subject: str, *paragraphs: str,
-                 action: Optional[tuple[str, str]] = None, member_links: Optional[dict] = None) -> EmailMessage:
+                 action: Optional[tuple[str, str]] = None,
+                 member_links: Optional[dict[str, str]] = None) -> EmailMessage:
         context = {"force": force, "name": name, "paragraphs": paragraphs, "action": action,
                    "member_links": member_links}
         return EmailMessage(to=to, subject=subject, text=self._p.render("email/membership.txt", **context),

@@ -54,7 +54,7 @@ class MeetingParts:
     calendar_file: Callable[..., bytes]
     random_bytes: Callable[[int], bytes]
     # The member's own links (step down, details) for every invitation's footer; None: none shown.
-    member_links: Optional[Callable[[Member], dict]] = None
+    member_links: Optional[Callable[[Member], dict[str, str]]] = None
     # The member's link to answer attending / apologies for one meeting; None: none offered.
     answer_link: Optional[Callable[[Member, PlannedMeeting], str]] = None
 

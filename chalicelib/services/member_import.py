@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any, Callable, Optional, Protocol
 
 from chalicelib.domain import member_import as rows_
 from chalicelib.domain.forces import ForceProfile
@@ -69,23 +70,24 @@ class Links(Protocol):
 class MemberImportParts:
     forces: ForceCatalogue
     store: MemberImportStore
-    validate: Callable[[dict, str], list[FieldError]]
+    validate: Callable[[dict[str, str], str], list[FieldError]]
     clock: Clock
     postbox: Postbox
-    render: Callable
-    holidays: Callable  # (years) -> frozenset of dates
+    render: Callable[..., str]
+    holidays: Callable[[list[int]], frozenset[date]]  # years -> bank holidays to avoid
     links: Links
     random_bytes: RandomSource
     base_url: str
     fingerprint: Callable[[str, str], str]  # (force id, document file) -> the stored file's fingerprint
-    office_filled: Callable = lambda force_id, group_id, office, name, email: []  # RoleService.office_filled
+    office_filled: Callable[[str, str, str, str, str], object] = (  # RoleService.office_filled
+        lambda force_id, group_id, office, name, email: [])
 
 
 class MemberImportService:
     def __init__(self, parts: MemberImportParts):
         self._p = parts
 
-    def run(self, operator: Operator, force_id: str, text: str, *, dry_run: bool) -> dict:
+    def run(self, operator: Operator, force_id: str, text: str, *, dry_run: bool) -> dict[str, Any]:
         force = self._p.forces.get(force_id)
         if force is None:
             raise NotFound(f"there is no force '{force_id}'")
@@ -155,7 +157,7 @@ class MemberImportService:
                 continue  # joined through an application: already welcomed by the joining flow
             try:
                 if self._p.postbox.email(member_email(member, f"welcome-import-{member.group_id}"),
-                                         lambda member=member: self._welcome(force, member)):
+                                         partial(self._welcome, force, member)):
                     welcomed += 1
             except Exception:  # noqa: BLE001 (released by the outbox; the next run of the file sends it)
                 log.warning("welcome to %s not sent; the next run of the import sends it", member.member_id)
@@ -164,7 +166,7 @@ class MemberImportService:
     def _welcome(self, force: ForceProfile, member: Member) -> EmailMessage:
         from chalicelib.domain.meetings import upcoming_for_group
 
-        group = force.group(member.group_id)
+        group = force.require_group(member.group_id)
         now = self._p.clock.now()
         meetings = upcoming_for_group(force, group, after=now, count=force.onboarding.dates_shown,
                                       avoid=self._p.holidays([now.year, now.year + 1]))

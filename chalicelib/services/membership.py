@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Callable, Optional, Protocol
+from functools import partial
+from typing import Any, Callable, Optional, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.membership import (
     Change, Member, MemberChangeRefused, MemberEvent, Role, Status, changed, details_updated, paused,
@@ -62,9 +63,10 @@ class Links(Protocol):
 class DataRequests(Protocol):
     """The data-protection service's subject access (services/data_protection.py)."""
 
-    def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict: ...
+    def subject_access(self, force_id: str, email: Optional[str] = None,
+                       reference: Optional[str] = None) -> dict[str, Any]: ...
 
-    def subject_access_html(self, export: dict) -> str: ...
+    def subject_access_html(self, export: dict[str, Any]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class MembershipService:
 
     def links_for(self, force_id: str, group_id: str, member_id: str) -> dict[str, str]:
         """The same, for a sender that knows only who the member is (call-outs, elections)."""
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         return {"step_down": self._link(force, force_id, group_id, member_id, Purpose.STEP_DOWN, "step-down"),
                 "details": self._link(force, force_id, group_id, member_id, Purpose.MEMBER_DETAILS, "my-details")}
 
@@ -108,7 +110,7 @@ class MembershipService:
         member = self._p.store.member(link.force_id, link.reference, link.role)
         if member is None:
             raise LinkRefused(LinkProblem.UNKNOWN)
-        return link, member, self._p.forces.get(link.force_id)
+        return link, member, self._p.forces.require(link.force_id)
 
     def step_down(self, token: str, reason: str) -> Member:
         link, member, force = self.open(token, Purpose.STEP_DOWN)
@@ -119,16 +121,16 @@ class MembershipService:
     def ask_to_continue(self, token: str) -> Member:
         link, member, force = self.open(token, Purpose.RENEWAL)
         after = self._save(member, renewal_asked(member, self._today()), "member", link, what="renewal_asked")
-        coordinator = force.contacts["iag_coordinator"].email
+        coordinator = force.contacts["iag_coordinator"]
         self._send(after, f"renewal-asked-{after.term_ends_on}", lambda: self._message(
-            force, coordinator, f"{after.name} asks to continue on the {_group(force, after).name}",
+            force, coordinator.address(), f"{after.name} asks to continue on the {_group(force, after).name}",
             f"{after.name} (member {after.member_id}) asks to continue for another term. Their term ends on "
             f"{_long(after.term_ends_on)}.",
             "Agree or decline through the console or the admin API. If nobody agrees by then, their membership "
-            "ends on that date and they are told.", name=force.contacts["iag_coordinator"].name))
+            "ends on that date and they are told.", name=coordinator.name))
         return after
 
-    def update_details(self, token: str, fields: dict) -> Member:
+    def update_details(self, token: str, fields: dict[str, Any]) -> Member:
         link, member, force = self.open(token, Purpose.MEMBER_DETAILS)
         after = details_updated(member, fields, _optional_series(force, member))
         return self._save(member, after, "member", link, what="details_updated")
@@ -158,7 +160,7 @@ class MembershipService:
             "IAG coordinator.", name=member.name), attachments=(Attachment("my-data.html", "text/html", html),)))
         coordinator = force.contacts["iag_coordinator"]
         self._send(member, key + "-coordinator", lambda: self._message(
-            force, coordinator.email, f"Data request answered: member {member.member_id}",
+            force, coordinator.address(), f"Data request answered: member {member.member_id}",
             f"Member {member.member_id} of the {_group(force, member).name} asked for their data through their "
             f"link on {_long(self._today())}. The export was emailed to the address on record.", name=coordinator.name))
 
@@ -173,22 +175,24 @@ class MembershipService:
     def decide_renewal(self, force_id: str, group_id: str, member_id: str, agreed: bool, reason: str,
                        by: str) -> Member:
         member = self._member(force_id, group_id, member_id)
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
+        decision = "agreed" if agreed else "declined"
         after = self._save(member, renewal_decided(member, agreed, self._today(), force.onboarding.term_years, by,
-                                                   reason), by, what="renewal_" + ("agreed" if agreed else "declined"))
+                                                   reason), by, what="renewal_" + decision)
         if agreed:
             text = f"You will continue on the {_group(force, after).name} until {_long(after.term_ends_on)}."
         else:
             text = (f"The IAG coordinator has not agreed another term. Your membership ends on "
                     f"{_long(after.term_ends_on)}.{' ' + reason.strip() if reason.strip() else ''}")
-        self._send(after, f"renewal-{after.renewal['decision']}-{after.renewal['term_was']}", lambda: self._to_member(
+        # keyed by the decision and the term it was asked in (the renewal record's decision and term_was)
+        self._send(after, f"renewal-{decision}-{member.term_ends_on.isoformat()}", lambda: self._to_member(
             force, after, "Your request to continue", text, "Thank you for your work with the group."))
         return after
 
     def record_screening(self, force_id: str, group_id: str, member_id: str, outcome: str, level: str,
                          completed_on: date, by: str) -> Member:
         member = self._member(force_id, group_id, member_id)
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         if outcome not in ("clear", "refer", "not_completed") or level not in LEVELS[1:]:
             raise MemberChangeRefused(f"outcome is clear, refer or not_completed; level is {' or '.join(LEVELS[1:])}")
         if completed_on > self._today():
@@ -197,7 +201,7 @@ class MembershipService:
         return self._save(member, screening_renewed(member, level, outcome, completed_on, expires), by,
                           what="screening_recorded")
 
-    def member_record(self, force_id: str, group_id: str, member_id: str) -> dict:
+    def member_record(self, force_id: str, group_id: str, member_id: str) -> dict[str, Any]:
         member = self._member(force_id, group_id, member_id)
         return {**shown(member), "events": [
             {"what": e.what, "at": e.at.isoformat(), "by": e.by, "reason": e.reason}
@@ -205,10 +209,10 @@ class MembershipService:
 
     # --- the daily pass ---
 
-    def daily(self, force_id: str) -> dict:
+    def daily(self, force_id: str) -> dict[str, int]:
         """Terms and screening of every member of every group, and re-telling recent changes still owed."""
         counts = {"reminded": 0, "ended": 0, "rescreening_asked": 0, "paused": 0, "retold": 0}
-        force = self._p.forces.get(force_id)
+        force = self._p.forces.require(force_id)
         today = self._today()
         for group in force.groups:
             for member in self._p.store.members(force_id, group.id):
@@ -218,7 +222,8 @@ class MembershipService:
                     log.exception("member %s/%s: the daily pass failed", force_id, member.member_id)
         return counts
 
-    def _daily_member(self, force, group, member: Member, today: date, counts: dict) -> None:
+    def _daily_member(self, force: ForceProfile, group: Group, member: Member, today: date,
+                      counts: dict[str, int]) -> None:
         step = term_step(member, today, force.membership.term_reminder_days)
         if step == "end":
             reason = f"The term ended on {_long(member.term_ends_on)} and was not renewed."
@@ -237,7 +242,7 @@ class MembershipService:
         if screening == "renew":
             vetting = force.contacts.get("vetting_unit") or force.contacts["iag_coordinator"]
             counts["rescreening_asked"] += self._send(member, f"rescreen-ask-{expires}", lambda: self._message(
-                force, vetting.email, f"Please renew the screening of member {member.member_id}",
+                force, vetting.address(), f"Please renew the screening of member {member.member_id}",
                 f"The {group.screening} screening of "
                 f"{member.name} ({member.member_id}), a member of the {group.name}, expires on "
                 f"{_long(date.fromisoformat(expires))}.",
@@ -264,7 +269,7 @@ class MembershipService:
 
     def tell_change(self, member: Member) -> int:
         """The member, the group's chair and the coordinator, each once per change."""
-        force = self._p.forces.get(member.force_id)
+        force = self._p.forces.require(member.force_id)
         group = _group(force, member)
         words = STATUS_WORDS[member.standing]
         reason = member.status_reason
@@ -286,12 +291,12 @@ class MembershipService:
         about = f"{member.name} ({member.member_id}): membership of the {group.name} {words}"
         detail = f"Reason given: {reason}" if reason else "No reason was given."
         for chair in self._chairs(member):
-            sent += self._send(member, f"{base}-chair-{chair.member_id}", lambda chair=chair: self._message(
-                force, chair.email, about, f"{about} on {_long(member.status_on or self._today())}.", detail,
-                name=chair.name))
+            sent += self._send(member, f"{base}-chair-{chair.member_id}", partial(
+                self._message, force, chair.email, about, f"{about} on {_long(member.status_on or self._today())}.",
+                detail, name=chair.name))
         coordinator = force.contacts["iag_coordinator"]
         sent += self._send(member, f"{base}-coordinator", lambda: self._message(
-            force, coordinator.email, about, f"{about} on {_long(member.status_on or self._today())}.", detail,
+            force, coordinator.address(), about, f"{about} on {_long(member.status_on or self._today())}.", detail,
             name=coordinator.name))
         return sent
 
@@ -337,7 +342,8 @@ class MembershipService:
                              member_links=self.member_links(member))
 
     def _message(self, force: ForceProfile, to: str, subject: str, *paragraphs: str, name: str,
-                 action: Optional[tuple[str, str]] = None, member_links: Optional[dict] = None) -> EmailMessage:
+                 action: Optional[tuple[str, str]] = None,
+                 member_links: Optional[dict[str, str]] = None) -> EmailMessage:
         context = {"force": force, "name": name, "paragraphs": paragraphs, "action": action,
                    "member_links": member_links}
         return EmailMessage(to=to, subject=subject, text=self._p.render("email/membership.txt", **context),
@@ -353,11 +359,11 @@ class MembershipService:
 def _renewal_open_or_declined(member: Member) -> bool:
     """This term's renewal was asked and awaits a decision, or was declined: no reminder. An agreed renewal
     belongs to the term before, so the new term is reminded in its turn."""
-    return bool(member.renewal) and member.renewal.get("decision") in (None, "declined")
+    return bool(member.renewal and member.renewal.get("decision") in (None, "declined"))
 
 
-def _group(force: ForceProfile, member: Member):
-    return force.group(member.group_id)
+def _group(force: ForceProfile, member: Member) -> Group:
+    return force.require_group(member.group_id)
 
 
 def _optional_series(force: ForceProfile, member: Member) -> tuple[str, ...]:
@@ -369,7 +375,7 @@ def _long(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def shown(member: Member) -> dict:
+def shown(member: Member) -> dict[str, Any]:
     """A member as the admin API shows them."""
     return {"member_id": member.member_id, "group": member.group_id, "role": member.role.value, "name": member.name,
             "email": member.email, "phone": member.phone, "joined_on": member.joined_on.isoformat(),

@@ -10,7 +10,7 @@ from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.services.events import EmailDue, MessageBus
 from chalicelib.services.outbox import About, EmailKey, Postbox, application_email
-from chalicelib.services.ports import ApplicationRepository, EmailMessage, ForceCatalogue
+from chalicelib.services.ports import ApplicationRepository, Attachment, EmailMessage, ForceCatalogue
 
 Render = Callable[..., str]  # (template name, **context) -> text
 
@@ -72,7 +72,8 @@ class ApplicantNotifier:
         )
         self._now_or_later(EmailKey(About("pack_request", force.id, request_id), "pack_request"), message)
 
-    def pack_sent(self, force: ForceProfile, request_id: str, to: str, attachments: Callable[[], tuple]) -> None:
+    def pack_sent(self, force: ForceProfile, request_id: str, to: str,
+                  attachments: Callable[[], tuple[Attachment, ...]]) -> None:
         """The standard pack, to the address typed: the documents the force's pages already publish, nothing more,
         and replies go to the force's recruitment contact."""
         contact = force.contacts["recruitment"]

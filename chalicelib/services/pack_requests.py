@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Callable, Optional, Protocol
 
+from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.rate_limits import spends
 from chalicelib.domain.validation import FieldError
 from chalicelib.services.intake import InvalidApplication, UnknownForce
@@ -64,6 +65,6 @@ class PackRequestService:
             self._notifier.pack_requested(force, request_id, details)
         return request_id
 
-    def attachments(self, force) -> tuple[Attachment, ...]:
+    def attachments(self, force: ForceProfile) -> tuple[Attachment, ...]:
         return tuple(Attachment(d.file, self._pack_files.content_type(d.file), self._pack_files.read(force.id, d.file))
                      for d in force.pack_documents)

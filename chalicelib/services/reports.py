@@ -115,7 +115,7 @@ class ReportService:
         return self._clock.now().date()
 
 
-def _instant(day) -> datetime:
+def _instant(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 

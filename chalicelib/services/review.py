@@ -206,9 +206,9 @@ class ReviewService:
                 self._store.run_started(force_id, reference)
         # Emails announced by a move more than a few minutes ago and still unsent: the run that owed them died.
         for reference in self._repository.pending_email_references(force_id, self._clock.now() - EMAIL_GRACE):
-            application = self._repository.get(force_id, reference)
-            if application is not None:
-                self.send_announced(application)
+            announced = self._repository.get(force_id, reference)
+            if announced is not None:
+                self.send_announced(announced)
                 counts["emails"] += 1
         counts.pop("ok", None)
         return counts
@@ -305,8 +305,8 @@ class ReviewService:
         """Whether the person the link was sent to still holds its role (a force contact such as the vetting
         unit, the appeal panel, or the group's review panel)."""
         if link.purpose is Purpose.SCREENING:
-            contact = self._forces.get(link.force_id).contacts.get(link.role)
-            return bool(contact and contact.email) and roles_domain.person(contact.email) == link.holder
+            contact = self._forces.require(link.force_id).contacts.get(link.role)
+            return bool(contact and contact.email and roles_domain.person(contact.email) == link.holder)
         scope = roles_domain.APPEAL if link.purpose is Purpose.APPEAL_REVIEW else application.group_id
         held = self._store.panel_members(link.force_id, scope).get(link.role)
         return held is not None and roles_domain.person(held[1]) == link.holder
@@ -445,7 +445,7 @@ class ReviewService:
     def _request_decisions(self, force: ForceProfile, application: Application, roles: list[str],
                            reminder: bool = False, round_name: Optional[str] = None) -> int:
         members = self._store.panel_members(force.id, application.group_id)
-        group_name = force.group(application.group_id).name
+        group_name = force.require_group(application.group_id).name
         sent = 0
         for role in roles:
             if role not in members:

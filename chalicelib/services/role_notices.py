@@ -16,7 +16,7 @@ from chalicelib.services.ports import EmailMessage
 log = logging.getLogger(__name__)
 
 
-def tell_coordinator(postbox: Postbox, render: Callable, force: ForceProfile, key: EmailKey, subject: str,
+def tell_coordinator(postbox: Postbox, render: Callable[..., str], force: ForceProfile, key: EmailKey, subject: str,
                      what: str, action: str) -> bool:
     """Email the force's IAG coordinator once for `key`; False when it went before."""
     log.error("%s: %s", key.about, what)
@@ -24,12 +24,12 @@ def tell_coordinator(postbox: Postbox, render: Callable, force: ForceProfile, ke
 
     def build() -> EmailMessage:
         context = {"force": force, "contact": coordinator, "subject": subject, "what": what, "action": action}
-        return EmailMessage(to=coordinator.email, subject=subject, text=render("email/role_notice.txt", **context),
+        return EmailMessage(to=coordinator.address(), subject=subject, text=render("email/role_notice.txt", **context),
                             html=render("email/role_notice.html", **context), force_id=force.id)
     return postbox.email(key, build)
 
 
-def role_empty(postbox: Postbox, render: Callable, force: ForceProfile, key: EmailKey, role: str, where: str,
+def role_empty(postbox: Postbox, render: Callable[..., str], force: ForceProfile, key: EmailKey, role: str, where: str,
                waiting: str) -> bool:
     words = role_words(role)
     return tell_coordinator(
@@ -39,7 +39,7 @@ def role_empty(postbox: Postbox, render: Callable, force: ForceProfile, key: Ema
         f"they are sent what waits for them at once.")
 
 
-def own_application(postbox: Postbox, render: Callable, force: ForceProfile, key: EmailKey, role: str,
+def own_application(postbox: Postbox, render: Callable[..., str], force: ForceProfile, key: EmailKey, role: str,
                     reference: str) -> bool:
     words = role_words(role)
     return tell_coordinator(

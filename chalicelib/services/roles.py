@@ -6,12 +6,14 @@ holder is sent what waits for that role. One person never holds two roles of the
 """
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 from chalicelib.domain import roles
+from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.services.admin import InvalidRequest, NotFound
 from chalicelib.services.operators import AccessLog
@@ -30,14 +32,28 @@ class RoleHolders(Protocol):
     def put_reviewer(self, force_id: str, group_id: str, role: str, name: str, email: str) -> None: ...
 
 
+class ReviewPanels(Protocol):
+    """What waits for a review panel role (ReviewService)."""
+
+    def panel_changed(self, force_id: str, group_id: str, role: str, email: str) -> int: ...
+
+
+class AppealAndVetting(Protocol):
+    """What waits for an appeal panel role or the vetting unit (JoiningService)."""
+
+    def appeal_panel_changed(self, force_id: str, role: str, email: str) -> int: ...
+
+    def vetting_unit_changed(self, force_id: str, email: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class RoleParts:
     forces: ForceCatalogue
     holders: RoleHolders
     access_log: AccessLog
     clock: Clock
-    review: Callable  # () -> ReviewService: panel_changed(force, group, role, email)
-    joining: Callable  # () -> JoiningService: appeal_panel_changed(force, role, email)
+    review: Callable[[], ReviewPanels]  # built when first needed: the services refer to each other
+    joining: Callable[[], AppealAndVetting]
     contacts_changed: Callable[[str], None] = lambda force_id: None  # the catalogue forgets its copy of the contacts
 
 
@@ -45,13 +61,13 @@ class RoleService:
     def __init__(self, parts: RoleParts):
         self._p = parts
 
-    def list(self, operator: Operator, force_id: str) -> dict:
+    def list(self, operator: Operator, force_id: str) -> dict[str, Any]:
         """Every role the operator may see, with who holds it (null: nobody yet)."""
         force = self._force(force_id)
         if not operator.may_in_force(Permission.VIEW, force_id):
             operator.authorise(Permission.VIEW, force_id)  # another force's operator: refused, not an empty list
         answer = []
-        held_by_scope: dict[str, dict] = {}
+        held_by_scope: dict[str, dict[str, tuple[str, str]]] = {}
         for office in roles.offices(force):
             if not operator.may(Permission.VIEW, force_id, self._group_of(office.scope)):
                 continue
@@ -64,7 +80,7 @@ class RoleService:
                            "holder": {"name": holder[0], "email": holder[1]} if holder else None})
         return {"force": force_id, "roles": answer}
 
-    def set(self, operator: Operator, force_id: str, scope: str, role: str, name: str, email: str) -> dict:
+    def set(self, operator: Operator, force_id: str, scope: str, role: str, name: str, email: str) -> dict[str, Any]:
         """Set who holds `role` in `scope` (a group id, "appeal" or "force"); bad input changes nothing."""
         force = self._force(force_id)
         if scope not in (roles.APPEAL, roles.FORCE) and force.group(scope) is None:
@@ -85,7 +101,8 @@ class RoleService:
         sent = 0 if previous and roles.same_person(previous[1], email) else self._follow(force.id, office, email)
         return {"scope": scope, "role": role, "name": name, "email": email, "requests_sent": sent}
 
-    def office_filled(self, force_id: str, group_id: str, elected: str, name: str, email: str) -> list[str]:
+    def office_filled(self, force_id: str, group_id: str, elected: str, name: str,
+                      email: str) -> builtins.list[str]:  # (`list` here is the method above)
         """An elected chair or vice chair takes the matching panel roles (unless the profile turns that off)."""
         force = self._force(force_id)
         taken = []
@@ -101,7 +118,7 @@ class RoleService:
             taken.append(f"{office.scope}:{office.role}")
         return taken
 
-    def _put(self, force, office: roles.Office, name: str, email: str) -> Optional[tuple[str, str]]:
+    def _put(self, force: ForceProfile, office: roles.Office, name: str, email: str) -> Optional[tuple[str, str]]:
         held = self._p.holders.panel_members(force.id, office.scope)
         if office.panel:
             same_panel = roles.panel_of(force, office.scope, office.panel)
@@ -125,7 +142,7 @@ class RoleService:
             return self._p.joining().vetting_unit_changed(force_id, email)
         return 0
 
-    def _force(self, force_id: str):
+    def _force(self, force_id: str) -> ForceProfile:
         force = self._p.forces.get(force_id)
         if force is None:
             raise NotFound(f"there is no force '{force_id}'")

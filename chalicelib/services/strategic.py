@@ -190,7 +190,7 @@ class StrategicService:
             chair = self._p.people.panel_members(force.id, group.id).get("iag_chair")
             if chair is None:
                 self._role_empty(force, cycle, group.id, "iag_chair", group.name,
-                                 f"The nominations to the {force.group(cycle.group_id).name}")
+                                 f"The nominations to the {force.require_group(cycle.group_id).name}")
                 continue
             for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
                 def nominate(group: Group = group, chair: tuple[str, str] = chair,
@@ -328,7 +328,7 @@ class StrategicService:
         if len(chosen) != wanted or any(m not in members for m in chosen):
             raise StrategicRefused(f"Choose {wanted} members of your IAG")
         chair = next((m.member_id for m in members.values() if m.role is Role.CHAIR), None)
-        refused = chair_not_nominated(force.group(cycle.group_id).composition, chosen, chair)
+        refused = chair_not_nominated(force.require_group(cycle.group_id).composition, chosen, chair)
         if refused:
             raise StrategicRefused(refused)
         nominees = [Nominee(m, members[m].name, members[m].email, link.role) for m in chosen]
@@ -363,7 +363,7 @@ class StrategicService:
         except LinkConflict:
             raise LinkRefused(LinkProblem.USED) from None
 
-    def _role_empty(self, force, cycle: Cycle, scope: str, role: str, where: str, waiting: str) -> None:
+    def _role_empty(self, force: ForceProfile, cycle: Cycle, scope: str, role: str, where: str, waiting: str) -> None:
         """The coordinator is emailed (once a cycle and role), not only a log line: the cycle cannot go on."""
         try:
             role_notices.role_empty(self._p.postbox, self._p.render, force, EmailKey(

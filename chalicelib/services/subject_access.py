@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
+
+from chalicelib.domain.application import Application
+from chalicelib.domain.forces import ForceProfile
 
 from chalicelib.domain.links import (
     Link,
@@ -41,7 +44,7 @@ class SubjectAccessRequest:
     link_expires_at: datetime
     delivered_at: Optional[datetime] = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "force": self.force_id, "requested_by": self.requested_by,
                 "requested_at": _iso(self.requested_at), "references": list(self.references),
                 "link_expires_at": _iso(self.link_expires_at),
@@ -68,12 +71,12 @@ class Packages(Protocol):
     """DataProtectionService: finds the person and builds the package."""
     def references_for(self, force_id: str, email: str) -> list[str]: ...
     def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None
-                       ) -> dict: ...
-    def subject_access_html(self, export: dict) -> str: ...
+                       ) -> dict[str, Any]: ...
+    def subject_access_html(self, export: dict[str, Any]) -> str: ...
 
 
 class Applications(Protocol):
-    def get(self, force_id: str, reference: str): ...
+    def get(self, force_id: str, reference: str) -> Optional[Application]: ...
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ class SubjectAccessService:
             raise LinkRefused(LinkProblem.UNKNOWN)
         return link, request
 
-    def _force(self, force_id: str):
+    def _force(self, force_id: str) -> ForceProfile:
         force = self._forces.get(force_id)
         if force is None:
             raise LinkRefused(LinkProblem.UNKNOWN)  # a force no longer served: its links no longer work
