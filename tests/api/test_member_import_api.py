@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters import dynamodb_members
+from chalicelib.adapters.dynamodb import members as dynamodb_members
 from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb.members import DynamoMemberImport
 from chalicelib.adapters.force_files import FileForceCatalogue
