@@ -70,6 +70,17 @@ class Container:
     workflow: Workflow
     review_store: DynamoReviewStore
 
+    def warm(self) -> None:
+        """Build now what every flow run would build again: the force profiles (loaded and checked) and the AWS
+        clients (botocore parses a large JSON model for each). flows/warm_start.py calls it in the process runs
+        fork from."""
+        import boto3
+
+        self.forces.all()
+        dynamodb.warm_connections()
+        for service in ("sesv2", "s3", "cognito-idp"):
+            boto3.client(service, region_name=self.settings.region, endpoint_url=self.settings.aws_endpoint)
+
     @cached_property
     def postbox(self) -> Postbox:
         return Postbox(self.outbox, self.mailer, self.clock)

@@ -29,23 +29,9 @@ def warm() -> None:
     import logging
 
     try:
-        import boto3
-        from pynamodb.models import Model
-
         from chalicelib import bootstrap
 
-        parts = bootstrap.container()
-        parts.forces.all()
-        models, found = [Model], []
-        while models:
-            model = models.pop()
-            models += model.__subclasses__()
-            if model is not Model and getattr(getattr(model, "Meta", None), "table_name", None):
-                found.append(model)
-        for model in found:
-            model._get_connection().connection.client  # noqa: B018 -- built and cached on the model class
-        for service in ("sesv2", "s3", "cognito-idp"):
-            boto3.client(service, region_name=parts.settings.region, endpoint_url=parts.settings.aws_endpoint)
+        bootstrap.container().warm()
     except Exception:  # a warm-up only: runs build what is missing themselves
         logging.getLogger(__name__).warning("warm start: could not prepare the runs' clients", exc_info=True)
 

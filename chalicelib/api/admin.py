@@ -85,7 +85,7 @@ def _service():
     return bootstrap.container().admin
 
 
-def _body() -> dict:
+def request_json() -> dict:
     try:
         body = parse_json(admin.current_request.raw_body or b"null")
     except MalformedBody:
@@ -146,7 +146,7 @@ def list_reviewers(operator, force_id, group_id):
 
 @operator_route("/admin/forces/{force_id}/groups/{group_id}/reviewers/{role}", ["PUT"])
 def set_reviewer(operator, force_id, group_id, role):
-    body = _body()
+    body = request_json()
     return json_response(_service().set_reviewer(operator, force_id, group_id, role, str(body.get("name") or ""),
                                                  str(body.get("email") or "")))
 
@@ -185,7 +185,7 @@ def recruitment_report(operator, force_id):
 @operator_route("/admin/forces/{force_id}/subject-access", ["POST"])
 def request_subject_access(operator, force_id):
     """The package goes to the person by a single-use link; the answer is the request, never the package."""
-    body = _body()
+    body = request_json()
     return json_response(_service().request_subject_access(
         operator, force_id, email=body.get("email") and str(body["email"]),
         reference=body.get("reference") and str(body["reference"])), status=202)
@@ -198,7 +198,7 @@ def subject_access_requests(operator, force_id):
 
 @operator_route("/admin/forces/{force_id}/applications/{reference}/erasure", ["POST"])
 def erase(operator, force_id, reference):
-    body = _body()
+    body = request_json()
     return json_response(_service().erase(operator, force_id, reference, reason=str(body.get("reason") or ""),
                                           confirm=str(body.get("confirm") or "")))
 
@@ -210,7 +210,7 @@ def list_roles(operator, force_id):
 
 @operator_route("/admin/forces/{force_id}/roles/{scope}/{role}", ["PUT"])
 def set_role(operator, force_id, scope, role):
-    body = _body()
+    body = request_json()
     return json_response(bootstrap.container().roles.set(operator, force_id, scope, role,
                                                          str(body.get("name") or ""), str(body.get("email") or "")))
 
@@ -219,7 +219,7 @@ def set_role(operator, force_id, scope, role):
 def import_members(operator, force_id):
     """A JSON body {"csv": "...", "dry_run": true|false} (a dry run unless told otherwise): 200 with the report,
     or 422 problem+json holding it when a real run found problems (then nothing was changed)."""
-    body = _body()
+    body = request_json()
     if not isinstance(body.get("csv"), str) or not isinstance(body.get("dry_run", True), bool):
         raise InvalidRequest("send {\"csv\": the file's text, \"dry_run\": true or false}")
     report = bootstrap.container().member_import.run(operator, force_id, body["csv"],

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Callable
 
 from chalicelib import bootstrap
-from chalicelib.api.admin import _body, json_response, operator_route
+from chalicelib.api.admin import json_response, operator_route, request_json
 from chalicelib.domain.membership import Change, MemberChangeRefused
 from chalicelib.domain.operators import Permission
 from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
@@ -59,7 +59,7 @@ def show_member(operator, force_id, group_id, member_id):
 @refusals_as_problems
 def change_member(operator, force_id, group_id, member_id):
     operator.authorise(Permission.MEMBERSHIP, force_id, group_id)
-    body = _body()
+    body = request_json()
     change = CHANGES.get(str(body.get("change") or ""))
     if change is None:
         raise InvalidRequest(f"change is one of: {', '.join(CHANGES)}")
@@ -72,7 +72,7 @@ def change_member(operator, force_id, group_id, member_id):
 @refusals_as_problems
 def decide_renewal(operator, force_id, group_id, member_id):
     operator.authorise(Permission.OPERATE, force_id, group_id)
-    body = _body()
+    body = request_json()
     if not isinstance(body.get("agree"), bool):
         raise InvalidRequest("agree must be true or false")
     member = bootstrap.container().membership.decide_renewal(force_id, group_id, member_id, body["agree"],
@@ -84,7 +84,7 @@ def decide_renewal(operator, force_id, group_id, member_id):
 @refusals_as_problems
 def record_screening(operator, force_id, group_id, member_id):
     operator.authorise(Permission.OPERATE, force_id, group_id)
-    body = _body()
+    body = request_json()
     member = bootstrap.container().membership.record_screening(
         force_id, group_id, member_id, str(body.get("outcome") or ""), str(body.get("level") or ""),
         _day(body.get("completed_on"), "completed_on"), f"operator:{operator.id}")
@@ -109,7 +109,7 @@ def show_meeting(operator, force_id, group_id, uid_key):
 @refusals_as_problems
 def set_online_link(operator, force_id, group_id):
     operator.authorise(Permission.OPERATE, force_id, group_id)
-    body = _body()
+    body = request_json()
     changed = bootstrap.container().meetings.set_online_link(
         force_id, group_id, str(body.get("url") or ""), uid_key=str(body.get("meeting") or ""),
         series=str(body.get("series") or ""))
@@ -120,7 +120,7 @@ def set_online_link(operator, force_id, group_id):
 @refusals_as_problems
 def upload_paper(operator, force_id, group_id, uid_key):
     operator.authorise(Permission.OPERATE, force_id, group_id)
-    body = _body()
+    body = request_json()
     try:
         data = base64.b64decode(str(body.get("content_base64") or ""), validate=True)
     except (binascii.Error, ValueError):
@@ -141,7 +141,7 @@ def send_papers(operator, force_id, group_id, uid_key):
 @refusals_as_problems
 def confirm_attendance(operator, force_id, group_id, uid_key):
     operator.authorise(Permission.OPERATE, force_id, group_id)
-    return json_response(_business().confirm_attendance(force_id, group_id, uid_key, _body().get("present"),
+    return json_response(_business().confirm_attendance(force_id, group_id, uid_key, request_json().get("present"),
                                                         f"operator:{operator.id}"))
 
 
@@ -149,7 +149,7 @@ def confirm_attendance(operator, force_id, group_id, uid_key):
 @refusals_as_problems
 def publish_minutes(operator, force_id, group_id, uid_key):
     operator.authorise(Permission.OPERATE, force_id, group_id)
-    body = _body()
+    body = request_json()
     return json_response(_business().publish_minutes(force_id, group_id, uid_key, str(body.get("text") or ""),
                                                      body.get("actions", []), f"operator:{operator.id}"))
 

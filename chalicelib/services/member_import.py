@@ -25,7 +25,9 @@ from chalicelib.services.admin import AdminConflict, NotFound
 from chalicelib.services.joining import InvalidAnswer
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
-from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource
+from chalicelib.services.ports import (
+    Clock, EmailMessage, ForceCatalogue, LinkConflict, MemberChange, MemberConflict, RandomSource,
+)
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,6 @@ ROW_SCHEMA = "member_import_row"
 AGREEMENT_LINK_DAYS = 28
 
 
-@dataclass(frozen=True)
-class MemberChange:
-    line: int
-    before: Optional[Member]  # None: a new member
-    after: Member
-    fields: tuple[str, ...]  # what changed (every imported field for a new member)
 
 
 class MemberImportStore(Protocol):
@@ -52,7 +48,7 @@ class MemberImportStore(Protocol):
         LinkConflict when the link was used or expired meanwhile."""
 
     def apply_import(self, force_id: str, changes: list[MemberChange], actor: str, at: datetime) -> None:
-        """Every change with its audit entry, all or nothing; raises ImportConflict when a member changed
+        """Every change with its audit entry, all or nothing; raises MemberConflict when a member changed
         meanwhile (nothing is then kept)."""
 
 
@@ -118,8 +114,11 @@ class MemberImportService:
             return report
         now = self._p.clock.now()
         if changes:
-            self._p.store.apply_import(force.id, changes, actor=f"import by {operator.role.value} {operator.id}",
-                                       at=now)
+            try:
+                self._p.store.apply_import(force.id, changes, at=now,
+                                           actor=f"import by {operator.role.value} {operator.id}")
+            except MemberConflict:
+                raise ImportConflict("a member changed while the import ran; nothing was kept") from None
         report["applied"] = True
         for change in changes:
             if change.after.role in (Role.CHAIR, Role.VICE_CHAIR) and "role" in change.fields:

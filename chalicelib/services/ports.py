@@ -9,6 +9,7 @@ from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.links import Link
+from chalicelib.domain.membership import Member
 
 
 class Clock(Protocol):
@@ -200,6 +201,15 @@ class MemberConflict(Exception):
     """The membership changed since it was read (someone else acted first); nothing was written."""
 
 
+@dataclass(frozen=True)
+class MemberChange:
+    """One imported row's change to a member (services/member_import.py)."""
+    line: int
+    before: Optional[Member]  # None: a new member
+    after: Member
+    fields: tuple[str, ...]  # what changed (every imported field for a new member)
+
+
 class LinkConflict(Exception):
     """The link was used or expired, or what it acts on already happened (e.g. a second appeal)."""
 
@@ -278,3 +288,28 @@ class Record:
     source: str  # where it is stored: "<PK> / <SK>"
     data: dict[str, Any]  # its attributes, JSON-serialisable; never a token or a token's hash
     reference: Optional[str] = None  # the application it belongs to, if any
+
+
+@dataclass(frozen=True)
+class SubjectAccessRequest:
+    id: str
+    force_id: str
+    requested_by: str  # the operator's id
+    requested_at: datetime
+    references: tuple[str, ...]  # the applications the package covers (all the person's, in the force)
+    link_expires_at: datetime
+    delivered_at: Optional[datetime] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "force": self.force_id, "requested_by": self.requested_by,
+                "requested_at": _utc_text(self.requested_at), "references": list(self.references),
+                "link_expires_at": _utc_text(self.link_expires_at),
+                "delivered_at": _utc_text(self.delivered_at) if self.delivered_at else None}
+
+
+class LinkSpent(Exception):
+    """The link was spent or expired between reading it and using it (the store raises it)."""
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -25,7 +25,9 @@ from chalicelib.domain.links import (
     token_hash,
 )
 from chalicelib.services.outbox import About, EmailKey, Postbox
-from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, RandomSource
+from chalicelib.services.ports import (
+    Clock, EmailMessage, ForceCatalogue, LinkSpent, RandomSource, SubjectAccessRequest,
+)
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)
@@ -34,25 +36,8 @@ LINK_LIFETIME = timedelta(days=28)  # the month UK GDPR gives to answer, from th
 PACKAGE_PATH = "your-data"
 
 
-@dataclass(frozen=True)
-class SubjectAccessRequest:
-    id: str
-    force_id: str
-    requested_by: str  # the operator's id
-    requested_at: datetime
-    references: tuple[str, ...]  # the applications the package covers (all the person's, in the force)
-    link_expires_at: datetime
-    delivered_at: Optional[datetime] = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "force": self.force_id, "requested_by": self.requested_by,
-                "requested_at": _iso(self.requested_at), "references": list(self.references),
-                "link_expires_at": _iso(self.link_expires_at),
-                "delivered_at": _iso(self.delivered_at) if self.delivered_at else None}
 
 
-class LinkSpent(Exception):
-    """The link was spent or expired between reading it and using it (the store raises it)."""
 
 
 class NobodyFound(Exception):
@@ -171,6 +156,3 @@ class SubjectAccessService:
             text=self._render("email/subject_access.txt", **context),
             html=self._render("email/subject_access.html", **context), reply_to=contact.email, force_id=force.id)
 
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

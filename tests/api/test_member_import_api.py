@@ -13,7 +13,7 @@ from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
 from chalicelib.adapters.dynamodb.members import DynamoMemberImport
 from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.domain.member_import import Row, member_from_row
-from chalicelib.services.member_import import ImportConflict, MemberChange
+from chalicelib.services.ports import MemberChange, MemberConflict
 from tests.conftest import TODAY, sent_emails
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -91,7 +91,7 @@ def test_a_file_larger_than_one_transaction_is_undone_when_a_later_transaction_f
             for n in range(5)]
     changes = [MemberChange(r.line, None, member_from_row(force, r), ("name",)) for r in rows]
     DynamoJoiningStore().add_member(changes[4].after)  # someone else created the fifth meanwhile
-    with pytest.raises(ImportConflict):
+    with pytest.raises(MemberConflict):  # the port's refusal; the service answers ImportConflict (409)
         DynamoMemberImport().apply_import("northamptonshire", changes, actor="test", at=TODAY)
     assert set(stored()) == {"person4@example.org"}  # the first two transactions were put back
     assert DynamoMemberImport().audit("northamptonshire", changes[0].after.member_id) == []

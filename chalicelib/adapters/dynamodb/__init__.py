@@ -8,8 +8,8 @@ configure(settings) (tests/adapters/test_storage_shape.py).
 """
 from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
 from chalicelib.adapters.dynamodb.base import (
-    Item, StorageNotConfigured, all_models, configure, create_table_if_missing,
+    Item, StorageNotConfigured, all_models, configure, create_table_if_missing, warm_connections,
 )
 
 __all__ = ["DynamoApplicationRepository", "Item", "StorageNotConfigured", "all_models", "configure",
-           "create_table_if_missing"]
+           "create_table_if_missing", "warm_connections"]

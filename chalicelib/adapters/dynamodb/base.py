@@ -140,6 +140,14 @@ def all_models() -> list[type[Item]]:
     return found
 
 
+def warm_connections() -> None:
+    """Build each model's client now (botocore parses a large JSON model for it), e.g. once in a process that
+    flow runs fork from; clients hold no connection yet, so each run still opens its own."""
+    for model in all_models():
+        if getattr(getattr(model, "Meta", None), "table_name", None):
+            model._get_connection().connection.client  # noqa: B018 -- built and cached on the model class
+
+
 def configure(settings: Settings) -> None:
     """Point every model at the settings' table and endpoint; drops cached connections."""
     global _configured

@@ -22,7 +22,7 @@ from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
 from chalicelib.adapters.dynamodb.joining import AgreementItem, DynamoJoiningStore, MemberItem, member_item
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, SignedAgreement
-from chalicelib.services.member_import import ImportConflict, MemberChange
+from chalicelib.services.ports import MemberChange, MemberConflict
 from chalicelib.services.ports import LinkConflict
 
 CHUNK = 40  # rows per transaction: 2 items each, well within DynamoDB's 100
@@ -98,7 +98,7 @@ class DynamoMemberImport:
             except TransactWriteError as error:
                 self._undo(written, actor, at)
                 if any(r and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
-                    raise ImportConflict("a member changed while the import ran; nothing was kept") from None
+                    raise MemberConflict("a member changed while the import ran; nothing was kept") from None
                 raise
             written.append(chunk)
 

@@ -21,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.dynamodb.base import Item, connection, key_timestamp
 from chalicelib.adapters.dynamodb.links import LinkItem, link_item, usable_link
 from chalicelib.domain.links import Link, Purpose
-from chalicelib.services.subject_access import LinkSpent, SubjectAccessRequest
+from chalicelib.services.ports import LinkSpent, SubjectAccessRequest
 
 
 class SubjectAccessItem(Item, discriminator="subject_access"):
