@@ -97,7 +97,7 @@ bench: package
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/journey.py
 	$(BIN)/python bench/reports.py
-	$(BIN)/python bench/retention_scan.py
+	$(BIN)/python bench/retention_reads.py 1000 20000
 
 ## bench-pipeline: a campaign surge through the whole local stack (N=200 by default; takes minutes)
 N ?= 200

@@ -71,6 +71,7 @@ FATES: dict[str, tuple[Fate, Fate]] = {
     "candidate": (K, A),
     "strategic_nominations": (K, A),
     "strategic_availability": (K, K),  # holds a member id and dates only
+    "member_ref": (K, D),  # finds a member's candidacies, nominations, availability; goes with the membership
     "reviewer": (K, D),
 }
 

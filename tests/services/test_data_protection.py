@@ -1,14 +1,17 @@
 """Retention, subject access and erasure on a moto table holding applications in every state, a member with an
 agreement, screening, an appeal, a call-out answer, an election candidacy, a Strategic IAG nomination and
-equality answers: built through the real repository and stores, at fixed times."""
+availability, and equality answers: built through the real repository and stores, at fixed times."""
 from __future__ import annotations
 
 import json
 import secrets
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import boto3
+import botocore.client
 import pytest
 from markupsafe import escape
 
@@ -37,6 +40,7 @@ from chalicelib.services.outbox import application_email
 from chalicelib.services.ports import EqualityRecord
 from tests.conftest import TODAY, FixedClock
 
+ROOT = Path(__file__).resolve().parents[2]
 FORCE = "derbyshire"
 GROUP = "derbyshire-iag"
 A, S = Action, Stage
@@ -164,6 +168,8 @@ def people(table, clock):
         replace(build.link(member, Purpose.NOMINATION, "iag_chair", joined), reference="CY-1", version=None), GROUP,
         [Nominee("DBY-A1", "Amira Khan", AMIRA["email"], GROUP),
          Nominee("DBY-B9", "Benedict Okoro", BEN["email"], GROUP)], joined)
+    DynamoStrategicStore().answer(replace(build.link(member, Purpose.AVAILABILITY, "DBY-A1", joined), reference="CY-1",
+                                          version=None), "DBY-A1", [joined + timedelta(days=30)], joined)
     clock.moment = TODAY
     return {"refused": refused, "member": member, "ben": ben}
 
@@ -366,3 +372,73 @@ def test_an_interrupted_erasure_is_finished_by_asking_again(service, people, mon
 def test_an_unknown_force_is_refused(service, table):
     with pytest.raises(UnknownForce):
         service.sweep("atlantis")
+
+
+# --- what they ask of DynamoDB: no Scan (the roles grant none), nothing the roles do not grant ---
+
+# The IAM action each part of a TransactWriteItems needs (the transaction itself has no action of its own).
+TRANSACTION_PARTS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem",
+                     "ConditionCheck": "dynamodb:ConditionCheckItem"}
+
+
+@contextmanager
+def dynamodb_calls():
+    """Every DynamoDB operation made inside the block, with its parameters (all of pynamodb goes through here)."""
+    calls: list[tuple[str, dict]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        if client.meta.service_model.service_name == "dynamodb":
+            calls.append((operation, params))
+        return original(client, operation, params)
+    botocore.client.BaseClient._make_api_call = recording
+    try:
+        yield calls
+    finally:
+        botocore.client.BaseClient._make_api_call = original
+
+
+def iam_actions(calls: list[tuple[str, dict]]) -> set[str]:
+    actions = set()
+    for operation, params in calls:
+        if operation == "TransactWriteItems":
+            actions |= {TRANSACTION_PARTS[kind] for part in params["TransactItems"] for kind in part}
+        else:
+            actions.add(f"dynamodb:{operation}")
+        if params.get("IndexName", "GSI1") != "GSI1":
+            actions.add(f"index {params['IndexName']}")  # the roles name the table and GSI1 only
+    return actions
+
+
+def table_grants() -> dict[str, set[str]]:
+    """The table actions the API's and the flows' roles grant, as infra/ and .chalice/ write them."""
+    resources = json.loads((ROOT / "infra" / "resources.json").read_text())["Resources"]
+    grants = {}
+    for role in ("ApiHandlerRole", "FlowTaskRole"):
+        statements = [s for p in resources[role]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+        grants[role] = {a for s in statements if s["Sid"] == "ApplicationsTable" for a in s["Action"]}
+    chalice = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())["Statement"]
+    grants["policy-prod"] = {a for s in chalice if s["Sid"] == "ApplicationsTable" for a in s["Action"]}
+    return grants
+
+
+def test_subject_access_and_erasure_of_a_member_make_no_scan_and_only_calls_the_roles_grant(service, people):
+    with dynamodb_calls() as calls:
+        records = DynamoDataProtection().records(FORCE, ["DBY-A0", "DBY-A1"], ["PACK-1"], {AMIRA["email"]})
+        service.subject_access(FORCE, email=AMIRA["email"])
+        service.erase(FORCE, "DBY-A1", requested_by="op-7", reason="subject request")
+    # Still found without a Scan: her candidacy, her nomination, her availability.
+    assert {"candidate", "strategic_nominations", "strategic_availability"} <= {r.kind for r in records}
+    assert holding(AMIRA_STRINGS) == []
+    assert [operation for operation, _ in calls if operation == "Scan"] == []
+    for role, granted in table_grants().items():
+        assert iam_actions(calls) - granted == set(), role
+
+
+def test_the_retention_pass_makes_no_scan_and_only_calls_the_roles_grant(service, every_stage):
+    with dynamodb_calls() as calls:
+        result = service.sweep(FORCE)
+    assert result["applications"] == 5 and result["screening"] == 1 and result["links"] >= 1
+    assert [operation for operation, _ in calls if operation == "Scan"] == []
+    for role, granted in table_grants().items():
+        assert iam_actions(calls) - granted == set(), role

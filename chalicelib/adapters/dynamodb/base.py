@@ -15,7 +15,7 @@ by the GSI1 index; nothing on a request path scans.
 | idempotency     | FORCE#<force>#IDEMPOTENCY#<sha256(key)>    | IDEMPOTENCY      |                                                 |                          |
 | email outbox    | the partition the email is about           | EMAIL#<kind>     | FORCE#<force>#OUTBOX#PENDING (while unsent)     | <created_at>#<PK>        |
 | pack request    | FORCE#<force>#PACK#<id>                    | PACK             |                                                 |                          |
-| email link      | LINK#<sha256(token)>                       | LINK             |                                                 |                          |
+| email link      | LINK#<sha256(token)>                       | LINK             | FORCE#<force>#EXPIRES#LINK (retention's index)  | <expires_at>#<PK>        |
 
 Equality records live in their own partitions so that IAM can deny them to
 """

@@ -26,14 +26,16 @@ applicant or member, and what erasure and retention do to it (`domain/retention.
 | tally, voted             | FORCE#f#ELECTION#<id> / TALLY#, VOTED#<ref>        | a member id only                                | kept                                 | kept                |
 | strategic nominations    | FORCE#f#STRATEGIC#<cycle> / NOMINEES#<group>       | nominees' names and emails                      | this person's name and email removed | kept                |
 | strategic availability   | FORCE#f#STRATEGIC#<cycle> / AVAILABILITY#<ref>     | a member id and dates                           | kept                                 | kept                |
+| member ref               | FORCE#f#MEMBER#<ref> / REF#<PK>#<SK>               | a member id (finds the three items above)       | deleted, after what it finds         | kept                |
 | reviewer                 | FORCE#f#PEOPLE / GROUP#<g>#ROLE#<role>             | name, email (if the person sits on a panel)     | deleted (matched by email)           | kept                |
 | incident, meeting, cycle, election | their own partitions                     | police leads and titles, not applicants         | untouched                            | untouched           |
 | operators' access        | FORCE#f#ACCESS#<yyyy-mm> / <at>#...                | none: operator id, action, reference            | never removed                        | never removed       |
 | deleted count            | FORCE#f#COUNTS / DELETED#<group>#<stage>           | none: a number                                  | -                                    | incremented         |
 
-Members' footprint beyond their own items (call-out responses, candidacies, nominations, availability) has no
-index by member: responses are found through the force's incident list (a Query), the rest with a Scan
-filtered on type, and only when the person has been a member (see `_member_footprint`).
+Members' footprint beyond their own items: call-out responses are found through the force's incident list (a
+Query, then a Get per incident); candidacies, nominations and availability through the member refs written with
+them (a Query on the member's partition, then a Get each). Nothing here scans: the roles in AWS grant no Scan.
+Those three written before the refs existed are found only after `backfill_member_refs()` has run once.
 """
 from __future__ import annotations
 
@@ -52,10 +54,11 @@ from chalicelib.adapters.dynamodb.applications import (
 from chalicelib.adapters.dynamodb.base import (
     Item, OutboxItem, applicant_partition, application_pk, connection, key_timestamp, stage_key,
 )
-from chalicelib.adapters.dynamodb.links import LinkItem
+from chalicelib.adapters.dynamodb.links import LinkItem, expiring_key
 from chalicelib.adapters.dynamodb.callouts import IncidentItem, ResponseItem
 from chalicelib.adapters.dynamodb.elections import CandidateItem
 from chalicelib.adapters.dynamodb.joining import AgreementItem, MemberItem, ScreeningItem
+from chalicelib.adapters.dynamodb.member_refs import MemberRefItem, member_ref, member_refs
 from chalicelib.adapters.dynamodb.review import DecisionItem, ReviewerItem
 from chalicelib.adapters.dynamodb.strategic import AvailabilityItem, NominationsItem
 from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
@@ -100,7 +103,8 @@ class DynamoDataProtection:
     def records(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str]) -> list[Record]:
         """Everything held about the person, item by item; never a link or a token's hash."""
         member_ids = set(references)  # a member's id is the reference of the application that made them one
-        return [_record(item, member_ids) for item in self._footprint(force_id, references, pack_ids, emails)]
+        return [_record(item, member_ids) for item in self._footprint(force_id, references, pack_ids, emails)
+                if not isinstance(item, MemberRefItem)]  # an index: what it finds is in the export
 
     # --- erasure ---
 
@@ -116,7 +120,10 @@ class DynamoDataProtection:
         shells = [i for i in items if _kind(i) == "application"]
         finding = [i for i in items if _kind(i) == "applicant_index" and i.sk.startswith("APP#")]
         rest = [i for i in items if i not in shells and i not in finding]
-        for item in sorted(rest, key=lambda i: i.pk.startswith(applicant_partition(force_id, ""))):
+        # What finds the rest goes last (the member's items and refs, then the person index), so an interrupted
+        # erasure asked for again still finds what is left.
+        for item in sorted(rest, key=lambda i: (i.pk.startswith(applicant_partition(force_id, "")),
+                                                isinstance(i, (MemberItem, MemberRefItem)))):
             what = fate(_kind(item), erasure=True)
             if what is Fate.DELETE:
                 item.delete()
@@ -183,20 +190,24 @@ class DynamoDataProtection:
         return deleted + 1
 
     def delete_expired(self, force_id: str, now: datetime, today: date) -> dict[str, int]:
-        """Expired links and screening outcomes of one force, by a Scan filtered on their keys.
+        """Expired links and screening outcomes of one force: a Query on each due-date index (GSI1
+        FORCE#<force>#EXPIRES#LINK and #SCREENING, sorted by expiry), paged, so the pass reads what is due and
+        nothing else, however large the table. No Scan: the roles in AWS grant none.
 
-        TTL deletes these in AWS, but lazily (up to 48 h) and moto has none, so the daily retention flow (and only
-        it) scans. A Scan reads the whole table whatever the filter: about 1 read unit per 8 KB scanned
-        (eventually consistent), measured in tests/adapters/test_dynamodb_data_protection.py.
+        Links and outcomes written before that index have no GSI1 keys and are not found here; they carry
+        `ttl` (their expiry), so DynamoDB's TTL deletes them in AWS (within about 48 h of expiring).
         """
-        condition = ((Item.pk.startswith("LINK#") & (LinkItem.force_id == force_id) & (LinkItem.link_expires_at < now))
-                     | (Item.pk.startswith(f"FORCE#{force_id}#APP#") & Item.sk.startswith("SCREENING#")
-                        & (ScreeningItem.expires_on < today.isoformat())))
         counts = {"links": 0, "screening": 0}
+        due = ((LinkItem, expiring_key(force_id, "LINK"), key_timestamp(now), "links"),
+               (ScreeningItem, expiring_key(force_id, "SCREENING"), today.isoformat(), "screening"))
         with Item.batch_write() as batch:
-            for item in Item.scan(filter_condition=condition):
-                batch.delete(item)
-                counts["links" if _kind(item) == "link" else "screening"] += 1
+            for model, partition, before, kind in due:
+                # "<expiry>#<PK>" < "<bound>" exactly when the expiry is before the bound (links: now; outcomes:
+                # today, as an outcome is valid on its last day). Read in full before deleting, so no page
+                # starts after a key that is already gone.
+                for item in list(model.by_stage.query(partition, model.gsi1sk < before)):
+                    batch.delete(item)
+                    counts[kind] += 1
         return counts
 
     # --- the items about a person ---
@@ -230,22 +241,23 @@ class DynamoDataProtection:
         for reviewer in ReviewerItem.query(f"FORCE#{force_id}#PEOPLE"):
             if reviewer.email.strip().lower() in lowered:
                 yield reviewer
-        if member:
-            yield from self._member_footprint(force_id, set(references))
+        yield from self._member_footprint(force_id, set(references), member)
 
     @staticmethod
-    def _member_footprint(force_id: str, member_ids: set[str]) -> Iterator[Item]:
-        for incident in IncidentItem.by_stage.query(f"FORCE#{force_id}#INCIDENTS"):
-            for member_id in member_ids:
-                yield from _existing(ResponseItem, incident.pk, f"MEMBER#{member_id}")
-        # No index by member for these: a Scan filtered on type, only for someone who has been a member.
-        condition = Item.pk.startswith(f"FORCE#{force_id}#") & Item.type.is_in(
-            CandidateItem, NominationsItem, AvailabilityItem)
-        for item in Item.scan(filter_condition=condition):
-            if isinstance(item, CandidateItem) and item.member_id in member_ids \
-                    or isinstance(item, AvailabilityItem) and item.person_id in member_ids \
-                    or isinstance(item, NominationsItem) and any(n["member_id"] in member_ids for n in _nominees(item)):
-                yield item
+    def _member_footprint(force_id: str, member_ids: set[str], member: bool) -> Iterator[Item]:
+        if member:
+            for incident in IncidentItem.by_stage.query(f"FORCE#{force_id}#INCIDENTS"):
+                for member_id in member_ids:
+                    yield from _existing(ResponseItem, incident.pk, f"MEMBER#{member_id}")
+        # Candidacies, nominations, availability: through the refs written with them. Refs are read even when the
+        # membership item is gone (an interrupted erasure), and each item is yielded before its ref.
+        seen: set[tuple[str, str]] = set()
+        for member_id in sorted(member_ids):
+            for ref in member_refs(force_id, member_id):
+                if (ref.ref_pk, ref.ref_sk) not in seen:
+                    seen.add((ref.ref_pk, ref.ref_sk))
+                    yield from _existing(Item, ref.ref_pk, ref.ref_sk)
+                yield ref
 
 
 def _kind(item: Item) -> str:
@@ -325,8 +337,9 @@ def _plain(value):
 
 def backfill_person_index() -> int:
     """One-off, for data stored before the person index existed: index every application and pack request by
-    its person. A Scan of the whole table: run it once from an operator's shell or a one-off flow, never on a
-    request. Safe to run again (the same items are written). Returns the index items written."""
+    its person. A Scan of the whole table: run it once from an operator's shell with the operator's own AWS
+    credentials (the API's and the flows' roles grant no Scan), never on a request. Safe to run again (the same
+    items are written). Returns the index items written."""
     written = 0
     with Item.batch_write() as batch:
         for item in Item.scan(filter_condition=Item.type.is_in(ApplicationItem, PackRequestItem)):
@@ -340,4 +353,25 @@ def backfill_person_index() -> int:
             force_id = item.force_id
             batch.save(ApplicantIndexItem(pk=applicant_partition(force_id, key), sk=sk, reference=reference))
             written += 1
+    return written
+
+
+def backfill_member_refs() -> int:
+    """One-off, for candidacies, nominations and availability stored before member refs existed: write the ref of
+    each member each one names. A Scan of the whole table: run it once from an operator's shell with the
+    operator's own AWS credentials (the API's and the flows' roles grant no Scan), never on a request. Safe to
+    run again (the same items are written). Returns the refs written."""
+    written = 0
+    with Item.batch_write() as batch:
+        for item in Item.scan(filter_condition=Item.type.is_in(CandidateItem, NominationsItem, AvailabilityItem)):
+            force_id = item.pk.split("#")[1]
+            if isinstance(item, CandidateItem):
+                named = {item.member_id}
+            elif isinstance(item, AvailabilityItem):
+                named = {item.person_id}
+            else:
+                named = {n["member_id"] for n in _nominees(item)}
+            for member_id in sorted(named):
+                batch.save(member_ref(force_id, member_id, item))
+                written += 1
     return written

@@ -4,6 +4,7 @@
 |-------------|-----------------------------|-----------------------|------------------------------|------------------|
 | election    | FORCE#<force>#ELECTION#<id> | ELECTION              | FORCE#<force>#ELECTIONS#OPEN | <opened_at>#<id> |
 | candidate   | FORCE#<force>#ELECTION#<id> | CANDIDATE#<member>    |                              |                  |
+| member ref  | FORCE#<force>#MEMBER#<member> | REF#<PK>#<SK> of the candidate (adapters/dynamodb/member_refs.py)         |
 | tally       | FORCE#<force>#ELECTION#<id> | TALLY#<candidate>     |                              |                  |
 | has voted   | FORCE#<force>#ELECTION#<id> | VOTED#<member>        |                              |                  |
 | spent paper | FORCE#<force>#ELECTION#<id> | PAPER#<sha256(nonce)> |                              |                  |
@@ -32,6 +33,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.base import Item, conditional_update, connection, key_timestamp
 from chalicelib.adapters.dynamodb.links import LinkItem, link_item, usable_link
+from chalicelib.adapters.dynamodb.member_refs import member_ref
 from chalicelib.domain.ballots import BallotPaper
 from chalicelib.domain.elections import Candidate, Election, Office, Status
 from chalicelib.domain.links import Link, Purpose
@@ -128,14 +130,15 @@ class DynamoElectionStore:
         def write(transaction: TransactWrite) -> None:
             transaction.condition_check(ElectionItem, pk, "ELECTION", condition=(
                 (ElectionItem.status == Status.NOMINATING.value) & (ElectionItem.nominations_close > at)))
-            transaction.save(CandidateItem(pk=pk, sk=f"CANDIDATE#{candidate.member_id}", member_id=candidate.member_id,
-                                           name=candidate.name, statement=candidate.statement, nominated_at=at),
-                             condition=CandidateItem.pk.does_not_exist())
+            standing = CandidateItem(pk=pk, sk=f"CANDIDATE#{candidate.member_id}", member_id=candidate.member_id,
+                                     name=candidate.name, statement=candidate.statement, nominated_at=at)
+            transaction.save(standing, condition=CandidateItem.pk.does_not_exist())
             transaction.save(TallyItem(pk=pk, sk=f"TALLY#{candidate.member_id}", candidate_id=candidate.member_id,
                                        votes=0), condition=TallyItem.pk.does_not_exist())
+            transaction.save(member_ref(link.force_id, candidate.member_id, standing))  # no condition: never fails
             _spend(transaction, link, at)
         _transact(write, [ElectionConflict.ELECTION, ElectionConflict.STOOD, ElectionConflict.STOOD,
-                          ElectionConflict.LINK])
+                          ElectionConflict.STOOD, ElectionConflict.LINK])
 
     def candidates(self, force_id: str, election_id: str) -> list[Candidate]:
         return [Candidate(i.member_id, i.name, i.statement)

@@ -2,7 +2,7 @@
 
 | item       | PK                               | SK                      | GSI1PK                              | GSI1SK             |
 |------------|----------------------------------|-------------------------|-------------------------------------|--------------------|
-| screening  | FORCE#<force>#APP#<ref>          | SCREENING#v<version>    |                                     |                    |
+| screening  | FORCE#<force>#APP#<ref>          | SCREENING#v<version>    | FORCE#<force>#EXPIRES#SCREENING     | <expires_on>#<PK>  |
 | appeal     | FORCE#<force>#APP#<ref>          | APPEAL                  |                                     |                    |
 | agreement  | FORCE#<force>#APP#<ref>          | AGREEMENT#<document>    |                                     |                    |
 | member     | FORCE#<force>#MEMBER#<member id> | GROUP#<group>           | FORCE#<force>#GROUP#<group>#MEMBERS | <joined>#<member>  |
@@ -22,7 +22,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.applications import ConditionFailed, save_transition
 from chalicelib.adapters.dynamodb.base import Item, application_pk, conditional_save, key_timestamp
-from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
+from chalicelib.adapters.dynamodb.links import LinkItem, expiring_key, usable_link
 from chalicelib.adapters.dynamodb.review import undelivered_key
 from chalicelib.domain.application import Application, AuditEvent
 from chalicelib.domain.links import Link
@@ -117,7 +117,8 @@ class DynamoJoiningStore:
             transaction.save(ScreeningItem(
                 pk=pk, sk=f"SCREENING#v{moved.version:06d}", outcome=result.outcome.value, level=result.level,
                 completed_on=result.completed_on.isoformat(), expires_on=result.expires_on.isoformat(),
-                expires_at=datetime.combine(result.expires_on, time(), tzinfo=timezone.utc)),
+                expires_at=datetime.combine(result.expires_on, time(), tzinfo=timezone.utc),
+                gsi1pk=expiring_key(moved.force_id, "SCREENING"), gsi1sk=f"{result.expires_on.isoformat()}#{pk}"),
                 condition=ScreeningItem.pk.does_not_exist())
             _spend(transaction, link, event.at)
         return self._transition(moved, event, emails, more)

@@ -5,9 +5,10 @@
 | cycle         | FORCE#<force>#STRATEGIC#<cycle>      | CYCLE                   | FORCE#<force>#STRATEGIC#OPEN (open)| <cycle> |
 | nominations   | FORCE#<force>#STRATEGIC#<cycle>      | NOMINEES#<group>        |                                   |          |
 | availability  | FORCE#<force>#STRATEGIC#<cycle>      | AVAILABILITY#<person>   |                                   |          |
+| member ref    | FORCE#<force>#MEMBER#<member>        | REF#<PK>#<SK>: one per member either item names (member_refs.py) |
 
 Each group nominates once and each person answers once: conditional puts, in the same write that spends
-the link.
+the link and writes the member refs that let erasure find them.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.base import Item, conditional_save, conditional_update, connection
 from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
+from chalicelib.adapters.dynamodb.member_refs import member_ref
 from chalicelib.domain.links import Link
 from chalicelib.domain.meetings import Meeting
 from chalicelib.domain.strategic import Cycle, Nominee, Status
@@ -113,7 +115,7 @@ class DynamoStrategicStore:
         self._once(link, at, NominationsItem(
             pk=cycle_pk(link.force_id, link.reference), sk=f"NOMINEES#{group_id}", group_id=group_id,
             nominees=[{"member_id": n.member_id, "name": n.name, "email": n.email} for n in nominees],
-            nominated_at=at))
+            nominated_at=at), {n.member_id for n in nominees})
 
     def availability(self, force_id: str, cycle_id: str) -> dict[str, set[datetime]]:
         items = AvailabilityItem.query(cycle_pk(force_id, cycle_id), AvailabilityItem.sk.startswith("AVAILABILITY#"),
@@ -123,15 +125,17 @@ class DynamoStrategicStore:
     def answer(self, link: Link, person_id: str, available: list[datetime], at: datetime) -> None:
         self._once(link, at, AvailabilityItem(
             pk=cycle_pk(link.force_id, link.reference), sk=f"AVAILABILITY#{person_id}", person_id=person_id,
-            available=[s.isoformat() for s in available], answered_at=at))
+            available=[s.isoformat() for s in available], answered_at=at), {person_id})
 
     @staticmethod
-    def _once(link: Link, at: datetime, item: Item) -> None:
+    def _once(link: Link, at: datetime, item: Item, member_ids: set[str]) -> None:
         try:
             with TransactWrite(connection=connection()) as transaction:
                 transaction.update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
                                    actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
                 transaction.save(item, condition=type(item).pk.does_not_exist())
+                for member_id in sorted(member_ids):
+                    transaction.save(member_ref(link.force_id, member_id, item))
         except TransactWriteError as error:
             if any(r and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
                 raise LinkConflict() from None
