@@ -152,6 +152,8 @@ def test_a_repeated_address_gets_the_same_answer_as_a_new_one_and_its_owner_is_t
                 {k: v for k, v in body.items() if k not in ("reference", "submitted_at", "links")})
     assert shape(again) == shape(fresh) == shape(first)
     assert again.json_body["reference"] != first.json_body["reference"]
+    assert not [m for m in sent_emails() if again.json_body["reference"] in m.subject]  # the request sends none
+    send_announced("derbyshire", again.json_body["reference"])  # the application's run sends the confirmation
     told = [m for m in sent_emails() if again.json_body["reference"] in m.subject]
     assert told and told[-1].destinations["ToAddresses"] == ["AMIRA.KHAN@example.org"]
     assert first.json_body["reference"] in told[-1].body  # only the address's owner learns of the earlier one

@@ -2,6 +2,7 @@
 on free ports, and headless Chromium (Debian's) driven by Playwright."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -39,9 +40,20 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
 
 
 class LiveStack:
-    def __init__(self, api_url: str, moto_url: str):
+    def __init__(self, api_url: str, moto_url: str, env: dict):
         self.api_url = api_url
         self.moto_url = moto_url
+        self.env = env  # the API's environment
+
+    def send_announced(self, force_id: str, reference: str) -> None:
+        """What the application's flow run does first: send the emails its request announced (the confirmation).
+        This stack has no Prefect, so the test plays the run's part, in a process with the API's environment."""
+        code = ("import sys; from chalicelib import bootstrap; c = bootstrap.container(); "
+                "c.review.send_announced(c.repository.get(sys.argv[1], sys.argv[2]))")
+        chalice = json.loads((ROOT / ".chalice" / "config.json").read_text())
+        env = {**self.env, **chalice["environment_variables"], **chalice["stages"]["local"]["environment_variables"]}
+        subprocess.run([str(BIN / "python"), "-c", code, force_id, reference], cwd=ROOT, env=env, check=True,
+                       timeout=120)
 
     def emails(self) -> list[dict]:
         """Each with destinations, subject, body (the HTML part), in the order sent."""
@@ -79,7 +91,7 @@ def live_stack(tmp_path_factory):
                                stdout=open(logs / "api.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
         processes.append(api)
         wait_for(f"{api_url}/forces", api)
-        yield LiveStack(api_url, moto_url)
+        yield LiveStack(api_url, moto_url, env)
     finally:
         for process in processes:
             process.terminate()
