@@ -158,7 +158,10 @@ def test_no_screening_detail_beyond_outcome_level_and_dates_is_stored(api, journ
     panel_approves(api, journey, "northamptonshire", reference)
     items = boto3.client("dynamodb").scan(TableName=bootstrap.container().settings.table_name)["Items"]
     [screening] = [i for i in items if i["type"]["S"] == "screening"]
-    assert set(screening) == {"PK", "SK", "type", "outcome", "level", "completed_on", "expires_on", "ttl"}
+    assert set(screening) == {"PK", "SK", "type", "outcome", "level", "completed_on", "expires_on", "ttl",
+                              "GSI1PK", "GSI1SK"}
+    # The due-date index that retention queries holds the expiry and the item's key, nothing more.
+    assert screening["GSI1SK"]["S"] == f"{screening['expires_on']['S']}#{screening['PK']['S']}"
     assert (screening["outcome"]["S"], screening["level"]["S"]) == ("refer", "basic")
     assert screening["expires_on"]["S"] == "2029-11-22"  # Northamptonshire: valid for 36 months
     for item in items:  # the events say what happened, never why
