@@ -24,6 +24,7 @@ from chalicelib.domain.meeting_plans import PlannedMeeting
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.meetings import GroupMembers, MeetingStore, invited_to
+from chalicelib.services.membership import member_email
 from chalicelib.services.notifications import role_words
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource
@@ -441,10 +442,8 @@ class MeetingBusinessService:
     def _message(self, force: ForceProfile, to: str, name: str, subject: str, *paragraphs: str,
                  action: Optional[tuple[str, str]] = None,
                  member_links: Optional[dict[str, str]] = None) -> EmailMessage:
-        context = {"force": force, "name": name, "paragraphs": paragraphs, "action": action,
-                   "member_links": member_links}
-        return EmailMessage(to=to, subject=subject, text=self._p.render("email/membership.txt", **context),
-                            html=self._p.render("email/membership.html", **context), force_id=force.id)
+        return member_email(self._p.render, force, to, name, subject, *paragraphs, action=action,
+                            member_links=member_links)
 
     def _now(self) -> datetime:
         return self._p.clock.now()

@@ -344,10 +344,8 @@ class MembershipService:
     def _message(self, force: ForceProfile, to: str, subject: str, *paragraphs: str, name: str,
                  action: Optional[tuple[str, str]] = None,
                  member_links: Optional[dict[str, str]] = None) -> EmailMessage:
-        context = {"force": force, "name": name, "paragraphs": paragraphs, "action": action,
-                   "member_links": member_links}
-        return EmailMessage(to=to, subject=subject, text=self._p.render("email/membership.txt", **context),
-                            html=self._p.render("email/membership.html", **context), force_id=force.id)
+        return member_email(self._p.render, force, to, name, subject, *paragraphs, action=action,
+                            member_links=member_links)
 
     def _today(self) -> date:
         return self._now().astimezone(LONDON).date()
@@ -383,3 +381,14 @@ def shown(member: Member) -> dict[str, Any]:
             "status_reason": member.status_reason, "status_on": member.status_on.isoformat() if member.status_on else None,
             "renewal": member.renewal, "callouts_paused": member.callouts_paused, "screening": member.screening,
             "optional_series": list(member.optional_series), "contact_preferences": member.contact_preferences}
+
+
+def member_email(render: Callable[..., str], force: ForceProfile, to: str, name: str, subject: str, *paragraphs: str,
+                 action: Optional[tuple[str, str]] = None,
+                 member_links: Optional[dict[str, str]] = None) -> EmailMessage:
+    """An email to a member or an officer about membership or meeting business: paragraphs, an optional button
+    (label, url), and the member's own step-down and details links."""
+    context = {"force": force, "name": name, "paragraphs": paragraphs, "action": action,
+               "member_links": member_links}
+    return EmailMessage(to=to, subject=subject, text=render("email/membership.txt", **context),
+                        html=render("email/membership.html", **context), force_id=force.id)
