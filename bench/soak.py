@@ -3,11 +3,14 @@
 Run from the repo root: .venv/bin/python bench/soak.py [--n 2000] [--batch 200] [--concurrency 4] [--minutes 180]
 It starts its own stack on free ports (loopback only) in a temporary IAG_LOCAL_DIR. Per batch it posts the
 applications, waits (bounded) for each one's two review requests in the mailbox, posts both panel members'
-decisions through the emailed links, then prints moto's resident memory, POST p50/p99 (applications and
-decisions) and how long the mailbox takes to answer (the moto endpoint and /dev/mailbox). Goals: the last
-batch within 1.2x of the first in memory and latency; the mailbox under 1 s throughout.
-Then it lets the stack settle, counts applications, emails and operators, stops the stack (`up`'s Ctrl-C),
-starts it again, times how long until it is ready (goal: 30 s) and counts again.
+decisions through the emailed links, and lets the stack settle (no email for 20 s, bounded), so every batch starts
+from a drained stack, as the first does. Then it posts a probe of 20 applications one at a time on the quiet stack.
+It prints moto's resident memory, POST p50/p99 during the batch and on the quiet probe, the CPU that moto and the
+API spent per request (wall time depends on whatever else the machine runs; CPU per request does not, so it is the
+figure that shows wear), and how long the mailbox takes to answer (the moto endpoint and /dev/mailbox).
+Goals: the last batch within 1.2x of the first in memory, latency and CPU per request; the mailbox under 1 s.
+Then it counts applications, emails and operators, stops the stack (`up`'s Ctrl-C), starts it again, times how long
+until it is ready (goal: 30 s) and counts again.
 It stops early at --minutes or --n, whichever comes first, and never fails on a number.
 """
 from __future__ import annotations
@@ -26,7 +29,7 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
-from bench.pipeline import group_rss, pct, prefect_database  # noqa: E402
+from bench.pipeline import group_usage, pct, prefect_database  # noqa: E402
 from tests.factories import application_payload  # noqa: E402
 from tests.stack import BenchStack, links_in, post_form, request, venue  # noqa: E402
 
@@ -102,7 +105,7 @@ def post_decisions(links: list[str], concurrency: int) -> tuple[list[float], int
     def one(link: str) -> None:
         began = time.perf_counter()
         try:
-            status, _ = post_form(link, {"decision": "approve"})
+            status, _ = post_form(link, {"decision": "approve"}, timeout=60)
         except OSError:
             status = 0
         with lock:
@@ -175,19 +178,27 @@ def main() -> int:
         return soak(args, bench, began)
 
 
+PROBE = 20
+
+
+def service_cpu(bench: BenchStack, names: tuple[str, ...] = ("moto", "api")) -> float:
+    usage = group_usage({name: pgid for name, pgid in bench.pgids().items() if name in names})
+    return sum(cpu for _, _, cpu in usage.values())
+
+
 def soak(args, bench: BenchStack, began: float) -> int:
     api, moto, local = bench.api, bench.moto, bench.local
     deadline = began + args.minutes * 60
     mail, tag, done = NewMail(moto), f"{int(time.time())}", 0
     waiting, found = set(), {}  # references still without both review requests; links found so far
     print(f"{'batch':>5} {'apps':>5} {'moto RSS':>9} {'apply p50/p99 ms':>17} {'decide p50/p99 ms':>18} "
-          f"{'decided':>8} {'waiting':>7} {'emails':>7} {'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} "
-          f"{'batch s':>7}")
-    batch = 0
+          f"{'quiet p50/p99 ms':>17} {'cpu ms/req':>10} {'decided':>8} {'waiting':>7} {'emails':>7} "
+          f"{'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} {'batch s':>7}")
+    rows, batch = [], 0
     while done < args.n and time.monotonic() < deadline:
         batch += 1
-        batch_began = time.monotonic()
-        size = min(args.batch, args.n - done)
+        batch_began, cpu_began = time.monotonic(), service_cpu(bench)
+        size = min(args.batch - PROBE, args.n - done)
         applied, references = post_applications(api, tag, done, size, args.concurrency)
         done += size
         # Review requests come as fast as the flows run: a batch decides whichever applications (its own or an
@@ -203,16 +214,32 @@ def soak(args, bench: BenchStack, began: float) -> int:
         waiting -= complete
         links = [link for reference in complete for link in found.pop(reference).values()]
         decided, ok = post_decisions(links, args.concurrency)
-        moto_pgid = bench.pgids()["moto"]
-        rss = group_rss({"moto": moto_pgid})["moto"][0] / 1024
+        cpu_per_request = (service_cpu(bench) - cpu_began) / max(1, len(applied) + len(decided)) * 1000
+        settle(moto, quiet=20, bound=300)
+        # The probe: one at a time on the drained stack. Its applications are decided with the next batch.
+        quiet, probed = post_applications(api, tag, done, min(PROBE, args.n - done), 1)
+        done += len(quiet)
+        waiting.update(probed)
+        rss = group_usage({"moto": bench.pgids()["moto"]})["moto"][0] / 1024
         mailbox_s, status, body = timed_get(f"{moto}/moto-api/iag/mailbox?limit=50")
         total = json.loads(body)["total"] if status == 200 else -1
         page_s, page_status, _ = timed_get(f"{api}/dev/mailbox")
-        print(f"{batch:>5} {len(references):>5} {rss:>6.0f} MB {pct(applied, 50) * 1000:>8.0f}/"
+        row = {"rss": rss, "apply": pct(applied, 50), "quiet": pct(quiet, 50) if quiet else 0,
+               "cpu": cpu_per_request, "mailbox": max(mailbox_s, page_s)}
+        rows.append(row)
+        print(f"{batch:>5} {len(references) + len(probed):>5} {rss:>6.0f} MB {pct(applied, 50) * 1000:>8.0f}/"
               f"{pct(applied, 99) * 1000:<8.0f} {pct(decided, 50) * 1000:>9.0f}/{pct(decided, 99) * 1000:<8.0f} "
+              f"{row['quiet'] * 1000:>8.0f}/{(pct(quiet, 99) if quiet else 0) * 1000:<8.0f} {cpu_per_request:>10.1f} "
               f"{ok // 2:>8} {len(waiting):>7} {total:>7} {mailbox_s:>9.3f} "
               f"{page_s:>9.3f}{'' if page_status == 200 else '!':<5} "
               f"{os.getloadavg()[0]:>5.1f} {time.monotonic() - batch_began:>7.0f}")
+    if len(rows) >= 2:
+        first, last = rows[0], rows[-1]
+        print("last batch / first (goal at most 1.2x): " + "; ".join(
+            f"{label} {last[key] / first[key]:.2f}x" for key, label in (
+                ("rss", "moto memory"), ("apply", "POST p50 in the batch"), ("quiet", "POST p50 on a quiet stack"),
+                ("cpu", "moto and API CPU per request")) if first[key])
+              + f"; mailbox at most {max(r['mailbox'] for r in rows):.3f} s (goal under 1 s)")
 
     settled = settle(moto)
     before = counts(api, moto, local)

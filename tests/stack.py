@@ -172,14 +172,14 @@ def venue(number: int, per_venue: int = 40) -> dict:
     return {"X-Forwarded-For": f"198.51.100.{number // per_venue % 250 + 1}"}  # TEST-NET-2: no real address
 
 
-def post_form(url: str, fields: dict):
+def post_form(url: str, fields: dict, timeout: float = 15):
     """A person pressing a button on a page: (status, body text)."""
     from urllib.parse import urlencode
 
     data = urlencode(fields).encode()
     try:
         with _http.open(urllib.request.Request(url, data=data, method="POST", headers={
-                "Content-Type": "application/x-www-form-urlencoded"}), timeout=15) as response:
+                "Content-Type": "application/x-www-form-urlencoded"}), timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
