@@ -39,6 +39,8 @@ STUCK_RUN_SECONDS = 15 * 60
 FAILED_LOOKBACK_SECONDS = 26 * 3600  # runs that failed before this are left to the daily full pass
 EMAIL_GRACE = timedelta(minutes=5)  # an announced email older than this, still unsent, was dropped by its run
 WAKE_ATTEMPTS, WAKE_PAUSE_SECONDS = 12, 0.5
+# A run in these states has not started its next pass (a resumed run starts again from the top and reads DynamoDB).
+RUN_QUEUED = ("SCHEDULED", "PENDING")
 
 # The applicant's emails for each outcome, by the action that produced it.
 OUTCOME_EMAILS = {
@@ -167,9 +169,12 @@ class ReviewService:
             for _ in range(WAKE_ATTEMPTS):
                 if self._workflow.resume(run_id, {"reason": reason}):
                     return True
-                if self._workflow.state(run_id)[0] not in ("RUNNING", "PENDING", "SCHEDULED"):
+                state = self._workflow.state(run_id)[0]
+                if state in RUN_QUEUED:  # its next pass has not begun: it will read what was just recorded
+                    return True
+                if state != "RUNNING":
                     return False
-                time.sleep(WAKE_PAUSE_SECONDS)
+                time.sleep(WAKE_PAUSE_SECONDS)  # mid-pass: it may have read before this write, so wait to resume
         except WorkflowUnavailable:
             log.warning("flow run for %s not resumed; reconciliation will", reference)
         return False

@@ -51,6 +51,33 @@ def test_a_decision_made_while_prefect_is_down_is_kept_and_delivered_by_reconcil
     assert DynamoReviewStore().undelivered("derbyshire") == []
 
 
+@pytest.mark.parametrize("queued", ["SCHEDULED", "PENDING"])
+def test_a_decision_for_a_run_queued_to_start_its_next_pass_is_delivered_without_waiting(api, review, workflow,
+                                                                                         monkeypatch, queued):
+    # Resumed by the other panel member's decision, the run waits for a runner; its next pass reads this decision.
+    reference = applied(api)
+    assert review.advance("derbyshire", reference).wait_key
+    workflow.resume = lambda run_id, run_input: False
+    workflow.states[f"run-{reference}"] = (queued, 1.0)
+    pauses = []
+    monkeypatch.setattr("chalicelib.services.review.time.sleep", pauses.append)
+    assert press(api, links_to(PANEL["iag_chair"])[0], decision="approve").status_code == 200
+    assert pauses == []
+    assert DynamoReviewStore().undelivered("derbyshire") == []
+
+
+def test_a_decision_for_a_run_mid_pass_is_retried_then_left_to_reconciliation(api, review, workflow, monkeypatch):
+    reference = applied(api)
+    assert review.advance("derbyshire", reference).wait_key
+    workflow.resume = lambda run_id, run_input: False
+    workflow.states[f"run-{reference}"] = ("RUNNING", 1.0)
+    pauses = []
+    monkeypatch.setattr("chalicelib.services.review.time.sleep", pauses.append)
+    assert press(api, links_to(PANEL["iag_chair"])[0], decision="approve").status_code == 200
+    assert len(pauses) == 12
+    assert DynamoReviewStore().undelivered("derbyshire") == [reference]
+
+
 def test_reconciliation_starts_a_run_prefect_never_created(api, review, workflow):
     reference = applied(api)
     workflow.started.clear()  # as if the create call had failed, leaving no trace: the daily full pass finds it
