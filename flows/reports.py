@@ -18,7 +18,7 @@ def artifact_key(kind: str, force_id: str) -> str:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def publish_force(force_id: str) -> dict:
     container = bootstrap.container()
-    force = container.forces.get(force_id)
+    force = container.forces.require(force_id)
     queues = container.reports.queues(force_id)
     funnel = container.reports.funnel(force_id)
     names = {g.id: g.name for g in force.groups} | {"all": "All groups"}

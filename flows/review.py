@@ -59,7 +59,7 @@ def review_application(force_id: str, reference: str) -> str:
         if step["done"]:
             logger.info("%s finished at stage %s", reference, stage)
             return stage
-        logger.info("%s is %s; waiting for %s", reference, stage, WAITING_FOR.get(PHASES.get(stage), "a person"))
+        logger.info("%s is %s; waiting for %s", reference, stage, WAITING_FOR.get(PHASES.get(stage, stage), "a person"))
         # Keyed by what DynamoDB shows plus this pass, so a rerun from the top skips waits already resumed.
         suspend_flow_run(wait_for_input=Signal, key=f"{step['wait_key']}-{wait}")
     raise RuntimeError(f"{reference}: woken {MAX_WAITS_PER_RUN} times without settling")

@@ -26,7 +26,7 @@ def create_lambda_event(self, method, path, headers, body=None):
     return event
 
 
-local.LambdaEventConverter.create_lambda_event = create_lambda_event
+local.LambdaEventConverter.create_lambda_event = create_lambda_event  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main())

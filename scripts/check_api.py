@@ -56,7 +56,7 @@ def schemathesis(argv: list[str]) -> int:
     """Run it, echoing its output except its closing banner ("=== 2 warnings in 78s ==="): CI reads a line of
     that shape as pytest's summary, and `make check` runs after `make test`."""
     with subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
-        for line in process.stdout:
+        for line in process.stdout or ():
             if not BANNER.match(line):
                 print(line, end="")
     return process.returncode
@@ -67,7 +67,7 @@ def platform_token(env: dict[str, str]) -> str:
     from scripts.local_stack import DEMO_PASSWORD
 
     signer = CognitoSignIn(env["IAG_COGNITO_CLIENT_ID"], env["AWS_DEFAULT_REGION"], env[MOTO_ENDPOINTS[0]])
-    return signer.sign_in("platform.demo", DEMO_PASSWORD).id_token
+    return str(signer.sign_in("platform.demo", DEMO_PASSWORD).id_token)
 
 
 def run(max_examples: int, seed: int) -> int:

@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -379,7 +379,7 @@ def ensure_operator_pool(settings, forces) -> dict:
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
         for role in ("platform", "force_admin", "coordinator", "auditor"):
             cognito.create_group(UserPoolId=pool_id, GroupName=role)
-        people = [("platform.demo", "platform", {})]
+        people: list[tuple[str, str, dict[str, str]]] = [("platform.demo", "platform", {})]
         for force in forces:
             people += [(f"admin.{force.id}", "force_admin", {"custom:force_id": force.id}),
                        (f"auditor.{force.id}", "auditor", {"custom:force_id": force.id}),
@@ -498,13 +498,13 @@ def signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def stop_all(groups: dict[str, int], children: list[subprocess.Popen] = ()) -> None:
+def stop_all(groups: dict[str, int], children: Sequence[subprocess.Popen] = ()) -> None:
     """Every service, then the database the others write to (so none of them loses its last writes)."""
     stop_groups({name: pgid for name, pgid in groups.items() if name not in STOP_SIGNALS}, children)
     stop_groups({name: pgid for name, pgid in groups.items() if name in STOP_SIGNALS}, children)
 
 
-def stop_groups(groups: dict[str, int], children: list[subprocess.Popen] = ()) -> None:
+def stop_groups(groups: dict[str, int], children: Sequence[subprocess.Popen] = ()) -> None:
     """SIGTERM (or the service's STOP_SIGNALS) every group at once, then SIGKILL whatever is left after
     STOP_TIMEOUT seconds."""
     def alive() -> list[str]:
@@ -548,15 +548,18 @@ def up() -> int:
         check_ports(stack)
         LOCAL.mkdir(parents=True, exist_ok=True)
         # Each starts once what it needs is ready, so the Prefect server (the slowest) starts beside moto and the API.
-        by_name, started, ready = {s.name: s for s in stack}, {}, set()
+        by_name = {s.name: s for s in stack}
+        started: dict[str, float] = {}
+        ready: set[str] = set()
 
         def wait_for(name: str) -> None:
             if name in ready:
                 return
             wait_ready(by_name[name], running[name])
             print(f"{name}: up in {time.monotonic() - started[name]:.1f} s (log: {LOGS / name}.log)")
-            if by_name[name].after_ready:
-                by_name[name].after_ready()
+            after_ready = by_name[name].after_ready
+            if after_ready:
+                after_ready()
             ready.add(name)
 
         for service in stack:
@@ -623,7 +626,7 @@ def down() -> int:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    sys.stdout.reconfigure(line_buffering=True)  # progress shows at once, even through a pipe
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows at once, even through a pipe
     command = (sys.argv[1:] if argv is None else argv)[:1]
     if command == ["up"]:
         return up()

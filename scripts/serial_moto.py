@@ -51,7 +51,7 @@ def untrack_instances() -> None:
     def untracked(cls, *args, **kwargs):
         return super(base, cls).__new__(cls)
 
-    base.__new__ = staticmethod(untracked)
+    base.__new__ = staticmethod(untracked)  # type: ignore[method-assign]
 
 
 def cheap_transaction_rollback() -> None:
@@ -74,11 +74,11 @@ def cheap_transaction_rollback() -> None:
         def deepcopy(value, memo=None):
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    module.copy = _Copy()
+    module.copy = _Copy()  # type: ignore[attr-defined]
     upstream = DynamoDBBackend.transact_write_items
 
     def key_of(table, operation: dict):
-        key = operation.get("Item") if "Item" in operation else operation.get("Key")
+        key = operation["Item"] if "Item" in operation else operation["Key"]
         hash_value = DynamoType(key[table.hash_key_attr])
         range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
         return hash_value, range_value
@@ -106,7 +106,7 @@ def cheap_transaction_rollback() -> None:
                     table.items[hash_value][range_value] = item
             raise
 
-    DynamoDBBackend.transact_write_items = transact_write_items
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def mailbox_page(offset: int, limit: int) -> dict:
@@ -124,9 +124,9 @@ def mailbox_page(offset: int, limit: int) -> dict:
         elif isinstance(m, RawMessage):
             parsed = email.message_from_string(m.raw_data, policy=email.policy.default)
             body = parsed.get_body(("html", "plain"))
-            messages.append({"id": m.id, "to": sorted(set(m.destinations)), "subject": parsed["Subject"],
+            messages.append({"id": m.id, "to": sorted({str(address) for address in m.destinations}), "subject": parsed["Subject"],
                              "body": body.get_content() if body else "",
-                             "attachments": [part.get_filename() for part in parsed.iter_attachments()]})
+                             "attachments": [part.get_filename() or "" for part in parsed.iter_attachments()]})
     return {"total": len(sent), "offset": offset, "limit": limit, "messages": messages}
 
 
@@ -199,6 +199,8 @@ class LocalMoto:
 
     def save(self, force: bool = False, wait: float = 30) -> dict:
         """Write the snapshot if anything changed since the last one: {"written": bool, ...}."""
+        if self.snapshot is None:
+            return {"written": False, "error": "no snapshot file configured"}
         with self._writing:
             if not self._turn.acquire(timeout=wait):
                 return {"written": False, "error": "moto stayed busy"}

@@ -100,7 +100,7 @@ def _question_view(report: EqualityReport, question: QuestionReport, scope: str,
     labels = [category_label(question.question.id, c) for c in categories]
     row = question.row(scope)
     series = [Series(name, tuple(Bar(label, c.percent, _share(c)) for label, c in zip(labels, row.cells, strict=True)))]
-    if question.has_population:
+    if question.has_population and report.population is not None:
         series.append(Series(f"Population ({report.population.area})", tuple(
             Bar(label, c.population_percent, f"{c.population_percent:g}%" if c.population_percent is not None
                 else "no figure") for label, c in zip(labels, row.cells, strict=True))))

@@ -62,16 +62,16 @@ def configure_logging(stream: Optional[IO[str]] = None, level: Optional[str] = N
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
     if stream is None and os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and root.handlers:
-        for handler in root.handlers:
-            handler.setFormatter(JsonFormatter())
+        for lambda_handler in root.handlers:
+            lambda_handler.setFormatter(JsonFormatter())
         return root.handlers[0]
     if stream is None:
         ours = [h for h in root.handlers if getattr(h, "iag_json", False)]
         if ours:
             return ours[0]
-    handler = logging.StreamHandler(stream) if stream else _Stderr()
+    handler: logging.Handler = logging.StreamHandler(stream) if stream else _Stderr()
     handler.setFormatter(JsonFormatter())
-    handler.iag_json = True
+    handler.iag_json = True  # type: ignore[attr-defined]  # marks ours: configuring again finds it
     root.addHandler(handler)
     return handler
 

@@ -8,7 +8,7 @@ from chalicelib.services.ports import DocumentUnavailable
 
 from functools import cached_property
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 CONTENT_TYPE = "text/html; charset=utf-8"
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
@@ -128,7 +128,7 @@ class S3Documents:
         except client.exceptions.ClientError as error:
             if error.response.get("Error", {}).get("Code") not in _NOT_FOUND:
                 raise
-            arguments = {"Bucket": self._bucket}
+            arguments: dict[str, Any] = {"Bucket": self._bucket}
             if self._region != "us-east-1":  # the one region that refuses a LocationConstraint
                 arguments["CreateBucketConfiguration"] = {"LocationConstraint": self._region}
             try:

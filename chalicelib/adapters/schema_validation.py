@@ -79,11 +79,11 @@ def _describe(error: ValidationError) -> list[FieldError]:
     here = _pointer(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "required":
-        missing = [name for name in error.validator_value if not isinstance(error.instance, dict) or name not in error.instance]
+        missing = [name for name in _listed(error.validator_value) if not isinstance(error.instance, dict) or name not in error.instance]
         props = schema.get("properties", {})
         return [FieldError(f"{here}/{name}", _required_message(props.get(name, {}), name)) for name in missing]
     if error.validator == "additionalProperties":
-        extras = [k for k in error.instance if k not in schema.get("properties", {})]
+        extras = [k for k in _listed(error.instance) if k not in schema.get("properties", {})]
         return [FieldError(f"{here}/{name}", f"'{name}' is not a field of this form") for name in extras]
     if error.validator == "anyOf" and "x-anyOf" in schema:
         return [FieldError(here + schema["x-anyOf"]["pointer"], schema["x-anyOf"]["message"])]
@@ -96,7 +96,7 @@ def _describe(error: ValidationError) -> list[FieldError]:
     if error.validator == "maxLength":
         return [FieldError(here, f"{title} must be {error.validator_value} characters or fewer")]
     if error.validator == "enum":
-        choices = ", ".join(str(v) for v in error.validator_value)
+        choices = ", ".join(str(v) for v in _listed(error.validator_value))
         return [FieldError(here, f"{title} must be one of: {choices}")]
     if error.validator == "type":
         return [FieldError(here, f"{title} must be {_type_words(error.validator_value)}")]
@@ -104,12 +104,17 @@ def _describe(error: ValidationError) -> list[FieldError]:
 
 
 def _required_message(schema: dict, fallback: str) -> str:
-    return schema.get("x-message") or f"{schema.get('title', fallback)} is required"
+    return str(schema.get("x-message") or f"{schema.get('title', fallback)} is required")
 
 
-def _type_words(expected) -> str:
+def _listed(value: Any) -> list:
+    """A validator's value or an instance, as a list (jsonschema types them as possibly unset)."""
+    return list(value) if isinstance(value, (list, tuple, dict, set)) else []
+
+
+def _type_words(expected: Any) -> str:
     words = {"object": "a set of fields", "string": "text", "boolean": "true or false",
              "array": "a list", "integer": "a whole number", "number": "a number", "null": "empty"}
     if isinstance(expected, list):
-        return " or ".join(words.get(t, t) for t in expected)
-    return words.get(expected, expected)
+        return " or ".join(words.get(t) or str(t) for t in expected)
+    return words.get(expected, str(expected))

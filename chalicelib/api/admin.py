@@ -17,6 +17,7 @@ from chalicelib import bootstrap
 from chalicelib.api.problems import MalformedBody, parse_json, problem
 from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
 from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
+from chalicelib.web.responses import body_bytes
 
 # `chalice package` writes this ARN into the template; infra/resources.json replaces it with the pool it creates.
 POOL_ARN_PLACEHOLDER = "arn:aws:cognito-idp:eu-west-2:000000000000:userpool/eu-west-2_OperatorPool"
@@ -87,7 +88,7 @@ def _service():
 
 def request_json() -> dict:
     try:
-        body = parse_json(admin.current_request.raw_body or b"null")
+        body = parse_json(body_bytes(admin.current_request) or b"null")
     except MalformedBody:
         raise InvalidRequest("send a JSON object") from None
     if not isinstance(body, dict):
@@ -95,8 +96,9 @@ def request_json() -> dict:
     return body
 
 
-def _query(name: str, default=None):
-    return (admin.current_request.query_params or {}).get(name, default)
+def _query(name: str, default: str | None = None) -> str | None:
+    params = admin.current_request.query_params
+    return params.get(name, default) if params else default
 
 
 @operator_route("/admin/forces/{force_id}/groups/{group_id}/applications", ["GET"])

@@ -7,7 +7,7 @@ SECURITY_SCHEMES = {"OperatorPool": {
     "type": "apiKey", "in": "header", "name": "Authorization",
     "description": "An ID token from the operator pool (Cognito), with or without 'Bearer '."}}
 
-_SECURED = [{"OperatorPool": []}]
+_SECURED: list[dict[str, list[str]]] = [{"OperatorPool": []}]
 _FORCE = {"name": "force_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _GROUP = {"name": "group_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _REFERENCE = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -20,7 +20,7 @@ def _problems(*statuses: int) -> dict:
 
 
 def _operation(operation_id: str, summary: str, parameters: list, answer: dict, *problems: int,
-               body: dict = None, description: str = "") -> dict:
+               body: dict | None = None, description: str = "") -> dict:
     operation = {"operationId": operation_id, "summary": summary, "security": _SECURED, "parameters": parameters,
                  "responses": {"200": answer, **_problems(401, 403, 404, *problems)}}
     if description:

@@ -333,7 +333,7 @@ def common_group_words(force: ForceProfile, group_questions: list[Question]) -> 
     """What every group on offer asks, said once above the choice; each choice keeps only what differs.
     Keeps the page short when ten groups share the same commitment."""
     [question] = group_questions
-    parts = {value: group_parts(force, force.group(value)) for value, _, _ in question.options}
+    parts = {value: group_parts(force, force.require_group(value)) for value, _, _ in question.options}
     if not parts:
         return [], group_questions
     first = next(iter(parts.values()))
@@ -373,7 +373,8 @@ def answer_rows(force: ForceProfile, values: dict, today: date) -> list[dict]:
         asked = [q for q in questions(force, page, values, today) if _needed(q, values)]
         if page.slug.startswith("equality-"):
             row = rows[-1]  # the "do you want to answer" row gathers them, in place of its own yes
-            if row["value"] == _shown(questions(force, page_named(force, values, "equality"), values, today)[0], values):
+            opening = page_named(force, values, "equality")
+            if opening and row["value"] == _shown(questions(force, opening, values, today)[0], values):
                 row["value"] = []
             row["value"] += [f"{words(q.name)['short']}: {line}" for q in asked for line in _shown(q, values)]
             continue

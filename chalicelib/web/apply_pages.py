@@ -47,7 +47,7 @@ def _base(force: ForceProfile) -> str:
 
 
 def _redirect(location: str, cookie: str | list[str] | None = None) -> Response:
-    headers = {"Location": location, **SECURITY_HEADERS}
+    headers: dict[str, str | list[str]] = {"Location": location, **SECURITY_HEADERS}
     if cookie is not None:
         headers["Set-Cookie"] = cookie
     return Response(body="", status_code=303, headers=headers)
@@ -209,7 +209,7 @@ def _question_page(force: ForceProfile, page: flow.Page, answers: dict, errors: 
     back = f"{_base(force)}/{CHECK}" if back_to_check else (
         f"{_base(force)}/{previous.slug}" if previous else _base(force))
     questions = flow.questions(force, page, answers, today)
-    common = []
+    common: list[str] = []
     if page.slug == "group":
         common, questions = flow.common_group_words(force, questions)
     group = force.group(answers.get("group", ""))
@@ -230,7 +230,7 @@ def _cannot_join(force: ForceProfile, draft: Draft | None) -> Response:
         unanswered = flow.first_unanswered(force, draft.answers, list(draft.done))
         return _redirect(f"{_base(force)}/{unanswered.slug if unanswered else CHECK}")
     group = force.group(draft.answers.get("group", ""))
-    others = [g for g in force.groups if g.id != group.id and force.openness(g, today_in_uk()).open]
+    others = [g for g in force.groups if (group is None or g.id != group.id) and force.openness(g, today_in_uk()).open]
     return page_response("web/apply/cannot_join.html", force=force, group=group, reasons=reasons,
                          base=_base(force), others=others, contact=force.contacts["recruitment"])
 

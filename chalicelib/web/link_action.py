@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable
+from typing import Callable, cast
 
 from chalice import Response
 from chalice.app import Request
@@ -71,7 +71,7 @@ def _answer_again(error: Exception, reshow: Reshow, fields: dict) -> Response:
 
 
 REFUSALS: dict[type[Exception], Callable[[Exception, Reshow, dict], Response]] = {
-    LinkRefused: lambda error, reshow, fields: refused_page(error.problem),
+    LinkRefused: lambda error, reshow, fields: refused_page(cast(LinkRefused, error).problem),
     ElectionNotNow: lambda error, reshow, fields: not_now_page(str(error)),
     DocumentUnavailable: _document_missing,
     # Answers the person can correct: the form again, with what they typed.

@@ -24,7 +24,7 @@ def _review_page(token: str, status: int = 200, error: str = "", values: dict | 
     except LinkRefused as refused:
         return refused_page(refused.problem)
     screening = container.joining_store.latest_screening(application)
-    group = force.group(application.group_id)
+    group = force.require_group(application.group_id)
     others = [g for g in force.groups if g.accepts_applicants and g.id != group.id]
     return page("web/review.html", status=status, force=force, group=group, application=application,
                 role=link.role.replace("_", " "), others=others, error=error, values=values or {},

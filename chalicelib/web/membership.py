@@ -24,7 +24,7 @@ def _page(token: str, purpose: Purpose, template: str, status: int = 200, error:
         _, member, force = bootstrap.container().membership.open(token, purpose)
     except LinkRefused as refused:
         return refused_page(refused.problem)
-    group = force.group(member.group_id)
+    group = force.require_group(member.group_id)
     return page(template, status=status, force=force, group=group, member=member, error=error, values=values or {},
                 error_target=ERROR_TARGETS[purpose],
                 optional_series=[s.name for s in group.meetings if s.optional], headers=TOKEN_PAGE_HEADERS)

@@ -137,7 +137,7 @@ def _posted(force: ForceProfile, purpose: str, page):
     """(form, values, None) for a good post; otherwise a response: a refusal, or the form again with
     every answer kept when only its token had expired."""
     form, refused = read_form(web.current_request, force, purpose)
-    if refused:
+    if refused or form is None:
         return None, None, refused
     values = _values(form)
     if form.get("_token_problem"):

@@ -67,12 +67,18 @@ class UploadedFile:
     data: bytes
 
 
+def body_bytes(request: Request) -> bytes:
+    """The request's body as bytes (Chalice types it as text or bytes; a test client may send either)."""
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
 def read_posted_upload(request: Request) -> tuple[dict, dict, Response | None]:
     """A multipart/form-data POST from a link page: (fields, files by field name) or a refusal."""
     from email.parser import BytesParser
     from email.policy import HTTP
 
-    raw = request.raw_body or b""
+    raw = body_bytes(request)
     if len(raw) > MAX_UPLOAD_BYTES:
         return {}, {}, message(413, "The file is too big", "Upload a file smaller than 5 MB.")
     if foreign_origin(request):
@@ -85,7 +91,8 @@ def read_posted_upload(request: Request) -> tuple[dict, dict, Response | None]:
         if not name:
             continue
         filename = part.get_filename()
-        body = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        body = payload if isinstance(payload, bytes) else b""
         if filename is not None:
             files[name] = UploadedFile(filename, part.get_content_type(), body)
         else:
@@ -96,7 +103,7 @@ def read_posted_upload(request: Request) -> tuple[dict, dict, Response | None]:
 def read_posted_fields(request: Request, every_value: bool = False) -> tuple[dict, Response | None]:
     """A link page's posted fields (first value each, or every value as a list), or a refusal. The link's
     token is the secret here."""
-    raw = request.raw_body or b""
+    raw = body_bytes(request)
     if len(raw) > MAX_FORM_BYTES:
         return {}, message(413, "Your answers are too long", "Please shorten them and try again.")
     if foreign_origin(request):
@@ -129,7 +136,7 @@ def today_in_uk() -> date:
 
 def read_form(request: Request, force: ForceProfile, purpose: str) -> tuple[Optional[dict], Optional[Response]]:
     """The posted fields, or a page refusing the post. An expired token is not a refusal: answers are kept."""
-    raw = request.raw_body or b""
+    raw = body_bytes(request)
     if len(raw) > MAX_FORM_BYTES:
         return None, message(413, "Your answers are too long", "Please shorten your answers and try again.", force=force)
     if foreign_origin(request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -35,9 +35,9 @@ class ApplicationItem(Item, discriminator="application"):
     submitted_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     applicant_key = UnicodeAttribute()
-    applicant = MapAttribute()
-    answers = MapAttribute()
-    eligibility = MapAttribute()
+    applicant: MapAttribute[str, Any] = MapAttribute()
+    answers: MapAttribute[str, Any] = MapAttribute()
+    eligibility: MapAttribute[str, Any] = MapAttribute()
     version = VersionAttribute()
 
 
@@ -49,14 +49,14 @@ class AuditEventItem(Item, discriminator="event"):
     from_stage = UnicodeAttribute(null=True)
     to_stage = UnicodeAttribute()
     actor = UnicodeAttribute()
-    detail = MapAttribute(null=True)
+    detail: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 class EqualityItem(Item, discriminator="equality"):
     """PK FORCE#<force>#EQUALITY#<ref>  SK EQUALITY  GSI1 FORCE#<force>#EQUALITY#GROUP#<group> / <recorded>#<ref>"""
     reference = UnicodeAttribute()
     group_id = UnicodeAttribute()
-    answers = MapAttribute()
+    answers: MapAttribute[str, Any] = MapAttribute()
     recorded_at = UTCDateTimeAttribute()
 
 
@@ -75,7 +75,7 @@ class ApplicantIndexItem(Item, discriminator="applicant_index"):
 class IdempotencyItem(Item, discriminator="idempotency"):
     """PK FORCE#<force>#IDEMPOTENCY#<sha256(key)>  SK IDEMPOTENCY: the first answer, returned to retries for 24 h."""
     request_hash = UnicodeAttribute()
-    response = MapAttribute()
+    response: MapAttribute[str, Any] = MapAttribute()
 
 
 
@@ -107,7 +107,7 @@ class PackRequestItem(Item, discriminator="pack_request"):
     force_id = UnicodeAttribute()
     request_id = UnicodeAttribute()
     requested_at = UTCDateTimeAttribute()
-    details = MapAttribute()
+    details: MapAttribute[str, Any] = MapAttribute()
 
 
 
@@ -125,10 +125,10 @@ class DynamoApplicationRepository:
                 for n, event in enumerate(events):
                     transaction.save(event_item(event, application.force_id, n))
                 if with_guard:
-                    guard = LiveApplicationItem(
+                    live = LiveApplicationItem(
                         pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
                         sk=f"GROUP#{application.group_id}", reference=application.reference)
-                    transaction.save(guard, condition=LiveApplicationItem.pk.does_not_exist(), return_values="ALL_OLD")
+                    transaction.save(live, condition=LiveApplicationItem.pk.does_not_exist(), return_values="ALL_OLD")
                 if idempotency:
                     transaction.save(
                         IdempotencyItem(pk=f"FORCE#{application.force_id}#IDEMPOTENCY#{idempotency.key_hash}",
@@ -154,10 +154,10 @@ class DynamoApplicationRepository:
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
             idempotency_index = len(events) + 1 + int(with_guard)
             if idempotency and idempotency_index in failed:
-                old = reasons[idempotency_index].raw_item or {}
+                old = getattr(reasons[idempotency_index], "raw_item", None) or {}
                 raise IdempotentReplay(_idempotency_record(old)) from None
             if with_guard and len(events) + 1 in failed:
-                held = (reasons[len(events) + 1].raw_item or {}).get("reference", {}).get("S")
+                held = (getattr(reasons[len(events) + 1], "raw_item", None) or {}).get("reference", {}).get("S")
                 raise DuplicateLiveApplication(held) from None
             if 0 in failed:
                 raise ReferenceTaken() from None

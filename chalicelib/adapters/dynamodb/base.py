@@ -22,7 +22,7 @@ Equality records live in their own partitions so that IAM can deny them to
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional
 
 from pynamodb.attributes import (
     DiscriminatorAttribute, MapAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute,
@@ -89,7 +89,7 @@ class OutboxItem(Item, discriminator="email"):
     status = UnicodeAttribute()  # pending | sending | sent | sent_unconfirmed (adapters/dynamodb/outbox.py)
     created_at = UTCDateTimeAttribute()
     claimed_at = UTCDateTimeAttribute(null=True)
-    detail = MapAttribute(null=True)  # what the email needs beyond the application (never a token)
+    detail: MapAttribute[str, Any] = MapAttribute(null=True)  # what the email needs beyond the application (never a token)
     sent_at = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
 
@@ -154,7 +154,7 @@ def configure(settings: Settings) -> None:
     for model in all_models():
         model.Meta.table_name = settings.table_name
         model.Meta.region = settings.region
-        model.Meta.host = settings.dynamodb_endpoint
+        model.Meta.host = settings.dynamodb_endpoint  # type: ignore[attr-defined]  # optional in pynamodb's Meta
         model._connection = None
     _configured = True
 

@@ -91,6 +91,8 @@ def open_elections_key(force_id: str) -> str:
 
 class DynamoElectionStore:
     def add(self, election: Election) -> None:
+        if election.opened_at is None:
+            raise ValueError(f"election {election.id} is stored once opened")
         ElectionItem(
             pk=election_pk(election.force_id, election.id), sk="ELECTION",
             gsi1pk=open_elections_key(election.force_id), gsi1sk=f"{key_timestamp(election.opened_at)}#{election.id}",

@@ -13,7 +13,7 @@ the record itself stays with the vetting unit. It expires (TTL) with the result.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from typing import Optional
+from typing import Any, Optional
 
 from pynamodb.attributes import (
     BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute,
@@ -67,17 +67,17 @@ class MemberItem(Item, discriminator="member"):
     phone = UnicodeAttribute(null=True)
     joined_on = UnicodeAttribute()
     term_ends_on = UnicodeAttribute()
-    contact_preferences = MapAttribute(null=True)
-    screening = MapAttribute(null=True)
+    contact_preferences: MapAttribute[str, Any] = MapAttribute(null=True)
+    screening: MapAttribute[str, Any] = MapAttribute(null=True)
     agreement_version = UnicodeAttribute()
     active = BooleanAttribute()
     # The lifecycle after joining: absent on members stored before it, read as their defaults.
     status = UnicodeAttribute(null=True)
     status_reason = UnicodeAttribute(null=True)
     status_on = UnicodeAttribute(null=True)
-    renewal = MapAttribute(null=True)
+    renewal: MapAttribute[str, Any] = MapAttribute(null=True)
     callouts_paused = UnicodeAttribute(null=True)
-    optional_series = ListAttribute(null=True)
+    optional_series: ListAttribute[str] = ListAttribute(null=True)
     changes = NumberAttribute(null=True)
 
 

@@ -86,6 +86,8 @@ class DynamoReviewStore:
     def record_decision(self, link: Link, decision: Decision, at: datetime, event: AuditEvent) -> None:
         """The decision, the link spent and the audit event in one write, only while the link is good."""
         pk = application_pk(link.force_id, link.reference)
+        if link.version is None:
+            raise ValueError("a review link acts on one version of the application")
         try:
             with TransactWrite(connection=connection()) as transaction:
                 transaction.update(
