@@ -14,13 +14,22 @@ os.environ.update({
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IAG_DYNAMODB_ENDPOINT"):
     os.environ.pop(name, None)
 
+import functools  # noqa: E402
+
 import boto3  # noqa: E402
+import botocore.loaders  # noqa: E402
+import botocore.session  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib import bootstrap  # noqa: E402
 from chalicelib.adapters import dynamodb  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
+
+# Every mock_aws() replaces boto3's default session, and pynamodb opens a botocore session per connection (reset
+# per test): each new session re-read and re-parsed botocore's JSON (endpoints.json alone is 1.2 MB), about 1 s of
+# CPU per test that uses the table. One loader per process parses each file once; what it loads is only read.
+botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
 
 
 class FixedClock:
