@@ -255,6 +255,19 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 @pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server for every flow test of the run (its files are one SHARED_ONCE group, so one worker
+    starts it, once: each start is 10-30 s). Flow runs' heartbeats off: each costs about 1 s per flow exit."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    # A shared 2-core machine under load took over the default 30 s to start the ephemeral server.
+    with prefect_test_harness(server_startup_timeout=120), \
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@pytest.fixture(scope="session")
 def chalice_package(tmp_path_factory):
     """One `chalice package --stage prod --merge-template infra/resources.json` (as `make package`) for the whole
     run: (the finished process, its output folder with deployment.zip and sam.json). Each test judges the result."""
