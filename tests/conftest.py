@@ -238,15 +238,37 @@ def pytest_collection_modifyitems(config, items):
                                         f"SHARED_ONCE_FILES as \"{SHARED_ONCE[name]}\", so it is started once per run")
 
 
+# The units that take longest (they start servers and stacks), longest first: they start before everything else,
+# so the run does not end waiting for one that began last while the other worker sits idle.
+LONGEST_FIRST = ("stack", "browser", "prefect", "package")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """With `--dist loadgroup`: a file is a unit of work (its module fixtures start once), and the files of one
-    SHARED_ONCE group are one unit. Larger units go first (xdist's --loadscope-reorder)."""
+    SHARED_ONCE group are one unit. LONGEST_FIRST go first, then larger units before smaller ones."""
     if config.getvalue("dist") != "loadgroup":
         return None
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadScopeScheduling
 
+    def rank(unit: tuple[str, dict]) -> tuple[int, int]:
+        scope, tests = unit
+        return (LONGEST_FIRST.index(scope) if scope in LONGEST_FIRST else len(LONGEST_FIRST), -len(tests))
+
+    class LongestFirstQueue(OrderedDict):
+        """xdist takes the next unit with popitem(last=False): hand it the longest one left instead."""
+
+        def popitem(self, last: bool = True):
+            scope, _ = min(self.items(), key=rank)
+            return scope, self.pop(scope)
+
     class SharedOnceScheduling(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self.workqueue = LongestFirstQueue()
+
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
             return SHARED_ONCE_FILES.get(path, path)
