@@ -106,7 +106,7 @@ class Container:
 
     @cached_property
     def drafts(self) -> DraftService:
-        return DraftService(self.draft_store, self.mailer, render, self.clock, random_bytes,
+        return DraftService(self.draft_store, self.postbox, render, self.clock, random_bytes,
                             self.settings.public_base_url, self.settings.form_secret)
 
     @cached_property

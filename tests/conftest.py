@@ -14,13 +14,22 @@ os.environ.update({
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IAG_DYNAMODB_ENDPOINT"):
     os.environ.pop(name, None)
 
+import functools  # noqa: E402
+
 import boto3  # noqa: E402
+import botocore.loaders  # noqa: E402
+import botocore.session  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from chalicelib import bootstrap  # noqa: E402
 from chalicelib.adapters import dynamodb  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
+
+# Every mock_aws() replaces boto3's default session, and pynamodb opens a botocore session per connection (reset
+# per test): each new session re-read and re-parsed botocore's JSON (endpoints.json alone is 1.2 MB), about 1 s of
+# CPU per test that uses the table. One loader per process parses each file once; what it loads is only read.
+botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
 
 
 class FixedClock:
@@ -229,20 +238,55 @@ def pytest_collection_modifyitems(config, items):
                                         f"SHARED_ONCE_FILES as \"{SHARED_ONCE[name]}\", so it is started once per run")
 
 
+# The units that take longest (they start servers and stacks), longest first: they start before everything else,
+# so the run does not end waiting for one that began last while the other worker sits idle.
+LONGEST_FIRST = ("stack", "browser", "prefect", "package")
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """With `--dist loadgroup`: a file is a unit of work (its module fixtures start once), and the files of one
-    SHARED_ONCE group are one unit. Larger units go first (xdist's --loadscope-reorder)."""
+    SHARED_ONCE group are one unit. LONGEST_FIRST go first, then larger units before smaller ones."""
     if config.getvalue("dist") != "loadgroup":
         return None
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadScopeScheduling
 
+    def rank(unit: tuple[str, dict]) -> tuple[int, int]:
+        scope, tests = unit
+        return (LONGEST_FIRST.index(scope) if scope in LONGEST_FIRST else len(LONGEST_FIRST), -len(tests))
+
+    class LongestFirstQueue(OrderedDict):
+        """xdist takes the next unit with popitem(last=False): hand it the longest one left instead."""
+
+        def popitem(self, last: bool = True):
+            scope, _ = min(self.items(), key=rank)
+            return scope, self.pop(scope)
+
     class SharedOnceScheduling(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self.workqueue = LongestFirstQueue()
+
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
             return SHARED_ONCE_FILES.get(path, path)
 
     return SharedOnceScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server for every flow test of the run (its files are one SHARED_ONCE group, so one worker
+    starts it, once: each start is 10-30 s). Flow runs' heartbeats off: each costs about 1 s per flow exit."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    # A shared 2-core machine under load took over the default 30 s to start the ephemeral server.
+    with prefect_test_harness(server_startup_timeout=120), \
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 @pytest.fixture(scope="session")

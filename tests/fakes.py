@@ -16,14 +16,14 @@ from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, MemberEvent
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict,
+    Draft, DuplicateLiveApplication, EmailMessage, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict,
     MemberConflict, Page, ReferenceTaken, StaleApplication,
 )
 
 from chalicelib.services.outbox import EmailKey
 
 _PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}", "member": "FORCE#{}#MEMBER#{}",
-               "meetings": "FORCE#{}#GROUP#{}#MEETINGS"}
+               "meetings": "FORCE#{}#GROUP#{}#MEETINGS", "draft": "FORCE#{}#DRAFT#{}"}
 
 
 class FakeApplicationRepository:
@@ -442,3 +442,36 @@ class FakeMemberImportStore:
 
     def link(self, token_hash: str) -> Optional[Link]:
         return self.links.get(token_hash)
+
+
+class FakeDraftStore:
+    """DraftStore (services/drafts.py) in dictionaries; links by their hash, spent once, as DynamoDraftStore."""
+
+    def __init__(self) -> None:
+        self.drafts: dict[tuple[str, str], Draft] = {}
+        self.links: dict[str, Link] = {}
+
+    def get(self, force_id: str, draft_id: str) -> Optional[Draft]:
+        return self.drafts.get((force_id, draft_id))
+
+    def put(self, draft: Draft) -> None:
+        self.drafts[(draft.force_id, draft.draft_id)] = draft
+
+    def delete(self, force_id: str, draft_id: str) -> None:
+        self.drafts.pop((force_id, draft_id), None)
+
+    def add_link(self, link: Link) -> None:
+        self.links[link.token_hash] = link
+
+    def remove_link(self, link: Link) -> None:
+        self.links.pop(link.token_hash, None)
+
+    def link(self, token_hash: str) -> Optional[Link]:
+        return self.links.get(token_hash)
+
+    def spend_link(self, link: Link, at: datetime) -> bool:
+        stored = self.links.get(link.token_hash)
+        if stored is None or stored.used_at is not None or stored.expires_at <= at:
+            return False
+        self.links[link.token_hash] = replace(stored, used_at=at)
+        return True

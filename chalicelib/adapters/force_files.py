@@ -1,6 +1,7 @@
 """Force profiles from the JSON files in chalicelib/forces/, each checked by schemas/force.schema.json when loaded."""
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Optional
@@ -17,13 +18,20 @@ class InvalidProfile(Exception):
 
 
 def load_profile(path: Path) -> ForceProfile:
-    data = json.loads(path.read_text())
+    return _checked_profile(path.name, path.read_text())
+
+
+# Checking a profile against the schema costs about 0.1 s of CPU: a catalogue built again in the same process (each
+# test's container, a flow's) reuses the check of a file whose text has not changed. A refused file is not kept.
+@functools.lru_cache(maxsize=32)
+def _checked_profile(file_name: str, text: str) -> ForceProfile:
+    data = json.loads(text)
     problems = [f"{e.pointer or '/'}: {e.message}" for e in validate(data, "force")]
     problems += _consistency_problems(data)
-    if data.get("id") and path.stem != data["id"]:
-        problems.append(f"/id: '{data['id']}' does not match the file name '{path.name}'")
+    if data.get("id") and Path(file_name).stem != data["id"]:
+        problems.append(f"/id: '{data['id']}' does not match the file name '{file_name}'")
     if problems:
-        raise InvalidProfile(f"{path.name}: " + "; ".join(problems))
+        raise InvalidProfile(f"{file_name}: " + "; ".join(problems))
     return ForceProfile.from_dict(data)
 
 

@@ -16,6 +16,10 @@ from .screening import add_months
 
 LONDON = ZoneInfo("Europe/London")
 
+# An unsent application ("draft") lives this long after its last change, and so does the record of each link
+# to it that was emailed: DynamoDB's TTL removes them together.
+DRAFT_LIFETIME = timedelta(days=28)
+
 # Rejected waits out the appeal window, but the window is days and retention months: counted from the refusal.
 UNSUCCESSFUL = frozenset({Stage.INELIGIBLE, Stage.REJECTED, Stage.APPEAL_DISMISSED, Stage.WITHDRAWN, Stage.EXPIRED})
 

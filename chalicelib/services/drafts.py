@@ -5,24 +5,28 @@ A draft lives 28 days from its last change, then DynamoDB's TTL removes it (and 
 expiry, since TTL deletes late). Equality answers are kept in their own item, as for applications. The
 link to come back is a link like every other: random, stored as a hash, single use, expiring with the
 draft. Sending the application deletes the draft.
+
+The email with that link goes through the one outbox (services/outbox.py), keyed by the request that asked
+for it and the address: the same form sent twice sends one email (a corrected address gets its own). Its token is minted when the email is built and never
+stored in clear, so a failed send leaves nothing to resend: its link is removed, and the person's next try
+builds a new email with a fresh token.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
-from datetime import timedelta
 from typing import Any, Callable, Optional
 
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
-from chalicelib.services.ports import Clock, Draft, DraftStore, EmailMessage, Mailer, RandomSource
+from chalicelib.domain.retention import DRAFT_LIFETIME
+from chalicelib.services.outbox import Postbox
+from chalicelib.services.ports import About, Clock, Draft, DraftStore, EmailKey, EmailMessage, RandomSource
 
-__all__ = ["Draft", "DraftService", "LinkRefused"]
+__all__ = ["DRAFT_LIFETIME", "Draft", "DraftService", "LinkRefused", "resume_email"]
 
 log = logging.getLogger(__name__)
-
-DRAFT_LIFETIME = timedelta(days=28)
 EQUALITY_PREFIX = "equality_monitoring."
 
 
@@ -33,10 +37,10 @@ class LinkRefused(Exception):
 
 
 class DraftService:
-    def __init__(self, store: DraftStore, mailer: Mailer, render: Callable[..., str], clock: Clock,
+    def __init__(self, store: DraftStore, postbox: Postbox, render: Callable[..., str], clock: Clock,
                  random_bytes: RandomSource, base_url: str, secret: bytes):
         self._store = store
-        self._mailer = mailer
+        self._postbox = postbox
         self._render = render
         self._clock = clock
         self._random_bytes = random_bytes
@@ -77,18 +81,37 @@ class DraftService:
     def discard(self, force_id: str, draft_id: str) -> None:
         self._store.delete(force_id, draft_id)
 
-    def send_link(self, force: ForceProfile, draft: Draft, email: str) -> None:
-        """Email a single-use link back to this draft. Raises if the email could not be sent; the draft is kept."""
-        token = new_token(self._random_bytes(32))
-        self._store.add_link(Link(token_hash(token), Purpose.RESUME, force.id, draft.draft_id, "applicant", None,
-                                  draft.expires_at))
-        context = {"force": force, "url": f"{self._base_url}/forces/{force.id}/apply/resume/{token}",
-                   "expires": draft.expires_at, "contact": force.contacts["recruitment"]}
-        self._mailer.send(EmailMessage(
-            to=email, subject=f"Your application to {force.name}: continue where you left off",
-            text=self._render("email/resume.txt", **context), html=self._render("email/resume.html", **context),
-            reply_to=force.contacts["recruitment"].email, force_id=force.id))
-        log.info("resume link sent for a draft of %s", force.id)
+    def send_link(self, force: ForceProfile, draft: Draft, email: str, request: str) -> bool:
+        """Email a single-use link back to this draft, once per `request` (what the person sent, e.g. the form's
+        one-time token) and address. False when that email went already (or is going now). Raises if it could not
+        be sent: the draft is kept, the link is removed, and the request may be tried again."""
+        minted: list[Link] = []
+
+        def build() -> EmailMessage:
+            token = new_token(self._random_bytes(32))
+            link = Link(token_hash(token), Purpose.RESUME, force.id, draft.draft_id, "applicant", None,
+                        draft.expires_at)
+            self._store.add_link(link)
+            minted.append(link)
+            context = {"force": force, "url": f"{self._base_url}/forces/{force.id}/apply/resume/{token}",
+                       "expires": draft.expires_at, "contact": force.contacts["recruitment"]}
+            return EmailMessage(
+                to=email, subject=f"Your application to {force.name}: continue where you left off",
+                text=self._render("email/resume.txt", **context), html=self._render("email/resume.html", **context),
+                reply_to=force.contacts["recruitment"].email, force_id=force.id)
+
+        try:
+            sent = self._postbox.email(resume_email(force.id, draft.draft_id, request, email), build)
+        except Exception:
+            for link in minted:  # its email never went, so nobody holds the token: it must not linger
+                try:
+                    self._store.remove_link(link)
+                except Exception:  # noqa: BLE001 (the send error is the one to report; the link expires with the draft)
+                    log.warning("an unsent resume link for a draft of %s was not removed", force.id)
+            raise
+        if sent:
+            log.info("resume link sent for a draft of %s", force.id)
+        return sent
 
     def check_link(self, force_id: str, token: str) -> Link:
         link = self._store.link(token_hash(token))
@@ -108,3 +131,10 @@ class DraftService:
         if draft is None:
             raise LinkRefused(LinkProblem.EXPIRED)
         return draft
+
+
+def resume_email(force_id: str, draft_id: str, request: str, email: str) -> EmailKey:
+    """The email carrying a link back to a draft, one per request and address, kept only as a digest (the
+    request is random, so the address cannot be guessed back from it)."""
+    digest = hashlib.sha256(f"{request}\n{email.strip().lower()}".encode()).hexdigest()[:32]
+    return EmailKey(About("draft", force_id, draft_id), f"resume#{digest}")

@@ -122,9 +122,9 @@ class Mailer(Protocol):
 class About:
     """What an email is about, in the product's words; the outbox adapter decides where that is stored.
 
-    area: application | pack_request | cycle | meetings | election | incident | member | subject_access; `id` is the
-    application's reference, the request's, cycle's, election's, incident's or subject access request's id,
-    (meetings) the group id, or the member's id."""
+    area: application | pack_request | cycle | meetings | election | incident | member | subject_access | draft; `id`
+    is the application's reference, the request's, cycle's, election's, incident's or subject access request's id,
+    (meetings) the group id, the member's id, or (draft) the unsent application's id."""
     area: str
     force_id: str
     id: str
@@ -261,6 +261,9 @@ class DraftStore(Protocol):
     def delete(self, force_id: str, draft_id: str) -> None: ...
 
     def add_link(self, link: Link) -> None: ...
+
+    def remove_link(self, link: Link) -> None:
+        """Forget a link whose email never went (nobody holds its token)."""
 
     def link(self, token_hash: str) -> Optional[Link]: ...
 

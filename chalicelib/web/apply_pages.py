@@ -317,7 +317,8 @@ def _send_save_link(force: ForceProfile, draft: Draft | None, form: dict) -> Res
     if not re.match(pattern["pattern"], email) or len(email) > pattern["maxLength"]:
         return _save_page(force, draft, came_from, {"email": email}, {"email": pattern["x-message"]}, 422)
     try:
-        bootstrap.container().drafts.send_link(force, draft, email)
+        # Keyed by the form's one-time token: the same form sent twice (a double click, a reload) emails once.
+        bootstrap.container().drafts.send_link(force, draft, email, request=(form.get("_token") or [""])[0])
     except Exception:  # whatever the transport's failure, the person's next step is the same; the draft is kept
         log.exception("could not send a resume link for a draft of %s", force.id)
         return _save_page(force, draft, came_from, {"email": email}, {"email": (

@@ -2,19 +2,7 @@
 the frequent pass follows traces only, the daily full pass (its `full` parameter) also checks every live application."""
 from __future__ import annotations
 
-import pytest
-
 from tests.services.test_review_service import applied
-
-
-@pytest.fixture(scope="module")
-def prefect_server():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120), \
-            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def test_the_frequent_pass_leaves_a_traceless_missing_run_to_the_daily_full_pass(prefect_server, api, workflow):

@@ -5,20 +5,7 @@ import io
 import json
 import logging
 
-import pytest
-
 from chalicelib.adapters.logs import configure_logging
-
-
-@pytest.fixture
-def prefect_server():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    # A shared 2-core machine under load took over the default 30 s to start the ephemeral server.
-    with prefect_test_harness(server_startup_timeout=120), \
-            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def test_this_run_names_the_flow_run_prefect_says_it_is_in(monkeypatch):

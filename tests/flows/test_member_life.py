@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.joining import member_item
 from chalicelib.domain.membership import Member, Role, Status
 from tests.conftest import sent_emails
-
-
-@pytest.fixture(scope="module")
-def prefect_server():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120), \
-            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def test_the_daily_pass_ends_an_unrenewed_term_and_asks_for_a_screening_renewal_once(prefect_server, api):

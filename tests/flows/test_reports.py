@@ -10,17 +10,6 @@ from chalicelib.domain.lifecycle import Action as A
 from tests.services.test_reports import FORCE, MEMBER, store
 
 
-@pytest.fixture(scope="module")
-def prefect_server():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    # 120 s: the machine is shared, and a loaded one has missed the default 30 s.
-    with prefect_test_harness(server_startup_timeout=120), \
-            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
-
-
 @pytest.fixture
 def stack(table, clock):
     bootstrap.reset()

@@ -22,15 +22,6 @@ SENIOR = {"chief_superintendent": "chief.superintendent@northants.example",
           "opfcc_representative": "opfcc@northants.example", "strategic_iag_chair": "strategic.chair@northants.example"}
 
 
-@pytest.fixture(scope="module")
-def prefect_server():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
-
-
 @pytest.fixture
 def northamptonshire(api):
     """Three members in each local IAG (the first its chair), each IAG's chair as panel holder, and the senior

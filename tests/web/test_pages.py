@@ -367,6 +367,20 @@ def test_a_saved_draft_comes_back_once_through_the_emailed_link_in_another_brows
     assert again.status_code == 410 and "This link cannot be used" in again.body.decode()
 
 
+def test_the_save_form_sent_twice_emails_one_link_and_its_record_goes_with_the_draft(api, clock):
+    person = Applicant(api)
+    person.send("group", ANSWERS["group"])
+    token = token_in(person.get("save").body.decode())
+    for _ in range(2):  # a double click
+        response = person.send("save", {"email": "amira.later@example.org"}, token=token)
+        assert response.status_code == 303 and response.headers["Location"].endswith("/saved?from=group")
+    [email] = sent_emails()
+    resume_link_in(email)
+    [record] = [i for i in Item.scan() if i.sk.startswith("EMAIL#resume#")]
+    assert record.status == "sent" and record.expires_at == clock.moment + timedelta(days=28)
+    assert "amira" not in str(record.attribute_values)
+
+
 def test_a_resume_link_post_needs_the_form_token_and_our_origin(api):
     person = Applicant(api)
     person.send("group", ANSWERS["group"])

@@ -75,6 +75,11 @@ class Item(Model):
         if not _configured:
             raise StorageNotConfigured("the storage models were used before configure(settings) pointed them at a "
                                        "table and an endpoint")
+        if cls is not Item:
+            # Every item class is in the one table with Item's keys and indexes: one connection for all of them.
+            # pynamodb would make one per class, each with its own botocore session and client (about 0.2 s of
+            # CPU apiece), several times over in a cold Lambda and in every test.
+            return Item._get_connection()
         return super()._get_connection()
 
 

@@ -5,6 +5,7 @@
 | draft             | FORCE#<force>#DRAFT#<draft id>          | DRAFT    |
 | draft's equality  | FORCE#<force>#EQUALITY#DRAFT#<draft id> | EQUALITY |
 | resume link       | LINK#<sha256(token)>                    | LINK     |
+| resume email      | FORCE#<force>#DRAFT#<draft id>          | EMAIL#resume#<request> (adapters/dynamodb/outbox.py) |
 
 Both draft items carry the TTL, so DynamoDB deletes an abandoned draft; the table's KMS key encrypts them
 at rest like every other item. The equality answers sit under the equality prefix, apart from the rest.
@@ -39,7 +40,7 @@ class DraftEqualityItem(Item, discriminator="draft_equality"):
     answers = UnicodeAttribute()
 
 
-def _draft_pk(force_id: str, draft_id: str) -> str:
+def draft_pk(force_id: str, draft_id: str) -> str:
     return f"FORCE#{force_id}#DRAFT#{draft_id}"
 
 
@@ -50,7 +51,7 @@ def _equality_pk(force_id: str, draft_id: str) -> str:
 class DynamoDraftStore:
     def get(self, force_id: str, draft_id: str) -> Optional[Draft]:
         try:
-            item = DraftItem.get(_draft_pk(force_id, draft_id), "DRAFT", consistent_read=True)
+            item = DraftItem.get(draft_pk(force_id, draft_id), "DRAFT", consistent_read=True)
         except DoesNotExist:
             return None
         try:
@@ -63,7 +64,7 @@ class DynamoDraftStore:
                      expires_at=item.draft_expires_at, equality=equality)
 
     def put(self, draft: Draft) -> None:
-        DraftItem(pk=_draft_pk(draft.force_id, draft.draft_id), sk="DRAFT", force_id=draft.force_id,
+        DraftItem(pk=draft_pk(draft.force_id, draft.draft_id), sk="DRAFT", force_id=draft.force_id,
                   draft_id=draft.draft_id, answers=json.dumps(draft.values), done=json.dumps(list(draft.done)),
                   updated_at=draft.updated_at, draft_expires_at=draft.expires_at, expires_at=draft.expires_at).save()
         equality = DraftEqualityItem(pk=_equality_pk(draft.force_id, draft.draft_id), sk="EQUALITY",
@@ -74,11 +75,14 @@ class DynamoDraftStore:
             equality.delete()
 
     def delete(self, force_id: str, draft_id: str) -> None:
-        DraftItem(pk=_draft_pk(force_id, draft_id), sk="DRAFT").delete()
+        DraftItem(pk=draft_pk(force_id, draft_id), sk="DRAFT").delete()
         DraftEqualityItem(pk=_equality_pk(force_id, draft_id), sk="EQUALITY").delete()
 
     def add_link(self, link: Link) -> None:
         link_item(link).save()
+
+    def remove_link(self, link: Link) -> None:
+        LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK").delete()
 
     def link(self, token_hash: str) -> Optional[Link]:
         try:

@@ -6,23 +6,27 @@ claimed. GSI1 FORCE#<force>#OUTBOX#PENDING lists announced emails until they are
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from chalicelib.adapters.dynamodb.base import OutboxItem, SETTLED, application_pk, conditional_update, pack_request_pk
 from chalicelib.adapters.dynamodb.callouts import incident_pk
+from chalicelib.adapters.dynamodb.drafts import draft_pk
 from chalicelib.adapters.dynamodb.elections import election_pk
 from chalicelib.adapters.dynamodb.joining import member_pk
 from chalicelib.adapters.dynamodb.meetings import meetings_pk
 from chalicelib.adapters.dynamodb.strategic import cycle_pk
 from chalicelib.adapters.dynamodb.subject_access import sar_pk
+from chalicelib.domain.retention import DRAFT_LIFETIME
 from chalicelib.services.ports import About, EmailKey
 
 PARTITIONS: dict[str, Callable[[str, str], str]] = {
     "application": application_pk, "pack_request": pack_request_pk, "cycle": cycle_pk,
     "meetings": meetings_pk, "election": election_pk, "incident": incident_pk, "member": member_pk,
-    "subject_access": sar_pk,
+    "subject_access": sar_pk, "draft": draft_pk,
 }
+# Emails about something that DynamoDB's TTL removes carry a TTL too, so their records go with it.
+LIFETIMES: dict[str, timedelta] = {"draft": DRAFT_LIFETIME}
 
 
 def partition(about: About) -> str:
@@ -36,11 +40,13 @@ def _item(key: EmailKey) -> OutboxItem:
 class DynamoOutbox:
     def claim(self, key: EmailKey, at: datetime, stale_before: datetime) -> bool:
         """Creates the entry if no write announced it (e.g. review requests)."""
+        lifetime = LIFETIMES.get(key.about.area)
         return conditional_update(
             _item(key),
             actions=[OutboxItem.status.set("sending"), OutboxItem.claimed_at.set(at),
                      OutboxItem.kind.set(key.kind), OutboxItem.type.set(OutboxItem),
-                     OutboxItem.created_at.set(OutboxItem.created_at | at)],
+                     OutboxItem.created_at.set(OutboxItem.created_at | at),
+                     *([OutboxItem.expires_at.set(at + lifetime)] if lifetime else [])],
             condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
             | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < stale_before)))
 
