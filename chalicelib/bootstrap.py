@@ -202,8 +202,8 @@ class Container:
 
     @cached_property
     def subject_access(self) -> SubjectAccessService:
-        return SubjectAccessService(self.forces, DynamoSubjectAccessStore(), self.data_protection, self.repository,
-                                    self.postbox, render, self.clock, random_bytes, self.settings.public_base_url)
+        return SubjectAccessService(self.forces, DynamoSubjectAccessStore(), self.data_protection, self.postbox,
+                                    render, self.clock, random_bytes, self.settings.public_base_url)
 
     @cached_property
     def intake(self) -> IntakeService:
@@ -222,7 +222,7 @@ class Container:
         return RoleService(RoleParts(
             forces=self.forces, holders=self.review_store, access_log=self.access_log, clock=self.clock,
             review=lambda: self.review, joining=lambda: self.joining,
-            contacts_changed=getattr(self.forces, "forget", lambda force_id: None)))
+            contacts_changed=getattr(self.forces, "forget", lambda force_id: None), strategic=lambda: self.strategic))
 
     @cached_property
     def member_import(self) -> MemberImportService:

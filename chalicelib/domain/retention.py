@@ -71,6 +71,8 @@ FATES: dict[str, tuple[Fate, Fate]] = {
     "run_not_started": (D, D),  # a marker for reconciliation: no personal data
     "pack_request": (K, D),  # not an application: erased on request only
     "member": (K, D),  # members are never unsuccessful; erasure ends the membership
+    "member_event": (K, A),  # a membership's history stays (what, when, by whom); the reason given goes
+    "member_audit": (K, K),  # an import's changes: field names, operator and line only
     "callout_response": (K, A),
     "candidate": (K, A),
     "strategic_nominations": (K, A),

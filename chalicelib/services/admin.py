@@ -192,9 +192,13 @@ class AdminService:
             raise InvalidRequest("to confirm, repeat the application's reference in 'confirm'")
         if not (reason or "").strip() or len(reason) > 500:
             raise InvalidRequest("say why (the request's date and channel, up to 500 characters)")
-        if self._p.repository.get(force_id, reference) is None:
-            raise NotFound(f"{force_id} has no application {reference}")
-        result = self._p.data_protection().erase(force_id, reference, requested_by=operator.id, reason=reason.strip())
+        from chalicelib.services.data_protection import UnknownApplication  # lazily, as the service itself
+
+        try:  # an application's reference, or a member id (an imported member has no application)
+            result = self._p.data_protection().erase(force_id, reference, requested_by=operator.id,
+                                                     reason=reason.strip())
+        except UnknownApplication:
+            raise NotFound(f"{force_id} has no application or member {reference}") from None
         self._p.access_log.record(operator, force_id, "erase", self._p.clock.now(), reference=reference)
         result["runs_cancelled"] = self._stop_runs(result.get("references", [reference]))
         return result

@@ -7,6 +7,7 @@ is withdrawn first so a run that wakes has nothing left to send.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Callable, Iterator, Optional, Protocol
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from chalicelib.services.intake import UnknownForce
 from chalicelib.services.ports import Clock, ForceCatalogue, Record, StaleApplication
 
 LONDON = ZoneInfo("Europe/London")
+_MAX_HOPS = 4  # address -> applications and memberships -> their other addresses -> ...: bounded all the same
 
 
 
@@ -26,14 +28,18 @@ LONDON = ZoneInfo("Europe/London")
 class DataProtectionStore(Protocol):
     def references_for(self, force_id: str, key: str) -> list[str]: ...
     def pack_requests_for(self, force_id: str, key: str) -> list[str]: ...
+    def members_for(self, force_id: str, key: str) -> list[str]:
+        """Member ids held under the address with this key (the person index)."""
+    def member_emails(self, force_id: str, member_id: str) -> set[str]:
+        """The addresses on this id's memberships; empty if it has none."""
     def application(self, force_id: str, reference: str) -> Optional[Application]:
         """None if there is none or it has been erased."""
     def is_erased(self, force_id: str, reference: str) -> bool: ...
     def save_transition(self, application: Application, event: AuditEvent) -> Application: ...
-    def records(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str]
-                ) -> list[Record]: ...
+    def records(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str],
+                member_ids: tuple[str, ...] = ()) -> list[Record]: ...
     def erase(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str],
-              events: dict[str, AuditEvent]) -> dict[str, int]: ...
+              events: dict[str, AuditEvent], member_ids: tuple[str, ...] = ()) -> dict[str, int]: ...
     def at_stage_submitted_before(self, force_id: str, group_id: str, stage: Stage, before: datetime
                                   ) -> Iterator[Application]: ...
     def delete_application(self, force_id: str, reference: str, stage: Stage, version: int) -> int: ...
@@ -50,6 +56,17 @@ class UnknownApplication(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Person:
+    """Everything one person is known by in a force: found from an address or an id, then from every address
+    those lead to (an application's, a membership's), until nothing new turns up."""
+    references: list[str]  # their applications (an erased one's shell included)
+    member_ids: tuple[str, ...]  # their memberships' ids, imported ones (MEM-...) included
+    pack_ids: list[str]
+    emails: set[str]
+    address: Optional[str]  # where to write to them: a current membership's, else the latest application's
+
+
 # What each kind of item is called in an export, in the order shown. Equality answers are kept apart.
 SECTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("applications", "Your applications", ("application",)),
@@ -60,6 +77,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("agreements", "Agreements you signed", ("agreement",)),
     ("emails", "Emails we sent you or about you", ("email",)),
     ("membership", "Your membership", ("member",)),
+    ("membership_history", "Changes to your membership", ("member_event", "member_audit")),
     ("callouts", "Your answers to critical-incident call-outs", ("callout_response",)),
     ("elections", "Elections you stood in", ("candidate",)),
     ("strategic", "The Strategic IAG", ("strategic_nominations", "strategic_availability")),
@@ -81,16 +99,63 @@ class DataProtectionService:
         self._render = render
 
     def references_for(self, force_id: str, email: str) -> list[str]:
-        """Every application of the person with this email in the force (a Query on the person index)."""
-        return self._store.references_for(force_id, applicant_key(email))
+        """Every application and membership id of the person with this email in the force (person index Queries)."""
+        person = self.person(force_id, email=email)
+        return list(dict.fromkeys([*person.references, *person.member_ids]))
+
+    def person(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> Person:
+        """The person with this address, or who made this application or holds this member id."""
+        if not email and not reference:
+            raise ValueError("give an email or a reference")
+        references: list[str] = []
+        members: list[str] = []
+        packs: list[str] = []
+        emails: set[str] = set()
+        latest: Optional[Application] = None
+        member_address: Optional[str] = None
+        new_ids = [reference] if reference else []
+        new_emails = {email.strip()} if email else set()
+        seen_keys: set[str] = set()
+        for _ in range(_MAX_HOPS):  # each hop follows new addresses and ids; a person has few of either
+            for ref in new_ids:
+                application = self._store.application(force_id, ref)
+                on_file = self._store.member_emails(force_id, ref)
+                if application is not None:
+                    references.append(ref)
+                    new_emails.add(application.applicant["email"])
+                    if latest is None or application.submitted_at > latest.submitted_at:
+                        latest = application
+                elif not on_file and self._store.is_erased(force_id, ref):
+                    references.append(ref)  # the shell: shown, and nothing more to follow
+                if on_file:
+                    members.append(ref)
+                    member_address = member_address or sorted(on_file)[0]
+                    new_emails |= on_file
+            new_ids = []
+            for address in sorted(new_emails):
+                emails.add(address)
+                key = applicant_key(address)
+                if key in seen_keys:
+                    continue
+                seen_keys.add(key)
+                packs += [p for p in self._store.pack_requests_for(force_id, key) if p not in packs]
+                found = [*self._store.references_for(force_id, key), *self._store.members_for(force_id, key)]
+                new_ids += [i for i in dict.fromkeys(found) if i not in references and i not in members
+                            and i not in new_ids]
+            new_emails = set()
+            if not new_ids:
+                break
+        if member_address is None and latest is not None:
+            member_address = latest.applicant["email"]
+        return Person(references, tuple(members), packs, emails, member_address)
 
     # --- subject access ---
 
     def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> dict[str, Any]:
         """Everything held about one person, found by email or by one application's reference."""
         force = self._known_force(force_id)
-        references, packs, emails = self._person(force_id, email, reference)
-        records = self._store.records(force_id, references, packs, emails)
+        person = self.person(force_id, email, reference)
+        records = self._store.records(force_id, person.references, person.pack_ids, person.emails, person.member_ids)
         applications = {r.reference: r for r in records if r.kind == "application"}
         months = force.unsuccessful_retention_months
 
@@ -105,7 +170,7 @@ class DataProtectionService:
             "force": {"id": force.id, "name": force.name},
             "generated_at": _iso(self._clock.now()),
             "found_by": {"email": email, "reference": reference},
-            "references": references,
+            "references": list(dict.fromkeys([*person.references, *person.member_ids])),
             "sections": [s for s in sections if s["records"]],
             EQUALITY[0]: {"title": EQUALITY[1],
                           "note": "Special category data. You gave these answers by choice. They are stored apart "
@@ -131,33 +196,31 @@ class DataProtectionService:
         Erasing again changes nothing.
         """
         self._known_force(force_id)
-        application = self._store.application(force_id, reference)
-        if application is None:
+        if self._store.application(force_id, reference) is None and not self._store.member_emails(force_id, reference):
             if self._store.is_erased(force_id, reference):
                 return {"references": [reference], "already_erased": True, "withdrawn": 0, "deleted": 0,
                         "anonymised": 0, "pack_requests": 0}
             raise UnknownApplication(reference)
-        key = application.applicant_key
-        references = list(dict.fromkeys([reference, *self._store.references_for(force_id, key)]))
-        packs = self._store.pack_requests_for(force_id, key)
+        person = self.person(force_id, reference=reference)
         now = self._clock.now()
-        withdrawn, stages, identity, emails = 0, {}, set(), set()
-        for ref in references:
+        withdrawn, stages, identity = 0, {}, set()
+        for ref in person.references:
             current = self._store.application(force_id, ref)
             if current is None:
                 continue  # erased or deleted already
             identity |= _identity(current.applicant)
-            emails.add(current.applicant["email"])
             moved = self._withdraw(current, now, requested_by)
             withdrawn += moved is not current
             stages[ref] = moved.stage
+        identity |= person.emails
         reason = _without(reason, identity)
         events = {ref: AuditEvent(ref, now, "erase", stage, stage, requested_by, {"reason": reason})
                   for ref, stage in stages.items()}
-        counts = self._store.erase(force_id, references, packs, emails, events)
-        counts["evidence_files"] = self._delete_evidence(force_id, references)
-        return {"references": references, "already_erased": False, "withdrawn": withdrawn, **counts,
-                "pack_requests": len(packs)}
+        counts = self._store.erase(force_id, person.references, person.pack_ids, person.emails, events,
+                                   person.member_ids)
+        counts["evidence_files"] = self._delete_evidence(force_id, person.references)
+        return {"references": list(dict.fromkeys([*person.references, *person.member_ids])),
+                "already_erased": False, "withdrawn": withdrawn, **counts, "pack_requests": len(person.pack_ids)}
 
     def _withdraw(self, application: Application, now: datetime, actor: str) -> Application:
         """Through the lifecycle, so the run that wakes sees it ended; no email (the address is about to go)."""
@@ -212,27 +275,14 @@ class DataProtectionService:
             raise UnknownForce(force_id)
         return force
 
-    def _person(self, force_id: str, email: Optional[str], reference: Optional[str]
-                ) -> tuple[list[str], list[str], set[str]]:
-        if reference and not email:
-            application = self._store.application(force_id, reference)
-            if application is None:  # erased (a shell is all there is) or unknown
-                return ([reference] if self._store.is_erased(force_id, reference) else []), [], set()
-            email = application.applicant["email"]
-        if not email:
-            raise ValueError("give an email or a reference")
-        key = applicant_key(email)
-        references = self._store.references_for(force_id, key)
-        if reference and reference not in references:
-            references.append(reference)
-        return references, self._store.pack_requests_for(force_id, key), {email}
-
     @staticmethod
     def _kept_until(record: Record, application: Optional[Record], months: int) -> str:
         if record.kind == "screening":
             return f"{record.data.get('expires_on')}, when the result expires"
         if record.kind == "member":
             return "while you are a member"
+        if record.kind in ("member_event", "member_audit"):
+            return "as the group's record of its membership; a reason you gave goes if you ask us to erase your data"
         if record.kind in ("pack_request", "reviewer", "callout_response", "candidate", "strategic_nominations",
                            "strategic_availability"):
             return "while it is needed for the group's work, or until you ask us to erase it"

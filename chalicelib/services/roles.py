@@ -46,6 +46,12 @@ class AppealAndVetting(Protocol):
     def vetting_unit_changed(self, force_id: str, email: str) -> int: ...
 
 
+class SeniorRepresentatives(Protocol):
+    """What waits for a Strategic IAG's senior representative (StrategicService)."""
+
+    def senior_representative_changed(self, force_id: str, group_id: str, role: str, email: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class RoleParts:
     forces: ForceCatalogue
@@ -55,6 +61,7 @@ class RoleParts:
     review: Callable[[], ReviewPanels]  # built when first needed: the services refer to each other
     joining: Callable[[], AppealAndVetting]
     contacts_changed: Callable[[str], None] = lambda force_id: None  # the catalogue forgets its copy of the contacts
+    strategic: Optional[Callable[[], SeniorRepresentatives]] = None
 
 
 class RoleService:
@@ -140,6 +147,8 @@ class RoleService:
             return self._p.joining().appeal_panel_changed(force_id, office.role, email)
         if office.scope == roles.FORCE and office.role == "vetting_unit":
             return self._p.joining().vetting_unit_changed(force_id, email)
+        if office.panel == roles.SENIOR_REPRESENTATIVES and self._p.strategic is not None:
+            return self._p.strategic().senior_representative_changed(force_id, office.scope, office.role, email)
         return 0
 
     def _force(self, force_id: str) -> ForceProfile:

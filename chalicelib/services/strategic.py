@@ -6,6 +6,9 @@ group); once every group has answered or nominations close, poll each nominee an
 over the candidate dates; once all have answered or the poll closes, choose the date (`slots.choose_slot`)
 and send invitations with an .ics, asking the arranging officer and the chair for the agenda, or, without a
 quorum, send the arranging officer the options instead of picking one.
+
+A senior representative's availability link follows the person (as review links do): it names a hash of the
+holder's address, stops working when the role changes hands, and the new holder is sent their own.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.membership import Member, Role
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
+from chalicelib.domain.roles import person
 from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import SlotChoice, choose_slot
@@ -212,22 +216,49 @@ class StrategicService:
         people = self._invited(cycle)
         answered = self._p.store.availability(force.id, cycle.id)
         for person_id, (name, email) in people.items():
-            if person_id in answered:
-                continue
-            for reminder in self._rounds(cycle.poll_close, POLL_DAYS):
-                def poll(person_id: str = person_id, name: str = name, email: str = email,
-                         reminder: str = reminder) -> EmailMessage:
-                    return self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
-                                                f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
-                                         name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
-                                                                               cycle.poll_close, "availability"))
-                self._once(cycle, f"poll-{person_id}{reminder}", poll)
+            if person_id not in answered:
+                self._poll(force, group, cycle, person_id, name, email)
         if len(answered) < len(people) and self._now() < cycle.poll_close:
             return False
         choice, _ = self._choice(cycle)
         if not choice.quorate:
             return self._p.store.move(cycle, Status.NO_QUORUM)
         return self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot)
+
+    def _poll(self, force: ForceProfile, group: Group, cycle: Cycle, person_id: str, name: str, email: str) -> int:
+        """Ask one person for their dates (and remind them later); returns the emails sent now.
+
+        A senior representative (`person_id` is the role) is asked as the person holding the role: the link names
+        them, and the email is kept once per holder, so a new holder is asked afresh.
+        """
+        senior = person_id in group.composition.get("senior_representatives", [])
+        holder = person(email) if senior else ""
+        sent = 0
+        for reminder in self._rounds(cycle.poll_close, POLL_DAYS):
+            def poll(reminder: str = reminder) -> EmailMessage:
+                return self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
+                                            f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
+                                     name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
+                                                                           cycle.poll_close, "availability", holder))
+            sent += self._once(cycle, f"poll-{person_id}{'-to-' + holder[:12] if senior else ''}{reminder}", poll)
+        return sent
+
+    def senior_representative_changed(self, force_id: str, group_id: str, role: str, email: str) -> int:
+        """The new holder of a senior representative's role is asked for their dates in every open poll of the
+        group that the role has not answered (the previous holder's link already refuses them)."""
+        force = self._p.forces.require(force_id)
+        group = force.require_group(group_id)
+        held = self._p.people.panel_members(force_id, group_id).get(role)
+        if held is None or role not in group.composition.get("senior_representatives", []):
+            return 0
+        sent = 0
+        for open_id in self._p.store.open_cycles(force_id):
+            cycle = self._p.store.cycle(force_id, open_id)
+            if cycle is None or cycle.group_id != group_id or cycle.status is not Status.POLLING:
+                continue
+            if role not in self._p.store.availability(force_id, open_id):
+                sent += self._poll(force, group, cycle, role, held[0], held[1])
+        return sent
 
     def _invite(self, force: ForceProfile, cycle: Cycle, people: dict[str, tuple[str, str]]) -> None:
         group = force.require_group(cycle.group_id)
@@ -313,6 +344,10 @@ class StrategicService:
         expected = Status.NOMINATING if purpose is Purpose.NOMINATION else Status.POLLING
         if cycle is None or cycle.status is not expected:
             raise LinkRefused(LinkProblem.SUPERSEDED)
+        if link.holder:  # sent to whoever held a role then: only they may use it
+            held = self._p.people.panel_members(link.force_id, cycle.group_id).get(link.role)
+            if held is None or person(held[1]) != link.holder:
+                raise LinkRefused(LinkProblem.SUPERSEDED)
         return link, cycle
 
     def group_members(self, link: Link) -> list[Member]:
@@ -371,15 +406,19 @@ class StrategicService:
         except Exception:  # noqa: BLE001 (as _once: the next run retries)
             self._pass.failures = getattr(self._pass, "failures", 0) + 1
 
-    def _once(self, cycle: Cycle, kind: str, build: Callable[[], EmailMessage]) -> None:
+    def _once(self, cycle: Cycle, kind: str, build: Callable[[], EmailMessage]) -> int:
+        """1 if the email went now, 0 if it had gone before (or failed: the next run retries)."""
         try:
-            self._p.postbox.email(EmailKey(About("cycle", cycle.force_id, cycle.id), kind), build)
+            return int(bool(self._p.postbox.email(EmailKey(About("cycle", cycle.force_id, cycle.id), kind), build)))
         except Exception:  # noqa: BLE001 (one address failing must not hold up everyone else; the next run retries)
             self._pass.failures = getattr(self._pass, "failures", 0) + 1
+            return 0
 
-    def _link(self, cycle: Cycle, purpose: Purpose, role: str, expires: datetime, path: str) -> str:
+    def _link(self, cycle: Cycle, purpose: Purpose, role: str, expires: datetime, path: str,
+              holder: str = "") -> str:
         token = new_token(self._p.random_bytes(32))
-        self._p.people.add_links([Link(token_hash(token), purpose, cycle.force_id, cycle.id, role, None, expires)])
+        self._p.people.add_links([Link(token_hash(token), purpose, cycle.force_id, cycle.id, role, None, expires,
+                                       holder=holder)])
         return f"{self._p.base_url}/{path}/{token}"
 
     def _message(self, to: str, subject: str, template: str, attachments: tuple[Attachment, ...] = (),

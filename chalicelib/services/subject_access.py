@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Optional, Protocol
 
-from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
 
 from chalicelib.domain.links import (
@@ -24,6 +23,7 @@ from chalicelib.domain.links import (
     problem_with,
     token_hash,
 )
+from chalicelib.services.data_protection import Person
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
     Clock, EmailMessage, ForceCatalogue, LinkSpent, RandomSource, SubjectAccessRequest,
@@ -54,14 +54,10 @@ class SubjectAccessStore(Protocol):
 
 class Packages(Protocol):
     """DataProtectionService: finds the person and builds the package."""
-    def references_for(self, force_id: str, email: str) -> list[str]: ...
+    def person(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None) -> Person: ...
     def subject_access(self, force_id: str, email: Optional[str] = None, reference: Optional[str] = None
                        ) -> dict[str, Any]: ...
     def subject_access_html(self, export: dict[str, Any]) -> str: ...
-
-
-class Applications(Protocol):
-    def get(self, force_id: str, reference: str) -> Optional[Application]: ...
 
 
 @dataclass(frozen=True)
@@ -73,13 +69,11 @@ class PackageNotice:
 
 
 class SubjectAccessService:
-    def __init__(self, forces: ForceCatalogue, store: SubjectAccessStore, packages: Packages,
-                 applications: Applications, postbox: Postbox, render: Callable[..., str], clock: Clock,
+    def __init__(self, forces: ForceCatalogue, store: SubjectAccessStore, packages: Packages, postbox: Postbox, render: Callable[..., str], clock: Clock,
                  random_bytes: RandomSource, base_url: str):
         self._forces = forces
         self._store = store
         self._packages = packages
-        self._applications = applications
         self._postbox = postbox
         self._render = render
         self._clock = clock
@@ -88,22 +82,22 @@ class SubjectAccessService:
 
     def request(self, force_id: str, requested_by: str, *, email: Optional[str] = None,
                 reference: Optional[str] = None) -> SubjectAccessRequest:
-        """Record the request and email the person their link, at the address on their latest application."""
-        references = self._packages.references_for(force_id, email) if email else (
-            [reference] if reference and self._applications.get(force_id, reference) else [])
-        on_file = [a for a in (self._applications.get(force_id, r) for r in references)
-                   if a is not None and a.applicant.get("email")]  # an erased application keeps no address
-        if not on_file:
+        """Record the request and email the person their link, at the address on file: a current membership's,
+        else their latest application's (an imported member has no application; their membership is found by
+        the person index)."""
+        if not email and not reference:
             raise NobodyFound()
-        latest = max(on_file, key=lambda a: a.submitted_at)
-        everything = self._packages.subject_access(force_id, reference=latest.reference)["references"]
+        person = self._packages.person(force_id, email=email, reference=reference)
+        if person.address is None:  # nobody, or an erased application that keeps no address
+            raise NobodyFound()
+        address = person.address
+        everything = list(dict.fromkeys([*person.references, *person.member_ids]))
         now = self._clock.now()
         token = new_token(self._random_bytes(32))
         request = SubjectAccessRequest(self._random_bytes(8).hex(), force_id, requested_by, now,
                                        tuple(everything), now + LINK_LIFETIME)
         self._store.add(request, Link(token_hash(token), Purpose.SUBJECT_ACCESS, force_id, request.id, "subject",
                                       None, request.link_expires_at))
-        address = latest.applicant["email"]
         self._postbox.email(EmailKey(About("subject_access", force_id, request.id), "package_link"),
                             lambda: self._message(force_id, address, request, f"{self._base_url}/{PACKAGE_PATH}/{token}"))
         log.info("subject access request %s recorded and its link sent", request.id)

@@ -95,3 +95,26 @@ def test_a_file_larger_than_one_transaction_is_undone_when_a_later_transaction_f
         DynamoMemberImport().apply_import("northamptonshire", changes, actor="test", at=TODAY)
     assert set(stored()) == {"person4@example.org"}  # the first two transactions were put back
     assert DynamoMemberImport().audit("northamptonshire", changes[0].after.member_id) == []
+
+
+def test_an_imported_member_gets_their_data_by_email_and_can_be_erased_by_their_member_id(operator_pool, api):
+    """Issue 14: a member who never applied (MEM-... id) is found by their address through the person index."""
+    admin = operator_pool.token("ann", "force_admin", "northamptonshire")
+    post(api, admin, {"csv": SAMPLE, "dry_run": False})
+    priya = stored()["priya.raman@example.org"]
+    emails = len(sent_emails())
+    answer = api.http.post("/admin/forces/northamptonshire/subject-access", body=json.dumps(
+        {"email": "Priya.Raman@example.org"}), headers={"Authorization": admin, "Content-Type": "application/json"})
+    assert answer.status_code == 202 and json.loads(answer.body)["references"] == [priya.member_id]
+    [email] = sent_emails()[emails:]
+    assert email.destinations["ToAddresses"] == ["priya.raman@example.org"]
+    [token] = set(re.findall(r"/your-data/([A-Za-z0-9_-]+)", email.body))
+    package = api.http.post(f"/your-data/{token}", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            body="")
+    assert package.status_code == 200 and "Priya Raman" in package.body.decode()
+
+    path = f"/admin/forces/northamptonshire/applications/{priya.member_id}/erasure"
+    done = api.http.post(path, body=json.dumps({"reason": "Letter of 20 Nov", "confirm": priya.member_id}),
+                         headers={"Authorization": admin, "Content-Type": "application/json"})
+    assert done.status_code == 200 and json.loads(done.body)["references"] == [priya.member_id]
+    assert "priya.raman@example.org" not in stored()

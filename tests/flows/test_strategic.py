@@ -131,3 +131,31 @@ def test_without_a_quorum_the_arranging_officer_gets_the_options_and_no_date_is_
     assert report.destinations["ToAddresses"] == [SENIOR["chief_superintendent"]]
     assert "Daventry" in report.body and "Thursday 11 March 2027 at 14:00" in report.body
     assert not [m for m in sent_emails() if hasattr(m, "raw_data")]  # no invitation
+
+
+def test_a_senior_representatives_availability_link_follows_the_person_when_the_role_changes_hands(
+        northamptonshire, api, operator_pool):
+    """Issue 14 point 3: as review links do, the poll link names whoever held the role when it was sent."""
+    strategic = bootstrap.container().strategic
+    cycle = strategic.start_cycle("northamptonshire")
+    strategic.advance("northamptonshire", cycle.id)  # asks the four chairs
+    for group in LOCAL:
+        post(api, "nominate", tokens(f"chair.{group}@example.org", "nominate")[0],
+             [("member", f"{group}-1"), ("member", f"{group}-2")])
+    assert strategic.advance("northamptonshire", cycle.id) == "polling"
+    [old] = tokens(SENIOR["chief_superintendent"], "availability")
+    assert api.http.get(f"/availability/{old}").status_code == 200
+
+    coordinator = operator_pool.token("cs", "coordinator", "northamptonshire", "strategic")
+    answer = api.http.put("/admin/forces/northamptonshire/roles/strategic/chief_superintendent",
+                          headers={"Authorization": coordinator, "Content-Type": "application/json"},
+                          body='{"name": "New Chief", "email": "new.chief@northants.example"}')
+    assert answer.status_code == 200 and answer.json_body["requests_sent"] == 1
+
+    assert api.http.get(f"/availability/{old}").status_code == 409  # it followed the person out
+    assert post(api, "availability", old, [("slot", cycle.slots[0].isoformat())]).status_code == 409
+    [new] = tokens("new.chief@northants.example", "availability")
+    assert post(api, "availability", new, [("slot", cycle.slots[0].isoformat())]).status_code == 200
+    strategic.advance("northamptonshire", cycle.id)
+    assert len(tokens("new.chief@northants.example", "availability")) == 1  # asked once, and they answered
+    assert len(tokens(SENIOR["chief_superintendent"], "availability")) == 1  # the previous holder: nothing more

@@ -20,6 +20,8 @@ from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb.elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb.members import DynamoMemberImport
+from chalicelib.adapters.dynamodb.membership import DynamoMemberStore
 from chalicelib.adapters.dynamodb.outbox import DynamoOutbox
 from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.adapters.dynamodb.strategic import DynamoStrategicStore
@@ -30,14 +32,14 @@ from chalicelib.domain.callouts import Answer, Incident, Response
 from chalicelib.domain.elections import Candidate, Election, Office, Status
 from chalicelib.domain.lifecycle import Action, Stage
 from chalicelib.domain.links import Link, Purpose, token_hash
-from chalicelib.domain.membership import SignedAgreement, member_from
+from chalicelib.domain.membership import Member, MemberEvent, Role, SignedAgreement, member_from
 from chalicelib.domain.review import Choice, Decision
 from chalicelib.domain.screening import Outcome, ScreeningResult
 from chalicelib.domain.strategic import Nominee
 from chalicelib.services.data_protection import DataProtectionService, UnknownApplication
 from chalicelib.services.intake import UnknownForce
 from chalicelib.services.outbox import application_email
-from chalicelib.services.ports import EqualityRecord
+from chalicelib.services.ports import About, EmailKey, EqualityRecord, MemberChange
 from tests.conftest import TODAY, FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,8 +172,48 @@ def people(table, clock):
          Nominee("DBY-B9", "Benedict Okoro", BEN["email"], GROUP)], joined)
     DynamoStrategicStore().answer(replace(build.link(member, Purpose.AVAILABILITY, "DBY-A1", joined), reference="CY-1",
                                           version=None), "DBY-A1", [joined + timedelta(days=30)], joined)
+    # After joining: she asks for a pause, giving a reason that names her; the notice of it is in her partition.
+    members = DynamoMemberStore()
+    before = members.member(FORCE, "DBY-A1", GROUP)
+    members.save_change(before, replace(before, changes=1), MemberEvent(
+        "DBY-A1", GROUP, "paused", joined + timedelta(days=2), "member", "Amira Khan is caring for family in DE5 3RS"))
+    outbox = DynamoOutbox()
+    notice = EmailKey(About("member", FORCE, "DBY-A1"), "paused")
+    outbox.claim(notice, joined, joined)
+    outbox.mark_sent(notice, "m-2", joined)
     clock.moment = TODAY
     return {"refused": refused, "member": member, "ben": ben}
+
+
+CARA = {"name": "Cara Imported", "email": "cara.imported@example.org", "phone": "01632 960 444"}
+CARA_STRINGS = ["Cara Imported", "cara.imported@example.org", "01632 960 444", "Cara signs here", "198.51.100.4",
+                "back from leave"]
+
+
+@pytest.fixture
+def imported(people, clock):
+    """Cara joined before the system existed: brought in by an import (MEM-... id, no application), she signed the
+    agreement through her link, was emailed about it, and stepped back for a while giving a reason."""
+    joined = datetime(2026, 7, 1, 12, tzinfo=timezone.utc)
+    cara = Member("MEM-CARA1", FORCE, GROUP, Role.MEMBER, CARA["name"], CARA["email"], CARA["phone"], joined.date(),
+                  date(2029, 7, 1))
+    store = DynamoMemberImport()
+    store.apply_import(FORCE, [MemberChange(2, None, cara, ("name", "email"))], actor="op-3", at=joined)
+    link = Link(token_hash(secrets.token_urlsafe(32)), Purpose.AGREEMENT, FORCE, "MEM-CARA1", "MEM-CARA1", None,
+                joined + timedelta(days=14))
+    DynamoReviewStore().add_links([link])
+    store.sign_agreement(cara, SignedAgreement("MEM-CARA1", "confidentiality-agreement", "2026-11", "etag-1",
+                                               "Cara signs here", joined, "198.51.100.4", "Safari"), link)
+    outbox = DynamoOutbox()
+    welcome = EmailKey(About("member", FORCE, "MEM-CARA1"), "welcome")
+    outbox.claim(welcome, joined, joined)
+    outbox.mark_sent(welcome, "m-3", joined)
+    members = DynamoMemberStore()
+    before = members.member(FORCE, "MEM-CARA1", GROUP)
+    members.save_change(before, replace(before, changes=1), MemberEvent(
+        "MEM-CARA1", GROUP, "paused", joined + timedelta(days=1), "member", "Cara Imported back from leave in May"))
+    clock.moment = TODAY
+    return cara
 
 
 def raw_items() -> list[str]:
@@ -210,6 +252,50 @@ def test_subject_access_by_email_finds_every_application_and_item_of_the_person(
     assert "link#" not in text and "token" not in text
     [old] = [r for r in sections["applications"] if r["reference"] == "DBY-A0"]
     assert old["kept_until"] == "2026-07-10"  # six months after the dismissal
+
+
+def test_a_members_history_after_joining_is_in_their_export(service, people):
+    export = service.subject_access(FORCE, email=AMIRA["email"])
+    sections = {s["id"]: s["records"] for s in export["sections"]}
+    [event] = sections["membership_history"]
+    assert event["data"]["what"] == "paused" and "caring for family" in event["data"]["reason"]
+    assert "EMAIL#paused" in json.dumps(sections["emails"])
+
+
+def test_an_imported_member_is_found_by_email_with_everything_in_their_partition(service, imported):
+    assert service.references_for(FORCE, "Cara.Imported@example.org ") == ["MEM-CARA1"]
+    export = service.subject_access(FORCE, email=CARA["email"])
+    sections = {s["id"]: s["records"] for s in export["sections"]}
+    assert export["references"] == ["MEM-CARA1"]
+    assert [r["data"]["email"] for r in sections["membership"]] == [CARA["email"]]
+    assert [r["data"]["signed_name"] for r in sections["agreements"]] == ["Cara signs here"]
+    assert [r["data"]["reason"] for r in sections["membership_history"] if r["what"] == "member_event"] == [
+        "Cara Imported back from leave in May"]
+    assert [r["data"]["actor"] for r in sections["membership_history"] if r["what"] == "member_audit"] == ["op-3"]
+    assert "EMAIL#welcome" in json.dumps(sections["emails"])
+    assert not any(s.lower() in json.dumps(export).lower() for s in AMIRA_STRINGS)
+    assert service.subject_access(FORCE, reference="MEM-CARA1")["references"] == ["MEM-CARA1"]
+
+
+def test_a_member_who_changed_address_is_found_by_the_new_one_only(service, imported):
+    members = DynamoMemberStore()
+    before = members.member(FORCE, "MEM-CARA1", GROUP)
+    members.save_change(before, replace(before, email="cara.new@example.org", changes=2), MemberEvent(
+        "MEM-CARA1", GROUP, "details_updated", TODAY, "member"))
+    assert service.references_for(FORCE, "cara.new@example.org") == ["MEM-CARA1"]
+    assert service.references_for(FORCE, CARA["email"]) == []
+
+
+def test_erasing_an_imported_member_leaves_nothing_that_names_them_and_keeps_the_history(service, imported):
+    summary = service.erase(FORCE, "MEM-CARA1", requested_by="op-7", reason="Cara Imported asked")
+    assert summary["references"] == ["MEM-CARA1"] and not summary["already_erased"]
+    assert holding(CARA_STRINGS) == []
+    assert service.references_for(FORCE, CARA["email"]) == []
+    assert [e.what for e in DynamoMemberStore().member_events(FORCE, "MEM-CARA1")] == ["paused"]  # no reason now
+    assert len(DynamoMemberImport().audit(FORCE, "MEM-CARA1")) == 1
+    before = sorted(raw_items())
+    assert service.erase(FORCE, "MEM-CARA1", requested_by="op-7", reason="again")["already_erased"]
+    assert sorted(raw_items()) == before
 
 
 def test_subject_access_by_reference_finds_the_same_person(service, people):
@@ -430,6 +516,18 @@ def test_subject_access_and_erasure_of_a_member_make_no_scan_and_only_calls_the_
     # Still found without a Scan: her candidacy, her nomination, her availability.
     assert {"candidate", "strategic_nominations", "strategic_availability"} <= {r.kind for r in records}
     assert holding(AMIRA_STRINGS) == []
+    assert [operation for operation, _ in calls if operation == "Scan"] == []
+    for role, granted in table_grants().items():
+        assert iam_actions(calls) - granted == set(), role
+
+
+def test_subject_access_and_erasure_of_an_imported_member_make_no_scan_and_only_calls_the_roles_grant(
+        service, imported):
+    with dynamodb_calls() as calls:
+        export = service.subject_access(FORCE, email=CARA["email"])
+        service.erase(FORCE, "MEM-CARA1", requested_by="op-7", reason="subject request")
+    assert export["references"] == ["MEM-CARA1"]
+    assert holding(CARA_STRINGS) == []
     assert [operation for operation, _ in calls if operation == "Scan"] == []
     for role, granted in table_grants().items():
         assert iam_actions(calls) - granted == set(), role

@@ -21,6 +21,11 @@ applicant or member, and what erasure and retention do to it (`domain/retention.
 | pack request             | FORCE#f#PACK#<id> / PACK                           | name, email, phone, postal address              | deleted (found by email)             | untouched           |
 | link                     | LINK#<sha256(token)> / LINK                        | none: force, reference, role (a member id)      | untouched, never exported            | deleted when expired |
 | member                   | FORCE#f#MEMBER#<ref> / GROUP#<group>               | name, email, phone, preferences, screening      | deleted: the membership ends         | kept                |
+| member event             | FORCE#f#MEMBER#<ref> / EVENT#<at>#<group>#<what>   | what changed, by whom, a `reason`               | reason removed; the event kept       | kept                |
+| member audit             | FORCE#f#MEMBER#<ref> / AUDIT#<at>#<group>          | none: an import's field names, operator, line   | kept                                 | kept                |
+| agreement (as a member)  | FORCE#f#MEMBER#<ref> / AGREEMENT#<doc>#<version>   | typed name, source IP, user agent               | those removed; document, date kept   | kept                |
+| email about a member     | FORCE#f#MEMBER#<ref> / EMAIL#<kind>                | `detail`                                        | unsent deleted, detail removed       | kept                |
+| person index of a member | FORCE#f#APPLICANT#<sha256(email)> / MEMBER#<ref>#<group> | the email's hash                          | deleted                              | kept                |
 | call-out response        | FORCE#f#INCIDENT#<id> / MEMBER#<ref>               | name, email, `note`                             | those removed; the answer kept       | kept                |
 | candidate                | FORCE#f#ELECTION#<id> / CANDIDATE#<ref>            | name, statement                                 | name and statement removed           | kept                |
 | tally, voted             | FORCE#f#ELECTION#<id> / TALLY#, VOTED#<ref>        | a member id only                                | kept                                 | kept                |
@@ -32,6 +37,8 @@ applicant or member, and what erasure and retention do to it (`domain/retention.
 | operators' access        | FORCE#f#ACCESS#<yyyy-mm> / <at>#...                | none: operator id, action, reference            | never removed                        | never removed       |
 | deleted count            | FORCE#f#COUNTS / DELETED#<group>#<stage>           | none: a number                                  | -                                    | incremented         |
 
+A member is found by email through the person index (MEMBER# entries, written with every membership and moved
+when its address changes), whether or not they ever applied; their whole partition is read with one Query.
 Members' footprint beyond their own items: call-out responses are found through the force's incident list (a
 Query, then a Get per incident); candidacies, nominations and availability through the member refs written with
 them (a Query on the member's partition, then a Get each). Nothing here scans: the roles in AWS grant no Scan.
@@ -57,7 +64,8 @@ from chalicelib.adapters.dynamodb.base import (
 from chalicelib.adapters.dynamodb.links import LinkItem, expiring_key
 from chalicelib.adapters.dynamodb.callouts import IncidentItem, ResponseItem
 from chalicelib.adapters.dynamodb.elections import CandidateItem
-from chalicelib.adapters.dynamodb.joining import AgreementItem, MemberItem, ScreeningItem
+from chalicelib.adapters.dynamodb.joining import AgreementItem, MemberItem, ScreeningItem, member_pk
+from chalicelib.adapters.dynamodb.membership import MemberEventItem
 from chalicelib.adapters.dynamodb.member_refs import MemberRefItem, member_ref, member_refs
 from chalicelib.adapters.dynamodb.review import DecisionItem, ReviewerItem
 from chalicelib.adapters.dynamodb.strategic import AvailabilityItem, NominationsItem
@@ -87,48 +95,66 @@ class DynamoDataProtection:
         return [i.reference for i in ApplicantIndexItem.query(applicant_partition(force_id, key),
                                                               ApplicantIndexItem.sk.startswith("PACK#"))]
 
+    def members_for(self, force_id: str, key: str) -> list[str]:
+        """The member ids whose membership is held under this address (imported members have no application)."""
+        return list(dict.fromkeys(i.reference for i in ApplicantIndexItem.query(
+            applicant_partition(force_id, key), ApplicantIndexItem.sk.startswith("MEMBER#"))))
+
+    def member_emails(self, force_id: str, member_id: str) -> set[str]:
+        """The addresses on this id's memberships (one a group); empty when there is none, or none any more."""
+        return {i.email for i in MemberItem.query(member_pk(force_id, member_id), MemberItem.sk.startswith("GROUP#"),
+                                                  consistent_read=True)}
+
     def application(self, force_id: str, reference: str) -> Optional[Application]:
         item = self._application_item(force_id, reference)
         return None if item is None or item.applicant_key == ERASED else application_from_item(item)
 
     def is_erased(self, force_id: str, reference: str) -> bool:
+        """An erased application (its shell is kept), or a membership whose kept audit is all that is left."""
         item = self._application_item(force_id, reference)
-        return item is not None and item.applicant_key == ERASED
+        if item is not None:
+            return item.applicant_key == ERASED
+        left = list(Item.query(member_pk(force_id, reference), limit=10, consistent_read=True))
+        return bool(left) and not any(isinstance(i, MemberItem) for i in left) and \
+            not self.member_emails(force_id, reference)
 
     def save_transition(self, application: Application, event: AuditEvent) -> Application:
         return save_transition(application, event)
 
     # --- subject access ---
 
-    def records(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str]) -> list[Record]:
+    def records(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str],
+                member_ids: tuple[str, ...] = ()) -> list[Record]:
         """Everything held about the person, item by item; never a link or a token's hash."""
-        member_ids = set(references)  # a member's id is the reference of the application that made them one
-        return [_record(item, member_ids) for item in self._footprint(force_id, references, pack_ids, emails)
+        members = set(references) | set(member_ids)  # a member's id is the reference of their application, or MEM-
+        return [_record(item, members)
+                for item in self._footprint(force_id, references, pack_ids, emails, member_ids)
                 if not isinstance(item, MemberRefItem)]  # an index: what it finds is in the export
 
     # --- erasure ---
 
     def erase(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str],
-              events: dict[str, AuditEvent]) -> dict[str, int]:
+              events: dict[str, AuditEvent], member_ids: tuple[str, ...] = ()) -> dict[str, int]:
         """Apply erasure's fate to every item about the person. Returns how many were deleted and anonymised.
 
         The application shells, their events and the index entries that find them are written last and together:
         until then an interrupted erasure can be asked for again and finds everything; after, nothing is left.
         """
         counts = {"deleted": 0, "anonymised": 0}
-        items = list(self._footprint(force_id, references, pack_ids, emails))
+        items = list(self._footprint(force_id, references, pack_ids, emails, member_ids))
         shells = [i for i in items if _kind(i) == "application"]
         finding = [i for i in items if _kind(i) == "applicant_index" and i.sk.startswith("APP#")]
         rest = [i for i in items if i not in shells and i not in finding]
-        # What finds the rest goes last (the member's items and refs, then the person index), so an interrupted
-        # erasure asked for again still finds what is left.
-        for item in sorted(rest, key=lambda i: (i.pk.startswith(applicant_partition(force_id, "")),
-                                                isinstance(i, (MemberItem, MemberRefItem)))):
+        # What finds the rest goes last (the member's refs, the person index, the memberships, whose addresses find
+        # the index), so an interrupted erasure asked for again still finds what is left.
+        for item in sorted(rest, key=lambda i: (isinstance(i, MemberItem),
+                                                i.pk.startswith(applicant_partition(force_id, "")),
+                                                isinstance(i, MemberRefItem))):
             what = fate(_kind(item), erasure=True)
             if what is Fate.DELETE:
                 item.delete()
                 counts["deleted"] += 1
-            elif what is Fate.ANONYMISE and _anonymise(item, emails, set(references)):
+            elif what is Fate.ANONYMISE and _anonymise(item, emails, set(references) | set(member_ids)):
                 counts["anonymised"] += 1
         if shells or finding:
             self._erase_applications(shells, finding, events)
@@ -219,29 +245,35 @@ class DynamoDataProtection:
         except ApplicationItem.DoesNotExist:
             return None
 
-    def _footprint(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str]
-                   ) -> Iterator[Item]:
+    def _footprint(self, force_id: str, references: list[str], pack_ids: list[str], emails: set[str],
+                   member_ids: tuple[str, ...] = ()) -> Iterator[Item]:
         member = False
-        keys: set[str] = set()
+        keys: set[str] = {person_key(e) for e in emails}
         for reference in references:
             application = self._application_item(force_id, reference)
             if application is not None and application.applicant_key != ERASED:
                 keys.add(application.applicant_key)
             yield from Item.query(application_pk(force_id, reference))
             yield from _existing(EqualityItem, f"FORCE#{force_id}#EQUALITY#{reference}", "EQUALITY")
-            for item in MemberItem.query(f"FORCE#{force_id}#MEMBER#{reference}"):
-                member = True
-                yield item
-        for key in keys:
+        # A member's whole partition: the memberships, their audit and events, agreements signed as a member, the
+        # emails about them. The refs in it are read below, each after the item it finds.
+        for member_id in dict.fromkeys([*references, *member_ids]):
+            for item in Item.query(member_pk(force_id, member_id), consistent_read=True):
+                if isinstance(item, MemberItem):
+                    member = True
+                    keys.add(person_key(item.email))
+                if not isinstance(item, MemberRefItem):
+                    yield item
+        for key in sorted(keys):
             yield from Item.query(applicant_partition(force_id, key))
         for pack_id in pack_ids:
             yield from _existing(PackRequestItem, f"FORCE#{force_id}#PACK#{pack_id}", "PACK")
             yield from OutboxItem.query(f"FORCE#{force_id}#PACK#{pack_id}")
-        lowered = {e.lower() for e in emails}
+        lowered = {e.strip().lower() for e in emails}
         for reviewer in ReviewerItem.query(f"FORCE#{force_id}#PEOPLE"):
             if reviewer.email.strip().lower() in lowered:
                 yield reviewer
-        yield from self._member_footprint(force_id, set(references), member)
+        yield from self._member_footprint(force_id, set(references) | set(member_ids), member)
 
     @staticmethod
     def _member_footprint(force_id: str, member_ids: set[str], member: bool) -> Iterator[Item]:
@@ -303,6 +335,10 @@ def _anonymise(item: Item, emails: set[str], member_ids: set[str]) -> bool:
         if item.name == ERASED_NAME:
             return False
         item.update(actions=[CandidateItem.name.set(ERASED_NAME), CandidateItem.statement.set("")])
+    elif isinstance(item, MemberEventItem):
+        if item.reason is None:
+            return False
+        item.update(actions=[MemberEventItem.reason.remove()])
     elif isinstance(item, NominationsItem):
         nominees = _nominees(item)
         changed = [{**n, "name": ERASED_NAME, "email": ERASED} if n["member_id"] in member_ids else n

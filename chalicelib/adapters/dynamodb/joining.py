@@ -6,6 +6,11 @@
 | appeal     | FORCE#<force>#APP#<ref>          | APPEAL                  |                                     |                    |
 | agreement  | FORCE#<force>#APP#<ref>          | AGREEMENT#<document>    |                                     |                    |
 | member     | FORCE#<force>#MEMBER#<member id> | GROUP#<group>           | FORCE#<force>#GROUP#<group>#MEMBERS | <joined>#<member>  |
+| person index of a member | FORCE#<force>#APPLICANT#<sha256(email)> | MEMBER#<member id>#<group> |                    |                    |
+
+Every write that stores a member's address writes its person index entry with it (and a change of address moves
+the entry in the same transaction), so subject access and erasure find a member by email with a Query, including
+members who never applied (an import's MEM-... ids).
 
 A screening item holds the outcome, level and two dates, and nothing else:
 the record itself stays with the vetting unit. It expires (TTL) with the result.
@@ -18,13 +23,16 @@ from typing import Any, Optional
 from pynamodb.attributes import (
     BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb.applications import ConditionFailed, save_transition
-from chalicelib.adapters.dynamodb.base import Item, application_pk, conditional_save, key_timestamp
+from chalicelib.adapters.dynamodb.applications import ApplicantIndexItem, ConditionFailed, save_transition
+from chalicelib.adapters.dynamodb.base import (
+    Item, applicant_partition, application_pk, connection, key_timestamp,
+)
 from chalicelib.adapters.dynamodb.links import LinkItem, expiring_key, usable_link
 from chalicelib.adapters.dynamodb.review import undelivered_key
-from chalicelib.domain.application import Application, AuditEvent
+from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, Role, SignedAgreement, Status
 from chalicelib.domain.screening import Outcome, ScreeningResult
@@ -162,6 +170,7 @@ class DynamoJoiningStore:
                 signed_name=agreement.signed_name, signed_at=agreement.signed_at, source_ip=agreement.source_ip,
                 user_agent=agreement.user_agent or None), condition=AgreementItem.pk.does_not_exist())
             transaction.save(member_item(member), condition=MemberItem.pk.does_not_exist())
+            transaction.save(member_index_item(member))
             _spend(transaction, link, event.at)
         return self._transition(moved, event, emails, more)
 
@@ -176,7 +185,15 @@ class DynamoJoiningStore:
 
     def add_member(self, member: Member) -> bool:
         """A membership of one more group (e.g. a nominee on the Strategic IAG); False if it exists already."""
-        return conditional_save(member_item(member), MemberItem.pk.does_not_exist())
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.save(member_item(member), condition=MemberItem.pk.does_not_exist())
+                transaction.save(member_index_item(member))
+        except TransactWriteError as error:
+            if any(r and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
+                return False
+            raise
+        return True
 
     def set_role(self, member: Member, role: Role) -> None:
         MemberItem(pk=f"FORCE#{member.force_id}#MEMBER#{member.member_id}", sk=f"GROUP#{member.group_id}").update(
@@ -223,6 +240,12 @@ def member_item(member: Member) -> MemberItem:
         term_ends_on=member.term_ends_on.isoformat(), contact_preferences=member.contact_preferences,
         screening=member.screening, agreement_version=member.agreement_version, active=member.active,
         **lifecycle_attributes(member))
+
+
+def member_index_item(member: Member, email: str = "") -> ApplicantIndexItem:
+    """The person index entry that finds this membership by its address (or by `email`, e.g. a former one)."""
+    return ApplicantIndexItem(pk=applicant_partition(member.force_id, applicant_key(email or member.email)),
+                              sk=f"MEMBER#{member.member_id}#{member.group_id}", reference=member.member_id)
 
 
 def lifecycle_attributes(member: Member) -> dict:

@@ -6,7 +6,7 @@
 | agreement    | FORCE#<force>#MEMBER#<member id> | AGREEMENT#<document>#<version>    |
 
 An import is all or nothing: DynamoDB takes at most 100 items in one transaction, so a larger file is written in
-transactions of CHUNK rows (the member and its audit entry each), and if one fails every chunk already written
+transactions of CHUNK rows (the member, its person index entry if new, and its audit entry), and if one fails every chunk already written
 is put back as it was before (new members deleted, changed fields restored, their audit entries removed).
 """
 from __future__ import annotations
@@ -19,13 +19,15 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.base import Item, connection, key_timestamp
 from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
-from chalicelib.adapters.dynamodb.joining import AgreementItem, DynamoJoiningStore, MemberItem, member_item
+from chalicelib.adapters.dynamodb.joining import (
+    AgreementItem, DynamoJoiningStore, MemberItem, member_index_item, member_item,
+)
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, SignedAgreement
 from chalicelib.services.ports import MemberChange, MemberConflict
 from chalicelib.services.ports import LinkConflict
 
-CHUNK = 40  # rows per transaction: 2 items each, well within DynamoDB's 100
+CHUNK = 30  # rows per transaction: at most 3 items each (member, person index, audit), within DynamoDB's 100
 
 
 class MemberAuditItem(Item, discriminator="member_audit"):
@@ -108,6 +110,7 @@ class DynamoMemberImport:
             for change in chunk:
                 if change.before is None:
                     transaction.save(member_item(change.after), condition=MemberItem.pk.does_not_exist())
+                    transaction.save(member_index_item(change.after))
                 else:
                     transaction.update(_member_key(change.after), actions=_set_actions(change.after),
                                        condition=MemberItem.pk.exists() & (MemberItem.email == change.before.email))
@@ -120,6 +123,7 @@ class DynamoMemberImport:
                 for change in chunk:
                     if change.before is None:
                         transaction.delete(_member_key(change.after))
+                        transaction.delete(member_index_item(change.after))
                     else:
                         transaction.update(_member_key(change.before), actions=_set_actions(change.before))
                     audit = _audit(change, actor, at)

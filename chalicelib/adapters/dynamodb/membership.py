@@ -6,7 +6,7 @@
 | member event | FORCE#<force>#MEMBER#<member id> | EVENT#<at>#<group>#<what>           |
 
 Every change is one conditional write: the member (only if `changes` is still what was read), its audit event,
-and the link that made it, spent.
+the link that made it, spent, and, when the address changes, its person index entry moved to the new address.
 """
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.base import Item, connection, key_timestamp
 from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
-from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore, MemberItem, lifecycle_attributes, member_pk
+from chalicelib.adapters.dynamodb.joining import (
+    DynamoJoiningStore, MemberItem, lifecycle_attributes, member_index_item, member_pk,
+)
 from chalicelib.domain.links import Link
 from chalicelib.domain.membership import Member, MemberEvent
 from chalicelib.services.ports import LinkConflict, MemberConflict
@@ -58,6 +60,9 @@ class DynamoMemberStore(DynamoJoiningStore):
                 if link is not None:
                     transaction.update(LinkItem(pk=f"LINK#{link.token_hash}", sk="LINK"),
                                        actions=[LinkItem.used_at.set(event.at)], condition=usable_link(event.at))
+                if before.email.strip().lower() != after.email.strip().lower():  # found by the new address only
+                    transaction.delete(member_index_item(before))
+                    transaction.save(member_index_item(after))
         except TransactWriteError as error:
             reasons = [r.code if r else None for r in error.cancellation_reasons or []]
             if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
