@@ -180,7 +180,7 @@ class Container:
             forces=self.forces, members=self.joining_store, people=self.review_store, store=self.strategic_store,
             postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow, holidays=_bank_holidays,
-            calendar_file=_calendar_file))
+            calendar_file=_calendar_file, member_links=self.membership.links_for))
 
     @cached_property
     def joining(self) -> JoiningService:
