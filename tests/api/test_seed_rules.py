@@ -631,3 +631,13 @@ def test_thames_valley_area_is_its_postcode_districts_not_whole_areas_reaching_i
     basingstoke = apply_to(api, "thames-valley", applicant={"postcode": "RG21 7LJ", "email": "b@example.org"}).json_body
     assert reading["status"] == "awaiting_review"
     assert [r["code"] for r in basingstoke["reasons"]] == ["outside_force_area"]
+
+
+def test_greater_manchester_sends_a_request_for_an_accessible_pack_to_pc_dave_willetts(api):
+    # Seed: "If you require an accessible version of the application pack, please contact PC Dave Willetts"
+    from chalicelib import bootstrap
+
+    request_id = bootstrap.container().pack_requests.request(
+        "greater-manchester", {"name": "Pat", "email": "pat@example.org", "format": "large_print"})
+    asked = _sent_to("dave.willetts@greater-manchester.police.example")
+    assert asked and request_id in (asked[0].body if hasattr(asked[0], "body") else asked[0].raw_data)
