@@ -180,7 +180,7 @@ class Container:
             forces=self.forces, members=self.joining_store, people=self.review_store, store=self.strategic_store,
             postbox=self.postbox, render=render, clock=self.clock, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, workflow=self.workflow, holidays=_bank_holidays,
-            calendar_file=_calendar_file))
+            calendar_file=_calendar_file, member_links=self.membership.links_for))
 
     @cached_property
     def joining(self) -> JoiningService:
@@ -233,7 +233,7 @@ class Container:
             forces=self.forces, store=DynamoMemberImport(), validate=validate, clock=self.clock, postbox=self.postbox,
             render=render, holidays=_bank_holidays, links=self.review_store, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, fingerprint=documents.fingerprint,
-            office_filled=lambda *filled: self.bus.ask(OfficeFilled(*filled))))
+            office_filled=lambda *filled: self.bus.ask(OfficeFilled(*filled)), member_links=self.membership.member_links))
 
     @cached_property
     def pack_requests(self) -> PackRequestService:

@@ -221,6 +221,7 @@ SHARED_ONCE_FILES = {
     # Each starts whole local stacks (Prefect server, moto, the API, the flows): one at a time, not side by side
     # on two cores, where their start-up timeouts would be at risk.
     "tests/test_local_stack.py": "stack", "tests/flows/test_review.py": "stack",
+    "tests/test_day_one.py": "stack",
 }
 
 

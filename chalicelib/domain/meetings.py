@@ -12,7 +12,7 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import islice
-from typing import Iterator
+from typing import Iterable, Iterator, Optional
 from zoneinfo import ZoneInfo
 
 from .forces import ForceProfile, Group, MeetingSeries
@@ -57,12 +57,16 @@ def upcoming(
 
 
 def upcoming_for_group(
-    force: ForceProfile, group: Group, *, after: datetime, count: int, avoid: frozenset[date] = frozenset()
+    force: ForceProfile, group: Group, *, after: datetime, count: int, avoid: frozenset[date] = frozenset(),
+    opted_into: Optional[Iterable[str]] = None,
 ) -> list[Meeting]:
-    """The next `count` meetings of all the group's series, earliest first, moved off `avoid` dates."""
+    """The next `count` meetings of all the group's series, earliest first, moved off `avoid` dates. Given the
+    optional series a member opted into, an optional series (e.g. scrutiny panels) they did not choose is left out."""
+    chosen = None if opted_into is None else set(opted_into)
     meetings = [
         meeting
         for series in group.meetings
+        if chosen is None or not series.optional or series.name in chosen
         for meeting in upcoming(force.id, group.id, group.name, series, after=after, count=count, avoid=avoid)
     ]
     return sorted(meetings, key=lambda m: m.starts_at)[:count]

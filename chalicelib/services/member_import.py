@@ -77,6 +77,8 @@ class MemberImportParts:
     fingerprint: Callable[[str, str], str]  # (force id, document file) -> the stored file's fingerprint
     office_filled: Callable[[str, str, str, str, str], object] = (  # RoleService.office_filled
         lambda force_id, group_id, office, name, email: [])
+    # a member -> their step-down and details links, which every member email carries
+    member_links: Optional[Callable[[Member], dict[str, str]]] = None
 
 
 class MemberImportService:
@@ -168,13 +170,15 @@ class MemberImportService:
         group = force.require_group(member.group_id)
         now = self._p.clock.now()
         meetings = upcoming_for_group(force, group, after=now, count=force.onboarding.dates_shown,
-                                      avoid=self._p.holidays([now.year, now.year + 1]))
+                                      avoid=self._p.holidays([now.year, now.year + 1]),
+                                      opted_into=member.optional_series)  # no scrutiny panel they did not choose
         agreement_url = None if rows_.has_signed_current(force, member) else \
             self._agreement_link(member, now + timedelta(days=AGREEMENT_LINK_DAYS))
         contact = force.contacts.get("iag_coordinator") or force.contacts["recruitment"]
         context = {"force": force, "group": group, "member": member, "meetings": meetings, "when": day_at,
                    "agreement": force.onboarding.agreement, "agreement_url": agreement_url,
-                   "link_days": AGREEMENT_LINK_DAYS, "contact": contact}
+                   "link_days": AGREEMENT_LINK_DAYS, "contact": contact,
+                   "member_links": self._p.member_links(member) if self._p.member_links else None}
         return EmailMessage(to=member.email, subject=f"{group.name}: your membership in the new system",
                             text=self._p.render("email/member_welcome.txt", **context),
                             html=self._p.render("email/member_welcome.html", **context), force_id=force.id,

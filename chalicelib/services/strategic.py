@@ -108,6 +108,8 @@ class StrategicParts:
     workflow: Workflow
     holidays: Callable[[list[int]], frozenset[date]]  # years -> bank holidays to avoid
     calendar_file: Callable[..., bytes]  # meetings -> an .ics file
+    # (force, group, member id) -> that member's step-down and details links, which every member email carries
+    member_links: Optional[Callable[[str, str, str], dict[str, str]]] = None
 
 
 class StrategicService:
@@ -204,7 +206,8 @@ class StrategicService:
                                   f"{force.require_group(cycle.group_id).name}",
                         "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
                         url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
-                        count=force.require_group(cycle.group_id).composition["nominees_per_local_group"])
+                        count=force.require_group(cycle.group_id).composition["nominees_per_local_group"],
+                        member_links=self._links_of_holder(force.id, group.id, chair[1]))
                 self._once(cycle, f"nominate-{group.id}{reminder}", nominate)
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
             return False
@@ -214,10 +217,11 @@ class StrategicService:
         force = self._p.forces.require(cycle.force_id)
         group = force.require_group(cycle.group_id)
         people = self._invited(cycle)
+        nominee_groups = self._nominee_groups(cycle)
         answered = self._p.store.availability(force.id, cycle.id)
         for person_id, (name, email) in people.items():
             if person_id not in answered:
-                self._poll(force, group, cycle, person_id, name, email)
+                self._poll(force, group, cycle, person_id, name, email, nominee_groups.get(person_id))
         if len(answered) < len(people) and self._now() < cycle.poll_close:
             return False
         choice, _ = self._choice(cycle)
@@ -225,7 +229,8 @@ class StrategicService:
             return self._p.store.move(cycle, Status.NO_QUORUM)
         return self._p.store.move(cycle, Status.SCHEDULED, chosen=choice.slot)
 
-    def _poll(self, force: ForceProfile, group: Group, cycle: Cycle, person_id: str, name: str, email: str) -> int:
+    def _poll(self, force: ForceProfile, group: Group, cycle: Cycle, person_id: str, name: str, email: str,
+              nominee_group: Optional[str] = None) -> int:
         """Ask one person for their dates (and remind them later); returns the emails sent now.
 
         A senior representative (`person_id` is the role) is asked as the person holding the role: the link names
@@ -239,7 +244,8 @@ class StrategicService:
                 return self._message(email, f"{'Reminder: ' if reminder else ''}{group.name}: which dates can you "
                                             f"make?", "email/strategic_poll", force=force, cycle=cycle, group=group,
                                      name=name, when=day_at, url=self._link(cycle, Purpose.AVAILABILITY, person_id,
-                                                                           cycle.poll_close, "availability", holder))
+                                                                           cycle.poll_close, "availability", holder),
+                                     member_links=self._links_of(force.id, nominee_group, person_id))
             sent += self._once(cycle, f"poll-{person_id}{'-to-' + holder[:12] if senior else ''}{reminder}", poll)
         return sent
 
@@ -270,12 +276,14 @@ class StrategicService:
                           chosen + length, cycle.meeting.venue, cycle.meeting.online_option)
         ics = self._p.calendar_file([meeting], calendar_name=group.name, method="REQUEST",
                                     organiser_email=force.contacts["iag_coordinator"].email)
+        nominee_groups = self._nominee_groups(cycle)
         for person_id, (name, email) in people.items():
-            def invitation(name: str = name, email: str = email) -> EmailMessage:
+            def invitation(person_id: str = person_id, name: str = name, email: str = email) -> EmailMessage:
                 return self._message(
                     email, f"{group.name}: {day_at(chosen)}", "email/strategic_invite", force=force, cycle=cycle,
                     group=group, name=name, when=day_at, attachments=(
-                        Attachment(f"{group.id}-{chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),))
+                        Attachment(f"{group.id}-{chosen:%Y-%m-%d}.ics", "text/calendar; method=REQUEST", ics),),
+                    member_links=self._links_of(force.id, nominee_groups.get(person_id), person_id))
             self._once(cycle, f"invite-{person_id}", invitation)
         agenda_by = [r for r in group.meetings[0].agenda_by]
         seniors = self._p.people.panel_members(force.id, group.id)
@@ -285,7 +293,8 @@ class StrategicService:
                     return self._message(
                         seniors[role][1], f"{group.name} on {day_at(chosen)}: the agenda",
                         "email/strategic_agenda", force=force, cycle=cycle, group=group, name=seniors[role][0],
-                        role=role_words(role), when=day_at)
+                        role=role_words(role), when=day_at,
+                        member_links=self._links_of_holder(force.id, group.id, seniors[role][1]))
                 self._once(cycle, f"agenda-{role}", agenda)
 
     def _seat_nominees(self, force: ForceProfile, cycle: Cycle, nominees: list[Nominee]) -> None:
@@ -413,6 +422,27 @@ class StrategicService:
         except Exception:  # noqa: BLE001 (one address failing must not hold up everyone else; the next run retries)
             self._pass.failures = getattr(self._pass, "failures", 0) + 1
             return 0
+
+    def _nominee_groups(self, cycle: Cycle) -> dict[str, str]:
+        """member id -> the local group each nominee serves in (senior representatives are not members)."""
+        return {n.member_id: n.group_id for nominees in self._p.store.nominations(cycle.force_id, cycle.id).values()
+                for n in nominees}
+
+    def _links_of(self, force_id: str, group_id: Optional[str], member_id: str) -> Optional[dict[str, str]]:
+        """A member's step-down and details links; None for someone who is not a serving member (an officer)."""
+        if self._p.member_links is None or group_id is None:
+            return None
+        member = self._p.members.member(force_id, member_id, group_id)
+        if member is None or not member.active:
+            return None
+        return self._p.member_links(force_id, group_id, member_id)
+
+    def _links_of_holder(self, force_id: str, group_id: str, email: str) -> Optional[dict[str, str]]:
+        """The links of the group's member who holds a panel role (e.g. its chair), found by address."""
+        for member in self._p.members.members(force_id, group_id):
+            if member.active and member.email.strip().lower() == email.strip().lower():
+                return self._links_of(force_id, group_id, member.member_id)
+        return None
 
     def _link(self, cycle: Cycle, purpose: Purpose, role: str, expires: datetime, path: str,
               holder: str = "") -> str:

@@ -118,3 +118,16 @@ def test_an_imported_member_gets_their_data_by_email_and_can_be_erased_by_their_
                          headers={"Authorization": admin, "Content-Type": "application/json"})
     assert done.status_code == 200 and json.loads(done.body)["references"] == [priya.member_id]
     assert "priya.raman@example.org" not in stored()
+
+
+def test_the_welcome_carries_the_members_own_links_and_no_scrutiny_panel_they_did_not_choose(operator_pool, api):
+    text = ("name,email,group,role,joined_on,agreement_signed_on\n"
+            "Pat Member,pat.member@example.org,derbyshire-iag,member,2024-03-11,2024-03-11\n")
+    answer = api.http.post("/admin/forces/derbyshire/members/import", body=json.dumps({"csv": text, "dry_run": False}),
+                           headers={"Authorization": operator_pool.token("dee", "force_admin", "derbyshire"),
+                                    "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.body
+    [welcome] = sent_emails()
+    assert re.search(r"/step-down/[A-Za-z0-9_-]+", welcome.body) and re.search(r"/my-details/[A-Za-z0-9_-]+",
+                                                                               welcome.body)
+    assert "IAG meeting" in welcome.body and "Scrutiny panel" not in welcome.body  # opt-in, not chosen yet

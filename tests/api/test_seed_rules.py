@@ -1,5 +1,5 @@
 """Each rule a seed document states, shown through the API an applicant uses."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -347,3 +347,297 @@ def test_northamptonshires_nine_protected_characteristics_are_each_asked_with_pr
 def test_a_force_whose_seed_hides_its_address_has_a_placeholder_on_a_reserved_domain(api, force):
     contacts = api.http.get(f"/forces/{force}").json_body["contacts"]
     assert all(c["email"].endswith(".police.example") for c in contacts.values())
+
+
+# --- issue 15's Build, statement by statement: each rule as the seed states it, through the admin API ---
+
+HEADER = ("name,email,phone,group,role,joined_on,term_ends_on,screening_outcome,screening_level,screening_date,"
+          "screening_expires,agreement_signed_on")
+
+
+def _csv(*rows: str) -> str:
+    return "\n".join((HEADER,) + rows) + "\n"
+
+
+def _operator_call(api, token, method, path, body=None):
+    import json
+
+    headers = {"Authorization": token, **({"Content-Type": "application/json"} if body is not None else {})}
+    response = getattr(api.http, method.lower())(path, headers=headers,
+                                                 **({"body": json.dumps(body)} if body is not None else {}))
+    return response.status_code, json.loads(response.body or b"null")
+
+
+def _import(api, token, force, text, dry_run):
+    return _operator_call(api, token, "POST", f"/admin/forces/{force}/members/import",
+                          {"csv": text, "dry_run": dry_run})
+
+
+def _problems(answer):
+    """(line, column) of each problem, from a report or from the 422 problem+json that holds one."""
+    return {(p["line"], p["column"]) for p in answer.get("report", answer)["problems"]}
+
+
+def test_northamptonshire_refuses_to_import_a_member_without_their_basic_police_check(operator_pool, api):
+    # Seed: "all members are police checked to a basic screening level"
+    admin = operator_pool.token("ann", "force_admin", "northamptonshire")
+    text = _csv("Unchecked Person,unchecked@example.org,,northampton,member,2024-03-11,,,,,,2024-03-11",
+                "Checked Person,checked@example.org,,northampton,member,2024-03-11,,clear,basic,2024-02-01,"
+                "2027-01-31,2024-03-11")
+    status, report = _import(api, admin, "northamptonshire", text, dry_run=False)
+    assert status == 422
+    assert _problems(report) == {(2, c) for c in ("screening_outcome", "screening_level", "screening_date",
+                                                  "screening_expires")}
+    from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
+
+    assert DynamoJoiningStore().members("northamptonshire", "northampton") == []  # all or nothing
+
+
+def test_avon_and_somerset_imports_keep_a_screening_check_only_for_its_counter_terrorism_iag(operator_pool, api):
+    # Seed: "a policy of not screening or vetting our members in any way. The only exception is the Counter
+    # Terrorism IAG, where limited screening may be required"
+    admin = operator_pool.token("ann", "force_admin", "avon-and-somerset")
+    check = "clear,limited,2025-01-10,2028-01-09"
+    status, report = _import(api, admin, "avon-and-somerset", _csv(
+        f"Bristol Member,b@example.org,,bristol,member,2024-03-11,,{check},2024-03-11",
+        f"CT Member,ct@example.org,,counter-terrorism,member,2024-03-11,,{check},2024-03-11",
+        "CT Unchecked,ct2@example.org,,counter-terrorism,member,2024-03-11,,,,,,2024-03-11"), dry_run=True)
+    assert status == 200
+    assert _problems(report) == {(2, "screening_outcome")} | {(4, c) for c in (
+        "screening_outcome", "screening_level", "screening_date", "screening_expires")}
+
+
+def test_a_strategic_nominee_is_imported_only_into_northamptonshires_strategic_iag(operator_pool, api):
+    # Seed: "Each operational IAG will be able to send two nominees to represent them at Strategic IAG level"
+    admin = operator_pool.token("ann", "force_admin", "northamptonshire")
+    check = "clear,basic,2025-01-10,2028-01-09"
+    status, report = _import(api, admin, "northamptonshire", _csv(
+        f"Local Nominee,n1@example.org,,northampton,strategic nominee,2024-03-11,,{check},2024-03-11",
+        f"Seated Nominee,n2@example.org,,strategic,strategic nominee,2024-03-11,,{check},2024-03-11"), dry_run=True)
+    assert status == 200 and _problems(report) == {(2, "role")}
+
+
+def test_avon_and_somerset_imported_members_get_the_future_meeting_dates_and_the_agreement_to_sign(operator_pool,
+                                                                                                    api):
+    # Seed: "provide you with the Terms of Reference, ask you to sign a confidentiality agreement and list the
+    # dates of future meetings"
+    from chalicelib import bootstrap
+
+    admin = operator_pool.token("ann", "force_admin", "avon-and-somerset")
+    status, report = _import(api, admin, "avon-and-somerset", _csv(
+        "Not Signed,unsigned@example.org,,bristol,member,2024-03-11,,,,,,",
+        "Signed Already,signed@example.org,,bristol,member,2024-03-11,,,,,,2026-11-20"), dry_run=False)
+    assert status == 200 and report["welcomed"] == 2
+    force = bootstrap.container().forces.require("avon-and-somerset")
+    [unsigned] = _sent_to("unsigned@example.org")
+    [signed] = _sent_to("signed@example.org")
+    assert "/members/agreement/" in unsigned.body and "/members/agreement/" not in signed.body
+    from chalicelib.domain.meetings import upcoming_for_group
+
+    first = upcoming_for_group(force, force.require_group("bristol"), after=bootstrap.container().clock.now(),
+                               count=1, avoid=frozenset())[0]
+    assert f"{first.starts_at.day} {first.starts_at:%B %Y}" in unsigned.body
+
+
+def test_avon_and_somersets_review_panel_the_iag_chair_and_police_coordinator_are_set_and_asked(operator_pool, api):
+    # Seed: "Your application will be reviewed by the IAG Chair and IAG Police Coordinator"
+    from chalicelib import bootstrap
+
+    admin = operator_pool.token("ann", "force_admin", "avon-and-somerset")
+    for role, address in (("iag_chair", "chair.bristol@example.org"), ("police_coordinator", "pc.bristol@example.org")):
+        status, _ = _operator_call(api, admin, "PUT", f"/admin/forces/avon-and-somerset/roles/bristol/{role}",
+                                   {"name": role.replace("_", " ").title(), "email": address})
+        assert status == 200
+    reference = apply_to(api, "avon-and-somerset").json_body["reference"]
+    bootstrap.container().review.advance("avon-and-somerset", reference)
+    for address in ("chair.bristol@example.org", "pc.bristol@example.org"):
+        assert [m for m in _sent_to(address) if reference in m.subject and "/review/" in m.body]
+
+
+def test_northamptonshires_vetting_unit_an_operator_sets_is_asked_to_renew_a_members_check(operator_pool, api):
+    # Seed: "all members are police checked to a basic screening level": checks are kept current
+    from chalicelib import bootstrap
+
+    admin = operator_pool.token("ann", "force_admin", "northamptonshire")
+    status, _ = _operator_call(api, admin, "PUT", "/admin/forces/northamptonshire/roles/force/vetting_unit",
+                               {"name": "Vetting Unit", "email": "vetting@northants-vetting.example"})
+    assert status == 200
+    _member("northamptonshire", "northampton", "NOR-1", screening={
+        "level": "basic", "outcome": "clear", "completed_on": "2024-01-10", "expires_on": "2027-01-10"})
+    bootstrap.container().membership.daily("northamptonshire")
+    [asked] = _sent_to("vetting@northants-vetting.example")
+    assert "NOR-1" in asked.subject
+    assert not _sent_to("vetting.unit@northamptonshire.police.example")  # the profile's placeholder is not used
+
+
+def test_avon_and_somersets_media_contact_is_a_role_an_operator_gives_to_a_person(operator_pool, api):
+    # Seed: "Avon and Somerset Police's Corporate Communications Department is available to advise and support IAG
+    # members in commenting to the media. Call 101 and ask for the Duty Media Officer." (no address given)
+    admin = operator_pool.token("ann", "force_admin", "avon-and-somerset")
+    status, _ = _operator_call(api, admin, "PUT", "/admin/forces/avon-and-somerset/roles/force/media",
+                               {"name": "Duty Media Officer", "email": "media@asp-comms.example"})
+    assert status == 200
+    _, listed = _operator_call(api, admin, "GET", "/admin/forces/avon-and-somerset/roles")
+    [media] = [r for r in listed["roles"] if (r["scope"], r["role"]) == ("force", "media")]
+    assert media["holder"] == {"name": "Duty Media Officer", "email": "media@asp-comms.example"}
+
+
+def test_an_avon_and_somerset_appeal_with_no_assistant_chief_constable_tells_the_coordinator_at_once(api):
+    # Seed: "this would be a matter for the Strategic IAG Chair and Assistant Chief Constable to consider"
+    from chalicelib import bootstrap
+    from chalicelib.adapters.dynamodb.review import DynamoReviewStore
+
+    store = DynamoReviewStore()
+    store.put_reviewer("avon-and-somerset", "bristol", "iag_chair", "Chair", "chair.bristol@example.org")
+    store.put_reviewer("avon-and-somerset", "bristol", "police_coordinator", "PC", "pc.bristol@example.org")
+    store.put_reviewer("avon-and-somerset", "appeal", "strategic_iag_chair", "SIAG Chair", "siag@example.org")
+    reference = apply_to(api, "avon-and-somerset").json_body["reference"]
+    container = bootstrap.container()
+    container.review.advance("avon-and-somerset", reference)
+    [link] = [t for m in _sent_to("chair.bristol@example.org") for t in _tokens(m, "review")]
+    assert _post_form(api, f"/review/{link}", {"decision": "reject", "reason": "Not this year."}) == 200
+    container.review.advance("avon-and-somerset", reference)
+    [appeal] = [t for m in _sent_to("amira.khan@example.org") for t in _tokens(m, "appeal")]  # the applicant
+    assert _post_form(api, f"/appeal/{appeal}", {"grounds": "I can attend every meeting now."}) == 200
+    container.review.advance("avon-and-somerset", reference)
+    coordinator = container.forces.require("avon-and-somerset").contacts["iag_coordinator"].email
+    notices = [m for m in _sent_to(coordinator) if "assistant chief constable" in m.subject.lower()]
+    assert len(notices) == 1 and [m for m in _sent_to("siag@example.org") if reference in m.subject]
+
+
+def _tokens(message, path):
+    """The tokens of the links to /path/ in an email's HTML (moto keeps raw emails whole)."""
+    import email
+    import email.policy
+    import re
+
+    if hasattr(message, "raw_data"):
+        body = email.message_from_string(message.raw_data, policy=email.policy.default).get_body(
+            ("html", "plain")).get_content()
+    else:
+        body = message.body
+    return list(dict.fromkeys(re.findall(rf'/{path}/([A-Za-z0-9_-]+)', body)))
+
+
+def _post_form(api, path, fields):
+    from urllib.parse import urlencode
+
+    return api.http.post(path, body=urlencode(fields),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code
+
+
+def test_a_northamptonshire_member_whose_check_expired_is_not_called_out_and_is_told_why(api):
+    # Seeds: "members may also be called if specific issues arise" (Derbyshire); "all members are police checked
+    # to a basic screening level" (Northamptonshire): only members with a current check are called.
+    from chalicelib import bootstrap
+
+    current = {"level": "basic", "outcome": "clear", "completed_on": "2025-06-10", "expires_on": "2028-06-10"}
+    lapsed = {"level": "basic", "outcome": "clear", "completed_on": "2023-01-10", "expires_on": "2026-01-10"}
+    _member("northamptonshire", "northampton", "NOR-1", screening=current)
+    _member("northamptonshire", "northampton", "NOR-2", screening=lapsed)
+    container = bootstrap.container()
+    assert container.membership.daily("northamptonshire")["paused"] == 1
+    [told] = [m for m in _sent_to("nor-2@example.org") if m.subject == "You are paused from call-outs"]
+    assert "expired on 10 January 2026" in told.body
+    incident = container.callouts.raise_incident(
+        "northamptonshire", title="Disorder after the match", summary="Advice on reassurance",
+        respond_within=timedelta(hours=2), police_lead_name="Supt Lead", police_lead_email="lead@northants.example",
+        raised_by="operator:test", groups=["northampton"])
+    assert [r.member_id for r, _ in container.callout_store.responses("northamptonshire", incident.id)] == ["NOR-1"]
+
+
+def test_northamptonshires_strategic_iag_chair_nominated_by_the_group_takes_the_strategic_iag_chair_role():
+    # Seed: "the chair will be nominated by the group itself" and the Chief Superintendent arranges "matters for
+    # discussion, alongside the chair"
+    from chalicelib.domain.roles import office_role
+
+    force, _ = _offices("northamptonshire")
+    taken = {(o.scope, o.role) for o in office_role(force, "strategic", "chair")}
+    assert ("strategic", "strategic_iag_chair") in taken
+    assert {(o.scope, o.role) for o in office_role(force, "northampton", "chair")} == {("northampton", "iag_chair")}
+
+
+def test_avon_and_somerset_members_read_the_papers_beforehand_through_short_lived_links(operator_pool, api):
+    # Seed: "at least four meetings a year, along with the need to read materials beforehand"
+    import base64
+
+    from chalicelib import bootstrap
+
+    from chalicelib.adapters.s3_documents import S3Documents
+
+    _member("avon-and-somerset", "bristol", "AS-1")
+    container = bootstrap.container()
+    S3Documents(container.settings.documents_bucket, container.settings.region).ensure_bucket()
+    first = container.meetings.plan("avon-and-somerset", "bristol")[0].meeting.uid_key
+    admin = operator_pool.token("ann", "force_admin", "avon-and-somerset")
+    path = f"/admin/forces/avon-and-somerset/groups/bristol/meetings/{first}"
+    status, _ = _operator_call(api, admin, "POST", f"{path}/papers", {
+        "filename": "stop-and-search.pdf", "title": "Stop and search update",
+        "content_base64": base64.b64encode(b"%PDF-1.4 the update").decode()})
+    assert status == 201
+    assert _operator_call(api, admin, "POST", f"{path}/send-papers", {})[1] == {"sent": 1}
+    [papers] = [t for m in _sent_to("as-1@example.org") for t in _tokens(m, "papers")]
+    page = api.http.get(f"/papers/{papers}")
+    assert page.status_code == 200 and "Stop and search update" in page.body.decode()
+    paper = api.http.get(f"/papers/{papers}/1")
+    assert paper.status_code in (302, 303) and "X-Amz-Expires=900" in paper.headers["Location"]
+
+
+def test_derbyshire_members_answer_attendance_and_the_coordinator_records_who_came(operator_pool, api, clock):
+    # Seed: "Members would have to commit to regular attendance"
+    from chalicelib import bootstrap
+
+    _member("derbyshire", "derbyshire-iag", "DER-1")
+    _member("derbyshire", "derbyshire-iag", "DER-2")
+    container = bootstrap.container()
+    container.meetings.plan("derbyshire", "derbyshire-iag")
+    container.meetings.tell_members("derbyshire", "derbyshire-iag")
+    [answer, *_] = _tokens(_sent_to("der-2@example.org")[0], "attend")
+    assert _post_form(api, f"/attend/{answer}", {"answer": "apologies"}) == 200
+    business = container.meeting_business
+    [planned] = [p for p in container.meetings.upcoming("derbyshire", "derbyshire-iag")
+                 if business.meeting_record("derbyshire", "derbyshire-iag", p.meeting.uid_key)["answers"]]
+    clock.moment = planned.meeting.starts_at + timedelta(minutes=30)
+    admin = operator_pool.token("ann", "force_admin", "derbyshire")
+    status, record = _operator_call(
+        api, admin, "POST",
+        f"/admin/forces/derbyshire/groups/derbyshire-iag/meetings/{planned.meeting.uid_key}/attendance",
+        {"present": ["DER-1"]})
+    assert status == 200, record
+    assert record["attended"] == ["DER-1"] and record["answers"] == {"DER-2": "apologies"}
+
+
+@pytest.mark.parametrize("force_id", sorted(HOME))
+def test_no_seed_states_a_term_so_each_is_a_placeholder_and_ends_membership_only_visibly(api, clock, force_id):
+    # No seed gives a term of office: "term_years" is a placeholder; a term that runs out ends membership and the
+    # member is told (issue 15: "no silent expiry").
+    from datetime import date
+
+    from chalicelib import bootstrap
+
+    container = bootstrap.container()
+    force = container.forces.require(force_id)
+    assert any(p["pointer"] in ("/onboarding/term_years", "/onboarding") for p in force.placeholders)
+    group = HOME[force_id][0]
+    _member(force_id, group, "END-1", term_ends_on=date(2026, 11, 21))
+    assert container.membership.daily(force_id)["ended"] == 1
+    [told] = [m for m in _sent_to("end-1@example.org") if m.subject == "Your membership has ended"]
+    assert "The term ended on 21 November 2026 and was not renewed." in told.body
+
+
+def test_thames_valley_area_is_its_postcode_districts_not_whole_areas_reaching_into_hampshire(api):
+    # Seed: the IAG advises "the LPA (local policing area) and Thames Valley Police"; RG covers Reading and Basingstoke
+    reading = apply_to(api, "thames-valley").json_body
+    basingstoke = apply_to(api, "thames-valley", applicant={"postcode": "RG21 7LJ", "email": "b@example.org"}).json_body
+    assert reading["status"] == "awaiting_review"
+    assert [r["code"] for r in basingstoke["reasons"]] == ["outside_force_area"]
+
+
+def test_greater_manchester_sends_a_request_for_an_accessible_pack_to_pc_dave_willetts(api):
+    # Seed: "If you require an accessible version of the application pack, please contact PC Dave Willetts"
+    from chalicelib import bootstrap
+
+    request_id = bootstrap.container().pack_requests.request(
+        "greater-manchester", {"name": "Pat", "email": "pat@example.org", "format": "large_print"})
+    asked = _sent_to("dave.willetts@greater-manchester.police.example")
+    assert asked and request_id in (asked[0].body if hasattr(asked[0], "body") else asked[0].raw_data)

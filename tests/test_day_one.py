@@ -1,0 +1,352 @@
+"""A force's first day, on the real local stack (moto, a Prefect server, the flows served, the API), once per force.
+
+The operator imports the force's serving members (a dry run that finds the planted errors first), gives every role
+its holder, plans the meetings with an online link, agenda and papers, records who came to an extra meeting and
+publishes its minutes, raises a call-out, runs an election and ends terms; the members act only through the links in
+their emails. What has an admin API route goes through it; what only the CLI does (planning meetings, call-outs,
+elections) goes through the CLI's local-stack path (`make admin`). The daily `member-life` flow is run on the stack's
+Prefect; the two steps only days can move on (an election's nominations and voting closing) are run on the stack's
+data with a clock days ahead (tests/day_one_later.py).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib.adapters.force_files import FileForceCatalogue
+from chalicelib.domain.member_import import member_id_for
+from chalicelib.domain.roles import office_role
+from tests.stack import (
+    ROOT, Mailbox, links_in, post_form, request, stack_environment, start_ready, state_dir, stop, urls,
+)
+
+pytestmark = pytest.mark.slow
+LONDON = ZoneInfo("Europe/London")
+# The group each force's day is run in; Avon and Somerset's Counter Terrorism IAG is its only one that screens.
+GROUP = {"derbyshire": "derbyshire-iag", "thames-valley": "reading", "northamptonshire": "northampton",
+         "greater-manchester": "city-of-manchester", "avon-and-somerset": "counter-terrorism"}
+HEADER = ("name,email,phone,group,role,joined_on,term_ends_on,screening_outcome,screening_level,screening_date,"
+          "screening_expires,agreement_signed_on")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    folder = state_dir("iag-day-one-")  # not under pytest's root, which PostgreSQL must pass through
+    env = stack_environment(folder / "local")
+    running = start_ready(env, tmp_path_factory.mktemp("logs") / "up.out")
+    api, prefect, moto = urls(env)
+    yield {"env": env, "api": api, "prefect": prefect, "mailbox": Mailbox(moto)}
+    stop(running, env)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def admin_env(stack) -> dict:
+    """What `make admin` sets, for this stack's ports."""
+    return {**stack["env"], "IAG_STAGE": "local", "IAG_AWS_ENDPOINT": stack["mailbox"].moto_url,
+            "IAG_PREFECT_API_URL": f"{stack['prefect']}/api", "IAG_PUBLIC_BASE_URL": stack["api"],
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-2",
+            "IAG_OPERATOR_PASSWORD": "Local-Operator-1"}
+
+
+def run(stack, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=admin_env(stack), capture_output=True, text=True,
+                          timeout=180)
+
+
+def cli(stack, *args: str) -> str:
+    """`make admin ARGS="--operator day-one ..."`; its output (it must succeed)."""
+    done = run(stack, "-m", "scripts.admin", "--operator", "day-one", *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def days_later(stack, force_id: str, days: float, step: str) -> dict:
+    done = run(stack, "-m", "tests.day_one_later", force_id, str(days), step)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Admin:
+    """The admin API as one force's administrator (a demo operator of the stack's pool)."""
+
+    def __init__(self, stack, force_id: str):
+        self.base = f"{stack['api']}/admin/forces/{force_id}"
+        done = run(stack, "-m", "scripts.admin", "login", "--username", f"admin.{force_id}")
+        assert done.returncode == 0, done.stderr
+        self.token = done.stdout.strip()
+
+    def __call__(self, method: str, path: str, body=None):
+        status, _, answer = request(method, f"{self.base}{path}", body, timeout=60,
+                                    headers={"Authorization": self.token})
+        return status, json.loads(answer or b"null")
+
+
+def member_life(stack) -> None:
+    """Run the daily `member-life` deployment now on the stack's Prefect, and wait for it to finish."""
+    prefect = stack["prefect"]
+    deployment = json.loads(request("GET", f"{prefect}/api/deployments/name/member-life/member-life")[2])["id"]
+    status, _, body = request("POST", f"{prefect}/api/deployments/{deployment}/create_flow_run", {})
+    assert status == 201, body
+    run_id = json.loads(body)["id"]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        state = json.loads(request("GET", f"{prefect}/api/flow_runs/{run_id}")[2])["state"]["type"]
+        if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            assert state == "COMPLETED"
+            return
+        time.sleep(1)
+    raise AssertionError("the member-life run did not finish within 240 s")
+
+
+def mails(stack, to: str, subject: str = "", messages: list[dict] | None = None) -> list[dict]:
+    """The emails sent to `to` whose subject holds `subject`, in the order sent."""
+    return [m for m in (stack["mailbox"].messages() if messages is None else messages)
+            if to in m["to"] and subject in m["subject"]]
+
+
+def wait_mail(stack, to: str, subject: str = "", count: int = 1) -> list[dict]:
+    return stack["mailbox"].wait(lambda messages: (lambda found: found if len(found) >= count else None)(
+        mails(stack, to, subject, messages)), timeout=120, what=f"{count} email(s) to {to} about {subject!r}")
+
+
+def link(message: dict, kind: str) -> str:
+    [found, *_] = links_in(message, kind)
+    return found
+
+
+class Person:
+    def __init__(self, key: str, force_id: str, role: str = "member", term_ends: date | None = None,
+                 expires: date | None = None, signed: bool = True):
+        self.key, self.role, self.term_ends, self.expires, self.signed = key, role, term_ends, expires, signed
+        self.name = f"{key.replace('-', ' ').title()} {force_id.split('-')[0].title()}"
+        self.email = f"{key}.{force_id}@day-one.example"
+
+
+def people(force_id: str, screens: bool, today: date) -> dict[str, Person]:
+    """The group's serving members as the force's spreadsheet has them, each there for a step of the day."""
+    far = today + timedelta(days=900)
+    group = [
+        Person("chair", force_id, role="chair", expires=far),
+        Person("called", force_id, expires=far),  # may be called; stands for chair
+        Person("unsigned", force_id, expires=far, signed=False),  # asked to sign; not called until they do
+        Person("renews", force_id, term_ends=today + timedelta(days=20), expires=far),  # asks to continue
+        Person("term-ends", force_id, term_ends=today - timedelta(days=1), expires=far),  # not renewed: ends
+        Person("steps-down", force_id, expires=far),
+    ]
+    if screens:  # a check renewed before it expires, and one that has run out
+        group += [Person("rescreen", force_id, expires=today + timedelta(days=30)),
+                  Person("lapsed", force_id, expires=today - timedelta(days=1))]
+    return {p.key: p for p in group}
+
+
+def csv_row(person: Person, group_id: str, level: str) -> str:
+    screening = (f"clear,{level},{(person.expires - timedelta(days=3 * 365)).isoformat()},{person.expires.isoformat()}"
+                 if level != "none" else ",,,")
+    term = person.term_ends.isoformat() if person.term_ends else ""
+    signed = "2024-03-11" if person.signed else ""
+    return (f"{person.name},{person.email},,{group_id},{person.role.replace('_', ' ')},2024-03-11,{term},"
+            f"{screening},{signed}")
+
+
+def planted_errors(group_id: str, level: str) -> tuple[list[str], set[tuple[int, str]]]:
+    """Rows with a mistake each, and the (line, column) the dry run must report for each (the header is line 1)."""
+    screening = f"clear,{level},2025-01-10,2028-01-09" if level != "none" else ",,,"
+    rows = [
+        f"Bad Email,bad-email.example,,{group_id},member,2024-03-11,,{screening},",
+        f"No Such Group,nsg@day-one.example,,no-such-group,member,2024-03-11,,{screening},",
+        f"Treasurer,treasurer@day-one.example,,{group_id},treasurer,2024-03-11,,{screening},",
+        f"Bad Date,bad-date@day-one.example,,{group_id},member,2024-13-01,,{screening},",
+        # The force's own screening rule: missing where the group screens, refused where it does not.
+        (f"Wrong Check,wrong@day-one.example,,{group_id},member,2024-03-11,,,,,," if level != "none" else
+         f"Wrong Check,wrong@day-one.example,,{group_id},member,2024-03-11,,clear,basic,2025-01-10,2028-01-09,"),
+    ]
+    wrong_check = ({(6, c) for c in ("screening_outcome", "screening_level", "screening_date", "screening_expires")}
+                   if level != "none" else {(6, "screening_outcome")})
+    return rows, {(2, "email"), (3, "group"), (4, "role"), (5, "joined_on")} | wrong_check
+
+
+@pytest.mark.parametrize("force_id", sorted(GROUP))
+def test_a_forces_first_day(stack, force_id):
+    began = time.monotonic()
+    force = FileForceCatalogue().require(force_id)
+    group = force.require_group(GROUP[force_id])
+    screens = group.screening != "none"
+    today = datetime.now(LONDON).date()
+    team = people(force_id, screens, today)
+    admin = Admin(stack, force_id)
+
+    # --- 1. Import: a dry run finds the planted errors, a real run with them writes nothing, then the good file ---
+    bad_rows, expected = planted_errors(group.id, group.screening)
+    good = "\n".join([HEADER] + [csv_row(p, group.id, group.screening) for p in team.values()]) + "\n"
+    with_errors = "\n".join([HEADER] + bad_rows + [csv_row(team["called"], group.id, group.screening)]) + "\n"
+    status, report = admin("POST", "/members/import", {"csv": with_errors, "dry_run": True})
+    assert status == 200 and {(p["line"], p["column"]) for p in report["problems"]} == expected, report
+    status, refused = admin("POST", "/members/import", {"csv": with_errors, "dry_run": False})
+    assert status == 422 and refused["report"]["applied"] is False
+    status, dry = admin("POST", "/members/import", {"csv": good, "dry_run": True})
+    assert status == 200 and dry["problems"] == [] and len(dry["created"]) == len(team)
+    status, done = admin("POST", "/members/import", {"csv": good, "dry_run": False})
+    assert status == 200 and done["applied"] and done["welcomed"] == len(team), done
+    ids = {key: member_id_for(force_id, p.email) for key, p in team.items()}
+    assert sorted(done["created"]) == sorted(ids.values())
+    status, again = admin("POST", "/members/import", {"csv": good, "dry_run": False})
+    assert (again["created"], again["updated"], again["welcomed"]) == ([], [], 0)  # idempotent
+    assert not mails(stack, "wrong@day-one.example") and not mails(stack, "bad-date@day-one.example")
+    welcome = {key: wait_mail(stack, p.email, "your membership in the new system")[0] for key, p in team.items()}
+    assert links_in(welcome["unsigned"], "members/agreement") and not links_in(welcome["called"], "members/agreement")
+
+    # --- 2. Every role the profile names gets a holder; the imported chair already holds the group's chair role ---
+    status, listed = admin("GET", "/roles")
+    assert status == 200
+    chair_roles = {(o.scope, o.role) for o in office_role(force, group.id, "chair")}
+    holders = {}
+    for entry in listed["roles"]:
+        scope, role = entry["scope"], entry["role"]
+        if (scope, role) in chair_roles:
+            assert entry["holder"]["email"] == team["chair"].email, entry
+            continue
+        holders[(scope, role)] = f"{role.replace('_', '.')}.{scope}.{force_id}@day-one.example"
+        status, answer = admin("PUT", f"/roles/{scope}/{role}", {"name": role.replace("_", " ").title(),
+                                                                 "email": holders[(scope, role)]})
+        assert status == 200, answer
+    roles_set = time.monotonic()
+    status, listed = admin("GET", "/roles")
+    assert all(entry["holder"] for entry in listed["roles"])
+
+    # --- 3. Meetings: planned (CLI), an online link for the series, the agenda from those the profile names, papers ---
+    cli(stack, "meetings", "plan", "--force", force_id, "--group", group.id)
+    series = group.meetings[0]
+    status, linked = admin("PUT", f"/groups/{group.id}/online-link", {"url": f"https://teams.example/{force_id}",
+                                                                      "series": series.name})
+    assert status == 200 and linked["meetings"], linked
+    first = linked["meetings"][0]
+    online = stack["mailbox"].wait(lambda _: [m for m in mails(stack, team["called"].email)
+                                              if f"https://teams.example/{force_id}" in m["body"]],
+                                   timeout=120, what="the invitations with the online link")
+    assert all(a.endswith(".ics") for m in online for a in m["attachments"]) and online[0]["attachments"]
+    if screens:  # the flows' process reads operator-set contacts at most once a minute: let the vetting unit reach it
+        time.sleep(max(0.0, 61 - (time.monotonic() - roles_set)))
+    member_life(stack)  # asks for agenda items, and (below) ends and reminds terms, renews checks
+    if series.agenda_by:  # Northamptonshire: "agreed between the Chair and the Inspector"
+        ask = wait_mail(stack, team["chair"].email, "Agenda items")[0]  # the first meeting's: asked in date order
+        assert post_form(link(ask, "agenda"), {"items": "Stop and search update\nFeedback on the summer events"})[0] == 200
+        for role in series.agenda_by:
+            if (group.id, role) in holders:
+                wait_mail(stack, holders[(group.id, role)], "Agenda items")
+    else:  # the profile names nobody to propose items: nobody is asked
+        assert not mails(stack, team["chair"].email, "Agenda items")
+    paper = {"filename": "update.pdf", "title": "Neighbourhood policing update", "content_base64": "JVBERi0xLjQgdXBkYXRl"}
+    status, answer = admin("POST", f"/groups/{group.id}/meetings/{first}/papers", paper)
+    assert status == 201, answer
+    status, answer = admin("POST", f"/groups/{group.id}/meetings/{first}/send-papers", {})
+    assert status == 200 and answer["sent"] >= 1, answer
+    [papers] = wait_mail(stack, team["called"].email, "Agenda and papers")
+    if series.agenda_by:
+        assert "Stop and search update" in papers["body"]
+    page = request("GET", link(papers, "papers"))[2].decode()
+    assert "Neighbourhood policing update" in page
+    [paper_link] = [unescape(h) for h in re.findall(r'href="([^"]*/papers/[^"]+/1)"', page)]
+    # The page redirects to a presigned link to the private bucket (moto here), which serves the paper.
+    status, _, body = request("GET", paper_link if paper_link.startswith("http") else f"{stack['api']}{paper_link}")
+    assert status == 200 and body == b"%PDF-1.4 update"
+    # An extra meeting that starts in a few minutes, for attendance and minutes later in the day; a member sends
+    # apologies from its invitation (answers close when it starts).
+    starts = (datetime.now(LONDON) + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    extra = cli(stack, "meetings", "extra", "--force", force_id, "--group", group.id, "--at",
+                f"{starts:%Y-%m-%d %H:%M}", "--minutes", "15", "--venue", "Online", "--online",
+                "--purpose", "Day one: meeting the new system").splitlines()[0].strip()
+    [invite] = stack["mailbox"].wait(lambda _: [m for m in mails(stack, team["renews"].email)
+                                                if "extraordinary meeting" in m["body"] and links_in(m, "attend")],
+                                     timeout=120, what="the extra meeting's invitation")
+    assert post_form(link(invite, "attend"), {"answer": "apologies"})[0] == 200
+
+    # --- 4. The daily run: a term ended without renewal, a term reminded, checks renewed or paused ---
+    [ended] = wait_mail(stack, team["term-ends"].email, "Your membership has ended")
+    assert "was not renewed" in ended["body"]
+    status, record = admin("GET", f"/groups/{group.id}/members/{ids['term-ends']}")
+    assert record["status"] == "term_ended"
+    [reminder] = wait_mail(stack, team["renews"].email, "Your term is ending")
+    if screens:  # the vetting unit the operator set is asked before the check expires; a lapsed check pauses
+        vetting = holders[("force", "vetting_unit")]
+        wait_mail(stack, vetting, f"Please renew the screening of member {ids['rescreen']}")
+        wait_mail(stack, team["rescreen"].email, "Your screening check is being renewed")
+        wait_mail(stack, team["lapsed"].email, "You are paused from call-outs")
+    else:  # the group does not screen: nobody is asked to renew a check
+        assert not [m for m in stack["mailbox"].messages() if "Please renew the screening" in m["subject"]
+                    and ids["called"] in m["subject"]]
+
+    # --- 5. A member steps down through the link in their welcome; they, the chair and the coordinator are told ---
+    assert post_form(link(welcome["steps-down"], "step-down"), {"reason": "Moving away"})[0] == 200
+    wait_mail(stack, team["steps-down"].email, "You have stepped down")
+    wait_mail(stack, team["chair"].email, f"{team['steps-down'].name} ({ids['steps-down']})")
+    coordinator = next(e for e in listed["roles"] if (e["scope"], e["role"]) == ("force", "iag_coordinator"))
+    wait_mail(stack, coordinator["holder"]["email"], f"({ids['steps-down']})")
+
+    # --- 6. A call-out (CLI) reaches only the imported members who may be called ---
+    title = f"Day one call-out for {force.name}"
+    cli(stack, "incident", "raise", "--force", force_id, "--group", group.id, "--title", title, "--summary",
+        "Advice on reassurance after an incident", "--within", "2h", "--lead-name", "Supt Lead", "--lead-email",
+        f"lead.{force_id}@day-one.example")
+    callable_now = {"chair", "called", "renews"} | ({"rescreen"} if screens else set())
+    stack["mailbox"].wait(lambda _: all(mails(stack, team[k].email, title) for k in callable_now), timeout=120,
+                          what="the call-out")
+    time.sleep(2)  # any wrong one would be sent in the same pass
+    called = {key for key, p in team.items() if mails(stack, p.email, title)}
+    assert called == callable_now  # not: unsigned, term ended, stepped down, (where screened) lapsed
+
+    # --- 7. The term with renewal: the member asks, the coordinator agrees, the term moves on ---
+    assert post_form(link(reminder, "continue"), {})[0] == 200
+    status, renewed = admin("POST", f"/groups/{group.id}/members/{ids['renews']}/renewal", {"agree": True})
+    assert status == 200, renewed
+    assert renewed["term_ends_on"] == team["renews"].term_ends.replace(
+        year=team["renews"].term_ends.year + force.onboarding.term_years).isoformat()
+    if screens:  # the renewed check recorded: the pause is lifted
+        status, checked = admin("POST", f"/groups/{group.id}/members/{ids['lapsed']}/screening", {
+            "outcome": "clear", "level": group.screening, "completed_on": today.isoformat()})
+        assert status == 200 and checked["callouts_paused"] == "" and checked["screening"]["expires_on"] > today.isoformat()
+
+    # --- 8. An election on the imported members; the winner takes the group's chair role ---
+    cli(stack, "election", "open", "--force", force_id, "--group", group.id, "--office", "chair",
+        "--nominate-days", "1", "--vote-days", "1")
+    [stand] = wait_mail(stack, team["called"].email, "nominations are open")
+    assert post_form(link(stand, "stand"), {"statement": "I will chair fairly."})[0] == 200
+    assert days_later(stack, force_id, 1.01, "elections")["voting_started"] == 1
+    for voter in ("called", "chair", "renews"):
+        [ballot] = wait_mail(stack, team[voter].email, "Vote for Chair")
+        status, paper_page = post_form(link(ballot, "vote"), {})
+        assert status == 200, paper_page
+        [paper_token] = re.findall(r'name="paper" value="([^"]+)"', paper_page)
+        assert post_form(f"{stack['api']}/ballot", {"paper": paper_token, "candidate": ids["called"]})[0] == 200
+    assert days_later(stack, force_id, 2.02, "elections")["closed"] == 1
+    status, listed = admin("GET", "/roles")
+    for entry in listed["roles"]:
+        if (entry["scope"], entry["role"]) in chair_roles:
+            assert entry["holder"]["email"] == team["called"].email, entry
+    status, winner = admin("GET", f"/groups/{group.id}/members/{ids['called']}")
+    assert winner["role"] == "chair"
+
+    # --- 9. The extra meeting: the coordinator records who came (one sent apologies), the minutes go out ---
+    while datetime.now(LONDON) < starts + timedelta(seconds=2):
+        time.sleep(2)
+    present = [ids["chair"], ids["called"]]
+    status, record = admin("POST", f"/groups/{group.id}/meetings/{extra}/attendance", {"present": present})
+    assert status == 200 and record["attended"] == sorted(present) and record["answers"] == {ids["renews"]: "apologies"}
+    action = {"title": "Feed back to the police on the reassurance plan", "owner_name": team["called"].name,
+              "owner_email": team["called"].email, "due_on": (today + timedelta(days=14)).isoformat(),
+              "feedback_to_police": True}
+    status, record = admin("POST", f"/groups/{group.id}/meetings/{extra}/minutes",
+                           {"text": "Members met the new system.", "actions": [action]})
+    assert status == 200 and record["minutes"] and record["actions"][0]["feedback_to_police"], record
+    [minutes] = wait_mail(stack, team["renews"].email, "Minutes:")
+    assert "Feed back to the police on the reassurance plan" in minutes["body"]
+    assert not mails(stack, team["steps-down"].email, "Minutes:")  # no longer a member
+    print(f"{force_id}: day one in {time.monotonic() - began:.0f} s")
