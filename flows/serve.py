@@ -10,6 +10,7 @@ Prefect's own way, for comparison.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 from prefect.exceptions import TerminationSignal
@@ -100,6 +101,14 @@ def serve_all(limit: int) -> None:
     runner then starts a run by handing that flow to a child process (run_flow_in_subprocess) instead of a
     `python -m prefect.engine` that finds and imports the flow again."""
     wait_for_prefect()
+    try:  # the Runs page's views by tag (docs/operators.md); serving runs matters more than a view
+        from prefect.settings import PREFECT_API_URL
+
+        from flows.saved_views import save_views
+
+        save_views(PREFECT_API_URL.value())
+    except Exception as error:  # noqa: BLE001
+        logging.getLogger(__name__).warning("saved views of the Prefect UI not saved: %s", error)
     runner = Runner(limit=limit)
     for flow, options in served():
         runner.add_flow(flow, **options)

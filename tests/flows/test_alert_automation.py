@@ -108,3 +108,23 @@ def test_an_applications_run_carries_the_application_tag_and_a_housekeeping_run_
         assert {"application", "force:derbyshire"} <= set(client.read_flow_run(UUID(run_id)).tags)
         housekeeping = client.create_flow_run_from_deployment(reconcile)
         assert "housekeeping" in housekeeping.tags and "application" not in housekeeping.tags
+
+
+def test_make_up_saves_the_runs_pages_views_by_tag_once_however_often_it_starts(prefect_server):
+    import json
+    import urllib.request
+
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.saved_views import save_views
+
+    save_views(PREFECT_API_URL.value())
+    save_views(PREFECT_API_URL.value())  # a second `make up`
+    request = urllib.request.Request(f"{PREFECT_API_URL.value()}/saved_searches/filter", method="POST", data=b"{}",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request) as response:
+        views = json.loads(response.read())
+    [applications] = [v for v in views if v["name"] == "Applications' runs"]
+    assert {"object": "flowRun", "property": "tag", "value": ["application"], "type": "", "operation": ""} in \
+        applications["filters"]
+    assert len([v for v in views if v["name"] == "Housekeeping runs"]) == 1
