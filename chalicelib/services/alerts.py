@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import date, datetime
-from typing import Callable, Iterable, Optional, Protocol
+from typing import Any, Callable, Iterable, Optional, Protocol
 
 from chalicelib.domain.alerts import (
     FAILURES_BEFORE_ALERT, RUN_FAILURES_BEFORE_ALERT, UNDELIVERED_FOR, Alert, Trouble, days_to_digest, digest_day,
@@ -62,8 +62,8 @@ class AlertService:
             return 0
         log.error("%s: %s", alert.key, alert.summary)
         force = self._forces.require(alert.force_id)
-        return self._tell(force, alert.key, self._recipients(force), lambda contact: self._message(
-            "email/alert", contact, force, f"Needs attention: {alert.summary}", alerts=[alert]))
+        return self._tell(force, alert.key, self._recipients(force), "email/alert",
+                          f"Needs attention: {alert.summary}", alerts=[alert])
 
     def note(self, force_id: str, trouble: Trouble, incident: str, summary: str, action: str) -> int:
         return self.raise_alert(Alert(force_id, trouble, incident, summary, action, self._clock.now()))
@@ -116,13 +116,14 @@ class AlertService:
         if forces:
             return sum(self.note(f, Trouble.RUN_FAILING, incident, summary, action) for f in forces
                        if self._forces.get(f) is not None)
-        sent, told = 0, set()
+        sent, told = 0, set[str]()
         for force in self._forces.all():
             alert = Alert(force.id, Trouble.RUN_FAILING, incident, summary, action, self._clock.now())
-            operators = [(role, c) for role, c in self._recipients(force) if role == OPERATOR and c.email not in told]
-            told.update(c.email for _, c in operators)
-            sent += self._tell(force, alert.key, operators, lambda contact, f=force, a=alert: self._message(
-                "email/alert", contact, f, f"Needs attention: {a.summary}", alerts=[a]))
+            operators = [(role, c) for role, c in self._recipients(force)
+                         if role == OPERATOR and c.address().lower() not in told]
+            told.update(c.address().lower() for _, c in operators)
+            sent += self._tell(force, alert.key, operators, "email/alert", f"Needs attention: {alert.summary}",
+                               alerts=[alert])
         return sent
 
     # --- the daily digest ---
@@ -135,10 +136,10 @@ class AlertService:
             alerts = self._store.noted(force_id, day)
             if not alerts:
                 continue
-            sent += self._tell(force, f"digest:{day.isoformat()}", self._recipients(force), lambda contact, d=day, a=alerts:
-                               self._message("email/alert_digest", contact, force,
-                                             f"{force.name} IAG Back Office: {len(a)} thing{'s' if len(a) != 1 else ''}"
-                                             f" to look at from {d:%d %B %Y}", alerts=a, day=d))
+            things = f"{len(alerts)} thing{'s' if len(alerts) != 1 else ''}"
+            sent += self._tell(force, f"digest:{day.isoformat()}", self._recipients(force), "email/alert_digest",
+                               f"{force.name} IAG Back Office: {things} to look at from {day:%d %B %Y}",
+                               alerts=alerts, day=day)
         return sent
 
     # --- sending ---
@@ -154,21 +155,23 @@ class AlertService:
                 found.append((role, contact))
         return found
 
-    def _tell(self, force: ForceProfile, incident: str, recipients: list[tuple[str, Contact]],
-              build: Callable[[Contact], EmailMessage]) -> int:
+    def _tell(self, force: ForceProfile, incident: str, recipients: list[tuple[str, Contact]], template: str,
+              subject: str, **context: Any) -> int:
+        """Each recipient once for the incident; raises the first failure after trying them all."""
         sent, failed = 0, None
         for _, contact in recipients:
             to = hashlib.sha256(contact.address().lower().encode()).hexdigest()[:16]  # an id, not the address
             key = EmailKey(About(ALERT_AREA, force.id, incident), f"to-{to}")
+
+            def build(contact: Contact = contact) -> EmailMessage:
+                values = {"contact": contact, "force": force, "subject": subject, **context}
+                return EmailMessage(to=contact.address(), subject=subject,
+                                    text=self._render(f"{template}.txt", **values),
+                                    html=self._render(f"{template}.html", **values), force_id=force.id)
             try:
-                sent += self._postbox.email(key, lambda c=contact: build(c))
+                sent += self._postbox.email(key, build)
             except Exception as error:  # noqa: BLE001 (the other recipient still hears; the next pass retries this)
                 failed = failed or error
         if failed is not None:
             raise failed
         return sent
-
-    def _message(self, template: str, contact: Contact, force: ForceProfile, subject: str, **context) -> EmailMessage:
-        context = {"contact": contact, "force": force, "subject": subject, **context}
-        return EmailMessage(to=contact.address(), subject=subject, text=self._render(f"{template}.txt", **context),
-                            html=self._render(f"{template}.html", **context), force_id=force.id)

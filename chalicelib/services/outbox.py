@@ -65,7 +65,7 @@ def send_once(outbox: Outbox, key: EmailKey, send: Callable[[], str], clock: Clo
             if failed is not None:
                 try:
                     failed(key, failures, error)
-                except Exception:  # noqa: BLE001 (telling someone must not hide the send error itself)
+                except Exception:
                     log.exception("email %s about %s: its failure could not be announced", key.kind, key.about)
         raise
     try:
@@ -102,7 +102,7 @@ class Postbox:
             return
         try:
             self._bus.ask(event)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("%s not announced", type(event).__name__)
 
     def email(self, key: EmailKey, build: Callable[[], Optional[EmailMessage]]) -> bool:

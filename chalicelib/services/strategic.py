@@ -284,8 +284,8 @@ class StrategicService:
             group=group, options=options, when=day_at))
         self._p.postbox.announce(TroubleSeen(
             force.id, "no-quorum", cycle.id, f"the {group.name} cycle {cycle.id} found no date with a quorum",
-            f"The arranging officer has the options by email; set the date by hand (console: Strategic IAG, "
-            f"or the admin API) once it is agreed."))
+            "The arranging officer has the options by email; set the date by hand (console: Strategic IAG, "
+            "or the admin API) once it is agreed."))
 
     def _rounds(self, closes: datetime, days: int) -> list[str]:
         """The request, then a reminder (with a fresh link) once half the time has gone without an answer."""

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.adapters.ses_mailer import SesMailer
+from chalicelib.services.ports import MailNotSent
 from tests.conftest import sent_emails
 from tests.factories import application_payload, post_json
 
@@ -95,7 +96,7 @@ def test_an_email_ses_refuses_is_told_once_and_the_others_still_go(api):
     container = bootstrap.container()
     reference = applied(api, email="bounced@example.org")
     for _ in range(3):  # the application's run, then reconciliation passes, each try to send the confirmation
-        with pytest.raises(Exception):
+        with pytest.raises(MailNotSent):
             container.review.send_announced(container.repository.get("derbyshire", reference))
 
     for address in (OPERATOR, COORDINATOR):
