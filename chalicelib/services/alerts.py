@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Optional, Protocol
 
@@ -21,6 +22,7 @@ from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, MailN
 
 log = logging.getLogger(__name__)
 
+ADDRESS = re.compile(r"[^\s@<>\"']+@[^\s@<>\"']+")  # an error's text may name the recipient: alerts never do
 ALERT_AREA = "alert"  # the outbox area of alert emails (an alert about an alert email would never end)
 OPERATOR, COORDINATOR = "platform_operator", "iag_coordinator"  # the profile's contacts told
 
@@ -96,7 +98,7 @@ class AlertService:
         return self.note(
             about.force_id, Trouble.EMAIL_FAILING, f"{about.area}:{about.id}:{event.key.kind}",
             f"the email '{event.key.kind}' about {about.area} {about.id} failed to send "
-            f"{event.failures} time{'s' if event.failures != 1 else ''}: {event.error}",
+            f"{event.failures} time{'s' if event.failures != 1 else ''}: {ADDRESS.sub('[email]', str(event.error))}",
             "A refused address or template needs a person (correct the address, or the force's mail settings); "
             "an outage clears itself and the email goes on the next pass." if not retryable else
             "The mail provider keeps failing: check its status and the sender's verification; the email is kept "

@@ -101,10 +101,12 @@ def test_an_email_that_keeps_failing_reaches_the_operator_and_the_coordinator_on
 
 def test_a_refused_address_is_told_at_once_because_retrying_cannot_help(world):
     world.mailer.failing["pat@example.org"] = [
-        MailNotSent("MessageRejected: address on the suppression list (bounced)", retryable=False, status=400)]
+        MailNotSent("MessageRejected: pat@example.org is on the suppression list (bounced)", retryable=False,
+                    status=400)]
     try_to_send(world)
     [alert] = world.alerts_to(OPERATOR)
     assert "bounced" in alert.text and "correct the address" in alert.text
+    assert "pat@example.org" not in alert.text + alert.html + alert.subject  # the email is named, not the person
     assert len(world.alerts_to(COORDINATOR)) == 1
 
 
