@@ -12,6 +12,7 @@ from typing import Optional
 
 from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb.access import DynamoAccessLog
+from chalicelib.adapters.dynamodb.alerts import DynamoAlertStore
 from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
 from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb.drafts import DynamoDraftStore
@@ -38,7 +39,8 @@ from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.data_protection import DataProtectionService
 from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
-from chalicelib.services.events import EmailDue, MessageBus, OfficeFilled, PanelDecided
+from chalicelib.services.alerts import AlertService, AlertStore
+from chalicelib.services.events import EmailDue, EmailFailing, MessageBus, OfficeFilled, PanelDecided, TroubleSeen
 from chalicelib.services.intake import IntakeService
 from chalicelib.services.meeting_business import BusinessParts, MeetingBusinessService
 from chalicelib.services.meetings import MeetingParts, MeetingService
@@ -83,7 +85,7 @@ class Container:
 
     @cached_property
     def postbox(self) -> Postbox:
-        return Postbox(self.outbox, self.mailer, self.clock)
+        return Postbox(self.outbox, self.mailer, self.clock, bus=self.bus)
 
     @cached_property
     def notifier(self) -> ApplicantNotifier:
@@ -103,6 +105,7 @@ class Container:
     report_store: DynamoReportStore = field(default_factory=DynamoReportStore)
     draft_store: DynamoDraftStore = field(default_factory=DynamoDraftStore)
     outbox: Outbox = field(default_factory=DynamoOutbox)
+    alert_store: AlertStore = field(default_factory=DynamoAlertStore)
 
     @cached_property
     def drafts(self) -> DraftService:
@@ -121,7 +124,15 @@ class Container:
         bus.subscribe(EmailDue, lambda event: self.joining.email_due(event))
         bus.subscribe(OfficeFilled, lambda event: self.roles.office_filled(
             event.force_id, event.group_id, event.office, event.name, event.email) and None)
+        # Trouble reaches the platform operator and the coordinator (services/alerts.py).
+        bus.subscribe(EmailFailing, lambda event: self.alerts.email_failing(event) and None)
+        bus.subscribe(TroubleSeen, lambda event: self.alerts.seen(event) and None)
         return bus
+
+    @cached_property
+    def alerts(self) -> AlertService:
+        return AlertService(self.forces, self.postbox, render, self.alert_store, self.review_store, self.clock,
+                            runs_url=self.settings.prefect_api_url.rstrip("/").removesuffix("/api"))
 
     @cached_property
     def review(self) -> ReviewService:

@@ -13,7 +13,9 @@ def reconcile_force(force_id: str, full: bool = False) -> dict:
     container = bootstrap.container()
     with this_run(force=force_id):
         return {"review": container.review.reconcile(force_id, full=full),
-                "callouts": container.callouts.reconcile(force_id)}
+                "callouts": container.callouts.reconcile(force_id),
+                # after delivering what it could: what still waits over an hour is told (once per decision)
+                "alerts": container.alerts.watch(force_id)}
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=60)

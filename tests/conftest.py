@@ -215,6 +215,7 @@ SHARED_ONCE_FILES = {
     "tests/flows/test_log_context.py": "prefect", "tests/flows/test_reports.py": "prefect",
     "tests/flows/test_retention.py": "prefect", "tests/flows/test_strategic.py": "prefect",
     "tests/flows/test_housekeeping.py": "prefect", "tests/flows/test_member_life.py": "prefect",
+    "tests/flows/test_alert_automation.py": "prefect",
     "tests/test_package.py": "package", "tests/adapters/test_infra_template.py": "package",
     "tests/web/test_browser.py": "browser", "tests/web/test_joining_browser.py": "browser",
     "tests/web/test_operator_pages_browser.py": "browser",

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterator, Optional
 
+from chalicelib.domain.alerts import Alert
 from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
@@ -23,7 +24,7 @@ from chalicelib.services.ports import (
 from chalicelib.services.outbox import EmailKey
 
 _PARTITIONS = {"application": "FORCE#{}#APP#{}", "pack_request": "FORCE#{}#PACK#{}", "member": "FORCE#{}#MEMBER#{}",
-               "meetings": "FORCE#{}#GROUP#{}#MEETINGS", "draft": "FORCE#{}#DRAFT#{}"}
+               "meetings": "FORCE#{}#GROUP#{}#MEETINGS", "draft": "FORCE#{}#DRAFT#{}", "alert": "FORCE#{}#ALERT#{}"}
 
 
 class FakeApplicationRepository:
@@ -187,10 +188,12 @@ class FakeOutbox:
         entry.update(status="sending", claimed_at=at)
         return True
 
-    def release(self, key: EmailKey) -> None:
+    def release(self, key: EmailKey) -> int:
         entry = self._entries.get(self._key(key))
-        if entry and entry["status"] == "sending":
-            entry["status"] = "pending"
+        if not entry or entry["status"] != "sending":
+            return 0
+        entry.update(status="pending", failures=entry.get("failures", 0) + 1)
+        return entry["failures"]
 
     def mark_sent(self, key: EmailKey, message_id: str, at: datetime) -> None:
         self._settle(key, "sent", message_id, at)
@@ -475,3 +478,31 @@ class FakeDraftStore:
             return False
         self.links[link.token_hash] = replace(stored, used_at=at)
         return True
+
+
+class FakeAlertStore:
+    """AlertStore: alerts noted for each force's day, each incident once a day, as DynamoAlertStore."""
+
+    def __init__(self) -> None:
+        self.days: dict[tuple[str, date], dict[str, Alert]] = {}
+
+    def note(self, alert: Alert, day: date) -> bool:
+        noted = self.days.setdefault((alert.force_id, day), {})
+        if alert.key in noted:
+            return False
+        noted[alert.key] = alert
+        return True
+
+    def noted(self, force_id: str, day: date) -> list[Alert]:
+        return list(self.days.get((force_id, day), {}).values())
+
+
+class FakeLateDecisions:
+    """LateDecisions: decisions the test records as made and not yet told to their runs."""
+
+    def __init__(self) -> None:
+        self.undelivered: dict[tuple[str, str], datetime] = {}
+
+    def undelivered_before(self, force_id: str, before: datetime) -> list[tuple[str, datetime]]:
+        return [(reference, at) for (force, reference), at in self.undelivered.items()
+                if force == force_id and at < before]

@@ -5,7 +5,7 @@ from email.message import EmailMessage as MimeMessage
 from functools import cached_property
 from typing import Optional
 
-from chalicelib.services.ports import EmailMessage
+from chalicelib.services.ports import EmailMessage, MailNotSent
 
 
 class SesMailer:
@@ -21,6 +21,19 @@ class SesMailer:
         return boto3.client("sesv2", region_name=self._region, endpoint_url=self._endpoint_url)
 
     def send(self, message: EmailMessage) -> str:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self._send(message)
+        except ClientError as error:
+            # As GOV.UK Notify's adapter: say whether sending again can help, so a refusal (a rejected or suppressed
+            # address, an unverified sender: 4xx) is told to a person at once rather than retried unseen.
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500
+            code = error.response.get("Error", {}).get("Code", "")
+            raise MailNotSent(f"SES answered {status} {code}", retryable=status >= 500 or status == 429
+                              or code in ("TooManyRequestsException", "Throttling"), status=status) from error
+
+    def _send(self, message: EmailMessage) -> str:
         reply_to = [message.reply_to] if message.reply_to else []
         if message.attachments:
             # Attachments need a MIME message of our own ("Raw" content).

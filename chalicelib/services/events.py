@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from chalicelib.domain.application import Application
+from chalicelib.services.ports import EmailKey
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,27 @@ class OfficeFilled:
     office: str  # "chair" or "vice_chair"
     name: str
     email: str
+
+
+@dataclass(frozen=True)
+class EmailFailing:
+    """A send of this email failed (`failures` so far, counted by the outbox); the alerts service decides when that
+    is worth telling a person."""
+    key: EmailKey
+    failures: int
+    error: Exception
+
+
+@dataclass(frozen=True)
+class TroubleSeen:
+    """Something a person must know about (domain/alerts.py's Trouble); the alerts service tells the platform
+    operator and the coordinator, at once or in the day's digest. `incident` names it: told once however often
+    it is seen."""
+    force_id: str
+    trouble: str
+    incident: str
+    summary: str
+    action: str
 
 
 class MessageBus:

@@ -9,6 +9,7 @@ import logging
 from typing import Callable
 
 from chalicelib.domain.forces import ForceProfile
+from chalicelib.services.events import TroubleSeen
 from chalicelib.services.notifications import role_words
 from chalicelib.services.outbox import EmailKey, Postbox
 from chalicelib.services.ports import EmailMessage
@@ -32,6 +33,10 @@ def tell_coordinator(postbox: Postbox, render: Callable[..., str], force: ForceP
 def role_empty(postbox: Postbox, render: Callable[..., str], force: ForceProfile, key: EmailKey, role: str, where: str,
                waiting: str) -> bool:
     words = role_words(role)
+    # The platform operator and the coordinator also read it in the day's digest (services/alerts.py).
+    postbox.announce(TroubleSeen(force.id, "role-empty", f"{key.about.area}:{key.about.id}:{key.kind}",
+                                 f"{waiting} is waiting for {words} of {where}, and nobody holds that role",
+                                 f"Set who holds {words} for {where} (console: people, or the admin API)."))
     return tell_coordinator(
         postbox, render, force, key, f"Nobody is {words} for {where}",
         f"{waiting} is waiting for {words} of {where}, and nobody holds that role.",

@@ -32,6 +32,7 @@ from chalicelib.domain.strategic import (
 from chalicelib.services import role_notices
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
+from chalicelib.services.events import TroubleSeen
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
     Attachment, Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource, Workflow,
@@ -321,6 +322,10 @@ class StrategicService:
         self._once(cycle, "no-quorum", lambda: self._message(
             to, f"{group.name}: no date has a quorum", "email/strategic_no_quorum", force=force, cycle=cycle,
             group=group, options=options, when=day_at))
+        self._p.postbox.announce(TroubleSeen(
+            force.id, "no-quorum", cycle.id, f"the {group.name} cycle {cycle.id} found no date with a quorum",
+            "The arranging officer has the options by email; set the date by hand (console: Strategic IAG, "
+            "or the admin API) once it is agreed."))
 
     def _rounds(self, closes: datetime, days: int) -> list[str]:
         """The request, then a reminder (with a fresh link) once half the time has gone without an answer."""

@@ -209,6 +209,15 @@ def test_only_one_caller_may_claim_an_email_until_it_is_released(repository, out
     assert claim(outbox, stored, "received", T0 + timedelta(seconds=2)) is True
 
 
+def test_each_release_counts_one_more_failed_send_and_a_release_without_a_claim_counts_none(repository, outbox):
+    stored = store(repository, new_application(), emails=("received",))
+    key = application_email(stored, "received")
+    assert outbox.release(key) == 0  # not claimed: nothing failed
+    for failures in (1, 2, 3):
+        assert claim(outbox, stored, "received", T0 + timedelta(seconds=failures))
+        assert outbox.release(key) == failures
+
+
 def test_a_claim_left_by_a_sender_that_died_goes_stale_and_can_be_taken_again(repository, outbox):
     stored = store(repository, new_application(), emails=("received",))
     assert claim(outbox, stored, "received", T0)

@@ -95,3 +95,31 @@ def test_every_deployment_runs_on_the_aws_pool_with_shared_s3_results():
         assert env["PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK"] == "s3-bucket/iag-results", name
         assert env["IAG_STAGE"] == "prod" and "IAG_PREFECT_API_KEY_NAME" in env, name
         assert not [k for k in env if k in ("IAG_FORM_SECRET", "IAG_PREFECT_API_KEY", "PREFECT_API_KEY")], name
+
+
+def test_each_deployment_creates_the_same_automations_as_serve(served):
+    from prefect.cli.deploy._triggers import _initialize_deployment_triggers
+
+    for name, config in declared().items():
+        if not present(config["entrypoint"]):
+            continue
+        from_yaml = _initialize_deployment_triggers(name, config.get("triggers") or [])
+        assert [t.model_dump(mode="json") for t in from_yaml] == \
+            [t.model_dump(mode="json") for t in served[name].triggers], name
+
+
+def test_a_saved_filter_on_the_application_tag_shows_only_applications_runs(served):
+    """docs/operators.md: the Prefect UI's run filter on the tag `application` (or without `housekeeping`)."""
+    kinds = {name: {"application", "housekeeping", "group-business"} & set(d.tags) for name, d in served.items()}
+    assert all(len(found) == 1 for found in kinds.values()), kinds  # each deployment is exactly one kind
+    assert [name for name, found in kinds.items() if found == {"application"}] == ["review-application"]
+    assert {name for name, found in kinds.items() if found == {"housekeeping"}} == {
+        "reconcile-reviews", "review-reminders", "member-life", "recruitment-report", "retention", "alert-digest",
+        "tell-run-failing"}
+
+
+def test_a_run_failing_twice_is_what_the_automation_waits_for():
+    [trigger] = declared()["tell-run-failing"]["triggers"]
+    assert set(trigger["expect"]) == {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}
+    assert (trigger["for_each"], trigger["threshold"], trigger["posture"]) == (["prefect.resource.id"], 2, "Reactive")
+    assert trigger["parameters"] == {"flow_run_id": "{{ event.resource.id }}"}

@@ -131,6 +131,14 @@ def test_without_a_quorum_the_arranging_officer_gets_the_options_and_no_date_is_
     assert report.destinations["ToAddresses"] == [SENIOR["chief_superintendent"]]
     assert "Daventry" in report.body and "Thursday 11 March 2027 at 14:00" in report.body
     assert not [m for m in sent_emails() if hasattr(m, "raw_data")]  # no invitation
+    # The platform operator and the coordinator read it in the next day's digest (not urgent: the officer has it).
+    assert not [m for m in sent_emails() if "to look at" in getattr(m, "subject", "")]
+    clock.moment += timedelta(days=1)
+    assert bootstrap.container().alerts.send_digests("northamptonshire") == 2
+    digests = [m for m in sent_emails() if "to look at" in getattr(m, "subject", "")]
+    assert sorted(m.destinations["ToAddresses"][0] for m in digests) == [
+        "iag@northamptonshire.police.example", "platform-operator@northamptonshire.iag-backoffice.example"]
+    assert all(cycle.id in m.body and "no date with a quorum" in m.body for m in digests)
 
 
 def test_a_senior_representatives_availability_link_follows_the_person_when_the_role_changes_hands(

@@ -30,13 +30,16 @@ class MemoryOutbox:
         entry = self.entries.get(key)
         if entry is None or entry["status"] == "pending" or (
                 entry["status"] == "sending" and entry["claimed_at"] < stale_before):
-            self.entries[key] = {"status": "sending", "claimed_at": at}
+            self.entries[key] = {**(entry or {}), "status": "sending", "claimed_at": at}
             return True
         return False
 
-    def release(self, key: EmailKey) -> None:
-        if self.entries.get(key, {}).get("status") == "sending":
-            self.entries[key]["status"] = "pending"
+    def release(self, key: EmailKey) -> int:
+        entry = self.entries.get(key, {})
+        if entry.get("status") != "sending":
+            return 0
+        entry.update(status="pending", failures=entry.get("failures", 0) + 1)
+        return entry["failures"]
 
     def mark_sent(self, key: EmailKey, message_id: str, at: datetime) -> None:
         self._settle(key, "sent", message_id)
@@ -159,3 +162,25 @@ def test_an_email_with_nobody_to_tell_is_settled_without_sending(outbox, inbox, 
     assert postbox.email(KEY, lambda: None) is True
     assert not postbox.email(KEY, lambda: MESSAGE)
     assert inbox.delivered == []
+
+
+def test_each_failed_send_is_counted_and_announced_with_the_count(outbox, inbox, clock):
+    told = []
+    inbox.failures_left = 2
+    for _ in range(2):
+        with pytest.raises(MailNotSent):
+            one_outbox.send_once(outbox, KEY, lambda: inbox.send(MESSAGE), clock,
+                                 lambda key, failures, error: told.append((key, failures, str(error))))
+    assert told == [(KEY, 1, "provider unavailable"), (KEY, 2, "provider unavailable")]
+    assert one_outbox.send_once(outbox, KEY, lambda: inbox.send(MESSAGE), clock, lambda *failed: told.append(failed))
+    assert len(told) == 2 and inbox.delivered == [MESSAGE]
+
+
+def test_an_announcement_that_fails_does_not_hide_the_send_error(outbox, inbox, clock):
+    def announcer_breaks(key, failures, error):
+        raise RuntimeError("bus broken")
+
+    inbox.failures_left = 1
+    with pytest.raises(MailNotSent):
+        one_outbox.send_once(outbox, KEY, lambda: inbox.send(MESSAGE), clock, announcer_breaks)
+    assert one_outbox.send_once(outbox, KEY, lambda: inbox.send(MESSAGE), clock)  # released all the same

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from pynamodb.attributes import (
-    DiscriminatorAttribute, MapAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute,
+    DiscriminatorAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import PutError, UpdateError
@@ -97,6 +97,7 @@ class OutboxItem(Item, discriminator="email"):
     detail: MapAttribute[str, Any] = MapAttribute(null=True)  # what the email needs beyond the application (never a token)
     sent_at = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
+    failures = NumberAttribute(null=True)  # sends that failed (the alerts service tells a person when it grows)
 
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Callable
 
+from chalicelib.adapters.dynamodb.alerts import alert_pk
 from chalicelib.adapters.dynamodb.base import OutboxItem, SETTLED, application_pk, conditional_update, pack_request_pk
 from chalicelib.adapters.dynamodb.callouts import incident_pk
 from chalicelib.adapters.dynamodb.drafts import draft_pk
@@ -23,7 +24,7 @@ from chalicelib.services.ports import About, EmailKey
 PARTITIONS: dict[str, Callable[[str, str], str]] = {
     "application": application_pk, "pack_request": pack_request_pk, "cycle": cycle_pk,
     "meetings": meetings_pk, "election": election_pk, "incident": incident_pk, "member": member_pk,
-    "subject_access": sar_pk, "draft": draft_pk,
+    "subject_access": sar_pk, "draft": draft_pk, "alert": alert_pk,
 }
 # Emails about something that DynamoDB's TTL removes carry a TTL too, so their records go with it.
 LIFETIMES: dict[str, timedelta] = {"draft": DRAFT_LIFETIME}
@@ -50,9 +51,12 @@ class DynamoOutbox:
             condition=OutboxItem.pk.does_not_exist() | (OutboxItem.status == "pending")
             | ((OutboxItem.status == "sending") & (OutboxItem.claimed_at < stale_before)))
 
-    def release(self, key: EmailKey) -> None:
-        conditional_update(_item(key), actions=[OutboxItem.status.set("pending")],
-                           condition=OutboxItem.status == "sending")
+    def release(self, key: EmailKey) -> int:
+        item = _item(key)  # update() leaves the item as written: its failures count after this one
+        if not conditional_update(item, actions=[OutboxItem.status.set("pending"), OutboxItem.failures.add(1)],
+                                  condition=OutboxItem.status == "sending"):
+            return 0
+        return int(item.failures or 0)
 
     def mark_sent(self, key: EmailKey, message_id: str, at: datetime) -> None:
         self._settle(key, "sent", message_id, at)

@@ -128,6 +128,15 @@ class DynamoReviewStore:
         refs = [i.reference for i in DecisionItem.by_stage.query(undelivered_key(force_id))]
         return list(dict.fromkeys(refs))
 
+    def undelivered_before(self, force_id: str, before: datetime) -> list[tuple[str, datetime]]:
+        """(reference, its oldest undelivered decision's time) for decisions made before `before`: the index's sort
+        key starts with the time, so this reads only those."""
+        found: dict[str, datetime] = {}
+        for item in DecisionItem.by_stage.query(undelivered_key(force_id),
+                                                DecisionItem.gsi1sk < key_timestamp(before)):
+            found.setdefault(item.reference, item.decided_at)
+        return list(found.items())
+
     def run_not_started(self, force_id: str, reference: str, at: datetime) -> None:
         RunNotStartedItem(pk=application_pk(force_id, reference), sk="RUN", reference=reference,
                           gsi1pk=not_started_key(force_id), gsi1sk=f"{key_timestamp(at)}#{reference}").save()
