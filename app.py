@@ -4,7 +4,7 @@ import os
 from chalice import Chalice
 
 from chalicelib.adapters.logs import configure_logging
-from chalicelib.api import admin, admin_members, forces, openapi  # noqa: F401 (admin_members adds routes to admin)
+from chalicelib.api import admin, admin_business, admin_members, forces, openapi  # noqa: F401 (admin_business, admin_members add routes to admin)
 from chalicelib.settings import Settings
 from chalicelib.web import (
     apply_pages, callouts, elections, joining, links, meeting_business, members, membership, operator_pages, pages,

@@ -38,6 +38,10 @@ class CalloutRefused(ValueError):
     """The request cannot be acted on; nothing was changed."""
 
 
+class CalloutClosed(CalloutRefused):
+    """The call-out's window has already ended."""
+
+
 class IncidentStore(Protocol):
     """Incidents and the answers to them (DynamoCalloutStore)."""
 
@@ -150,7 +154,7 @@ class CalloutService:
         incident, _ = self.follow(force_id, incident_id)
         now = self._now()
         if incident.respond_by <= now or not self._p.store.close(force_id, incident_id, now):
-            raise CalloutRefused("this call-out has already closed")
+            raise CalloutClosed("this call-out has already closed")
         try:
             run_id = self._p.workflow.find_run(incident_id)
             if run_id and self._p.workflow.resume(run_id, {"reason": "closed by an operator"}):
