@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from chalicelib.domain.callouts import Incident, Response
 from chalicelib.domain.elections import Election
+from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.meeting_plans import PlannedMeeting
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.domain.strategic import Cycle, strategic_group
@@ -121,12 +122,10 @@ class BusinessAdmin:
         self._log(operator, force_id, "extraordinary_meeting", reference=planned.meeting.uid_key, group_id=group_id)
         return planned
 
-    def meeting(self, operator: Operator, force_id: str, group_id: str, uid_key: str) -> PlannedMeeting:
+    def recent_meetings(self, operator: Operator, force_id: str, group_id: str) -> list[PlannedMeeting]:
+        """Upcoming meetings and those of the last weeks, oldest first (the console's list)."""
         self._group(operator, Permission.VIEW, force_id, group_id)
-        found = next((p for p in self._p.meetings.upcoming(force_id, group_id) if p.meeting.uid_key == uid_key), None)
-        if found is None:
-            raise NotFound(f"no upcoming meeting {uid_key}")
-        return found
+        return self._p.meetings.recent(force_id, group_id)
 
     # --- elections ---
 
@@ -166,7 +165,8 @@ class BusinessAdmin:
     def _election(self, operator: Operator, force_id: str, group_id: str, election_id: str) -> Election:
         self._group(operator, Permission.OPERATE, force_id, group_id)
         try:
-            return self._p.elections.follow(force_id, group_id, election_id)["election"]
+            election: Election = self._p.elections.follow(force_id, group_id, election_id)["election"]
+            return election
         except LookupError:
             raise NotFound(f"no election {election_id} in {group_id}") from None
 
@@ -223,7 +223,7 @@ class BusinessAdmin:
         if self._force(force_id).group(group_id) is None:
             raise NotFound(f"no group {group_id} in {force_id}")
 
-    def _force(self, force_id: str):
+    def _force(self, force_id: str) -> ForceProfile:
         force = self._p.forces.get(force_id)
         if force is None:
             raise NotFound(f"no force {force_id}")

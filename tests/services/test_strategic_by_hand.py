@@ -8,7 +8,10 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.services.strategic import StrategicRefused
 from tests.conftest import sent_emails
-from tests.flows.test_strategic import LOCAL, SENIOR, northamptonshire, post, tokens  # noqa: F401 (a fixture)
+from tests.flows import test_strategic
+from tests.flows.test_strategic import LOCAL, SENIOR, post, tokens
+
+northamptonshire = test_strategic.northamptonshire  # the flow tests' fixture: local IAGs, chairs, senior officers
 
 
 def no_quorum_cycle(api, clock):
