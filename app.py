@@ -4,11 +4,11 @@ import os
 from chalice import Chalice
 
 from chalicelib.adapters.logs import configure_logging
-from chalicelib.api import admin, admin_members, forces, openapi, watch  # noqa: F401 (admin_members adds routes to admin)
+from chalicelib.api import admin, admin_business, admin_members, forces, openapi, watch  # noqa: F401 (they add admin routes)
 from chalicelib.settings import Settings
 from chalicelib.web import (
-    apply_pages, callouts, elections, joining, links, meeting_business, members, membership, operator_pages, pages,
-    strategic, subject_access,
+    apply_pages, callouts, console_business, elections, joining, links, meeting_business, members, membership,
+    operator_pages, pages, strategic, subject_access,
 )
 from chalicelib.web.transport import security_headers
 
@@ -33,6 +33,7 @@ app.register_blueprint(operator_pages.operator_pages)
 app.register_blueprint(members.members)
 app.register_blueprint(membership.membership)
 app.register_blueprint(meeting_business.meeting_business)
+app.register_blueprint(console_business.console_business)
 app.register_blueprint(watch.watch)  # a schedule, not a route: decisions Prefect never got
 
 if os.environ.get("IAG_STAGE") == "local":  # the local mailbox; `chalice package --stage prod` never sees it

@@ -35,6 +35,7 @@ from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
 from chalicelib.services.admin import AdminParts, AdminService
+from chalicelib.services.business_admin import BusinessAdmin, BusinessAdminParts
 from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.data_protection import DataProtectionService
 from chalicelib.services.drafts import DraftService
@@ -227,6 +228,12 @@ class Container:
             clock=self.clock, review=lambda: self.review, joining=lambda: self.joining, reviewers=self.review_store,
             reports=lambda: self.reports, data_protection=lambda: self.data_protection, roles=lambda: self.roles,
             subject_access=lambda: self.subject_access))
+
+    @cached_property
+    def business_admin(self) -> BusinessAdmin:
+        return BusinessAdmin(BusinessAdminParts(
+            forces=self.forces, callouts=self.callouts, meetings=self.meetings, elections=self.elections,
+            strategic=self.strategic, access_log=self.access_log, clock=self.clock))
 
     @cached_property
     def roles(self) -> RoleService:

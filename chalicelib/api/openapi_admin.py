@@ -133,6 +133,7 @@ def admin_paths() -> dict:
             "accessLog", "Who read what in a month", [_FORCE, {"name": "month", **_QUERY, "schema": {
                 "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}], _json(_OBJECT, "The reads"), 400)},
         **member_and_meeting_paths(),
+        **business_paths(),
     }
 
 
@@ -205,4 +206,109 @@ def member_and_meeting_paths() -> dict:
             "closeAction", "Close an action (its reminders stop)",
             [_FORCE, _GROUP, {"name": "action_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             _json(_OBJECT, "The action closed"))},
+    }
+
+
+_INCIDENT = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_ELECTION = {"name": "election_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_CYCLE = {"name": "cycle_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_TIME = {"type": "string", "maxLength": 40,
+         "description": "ISO 8601, e.g. 2027-01-18T18:30 (a London time) or 2027-01-18T18:30:00+00:00"}
+_NOTE = {"type": "string", "maxLength": 500}
+_INCIDENT_SHOWN = _json({"type": "object", "required": ["id", "title", "groups", "respond_by", "open"]}, "The call-out")
+_PLANNED = _json({"type": "object", "required": ["uid_key", "starts_at", "cancelled", "sequence"]}, "The meeting")
+_MEETINGS = _json({"type": "object", "required": ["meetings"]}, "The group's upcoming meetings")
+_ELECTION_SHOWN = _json({"type": "object", "required": ["id", "office", "status"]},
+                        "The election: phase, candidates, and the count once closed")
+_CYCLE_SHOWN = _json({"type": "object", "required": ["id", "status", "slots"]}, "The Strategic IAG cycle")
+
+
+def _created(operation: dict) -> dict:
+    operation["responses"] = {"201": operation["responses"].pop("200"), **operation["responses"]}
+    return operation
+
+
+def business_paths() -> dict:
+    """Call-outs, meetings, elections and Strategic IAG cycles (chalicelib/api/admin_business.py)."""
+    incidents = "/admin/forces/{force_id}/incidents"
+    group = "/admin/forces/{force_id}/groups/{group_id}"
+    elections = group + "/elections"
+    cycles = "/admin/forces/{force_id}/strategic-cycles"
+    return {
+        incidents: {
+            "get": _operation("listIncidents", "The force's recent call-outs (a coordinator: those calling only "
+                              "their groups)", [_FORCE], _json({"type": "object", "required": ["incidents"]},
+                                                                "Call-outs, newest first")),
+            "post": _created(_operation(
+                "raiseIncident", "Raise a call-out: every member who can be called (active, screened where needed, "
+                "agreement signed) gets a link to answer once; the police lead gets a live page",
+                [_FORCE], _INCIDENT_SHOWN, 400, body={
+                    "type": "object", "required": ["title", "summary", "respond_within_minutes", "police_lead_name",
+                                                   "police_lead_email"], "properties": {
+                        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "summary": {"type": "string", "minLength": 1, "maxLength": 2000},
+                        "respond_within_minutes": {"type": "integer", "minimum": 15, "maximum": 10080},
+                        "police_lead_name": {"type": "string", "minLength": 1, "maxLength": 120},
+                        "police_lead_email": {"type": "string", "format": "email", "maxLength": 254},
+                        "groups": {"type": "array", "items": {"type": "string"},
+                                   "description": "Some of the force's groups (a coordinator: theirs); all if absent"}}}))},
+        incidents + "/{incident_id}": {"get": _operation(
+            "showIncident", "A call-out and the answers so far, available first", [_FORCE, _INCIDENT],
+            _json({"type": "object", "required": ["id", "responses", "counts"]}, "The call-out and its answers"))},
+        incidents + "/{incident_id}/close": {"post": _operation(
+            "closeIncident", "End the response window now: members' links stop working and the police lead gets "
+            "the summary", [_FORCE, _INCIDENT], _INCIDENT_SHOWN, 409)},
+        group + "/meetings": {"get": _operation("listMeetings", "The group's upcoming meetings (cancelled ones "
+                                                "marked)", [_FORCE, _GROUP], _MEETINGS)},
+        group + "/meeting-plan": {"post": _operation(
+            "planMeetings", "Plan the group's next meetings from its cadence (off bank holidays) and send members "
+            "what they have not had", [_FORCE, _GROUP], _json({"type": "object", "required": ["meetings", "sent"]},
+                                                              "The upcoming meetings and how many emails went"))},
+        group + "/extraordinary-meetings": {"post": _created(_operation(
+            "addExtraordinaryMeeting", "An extra meeting (e.g. after an incident), sent to every member at once",
+            [_FORCE, _GROUP], _PLANNED, 400, body={
+                "type": "object", "required": ["starts_at", "venue", "purpose"], "properties": {
+                    "starts_at": _TIME, "minutes": {"type": "integer", "minimum": 15, "maximum": 480, "default": 120},
+                    "venue": {"type": "string", "maxLength": 200}, "online": {"type": "boolean"},
+                    "purpose": {"type": "string", "minLength": 1, "maxLength": 500}}}))},
+        group + "/meetings/{uid_key}/move": {"post": _operation(
+            "moveMeeting", "Move a meeting: members get the update (same UID, higher SEQUENCE)",
+            [_FORCE, _GROUP, _MEETING], _PLANNED, 400,
+            body={"type": "object", "required": ["starts_at"], "properties": {"starts_at": _TIME, "note": _NOTE}})},
+        group + "/meetings/{uid_key}/cancel": {"post": _operation(
+            "cancelMeeting", "Cancel a meeting: members get the cancellation for their calendars",
+            [_FORCE, _GROUP, _MEETING], _PLANNED, 400,
+            body={"type": "object", "properties": {"note": _NOTE}})},
+        elections: {
+            "get": _operation("listElections", "The group's elections under way", [_FORCE, _GROUP],
+                              _json({"type": "object", "required": ["elections"]}, "Elections under way")),
+            "post": _created(_operation(
+                "openElection", "Open an election for Chair or Vice Chair: every active member gets a nomination link",
+                [_FORCE, _GROUP], _ELECTION_SHOWN, 400, 409, body={
+                    "type": "object", "required": ["office"], "properties": {
+                        "office": {"enum": ["chair", "vice_chair"]},
+                        "nominations_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14},
+                        "voting_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14}}}))},
+        elections + "/{election_id}": {"get": _operation(
+            "showElection", "Where an election stands; the count only once it has closed",
+            [_FORCE, _GROUP, _ELECTION], _ELECTION_SHOWN)},
+        elections + "/{election_id}/start-voting": {"post": _operation(
+            "startVoting", "After nominations close: every active member gets a ballot", [_FORCE, _GROUP, _ELECTION],
+            _ELECTION_SHOWN, 409)},
+        elections + "/{election_id}/declare": {"post": _operation(
+            "declareElection", "After voting closes (or when nobody stood): count, seat the winner, tell the group",
+            [_FORCE, _GROUP, _ELECTION], _ELECTION_SHOWN, 409)},
+        cycles: {
+            "get": _operation("listStrategicCycles", "The Strategic IAG's open cycles and the latest decided ones",
+                              [_FORCE], _json({"type": "object", "required": ["cycles"]}, "Cycles")),
+            "post": _created(_operation(
+                "startStrategicCycle", "Open the cycle for the Strategic IAG's next meeting (or find the one open) "
+                "and ask the local IAGs' chairs for nominees", [_FORCE], _CYCLE_SHOWN))},
+        cycles + "/{cycle_id}": {"get": _operation(
+            "showStrategicCycle", "Who has nominated, how many answered the poll, and each date's availability",
+            [_FORCE, _CYCLE], _CYCLE_SHOWN)},
+        cycles + "/{cycle_id}/date": {"post": _operation(
+            "setStrategicDate", "When no date had a quorum: choose one of the dates offered; nominees are seated "
+            "and everyone is invited", [_FORCE, _CYCLE], _CYCLE_SHOWN, 400,
+            body={"type": "object", "required": ["starts_at"], "properties": {"starts_at": _TIME}})},
     }

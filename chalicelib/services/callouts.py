@@ -38,6 +38,10 @@ class CalloutRefused(ValueError):
     """The request cannot be acted on; nothing was changed."""
 
 
+class CalloutClosed(CalloutRefused):
+    """The call-out's window has already ended."""
+
+
 class IncidentStore(Protocol):
     """Incidents and the answers to them (DynamoCalloutStore)."""
 
@@ -53,6 +57,9 @@ class IncidentStore(Protocol):
     def responses(self, force_id: str, incident_id: str) -> list[tuple[Response, str]]: ...
 
     def summary_sent(self, force_id: str, incident_id: str) -> bool: ...
+
+    def close(self, force_id: str, incident_id: str, at: datetime) -> bool:
+        """End the response window at `at`; False if it had already ended."""
 
 
 class GroupMembers(Protocol):
@@ -129,6 +136,35 @@ class CalloutService:
             log.warning("incident %s: Prefect unreachable, asking members from here", incident.id)
             self.ask_members(force_id, incident.id)
         return incident
+
+    def incidents(self, force_id: str, limit: int = 20) -> list[Incident]:
+        """The force's recent incidents, newest first."""
+        return self._p.store.incidents(force_id, limit)
+
+    def follow(self, force_id: str, incident_id: str) -> tuple[Incident, list[Response]]:
+        """An incident and the answers so far (available first), for its coordinator."""
+        incident = self._p.store.incident(force_id, incident_id)
+        if incident is None:
+            raise LookupError(f"no incident {incident_id!r}")
+        return incident, _ordered([r for r, _ in self._p.store.responses(force_id, incident_id)])
+
+    def close(self, force_id: str, incident_id: str) -> Incident:
+        """End the window now (enough people have answered, or the incident is over): members' links stop
+        working, and the police lead gets the summary (through the incident's run, or from here)."""
+        incident, _ = self.follow(force_id, incident_id)
+        now = self._now()
+        if incident.respond_by <= now or not self._p.store.close(force_id, incident_id, now):
+            raise CalloutClosed("this call-out has already closed")
+        try:
+            run_id = self._p.workflow.find_run(incident_id)
+            if run_id and self._p.workflow.resume(run_id, {"reason": "closed by an operator"}):
+                return self._p.store.incident(force_id, incident_id) or incident
+        except WorkflowUnavailable:
+            pass
+        # No run to wake: send the summary here (once); reconciliation retries it if this send fails.
+        with suppress(Exception):
+            self.send_summary(force_id, incident_id)
+        return self._p.store.incident(force_id, incident_id) or incident
 
     # --- the incident's flow run ---
 
@@ -213,6 +249,8 @@ class CalloutService:
         incident = self._p.store.incident(link.force_id, incident_id)
         if incident is None:
             raise LinkRefused(LinkProblem.UNKNOWN)
+        if not lead and self._now() >= incident.respond_by:  # closed early: a member's link dies with the window
+            raise LinkRefused(LinkProblem.EXPIRED)
         responses = [r for r, _ in self._p.store.responses(link.force_id, incident_id)]
         return link, incident, responses
 

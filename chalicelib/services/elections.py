@@ -156,6 +156,24 @@ class ElectionService:
         self.send_owed(election)
         return election
 
+    def open_elections(self, force_id: str, group_id: str) -> list[Election]:
+        """A group's elections under way (a closed one is found by its id)."""
+        return [e for e in self._store.open_elections(force_id) if e.group_id == group_id]
+
+    def follow(self, force_id: str, group_id: str, election_id: str) -> dict[str, Any]:
+        """Where an election stands for its operator: phase, candidates, and the count only once closed."""
+        election = self._store.get(force_id, election_id)
+        if election is None or election.group_id != group_id:
+            raise LookupError(f"no election {election_id!r} in {group_id}")
+        candidates = self._store.candidates(force_id, election_id)
+        result = self.result(election) if election.status is Status.CLOSED else None
+        names = {c.member_id: c.name for c in candidates}
+        return {"election": election, "phase": phase(election, self._now()), "office": OFFICE_WORDS[election.office],
+                "candidates": candidates, "electorate": len(self._electorate(election)),
+                "result": None if result is None else {
+                    "counts": [(names.get(c, c), n) for c, n in result.counts],
+                    "winners": [names.get(c, c) for c in result.winners], "tie": result.tie}}
+
     def start_voting(self, election: Election) -> Election:
         """After nominations close: email every active member a ballot listing the candidates. Safe to repeat."""
         election = self._fresh(election)

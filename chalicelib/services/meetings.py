@@ -79,6 +79,12 @@ class MeetingService:
         now = self._now()
         return [p for p in self._p.store.all(force_id, group_id) if p.meeting.ends_at > now]
 
+    def recent(self, force_id: str, group_id: str, days: int = 90) -> list[PlannedMeeting]:
+        """Upcoming meetings and those of the last `days` (whose attendance and minutes are still to record)."""
+        since = self._now() - timedelta(days=days)
+        return sorted((p for p in self._p.store.all(force_id, group_id) if p.meeting.ends_at > since),
+                      key=lambda p: p.meeting.starts_at)
+
     def tell_members(self, force_id: str, group_id: str) -> int:
         """Send each active member whatever they have not been sent about each upcoming meeting."""
         force = self._p.forces.require(force_id)

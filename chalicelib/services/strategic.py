@@ -72,6 +72,10 @@ class CycleStore(Protocol):
 
     def unlist(self, cycle: Cycle) -> None: ...
 
+    def recent_cycles(self, force_id: str, limit: int = 6) -> list[Cycle]: ...
+
+    def schedule_by_hand(self, cycle: Cycle, chosen: datetime) -> bool: ...
+
 
 class Members(Protocol):
     """Members of each group (DynamoJoiningStore)."""
@@ -143,6 +147,39 @@ class StrategicService:
 
     def open_cycles(self, force_id: str) -> list[str]:
         return self._p.store.open_cycles(force_id)
+
+    # --- the operator ---
+
+    def cycles(self, force_id: str) -> list[Cycle]:
+        """The open cycles and the latest decided ones, for the console."""
+        return self._p.store.recent_cycles(force_id)
+
+    def follow(self, force_id: str, cycle_id_: str) -> dict[str, Any]:
+        """Where a cycle stands: which local IAGs have nominated, who has answered the poll, the date."""
+        cycle = self._p.store.cycle(force_id, cycle_id_)
+        if cycle is None:
+            raise LookupError(f"no Strategic IAG cycle {cycle_id_!r}")
+        force = self._p.forces.require(force_id)
+        nominated = self._p.store.nominations(force_id, cycle.id)
+        answered = self._p.store.availability(force_id, cycle.id)
+        return {"cycle": cycle, "groups": [(g, [n.name for n in nominated.get(g.id, [])]) for g in local_groups(force)],
+                "answered": len(answered),
+                "slots": [(slot, sum(slot in chosen for chosen in answered.values())) for slot in cycle.slots]}
+
+    def set_date(self, force_id: str, cycle_id_: str, slot: datetime) -> Cycle:
+        """When no date had a quorum, the arranging officer's choice among the dates offered: nominees are seated
+        and everyone is invited, as for a date the poll chose."""
+        cycle = self._p.store.cycle(force_id, cycle_id_)
+        if cycle is None:
+            raise LookupError(f"no Strategic IAG cycle {cycle_id_!r}")
+        if cycle.status is not Status.NO_QUORUM:
+            raise StrategicRefused("a date is set by hand only when no date had a quorum")
+        if slot not in cycle.slots or slot <= self._now():
+            raise StrategicRefused("choose one of the dates offered that is still to come")
+        if not self._p.store.schedule_by_hand(cycle, slot):
+            raise StrategicRefused("the cycle was changed by someone else meanwhile; look again")
+        self.advance(force_id, cycle.id)  # invitations now; the hourly run retries any that fail
+        return self._p.store.cycle(force_id, cycle.id) or cycle
 
     def advance(self, force_id: str, cycle_id_: str) -> str:
         self._pass.failures = 0

@@ -145,3 +145,28 @@ def test_nobody_callable_is_refused_rather_than_raising_an_empty_call_out(api):
     with pytest.raises(CalloutRefused, match="nobody in those groups can be called"):
         raise_incident()
     assert DynamoCalloutStore().incidents("northamptonshire") == []
+
+
+def test_closing_a_call_out_early_stops_the_answers_wakes_the_run_and_can_be_done_once(api, members, clock, workflow):
+    incident = raise_incident()
+    callouts = bootstrap.container().callouts
+    callouts.ask_members("northamptonshire", incident.id)
+    answer(api, links("nor-1@example.org", "callout")[0], answer="available")
+    clock.moment += timedelta(minutes=30)
+    closed = callouts.close("northamptonshire", incident.id)
+    assert closed.respond_by == clock.moment
+    assert workflow.resumed[-1] == (f"run-{incident.id}", {"reason": "closed by an operator"})
+    late = links("nor-2@example.org", "callout")[0]
+    assert answer(api, late, answer="available").status_code == 410  # the window is over for members
+    assert callouts.send_summary("northamptonshire", incident.id)  # what the woken run does: now due
+    with pytest.raises(CalloutRefused, match="already closed"):
+        callouts.close("northamptonshire", incident.id)
+    _, responses = callouts.follow("northamptonshire", incident.id)
+    assert [(r.member_id, r.answer and r.answer.value) for r in responses] == [("NOR-1", "available"), ("NOR-2", None)]
+
+
+def test_closing_without_a_run_to_wake_sends_the_summary_from_the_request(api, members, clock, workflow):
+    incident = raise_incident()
+    workflow.find_run = lambda name: None
+    bootstrap.container().callouts.close("northamptonshire", incident.id)
+    assert [m for m in sent_emails() if m.subject.startswith(f"Call-out {incident.id} closed")]

@@ -17,7 +17,9 @@ from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamodb.base import Item, OutboxItem, SETTLED, connection, key_timestamp
+from chalicelib.adapters.dynamodb.base import (
+    Item, OutboxItem, SETTLED, conditional_update, connection, key_timestamp,
+)
 from chalicelib.adapters.dynamodb.links import LinkItem, usable_link
 from chalicelib.domain.callouts import Answer, Incident, Response
 from chalicelib.domain.links import Link
@@ -109,6 +111,12 @@ class DynamoCalloutStore:
             if any(r and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
                 raise LinkConflict() from None
             raise
+
+    def close(self, force_id: str, incident_id: str, at: datetime) -> bool:
+        """The window ends at `at`, only if it was still open then (one write, under that condition)."""
+        return conditional_update(IncidentItem(pk=incident_pk(force_id, incident_id), sk="INCIDENT"),
+                                  [IncidentItem.respond_by.set(at)],
+                                  IncidentItem.pk.exists() & (IncidentItem.respond_by > at))
 
     def summary_sent(self, force_id: str, incident_id: str) -> bool:
         """Sent through the outbox (EMAIL#summary_sent), or, for an incident from before the outbox, stamped on it."""

@@ -29,7 +29,8 @@ from chalicelib.services.ports import LinkConflict
 
 
 class CycleItem(Item, discriminator="strategic_cycle"):
-    """PK FORCE#<force>#STRATEGIC#<cycle>  SK CYCLE  GSI1 FORCE#<force>#STRATEGIC#OPEN / <cycle> while open"""
+    """PK FORCE#<force>#STRATEGIC#<cycle>  SK CYCLE  GSI1 FORCE#<force>#STRATEGIC#OPEN / <cycle> while open,
+    FORCE#<force>#STRATEGIC#DONE / <cycle> once decided and sent (so the console can still find it)"""
     cycle_id = UnicodeAttribute()
     force_id = UnicodeAttribute()
     group_id = UnicodeAttribute()
@@ -61,6 +62,10 @@ def cycle_pk(force_id: str, cycle_id: str) -> str:
 
 def open_key(force_id: str) -> str:
     return f"FORCE#{force_id}#STRATEGIC#OPEN"
+
+
+def done_key(force_id: str) -> str:
+    return f"FORCE#{force_id}#STRATEGIC#DONE"
 
 
 class DynamoStrategicStore:
@@ -101,9 +106,23 @@ class DynamoStrategicStore:
                                   CycleItem.status == cycle.status.value)
 
     def unlist(self, cycle: Cycle) -> None:
-        """Decided and everything sent: hourly runs stop looking at it."""
+        """Decided and everything sent: hourly runs stop looking at it (it moves to the decided list)."""
         CycleItem(pk=cycle_pk(cycle.force_id, cycle.id), sk="CYCLE").update(
-            actions=[CycleItem.gsi1pk.remove(), CycleItem.gsi1sk.remove()])
+            actions=[CycleItem.gsi1pk.set(done_key(cycle.force_id)), CycleItem.gsi1sk.set(cycle.id)])
+
+    def recent_cycles(self, force_id: str, limit: int = 6) -> list[Cycle]:
+        """The open cycles, then the latest decided ones (cycle ids sort by the meeting's month)."""
+        ids = self.open_cycles(force_id) + [i.cycle_id for i in CycleItem.by_stage.query(
+            done_key(force_id), scan_index_forward=False, limit=limit)]
+        return [c for c in (self.cycle(force_id, i) for i in dict.fromkeys(ids)) if c is not None]
+
+    def schedule_by_hand(self, cycle: Cycle, chosen: datetime) -> bool:
+        """A cycle without a quorum gets its date from an operator, and is listed again until its invitations have
+        all gone; False if it was not (or no longer) waiting for one."""
+        return conditional_update(CycleItem(pk=cycle_pk(cycle.force_id, cycle.id), sk="CYCLE"), [
+            CycleItem.status.set(Status.SCHEDULED.value), CycleItem.chosen.set(chosen.isoformat()),
+            CycleItem.gsi1pk.set(open_key(cycle.force_id)), CycleItem.gsi1sk.set(cycle.id)],
+            CycleItem.status == Status.NO_QUORUM.value)
 
     def nominations(self, force_id: str, cycle_id: str) -> dict[str, list[Nominee]]:
         items = NominationsItem.query(cycle_pk(force_id, cycle_id), NominationsItem.sk.startswith("NOMINEES#"),

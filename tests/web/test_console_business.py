@@ -1,0 +1,219 @@
+"""The console's meeting, call-out, election and Strategic IAG pages in process (moto, a fake Prefect): signed in
+with the pool's cookie, every change a POST with a token bound to that sign-in, tenancy, and what each page does."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.domain.meeting_plans import PlannedMeeting
+from chalicelib.domain.meetings import Meeting
+from tests.api import test_admin_business_api as business_api
+from tests.api.test_admin_business_api import ELECTION, FORCE, GROUP, INCIDENT, MEETING, business_state, with_ids
+from tests.conftest import sent_emails
+
+northamptonshire = business_api.northamptonshire  # the API tests' fixture: members, a meeting, an election
+
+PAGES = f"/admin/pages/forces/{FORCE}"
+PAST = "nor-m-2026-11-16"  # a meeting held last week: its attendance and minutes are due
+# Every console route of chalicelib/web/console_business.py, with what its form would send.
+ROUTES = [
+    (f"{PAGES}/groups/{GROUP}/meetings", {"action": "plan"}),
+    (f"{PAGES}/groups/{GROUP}/meetings/{MEETING}", {"action": "move", "starts_at": "2027-01-18 18:30"}),
+    (f"{PAGES}/groups/{GROUP}/meetings/{MEETING}/cancel", {"note": "No business"}),
+    (f"{PAGES}/incidents", {"title": "T", "summary": "S", "within": "120", "lead_name": "L",
+                            "lead_email": "lead@northants.example", "groups": GROUP}),
+    (f"{PAGES}/incidents/{INCIDENT}", None),
+    (f"{PAGES}/incidents/{INCIDENT}/close", {}),
+    (f"{PAGES}/groups/{GROUP}/elections", {"office": "vice_chair"}),
+    (f"{PAGES}/groups/{GROUP}/elections/{ELECTION}", {"action": "declare"}),
+    (f"{PAGES}/strategic", {}),
+    (f"{PAGES}/strategic/strategic-2027-03", {"slot": "2027-03-11T14:00:00+00:00"}),
+]
+
+
+def test_every_console_route_is_in_these_tests():
+    from app import app
+
+    registered = {(path, method) for path, entries in app.routes.items() for method, entry in entries.items()
+                  if entry.view_function.__module__ == "chalicelib.web.console_business"}
+    listed = {(re.sub(r"/strategic/strategic-2027-03", "/strategic/{cycle_id}", path)
+               .replace(PAGES, "/admin/pages/forces/{force_id}").replace(f"/groups/{GROUP}", "/groups/{group_id}")
+               .replace(MEETING, "{uid_key}").replace(INCIDENT, "{incident_id}").replace(ELECTION, "{election_id}"),
+               method) for path, form in ROUTES for method in (("GET", "POST") if form is not None else ("GET",))}
+    assert registered == listed
+
+
+def cookie(pool, *who) -> dict:
+    return {"Cookie": f"iag_operator={pool.token(*who)}"}
+
+
+def page(api, path: str, signed_in: dict):
+    return api.http.get(path, headers=signed_in)
+
+
+def form_token(api, path: str, signed_in: dict) -> str:
+    found = re.search(r'name="_token" value="([^"]+)"', page(api, path, signed_in).body.decode())
+    return found[1] if found else ""
+
+
+def good_token(signed_in: dict) -> str:
+    """The form token this sign-in's pages carry (a page without a form for this role shows none)."""
+    from chalicelib.web import csrf
+    from chalicelib.web.console_business import sign_in_binding
+
+    return csrf.issue(bootstrap.container().settings.form_secret,
+                      sign_in_binding(signed_in["Cookie"].split("=", 1)[1]))
+
+
+def post(api, path: str, signed_in: dict, fields, token: str, origin: str = ""):
+    headers = {**signed_in, "Content-Type": "application/x-www-form-urlencoded"}
+    if origin:
+        headers["Origin"] = origin
+    pairs = [(k, v) for k, values in fields.items() for v in (values if isinstance(values, list) else [values])]
+    return api.http.post(path, body=urlencode(pairs + [("_token", token)]), headers=headers)
+
+
+def test_a_stranger_is_sent_to_sign_in(api, northamptonshire):
+    for path, _ in ROUTES:
+        answer = api.http.get(with_ids(path, northamptonshire))
+        assert (answer.status_code, answer.headers["Location"]) == (303, "/admin/sign-in"), path
+
+
+@pytest.mark.parametrize("who", [("force_admin", "derbyshire", ""), ("auditor", "thames-valley", ""),
+                                 ("coordinator", "avon-and-somerset", "northampton")])
+def test_another_forces_operator_gets_403_learns_nothing_and_changes_nothing(operator_pool, api, northamptonshire,
+                                                                             workflow, who):
+    signed_in = cookie(operator_pool, f"{who[0]}-{who[1]}", *who)
+    for path, form in ROUTES:
+        path = with_ids(path, northamptonshire)
+        before = business_state(workflow)
+        shown = page(api, path, signed_in)
+        assert shown.status_code == 403, path
+        text = shown.body.decode()
+        assert "Earlier" not in text and "Member NOR" not in text and "Northampton IAG" not in text, path
+        if form is not None:  # with a good token of their own sign-in: the role is what refuses
+            assert post(api, path, signed_in, form, good_token(signed_in)).status_code == 403, path
+        assert business_state(workflow) == before, path
+
+
+def test_the_forces_auditor_reads_but_a_forged_post_is_refused(operator_pool, api, northamptonshire, workflow):
+    signed_in = cookie(operator_pool, "aud", "auditor", FORCE)
+    for path, form in ROUTES:
+        path = with_ids(path, northamptonshire)
+        confirming = path.endswith(("/cancel", "/close"))  # pages that only confirm a change
+        if "strategic-2027" not in path:
+            assert page(api, path, signed_in).status_code == (403 if confirming else 200), path
+        if form is not None:
+            before = business_state(workflow)
+            assert post(api, path, signed_in, form, good_token(signed_in)).status_code == 403, path
+            assert business_state(workflow) == before, path
+
+
+def test_a_post_without_the_token_of_this_sign_in_or_from_another_site_changes_nothing(operator_pool, api,
+                                                                                       northamptonshire, workflow):
+    signed_in = cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)
+    path = f"{PAGES}/groups/{GROUP}/meetings"
+    before = business_state(workflow)
+    assert post(api, path, signed_in, {"action": "plan"}, "").status_code == 403
+    other_sign_in = cookie(operator_pool, "coord-2", "coordinator", FORCE, GROUP)
+    assert post(api, path, signed_in, {"action": "plan"}, form_token(api, path, other_sign_in)).status_code == 403
+    token = form_token(api, path, signed_in)
+    assert post(api, path, signed_in, {"action": "plan"}, token, origin="https://evil.example").status_code == 403
+    assert business_state(workflow) == before
+    assert post(api, path, signed_in, {"action": "plan"}, token).status_code == 303  # the same, done properly
+
+
+def test_a_coordinator_plans_meetings_and_records_attendance_and_minutes(operator_pool, api, northamptonshire,
+                                                                          clock):
+    start = datetime(2026, 11, 16, 18, 30, tzinfo=timezone.utc)
+    bootstrap.container().meeting_store.add(FORCE, GROUP, PlannedMeeting(Meeting(
+        PAST, "Northampton IAG: IAG meeting", start, start + timedelta(hours=2), "Northampton", True)), start)
+    signed_in = cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)
+    meetings = f"{PAGES}/groups/{GROUP}/meetings"
+    planned = post(api, meetings, signed_in, {"action": "plan"}, form_token(api, meetings, signed_in))
+    assert (planned.status_code, planned.headers["Location"]) == (303, f"{meetings}?done=planned")
+    listed = page(api, planned.headers["Location"], signed_in).body.decode()
+    assert "members have been sent their invitations" in listed and listed.count("Planned") >= 6
+    held = f"{meetings}/{PAST}"
+    done = post(api, held, signed_in, {"action": "attendance", "present": ["NOR-1"]}, form_token(api, held, signed_in))
+    assert done.status_code == 303
+    assert bootstrap.container().meeting_records.attendance(FORCE, GROUP, PAST) == ("NOR-1",)
+    assert "Recorded: Member NOR-1." in page(api, held, signed_in).body.decode()
+    stranger = post(api, held, signed_in, {"action": "attendance", "present": ["DER-1"]}, form_token(api, held, signed_in))
+    assert stranger.status_code == 400 and "not members of northampton" in stranger.body.decode()
+    minutes = post(api, held, signed_in, {"action": "minutes", "minutes_text": "We met."},
+                   form_token(api, held, signed_in))
+    assert minutes.status_code == 303 and "We met." in page(api, held, signed_in).body.decode()
+    reads = {r["action"] for r in bootstrap.container().access_log.month(FORCE, clock.moment)}
+    assert {"plan_meetings", "view_meeting", "meeting_attendance", "meeting_minutes"} <= reads
+
+
+def test_moving_is_checked_and_cancelling_is_confirmed_on_its_own_page(operator_pool, api, northamptonshire):
+    signed_in = cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)
+    meeting = f"{PAGES}/groups/{GROUP}/meetings/{MEETING}"
+    bad = post(api, meeting, signed_in, {"action": "move", "starts_at": "next Tuesday"},
+               form_token(api, meeting, signed_in))
+    assert bad.status_code == 400 and "Enter a date and time like 2027-01-18 18:30" in bad.body.decode()
+    assert 'value="next Tuesday"' in bad.body.decode()  # what they typed stays
+    moved = post(api, meeting, signed_in, {"action": "move", "starts_at": "2027-01-18 18:30", "note": "Room"},
+                 form_token(api, meeting, signed_in))
+    assert moved.status_code == 303
+    assert bootstrap.container().meeting_store.get(FORCE, GROUP, MEETING).sequence == 1
+    confirm = page(api, f"{meeting}/cancel", signed_in)
+    assert confirm.status_code == 200 and "Yes, cancel the meeting" in confirm.body.decode()
+    assert not bootstrap.container().meeting_store.get(FORCE, GROUP, MEETING).cancelled  # asking changed nothing
+    cancelled = post(api, f"{meeting}/cancel", signed_in, {"note": "No business"},
+                     form_token(api, f"{meeting}/cancel", signed_in))
+    assert cancelled.status_code == 303
+    assert bootstrap.container().meeting_store.get(FORCE, GROUP, MEETING).cancelled
+
+
+def test_a_coordinator_raises_a_call_out_watches_answers_arrive_and_closes_it(operator_pool, api, northamptonshire,
+                                                                               clock):
+    signed_in = cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)
+    incidents = f"{PAGES}/incidents"
+    fields = {"title": "Disorder after the match", "summary": "Advice on reassurance", "within": "120",
+              "lead_name": "Supt Lead", "lead_email": "lead@northants.example", "groups": GROUP}
+    refused = post(api, incidents, signed_in, {**fields, "lead_email": "nobody"}, form_token(api, incidents, signed_in))
+    assert refused.status_code == 400 and "police lead" in refused.body.decode()
+    raised = post(api, incidents, signed_in, fields, form_token(api, incidents, signed_in))
+    assert raised.status_code == 303
+    watched = raised.headers["Location"].split("?")[0]
+    incident_id = watched.rsplit("/", 1)[1]
+    shown = page(api, watched, signed_in).body.decode()
+    assert '<meta http-equiv="refresh" content="20">' in shown and "No answer yet" in shown
+    bootstrap.container().callouts.ask_members(FORCE, incident_id)
+    [link] = [t for m in sent_emails() if m.subject == "Call-out: Disorder after the match"
+              and "nor-1@example.org" in m.destinations["ToAddresses"]
+              for t in re.findall(r'/callout/([A-Za-z0-9_-]+)"', m.body)]
+    api.http.post(f"/callout/{link}", body="answer=available&note=On+my+way",
+                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    shown = page(api, watched, signed_in).body.decode()  # what the page's own refresh shows
+    assert "On my way" in shown and "Available now" in shown
+    confirm = page(api, f"{watched}/close", signed_in).body.decode()
+    assert "1 members have answered; 1 have not" in confirm
+    closed = post(api, f"{watched}/close", signed_in, {}, form_token(api, f"{watched}/close", signed_in))
+    assert closed.status_code == 303
+    after = page(api, watched, signed_in).body.decode()
+    assert "http-equiv" not in after and "Closed" in after
+    again = post(api, f"{watched}/close", signed_in, {}, form_token(api, watched, signed_in))
+    assert again.status_code == 409 and "already closed" in again.body.decode()
+
+
+def test_a_force_administrator_opens_an_election_and_cannot_count_it_early(operator_pool, api, northamptonshire):
+    signed_in = cookie(operator_pool, "admin", "force_admin", FORCE)
+    elections = f"{PAGES}/groups/{GROUP}/elections"
+    opened = post(api, elections, signed_in, {"office": "vice_chair", "nominations_days": "7", "voting_days": "7"},
+                  form_token(api, elections, signed_in))
+    assert opened.status_code == 303
+    election = opened.headers["Location"].split("?")[0]
+    shown = page(api, election, signed_in).body.decode()
+    assert "Election for Vice Chair" in shown and "Members may stand" in shown
+    early = post(api, election, signed_in, {"action": "declare"}, form_token(api, election, signed_in))
+    assert early.status_code == 409 and "Nominations are still open" in early.body.decode()
+    missing = post(api, elections, signed_in, {}, form_token(api, elections, signed_in))
+    assert missing.status_code == 400 and "Choose the office" in missing.body.decode()
