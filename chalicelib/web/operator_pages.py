@@ -49,9 +49,14 @@ def _cookie(value: str, max_age: int) -> str:
 
 
 def _cookie_token() -> Optional[str]:
+    return cookie_token(operator_pages.current_request)
+
+
+def cookie_token(request) -> Optional[str]:
+    """The sign-in's token from the pages' cookie (the console reads it the same way)."""
     cookies = SimpleCookie()
     try:
-        cookies.load(operator_pages.current_request.headers.get("cookie", ""))
+        cookies.load(request.headers.get("cookie", ""))
     except Exception:  # noqa: BLE001 (a malformed Cookie header is simply no sign-in)
         return None
     return cookies[COOKIE].value if COOKIE in cookies and cookies[COOKIE].value else None
