@@ -7,7 +7,7 @@ from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, admin_members, forces, openapi  # noqa: F401 (admin_members adds routes to admin)
 from chalicelib.settings import Settings
 from chalicelib.web import (
-    apply_pages, callouts, console, elections, joining, links, meeting_business, members, membership,
+    apply_pages, callouts, console, console_pages, elections, joining, links, meeting_business, members, membership,
     operator_pages, pages, strategic, subject_access,
 )
 from chalicelib.web.transport import security_headers
@@ -30,7 +30,7 @@ app.register_blueprint(strategic.strategic)
 app.register_blueprint(elections.elections)
 app.register_blueprint(subject_access.subject_access)
 app.register_blueprint(operator_pages.operator_pages)
-app.register_blueprint(console.console)  # page modules add their routes to it (web/console.py)
+app.register_blueprint(console.console)  # console_pages and later modules add their routes to it
 app.register_blueprint(members.members)
 app.register_blueprint(membership.membership)
 app.register_blueprint(meeting_business.meeting_business)

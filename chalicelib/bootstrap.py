@@ -35,6 +35,7 @@ from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
 from chalicelib.services.admin import AdminParts, AdminService
 from chalicelib.services.callouts import CalloutParts, CalloutService
+from chalicelib.services.console import ConsoleParts, ConsoleService
 from chalicelib.services.data_protection import DataProtectionService
 from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
@@ -234,6 +235,14 @@ class Container:
             render=render, holidays=_bank_holidays, links=self.review_store, random_bytes=random_bytes,
             base_url=self.settings.public_base_url, fingerprint=documents.fingerprint,
             office_filled=lambda *filled: self.bus.ask(OfficeFilled(*filled))))
+
+    @cached_property
+    def console(self) -> ConsoleService:
+        return ConsoleService(ConsoleParts(
+            forces=self.forces, repository=self.repository, workflow=self.workflow,
+            decisions=(self.review_store, self.joining_store), roles=self.roles.list, meetings=self.meetings,
+            incidents=self.callout_store, elections=self.election_store, cycles=self.strategic_store,
+            actions=self.meeting_records, members=self.joining_store, access_log=self.access_log, clock=self.clock))
 
     @cached_property
     def pack_requests(self) -> PackRequestService:
