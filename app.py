@@ -7,9 +7,10 @@ from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, admin_members, forces, openapi  # noqa: F401 (admin_members adds routes to admin)
 from chalicelib.settings import Settings
 from chalicelib.web import (
-    apply_pages, callouts, console, console_pages, elections, joining, links, meeting_business, members, membership,
+    apply_pages, callouts, console, elections, joining, links, meeting_business, members, membership,
     operator_pages, pages, strategic, subject_access,
 )
+from chalicelib.web import console_pages  # noqa: F401 (adds its routes to console's blueprint)
 from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")

@@ -68,7 +68,7 @@ def test_the_dashboard_shows_the_queue_with_its_age_and_the_navigation_the_role_
     cole = Console(api, "cole")
     assert cole.get("/admin/console").headers["Location"] == "/admin/console/derbyshire"
     page = _text(cole.get("/admin/console/derbyshire"))
-    assert "Awaiting review" in page and f"group=derbyshire-iag&stage=awaiting_review" in page
+    assert "Awaiting review" in page and "group=derbyshire-iag&stage=awaiting_review" in page
     assert ">Data requests<" not in page  # a coordinator starts no data request and reads no access log
     assert ">Applications<" in page and ">People<" in page and ">Meetings<" in page
     auditor = _text(Console(api, "aud").get("/admin/console/derbyshire"))
