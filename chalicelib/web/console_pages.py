@@ -82,7 +82,9 @@ def application(you: SignedIn, force_id: str, reference: str):
     force = force_of(force_id)
     found = _container().admin.application(you.operator, force_id, reference)
     runs = [r for r in found["runs"] if "error" not in r]
+    group = force.group(found["group"])
     return you.page("operators/console_application.html", section="applications", force=force, app=found,
+                    group_name=group.name if group else found["group"],
                     run=runs[0] if runs else None, run_error=next((r["error"] for r in found["runs"] if "error" in r),
                                                                   None),
                     stage_words=STAGE_WORDS, may_act=you.operator.may_in_force(Permission.RETRY, force_id),
