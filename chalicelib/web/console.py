@@ -1,6 +1,7 @@
 """The coordinators' console: one frame for every /admin/console page and one way to take a change from a form.
 
-A page module registers its routes with the two decorators below and nothing else:
+A page module registers its routes with the two decorators below, and app.py imports it (before the blueprint is
+registered: the routes are added at import):
 
     @console_page("/admin/console/{force_id}/meetings", section="meetings")
     def meetings(you: SignedIn, force_id): ...            # GET: return you.page("operators/x.html", force=..., ...)
@@ -23,6 +24,7 @@ refused operator learns nothing of the target.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, quote
@@ -99,7 +101,7 @@ class SignedIn:
         html = render(template, service_name="IAG Back Office: console", static_url=static_url(), force=None,
                       console_force=force, section=section, operator=self.operator,
                       sections=self.sections(force.id) if force else [], form_token=self.form_token(),
-                      notice=NOTICES.get(query.get("done", "")), **context)
+                      notice=NOTICES.get(query.get("done", "")), role_words=role_words, **context)
         return _html(html, status)
 
     def message(self, status: int, heading: str, *paragraphs: str, force: Optional[ForceProfile] = None,
@@ -126,6 +128,11 @@ class SignedIn:
         container = bootstrap.container()
         container.access_log.record(self.operator, force_id, action, container.clock.now(), reference=reference,
                                     group_id=group_id)
+
+
+def role_words(role: str) -> str:
+    """A role's id as words: iag_chair -> IAG chair."""
+    return re.sub(r"\biag\b", "IAG", role.replace("_", " "))
 
 
 def confirmed(form: dict[str, str]) -> bool:

@@ -15,7 +15,9 @@ from chalicelib.domain.operators import Permission
 from chalicelib.domain.roles import APPEAL, APPEAL_PANEL, FORCE, REVIEW_PANEL
 from chalicelib.services.admin import InvalidRequest, NotFound
 from chalicelib.services.roles import EMAIL
-from chalicelib.web.console import NOTICES, PREFIX, SignedIn, confirmed, console, console_action, console_page, force_of
+from chalicelib.web.console import (
+    NOTICES, PREFIX, SignedIn, confirmed, console, console_action, console_page, force_of, role_words,
+)
 from chalicelib.web.operator_pages import HOME
 
 NOTICES.update({
@@ -262,7 +264,7 @@ def set_role(you: SignedIn, form: dict, force_id: str, scope: str, role: str):
                         consequences=_role_consequences(held, None))
     if not confirmed(form):
         return you.confirm(force, action=f"{PREFIX}/{force_id}/roles/{scope}/{role}", section="people",
-                           heading=f"Make {name} the {_words(role)}?", button="Set the new holder",
+                           heading=f"Make {name} the {role_words(role)}?", button="Set the new holder",
                            fields={"name": name, "email": email}, back=f"{PREFIX}/{force_id}/roles/{scope}/{role}",
                            consequences=_role_consequences(held, name))
     _container().roles.set(you.operator, force_id, scope, role, name, email)
@@ -286,10 +288,6 @@ def _role_consequences(held: dict, new_name: Optional[str]) -> list[str]:
                APPEAL_PANEL: f"{who} is sent fresh links for every appeal waiting for this role."}.get(
         held["panel"] or "", f"{who} is sent what waits for this role, if anything does.")
     return [before, waiting, "Decisions already made stay as they are."]
-
-
-def _words(role: str) -> str:
-    return role.replace("_", " ").replace("iag", "IAG")
 
 
 # --- reports and data requests ---
