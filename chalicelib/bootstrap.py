@@ -329,7 +329,7 @@ def container() -> Container:
         _container = Container(
             settings=settings, forces=forces, repository=dynamodb.DynamoApplicationRepository(),
             clock=SystemClock(), mailer=_mailer(settings, forces),
-            workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key),
+            workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key, ui_url=settings.prefect_ui_url),
             review_store=DynamoReviewStore(), documents=_documents(settings))
         _container = replace(_container, operator_tokens=_LazyTokens(settings))
     return _container
