@@ -7,9 +7,10 @@ from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, admin_business, admin_members, forces, openapi, watch  # noqa: F401 (they add admin routes)
 from chalicelib.settings import Settings
 from chalicelib.web import (
-    apply_pages, callouts, console_business, elections, joining, links, meeting_business, members, membership,
+    apply_pages, callouts, console, console_business, elections, joining, links, meeting_business, members, membership,
     operator_pages, pages, strategic, subject_access,
 )
+from chalicelib.web import console_pages  # noqa: F401 (adds its routes to console's blueprint)
 from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")
@@ -30,6 +31,7 @@ app.register_blueprint(strategic.strategic)
 app.register_blueprint(elections.elections)
 app.register_blueprint(subject_access.subject_access)
 app.register_blueprint(operator_pages.operator_pages)
+app.register_blueprint(console.console)  # console_pages and later modules add their routes to it
 app.register_blueprint(members.members)
 app.register_blueprint(membership.membership)
 app.register_blueprint(meeting_business.meeting_business)

@@ -37,6 +37,7 @@ from chalicelib.adapters.templates import render
 from chalicelib.services.admin import AdminParts, AdminService
 from chalicelib.services.business_admin import BusinessAdmin, BusinessAdminParts
 from chalicelib.services.callouts import CalloutParts, CalloutService
+from chalicelib.services.console import ConsoleParts, ConsoleService
 from chalicelib.services.data_protection import DataProtectionService
 from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
@@ -254,6 +255,14 @@ class Container:
             office_filled=lambda *filled: self.bus.ask(OfficeFilled(*filled)), member_links=self.membership.member_links))
 
     @cached_property
+    def console(self) -> ConsoleService:
+        return ConsoleService(ConsoleParts(
+            forces=self.forces, repository=self.repository, workflow=self.workflow,
+            decisions=(self.review_store, self.joining_store), roles=self.roles.list, meetings=self.meetings,
+            incidents=self.callout_store, elections=self.election_store, cycles=self.strategic_store,
+            actions=self.meeting_records, members=self.joining_store, access_log=self.access_log, clock=self.clock))
+
+    @cached_property
     def pack_requests(self) -> PackRequestService:
         from chalicelib.adapters.pack_files import ShippedPackFiles
 
@@ -338,7 +347,7 @@ def container() -> Container:
         _container = Container(
             settings=settings, forces=forces, repository=dynamodb.DynamoApplicationRepository(),
             clock=SystemClock(), mailer=_mailer(settings, forces),
-            workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key),
+            workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key, ui_url=settings.prefect_ui_url),
             review_store=DynamoReviewStore(), documents=_documents(settings))
         _container = replace(_container, operator_tokens=_LazyTokens(settings))
     return _container

@@ -38,6 +38,8 @@ class Settings:
     # Names of secrets read at run time (chalicelib/adapters/secrets.py) when the values are not set directly.
     form_secret_name: Optional[str] = None
     prefect_api_key_name: Optional[str] = None
+    # Where operators open a run (Prefect Cloud's UI is not beside its API); beside the API when unset.
+    prefect_ui_url: Optional[str] = None
 
     @property
     def is_local(self) -> bool:
@@ -107,6 +109,7 @@ class Settings:
             prefect_api_key_value=env.get("IAG_PREFECT_API_KEY") or None,
             form_secret_name=env.get("IAG_FORM_SECRET_NAME") or None,
             prefect_api_key_name=env.get("IAG_PREFECT_API_KEY_NAME") or None,
+            prefect_ui_url=env.get("IAG_PREFECT_UI_URL") or None,
             documents_bucket=env.get("IAG_DOCUMENTS_BUCKET", "iag-documents"),
             operator_pool_id=env.get("IAG_COGNITO_POOL_ID") or None,
             operator_client_id=env.get("IAG_COGNITO_CLIENT_ID") or None,

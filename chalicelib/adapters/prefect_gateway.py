@@ -26,7 +26,7 @@ def _iso(now: datetime, offset_seconds: float) -> str:
 
 class PrefectGateway:
     def __init__(self, api_url: str, api_key: Optional[str] = None, timeout: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, ui_url: Optional[str] = None):
         self._api_url = api_url.rstrip("/")
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key:  # Prefect Cloud or a server behind auth
@@ -34,8 +34,9 @@ class PrefectGateway:
         self._timeout = timeout
         self._sleep = sleep  # tests pass their own, so a retry costs them no time
         self._deployment_ids: dict[str, str] = {}
-        # The UI lives beside the API on a self-hosted server (Prefect Cloud links differ: the run id still finds it).
-        self._ui_url = self._api_url.removesuffix("/api")
+        # The UI lives beside the API on a self-hosted server; Prefect Cloud's is elsewhere (IAG_PREFECT_UI_URL, e.g.
+        # https://app.prefect.cloud/account/<id>/workspace/<id>): a run is at <ui>/runs/flow-run/<run id> in both.
+        self._ui_url = (ui_url or self._api_url.removesuffix("/api")).rstrip("/")
 
     def start(self, deployment: str, *, name: str, parameters: dict, tags: list[str], idempotency_key: str) -> str:
         """Create a run of `flow/deployment`, or find the one this key already created; returns its id."""

@@ -30,8 +30,9 @@ HOME = "/admin/pages"
 
 
 def _page(template: str, status: int = 200, headers: Optional[dict] = None, **context) -> Response:
+    # The console's frame (operators/console.html) without a force's navigation: these pages come before one.
     html = render(template, service_name="IAG Back Office: operators", static_url=static_url(), force=None,
-                  **context)
+                  console_force=None, sections=[], section="", form_token="", notice=None, **context)
     return Response(body=html, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
 
@@ -49,9 +50,14 @@ def _cookie(value: str, max_age: int) -> str:
 
 
 def _cookie_token() -> Optional[str]:
+    return cookie_token(operator_pages.current_request)
+
+
+def cookie_token(request) -> Optional[str]:
+    """The sign-in's token from the pages' cookie (the console reads it the same way)."""
     cookies = SimpleCookie()
     try:
-        cookies.load(operator_pages.current_request.headers.get("cookie", ""))
+        cookies.load(request.headers.get("cookie", ""))
     except Exception:  # noqa: BLE001 (a malformed Cookie header is simply no sign-in)
         return None
     return cookies[COOKIE].value if COOKIE in cookies and cookies[COOKIE].value else None

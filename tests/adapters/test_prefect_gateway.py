@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -109,3 +110,16 @@ def test_runs_in_trouble_asks_for_failed_and_long_running_runs_of_one_flow_and_f
         "flow_runs"]["end_time"]
     assert running["flow_runs"]["state"] == {"type": {"any_": ["RUNNING"]}} and "before_" in running[
         "flow_runs"]["start_time"]
+
+
+def test_a_runs_link_opens_the_ui_beside_the_api_or_the_one_configured(prefect):
+    fake, gateway = prefect
+    found = [(200, [{"id": "run-1", "state": {"type": "PAUSED", "name": "Suspended"}}])]
+    fake.script = list(found)
+    beside = gateway.runs("DBY-2026-AAAAAAAA")[0]["url"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/runs/flow-run/run-1", beside)  # the self-hosted UI, not /api
+    api_url = beside.removesuffix("/runs/flow-run/run-1") + "/api"
+    cloud = PrefectGateway(api_url, timeout=2, ui_url="https://app.prefect.cloud/account/a/workspace/w/")
+    fake.script = list(found)
+    assert cloud.runs("DBY-2026-AAAAAAAA")[0]["url"] == \
+        "https://app.prefect.cloud/account/a/workspace/w/runs/flow-run/run-1"

@@ -1,0 +1,241 @@
+"""The coordinators' console: one frame for every /admin/console page and one way to take a change from a form.
+
+A page module registers its routes with the two decorators below, and app.py imports it (before the blueprint is
+registered: the routes are added at import):
+
+    @console_page("/admin/console/{force_id}/meetings", section="meetings")
+    def meetings(you: SignedIn, force_id): ...            # GET: return you.page("operators/x.html", force=..., ...)
+
+    @console_action("/admin/console/{force_id}/meetings/{uid_key}/cancel", section="meetings")
+    def cancel(you: SignedIn, form: dict, force_id, uid_key):
+        if not confirmed(form):                           # destructive: a separate page confirms it first
+            return you.confirm(force, action=<this path>, section="meetings", heading=..., consequences=[...],
+                               button="Cancel the meeting")
+        bootstrap.container().meetings.cancel(...)        # the SAME service call the admin API makes
+        return you.done(f"/admin/console/{force_id}/meetings", "meeting-cancelled")
+
+Every POST is checked before the handler runs: a signed-in operator (the pages' cookie), a form no larger than
+MAX_FORM_BYTES, our own Origin, and a form token bound to this sign-in (a token from another sign-in, or none,
+is refused 403). A change ends with `you.done(location, notice)` (303): that, and only that, is written to the
+access log with who made it (`console:<handler name>`), so no handler can forget to. Roles, forces and groups
+are asked by the services the handler calls; their refusals become pages by exception type (REFUSALS): a
+refused operator learns nothing of the target.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, quote
+
+from chalice import Blueprint, Response
+
+from chalicelib import bootstrap
+from chalicelib.adapters.templates import render
+from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.membership import MemberChangeRefused
+from chalicelib.domain.operators import Operator, OperatorRefused, Permission
+from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
+from chalicelib.services.membership import MemberNotFound
+from chalicelib.services.operators import Unauthenticated
+from chalicelib.services.ports import MemberConflict
+from chalicelib.web import csrf
+from chalicelib.web.operator_pages import SIGN_IN, cookie_token
+from chalicelib.web.responses import SECURITY_HEADERS, foreign_origin, read_posted_upload, static_url
+
+console = Blueprint(__name__)
+
+PREFIX = "/admin/console"
+MAX_FORM_BYTES = 1_100_000  # a member import's CSV (1 MB, domain/member_import.py) and its form
+CONFIRMED = "confirmed"
+
+# The console's sections: (key, label, path under /admin/console/<force>, what the role must hold somewhere in
+# the force to see it). Pages of other modules name their section by key.
+SECTIONS: tuple[tuple[str, str, str, Permission], ...] = (
+    ("dashboard", "Dashboard", "", Permission.LIST),
+    ("applications", "Applications", "/applications", Permission.LIST),
+    ("people", "People", "/people", Permission.VIEW),
+    ("meetings", "Meetings", "/meetings", Permission.VIEW),
+    ("callouts", "Call-outs", "/callouts", Permission.VIEW),
+    ("elections", "Elections", "/elections", Permission.VIEW),
+    ("reports", "Reports", "/reports", Permission.REPORT),
+    ("data-requests", "Data requests", "/data-requests", Permission.AUDIT),
+)
+
+# What a page says after a change sent the browser back to it (`?done=<key>`): keys, never text from the URL.
+NOTICES: dict[str, str] = {}
+
+# Refusals as pages, by exception type: (status, heading, whether the service's own words may be shown).
+# The services authorise before they look anything up, so a message they raise after that names only what the
+# operator may see; a refusal is never explained (it would name the force or group asked about).
+REFUSALS: tuple[tuple[type[BaseException], int, str, bool], ...] = (
+    (OperatorRefused, 403, "Your role does not allow this", False),
+    (MemberNotFound, 404, "Not found", False),
+    (NotFound, 404, "Not found", False),
+    (MemberConflict, 409, "Someone else changed this meanwhile", False),
+    (AdminConflict, 409, "That cannot be done now", True),
+    (InvalidRequest, 400, "That cannot be done as asked", True),
+    (MemberChangeRefused, 400, "That cannot be done as asked", True),
+)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The operator behind this request, and the sign-in their form tokens are bound to."""
+
+    operator: Operator
+    session: str  # a digest of the sign-in's token: never the token itself
+
+    def form_token(self) -> str:
+        return csrf.issue(bootstrap.container().settings.form_secret, _purpose(self.session))
+
+    def sections(self, force_id: str) -> list[dict[str, str]]:
+        return [{"key": key, "label": label, "href": f"{PREFIX}/{force_id}{path}"}
+                for key, label, path, permission in SECTIONS if self.operator.may_in_force(permission, force_id)]
+
+    def page(self, template: str, *, section: str, force: Optional[ForceProfile] = None, status: int = 200,
+             **context: Any) -> Response:
+        """A page in the console's frame: navigation for this role in this force, and a fresh form token."""
+        query = console.current_request.query_params or {}
+        html = render(template, service_name="IAG Back Office: console", static_url=static_url(), force=None,
+                      console_force=force, section=section, operator=self.operator,
+                      sections=self.sections(force.id) if force else [], form_token=self.form_token(),
+                      notice=NOTICES.get(query.get("done", "")), role_words=role_words, **context)
+        return _html(html, status)
+
+    def message(self, status: int, heading: str, *paragraphs: str, force: Optional[ForceProfile] = None,
+                section: str = "dashboard") -> Response:
+        return self.page("operators/console_message.html", section=section, force=force, status=status,
+                         heading=heading, paragraphs=list(paragraphs))
+
+    def confirm(self, force: ForceProfile, *, action: str, section: str, heading: str, consequences: list[str],
+                button: str, fields: Optional[dict[str, str]] = None, back: str = "", warning: str = "") -> Response:
+        """The separate page a destructive action shows first: what will happen, and one button that posts the
+        form again to `action` with `confirmed=yes` (and the fields it was given)."""
+        return self.page("operators/console_confirm.html", section=section, force=force, heading=heading,
+                         consequences=consequences, button=button, warning=warning, action=action,
+                         fields={**(fields or {}), CONFIRMED: "yes"}, back=back or f"{PREFIX}/{force.id}")
+
+    def done(self, location: str, notice: str = "") -> Response:
+        """Back to a page after a change (post, redirect, get): a reload never sends the change twice."""
+        if notice:
+            location += ("&" if "?" in location else "?") + f"done={quote(notice)}"
+        return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+    def record(self, force_id: str, action: str, *, reference: Optional[str] = None,
+               group_id: Optional[str] = None) -> None:
+        container = bootstrap.container()
+        container.access_log.record(self.operator, force_id, action, container.clock.now(), reference=reference,
+                                    group_id=group_id)
+
+
+def role_words(role: str) -> str:
+    """A role's id as words: iag_chair -> IAG chair."""
+    return re.sub(r"\biag\b", "IAG", role.replace("_", " "))
+
+
+def confirmed(form: dict[str, str]) -> bool:
+    return form.get(CONFIRMED) == "yes"
+
+
+def signed_in() -> Optional[SignedIn]:
+    token = cookie_token(console.current_request)
+    if token is None:
+        return None
+    try:
+        operator = bootstrap.container().operator_tokens.operator(token)
+    except (Unauthenticated, OperatorRefused):
+        return None
+    return SignedIn(operator, hashlib.sha256(token.encode()).hexdigest()[:32])
+
+
+def force_of(force_id: str) -> ForceProfile:
+    """The force a page is about; NotFound (a 404 page) when there is none."""
+    force = bootstrap.container().forces.get(force_id)
+    if force is None:
+        raise NotFound(f"there is no force '{force_id}'")
+    return force
+
+
+def console_page(path: str, *, section: str):
+    """A GET page for a signed-in operator: `handler(you, *path_params)`; strangers are sent to sign in."""
+    def register(handler: Callable) -> Callable:
+        def route(*args, **kwargs):
+            you = signed_in()
+            if you is None:
+                return _to_sign_in()
+            return _refusals_as_pages(you, section, kwargs.get("force_id"), lambda: handler(you, *args, **kwargs))
+        route.__name__ = handler.__name__
+        return console.route(path, methods=["GET"])(route)
+    return register
+
+
+def console_action(path: str, *, section: str):
+    """A POST for a signed-in operator: `handler(you, form, *path_params)`, run only after the sign-in, size,
+    origin and form-token checks; a change that succeeds is recorded in the access log with who made it."""
+    def register(handler: Callable) -> Callable:
+        def route(*args, **kwargs):
+            you = signed_in()
+            if you is None:
+                return _to_sign_in()
+            form, refused = _checked_form(you)
+            if refused is not None:
+                return refused
+            answer = _refusals_as_pages(you, section, kwargs.get("force_id"),
+                                        lambda: handler(you, form, *args, **kwargs))
+            if answer.status_code == 303 and kwargs.get("force_id"):  # a change ends with you.done()
+                you.record(kwargs["force_id"], f"console:{handler.__name__}", reference=kwargs.get("reference")
+                           or kwargs.get("member_id"), group_id=kwargs.get("group_id"))
+            return answer
+        route.__name__ = handler.__name__
+        return console.route(path, methods=["POST"], content_types=[
+            "application/x-www-form-urlencoded", "multipart/form-data"])(route)
+    return register
+
+
+def _checked_form(you: SignedIn) -> tuple[dict[str, str], Optional[Response]]:
+    """The posted fields; an uploaded file (multipart) is read as text into the field of its input's name."""
+    request = console.current_request
+    raw = request.raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return {}, you.message(413, "That was too long", "Send less at once (a file of up to 1 MB).")
+    if foreign_origin(request):
+        return {}, you.message(403, "Send this from the console's own page")
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        fields, files, refused = read_posted_upload(request)
+        if refused is not None:
+            return {}, refused
+        form = {**fields, **{name: upload.data.decode("utf-8-sig", errors="replace")
+                             for name, upload in files.items()}}
+    else:
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True).items()}
+    if csrf.check(bootstrap.container().settings.form_secret, _purpose(you.session), form.get("_token", "")):
+        return {}, you.message(403, "The page had expired", "Nothing was changed. Open the page again and repeat.")
+    return form, None
+
+
+def _refusals_as_pages(you: SignedIn, section: str, force_id: Optional[str], call: Callable[[], Response]) -> Response:
+    try:
+        return call()
+    except tuple(kind for kind, *_ in REFUSALS) as error:
+        status, heading, say = next((s, h, say) for kind, s, h, say in REFUSALS if isinstance(error, kind))
+        # The frame shows the operator's own force only: a refused request must not name the one asked about.
+        own = bootstrap.container().forces.get(force_id) if force_id and you.operator.may_in_force(
+            Permission.LIST, force_id) else None
+        paragraphs = [str(error)] if say else (
+            ["Nothing was changed."] if console.current_request.method == "POST" else [])
+        return you.message(status, heading, *paragraphs, force=own, section=section)
+
+
+def _purpose(session: str) -> str:
+    return f"console|{session}"
+
+
+def _to_sign_in() -> Response:
+    return Response(body="", status_code=303, headers={"Location": SIGN_IN, "Cache-Control": "no-store"})
+
+
+def _html(html: str, status: int = 200) -> Response:
+    return Response(body=html, status_code=status,
+                    headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS})
