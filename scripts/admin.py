@@ -3,13 +3,16 @@
     .venv/bin/python -m scripts.admin --operator you@force incident raise --force northamptonshire \\
         --title "Disorder after the match" --summary "Advice on reassurance" --within 2h \\
         --lead-name "Supt Lead" --lead-email lead@force.example [--group northampton]
-    ... incident answers --force northamptonshire --id INC-20261122-ABCD1234
+    ... incident answers|close --force northamptonshire --id INC-20261122-ABCD1234
+    ... incident list --force F
     ... meetings list|plan --force F --group G
     ... meetings move --force F --group G --uid UID --to "2027-01-18 18:30" --note "Room double-booked"
     ... meetings cancel --force F --group G --uid UID --note "..."
     ... meetings extra --force F --group G --at "2026-11-24 19:00" --minutes 90 --venue "..." [--online] --purpose "..."
     ... election open --force F --group G --office chair --nominate-days 14 --vote-days 14
-    ... strategic start --force F
+    ... election list --force F --group G;  election show|start-voting|declare --force F --group G --id ID
+    ... strategic start|list --force F;  strategic show --force F --cycle ID
+    ... strategic date --force F --cycle ID --at "2027-03-11 14:00"   (only when no date had a quorum)
     ... applications list --force F --group G [--stage awaiting_review] [--limit 25] [--next TOKEN]
     ... applications show|retry|cancel|resend --force F --ref REF
     ... reviewers list --force F --group G
@@ -20,8 +23,10 @@
     ... export --force F --group G [--out FILE.csv]
     ... access-log --force F [--month 2026-11]
 
-`--operator NAME` acts with the platform role (whoever holds the stack's AWS credentials can read the table
-anyway); `--token ID_TOKEN` (or IAG_OPERATOR_TOKEN) acts as that operator of the pool, with their role and force.
+`--token ID_TOKEN` (or IAG_OPERATOR_TOKEN; `login` prints one) acts as that operator of the pool, with their role,
+force and groups, exactly as the admin API and the console do, and is recorded with their id. `--operator NAME`
+acts with the platform role through the stack's AWS credentials: it is kept for the local stack and for
+break-glass only (`--break-glass` outside the local stack), and is recorded as cli:NAME.
 
 Times are London times. It uses the environment's settings (IAG_AWS_ENDPOINT for the local stack: `make admin`).
 """
@@ -57,9 +62,13 @@ def _london(text: str) -> datetime:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="scripts.admin", description="IAG Back Office operations")
     who = top.add_mutually_exclusive_group()
-    who.add_argument("--operator", help="who is acting, with the platform role (recorded)")
+    who.add_argument("--operator", help="who is acting with the platform role and the stack's AWS credentials "
+                                        "(recorded): the local stack, or break-glass with --break-glass")
     who.add_argument("--token", default=os.environ.get("IAG_OPERATOR_TOKEN"),
-                     help="an operator pool ID token: act with that operator's role and force")
+                     help="an operator pool ID token (see `login`): act with that operator's role, force and groups, "
+                          "as the admin API does; the normal way")
+    top.add_argument("--break-glass", action="store_true",
+                     help="allow --operator outside the local stack (an emergency: say why in your records)")
     kinds = top.add_subparsers(dest="kind", required=True)
 
     login = kinds.add_parser("login", help="print an ID token for an operator of the pool")
@@ -131,9 +140,11 @@ def parser() -> argparse.ArgumentParser:
     raise_.add_argument("--lead-name", required=True)
     raise_.add_argument("--lead-email", required=True)
     raise_.add_argument("--group", action="append")
-    answers = incident.add_parser("answers")
-    answers.add_argument("--force", required=True)
-    answers.add_argument("--id", required=True)
+    for name in ("answers", "close"):
+        one = incident.add_parser(name)
+        one.add_argument("--force", required=True)
+        one.add_argument("--id", required=True)
+    incident.add_parser("list").add_argument("--force", required=True)
 
     meetings = kinds.add_parser("meetings").add_subparsers(dest="action", required=True)
     for name in ("list", "plan", "move", "cancel", "extra"):
@@ -159,9 +170,22 @@ def parser() -> argparse.ArgumentParser:
     open_.add_argument("--office", choices=["chair", "vice_chair"], required=True)
     open_.add_argument("--nominate-days", type=int, default=14)
     open_.add_argument("--vote-days", type=int, default=14)
+    for name in ("list", "show", "start-voting", "declare"):
+        one = election.add_parser(name)
+        one.add_argument("--force", required=True)
+        one.add_argument("--group", required=True)
+        if name != "list":
+            one.add_argument("--id", required=True)
 
     strategic = kinds.add_parser("strategic").add_subparsers(dest="action", required=True)
     strategic.add_parser("start").add_argument("--force", required=True)
+    strategic.add_parser("list").add_argument("--force", required=True)
+    for name in ("show", "date"):
+        one = strategic.add_parser(name)
+        one.add_argument("--force", required=True)
+        one.add_argument("--cycle", required=True)
+        if name == "date":
+            one.add_argument("--at", type=_london, required=True, help="one of the dates offered (London time)")
 
     roles = kinds.add_parser("roles", help="every role the force's documents name, and who holds it").add_subparsers(
         dest="action", required=True)
@@ -215,7 +239,7 @@ def _login(args, out) -> int:
 
 def run(args, out=print) -> int:
     from chalicelib import bootstrap
-    from chalicelib.services.operators import Operator, Permission, Role
+    from chalicelib.services.operators import Operator, Role
 
     _local_pool()
     if args.kind == "login":
@@ -225,51 +249,80 @@ def run(args, out=print) -> int:
     container = bootstrap.container()
     if args.token:
         operator = container.operator_tokens.operator(args.token)
-    else:
-        # Whoever holds the stack's AWS credentials can read the table anyway: the CLI acts with the platform role.
+    elif container.settings.is_local or args.break_glass:
+        # The stack's AWS credentials can read the table anyway: the platform role, recorded as cli:NAME.
         operator = Operator(f"cli:{args.operator}", Role.PLATFORM)
+    else:
+        raise PermissionError("--operator acts with the platform's AWS credentials: use --token (see `login`), "
+                              "or --break-glass in an emergency")
     if args.kind in ADMIN_KINDS:
         return _admin(container.admin, operator, args, out, container.clock)
     if args.kind in PEOPLE_KINDS:
         return _people(container, operator, args, out)
-    operator.authorise(Permission.OPERATE, args.force)
-    force = container.forces.get(args.force)
-    if force is None or (getattr(args, "group", None) and isinstance(args.group, str) and not force.group(args.group)):
-        raise ValueError(f"no such force or group: {args.force} {getattr(args, 'group', '') or ''}".strip())
+    return _business(container.business_admin, operator, args, out)
+
+
+def _business(business, operator, args, out) -> int:
+    """Call-outs, meetings, elections and Strategic IAG cycles, through the same checks as the API and console."""
     if args.kind == "incident" and args.action == "raise":
-        incident = container.callouts.raise_incident(
-            args.force, title=args.title, summary=args.summary, respond_within=args.within,
-            police_lead_name=args.lead_name, police_lead_email=args.lead_email, raised_by=operator.id,
-            groups=args.group)
+        incident = business.raise_incident(
+            operator, args.force, title=args.title, summary=args.summary, respond_within=args.within,
+            police_lead_name=args.lead_name, police_lead_email=args.lead_email, groups=args.group)
         out(f"{incident.id}: members asked; answers close {incident.respond_by.astimezone(LONDON):%Y-%m-%d %H:%M}")
+    elif args.kind == "incident" and args.action == "list":
+        for incident in business.incidents(operator, args.force):
+            out(f"{incident.id}  {incident.respond_by.astimezone(LONDON):%Y-%m-%d %H:%M}  {incident.title}")
     elif args.kind == "incident":
-        responses = [r for r, _ in container.callout_store.responses(args.force, args.id)]
+        if args.action == "close":
+            business.close_incident(operator, args.force, args.id)
+        _, responses = business.incident(operator, args.force, args.id)
         for response in responses:
             out(f"{response.name:<32} {response.group_id:<28} "
                 f"{response.answer.value if response.answer else 'no answer':<16} {response.note}")
-        out(f"{container.callouts.counts(responses)}")
+        from chalicelib.domain.callouts import tally
+        out(f"{tally(responses)}")
     elif args.kind == "meetings":
-        meetings = container.meetings
         if args.action == "plan":
-            meetings.plan(args.force, args.group)
-            out(f"{meetings.tell_members(args.force, args.group)} invitations sent")
+            out(f"{business.plan_meetings(operator, args.force, args.group)[1]} invitations sent")
         elif args.action == "move":
-            meetings.reschedule(args.force, args.group, args.uid, args.to, args.note)
+            business.move_meeting(operator, args.force, args.group, args.uid, args.to, args.note)
         elif args.action == "cancel":
-            meetings.cancel(args.force, args.group, args.uid, args.note)
+            business.cancel_meeting(operator, args.force, args.group, args.uid, args.note)
         elif args.action == "extra":
-            planned = meetings.extraordinary(args.force, args.group, args.at, args.minutes, args.venue, args.online,
-                                             args.purpose)
+            planned = business.extraordinary_meeting(operator, args.force, args.group, args.at, args.minutes,
+                                                     args.venue, args.online, args.purpose)
             out(planned.meeting.uid_key)
-        for planned in meetings.upcoming(args.force, args.group):
+        for planned in business.meetings(operator, args.force, args.group):
             state = "cancelled" if planned.cancelled else f"sequence {planned.sequence}"
             out(f"{planned.meeting.starts_at.astimezone(LONDON):%Y-%m-%d %H:%M}  {planned.meeting.uid_key}  {state}")
-    elif args.kind == "election":
-        election = container.elections.open(args.force, args.group, args.office, args.nominate_days, args.vote_days)
+    elif args.kind == "election" and args.action == "open":
+        election = business.open_election(operator, args.force, args.group, args.office, args.nominate_days,
+                                          args.vote_days)
         out(f"{election.id}: nominations close {election.nominations_close.astimezone(LONDON):%Y-%m-%d %H:%M}")
+    elif args.kind == "election" and args.action == "list":
+        for election in business.elections(operator, args.force, args.group):
+            out(f"{election.id}  {election.office.value}  {election.status.value}")
+    elif args.kind == "election":
+        act = {"show": business.election, "start-voting": business.start_voting, "declare": business.declare}
+        followed = act[args.action](operator, args.force, args.group, args.id)
+        out(f"{followed['election'].id}: {followed['phase'].value}; candidates: "
+            f"{', '.join(c.name for c in followed['candidates']) or 'none'}"
+            + (f"; elected: {', '.join(followed['result']['winners']) or 'nobody'}" if followed["result"] else ""))
+    elif args.kind == "strategic" and args.action == "start":
+        cycle, status = business.start_cycle(operator, args.force)
+        out(f"{cycle.id}: {status}")
+    elif args.kind == "strategic" and args.action == "list":
+        for cycle in business.cycles(operator, args.force):
+            out(f"{cycle.id}: {cycle.status.value}")
     elif args.kind == "strategic":
-        cycle = container.strategic.start_cycle(args.force)
-        out(f"{cycle.id}: {container.strategic.advance(args.force, cycle.id)}" if cycle else "no strategic group")
+        if args.action == "date":
+            business.set_cycle_date(operator, args.force, args.cycle, args.at)
+        followed = business.cycle(operator, args.force, args.cycle)
+        cycle = followed["cycle"]
+        out(f"{cycle.id}: {cycle.status.value}" + (f", {cycle.chosen.astimezone(LONDON):%Y-%m-%d %H:%M}"
+                                                  if cycle.chosen else ""))
+        for slot, available in followed["slots"]:
+            out(f"  {slot.astimezone(LONDON):%Y-%m-%d %H:%M}  {available} can come")
     return 0
 
 
@@ -357,14 +410,16 @@ def _write(path: str, text: str, out) -> None:
 
 
 def main(argv=None) -> int:
-    from chalicelib.services.admin import AdminConflict, NotFound
+    from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
     from chalicelib.services.elections import ElectionRefused
+    from chalicelib.services.operators import OperatorRefused
     from chalicelib.services.operators import Unauthenticated
 
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except (ValueError, PermissionError, ElectionRefused, AdminConflict, NotFound, Unauthenticated) as refused:  # the services' refusals: nothing changed
+    except (ValueError, PermissionError, OperatorRefused, ElectionRefused, AdminConflict, InvalidRequest, NotFound,
+            Unauthenticated) as refused:  # the services' refusals: nothing changed
         print(f"refused: {getattr(refused, 'message', refused)}", file=sys.stderr)
         return 2
 

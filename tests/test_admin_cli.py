@@ -112,3 +112,25 @@ def test_the_cli_imports_members_dry_run_first_then_applied_and_sets_a_role(api,
     listed = json.loads(capsys.readouterr().out)["roles"]
     assert {"scope": "strategic", "role": "opfcc_representative", "panel": "senior representatives",
             "holder": {"name": "Olu Fisher", "email": "olu@opfcc.example"}} in listed
+
+
+def test_a_coordinator_acts_through_their_token_on_their_groups_only(operator_pool, capsys):
+    token = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-iag")
+    assert main(["--token", token, "meetings", "plan", "--force", "derbyshire", "--group", "derbyshire-iag"]) == 0
+    assert "invitations sent" in capsys.readouterr().out
+    assert main(["--token", token, "meetings", "plan", "--force", "derbyshire", "--group", "derbyshire-scrutiny"]) == 2
+    assert main(["--token", token, "meetings", "list", "--force", "northamptonshire", "--group", "northampton"]) == 2
+    assert "may not" in capsys.readouterr().err
+    assert bootstrap.container().meeting_store.all("northamptonshire", "northampton") == []
+
+
+def test_outside_the_local_stack_the_platform_credentials_path_needs_break_glass(api, capsys):
+    from dataclasses import replace
+
+    container = bootstrap.container()
+    bootstrap.override(settings=replace(container.settings, stage="prod"))
+    assert main(["--operator", "x", "meetings", "plan", "--force", "derbyshire", "--group", "derbyshire-iag"]) == 2
+    assert "--break-glass" in capsys.readouterr().err
+    assert bootstrap.container().meeting_store.all("derbyshire", "derbyshire-iag") == []
+    assert main(["--break-glass", "--operator", "x", "meetings", "list", "--force", "derbyshire", "--group",
+                 "derbyshire-iag"]) == 0

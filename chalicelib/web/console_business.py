@@ -26,6 +26,7 @@ from chalicelib.domain.elections import Phase
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission
 from chalicelib.domain.strategic import Status as CycleStatus
 from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
+from chalicelib.services.callouts import CalloutClosed
 from chalicelib.services.elections import ElectionRefused
 from chalicelib.services.joining_mail import day_at
 from chalicelib.web import csrf
@@ -172,7 +173,7 @@ def _attempt(console: Console, act: Callable[[], Any], again: Callable[..., Resp
         return act()
     except FormProblem as problem:
         return again(status=400, errors={problem.field: problem.message}, values=_flat(console.form))
-    except (AdminConflict, ElectionRefused) as error:
+    except (AdminConflict, CalloutClosed, ElectionRefused) as error:
         return again(status=409, errors={field: _refusal(error)}, values=_flat(console.form))
     except (InvalidRequest, ValueError) as error:
         return again(status=400, errors={field: _refusal(error)}, values=_flat(console.form))

@@ -60,3 +60,24 @@ def test_only_a_date_offered_and_still_to_come_can_be_set(northamptonshire, api,
         strategic.set_date("northamptonshire", "strategic-1999-01", cycle.slots[3])
     assert strategic.follow("northamptonshire", cycle.id)["cycle"].status.value == "no_quorum"
     assert not invitations()
+
+
+def test_on_the_console_a_force_administrator_sees_the_options_and_sets_the_date(operator_pool, northamptonshire, api,
+                                                                                   clock):
+    from tests.web.test_console_business import cookie, form_token, page
+    from tests.web.test_console_business import post as post_form
+
+    cycle = no_quorum_cycle(api, clock)
+    signed_in = cookie(operator_pool, "admin", "force_admin", "northamptonshire")
+    url = f"/admin/pages/forces/northamptonshire/strategic/{cycle.id}"
+    shown = page(api, url, signed_in).body.decode()
+    assert "No date had a quorum" in shown and shown.count('name="slot"') == len(cycle.slots)
+    unchosen = post_form(api, url, signed_in, {}, form_token(api, url, signed_in))
+    assert unchosen.status_code == 400 and "Choose one of the dates" in unchosen.body.decode()
+    assert not invitations()
+    dated = post_form(api, url, signed_in, {"slot": cycle.slots[2].isoformat()}, form_token(api, url, signed_in))
+    assert (dated.status_code, dated.headers["Location"]) == (303, f"{url}?done=dated")
+    assert bootstrap.container().strategic_store.cycle("northamptonshire", cycle.id).chosen == cycle.slots[2]
+    assert invitations()
+    coordinator = cookie(operator_pool, "coord", "coordinator", "northamptonshire", "northampton")
+    assert page(api, url, coordinator).status_code == 403  # the strategic group is not theirs

@@ -200,7 +200,7 @@ def test_a_coordinator_raises_a_call_out_watches_answers_arrive_and_closes_it(op
     assert closed.status_code == 303
     after = page(api, watched, signed_in).body.decode()
     assert "http-equiv" not in after and "Closed" in after
-    again = post(api, f"{watched}/close", signed_in, {}, form_token(api, watched, signed_in))
+    again = post(api, f"{watched}/close", signed_in, {}, good_token(signed_in))  # e.g. a second tab
     assert again.status_code == 409 and "already closed" in again.body.decode()
 
 
