@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Protocol
 
 from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb.access import DynamoAccessLog
@@ -38,13 +38,13 @@ from chalicelib.services.admin import AdminParts, AdminService
 from chalicelib.services.business_admin import BusinessAdmin, BusinessAdminParts
 from chalicelib.services.callouts import CalloutParts, CalloutService
 from chalicelib.services.console import ConsoleParts, ConsoleService
-from chalicelib.services.data_protection import DataProtectionService
+from chalicelib.services.data_protection import DataProtectionService, Evidence
 from chalicelib.services.drafts import DraftService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.alerts import AlertService, AlertStore
 from chalicelib.services.events import EmailDue, EmailFailing, MessageBus, OfficeFilled, PanelDecided, TroubleSeen
 from chalicelib.services.intake import IntakeService
-from chalicelib.services.meeting_business import BusinessParts, MeetingBusinessService
+from chalicelib.services.meeting_business import BusinessParts, MeetingBusinessService, PaperFiles
 from chalicelib.services.meetings import MeetingParts, MeetingService
 from chalicelib.services.member_import import MemberImportParts, MemberImportService
 from chalicelib.services.membership import MembershipParts, MembershipService
@@ -54,14 +54,22 @@ from chalicelib.services.strategic import StrategicParts, StrategicService
 from chalicelib.services.subject_access import SubjectAccessService
 from chalicelib.services.screening import ScreeningProvider, SimulatedScreening, VettingUnitByEmail
 from chalicelib.services.notifications import ApplicantNotifier, ReviewMail
-from chalicelib.services.operators import OperatorTokens
+from chalicelib.services.operators import OperatorTokens, Unauthenticated
 from chalicelib.services.outbox import Outbox, Postbox
 from chalicelib.services.pack_requests import PackRequestService
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Mailer, Workflow
 from chalicelib.services.reports import ReportService
 from chalicelib.services.roles import RoleParts, RoleService
 from chalicelib.services.review import ReviewService, withdraw_link
+from chalicelib.domain.forces import ForceProfile, NotifySettings
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.s3_documents import S3Documents
+
+
+class PrivateBucket(Documents, PaperFiles, Evidence, Protocol):
+    """The private bucket as joining, meeting papers and data protection each use it (S3Documents)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ class Container:
     def notifier(self) -> ApplicantNotifier:
         return ApplicantNotifier(self.postbox, render, self.settings.public_base_url)
 
-    documents: Optional[Documents] = None  # S3Documents; built when first needed
+    documents: Optional[PrivateBucket] = None  # S3Documents; built when first needed
     joining_store: DynamoJoiningStore = field(default_factory=DynamoJoiningStore)
     screening: Optional[ScreeningProvider] = None  # None: as the settings say
     callout_store: DynamoCalloutStore = field(default_factory=DynamoCalloutStore)
@@ -108,6 +116,16 @@ class Container:
     draft_store: DynamoDraftStore = field(default_factory=DynamoDraftStore)
     outbox: Outbox = field(default_factory=DynamoOutbox)
     alert_store: AlertStore = field(default_factory=DynamoAlertStore)
+
+    @cached_property
+    def _files(self) -> PrivateBucket:
+        return self.documents or _documents(self.settings)
+
+    def operators(self) -> OperatorTokens:
+        """The operator pool's token checks: every container that container() builds has them."""
+        if self.operator_tokens is None:
+            raise Unauthenticated("no operator pool is configured")
+        return self.operator_tokens
 
     @cached_property
     def drafts(self) -> DraftService:
@@ -170,7 +188,7 @@ class Container:
     def meeting_business(self) -> MeetingBusinessService:
         return MeetingBusinessService(BusinessParts(
             forces=self.forces, meetings=self.meeting_store, members=self.joining_store, records=self.meeting_records,
-            files=self.documents or _documents(self.settings), panel=self.review_store, links=self.review_store, postbox=self.postbox,
+            files=self._files, panel=self.review_store, links=self.review_store, postbox=self.postbox,
             render=render, clock=self.clock, random_bytes=random_bytes, base_url=self.settings.public_base_url,
             member_links=self.membership.member_links))
 
@@ -211,7 +229,7 @@ class Container:
     @cached_property
     def data_protection(self) -> DataProtectionService:
         return DataProtectionService(self.forces, DynamoDataProtection(), self.clock, render,
-                                     evidence=self.documents or _documents(self.settings))
+                                     evidence=self._files)
 
     @cached_property
     def subject_access(self) -> SubjectAccessService:
@@ -273,9 +291,17 @@ def _operator_tokens(settings: Settings):
     from chalicelib.adapters.cognito_standing import CognitoStanding
     from chalicelib.adapters.cognito_tokens import CognitoTokens, fetch_keys
 
+    if not settings.operator_pool_id or not settings.operator_client_id:
+        raise Unauthenticated("no operator pool is configured (IAG_COGNITO_POOL_ID, IAG_COGNITO_CLIENT_ID)")
     return CognitoTokens(settings.operator_issuer, settings.operator_client_id,
                          fetch_keys(settings.operator_jwks_url, moto_endpoint=settings.aws_endpoint),
                          standing=CognitoStanding(settings.operator_pool_id, settings.region, settings.aws_endpoint))
+
+
+def _notify(force: ForceProfile) -> NotifySettings:
+    if force.mail.notify is None:  # MailerByForce asks only for forces whose profile chooses Notify
+        raise ValueError(f"{force.id} does not send through GOV.UK Notify")
+    return force.mail.notify
 
 
 def _mailer(settings: Settings, forces: ForceCatalogue) -> Mailer:
@@ -285,7 +311,7 @@ def _mailer(settings: Settings, forces: ForceCatalogue) -> Mailer:
 
     api_key = api_key_reader(settings.region, settings.aws_endpoint)
     return MailerByForce(forces, SesMailer(settings.mail_from, settings.region, settings.aws_endpoint),
-                         lambda force: NotifyMailer(force.mail.notify, api_key(force.mail.notify)),
+                         lambda force: NotifyMailer(_notify(force), api_key(_notify(force))),
                          local=settings.is_local)
 
 
@@ -301,7 +327,7 @@ def _bank_holidays(years) -> frozenset:
     return bank_holidays(years)
 
 
-def _documents(settings: Settings):
+def _documents(settings: Settings) -> S3Documents:
     from chalicelib.adapters.s3_documents import S3Documents
 
     return S3Documents(settings.documents_bucket, settings.region, settings.aws_endpoint)

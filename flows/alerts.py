@@ -14,6 +14,7 @@ from uuid import UUID
 
 from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
+from prefect.events.schemas.automations import Posture
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 
 from chalicelib import bootstrap
@@ -32,7 +33,7 @@ def run_failing_twice() -> DeploymentEventTrigger:
         expect={"prefect.flow-run.Failed", "prefect.flow-run.Crashed"},
         match={"prefect.resource.id": f"{FLOW_RUN_PREFIX}*"},
         for_each={"prefect.resource.id"},
-        posture="Reactive", threshold=RUN_FAILURES_BEFORE_ALERT, within=timedelta(hours=26),
+        posture=Posture.Reactive, threshold=RUN_FAILURES_BEFORE_ALERT, within=timedelta(hours=26),
         parameters={"flow_run_id": "{{ event.resource.id }}"},
     )
 

@@ -248,7 +248,7 @@ def run(args, out=print) -> int:
         raise ValueError("say who is acting: --operator NAME (platform) or --token ID_TOKEN")
     container = bootstrap.container()
     if args.token:
-        operator = container.operator_tokens.operator(args.token)
+        operator = container.operators().operator(args.token)
     elif container.settings.is_local or args.break_glass:
         # The stack's AWS credentials can read the table anyway: the platform role, recorded as cli:NAME.
         operator = Operator(f"cli:{args.operator}", Role.PLATFORM)
@@ -384,7 +384,7 @@ def _report(service, operator, args, out) -> dict:
     from chalicelib.adapters import admin_pages
     from chalicelib.adapters.force_files import FileForceCatalogue
 
-    force = FileForceCatalogue().get(args.force)
+    force = FileForceCatalogue().require(args.force)
     if args.which == "equality":
         report = service.equality_report(operator, args.force, args.period)
         if args.html:

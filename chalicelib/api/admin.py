@@ -32,7 +32,7 @@ def as_operator(handler: Callable) -> Callable:
     def route(*args, **kwargs):
         request = admin.current_request
         try:
-            operator = bootstrap.container().operator_tokens.operator(request.headers.get("authorization", ""))
+            operator = bootstrap.container().operators().operator(request.headers.get("authorization", ""))
         except Unauthenticated as error:
             return problem(401, "unauthenticated", str(error), headers={"WWW-Authenticate": "Bearer"})
         except OperatorRefused as error:

@@ -144,7 +144,7 @@ def signed_in() -> Optional[SignedIn]:
     if token is None:
         return None
     try:
-        operator = bootstrap.container().operator_tokens.operator(token)
+        operator = bootstrap.container().operators().operator(token)
     except (Unauthenticated, OperatorRefused):
         return None
     return SignedIn(operator, hashlib.sha256(token.encode()).hexdigest()[:32])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from http.cookies import SimpleCookie
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
@@ -19,7 +19,7 @@ from chalicelib.adapters.cognito_sign_in import CognitoSignIn, SignInRefused
 from chalicelib.adapters.templates import render
 from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
 from chalicelib.web import csrf
-from chalicelib.web.responses import SECURITY_HEADERS, foreign_origin, static_url
+from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, static_url
 
 operator_pages = Blueprint(__name__)
 
@@ -38,7 +38,7 @@ def _page(template: str, status: int = 200, headers: Optional[dict] = None, **co
 
 
 def _redirect(location: str, cookie: Optional[str] = None) -> Response:
-    headers = {"Location": location, "Cache-Control": "no-store"}
+    headers: dict[str, str | list[str]] = {"Location": location, "Cache-Control": "no-store"}
     if cookie is not None:
         headers["Set-Cookie"] = cookie
     return Response(body="", status_code=303, headers=headers)
@@ -68,7 +68,7 @@ def signed_in_operator() -> Optional[Operator]:
     if token is None:
         return None
     try:
-        return bootstrap.container().operator_tokens.operator(token)
+        return bootstrap.container().operators().operator(token)
     except (Unauthenticated, OperatorRefused):
         return None
 
@@ -92,7 +92,7 @@ def operator_page(path: str):
 
 def _form() -> tuple[dict, Optional[Response]]:
     request = operator_pages.current_request
-    raw = request.raw_body or b""
+    raw = body_bytes(request)
     if len(raw) > MAX_FORM_BYTES:
         return {}, _page("operators/message.html", 413, heading="That was too long", paragraphs=[], operator=None)
     if foreign_origin(request):  # the public pages' origin rule
@@ -144,8 +144,8 @@ def sign_in():
         return _sign_in_page(step={"challenge": step.challenge, "session": step.session, "username": username,
                                    "secret": step.secret})
     try:
-        claims = bootstrap.container().operator_tokens.claims(step.id_token)
-        bootstrap.container().operator_tokens.operator(step.id_token)
+        claims = bootstrap.container().operators().claims(step.id_token)
+        bootstrap.container().operators().operator(step.id_token)
     except (Unauthenticated, OperatorRefused) as error:
         return _sign_in_page(error=f"You cannot use these pages: {error}", status=403)
     return _redirect(HOME, _cookie(step.id_token, max(0, int(claims["exp"] - time.time()))))
@@ -156,7 +156,7 @@ def sign_out():
     token = _cookie_token()
     if token:
         try:
-            bootstrap.container().operator_tokens.sign_out(token)
+            bootstrap.container().operators().sign_out(token)
         except (Unauthenticated, OperatorRefused):
             pass  # already ended, disabled or forged: there is nothing left to end
     return _redirect(SIGN_IN, _cookie("", 0))
@@ -178,7 +178,7 @@ def equality_page(operator: Operator, force_id: str):
     force, missing = _force_page(operator, force_id)
     if missing:
         return missing
-    query = operator_pages.current_request.query_params or {}
+    query: Mapping[str, str] = operator_pages.current_request.query_params or {}
     try:
         report = bootstrap.container().admin.equality_report(operator, force_id, query.get("period"))
     except NotFound:

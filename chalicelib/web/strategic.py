@@ -20,8 +20,8 @@ def _nominate_page(token: str, status: int = 200, error: str = "", chosen=()):
         link, cycle = service.open(token, Purpose.NOMINATION)
     except LinkRefused as refused:
         return refused_page(refused.problem)
-    force = bootstrap.container().forces.get(cycle.force_id)
-    strategic_group = force.group(cycle.group_id)
+    force = bootstrap.container().forces.require(cycle.force_id)
+    strategic_group = force.require_group(cycle.group_id)
     return page("web/nominate.html", status=status, force=force, group=force.group(link.role),
                 strategic=strategic_group, members=service.group_members(link), error=error, chosen=set(chosen),
                 count=strategic_group.composition["nominees_per_local_group"], headers=TOKEN_PAGE_HEADERS)
@@ -32,8 +32,8 @@ def _availability_page(token: str, status: int = 200, error: str = ""):
         _, cycle = bootstrap.container().strategic.open(token, Purpose.AVAILABILITY)
     except LinkRefused as refused:
         return refused_page(refused.problem)
-    force = bootstrap.container().forces.get(cycle.force_id)
-    return page("web/availability.html", status=status, force=force, group=force.group(cycle.group_id),
+    force = bootstrap.container().forces.require(cycle.force_id)
+    return page("web/availability.html", status=status, force=force, group=force.require_group(cycle.group_id),
                 cycle=cycle, error=error, when=day_at, headers=TOKEN_PAGE_HEADERS)
 
 

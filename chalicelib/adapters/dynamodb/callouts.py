@@ -86,7 +86,7 @@ class DynamoCalloutStore:
 
     def incidents(self, force_id: str, limit: int = 20) -> list[Incident]:
         items = IncidentItem.by_stage.query(f"FORCE#{force_id}#INCIDENTS", scan_index_forward=False, limit=limit)
-        return [self.incident(force_id, i.incident_id) for i in items]
+        return [incident for i in items if (incident := self.incident(force_id, i.incident_id)) is not None]
 
     def responses(self, force_id: str, incident_id: str) -> list[tuple[Response, str]]:
         """Each member asked, with their email, in member order."""
@@ -104,8 +104,8 @@ class DynamoCalloutStore:
                                    actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
                 transaction.update(
                     ResponseItem(pk=incident_pk(link.force_id, incident_id), sk=f"MEMBER#{member_id}"),
-                    actions=[ResponseItem.answer.set(answer.value), ResponseItem.answered_at.set(at)]
-                    + ([ResponseItem.note.set(note)] if note else []),
+                    actions=[ResponseItem.answer.set(answer.value), ResponseItem.answered_at.set(at),
+                             *([ResponseItem.note.set(note)] if note else [])],
                     condition=ResponseItem.pk.exists() & ResponseItem.answer.does_not_exist())
         except TransactWriteError as error:
             if any(r and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):

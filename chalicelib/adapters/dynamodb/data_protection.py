@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterator, Optional
+from typing import Iterator, Optional, cast
 
 from pynamodb.transactions import TransactWrite
 
@@ -142,7 +142,7 @@ class DynamoDataProtection:
         """
         counts = {"deleted": 0, "anonymised": 0}
         items = list(self._footprint(force_id, references, pack_ids, emails, member_ids))
-        shells = [i for i in items if _kind(i) == "application"]
+        shells = [i for i in items if isinstance(i, ApplicationItem)]
         finding = [i for i in items if _kind(i) == "applicant_index" and i.sk.startswith("APP#")]
         rest = [i for i in items if i not in shells and i not in finding]
         # What finds the rest goes last (the member's refs, the person index, the memberships, whose addresses find
@@ -294,7 +294,7 @@ class DynamoDataProtection:
 
 def _kind(item: Item) -> str:
     """The item's type as stored ("application", "decision"...); pynamodb gives the class."""
-    return Item.type.get_discriminator(type(item))
+    return str(Item.type.get_discriminator(type(item)))
 
 
 def _existing(model, pk: str, sk: str) -> list:
@@ -345,7 +345,7 @@ def _anonymise(item: Item, emails: set[str], member_ids: set[str]) -> bool:
                    for n in nominees]
         if changed == nominees:
             return False
-        item.update(actions=[NominationsItem.nominees.set(changed)])
+        item.update(actions=[NominationsItem.nominees.set(changed)])  # type: ignore[arg-type]  # stored as maps
     else:
         return False
     return True
@@ -406,7 +406,7 @@ def backfill_member_refs() -> int:
             elif isinstance(item, AvailabilityItem):
                 named = {item.person_id}
             else:
-                named = {n["member_id"] for n in _nominees(item)}
+                named = {n["member_id"] for n in _nominees(cast(NominationsItem, item))}
             for member_id in sorted(named):
                 batch.save(member_ref(force_id, member_id, item))
                 written += 1

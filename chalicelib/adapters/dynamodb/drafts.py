@@ -90,7 +90,8 @@ class DynamoDraftStore:
         except DoesNotExist:
             return None
         return Link(token_hash=token_hash, purpose=Purpose(item.purpose), force_id=item.force_id,
-                    reference=item.reference, role=item.role, version=item.version,
+                    reference=item.reference, role=item.role,
+                    version=None if item.version is None else int(item.version),
                     expires_at=item.link_expires_at, used_at=item.used_at)
 
     def spend_link(self, link: Link, at: datetime) -> bool:

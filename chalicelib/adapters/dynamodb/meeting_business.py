@@ -155,7 +155,7 @@ class DynamoMeetingRecords:
                                     consistent_read=True)
         except AttendedItem.DoesNotExist:
             return None
-        return tuple(item.present or ())
+        return tuple(str(member_id) for member_id in item.present or ())
 
     def publish_minutes(self, force_id: str, group_id: str, uid_key: str, minutes: Minutes,
                         actions: list[Action]) -> bool:
@@ -183,7 +183,7 @@ class DynamoMeetingRecords:
             i = MinutesItem.get(meetings_pk(force_id, group_id), _business(uid_key, "MINUTES"), consistent_read=True)
         except MinutesItem.DoesNotExist:
             return None
-        return Minutes(i.text, i.published_at, i.published_by, tuple(i.action_ids or ()))
+        return Minutes(i.text, i.published_at, i.published_by, tuple(str(action_id) for action_id in i.action_ids or ()))
 
     def actions(self, force_id: str, group_id: str) -> list[Action]:
         return [Action(i.action_id, i.meeting, i.title, i.owner_name, i.owner_email, date.fromisoformat(i.due_on),

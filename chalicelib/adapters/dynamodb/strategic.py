@@ -13,7 +13,7 @@ the link and writes the member refs that let erasure find them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 from pynamodb.attributes import ListAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -35,7 +35,7 @@ class CycleItem(Item, discriminator="strategic_cycle"):
     force_id = UnicodeAttribute()
     group_id = UnicodeAttribute()
     status = UnicodeAttribute()
-    meeting = MapAttribute()
+    meeting: MapAttribute[str, Any] = MapAttribute()
     slots = ListAttribute(of=UnicodeAttribute)
     nominations_close = UTCDateTimeAttribute()
     poll_close = UTCDateTimeAttribute()
@@ -91,7 +91,7 @@ class DynamoStrategicStore:
         meeting = Meeting(m["uid_key"], m["title"], datetime.fromisoformat(m["starts_at"]),
                           datetime.fromisoformat(m["ends_at"]), m["venue"], m["online_option"])
         return Cycle(i.cycle_id, i.force_id, i.group_id, Status(i.status), meeting,
-                     tuple(datetime.fromisoformat(s) for s in i.slots), i.nominations_close, i.poll_close,
+                     tuple(datetime.fromisoformat(str(s)) for s in i.slots), i.nominations_close, i.poll_close,
                      datetime.fromisoformat(i.chosen) if i.chosen else None)
 
     def open_cycles(self, force_id: str) -> list[str]:
@@ -139,7 +139,7 @@ class DynamoStrategicStore:
     def availability(self, force_id: str, cycle_id: str) -> dict[str, set[datetime]]:
         items = AvailabilityItem.query(cycle_pk(force_id, cycle_id), AvailabilityItem.sk.startswith("AVAILABILITY#"),
                                        consistent_read=True)
-        return {i.person_id: {datetime.fromisoformat(s) for s in i.available} for i in items}
+        return {i.person_id: {datetime.fromisoformat(str(s)) for s in i.available} for i in items}
 
     def answer(self, link: Link, person_id: str, available: list[datetime], at: datetime) -> None:
         self._once(link, at, AvailabilityItem(

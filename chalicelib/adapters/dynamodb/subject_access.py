@@ -89,4 +89,4 @@ class DynamoSubjectAccessStore:
 
 def _request(item: SubjectAccessItem) -> SubjectAccessRequest:
     return SubjectAccessRequest(item.request_id, item.force_id, item.requested_by, item.requested_at,
-                                tuple(item.references), item.link_expires_at, item.delivered_at)
+                                tuple(str(r) for r in item.references), item.link_expires_at, item.delivered_at)
