@@ -218,7 +218,7 @@ SHARED_ONCE_FILES = {
     "tests/flows/test_alert_automation.py": "prefect",
     "tests/test_package.py": "package", "tests/adapters/test_infra_template.py": "package",
     "tests/web/test_browser.py": "browser", "tests/web/test_joining_browser.py": "browser",
-    "tests/web/test_operator_pages_browser.py": "browser",
+    "tests/web/test_operator_pages_browser.py": "browser", "tests/web/test_console_browser.py": "browser",
     "tests/web/test_console_business_browser.py": "browser",
     # Each starts whole local stacks (Prefect server, moto, the API, the flows): one at a time, not side by side
     # on two cores, where their start-up timeouts would be at risk.

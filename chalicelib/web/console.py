@@ -110,12 +110,16 @@ class SignedIn:
                          heading=heading, paragraphs=list(paragraphs))
 
     def confirm(self, force: ForceProfile, *, action: str, section: str, heading: str, consequences: list[str],
-                button: str, fields: Optional[dict[str, str]] = None, back: str = "", warning: str = "") -> Response:
+                button: str, fields: Optional[dict[str, str]] = None, back: str = "", warning: str = "",
+                ask: Optional[dict[str, str]] = None, error: str = "") -> Response:
         """The separate page a destructive action shows first: what will happen, and one button that posts the
-        form again to `action` with `confirmed=yes` (and the fields it was given)."""
+        form again to `action` with `confirmed=yes` (and the fields it was given). `ask` adds one text answer
+        (name, label, value), e.g. the reason a member is told; `error` says what was wrong with it (status 400)."""
+        kept = {k: v for k, v in (fields or {}).items() if not ask or k != ask["name"]}
         return self.page("operators/console_confirm.html", section=section, force=force, heading=heading,
-                         consequences=consequences, button=button, warning=warning, action=action,
-                         fields={**(fields or {}), CONFIRMED: "yes"}, back=back or f"{PREFIX}/{force.id}")
+                         consequences=consequences, button=button, warning=warning, action=action, ask=ask,
+                         error=error, status=400 if error else 200, fields={**kept, CONFIRMED: "yes"},
+                         back=back or f"{PREFIX}/{force.id}")
 
     def done(self, location: str, notice: str = "") -> Response:
         """Back to a page after a change (post, redirect, get): a reload never sends the change twice."""

@@ -10,7 +10,7 @@ from typing import Optional
 from chalicelib import bootstrap
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.api.admin_members import CHANGES
-from chalicelib.domain.membership import Role
+from chalicelib.domain.membership import REASON_NEEDED, Role
 from chalicelib.domain.operators import Permission
 from chalicelib.domain.roles import APPEAL, APPEAL_PANEL, FORCE, REVIEW_PANEL
 from chalicelib.services.admin import InvalidRequest, NotFound
@@ -228,15 +228,20 @@ def change_member(you: SignedIn, form: dict, force_id: str, group_id: str, membe
     if change not in CHANGE_WORDS:
         raise InvalidRequest(f"change is one of: {', '.join(CHANGE_WORDS)}")
     reason = (form.get("reason") or "").strip()
-    if not confirmed(form):
+    needs_reason = CHANGES[change] in REASON_NEEDED
+    if not confirmed(form) or (needs_reason and not reason):
         name = _container().membership.member_record(force_id, group_id, member_id)["name"]
         you.record(force_id, "view_member", reference=member_id, group_id=group_id)
         verb, effect = CHANGE_WORDS[change]
         return you.confirm(force, action=f"{PREFIX}/{force_id}/people/{group_id}/members/{member_id}/status",
                            section="people", heading=f"{verb} {name}?", button=f"{verb} this member",
-                           fields={"change": change, "reason": reason}, back=f"{PREFIX}/{force_id}/people?group={group_id}",
-                           consequences=[effect, "They are told by email, with the reason you gave."
-                                         if reason else "They are told by email."])
+                           fields={"change": change}, back=f"{PREFIX}/{force_id}/people?group={group_id}",
+                           consequences=[effect, "They are told by email" + (", with the reason you give."
+                                                                            if needs_reason else ".")],
+                           ask={"name": "reason", "label": "The reason (the member is told it)", "value": reason}
+                           if needs_reason else None,
+                           error="Give the reason: the member is told it" if confirmed(form) and needs_reason
+                           and not reason else "")
     _container().membership.change(force_id, group_id, member_id, CHANGES[change],
                                    reason, f"operator:{you.operator.id}")
     return you.done(f"{PREFIX}/{force_id}/people?group={group_id}", "member-changed")

@@ -2,6 +2,7 @@
 on free ports, and headless Chromium (Debian's) driven by Playwright."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -71,11 +72,19 @@ class LiveStack:
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("stack")) as stack:
+        yield stack
+
+
+@contextlib.contextmanager
+def running_stack(logs: Path, **env_changes: str):
+    """moto and `chalice local` on free ports, with the operator pool; `env_changes` for the API (e.g. a fake
+    Prefect's address). Stopped on leaving."""
     moto_port, api_port = free_port(), free_port()
     moto_url, api_url = f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{api_port}"
-    logs = tmp_path_factory.mktemp("stack")
     env = {**os.environ, "IAG_AWS_ENDPOINT": moto_url, "IAG_PUBLIC_BASE_URL": api_url, "IAG_STAGE": "local",
-           "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+           "AWS_DEFAULT_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+           **env_changes}
     processes = []
     try:
         # The local stack's moto (scripts/serial_moto.py): its mailbox is what emails() reads.

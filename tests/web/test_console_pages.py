@@ -181,6 +181,9 @@ def test_a_force_administrator_imports_after_a_dry_run_then_suspends_a_member(ap
     asked = nia.post(path, {"change": "suspend", "reason": "asked for a break"})
     assert asked.status_code == 200 and "Suspend" in _text(asked)
     nia.token = re.search(r'name="_token" value="([^"]+)"', _text(asked))[1]
+    no_reason = nia.post(path, {"change": "suspend", "reason": " ", "confirmed": "yes"})
+    assert no_reason.status_code == 400 and "Give the reason" in _text(no_reason)
+    assert ">suspended<" not in _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
     assert nia.post(path, {"change": "suspend", "reason": "asked for a break", "confirmed": "yes"}).status_code == 303
     assert ">suspended<" in _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
 

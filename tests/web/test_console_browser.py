@@ -1,0 +1,243 @@
+"""The console in a real browser, signed in as each role, JavaScript off: a coordinator works a queue and sets a
+panel holder, a force administrator imports members after a dry run and suspends one, an auditor reads and
+cannot change anything. Each page is checked with axe-core, at 320 px, and photographed.
+
+The stack's Prefect is a small fake on its own port (the API reaches it over HTTP as it would the real one), so
+that retry and the link to a run can be shown without a Prefect server.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.factories import application_payload
+from tests.web.conftest import free_port, running_stack, screenshot
+from tests.web.test_browser import axe_violations, fits_width
+
+pytestmark = pytest.mark.browser
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PASSWORD = "Local-Operator-1"  # scripts/local_stack.py's demo operators
+
+
+class FakePrefect:
+    """Prefect's REST API as PrefectGateway calls it: runs created, listed by name, set to a state."""
+
+    def __init__(self):
+        self.runs: dict[str, dict] = {}  # id -> {"name", "state": (type, name)}
+        self.set_states: list[tuple[str, str]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, body, status=200):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path.startswith("/api/deployments/name/"):
+                    return self._answer({"id": "deployment-1"})
+                found = re.fullmatch(r"/api/flow_runs/([^/]+)", self.path)
+                if found and found[1] in fake.runs:
+                    return self._answer(fake.shown(found[1]))
+                return self._answer({"detail": "not found"}, 404)
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                if self.path.endswith("/create_flow_run"):
+                    run_id = f"run-{body['name']}"
+                    fake.runs.setdefault(run_id, {"name": body["name"], "state": ("PAUSED", "Suspended")})
+                    return self._answer(fake.shown(run_id))
+                if self.path == "/api/flow_runs/filter":
+                    names = ((body.get("flow_runs") or {}).get("name") or {}).get("any_")
+                    if names is None:  # runs in trouble: none asked by tag here
+                        return self._answer([])
+                    return self._answer([fake.shown(i) for i, r in fake.runs.items() if r["name"] in names])
+                found = re.fullmatch(r"/api/flow_runs/([^/]+)/set_state", self.path)
+                if found and found[1] in fake.runs:
+                    state = body["state"]
+                    fake.set_states.append((found[1], state.get("name") or state["type"]))
+                    fake.runs[found[1]]["state"] = (state["type"], state.get("name") or state["type"].title())
+                    return self._answer({"status": "ACCEPT"}, 201)
+                if re.fullmatch(r"/api/flow_runs/[^/]+/resume", self.path):
+                    return self._answer({"status": "REJECT"})
+                return self._answer({"detail": "not found"}, 404)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def shown(self, run_id: str) -> dict:
+        run = self.runs[run_id]
+        return {"id": run_id, "name": run["name"], "start_time": None, "end_time": None,
+                "state": {"type": run["state"][0], "name": run["state"][1], "timestamp": "2026-11-22T10:30:00Z"}}
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def console_stack(tmp_path_factory):
+    prefect = FakePrefect()
+    try:
+        with running_stack(tmp_path_factory.mktemp("console"), IAG_PREFECT_API_URL=prefect.url) as stack:
+            yield stack, prefect
+    finally:
+        prefect.stop()
+
+
+def _apply(stack, force: str, **payload) -> str:
+    request = urllib.request.Request(f"{stack.api_url}/forces/{force}/applications", method="POST",
+                                     data=json.dumps(application_payload(**payload)).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:
+        return json.loads(answer.read())["reference"]
+
+
+def _sign_in(page, stack, username: str) -> None:
+    page.goto(f"{stack.api_url}/admin/console")
+    assert page.url.endswith("/admin/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.goto(f"{stack.api_url}/admin/console")
+
+
+def _inspect(browser, page, name: str, posted: bool = False) -> None:
+    """The page as it stands: no serious axe violation, no sideways scroll at 320 px, a screenshot at each width.
+    Checked in contexts that run script (axe needs it; these pages have none of their own), with the same
+    sign-in; a page that answered a POST is loaded from its HTML rather than asked for again."""
+    url, html = page.url, page.content() if posted else None
+    screenshot(page, f"console-{name}-desktop")
+    for width in (1280, 320):
+        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+        context.add_cookies(page.context.cookies())
+        other = context.new_page()
+        if html is None:
+            other.goto(url)
+        else:
+            other.goto(url.split("/admin/")[0] + "/admin/pages")
+            other.set_content(html)
+        if width == 1280:
+            assert axe_violations(other) == [], name
+        else:
+            assert fits_width(other), f"{name} scrolls sideways at 320 px"
+            screenshot(other, f"console-{name}-320")
+        context.close()
+
+
+def test_a_coordinator_sets_a_panel_holder_then_resends_by_keyboard_and_retries(console_stack, page, browser):
+    stack, prefect = console_stack
+    reference = _apply(stack, "thames-valley", group="reading", applicant={"postcode": "RG1 1AA"})
+    _sign_in(page, stack, "coordinator.thames-valley")
+    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    _inspect(browser, page, "dashboard")
+
+    page.get_by_role("link", name="People", exact=True).click()
+    _inspect(browser, page, "people")
+    page.get_by_role("link", name="Set the IAG chair").first.click()
+    assert page.locator("#consequences").is_visible()
+    _inspect(browser, page, "role")
+    page.get_by_label("New holder's full name").fill("Rosa Diaz")
+    page.get_by_label("New holder's email address").fill("rosa.diaz@reading.browser.example")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_text("Rosa Diaz is sent fresh links").is_visible()  # said before it is done
+    _inspect(browser, page, "confirm-role", posted=True)
+    page.get_by_role("button", name="Set the new holder").click()
+    assert page.get_by_text("The role has a new holder").is_visible()
+
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("link", name="Awaiting review").first.click()
+    _inspect(browser, page, "applications")
+    page.get_by_role("link", name=reference).click()
+    prefect_link = page.get_by_role("link", name=re.compile("Open its run in Prefect"))
+    assert prefect_link.get_attribute("href") == f"{prefect.url.removesuffix('/api')}/runs/flow-run/run-{reference}"
+    _inspect(browser, page, "application")
+
+    # Keyboard alone: Tab to "Resend links" and press Enter.
+    before = len(stack.emails())
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Resend links":
+            break
+    else:
+        pytest.fail("Resend links cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"done=resent"))
+    assert page.get_by_text("Fresh links were sent").is_visible()
+    assert any("rosa.diaz@reading.browser.example" in m["destinations"]["ToAddresses"]
+               for m in stack.emails()[before:])
+
+    prefect.runs[f"run-{reference}"]["state"] = ("FAILED", "Failed")
+    page.get_by_role("button", name="Retry the run").click()
+    assert page.get_by_text("The application's run was started again.").is_visible()
+    assert (f"run-{reference}", "AwaitingRetry") in prefect.set_states
+
+
+def test_a_force_administrator_imports_members_after_a_dry_run_and_suspends_one(console_stack, page, browser):
+    stack, _ = console_stack
+    _sign_in(page, stack, "admin.northamptonshire")
+    page.get_by_role("link", name="People", exact=True).click()
+    page.get_by_label("CSV file").set_input_files(str(DATA / "members-northamptonshire-with-errors.csv"))
+    page.get_by_role("button", name="Check the file").click()
+    problems = page.locator("#problems")
+    assert problems.is_visible() and "nothing was changed" in page.content()
+    # The planted errors, by line and column: a bad email, an unknown role, a group the force has not, a date
+    # that is not one, a term ending before it began.
+    for line, column in ((3, "email"), (4, "role"), (5, "group"), (6, "joined_on"), (7, "term_ends_on")):
+        assert problems.locator("tr", has_text=f"{line}\t{column}").count() or \
+            f"{line}\t{column}" in problems.inner_text(), (line, column)
+    _inspect(browser, page, "import-problems", posted=True)
+
+    page.get_by_role("link", name="Back to People").click()
+    page.get_by_label("CSV file").set_input_files(str(DATA / "members-northamptonshire.csv"))
+    page.get_by_role("button", name="Check the file").click()
+    assert page.get_by_role("heading", name="Check the changes before importing").is_visible()
+    _inspect(browser, page, "import-check", posted=True)
+    page.get_by_role("button", name="Import these members").click()
+    assert page.get_by_text("The import was applied.").is_visible()
+
+    page.get_by_label("Group").select_option("northampton")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Suspend Grace Lewis").click()
+    assert page.get_by_role("heading", name="Suspend Grace Lewis?").is_visible()
+    _inspect(browser, page, "confirm-suspend", posted=True)
+    page.get_by_label("The reason (the member is told it)").fill("Asked for a break until the spring")
+    page.get_by_role("button", name="Suspend this member").click()
+    assert page.get_by_text("The member's standing was changed").is_visible()
+    row = page.locator("tr", has_text="Grace Lewis")
+    assert "suspended" in row.inner_text()
+
+
+def test_an_auditor_reads_reports_and_a_forged_change_is_refused(console_stack, page, browser):
+    stack, prefect = console_stack
+    reference = _apply(stack, "thames-valley", group="reading",
+                       applicant={"postcode": "RG1 2AA", "email": "auditor.case@example.org"})
+    _sign_in(page, stack, "auditor.thames-valley")
+    page.get_by_role("link", name="Reports").click()
+    _inspect(browser, page, "reports")
+    page.get_by_role("link", name="Recruitment: the funnel and review queues").click()
+    assert page.locator("svg[role=img]").count() >= 1
+    page.goto(f"{stack.api_url}/admin/console/thames-valley/data-requests")
+    _inspect(browser, page, "data-requests")
+    page.goto(f"{stack.api_url}/admin/console/thames-valley/applications/{reference}")
+    assert page.get_by_role("button", name="Retry the run").count() == 0  # no action is offered
+    token = page.locator("input[name=_token]").first.get_attribute("value")  # a good token of this sign-in
+    for action in ("retry", "resend", "cancel"):
+        forged = page.request.post(f"{stack.api_url}/admin/console/thames-valley/applications/{reference}/{action}",
+                                   form={"_token": token, "confirmed": "yes"}, max_redirects=0)
+        assert forged.status == 403 and "Your role does not allow this" in forged.text(), action
+    assert not [s for s in prefect.set_states if s[0] == f"run-{reference}"]
