@@ -87,6 +87,24 @@ def test_a_coordinator_plans_meetings_and_records_who_came(northampton, page, br
     page.get_by_role("button", name="Record attendance").click()
     assert page.get_by_text("Attendance is recorded.").is_visible()
     assert page.get_by_text("Recorded: Asha Patel.").is_visible()
+    page.get_by_role("link", name=re.compile("All meetings of")).click()
+    page.locator("tbody tr", has_text="Planned").first.get_by_role("link").click()
+    page.get_by_role("link", name="Cancel this meeting").click()
+    check_page(browser, page, "cancel-meeting")
+    page.get_by_label("Why it is cancelled (members read this)").fill("No business this time")
+    page.get_by_role("button", name="Yes, cancel the meeting").click()
+    assert page.get_by_text("The meeting is cancelled").is_visible()
+
+
+def test_a_force_administrator_opens_a_strategic_iag_cycle_and_follows_it(northampton, page, browser):
+    base = northampton.api_url
+    sign_in(page, base, f"admin.{FORCE}")
+    page.get_by_role("link", name="Strategic IAG meetings").click()
+    check_page(browser, page, "strategic")
+    page.get_by_role("button", name="Open the cycle for the next meeting").click()
+    assert page.get_by_text("the local IAGs' chairs have been asked for nominees").is_visible()
+    assert page.get_by_text("Asking for nominees").is_visible()
+    check_page(browser, page, "strategic-cycle")
 
 
 def test_a_coordinator_raises_a_call_out_sees_answers_arrive_and_closes_it_by_keyboard(northampton, page, browser):
