@@ -3,15 +3,19 @@ registered on the admin blueprint: every route verifies the operator's token, an
 their role for the force and group before anything is read, and records who did what."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from chalicelib import bootstrap
 from chalicelib.api.admin import json_response, operator_route, request_json
+from chalicelib.api.problems import problem
 from chalicelib.domain.callouts import Incident, Response
 from chalicelib.domain.elections import Election
 from chalicelib.domain.meeting_plans import PlannedMeeting
+from chalicelib.domain.operators import Permission
 from chalicelib.domain.strategic import Cycle
 from chalicelib.services.admin import AdminConflict, InvalidRequest
 from chalicelib.services.callouts import CalloutClosed
@@ -253,3 +257,30 @@ def show_cycle(operator, force_id, cycle_id):
 def set_cycle_date(operator, force_id, cycle_id):
     slot = london_time(request_json().get("starts_at"), "starts_at")
     return json_response(cycle_shown(_admin().set_cycle_date(operator, force_id, cycle_id, slot)))
+
+
+# --- one member, added or corrected ---
+
+MEMBER_FIELDS = ("name", "email", "phone", "role", "joined_on", "term_ends_on", "screening_outcome", "screening_level",
+                 "screening_date", "screening_expires", "agreement_signed_on")
+
+
+@operator_route("/admin/forces/{force_id}/groups/{group_id}/members", ["POST"])
+def add_or_edit_member(operator, force_id, group_id):
+    """One member as one row of the member import (docs/people.md): the same checks, and the same matching by email,
+    so a known member's details are corrected and a new one is added. Nothing is written when a check fails (422)."""
+    operator.authorise(Permission.OPERATE, force_id, group_id)  # before the row is read: another group learns nothing
+    body = request_json()
+    unknown = sorted(set(body) - set(MEMBER_FIELDS) - {"dry_run"})
+    if unknown or not isinstance(body.get("dry_run", False), bool):
+        raise InvalidRequest(f"send the member's fields ({', '.join(MEMBER_FIELDS)}) and optionally dry_run")
+    row = {name: str(body.get(name) or "") for name in MEMBER_FIELDS} | {"group": group_id}
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=[*MEMBER_FIELDS, "group"])
+    writer.writeheader()
+    writer.writerow(row)
+    report = bootstrap.container().member_import.run(operator, force_id, text.getvalue(),
+                                                     dry_run=body.get("dry_run", False))
+    if report["problems"]:
+        return problem(422, "import-refused", f"{len(report['problems'])} problems; see 'report'", report=report)
+    return json_response(report, 201 if report["created"] else 200)

@@ -223,6 +223,12 @@ _ELECTION_SHOWN = _json({"type": "object", "required": ["id", "office", "status"
 _CYCLE_SHOWN = _json({"type": "object", "required": ["id", "status", "slots"]}, "The Strategic IAG cycle")
 
 
+def _both(operation: dict) -> dict:
+    """200 when a known member was corrected, 201 when one was added."""
+    operation["responses"] = {"201": operation["responses"]["200"], **operation["responses"]}
+    return operation
+
+
 def _created(operation: dict) -> dict:
     operation["responses"] = {"201": operation["responses"].pop("200"), **operation["responses"]}
     return operation
@@ -307,6 +313,20 @@ def business_paths() -> dict:
         cycles + "/{cycle_id}": {"get": _operation(
             "showStrategicCycle", "Who has nominated, how many answered the poll, and each date's availability",
             [_FORCE, _CYCLE], _CYCLE_SHOWN)},
+        group + "/members": {"post": _both(_operation(
+            "addOrEditMember", "One member, as one row of the member import: a new email adds them, a known one "
+            "corrects their details; the import's checks, nothing written on a problem (422)", [_FORCE, _GROUP],
+            _json(_OBJECT, "The import's report for the one row"), 400, 422, body={
+                "type": "object", "required": ["name", "email", "role", "joined_on"], "properties": {
+                    "name": {"type": "string", "maxLength": 120}, "email": {"type": "string", "maxLength": 254},
+                    "phone": {"type": "string", "maxLength": 40}, "role": {"type": "string"},
+                    "joined_on": {"type": "string", "format": "date"},
+                    "term_ends_on": {"type": "string", "format": "date"},
+                    "screening_outcome": {"type": "string"}, "screening_level": {"type": "string"},
+                    "screening_date": {"type": "string", "format": "date"},
+                    "screening_expires": {"type": "string", "format": "date"},
+                    "agreement_signed_on": {"type": "string", "format": "date"},
+                    "dry_run": {"type": "boolean", "default": False}}}))},
         cycles + "/{cycle_id}/date": {"post": _operation(
             "setStrategicDate", "When no date had a quorum: choose one of the dates offered; nominees are seated "
             "and everyone is invited", [_FORCE, _CYCLE], _CYCLE_SHOWN, 400,

@@ -39,7 +39,7 @@ LONDON = ZoneInfo("Europe/London")
 MAX_FORM_BYTES = 64 * 1024  # minutes can be long
 FORCE = "/admin/pages/forces/{force_id}"
 GROUP = FORCE + "/groups/{group_id}"
-REFRESH_SECONDS = 20  # the call-out page reloads itself (a meta refresh: no script)
+REFRESH_SECONDS = 20  # the call-out page reloads itself when asked to (a meta refresh: no script)
 DONE = {  # what the page says after a change (Post/Redirect/Get)
     "planned": "The next meetings are planned and members have been sent their invitations.",
     "extraordinary": "The extraordinary meeting is planned and every member has been sent it.",
@@ -365,9 +365,12 @@ def incident_page(console: Console, force_id: str, incident_id: str):
     incident, responses = _admin().incident(console.operator, force_id, incident_id)
     force, _ = _force_and_group(force_id)
     now = bootstrap.container().clock.now()
+    # Reloading by itself is the person's choice (WCAG 2.2.1: a timed refresh they can turn off); else a link.
+    watching = (console_business.current_request.query_params or {}).get("watch") == "on"
     return console.page("console/incident.html", force_of=force, incident=incident, responses=responses,
                         counts=bootstrap.container().callouts.counts(responses), words=ANSWER_WORDS,
-                        open=incident.respond_by > now, refresh=REFRESH_SECONDS if incident.respond_by > now else None,
+                        open=incident.respond_by > now,
+                        refresh=REFRESH_SECONDS if incident.respond_by > now and watching else None,
                         groups={g.id: g.name for g in force.groups}, base=_base(force_id),
                         may_change=all(console.operator.may(Permission.OPERATE, force_id, g) for g in incident.groups))
 

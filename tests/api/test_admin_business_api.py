@@ -18,6 +18,8 @@ from tests.services.test_callouts import member
 FORCE, GROUP = "northamptonshire", "northampton"
 MEETING = "nor-m-2027-01-11"
 INCIDENT, ELECTION = "{incident}", "{election}"
+SCREENED = {"screening_outcome": "clear", "screening_level": "basic", "screening_date": "2025-03-01",
+            "screening_expires": "2028-03-01"}  # every Northamptonshire member is screened
 BASE = f"/admin/forces/{FORCE}"
 INCIDENT_BODY = {"title": "Disorder after the match", "summary": "Advice on reassurance", "respond_within_minutes": 120,
                  "police_lead_name": "Supt Lead", "police_lead_email": "lead@northants.example", "groups": [GROUP]}
@@ -42,6 +44,8 @@ ROUTES = [
     ("POST", f"{BASE}/strategic-cycles", None),
     ("GET", f"{BASE}/strategic-cycles/strategic-2027-03", None),
     ("POST", f"{BASE}/strategic-cycles/strategic-2027-03/date", {"starts_at": "2027-03-11T14:00"}),
+    ("POST", f"{BASE}/groups/{GROUP}/members", {"name": "Nia Brown", "email": "nia.brown@example.org",
+                                               "role": "member", "joined_on": "2025-04-01", **SCREENED}),
 ]
 CHANGES = [r for r in ROUTES if r[0] != "GET"]
 STRATEGIC = [r for r in ROUTES if "strategic" in r[1]]
@@ -78,12 +82,12 @@ def with_ids(path: str, ids: dict) -> str:
 
 def business_state(workflow) -> tuple:
     """What any of these routes would alter: emails, runs, incidents and their windows, meetings, elections,
-    cycles."""
+    cycles, members."""
     container = bootstrap.container()
     return (len(sent_emails()), len(workflow.started), len(workflow.resumed),
             [(i.id, i.respond_by) for i in DynamoCalloutStore().incidents(FORCE)],
             container.meeting_store.all(FORCE, GROUP), container.election_store.open_elections(FORCE),
-            container.strategic_store.open_cycles(FORCE))
+            container.strategic_store.open_cycles(FORCE), container.joining_store.members(FORCE, GROUP))
 
 
 @pytest.mark.parametrize("who", [
@@ -233,3 +237,21 @@ def test_a_force_administrator_starts_a_strategic_cycle_and_cannot_date_one_that
     assert dated.status_code == 400 and "no date had a quorum" in dated.json_body["detail"]
     assert call(api, operator_pool.token("admin-d", "force_admin", "derbyshire"), "GET",
                 "/admin/forces/derbyshire/strategic-cycles").status_code == 404  # no Strategic IAG of that kind
+
+
+def test_one_member_is_added_then_corrected_through_the_imports_checks(operator_pool, api, northamptonshire):
+    token = operator_pool.token("coord", "coordinator", FORCE, GROUP)
+    path = f"{BASE}/groups/{GROUP}/members"
+    member = {"name": "Nia Brown", "email": "nia.brown@example.org", "role": "member", "joined_on": "2025-04-01",
+              **SCREENED}
+    added = call(api, token, "POST", path, member)
+    assert added.status_code == 201 and len(added.json_body["created"]) == 1
+    [nia] = [m for m in bootstrap.container().joining_store.members(FORCE, GROUP) if m.email == member["email"]]
+    corrected = call(api, token, "POST", path, {**member, "name": "Nia Brown-Ellis", "phone": "07700 900123"})
+    assert corrected.status_code == 200 and corrected.json_body["updated"][0]["member"] == nia.member_id
+    [nia] = [m for m in bootstrap.container().joining_store.members(FORCE, GROUP) if m.email == member["email"]]
+    assert nia.name == "Nia Brown-Ellis"
+    bad = call(api, token, "POST", path, {**member, "email": "not an email", "name": "Other"})
+    assert bad.status_code == 422 and bad.json_body["report"]["problems"]
+    assert call(api, token, "POST", path, {**member, "password": "x"}).status_code == 400
+    assert call(api, token, "POST", f"{BASE}/groups/north-northamptonshire/members", member).status_code == 403
