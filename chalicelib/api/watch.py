@@ -8,6 +8,7 @@ import logging
 from chalice import Blueprint, Rate
 
 from chalicelib import bootstrap
+from chalicelib.adapters.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,8 @@ watch = Blueprint(__name__)
 
 @watch.schedule(Rate(15, unit=Rate.MINUTES), name="watch_decisions")
 def watch_decisions(event) -> dict:
+    # Lambda imports this module as the handler, not app.py: the JSON log lines (with their redaction) are set here.
+    configure_logging()
     container = bootstrap.container()
     told, failed = {}, []
     for force_id in container.forces.ids():

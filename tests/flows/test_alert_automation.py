@@ -34,8 +34,11 @@ def deploy(name: str) -> UUID:
 
 def runs_of(client, deployment_id: UUID) -> list:
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
 
-    return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
+    # limit and sort given: this client's defaults (None) are refused by the server (422)
+    return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+                                 limit=50, sort=FlowRunSort.EXPECTED_START_TIME_DESC)
 
 
 def fails(client, run_id: UUID, state) -> None:
