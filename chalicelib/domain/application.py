@@ -32,6 +32,10 @@ class Application:
     answers: dict[str, Any]  # connection, statements, declarations, requirements, accessibility
     eligibility: dict[str, Any]  # reasons, screening, panel_notes
     version: int = 0  # storage's optimistic lock; 0 until first stored
+    # As stored, for the funnel's counters kept with each move: every stage its audit trail shows, and the group it
+    # is counted in. Not part of what the application is (equality ignores them).
+    stages_seen: frozenset[Stage] = field(default=frozenset(), compare=False)
+    stored_group: str = field(default="", compare=False)
 
     @property
     def live(self) -> bool:

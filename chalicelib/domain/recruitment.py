@@ -110,6 +110,40 @@ def exits_taken(stage: Stage, seen: frozenset[Stage]) -> set[str]:
     return taken
 
 
+def counted(stage: Stage, seen: frozenset[Stage]) -> dict[str, int]:
+    """What one application adds to its group's funnel counters, by counter name (as stored)."""
+    full = seen | IMPLIED[stage]
+    names = [f"step_{s}" for s in steps_passed(full)] + [f"exit_{e}" for e in exits_taken(stage, full)]
+    return dict.fromkeys([*names, f"now_{stage.value}"], 1)
+
+
+def counter_changes(before: Optional[tuple[str, Stage, frozenset[Stage]]],
+                    after: tuple[str, Stage, frozenset[Stage]]) -> dict[str, dict[str, int]]:
+    """group -> counter -> change, for an application moving from `before` (None: new) to `after`, each
+    (group, stage, stages seen). Written in the same transaction as the move, so the counters are the funnel."""
+    changes: dict[str, dict[str, int]] = {}
+    for sign, state in ((-1, before), (1, after)):
+        if state is not None:
+            group, stage, seen = state
+            for name, n in counted(stage, seen).items():
+                changes.setdefault(group, {})[name] = changes.get(group, {}).get(name, 0) + sign * n
+    return {g: {k: v for k, v in c.items() if v} for g, c in changes.items() if any(c.values())}
+
+
+def funnel_from_counters(force_id: str, groups: Sequence[str], counters: Mapping[str, Mapping[str, int]],
+                         screening_groups: frozenset[str], today: date) -> Funnel:
+    """The funnel from each group's counters (see `counted`); groups not given count force-wide only."""
+    tallies: dict[str, _Tally] = {g: _Tally() for g in groups}
+    total = _Tally()
+    for group_id, values in counters.items():
+        for tally in (tallies.get(group_id), total):
+            if tally:
+                tally.add_counters(values)
+    return Funnel(force_id, today,
+                  tuple(tallies[g].result(g, g in screening_groups) for g in groups),
+                  total.result(ALL_GROUPS, bool(screening_groups)))
+
+
 @dataclass(frozen=True)
 class GroupFunnel:
     group_id: str
@@ -173,6 +207,15 @@ class _Tally:
             self.exits[name] += n
         self.now[stage.value] = self.now.get(stage.value, 0) + n
         self.deleted += n if deleted else 0
+
+    def add_counters(self, values: Mapping[str, int]) -> None:
+        for step in STEPS:
+            self.steps[step] += int(values.get(f"step_{step}", 0))
+        for name in EXITS:
+            self.exits[name] += int(values.get(f"exit_{name}", 0))
+        for stage in Stage:
+            self.now[stage.value] = self.now.get(stage.value, 0) + int(values.get(f"now_{stage.value}", 0))
+        self.deleted += int(values.get("deleted", 0))
 
     def result(self, group_id: str, screens: bool) -> GroupFunnel:
         steps = {s: (None if s == "screened" and not screens else n) for s, n in self.steps.items()}

@@ -147,7 +147,7 @@ class AdminService:
             self._force(force_id)
         operator.authorise(Permission.REPORT, force_id, group_id)
         reports = self._p.reports()
-        funnel, queues = reports.funnel(force_id), reports.queues(force_id)
+        funnel, queues = reports.funnel(force_id, group_id), reports.queues(force_id, group_id)
         if group_id:
             return {"force_id": force_id, "group_id": group_id, "funnel": funnel.group(group_id).to_dict(),
                     "queue": queues.group(group_id).to_dict()}

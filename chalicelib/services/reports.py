@@ -15,7 +15,7 @@ from chalicelib.domain.equality_report import (
 )
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.lifecycle import REVIEWING, Stage
-from chalicelib.domain.recruitment import StageCount, Funnel, Journey, Queues, funnel, review_queues
+from chalicelib.domain.recruitment import Funnel, Journey, Queues, funnel_from_counters, review_queues
 from chalicelib.domain.screening import NONE
 from chalicelib.services.intake import UnknownForce
 from chalicelib.services.ports import Clock, ForceCatalogue
@@ -26,19 +26,14 @@ __all__ = ["ReportService", "ReportStore", "UnknownForce", "UnknownPeriod"]
 class UnknownPeriod(Exception):
     """Not a period that has ended (or not one of this force's): nothing is published for it."""
 
-# Nothing happened before these stages, so a count is all the funnel needs.
-COUNTED_ONLY = (Stage.SUBMITTED, Stage.INELIGIBLE)
 
 
 class ReportStore(Protocol):
-    def count_at(self, force_id: str, group_id: str, stage: Stage) -> int:
-        """How many applications of the group are at the stage now."""
+    def funnel_counters(self, force_id: str, group_id: Optional[str] = None) -> dict[str, dict[str, int]]:
+        """group -> its funnel counters (step_*, exit_*, now_*, deleted); only `group_id`'s when given."""
 
     def journeys_at(self, force_id: str, group_id: str, stage: Stage, *, with_history: bool) -> Iterator[Journey]:
         """The applications of the group at the stage, each as a Journey (stages seen only with_history)."""
-
-    def deleted_counts(self, force_id: str) -> list[StageCount]:
-        """What the retention sweep left of the applications it deleted."""
 
     def equality_answers(self, force_id: str, group_id: str, since: Optional[datetime] = None,
                          before: Optional[datetime] = None) -> Iterator[dict[str, Any]]:
@@ -84,23 +79,20 @@ class ReportService:
         kept = self._store.publish_equality(force_id, period.id, report.to_dict())
         return _with_periods(EqualityReport.from_dict(kept), periods)
 
-    def funnel(self, force_id: str) -> Funnel:
+    def funnel(self, force_id: str, group_id: Optional[str] = None) -> Funnel:
+        """The recruitment funnel from the counters every move keeps (domain/recruitment.py `counter_changes`):
+        one item a group, however many applications. With `group_id`, that group's alone (a coordinator's view),
+        reading only its item."""
         force = self._force(force_id)
-        groups = [g.id for g in force.groups]
-        journeys: list[Journey] = []
-        counts = list(self._store.deleted_counts(force_id))
-        for group in groups:
-            for stage in Stage:
-                if stage in COUNTED_ONLY:
-                    counts.append(StageCount(group, stage, self._store.count_at(force_id, group, stage)))
-                else:
-                    journeys += self._store.journeys_at(force_id, group, stage, with_history=True)
-        screening = frozenset(g.id for g in force.groups if g.screening != NONE)
-        return funnel(force_id, groups, journeys, counts, screening, self._today())
+        groups = [group_id] if group_id else [g.id for g in force.groups]
+        screening = frozenset(g.id for g in force.groups if g.screening != NONE and g.id in groups)
+        return funnel_from_counters(force_id, groups, self._store.funnel_counters(force_id, group_id), screening,
+                                    self._today())
 
-    def queues(self, force_id: str) -> Queues:
+    def queues(self, force_id: str, group_id: Optional[str] = None) -> Queues:
+        """The review queues: the force's, or with `group_id` that group's alone (reading only its applications)."""
         force = self._force(force_id)
-        groups = [g.id for g in force.groups]
+        groups = [group_id] if group_id else [g.id for g in force.groups]
         journeys = [j for g in groups for stage in sorted(REVIEWING)
                     for j in self._store.journeys_at(force_id, g, stage, with_history=False)]
         return review_queues(force_id, groups, journeys, self._today())

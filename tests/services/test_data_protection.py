@@ -540,3 +540,14 @@ def test_the_retention_pass_makes_no_scan_and_only_calls_the_roles_grant(service
     assert [operation for operation, _ in calls if operation == "Scan"] == []
     for role, granted in table_grants().items():
         assert iam_actions(calls) - granted == set(), role
+
+
+def test_members_stored_before_the_index_are_found_by_email_after_the_one_off_backfill(service, table):
+    from chalicelib.adapters.dynamodb.data_protection import backfill_member_index
+    from chalicelib.adapters.dynamodb.joining import member_item
+
+    member_item(Member("MEM-OLD1", FORCE, GROUP, Role.MEMBER, "Dee Older", "dee.older@example.org", "",
+                       date(2025, 1, 6), date(2028, 1, 6))).save()  # as stored before: no index entry
+    assert service.references_for(FORCE, "dee.older@example.org") == []
+    assert backfill_member_index() == 1
+    assert service.references_for(FORCE, "Dee.Older@example.org") == ["MEM-OLD1"]

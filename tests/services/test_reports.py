@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
-from chalicelib.adapters.dynamodb.reports import DeletedCountItem, counts_pk
+from chalicelib.adapters.dynamodb.reports import counts_pk
 from chalicelib.domain.application import Application, AuditEvent, apply
 from chalicelib.domain.equality_report import MIN_ANSWERS_PER_PERIOD
 from chalicelib.domain.lifecycle import Action, Stage
@@ -53,8 +53,14 @@ def store(n: int, group: str, actions: tuple[Action, ...] = (), *, days_ago: int
         application = repository.save_transition(moved, event)
 
 
-def deleted(group: str, stage: Stage, count: int) -> None:
-    DeletedCountItem(pk=counts_pk(FORCE), sk=f"DELETED#{group}#{stage.value}", deleted=count).save()
+def deleted(group: str, actions: tuple[Action, ...], count: int) -> None:
+    """`count` applications moved by `actions`, then deleted by the retention sweep's own write."""
+    from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection
+
+    for n in range(900, 900 + count):
+        store(n, group, actions)
+        stored = DynamoApplicationRepository().get(FORCE, f"AS-2026-{group[:4].upper()}{n:04d}")
+        assert DynamoDataProtection().delete_application(FORCE, stored.reference, stored.stage, stored.version)
 
 
 MEMBER = (A.APPROVE, A.MAKE_OFFER, A.ACCEPT_OFFER, A.COMPLETE_ONBOARDING)
@@ -70,7 +76,7 @@ def test_the_funnel_counts_each_step_and_exit_a_coordinator_sees_for_bristol(rep
     store(6, "bristol", (A.APPROVE, A.MAKE_OFFER, A.DECLINE_OFFER))  # withdrawn after the offer
     store(7, "bristol", (A.REJECT, A.EXPIRE))  # the appeal window closed
     store(8, "bristol", (A.REJECT, A.LODGE_APPEAL, A.UPHOLD_APPEAL, A.MAKE_OFFER))
-    deleted("bristol", Stage.WITHDRAWN, 2)
+    deleted("bristol", (A.WITHDRAW,), 2)
 
     bristol = reports.funnel(FORCE).group("bristol")
 
@@ -79,6 +85,48 @@ def test_the_funnel_counts_each_step_and_exit_a_coordinator_sees_for_bristol(rep
     assert bristol.exits == {"ineligible": 1, "rejected": 1, "withdrawn": 3, "expired": 0, "redirected": 0,
                              "appeals_lodged": 1, "appeals_upheld": 1, "appeals_dismissed": 0}
     assert bristol.now["awaiting_review"] == 3 and bristol.now["withdrawn"] == 3 and bristol.deleted == 2
+
+
+@pytest.fixture
+def dynamodb_reads(monkeypatch):
+    from botocore.client import BaseClient
+
+    sent: list[tuple[str, dict]] = []
+    original = BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        sent.append((operation, params))
+        return original(client, operation, params)
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return sent
+
+
+def test_the_funnel_reads_one_item_a_group_however_many_applications_there_are(reports, dynamodb_reads):
+    """Issue 17 point 3: counters kept by every move, not every application's events (320 Queries for 200)."""
+    store(1, "bristol", MEMBER)
+    reports.funnel(FORCE)  # the force's role holders are read once, then kept
+    dynamodb_reads.clear()
+    before = reports.funnel(FORCE)
+    few = list(dynamodb_reads)
+    for n in range(2, 14):
+        store(n, ("bristol", "youth", "counter-terrorism")[n % 3], ((), MEMBER, (A.REJECT,))[n % 3])
+    dynamodb_reads.clear()
+    after = reports.funnel(FORCE)
+    assert [o for o, _ in dynamodb_reads] == [o for o, _ in few] == ["Query"]  # the counts partition, once
+    assert after.total.steps["applied"] == before.total.steps["applied"] + 12 == 13
+
+
+def test_a_coordinators_funnel_and_queue_read_only_their_group(reports, dynamodb_reads):
+    store(1, "bristol", MEMBER)
+    store(2, "youth", ())
+    reports.funnel(FORCE, "bristol")  # the force's role holders are read once, then kept
+    dynamodb_reads.clear()
+    bristol = reports.funnel(FORCE, "bristol")
+    assert [(o, p["Key"]["SK"]["S"]) for o, p in dynamodb_reads] == [("GetItem", "FUNNEL#bristol")]
+    assert [g.group_id for g in bristol.groups] == ["bristol"] and bristol.group("bristol").steps["members"] == 1
+    dynamodb_reads.clear()
+    reports.queues(FORCE, "bristol")
+    assert all("#GROUP#bristol#" in p["ExpressionAttributeValues"][":0"]["S"] for _, p in dynamodb_reads)
 
 
 def test_screening_is_a_step_only_where_the_profile_requires_it(reports):
@@ -222,3 +270,31 @@ def test_a_published_period_keeps_its_figures_when_answers_are_later_deleted(rep
     for item in EqualityItem.scan():
         item.delete()
     assert reports.equality(FORCE).to_dict() == published
+
+
+def test_the_backfill_gives_data_stored_before_the_counters_the_same_funnel(reports):
+    """The one-off for existing data: applications without `stages_seen` and no counters, as stored before."""
+    import boto3
+
+    from chalicelib.adapters.dynamodb.reports import backfill_funnel_counters
+
+    store(1, "bristol", MEMBER)
+    store(2, "bristol", (A.REJECT, A.LODGE_APPEAL, A.UPHOLD_APPEAL, A.MAKE_OFFER))
+    store(3, "counter-terrorism", SCREENED_MEMBER)
+    store(4, "bristol", (A.REDIRECT, A.JOIN_NEW_PANEL), new_group="youth")
+    deleted("bristol", (A.WITHDRAW,), 2)
+    expected = reports.funnel(FORCE).to_dict()
+    client = boto3.client("dynamodb", region_name="eu-west-2")
+    for page in client.get_paginator("scan").paginate(TableName="iag-test"):
+        for item in page["Items"]:
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            if item["SK"]["S"].startswith("FUNNEL#"):
+                client.delete_item(TableName="iag-test", Key=key)
+            elif item["type"]["S"] == "application":
+                client.update_item(TableName="iag-test", Key=key, UpdateExpression="REMOVE stages_seen")
+    assert reports.funnel(FORCE).total.steps["applied"] == 0
+
+    assert backfill_funnel_counters({FORCE: frozenset({"counter-terrorism"})}) == 3  # bristol, youth, c-t
+    assert reports.funnel(FORCE).to_dict() == expected
+    assert backfill_funnel_counters({FORCE: frozenset({"counter-terrorism"})}) == 3  # again: the same
+    assert reports.funnel(FORCE).to_dict() == expected

@@ -7,7 +7,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute,
+)
+from pynamodb.expressions.operand import Path
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -20,6 +23,7 @@ from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
+from chalicelib.domain.recruitment import counter_changes
 from chalicelib.services.ports import (
     DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict, Page,
     ReferenceTaken, StaleApplication,
@@ -39,6 +43,24 @@ class ApplicationItem(Item, discriminator="application"):
     answers: MapAttribute[str, Any] = MapAttribute()
     eligibility: MapAttribute[str, Any] = MapAttribute()
     version = VersionAttribute()
+    stages_seen = ListAttribute(of=UnicodeAttribute, null=True)  # every stage its events name: the funnel's path
+
+
+class FunnelCountItem(Item, discriminator="funnel_count"):
+    """PK FORCE#<force>#COUNTS  SK FUNNEL#<group>: the group's recruitment funnel as counters (step_<step>,
+    exit_<exit>, now_<stage>, deleted), changed in the same transaction as every move (domain/recruitment.py
+    `counter_changes`), so a report reads one item a group and never an application."""
+
+
+def funnel_key(force_id: str, group_id: str) -> tuple[str, str]:
+    return f"FORCE#{force_id}#COUNTS", f"FUNNEL#{group_id}"
+
+
+def count_in_funnel(transaction: TransactWrite, force_id: str, changes: dict[str, dict[str, int]]) -> None:
+    for group_id, values in sorted(changes.items()):
+        pk, sk = funnel_key(force_id, group_id)
+        transaction.update(FunnelCountItem(pk=pk, sk=sk), actions=[
+            FunnelCountItem.type.set(FunnelCountItem), *(Path(name).add(n) for name, n in sorted(values.items()))])
 
 
 class AuditEventItem(Item, discriminator="event"):
@@ -116,7 +138,7 @@ class DynamoApplicationRepository:
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
             emails: tuple[str, ...] = (), links: tuple[Link, ...] = (),
             rate_spends: tuple[RateSpend, ...] = (), guard: bool = True) -> Application:
-        item = application_item(application)
+        item = application_item(application, _seen(application, events))
         with_guard = guard and is_live(application.stage)
         try:
             with TransactWrite(connection=connection()) as transaction:
@@ -149,6 +171,8 @@ class DynamoApplicationRepository:
                     sk=f"APP#{application.reference}", reference=application.reference))
                 for spend in rate_spends:
                     _spend(transaction, spend)
+                count_in_funnel(transaction, application.force_id, counter_changes(
+                    None, (application.group_id, application.stage, _seen(application, events))))
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
@@ -254,7 +278,10 @@ def save_transition(application: Application, event: AuditEvent, emails: tuple[t
 
     Raises StaleApplication if the application moved meanwhile, ConditionFailed if one of `more`'s conditions failed.
     """
-    item = application_item(application)
+    seen = _seen(application, [event])
+    item = application_item(application, seen)
+    before = (previous_group or application.stored_group or application.group_id, event.from_stage,
+              application.stages_seen) if event.from_stage is not None else None
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.save(item)  # the version attribute adds the optimistic-lock condition
@@ -273,6 +300,8 @@ def save_transition(application: Application, event: AuditEvent, emails: tuple[t
                 transaction.delete(LiveApplicationItem(pk=guard_pk, sk=f"GROUP#{application.group_id}"))
             if more:
                 more(transaction)
+            count_in_funnel(transaction, application.force_id,
+                            counter_changes(before, (application.group_id, event.to_stage, seen)))
     except TransactWriteError as error:
         reasons = error.cancellation_reasons or []
         if reasons and reasons[0] and reasons[0].code == "ConditionalCheckFailed":
@@ -283,7 +312,12 @@ def save_transition(application: Application, event: AuditEvent, emails: tuple[t
     return application_from_item(item)
 
 
-def application_item(application: Application) -> ApplicationItem:
+def _seen(application: Application, events: list[AuditEvent]) -> frozenset[Stage]:
+    return application.stages_seen | {s for e in events for s in (e.from_stage, e.to_stage) if s is not None}
+
+
+def application_item(application: Application, seen: Optional[frozenset[Stage]] = None) -> ApplicationItem:
+    seen = application.stages_seen if seen is None else seen
     item = ApplicationItem(
         pk=application_pk(application.force_id, application.reference), sk="APPLICATION",
         gsi1pk=stage_key(application.force_id, application.group_id, application.stage),
@@ -291,7 +325,7 @@ def application_item(application: Application) -> ApplicationItem:
         reference=application.reference, force_id=application.force_id, group_id=application.group_id,
         stage=application.stage.value, submitted_at=application.submitted_at, updated_at=application.updated_at,
         applicant_key=application.applicant_key, applicant=application.applicant, answers=application.answers,
-        eligibility=application.eligibility)
+        eligibility=application.eligibility, stages_seen=sorted(s.value for s in seen) or None)
     if application.version:
         item.version = application.version
     return item
@@ -301,7 +335,8 @@ def application_from_item(item: ApplicationItem) -> Application:
     return Application(
         reference=item.reference, force_id=item.force_id, group_id=item.group_id, stage=Stage(item.stage),
         submitted_at=item.submitted_at, updated_at=item.updated_at, applicant=item.applicant.as_dict(),
-        answers=item.answers.as_dict(), eligibility=item.eligibility.as_dict(), version=item.version)
+        answers=item.answers.as_dict(), eligibility=item.eligibility.as_dict(), version=item.version,
+        stages_seen=frozenset(Stage(s) for s in item.stages_seen or ()), stored_group=item.group_id)
 
 
 def event_item(event: AuditEvent, force_id: str, n: int) -> AuditEventItem:

@@ -55,8 +55,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.reports import DeletedCountItem, counts_pk
 from chalicelib.adapters.dynamodb.applications import (
-    ApplicantIndexItem, ApplicationItem, EqualityItem, PackRequestItem, application_from_item, event_item,
-    save_transition,
+    ApplicantIndexItem, ApplicationItem, EqualityItem, PackRequestItem, application_from_item, count_in_funnel,
+    event_item, save_transition,
 )
 from chalicelib.adapters.dynamodb.base import (
     Item, OutboxItem, applicant_partition, application_pk, connection, key_timestamp, stage_key,
@@ -64,7 +64,9 @@ from chalicelib.adapters.dynamodb.base import (
 from chalicelib.adapters.dynamodb.links import LinkItem, expiring_key
 from chalicelib.adapters.dynamodb.callouts import IncidentItem, ResponseItem
 from chalicelib.adapters.dynamodb.elections import CandidateItem
-from chalicelib.adapters.dynamodb.joining import AgreementItem, MemberItem, ScreeningItem, member_pk
+from chalicelib.adapters.dynamodb.joining import (
+    AgreementItem, MemberItem, ScreeningItem, member_index_item, member_pk, member_from_item as _member,
+)
 from chalicelib.adapters.dynamodb.membership import MemberEventItem
 from chalicelib.adapters.dynamodb.member_refs import MemberRefItem, member_ref, member_refs
 from chalicelib.adapters.dynamodb.review import DecisionItem, ReviewerItem
@@ -213,6 +215,7 @@ class DynamoDataProtection:
             transaction.delete(item)  # the version attribute adds its condition
             transaction.update(DeletedCountItem(pk=counts_key(force_id), sk=f"DELETED#{item.group_id}#{item.stage}"),
                                actions=[DeletedCountItem.deleted.add(1), DeletedCountItem.type.set(DeletedCountItem)])
+            count_in_funnel(transaction, force_id, {item.group_id: {"deleted": 1}})  # its steps stay counted
         return deleted + 1
 
     def delete_expired(self, force_id: str, now: datetime, today: date) -> dict[str, int]:
@@ -410,4 +413,17 @@ def backfill_member_refs() -> int:
             for member_id in sorted(named):
                 batch.save(member_ref(force_id, member_id, item))
                 written += 1
+    return written
+
+
+def backfill_member_index() -> int:
+    """One-off, for memberships stored before members had person index entries: write each membership's entry
+    (MEMBER#<id>#<group> under the hash of its address). A Scan of the whole table: run it once from an
+    operator's shell with the operator's own AWS credentials, never on a request. Safe to run again. Returns the
+    entries written."""
+    written = 0
+    with Item.batch_write() as batch:
+        for item in Item.scan(filter_condition=Item.type.is_in(MemberItem)):
+            batch.save(member_index_item(_member(item)))
+            written += 1
     return written

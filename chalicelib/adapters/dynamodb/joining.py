@@ -204,11 +204,11 @@ class DynamoJoiningStore:
             actions=[MemberItem.active.set(active)])
 
     def members(self, force_id: str, group_id: str) -> list[Member]:
-        return [_member(i) for i in MemberItem.by_stage.query(members_key(force_id, group_id))]
+        return [member_from_item(i) for i in MemberItem.by_stage.query(members_key(force_id, group_id))]
 
     def member(self, force_id: str, member_id: str, group_id: str) -> Optional[Member]:
         try:
-            return _member(MemberItem.get(f"FORCE#{force_id}#MEMBER#{member_id}", f"GROUP#{group_id}"))
+            return member_from_item(MemberItem.get(f"FORCE#{force_id}#MEMBER#{member_id}", f"GROUP#{group_id}"))
         except MemberItem.DoesNotExist:
             return None
 
@@ -260,7 +260,7 @@ def member_pk(force_id: str, member_id: str) -> str:
     return f"FORCE#{force_id}#MEMBER#{member_id}"
 
 
-def _member(i: MemberItem) -> Member:
+def member_from_item(i: MemberItem) -> Member:
     return Member(i.member_id, i.force_id, i.group_id, Role(i.role), i.name, i.email, i.phone or "",
                   date.fromisoformat(i.joined_on), date.fromisoformat(i.term_ends_on),
                   i.contact_preferences.as_dict() if i.contact_preferences else {},
