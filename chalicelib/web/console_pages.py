@@ -252,6 +252,7 @@ def role_form(you: SignedIn, force_id: str, scope: str, role: str):
     force = force_of(force_id)
     held = _role(you, force_id, scope, role)
     return you.page("operators/console_role.html", section="people", force=force, held=held, values={"name": "", "email": ""},
+                    scope_name=_scope_name(force, scope),
                     errors=[], consequences=_role_consequences(held, None))
 
 
@@ -265,6 +266,7 @@ def set_role(you: SignedIn, form: dict, force_id: str, scope: str, role: str):
         [] if EMAIL.match(email) and len(email) <= 254 else ["Enter the holder's email address"])
     if errors:
         return you.page("operators/console_role.html", section="people", force=force, held=held, status=400,
+                        scope_name=_scope_name(force, scope),
                         values={"name": name, "email": email}, errors=errors,
                         consequences=_role_consequences(held, None))
     if not confirmed(form):
@@ -284,9 +286,14 @@ def _role(you: SignedIn, force_id: str, scope: str, role: str) -> dict:
     return found
 
 
+def _scope_name(force, scope: str) -> str:
+    group = force.group(scope)
+    return group.name if group else {APPEAL: "Appeal panel", FORCE: force.name}.get(scope, scope)
+
+
 def _role_consequences(held: dict, new_name: Optional[str]) -> list[str]:
     """What changing a role does to outstanding links, said before it is done (services/roles.py)."""
-    who = new_name or "the new holder"
+    who = new_name or "The new holder"
     before = (f"The links already sent to {held['holder']['name']} for this role stop working at once."
               if held["holder"] else "Nobody holds this role now, so no earlier link is affected.")
     waiting = {REVIEW_PANEL: f"{who} is sent fresh links for every application waiting for this role's decision.",
