@@ -169,10 +169,10 @@ class DynamoApplicationRepository:
                 transaction.save(ApplicantIndexItem(
                     pk=applicant_partition(application.force_id, application.applicant_key),
                     sk=f"APP#{application.reference}", reference=application.reference))
-                for spend in rate_spends:
-                    _spend(transaction, spend)
                 count_in_funnel(transaction, application.force_id, counter_changes(
                     None, (application.group_id, application.stage, _seen(application, events))))
+                for spend in rate_spends:  # the last updates: _refused_spend reads their reasons from the end
+                    _spend(transaction, spend)
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
