@@ -150,7 +150,7 @@ class SignedIn:
     def page(self, template: str, *, section: str, force: Optional[ForceProfile] = None, status: int = 200,
              **context: Any) -> Response:
         """A page in the console's frame: navigation for this role in this force, and a fresh form token."""
-        query: Mapping[str, str] = console.current_request.query_params or {}
+        query = query_params()
         html = render(template, service_name="IAG Back Office: console", static_url=static_url(), force=None,
                       console_force=force, section=section, operator=self.operator,
                       sections=self.sections(force.id) if force else [], form_token=self.form_token(),
@@ -185,6 +185,11 @@ class SignedIn:
         container = bootstrap.container()
         container.access_log.record(self.operator, force_id, action, container.clock.now(), reference=reference,
                                     group_id=group_id)
+
+
+def query_params() -> Mapping[str, str]:
+    """This request's query string (Chalice gives None when there is none)."""
+    return console.current_request.query_params or {}
 
 
 def role_words(role: str) -> str:

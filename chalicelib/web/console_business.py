@@ -22,8 +22,8 @@ from chalicelib.domain.strategic import Status as CycleStatus
 from chalicelib.services.admin import InvalidRequest, NotFound
 from chalicelib.services.joining_mail import day_at
 from chalicelib.web.console import (
-    NOTICES, PREFIX, Form, FormProblem, SignedIn, confirmed, console, console_action, console_page, force_of,
-    form_answer,
+    NOTICES, PREFIX, Form, FormProblem, SignedIn, confirmed, console_action, console_page, force_of, form_answer,
+    query_params,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -244,8 +244,7 @@ def callout(you: SignedIn, force_id: str, incident_id: str):
     force = force_of(force_id)
     now = bootstrap.container().clock.now()
     # Reloading by itself is the person's choice (WCAG 2.2.1: a timed refresh they can turn off); else a link.
-    query: Mapping[str, str] = console.current_request.query_params or {}
-    watching = query.get("watch") == "on"
+    watching = query_params().get("watch") == "on"
     return _page(you, "console/incident.html", "callouts", force, incident=incident, responses=responses,
                  counts=bootstrap.container().callouts.counts(responses), words=ANSWER_WORDS,
                  open=incident.respond_by > now, refresh=REFRESH_SECONDS if incident.respond_by > now and watching
