@@ -228,3 +228,19 @@ def test_a_force_administrator_opens_an_election_and_cannot_count_it_early(opera
     assert early.status_code == 409 and "Nominations are still open" in early.body.decode()
     missing = post(api, elections, signed_in, {}, form_token(api, elections, signed_in))
     assert missing.status_code == 400 and "Choose the office" in missing.body.decode()
+
+
+@pytest.mark.parametrize("section, label", [("meetings", "Meetings"), ("elections", "Elections")])
+def test_a_coordinator_chooses_among_their_own_groups_in_the_consoles_frame(operator_pool, api, northamptonshire,
+                                                                            section, label):
+    coordinator = cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)
+    chooser = page(api, f"{PAGES}/{section}", coordinator).body.decode()
+    assert f'href="{PAGES}/{section}/{GROUP}"' in chooser and "North Northamptonshire IAG" not in chooser
+    assert re.search(rf'href="{PAGES}/{section}" aria-current="page"><strong[^>]*>{label}<', chooser)
+    assert f'href="{PAGES}/people"' in chooser  # the console's navigation: the other sections of the role
+    admin = page(api, f"{PAGES}/{section}", cookie(operator_pool, "admin", "force_admin", FORCE)).body.decode()
+    assert "North Northamptonshire IAG" in admin and "Northamptonshire Strategic IAG" in admin
+    shown = page(api, f"{PAGES}/{section}/{GROUP}", coordinator)
+    assert shown.status_code == 200 and f'href="{PAGES}/{section}" aria-current="page"' in shown.body.decode()
+    other = page(api, f"{PAGES}/{section}/north-northamptonshire", coordinator)
+    assert other.status_code == 403 and "North Northamptonshire" not in other.body.decode()
