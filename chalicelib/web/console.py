@@ -66,6 +66,10 @@ SECTIONS: tuple[tuple[str, str, str, Permission], ...] = (
     ("data-requests", "Data requests", "/data-requests", Permission.AUDIT),
 )
 
+# A section that only some holders of its permission may open (e.g. one group's pages): its key, and the test
+# of (operator, force) that a page module adds; the navigation leaves it out for anyone it refuses.
+SECTION_SHOWN: dict[str, Callable[[Operator, str], bool]] = {}
+
 # What a page says after a change sent the browser back to it (`?done=<key>`): keys, never text from the URL.
 NOTICES: dict[str, str] = {}
 
@@ -145,7 +149,8 @@ class SignedIn:
 
     def sections(self, force_id: str) -> list[dict[str, str]]:
         return [{"key": key, "label": label, "href": f"{PREFIX}/{force_id}{path}"}
-                for key, label, path, permission in SECTIONS if self.operator.may_in_force(permission, force_id)]
+                for key, label, path, permission in SECTIONS if self.operator.may_in_force(permission, force_id)
+                and SECTION_SHOWN.get(key, lambda *_: True)(self.operator, force_id)]
 
     def page(self, template: str, *, section: str, force: Optional[ForceProfile] = None, status: int = 200,
              **context: Any) -> Response:

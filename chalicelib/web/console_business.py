@@ -17,12 +17,12 @@ from chalicelib import bootstrap
 from chalicelib.domain.callouts import ANSWER_WORDS
 from chalicelib.domain.elections import Phase
 from chalicelib.domain.forces import ForceProfile, Group
-from chalicelib.domain.operators import Permission
-from chalicelib.domain.strategic import Status as CycleStatus
+from chalicelib.domain.operators import Operator, Permission
+from chalicelib.domain.strategic import Status as CycleStatus, strategic_group
 from chalicelib.services.admin import InvalidRequest, NotFound
 from chalicelib.services.joining_mail import day_at
 from chalicelib.web.console import (
-    NOTICES, PREFIX, Form, FormProblem, SignedIn, confirmed, console_action, console_page, force_of, form_answer,
+    NOTICES, PREFIX, SECTION_SHOWN, Form, FormProblem, SignedIn, confirmed, console_action, console_page, force_of, form_answer,
     query_params,
 )
 
@@ -337,6 +337,16 @@ def change_election(you: SignedIn, form: Form, force_id: str, group_id: str, ele
 
 
 # --- the Strategic IAG: /strategic, /strategic/<cycle> ---
+
+def _may_see_strategic(operator: Operator, force_id: str) -> bool:
+    """Only where the force has a Strategic IAG, for a role that may see its group (as the service asks)."""
+    force = bootstrap.container().forces.get(force_id)
+    group = strategic_group(force) if force else None
+    return group is not None and operator.may(Permission.VIEW, force_id, group.id)
+
+
+SECTION_SHOWN["strategic"] = _may_see_strategic
+
 
 def _strategic_base(force_id: str) -> str:
     return f"{PREFIX}/{quote(force_id)}/strategic"

@@ -244,3 +244,11 @@ def test_a_coordinator_chooses_among_their_own_groups_in_the_consoles_frame(oper
     assert shown.status_code == 200 and f'href="{PAGES}/{section}" aria-current="page"' in shown.body.decode()
     other = page(api, f"{PAGES}/{section}/north-northamptonshire", coordinator)
     assert other.status_code == 403 and "North Northamptonshire" not in other.body.decode()
+
+
+def test_the_strategic_iag_is_in_the_navigation_only_of_those_who_may_open_it(operator_pool, api, northamptonshire):
+    admin = page(api, f"{PAGES}/meetings", cookie(operator_pool, "admin", "force_admin", FORCE)).body.decode()
+    assert f'href="{PAGES}/strategic"' in admin
+    coordinator = cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)
+    assert f'href="{PAGES}/strategic"' not in page(api, f"{PAGES}/meetings", coordinator).body.decode()
+    assert page(api, f"{PAGES}/strategic", coordinator).status_code == 403  # what the link would have led to
