@@ -7,10 +7,10 @@ from chalicelib.adapters.logs import configure_logging
 from chalicelib.api import admin, admin_business, admin_members, forces, openapi, watch  # noqa: F401 (they add admin routes)
 from chalicelib.settings import Settings
 from chalicelib.web import (
-    apply_pages, callouts, console, console_business, elections, joining, links, meeting_business, members, membership,
+    apply_pages, callouts, console, elections, joining, links, meeting_business, members, membership,
     operator_pages, pages, strategic, subject_access,
 )
-from chalicelib.web import console_pages  # noqa: F401 (adds its routes to console's blueprint)
+from chalicelib.web import console_business, console_pages  # noqa: F401 (they add their routes to console's blueprint)
 from chalicelib.web.transport import security_headers
 
 app = Chalice(app_name="iag-backoffice")
@@ -35,7 +35,6 @@ app.register_blueprint(console.console)  # console_pages and later modules add t
 app.register_blueprint(members.members)
 app.register_blueprint(membership.membership)
 app.register_blueprint(meeting_business.meeting_business)
-app.register_blueprint(console_business.console_business)
 app.register_blueprint(watch.watch)  # a schedule, not a route: decisions Prefect never got
 
 if os.environ.get("IAG_STAGE") == "local":  # the local mailbox; `chalice package --stage prod` never sees it

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import parse_qs, quote
 
 from chalice import Blueprint, Response
@@ -37,12 +37,14 @@ from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.membership import MemberChangeRefused
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission
 from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
+from chalicelib.services.callouts import CalloutClosed
+from chalicelib.services.elections import ElectionRefused
 from chalicelib.services.membership import MemberNotFound
 from chalicelib.services.operators import Unauthenticated
 from chalicelib.services.ports import MemberConflict
 from chalicelib.web import csrf
 from chalicelib.web.operator_pages import SIGN_IN, cookie_token
-from chalicelib.web.responses import SECURITY_HEADERS, foreign_origin, read_posted_upload, static_url
+from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, read_posted_upload, static_url
 
 console = Blueprint(__name__)
 
@@ -59,9 +61,14 @@ SECTIONS: tuple[tuple[str, str, str, Permission], ...] = (
     ("meetings", "Meetings", "/meetings", Permission.VIEW),
     ("callouts", "Call-outs", "/callouts", Permission.VIEW),
     ("elections", "Elections", "/elections", Permission.VIEW),
+    ("strategic", "Strategic IAG", "/strategic", Permission.VIEW),
     ("reports", "Reports", "/reports", Permission.REPORT),
     ("data-requests", "Data requests", "/data-requests", Permission.AUDIT),
 )
+
+# A section that only some holders of its permission may open (e.g. one group's pages): its key, and the test
+# of (operator, force) that a page module adds; the navigation leaves it out for anyone it refuses.
+SECTION_SHOWN: dict[str, Callable[[Operator, str], bool]] = {}
 
 # What a page says after a change sent the browser back to it (`?done=<key>`): keys, never text from the URL.
 NOTICES: dict[str, str] = {}
@@ -75,9 +82,59 @@ REFUSALS: tuple[tuple[type[BaseException], int, str, bool], ...] = (
     (NotFound, 404, "Not found", False),
     (MemberConflict, 409, "Someone else changed this meanwhile", False),
     (AdminConflict, 409, "That cannot be done now", True),
+    (CalloutClosed, 409, "That cannot be done now", True),
+    (ElectionRefused, 409, "That cannot be done now", True),
     (InvalidRequest, 400, "That cannot be done as asked", True),
     (MemberChangeRefused, 400, "That cannot be done as asked", True),
 )
+
+
+# Path parameters that name what a change was made to, as the access log's reference (the first one present).
+REFERENCES = ("reference", "member_id", "uid_key", "incident_id", "election_id", "cycle_id")
+
+
+class Form(dict[str, str]):
+    """The posted fields (each name's first value); `every(name)` gives all of a repeated one (checkboxes)."""
+
+    def __init__(self, lists: Mapping[str, list[str]]):
+        super().__init__({name: values[0] for name, values in lists.items() if values})
+        self._lists = dict(lists)
+
+    def every(self, name: str) -> list[str]:
+        return list(self._lists.get(name, []))
+
+    def typed(self) -> dict[str, str]:
+        """What the person typed, to show again beside a problem (never the form token)."""
+        return {name: value.strip() for name, value in self.items() if name not in ("_token", CONFIRMED)}
+
+
+class FormProblem(Exception):
+    """What a person typed cannot be used: the form's page is shown again with this beside the field (400)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+# Refusals of a change as asked that a form's page shows beside its field, by exception type (status); any other
+# refusal is a page of its own (REFUSALS).
+FIELD_REFUSALS: tuple[tuple[type[BaseException], int], ...] = (
+    (AdminConflict, 409), (CalloutClosed, 409), (ElectionRefused, 409), (InvalidRequest, 400), (ValueError, 400),
+)
+
+
+def form_answer(form: Form, change: Callable[[], Response], again: Callable[..., Response],
+                field: str = "action") -> Response:
+    """Make the change; when what was typed cannot be used, or the change is refused as asked, `again(status=,
+    errors=, values=)` shows the form's page again with the message beside `field` and what was typed kept."""
+    try:
+        return change()
+    except FormProblem as problem:
+        return again(status=400, errors={problem.field: problem.message}, values=form.typed())
+    except tuple(kind for kind, _ in FIELD_REFUSALS) as error:
+        status = next(s for kind, s in FIELD_REFUSALS if isinstance(error, kind))
+        return again(status=status, errors={field: getattr(error, "message", None) or str(error)},
+                     values=form.typed())
 
 
 @dataclass(frozen=True)
@@ -92,12 +149,13 @@ class SignedIn:
 
     def sections(self, force_id: str) -> list[dict[str, str]]:
         return [{"key": key, "label": label, "href": f"{PREFIX}/{force_id}{path}"}
-                for key, label, path, permission in SECTIONS if self.operator.may_in_force(permission, force_id)]
+                for key, label, path, permission in SECTIONS if self.operator.may_in_force(permission, force_id)
+                and SECTION_SHOWN.get(key, lambda *_: True)(self.operator, force_id)]
 
     def page(self, template: str, *, section: str, force: Optional[ForceProfile] = None, status: int = 200,
              **context: Any) -> Response:
         """A page in the console's frame: navigation for this role in this force, and a fresh form token."""
-        query = console.current_request.query_params or {}
+        query = query_params()
         html = render(template, service_name="IAG Back Office: console", static_url=static_url(), force=None,
                       console_force=force, section=section, operator=self.operator,
                       sections=self.sections(force.id) if force else [], form_token=self.form_token(),
@@ -134,12 +192,17 @@ class SignedIn:
                                     group_id=group_id)
 
 
+def query_params() -> Mapping[str, str]:
+    """This request's query string (Chalice gives None when there is none)."""
+    return console.current_request.query_params or {}
+
+
 def role_words(role: str) -> str:
     """A role's id as words: iag_chair -> IAG chair."""
     return re.sub(r"\biag\b", "IAG", role.replace("_", " "))
 
 
-def confirmed(form: dict[str, str]) -> bool:
+def confirmed(form: Mapping[str, str]) -> bool:
     return form.get(CONFIRMED) == "yes"
 
 
@@ -170,7 +233,7 @@ def console_page(path: str, *, section: str):
             if you is None:
                 return _to_sign_in()
             return _refusals_as_pages(you, section, kwargs.get("force_id"), lambda: handler(you, *args, **kwargs))
-        route.__name__ = handler.__name__
+        route.__name__, route.__module__ = handler.__name__, handler.__module__  # the page module's own
         return console.route(path, methods=["GET"])(route)
     return register
 
@@ -189,33 +252,35 @@ def console_action(path: str, *, section: str):
             answer = _refusals_as_pages(you, section, kwargs.get("force_id"),
                                         lambda: handler(you, form, *args, **kwargs))
             if answer.status_code == 303 and kwargs.get("force_id"):  # a change ends with you.done()
-                you.record(kwargs["force_id"], f"console:{handler.__name__}", reference=kwargs.get("reference")
-                           or kwargs.get("member_id"), group_id=kwargs.get("group_id"))
+                you.record(kwargs["force_id"], f"console:{handler.__name__}",
+                           reference=next((kwargs[k] for k in REFERENCES if kwargs.get(k)), None),
+                           group_id=kwargs.get("group_id"))
             return answer
-        route.__name__ = handler.__name__
+        route.__name__, route.__module__ = handler.__name__, handler.__module__  # the page module's own
         return console.route(path, methods=["POST"], content_types=[
             "application/x-www-form-urlencoded", "multipart/form-data"])(route)
     return register
 
 
-def _checked_form(you: SignedIn) -> tuple[dict[str, str], Optional[Response]]:
+def _checked_form(you: SignedIn) -> tuple[Form, Optional[Response]]:
     """The posted fields; an uploaded file (multipart) is read as text into the field of its input's name."""
     request = console.current_request
-    raw = request.raw_body or b""
+    raw = body_bytes(request)
+    nothing = Form({})
     if len(raw) > MAX_FORM_BYTES:
-        return {}, you.message(413, "That was too long", "Send less at once (a file of up to 1 MB).")
+        return nothing, you.message(413, "That was too long", "Send less at once (a file of up to 1 MB).")
     if foreign_origin(request):
-        return {}, you.message(403, "Send this from the console's own page")
+        return nothing, you.message(403, "Send this from the console's own page")
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         fields, files, refused = read_posted_upload(request)
         if refused is not None:
-            return {}, refused
-        form = {**fields, **{name: upload.data.decode("utf-8-sig", errors="replace")
-                             for name, upload in files.items()}}
+            return nothing, refused
+        form = Form({**{name: [value] for name, value in fields.items()},
+                     **{name: [upload.data.decode("utf-8-sig", errors="replace")] for name, upload in files.items()}})
     else:
-        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True).items()}
+        form = Form(parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
     if csrf.check(bootstrap.container().settings.form_secret, _purpose(you.session), form.get("_token", "")):
-        return {}, you.message(403, "The page had expired", "Nothing was changed. Open the page again and repeat.")
+        return nothing, you.message(403, "The page had expired", "Nothing was changed. Open the page again and repeat.")
     return form, None
 
 

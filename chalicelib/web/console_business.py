@@ -1,186 +1,68 @@
-"""The console's pages for meetings, call-outs, elections and Strategic IAG cycles: server-rendered, no script.
+"""The console's meetings, call-outs, elections and Strategic IAG pages (web/console.py is the frame).
 
-Same sign-in as operator_pages.py (the pool's ID token in an HttpOnly, SameSite=Strict cookie scoped to /admin).
-Every change is a POST carrying a form token bound to that sign-in (a new sign-in, or another person's, makes it
-fail) from this service's own origin; destructive changes (cancel a meeting, close a call-out) are confirmed on
-a page of their own. The actions are services/business_admin.py's, which ask the role and record who did what.
-
-Small pieces here (`console_route`, `_form_token`) follow operator_pages.py and csrf.py so the console's shared
-frame can take them over later.
+The actions are services/business_admin.py's, which ask the role and record who did what; the frame checks every
+POST (sign-in, form token, origin) and records each change. A form's page takes its own POST: what cannot be used
+is shown beside its field (console.form_answer). Cancelling a meeting and closing a call-out are confirmed first.
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
-from http.cookies import SimpleCookie
-from typing import Any, Callable, Optional
-from urllib.parse import parse_qs, quote
+from typing import Any, Mapping, Optional
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib import bootstrap
-from chalicelib.adapters.templates import render
 from chalicelib.domain.callouts import ANSWER_WORDS
 from chalicelib.domain.elections import Phase
-from chalicelib.domain.operators import Operator, OperatorRefused, Permission
-from chalicelib.domain.strategic import Status as CycleStatus
-from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
-from chalicelib.services.callouts import CalloutClosed
-from chalicelib.services.elections import ElectionRefused
+from chalicelib.domain.forces import ForceProfile, Group
+from chalicelib.domain.operators import Operator, Permission
+from chalicelib.domain.strategic import Status as CycleStatus, strategic_group
+from chalicelib.services.admin import InvalidRequest, NotFound
 from chalicelib.services.joining_mail import day_at
-from chalicelib.web import csrf
-from chalicelib.web.operator_pages import COOKIE, SIGN_IN, signed_in_operator
-from chalicelib.web.responses import SECURITY_HEADERS, foreign_origin, static_url
-
-console_business = Blueprint(__name__)
+from chalicelib.web.console import (
+    NOTICES, PREFIX, SECTION_SHOWN, Form, FormProblem, SignedIn, confirmed, console_action, console_page, force_of, form_answer,
+    query_params,
+)
 
 LONDON = ZoneInfo("Europe/London")
-MAX_FORM_BYTES = 64 * 1024  # minutes can be long
-FORCE = "/admin/pages/forces/{force_id}"
-GROUP = FORCE + "/groups/{group_id}"
 REFRESH_SECONDS = 20  # the call-out page reloads itself when asked to (a meta refresh: no script)
-DONE = {  # what the page says after a change (Post/Redirect/Get)
-    "planned": "The next meetings are planned and members have been sent their invitations.",
-    "extraordinary": "The extraordinary meeting is planned and every member has been sent it.",
-    "moved": "The meeting is moved; members have been sent the update.",
-    "cancelled": "The meeting is cancelled; members have been sent the cancellation.",
+NOTICES.update({
+    "meetings-planned": "The next meetings are planned and members have been sent their invitations.",
+    "meeting-added": "The extraordinary meeting is planned and every member has been sent it.",
+    "meeting-moved": "The meeting is moved; members have been sent the update.",
+    "meeting-cancelled": "The meeting is cancelled; members have been sent the cancellation.",
     "attendance": "Attendance is recorded.",
     "minutes": "The minutes are published and sent to members.",
     "papers": "The papers have been sent to members who had not had them.",
-    "raised": "The call-out is raised: members are being asked now.",
-    "closed": "The call-out is closed: members' links no longer work and the police lead gets the summary.",
-    "opened": "The election is open: every active member has been sent a nomination link.",
+    "callout-raised": "The call-out is raised: members are being asked now.",
+    "callout-closed": "The call-out is closed: members' links no longer work and the police lead gets the summary.",
+    "election-opened": "The election is open: every active member has been sent a nomination link.",
     "voting": "Voting has started: every active member has been sent a ballot.",
     "declared": "The votes are counted and the result has been sent to the group.",
-    "started": "The cycle is open: the local IAGs' chairs have been asked for nominees.",
-    "dated": "The date is set: nominees are seated and everyone has been sent the invitation.",
-}
+    "cycle-started": "The cycle is open: the local IAGs' chairs have been asked for nominees.",
+    "cycle-dated": "The date is set: nominees are seated and everyone has been sent the invitation.",
+})
 
 
-class FormProblem(Exception):
-    """What a person typed cannot be used; the page shows it next to the field."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field, self.message = field, message
+def _admin():
+    return bootstrap.container().business_admin
 
 
-class Console:
-    """One request to a console page: who asks, what they sent, and how to answer."""
-
-    def __init__(self, operator: Operator, form: Optional[dict[str, list[str]]]):
-        self.operator = operator
-        self.form = form
-
-    def value(self, name: str) -> str:
-        return ((self.form or {}).get(name) or [""])[0].strip()
-
-    def values(self, name: str) -> list[str]:
-        return (self.form or {}).get(name) or []
-
-    def page(self, template: str, status: int = 200, **context) -> Response:
-        query = console_business.current_request.query_params or {}
-        html = render(template, service_name="IAG Back Office: console", static_url=static_url(), force=None,
-                      operator=self.operator, token=_form_token(), done=DONE.get(query.get("done", "")),
-                      when=day_at, errors=context.pop("errors", {}), values=context.pop("values", {}), **context)
-        return Response(body=html, status_code=status,
-                        headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS})
+def _page(you: SignedIn, template: str, section: str, force: ForceProfile, status: int = 200,
+          errors: Optional[dict[str, str]] = None, values: Optional[Mapping[str, str]] = None,
+          **context: Any) -> Response:
+    return you.page(template, section=section, force=force, status=status, when=day_at, errors=errors or {},
+                    values=values or {}, **context)
 
 
-def _redirect(location: str) -> Response:
-    return Response(body="", status_code=303, headers={"Location": location, "Cache-Control": "no-store"})
-
-
-def _message(status: int, heading: str, *paragraphs: str) -> Response:
-    html = render("operators/message.html", service_name="IAG Back Office: console", static_url=static_url(),
-                  force=None, heading=heading, paragraphs=list(paragraphs), operator=None)
-    return Response(body=html, status_code=status,
-                    headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS})
-
-
-def _cookie_token() -> str:
-    cookies = SimpleCookie()
-    try:
-        cookies.load(console_business.current_request.headers.get("cookie", ""))
-    except Exception:  # noqa: BLE001 (a malformed Cookie header is no sign-in)
-        return ""
-    return cookies[COOKIE].value if COOKIE in cookies else ""
-
-
-def sign_in_binding(id_token: str) -> str:
-    """The form token's purpose names the sign-in (its ID token): a token from another sign-in does not pass."""
-    return "console|" + hashlib.sha256(id_token.encode()).hexdigest()[:32]
-
-
-def _sign_in_binding() -> str:
-    return sign_in_binding(_cookie_token())
-
-
-def _form_token() -> str:
-    return csrf.issue(bootstrap.container().settings.form_secret, _sign_in_binding())
-
-
-def _posted() -> tuple[Optional[dict[str, list[str]]], Optional[Response]]:
-    request = console_business.current_request
-    raw = request.raw_body or b""
-    if len(raw) > MAX_FORM_BYTES:
-        return None, _message(413, "That was too long")
-    if foreign_origin(request):
-        return None, _message(403, "Use this service's own pages", "The form was sent from another site.")
-    form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
-    if csrf.check(bootstrap.container().settings.form_secret, _sign_in_binding(), (form.get("_token") or [""])[0]):
-        return None, _message(403, "The page had expired", "Nothing was changed. Go back, reload the page and try "
-                                                          "again.")
-    return form, None
-
-
-def console_route(path: str, post: bool = False):
-    """A console page (GET), and when `post` its form's POST: signed in, role asked by the action, refusals as
-    pages that say no more than the address already did."""
-    def register(handler: Callable) -> Callable:
-        def route(*args, **kwargs):
-            operator = signed_in_operator()
-            if operator is None:
-                return _redirect(SIGN_IN)
-            form = None
-            if console_business.current_request.method == "POST":
-                form, refused = _posted()
-                if refused:
-                    return refused
-            try:
-                return handler(Console(operator, form), *args, **kwargs)
-            except OperatorRefused:
-                return _message(403, "Your role does not allow this", "Nothing was changed.")
-            except LookupError:  # NotFound, or a meeting, call-out or election that is not there
-                return _message(404, "Page not found", "It may have been removed, or the address is wrong.")
-        route.__name__ = handler.__name__
-        console_business.route(path, methods=["GET"])(route)
-        if post:
-            console_business.route(path, methods=["POST"], content_types=["application/x-www-form-urlencoded"])(
-                route)
-        return route
-    return register
-
-
-def _refusal(error: Exception) -> str:
-    return getattr(error, "message", None) or str(error)
-
-
-def _attempt(console: Console, act: Callable[[], Any], again: Callable[..., Response], field: str = "action"):
-    """Do the change; a refusal from a service or a form problem shows the same page again with it (400/409)."""
-    try:
-        return act()
-    except FormProblem as problem:
-        return again(status=400, errors={problem.field: problem.message}, values=_flat(console.form))
-    except (AdminConflict, CalloutClosed, ElectionRefused) as error:
-        return again(status=409, errors={field: _refusal(error)}, values=_flat(console.form))
-    except (InvalidRequest, ValueError) as error:
-        return again(status=400, errors={field: _refusal(error)}, values=_flat(console.form))
-
-
-def _flat(form: Optional[dict[str, list[str]]]) -> dict[str, str]:
-    return {k: v[0] for k, v in (form or {}).items() if k != "_token"}
+def _group(force: ForceProfile, group_id: str) -> Group:
+    """The group a page names; asked once the service has asked the role, so another force learns nothing."""
+    group = force.group(group_id)
+    if group is None:
+        raise NotFound(f"no group {group_id} in {force.id}")
+    return group
 
 
 def _when(text: str, field: str = "starts_at") -> datetime:
@@ -191,6 +73,7 @@ def _when(text: str, field: str = "starts_at") -> datetime:
 
 
 def _number(text: str, field: str, default: int) -> int:
+    text = text.strip()
     if not text:
         return default
     if not text.isdigit():
@@ -198,301 +81,315 @@ def _number(text: str, field: str, default: int) -> int:
     return int(text)
 
 
-def _admin():
-    return bootstrap.container().business_admin
+def _groups_chooser(you: SignedIn, force_id: str, section: str, heading: str) -> Response:
+    """Meetings and elections belong to a group: the groups this operator may see, each a link."""
+    force = force_of(force_id)
+    visible = bootstrap.container().console.visible_groups(you.operator, force_id, Permission.VIEW)
+    return _page(you, "console/groups.html", section, force, heading=heading,
+                 groups=[g for g in force.groups if g.id in visible], base=f"{PREFIX}/{force_id}/{section}")
 
 
-def _force_and_group(force_id: str, group_id: Optional[str] = None):
-    """Names for the page, once the action has already asked the role (so nothing is shown to another force)."""
-    force = bootstrap.container().forces.get(force_id)
-    if force is None:
-        raise NotFound(force_id)
-    group = force.group(group_id) if group_id else None
-    if group_id and group is None:
-        raise NotFound(group_id)
-    return force, group
+# --- meetings: /meetings, /meetings/<group>, /meetings/<group>/<meeting> ---
+
+def _meetings_base(force_id: str, group_id: str) -> str:
+    return f"{PREFIX}/{quote(force_id)}/meetings/{quote(group_id)}"
 
 
-def _base(force_id: str, group_id: str = "") -> str:
-    path = f"/admin/pages/forces/{quote(force_id)}"
-    return f"{path}/groups/{quote(group_id)}" if group_id else path
+@console_page(PREFIX + "/{force_id}/meetings", section="meetings")
+def meeting_groups(you: SignedIn, force_id: str):
+    return _groups_chooser(you, force_id, "meetings", "Meetings")
 
 
-# --- meetings ---
-
-@console_route(GROUP + "/meetings", post=True)
-def meetings_page(console: Console, force_id: str, group_id: str):
-    return _meetings(console, force_id, group_id)
+@console_page(PREFIX + "/{force_id}/meetings/{group_id}", section="meetings")
+def meetings(you: SignedIn, force_id: str, group_id: str):
+    return _meetings(you, force_id, group_id)
 
 
-def _meetings(console: Console, force_id: str, group_id: str, status: int = 200, errors=None,
-              values=None) -> Response:
-    operator = console.operator
-    if console.form is not None and status == 200:
-        return _attempt(console, lambda: _meetings_change(console, force_id, group_id),
-                        lambda **shown: _meetings(console, force_id, group_id, **shown))
-    meetings = _admin().recent_meetings(operator, force_id, group_id)
-    force, group = _force_and_group(force_id, group_id)
-    now = bootstrap.container().clock.now()
-    return console.page("console/meetings.html", status, force_of=force, group=group, meetings=meetings, now=now,
-                        base=_base(force_id, group_id), may_change=operator.may(Permission.OPERATE, force_id, group_id),
-                        errors=errors or {}, values=values or {"minutes": "120"})
+def _meetings(you: SignedIn, force_id: str, group_id: str, **shown: Any) -> Response:
+    listed = _admin().recent_meetings(you.operator, force_id, group_id)
+    force = force_of(force_id)
+    shown.setdefault("values", {"minutes": "120"})
+    return _page(you, "console/meetings.html", "meetings", force, group=_group(force, group_id), meetings=listed,
+                 now=bootstrap.container().clock.now(), base=_meetings_base(force_id, group_id),
+                 may_change=you.operator.may(Permission.OPERATE, force_id, group_id), **shown)
 
 
-def _meetings_change(console: Console, force_id: str, group_id: str) -> Response:
-    base = _base(force_id, group_id)
-    if console.value("action") == "plan":
-        _admin().plan_meetings(console.operator, force_id, group_id)
-        return _redirect(f"{base}/meetings?done=planned")
-    if console.value("action") == "extraordinary":
-        starts_at = _when(console.value("starts_at"))
-        planned = _admin().extraordinary_meeting(
-            console.operator, force_id, group_id, starts_at, _number(console.value("minutes"), "minutes", 120),
-            console.value("venue"), console.value("online") == "yes", console.value("purpose"))
-        return _redirect(f"{base}/meetings/{quote(planned.meeting.uid_key)}?done=extraordinary")
-    raise FormProblem("action", "Choose what to do")
+@console_action(PREFIX + "/{force_id}/meetings/{group_id}", section="meetings")
+def change_meetings(you: SignedIn, form: Form, force_id: str, group_id: str):
+    def change() -> Response:
+        base = _meetings_base(force_id, group_id)
+        if form.get("action") == "plan":
+            _admin().plan_meetings(you.operator, force_id, group_id)
+            return you.done(base, "meetings-planned")
+        if form.get("action") == "extraordinary":
+            planned = _admin().extraordinary_meeting(
+                you.operator, force_id, group_id, _when(form.get("starts_at", "")),
+                _number(form.get("minutes", ""), "minutes", 120), form.get("venue", "").strip(),
+                form.get("online") == "yes", form.get("purpose", "").strip())
+            return you.done(f"{base}/{quote(planned.meeting.uid_key)}", "meeting-added")
+        raise FormProblem("action", "Choose what to do")
+    return form_answer(form, change, lambda **shown: _meetings(you, force_id, group_id, **shown))
 
 
-@console_route(GROUP + "/meetings/{uid_key}", post=True)
-def meeting_page(console: Console, force_id: str, group_id: str, uid_key: str):
-    return _meeting(console, force_id, group_id, uid_key)
+@console_page(PREFIX + "/{force_id}/meetings/{group_id}/{uid_key}", section="meetings")
+def meeting(you: SignedIn, force_id: str, group_id: str, uid_key: str):
+    return _meeting(you, force_id, group_id, uid_key)
 
 
-def _meeting(console: Console, force_id: str, group_id: str, uid_key: str, status: int = 200, errors=None,
-             values=None) -> Response:
-    operator = console.operator
-    if console.form is not None and status == 200:
-        return _attempt(console, lambda: _meeting_change(console, force_id, group_id, uid_key),
-                        lambda **shown: _meeting(console, force_id, group_id, uid_key, **shown))
+def _meeting(you: SignedIn, force_id: str, group_id: str, uid_key: str, **shown: Any) -> Response:
     container = bootstrap.container()
-    operator.authorise(Permission.VIEW, force_id, group_id)
-    force, group = _force_and_group(force_id, group_id)
+    you.operator.authorise(Permission.VIEW, force_id, group_id)
+    force = force_of(force_id)
+    group = _group(force, group_id)
     planned = container.meeting_store.get(force_id, group_id, uid_key)
     if planned is None:
-        raise NotFound(uid_key)
-    container.access_log.record(operator, force_id, "view_meeting", container.clock.now(), reference=uid_key,
-                                group_id=group_id)
-    record = container.meeting_business.meeting_record(force_id, group_id, uid_key)
-    members = sorted(container.joining_store.members(force_id, group_id), key=lambda m: m.name)
-    started = planned.meeting.starts_at <= container.clock.now()
-    return console.page("console/meeting.html", status, force_of=force, group=group, planned=planned, record=record,
-                        members=members, started=started, base=_base(force_id, group_id),
-                        may_change=operator.may(Permission.OPERATE, force_id, group_id),
-                        answer_words={"attending": "Attending", "apologies": "Apologies"},
-                        errors=errors or {}, values=values or {})
+        raise NotFound(f"no meeting {uid_key}")
+    you.record(force_id, "view_meeting", reference=uid_key, group_id=group_id)
+    return _page(you, "console/meeting.html", "meetings", force, group=group, planned=planned,
+                 record=container.meeting_business.meeting_record(force_id, group_id, uid_key),
+                 members=sorted(container.joining_store.members(force_id, group_id), key=lambda m: m.name),
+                 started=planned.meeting.starts_at <= container.clock.now(), base=_meetings_base(force_id, group_id),
+                 may_change=you.operator.may(Permission.OPERATE, force_id, group_id),
+                 answer_words={"attending": "Attending", "apologies": "Apologies"}, **shown)
 
 
-def _meeting_change(console: Console, force_id: str, group_id: str, uid_key: str) -> Response:
-    operator, container = console.operator, bootstrap.container()
-    page = f"{_base(force_id, group_id)}/meetings/{quote(uid_key)}"
-    action = console.value("action")
-    if action == "move":
-        _admin().move_meeting(operator, force_id, group_id, uid_key, _when(console.value("starts_at")),
-                              console.value("note"))
-        return _redirect(f"{page}?done=moved")
-    operator.authorise(Permission.OPERATE, force_id, group_id)  # the meeting's business, as the admin API asks
-    by = f"operator:{operator.id}"
-    if action == "attendance":
-        container.meeting_business.confirm_attendance(force_id, group_id, uid_key, console.values("present"), by)
-        done = "attendance"
-    elif action == "minutes":
-        container.meeting_business.publish_minutes(force_id, group_id, uid_key, console.value("minutes_text"), [], by)
-        done = "minutes"
-    elif action == "send_papers":
-        container.meeting_business.send_papers(force_id, group_id, uid_key)
-        done = "papers"
-    else:
-        raise FormProblem("action", "Choose what to do")
-    container.access_log.record(operator, force_id, f"meeting_{done}", container.clock.now(), reference=uid_key,
-                                group_id=group_id)
-    return _redirect(f"{page}?done={done}")
+@console_action(PREFIX + "/{force_id}/meetings/{group_id}/{uid_key}", section="meetings")
+def change_meeting(you: SignedIn, form: Form, force_id: str, group_id: str, uid_key: str):
+    def change() -> Response:
+        page = f"{_meetings_base(force_id, group_id)}/{quote(uid_key)}"
+        action = form.get("action")
+        if action == "move":
+            _admin().move_meeting(you.operator, force_id, group_id, uid_key, _when(form.get("starts_at", "")),
+                                  form.get("note", "").strip())
+            return you.done(page, "meeting-moved")
+        you.operator.authorise(Permission.OPERATE, force_id, group_id)  # the meeting's business, as the API asks
+        business, by = bootstrap.container().meeting_business, f"operator:{you.operator.id}"
+        if action == "attendance":
+            business.confirm_attendance(force_id, group_id, uid_key, form.every("present"), by)
+        elif action == "minutes":
+            business.publish_minutes(force_id, group_id, uid_key, form.get("minutes_text", "").strip(), [], by)
+        elif action == "send_papers":
+            business.send_papers(force_id, group_id, uid_key)
+            action = "papers"
+        else:
+            raise FormProblem("action", "Choose what to do")
+        return you.done(page, action)
+    return form_answer(form, change, lambda **shown: _meeting(you, force_id, group_id, uid_key, **shown))
 
 
-@console_route(GROUP + "/meetings/{uid_key}/cancel", post=True)
-def cancel_meeting_page(console: Console, force_id: str, group_id: str, uid_key: str):
-    """The confirmation page: what cancelling does, then the POST that does it."""
-    def ask(status: int = 200, errors=None, values=None) -> Response:
-        console.operator.authorise(Permission.OPERATE, force_id, group_id)
-        force, group = _force_and_group(force_id, group_id)
-        planned = bootstrap.container().meeting_store.get(force_id, group_id, uid_key)
-        if planned is None:
-            raise NotFound(uid_key)
-        return console.page("console/cancel_meeting.html", status, force_of=force, group=group, planned=planned,
-                            base=_base(force_id, group_id), errors=errors or {}, values=values or {})
-    if console.form is None:
+@console_action(PREFIX + "/{force_id}/meetings/{group_id}/{uid_key}/cancel", section="meetings")
+def cancel_meeting(you: SignedIn, form: Form, force_id: str, group_id: str, uid_key: str):
+    you.operator.authorise(Permission.OPERATE, force_id, group_id)  # a refused operator is not asked to confirm
+    force = force_of(force_id)
+    planned = bootstrap.container().meeting_store.get(force_id, group_id, uid_key)
+    if planned is None:
+        raise NotFound(f"no meeting {uid_key}")
+    page = f"{_meetings_base(force_id, group_id)}/{quote(uid_key)}"
+
+    def ask(error: str = "") -> Response:
+        return you.confirm(force, action=f"{page}/cancel", section="meetings", back=page,
+                           heading=f"Cancel the meeting on {day_at(planned.meeting.starts_at)}?",
+                           consequences=["Every member it is for is sent the cancellation at once.",
+                                         "It leaves their calendars."],
+                           warning="It cannot be undone: plan an extraordinary meeting if it is needed after all.",
+                           button="Yes, cancel the meeting", error=error, fields=dict(form.typed()),
+                           ask={"name": "note", "label": "Why it is cancelled (members read this)",
+                                "value": form.get("note", "").strip()})
+    if not confirmed(form):
         return ask()
-
-    def cancel() -> Response:
-        _admin().cancel_meeting(console.operator, force_id, group_id, uid_key, console.value("note"))
-        return _redirect(f"{_base(force_id, group_id)}/meetings/{quote(uid_key)}?done=cancelled")
-    return _attempt(console, cancel, ask)
-
-
-# --- call-outs ---
-
-@console_route(FORCE + "/incidents", post=True)
-def incidents_page(console: Console, force_id: str):
-    return _incidents(console, force_id)
+    try:
+        _admin().cancel_meeting(you.operator, force_id, group_id, uid_key, form.get("note", "").strip())
+    except (InvalidRequest, ValueError) as problem:
+        return ask(str(problem))
+    return you.done(page, "meeting-cancelled")
 
 
-def _incidents(console: Console, force_id: str, status: int = 200, errors=None, values=None) -> Response:
-    operator = console.operator
-    if console.form is not None and status == 200:
-        return _attempt(console, lambda: _raise(console, force_id),
-                        lambda **shown: _incidents(console, force_id, **shown))
-    incidents = _admin().incidents(operator, force_id)
-    force, _ = _force_and_group(force_id)
-    callable_groups = [g for g in force.groups if g.called_for_incidents and operator.may(Permission.OPERATE, force_id,
-                                                                                          g.id)]
-    return console.page("console/incidents.html", status, force_of=force, incidents=incidents,
-                        now=bootstrap.container().clock.now(), callable_groups=callable_groups,
-                        whole_force=operator.may(Permission.OPERATE, force_id), base=_base(force_id),
-                        errors=errors or {}, values=values or {"within": "120"})
+# --- call-outs: /callouts, /callouts/<call-out> ---
+
+def _callouts_base(force_id: str) -> str:
+    return f"{PREFIX}/{quote(force_id)}/callouts"
 
 
-def _raise(console: Console, force_id: str) -> Response:
-    groups = console.values("groups")
-    incident = _admin().raise_incident(
-        console.operator, force_id, title=console.value("title"), summary=console.value("summary"),
-        respond_within=timedelta(minutes=_number(console.value("within"), "within", 0)),
-        police_lead_name=console.value("lead_name"), police_lead_email=console.value("lead_email"),
-        groups=groups or None)
-    return _redirect(f"{_base(force_id)}/incidents/{quote(incident.id)}?done=raised")
+@console_page(PREFIX + "/{force_id}/callouts", section="callouts")
+def callouts(you: SignedIn, force_id: str):
+    return _callouts(you, force_id)
 
 
-@console_route(FORCE + "/incidents/{incident_id}")
-def incident_page(console: Console, force_id: str, incident_id: str):
-    incident, responses = _admin().incident(console.operator, force_id, incident_id)
-    force, _ = _force_and_group(force_id)
+def _callouts(you: SignedIn, force_id: str, **shown: Any) -> Response:
+    incidents = _admin().incidents(you.operator, force_id)
+    force = force_of(force_id)
+    callable_groups = [g for g in force.groups
+                       if g.called_for_incidents and you.operator.may(Permission.OPERATE, force_id, g.id)]
+    shown.setdefault("values", {"within": "120"})
+    return _page(you, "console/incidents.html", "callouts", force, incidents=incidents,
+                 now=bootstrap.container().clock.now(), callable_groups=callable_groups,
+                 whole_force=you.operator.may(Permission.OPERATE, force_id), base=_callouts_base(force_id), **shown)
+
+
+@console_action(PREFIX + "/{force_id}/callouts", section="callouts")
+def raise_callout(you: SignedIn, form: Form, force_id: str):
+    def change() -> Response:
+        incident = _admin().raise_incident(
+            you.operator, force_id, title=form.get("title", "").strip(), summary=form.get("summary", "").strip(),
+            respond_within=timedelta(minutes=_number(form.get("within", ""), "within", 0)),
+            police_lead_name=form.get("lead_name", "").strip(), police_lead_email=form.get("lead_email", "").strip(),
+            groups=form.every("groups") or None)
+        return you.done(f"{_callouts_base(force_id)}/{quote(incident.id)}", "callout-raised")
+    return form_answer(form, change, lambda **shown: _callouts(you, force_id, **shown))
+
+
+@console_page(PREFIX + "/{force_id}/callouts/{incident_id}", section="callouts")
+def callout(you: SignedIn, force_id: str, incident_id: str):
+    incident, responses = _admin().incident(you.operator, force_id, incident_id)
+    force = force_of(force_id)
     now = bootstrap.container().clock.now()
     # Reloading by itself is the person's choice (WCAG 2.2.1: a timed refresh they can turn off); else a link.
-    watching = (console_business.current_request.query_params or {}).get("watch") == "on"
-    return console.page("console/incident.html", force_of=force, incident=incident, responses=responses,
-                        counts=bootstrap.container().callouts.counts(responses), words=ANSWER_WORDS,
-                        open=incident.respond_by > now,
-                        refresh=REFRESH_SECONDS if incident.respond_by > now and watching else None,
-                        groups={g.id: g.name for g in force.groups}, base=_base(force_id),
-                        may_change=all(console.operator.may(Permission.OPERATE, force_id, g) for g in incident.groups))
+    watching = query_params().get("watch") == "on"
+    return _page(you, "console/incident.html", "callouts", force, incident=incident, responses=responses,
+                 counts=bootstrap.container().callouts.counts(responses), words=ANSWER_WORDS,
+                 open=incident.respond_by > now, refresh=REFRESH_SECONDS if incident.respond_by > now and watching
+                 else None, groups={g.id: g.name for g in force.groups}, base=_callouts_base(force_id),
+                 may_change=all(you.operator.may(Permission.OPERATE, force_id, g) for g in incident.groups))
 
 
-@console_route(FORCE + "/incidents/{incident_id}/close", post=True)
-def close_incident_page(console: Console, force_id: str, incident_id: str):
-    def ask(status: int = 200, errors=None, values=None) -> Response:
-        incident, responses = _admin().incident(console.operator, force_id, incident_id)
-        for group_id in incident.groups:
-            console.operator.authorise(Permission.OPERATE, force_id, group_id)
-        force, _ = _force_and_group(force_id)
-        return console.page("console/close_incident.html", status, force_of=force, incident=incident,
-                            counts=bootstrap.container().callouts.counts(responses), base=_base(force_id),
-                            errors=errors or {}, values=values or {})
-    if console.form is None:
-        return ask()
-
-    def close() -> Response:
-        _admin().close_incident(console.operator, force_id, incident_id)
-        return _redirect(f"{_base(force_id)}/incidents/{quote(incident_id)}?done=closed")
-    return _attempt(console, close, ask)
-
-
-# --- elections ---
-
-@console_route(GROUP + "/elections", post=True)
-def elections_page(console: Console, force_id: str, group_id: str):
-    return _elections(console, force_id, group_id)
+@console_action(PREFIX + "/{force_id}/callouts/{incident_id}/close", section="callouts")
+def close_callout(you: SignedIn, form: Form, force_id: str, incident_id: str):
+    incident, responses = _admin().incident(you.operator, force_id, incident_id)
+    for group_id in incident.groups:  # a refused operator is not asked to confirm
+        you.operator.authorise(Permission.OPERATE, force_id, group_id)
+    page = f"{_callouts_base(force_id)}/{quote(incident_id)}"
+    if not confirmed(form):
+        counts = bootstrap.container().callouts.counts(responses)
+        answered = counts["available"] + counts["available_later"] + counts["not_available"]
+        return you.confirm(force_of(force_id), action=f"{page}/close", section="callouts", back=page,
+                           heading=f"Close the call-out “{incident.title}” now?",
+                           consequences=[f"{answered} members have answered; {counts['no_answer']} have not.",
+                                         "Members who have not answered can no longer answer.",
+                                         "The police lead is sent the summary."],
+                           warning="It cannot be reopened.", button="Yes, close the call-out")
+    _admin().close_incident(you.operator, force_id, incident_id)
+    return you.done(page, "callout-closed")
 
 
-def _elections(console: Console, force_id: str, group_id: str, status: int = 200, errors=None,
-               values=None) -> Response:
-    if console.form is not None and status == 200:
-        return _attempt(console, lambda: _open_election(console, force_id, group_id),
-                        lambda **shown: _elections(console, force_id, group_id, **shown), field="office")
-    elections = _admin().elections(console.operator, force_id, group_id)
-    force, group = _force_and_group(force_id, group_id)
-    return console.page("console/elections.html", status, force_of=force, group=group, elections=elections,
-                        base=_base(force_id, group_id),
-                        may_change=console.operator.may(Permission.OPERATE, force_id, group_id),
-                        errors=errors or {}, values=values or {"nominations_days": "14", "voting_days": "14"})
+# --- elections: /elections, /elections/<group>, /elections/<group>/<election> ---
+
+def _elections_base(force_id: str, group_id: str) -> str:
+    return f"{PREFIX}/{quote(force_id)}/elections/{quote(group_id)}"
 
 
-def _open_election(console: Console, force_id: str, group_id: str) -> Response:
-    if console.value("office") not in ("chair", "vice_chair"):
-        raise FormProblem("office", "Choose the office the election is for")
-    election = _admin().open_election(
-        console.operator, force_id, group_id, console.value("office"),
-        _number(console.value("nominations_days"), "nominations_days", 14),
-        _number(console.value("voting_days"), "voting_days", 14))
-    return _redirect(f"{_base(force_id, group_id)}/elections/{quote(election.id)}?done=opened")
+@console_page(PREFIX + "/{force_id}/elections", section="elections")
+def election_groups(you: SignedIn, force_id: str):
+    return _groups_chooser(you, force_id, "elections", "Elections")
 
 
-@console_route(GROUP + "/elections/{election_id}", post=True)
-def election_page(console: Console, force_id: str, group_id: str, election_id: str):
-    return _election(console, force_id, group_id, election_id)
+@console_page(PREFIX + "/{force_id}/elections/{group_id}", section="elections")
+def elections(you: SignedIn, force_id: str, group_id: str):
+    return _elections(you, force_id, group_id)
 
 
-def _election(console: Console, force_id: str, group_id: str, election_id: str, status: int = 200, errors=None,
-              values=None) -> Response:
-    if console.form is not None and status == 200:
-        return _attempt(console, lambda: _election_change(console, force_id, group_id, election_id),
-                        lambda **shown: _election(console, force_id, group_id, election_id, **shown))
-    followed = _admin().election(console.operator, force_id, group_id, election_id)
-    force, group = _force_and_group(force_id, group_id)
-    return console.page("console/election.html", status, force_of=force, group=group, followed=followed,
-                        phases=Phase, base=_base(force_id, group_id),
-                        may_change=console.operator.may(Permission.OPERATE, force_id, group_id),
-                        errors=errors or {}, values=values or {})
+def _elections(you: SignedIn, force_id: str, group_id: str, **shown: Any) -> Response:
+    listed = _admin().elections(you.operator, force_id, group_id)
+    force = force_of(force_id)
+    shown.setdefault("values", {"nominations_days": "14", "voting_days": "14"})
+    return _page(you, "console/elections.html", "elections", force, group=_group(force, group_id),
+                 elections=listed, base=_elections_base(force_id, group_id),
+                 may_change=you.operator.may(Permission.OPERATE, force_id, group_id), **shown)
 
 
-def _election_change(console: Console, force_id: str, group_id: str, election_id: str) -> Response:
-    page = f"{_base(force_id, group_id)}/elections/{quote(election_id)}"
-    if console.value("action") == "start_voting":
-        _admin().start_voting(console.operator, force_id, group_id, election_id)
-        return _redirect(f"{page}?done=voting")
-    if console.value("action") == "declare":
-        _admin().declare(console.operator, force_id, group_id, election_id)
-        return _redirect(f"{page}?done=declared")
-    raise FormProblem("action", "Choose what to do")
+@console_action(PREFIX + "/{force_id}/elections/{group_id}", section="elections")
+def open_election(you: SignedIn, form: Form, force_id: str, group_id: str):
+    def change() -> Response:
+        office = form.get("office", "")
+        if office not in ("chair", "vice_chair"):
+            raise FormProblem("office", "Choose the office the election is for")
+        election = _admin().open_election(
+            you.operator, force_id, group_id, office, _number(form.get("nominations_days", ""), "nominations_days", 14),
+            _number(form.get("voting_days", ""), "voting_days", 14))
+        return you.done(f"{_elections_base(force_id, group_id)}/{quote(election.id)}", "election-opened")
+    return form_answer(form, change, lambda **shown: _elections(you, force_id, group_id, **shown), field="office")
 
 
-# --- the Strategic IAG ---
-
-@console_route(FORCE + "/strategic", post=True)
-def cycles_page(console: Console, force_id: str):
-    return _cycles(console, force_id)
+@console_page(PREFIX + "/{force_id}/elections/{group_id}/{election_id}", section="elections")
+def election(you: SignedIn, force_id: str, group_id: str, election_id: str):
+    return _election(you, force_id, group_id, election_id)
 
 
-def _cycles(console: Console, force_id: str, status: int = 200, errors=None, values=None) -> Response:
-    if console.form is not None and status == 200:
-        def start() -> Response:
-            cycle, _ = _admin().start_cycle(console.operator, force_id)
-            return _redirect(f"{_base(force_id)}/strategic/{quote(cycle.id)}?done=started")
-        return _attempt(console, start, lambda **shown: _cycles(console, force_id, **shown))
-    cycles = _admin().cycles(console.operator, force_id)
-    force, _ = _force_and_group(force_id)
-    return console.page("console/cycles.html", status, force_of=force, cycles=cycles, base=_base(force_id),
-                        errors=errors or {}, values=values or {})
+def _election(you: SignedIn, force_id: str, group_id: str, election_id: str, **shown: Any) -> Response:
+    followed = _admin().election(you.operator, force_id, group_id, election_id)
+    force = force_of(force_id)
+    return _page(you, "console/election.html", "elections", force, group=_group(force, group_id), followed=followed,
+                 phases=Phase, base=_elections_base(force_id, group_id),
+                 may_change=you.operator.may(Permission.OPERATE, force_id, group_id), **shown)
 
 
-@console_route(FORCE + "/strategic/{cycle_id}", post=True)
-def cycle_page(console: Console, force_id: str, cycle_id: str):
-    return _cycle(console, force_id, cycle_id)
+@console_action(PREFIX + "/{force_id}/elections/{group_id}/{election_id}", section="elections")
+def change_election(you: SignedIn, form: Form, force_id: str, group_id: str, election_id: str):
+    def change() -> Response:
+        page = f"{_elections_base(force_id, group_id)}/{quote(election_id)}"
+        if form.get("action") == "start_voting":
+            _admin().start_voting(you.operator, force_id, group_id, election_id)
+            return you.done(page, "voting")
+        if form.get("action") == "declare":
+            _admin().declare(you.operator, force_id, group_id, election_id)
+            return you.done(page, "declared")
+        raise FormProblem("action", "Choose what to do")
+    return form_answer(form, change, lambda **shown: _election(you, force_id, group_id, election_id, **shown))
 
 
-def _cycle(console: Console, force_id: str, cycle_id: str, status: int = 200, errors=None, values=None) -> Response:
-    if console.form is not None and status == 200:
-        return _attempt(console, lambda: _set_date(console, force_id, cycle_id),
-                        lambda **shown: _cycle(console, force_id, cycle_id, **shown), field="slot")
-    followed = _admin().cycle(console.operator, force_id, cycle_id)
-    force, _ = _force_and_group(force_id)
-    return console.page("console/cycle.html", status, force_of=force, followed=followed, base=_base(force_id),
-                        no_quorum=followed["cycle"].status is CycleStatus.NO_QUORUM,
-                        errors=errors or {}, values=values or {})
+# --- the Strategic IAG: /strategic, /strategic/<cycle> ---
+
+def _may_see_strategic(operator: Operator, force_id: str) -> bool:
+    """Only where the force has a Strategic IAG, for a role that may see its group (as the service asks)."""
+    force = bootstrap.container().forces.get(force_id)
+    group = strategic_group(force) if force else None
+    return group is not None and operator.may(Permission.VIEW, force_id, group.id)
 
 
-def _set_date(console: Console, force_id: str, cycle_id: str) -> Response:
-    try:
-        slot = datetime.fromisoformat(console.value("slot"))
-    except ValueError:
-        raise FormProblem("slot", "Choose one of the dates") from None
-    _admin().set_cycle_date(console.operator, force_id, cycle_id, slot)
-    return _redirect(f"{_base(force_id)}/strategic/{quote(cycle_id)}?done=dated")
+SECTION_SHOWN["strategic"] = _may_see_strategic
 
+
+def _strategic_base(force_id: str) -> str:
+    return f"{PREFIX}/{quote(force_id)}/strategic"
+
+
+@console_page(PREFIX + "/{force_id}/strategic", section="strategic")
+def cycles(you: SignedIn, force_id: str):
+    return _cycles(you, force_id)
+
+
+def _cycles(you: SignedIn, force_id: str, **shown: Any) -> Response:
+    listed = _admin().cycles(you.operator, force_id)
+    return _page(you, "console/cycles.html", "strategic", force_of(force_id), cycles=listed,
+                 base=_strategic_base(force_id), **shown)
+
+
+@console_action(PREFIX + "/{force_id}/strategic", section="strategic")
+def start_cycle(you: SignedIn, form: Form, force_id: str):
+    def change() -> Response:
+        cycle, _ = _admin().start_cycle(you.operator, force_id)
+        return you.done(f"{_strategic_base(force_id)}/{quote(cycle.id)}", "cycle-started")
+    return form_answer(form, change, lambda **shown: _cycles(you, force_id, **shown))
+
+
+@console_page(PREFIX + "/{force_id}/strategic/{cycle_id}", section="strategic")
+def cycle(you: SignedIn, force_id: str, cycle_id: str):
+    return _cycle(you, force_id, cycle_id)
+
+
+def _cycle(you: SignedIn, force_id: str, cycle_id: str, **shown: Any) -> Response:
+    followed = _admin().cycle(you.operator, force_id, cycle_id)
+    return _page(you, "console/cycle.html", "strategic", force_of(force_id), followed=followed,
+                 base=_strategic_base(force_id), no_quorum=followed["cycle"].status is CycleStatus.NO_QUORUM,
+                 **shown)
+
+
+@console_action(PREFIX + "/{force_id}/strategic/{cycle_id}", section="strategic")
+def set_cycle_date(you: SignedIn, form: Form, force_id: str, cycle_id: str):
+    def change() -> Response:
+        try:
+            slot = datetime.fromisoformat(form.get("slot", ""))
+        except ValueError:
+            raise FormProblem("slot", "Choose one of the dates") from None
+        _admin().set_cycle_date(you.operator, force_id, cycle_id, slot)
+        return you.done(f"{_strategic_base(force_id)}/{quote(cycle_id)}", "cycle-dated")
+    return form_answer(form, change, lambda **shown: _cycle(you, force_id, cycle_id, **shown), field="slot")

@@ -16,7 +16,7 @@ from chalicelib.domain.roles import APPEAL, APPEAL_PANEL, FORCE, REVIEW_PANEL
 from chalicelib.services.admin import InvalidRequest, NotFound
 from chalicelib.services.roles import EMAIL
 from chalicelib.web.console import (
-    NOTICES, PREFIX, SignedIn, confirmed, console, console_action, console_page, force_of, role_words,
+    NOTICES, PREFIX, SignedIn, confirmed, console_action, console_page, force_of, query_params, role_words,
 )
 from chalicelib.web.operator_pages import HOME
 
@@ -69,7 +69,7 @@ def dashboard(you: SignedIn, force_id: str):
 def applications(you: SignedIn, force_id: str):
     force = force_of(force_id)
     groups = _container().console.visible_groups(you.operator, force_id)
-    query = console.current_request.query_params or {}
+    query = query_params()
     group_id = query.get("group") or groups[0]
     stage = query.get("stage") or Stage.AWAITING_REVIEW.value
     listed = _container().admin.applications(you.operator, force_id, group_id, stage, limit=25,
@@ -140,7 +140,7 @@ def _authorise_on(you: SignedIn, permission: Permission, force_id: str, referenc
 def people(you: SignedIn, force_id: str):
     force = force_of(force_id)
     groups = _container().console.visible_groups(you.operator, force_id, Permission.VIEW)
-    query = console.current_request.query_params or {}
+    query = query_params()
     group_id = query.get("group") or groups[0]
     members = _container().console.members(you.operator, force_id, group_id)
     roles = [r for r in _container().roles.list(you.operator, force_id)["roles"]
@@ -176,7 +176,7 @@ def member_form(you: SignedIn, force_id: str, group_id: str):
     if group is None:
         raise NotFound(f"{force_id} has no group '{group_id}'")
     you.operator.authorise(Permission.OPERATE, force_id, group_id)
-    member_id = (console.current_request.query_params or {}).get("id")
+    member_id = query_params().get("id")
     member = None
     if member_id:
         member = next((m for m in _container().console.members(you.operator, force_id, group_id)

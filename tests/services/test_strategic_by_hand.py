@@ -69,14 +69,14 @@ def test_on_the_console_a_force_administrator_sees_the_options_and_sets_the_date
 
     cycle = no_quorum_cycle(api, clock)
     signed_in = cookie(operator_pool, "admin", "force_admin", "northamptonshire")
-    url = f"/admin/pages/forces/northamptonshire/strategic/{cycle.id}"
+    url = f"/admin/console/northamptonshire/strategic/{cycle.id}"
     shown = page(api, url, signed_in).body.decode()
     assert "No date had a quorum" in shown and shown.count('name="slot"') == len(cycle.slots)
     unchosen = post_form(api, url, signed_in, {}, form_token(api, url, signed_in))
     assert unchosen.status_code == 400 and "Choose one of the dates" in unchosen.body.decode()
     assert not invitations()
     dated = post_form(api, url, signed_in, {"slot": cycle.slots[2].isoformat()}, form_token(api, url, signed_in))
-    assert (dated.status_code, dated.headers["Location"]) == (303, f"{url}?done=dated")
+    assert (dated.status_code, dated.headers["Location"]) == (303, f"{url}?done=cycle-dated")
     assert bootstrap.container().strategic_store.cycle("northamptonshire", cycle.id).chosen == cycle.slots[2]
     assert invitations()
     coordinator = cookie(operator_pool, "coord", "coordinator", "northamptonshire", "northampton")

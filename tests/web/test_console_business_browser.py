@@ -51,16 +51,20 @@ def sign_in(page, base: str, username: str) -> None:
     assert page.url.endswith("/admin/pages")
 
 
-def check_page(browser, page, name: str) -> None:
+def check_page(browser, page, name: str, came_from: str = "", button: str = "") -> None:
     """axe-core (in a context that runs its script, with the same sign-in), 320 px without sideways scroll, and
-    screenshots at both widths."""
-    url = page.url
+    screenshots at both widths. A page that answers a POST (a confirmation) is reached again the same way: from
+    the page it `came_from`, by its `button`."""
+    url = came_from or page.url
     screenshot(page, f"console-{name}-desktop")
     for options, width in ((DESKTOP, "desktop"), (PHONE, "320px")):
         context = browser.new_context(bypass_csp=True, java_script_enabled=True, **options)
         context.add_cookies(page.context.cookies())
         checker = context.new_page()
         checker.goto(url)
+        if button:
+            checker.get_by_role("button", name=button).click()
+            assert checker.get_by_role("heading", level=1).count() == 1, name
         if width == "320px":
             screenshot(checker, f"console-{name}-320px")
             assert fits_width(checker), name
@@ -76,7 +80,10 @@ def emailed_links(stack, to: str, path: str) -> list[str]:
 def test_a_coordinator_plans_meetings_and_records_who_came(northampton, page, browser):
     base = northampton.api_url
     sign_in(page, base, f"coordinator.{FORCE}")
-    page.goto(f"{base}/admin/pages/forces/{FORCE}/groups/{GROUP}/meetings")
+    page.goto(f"{base}/admin/console/{FORCE}")
+    page.get_by_role("link", name="Meetings", exact=True).click()  # the console's navigation, then the group
+    check_page(browser, page, "meeting-groups")
+    page.get_by_role("link", name="Northampton IAG", exact=True).click()
     page.get_by_role("button", name="Plan meetings and send invitations").click()
     assert page.get_by_text("The next meetings are planned").is_visible()
     assert page.locator("td", has_text="Planned").count() >= 6
@@ -89,8 +96,9 @@ def test_a_coordinator_plans_meetings_and_records_who_came(northampton, page, br
     assert page.get_by_text("Recorded: Asha Patel.").is_visible()
     page.get_by_role("link", name=re.compile("All meetings of")).click()
     page.locator("tbody tr", has_text="Planned").first.get_by_role("link").click()
-    page.get_by_role("link", name="Cancel this meeting").click()
-    check_page(browser, page, "cancel-meeting")
+    meeting = page.url
+    page.get_by_role("button", name="Cancel this meeting").click()
+    check_page(browser, page, "cancel-meeting", came_from=meeting, button="Cancel this meeting")
     page.get_by_label("Why it is cancelled (members read this)").fill("No business this time")
     page.get_by_role("button", name="Yes, cancel the meeting").click()
     assert page.get_by_text("The meeting is cancelled").is_visible()
@@ -110,7 +118,7 @@ def test_a_force_administrator_opens_a_strategic_iag_cycle_and_follows_it(northa
 def test_a_coordinator_raises_a_call_out_sees_answers_arrive_and_closes_it_by_keyboard(northampton, page, browser):
     base = northampton.api_url
     sign_in(page, base, f"coordinator.{FORCE}")
-    page.goto(f"{base}/admin/pages/forces/{FORCE}/incidents")
+    page.goto(f"{base}/admin/console/{FORCE}/callouts")
     check_page(browser, page, "incidents")
     page.get_by_label("Title").fill("Disorder after the match")
     page.get_by_label("What members are asked").fill("Advice wanted on community reassurance.")
@@ -135,14 +143,15 @@ def test_a_coordinator_raises_a_call_out_sees_answers_arrive_and_closes_it_by_ke
     page.get_by_role("link", name="Refresh now").click()  # what the page's own reload does
     assert page.get_by_text("On my way").is_visible()
     assert page.get_by_role("row", name=re.compile("Asha Patel.*Available now")).is_visible()
-    page.get_by_role("link", name="Close this call-out now").click()
-    check_page(browser, page, "close-incident")
+    open_page = page.url
+    page.get_by_role("button", name="Close this call-out now").click()
+    check_page(browser, page, "close-incident", came_from=open_page, button="Close this call-out now")
     for _ in range(40):  # keyboard alone: tab to the button and press Enter
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Yes, close the call-out":
             break
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"done=closed"))
+    page.wait_for_url(re.compile(r"done=callout-closed"))
     assert page.get_by_text("members' links no longer work").is_visible()
     assert page.url.split("?")[0] == watched
 
@@ -150,7 +159,7 @@ def test_a_coordinator_raises_a_call_out_sees_answers_arrive_and_closes_it_by_ke
 def test_a_force_administrator_runs_an_election(northampton, page, browser):
     base = northampton.api_url
     sign_in(page, base, f"admin.{FORCE}")
-    page.goto(f"{base}/admin/pages/forces/{FORCE}/groups/{GROUP}/elections")
+    page.goto(f"{base}/admin/console/{FORCE}/elections/{GROUP}")
     check_page(browser, page, "elections")
     page.get_by_label("Vice Chair").check()
     page.get_by_label("Days members have to stand").fill("7")
@@ -173,5 +182,5 @@ def test_a_force_administrator_runs_an_election(northampton, page, browser):
     sign_in(auditor, base, f"auditor.{FORCE}")
     auditor.goto(election)
     assert auditor.get_by_text("Ben Okafor").is_visible()
-    assert auditor.get_by_role("button").count() == 0  # reads, and is offered no change
+    assert auditor.locator("main").get_by_role("button").count() == 0  # reads; offered no change
     auditor.context.close()

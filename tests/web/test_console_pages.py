@@ -232,7 +232,9 @@ def test_every_console_route_refuses_another_forces_operator_and_tells_them_noth
                     {"name": "Rosa Diaz", "email": "rosa.diaz@example.org", "confirmed": "yes"}).status_code == 303
     secrets = (reference, "Amira", "Rosa Diaz", "rosa.diaz", "erbyshire")  # not even the force asked about
     values = {"force_id": "derbyshire", "reference": reference, "group_id": "derbyshire-iag",
-              "member_id": "M-1", "scope": "derbyshire-iag", "role": "iag_chair"}
+              "member_id": "M-1", "scope": "derbyshire-iag", "role": "iag_chair",
+              "uid_key": "derbyshire.derbyshire-iag.2027-01-18", "incident_id": "CO-1", "election_id": "E-1",
+              "cycle_id": "strategic-2027-03"}  # the business pages' too (console_business.py)
     routes = _console_routes()
     assert len(routes) >= 15  # the pages and actions of this module at least
     for username in ("nia", "ned", "nat"):
