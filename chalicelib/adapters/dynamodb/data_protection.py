@@ -424,6 +424,6 @@ def backfill_member_index() -> int:
     written = 0
     with Item.batch_write() as batch:
         for item in Item.scan(filter_condition=Item.type.is_in(MemberItem)):
-            batch.save(member_index_item(_member(item)))
+            batch.save(member_index_item(_member(cast(MemberItem, item))))
             written += 1
     return written

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Iterator, Optional
+from typing import Iterator, Optional, cast
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
@@ -139,7 +139,7 @@ def backfill_funnel_counters(screening_groups: dict[str, frozenset[str]]) -> int
                              for s in (e.from_stage, e.to_stage) if s)
             # Straight to the table, so the version (the optimistic lock of moves in flight) is not raised.
             connection().update_item(table, item.pk, item.sk,
-                                     actions=[ApplicationItem.stages_seen.set(sorted(s.value for s in seen))])
+                                     actions=[ApplicationItem.stages_seen.set(sorted(s.value for s in seen))])  # type: ignore[misc]  # pynamodb types a list of UnicodeAttribute as holding attributes
             add(item.force_id, item.group_id, counted(Stage(item.stage), seen))
         else:
             force_id = item.pk.split("#")[1]
@@ -147,7 +147,7 @@ def backfill_funnel_counters(screening_groups: dict[str, frozenset[str]]) -> int
             stage = Stage(stage_value)
             seen = IMPLIED[stage] | ({Stage.SCREENING} if group_id in screening_groups.get(force_id, frozenset())
                                      and stage in (Stage.OFFERED, Stage.ONBOARDING, Stage.MEMBER) else frozenset())
-            add(force_id, group_id, {**counted(stage, seen), "deleted": 1}, int(item.deleted))
+            add(force_id, group_id, {**counted(stage, seen), "deleted": 1}, int(cast(DeletedCountItem, item).deleted))
     for (force_id, group_id), values in totals.items():
         pk, sk = funnel_key(force_id, group_id)
         connection().put_item(table, pk, sk, attributes={"type": {"S": "funnel_count"},
