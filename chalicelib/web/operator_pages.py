@@ -32,7 +32,7 @@ HOME = "/admin/pages"
 def _page(template: str, status: int = 200, headers: Optional[dict] = None, **context) -> Response:
     # The console's frame (operators/console.html) without a force's navigation: these pages come before one.
     html = render(template, service_name="IAG Back Office: operators", static_url=static_url(), force=None,
-                  console_force=None, sections=[], section="", form_token="", notice=None, **context)
+                  console_force=None, sections=[], section="", form_token=None, notice=None, **context)
     return Response(body=html, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
 
