@@ -29,7 +29,7 @@ def deploy(name: str) -> UUID:
     from flows.serve import served
 
     [(flow, options)] = [(f, o) for f, o in served() if o["name"] == name]
-    return flow.to_deployment(_sync=True, **options).apply()
+    return flow.to_deployment(_sync=True, **options).apply(_sync=True)
 
 
 def runs_of(client, deployment_id: UUID) -> list:

@@ -73,5 +73,5 @@ def test_the_report_is_deployed_hourly_one_run_at_a_time():
     from flows.serve import deployments
 
     [deployment] = [d for d in deployments() if d.name == "recruitment-report"]
-    assert deployment.tags == ["iag"] and deployment.concurrency_limit == 1
+    assert deployment.tags == ["iag", "housekeeping"] and deployment.concurrency_limit == 1
     assert deployment.schedules[0].schedule.interval.total_seconds() == 3600

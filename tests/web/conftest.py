@@ -66,7 +66,7 @@ class LiveStack:
     def application(self, force_id: str, reference: str):
         """Read straight from the stack's DynamoDB, as the API stored it."""
         from chalicelib.adapters.dynamodb.applications import DynamoApplicationRepository
-        _point_models_at(self.moto_url)
+        point_models_at(self.moto_url)
         return DynamoApplicationRepository().get(force_id, reference)
 
 
@@ -111,7 +111,7 @@ def running_stack(logs: Path, **env_changes: str):
             model._connection = None
 
 
-def _point_models_at(moto_url: str):
+def point_models_at(moto_url: str):
     from chalicelib.adapters import dynamodb
     from chalicelib.settings import Settings
 
@@ -127,7 +127,7 @@ def _prepare_moto(moto_url: str) -> dict:
     from chalicelib.adapters.force_files import FileForceCatalogue
     from scripts.local_stack import ensure_operator_pool
 
-    settings = _point_models_at(moto_url)
+    settings = point_models_at(moto_url)
     dynamodb.create_table_if_missing()
     boto3.client("ses", region_name="eu-west-2", endpoint_url=moto_url).verify_email_identity(
         EmailAddress=settings.mail_from)

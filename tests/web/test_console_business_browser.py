@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from tests.web.conftest import _point_models_at, screenshot
+from tests.web.conftest import point_models_at, screenshot
 from tests.web.test_browser import DESKTOP, PHONE, axe_violations, fits_width
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def northampton(live_stack):
     from chalicelib.domain.meetings import Meeting
     from chalicelib.domain.membership import Member, Role
 
-    _point_models_at(live_stack.moto_url)
+    point_models_at(live_stack.moto_url)
     today = date.today()
     clear = {"level": "basic", "outcome": "clear", "completed_on": f"{today.year - 1}-01-10",
              "expires_on": f"{today.year + 2}-01-10"}

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.factories import application_payload, post_json
-from tests.web.test_operator_pages import _signed_in
+from tests.web.test_operator_pages import signed_in
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -19,7 +19,7 @@ class Console:
 
     def __init__(self, api, username: str):
         self.api = api
-        self.cookie = {"Cookie": _signed_in(api, username).headers["Set-Cookie"].split(";")[0]}
+        self.cookie = {"Cookie": signed_in(api, username).headers["Set-Cookie"].split(";")[0]}
         self.token = ""
 
     def get(self, path: str):

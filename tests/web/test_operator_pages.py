@@ -16,7 +16,7 @@ def _token(api) -> str:
     return re.search(r'name="_token" value="([^"]+)"', api.http.get("/admin/sign-in").body.decode())[1]
 
 
-def _signed_in(api, username, password="Operator-Pass-1"):
+def signed_in(api, username, password="Operator-Pass-1"):
     return _form(api, "/admin/sign-in", {"_token": _token(api), "username": username, "password": password})
 
 
@@ -29,7 +29,7 @@ def test_pages_send_a_stranger_to_sign_in(operator_pool, api):
 
 def test_a_force_administrator_signs_in_and_sees_their_force_only(operator_pool, api):
     operator_pool.token("ann", "force_admin", "derbyshire")
-    answer = _signed_in(api, "ann")
+    answer = signed_in(api, "ann")
     assert (answer.status_code, answer.headers["Location"]) == (303, "/admin/pages")
     cookie = answer.headers["Set-Cookie"]
     assert {"HttpOnly", "SameSite=Strict", "Path=/admin"} <= {part.strip() for part in cookie.split(";")}
@@ -43,7 +43,7 @@ def test_a_force_administrator_signs_in_and_sees_their_force_only(operator_pool,
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(operator_pool, api):
     operator_pool.token("ann", "force_admin", "derbyshire")
     for username, password in (("ann", "wrong-Pass-1"), ("nobody", "Operator-Pass-1")):
-        answer = _signed_in(api, username, password)
+        answer = signed_in(api, username, password)
         assert answer.status_code == 401 and "Set-Cookie" not in answer.headers
         assert "The username, password or code is not right." in answer.body.decode()
 
@@ -76,7 +76,7 @@ def test_signing_out_ends_the_sign_in_everywhere_so_a_copied_token_is_refused(op
 
 
 def _cookie(api, username) -> dict:
-    return {"Cookie": _signed_in(api, username).headers["Set-Cookie"].split(";")[0]}
+    return {"Cookie": signed_in(api, username).headers["Set-Cookie"].split(";")[0]}
 
 
 def test_a_force_administrator_reads_the_recruitment_and_equality_pages_as_charts(operator_pool, api):
@@ -131,7 +131,7 @@ def test_a_first_sign_in_sets_a_password_then_an_authenticator_app_as_the_deploy
     signer.__dict__["_cognito"] = client  # the cached client, stubbed
     monkeypatch.setattr(operator_pages, "_signer", lambda: signer)
     with stub:
-        first = _signed_in(api, "newbie", "Temporary-1")
+        first = signed_in(api, "newbie", "Temporary-1")
         assert "Choose a new password" in first.body.decode()
         second = _form(api, "/admin/sign-in", {"_token": _token(api), "username": "newbie",
                                                "challenge": "NEW_PASSWORD_REQUIRED", "session": S1,
