@@ -11,14 +11,16 @@ import json
 import re
 import threading
 import urllib.request
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect  # waits for the page, as a person would; is_visible() does not
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect  # waits for the page, as a person would; is_visible() does not
 
 from tests.factories import application_payload
 from tests.web.conftest import free_port, running_stack, screenshot
+from tests.web import keyboard
 from tests.web.test_browser import axe_violations, fits_width
 
 pytestmark = pytest.mark.browser
@@ -178,7 +180,7 @@ def test_a_coordinator_sets_a_panel_holder_then_resends_by_keyboard_and_retries(
     else:
         pytest.fail("Resend links cannot be reached with Tab")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"done=resent"))
+    _sent(page, "resent")
     expect(page.get_by_text("Fresh links were sent")).to_be_visible()
     assert any("rosa.diaz@reading.browser.example" in m["destinations"]["ToAddresses"]
                for m in stack.emails()[before:])
@@ -244,3 +246,219 @@ def test_an_auditor_reads_reports_and_a_forged_change_is_refused(console_stack, 
                                    form={"_token": token, "confirmed": "yes"}, max_redirects=0)
         assert forged.status == 403 and "Your role does not allow this" in forged.text(), action
     assert not [s for s in prefect.set_states if s[0] == f"run-{reference}"]
+
+
+# --- every console page by keyboard alone ---
+
+KB_FORCE, KB_GROUP = "northamptonshire", "northampton"
+
+
+def _console_pages() -> list[str]:
+    """Every page (GET route) of the console, and the operators' pages around it, as app.routes has them."""
+    from app import app
+
+    return sorted(path for path, entries in app.routes.items() if "GET" in entries and (
+        path.startswith("/admin/console") or path in ("/admin/pages", "/admin/sign-in")
+        or re.fullmatch(r"/admin/pages/forces/\{force_id\}/(recruitment|equality)", path)))
+
+
+def _sent(page, done: str) -> None:
+    """The form was sent and the change made: its page came back with `?done=<done>`; else what the page said."""
+    try:
+        page.wait_for_url(re.compile(rf"done={done}"), timeout=20_000)
+    except PlaywrightTimeout:
+        shown = page.locator(".govuk-error-message, .govuk-error-summary, h1").all_inner_texts()
+        pytest.fail(f"{page.url} did not send the form: {shown}")
+
+
+def test_every_console_page_works_by_keyboard_alone_and_each_kind_of_form_is_sent_by_keyboard(console_stack, page,
+                                                                                               browser, tmp_path):
+    """A force administrator signs in, adds a member, sets a role holder, plans and moves a meeting, raises a
+    call-out, opens an election and a Strategic IAG cycle, starts a data request and filters the applications with
+    Tab, Shift+Tab, Space, the arrow keys and Enter only. Every console page is then walked (keyboard.walk), checked
+    with axe-core and at 320 px."""
+    stack, _ = console_stack
+    base = stack.api_url
+    console = f"/admin/console/{KB_FORCE}"
+    reference = _apply(stack, KB_FORCE, group=KB_GROUP,
+                       applicant={"postcode": "NN1 1AA", "email": "keyboard.applicant@example.org"})
+    walked: dict[str, int] = {}  # route -> stops reached
+
+    def walk(route: str) -> None:
+        walked[route] = keyboard.walk(page)
+
+    page.goto(f"{base}/admin/sign-in")
+    walk("/admin/sign-in")
+    keyboard.fill(page, "Username", f"admin.{KB_FORCE}")
+    keyboard.fill(page, "Password", PASSWORD)
+    keyboard.press(page, "Continue")
+    page.wait_for_url(re.compile(r"/admin/pages$"))
+    walk("/admin/pages")
+
+    # People: add a member (the form's every field typed), then set the group's chair (and confirm).
+    page.goto(f"{base}{console}/people/{KB_GROUP}/member")
+    walk("/admin/console/{force_id}/people/{group_id}/member")
+    for label, text in (("Full name", "Kay Board"), ("Email address", "kay.board@example.org"),
+                        ("Joined on", "2025-01-06"), ("Term ends on (optional)", "2028-01-05"),
+                        ("Screening outcome", "clear"), ("Screening level", "basic"),
+                        ("Screening completed on", "2024-12-01"), ("Screening expires on", "2027-11-30")):
+        keyboard.fill(page, label, text)
+    keyboard.press(page, "Save", "Space")
+    _sent(page, "member-saved")
+    expect(page.locator("tr", has_text="Kay Board")).to_be_visible()
+    walk("/admin/console/{force_id}/people")
+    # ... and import one who has signed the agreement, so can be called: the file input opened with Space.
+    today = date.today()
+    csv_file = tmp_path / "one-member.csv"
+    csv_file.write_text("name,email,group,role,joined_on,term_ends_on,screening_outcome,screening_level,"
+                        "screening_date,screening_expires,agreement_signed_on\n"
+                        f"Cal Keys,cal.keys@example.org,{KB_GROUP},member,{today - timedelta(days=30)},"
+                        f"{today + timedelta(days=700)},clear,basic,{today - timedelta(days=40)},"
+                        f"{today + timedelta(days=700)},{today - timedelta(days=30)}\n")
+    keyboard.tab_to(page, "CSV file")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(csv_file))
+    keyboard.press(page, "Check the file")
+    expect(page.get_by_role("heading", name="Check the changes before importing")).to_be_visible()
+    keyboard.walk(page)  # the dry run's report
+    keyboard.press(page, "Import these members")
+    _sent(page, "imported")
+    page.goto(f"{base}{console}/roles/{KB_GROUP}/iag_chair")
+    walk("/admin/console/{force_id}/roles/{scope}/{role}")
+    keyboard.fill(page, "New holder's full name", "Kay Board")
+    keyboard.fill(page, "New holder's email address", "kay.board@example.org")
+    keyboard.press(page, "Continue")
+    expect(page.get_by_role("button", name="Set the new holder")).to_be_visible()
+    keyboard.walk(page)  # the confirmation page
+    keyboard.press(page, "Set the new holder")
+    _sent(page, "role-set")
+
+    # Meetings: plan the group's meetings, then move one.
+    page.goto(f"{base}{console}/meetings/{KB_GROUP}")
+    walk("/admin/console/{force_id}/meetings/{group_id}")
+    keyboard.press(page, "Plan meetings and send invitations")
+    _sent(page, "meetings-planned")
+    uid_key = page.locator("tbody tr", has_text="Planned").first.get_by_role("link").get_attribute("href") \
+        .rsplit("/", 1)[1]
+    page.goto(f"{base}{console}/meetings/{KB_GROUP}/{uid_key}")
+    walk("/admin/console/{force_id}/meetings/{group_id}/{uid_key}")
+    keyboard.fill(page, "New date and time", "2027-06-21 18:30")
+    keyboard.fill(page, "Why it moved (members read this)", "The room is booked")
+    keyboard.press(page, "Move the meeting and tell members")
+    _sent(page, "meeting-moved")
+
+    # Call-outs: raise one (a checkbox ticked with Space).
+    page.goto(f"{base}{console}/callouts")
+    walk("/admin/console/{force_id}/callouts")
+    for label, text in (("Title", "Keyboard call-out"), ("What members are asked", "Advice on reassurance."),
+                        ("Minutes members have to answer", "120"), ("The police lead's name", "Supt Lead"),
+                        ("The police lead's email address", "lead@northants.example")):
+        keyboard.fill(page, label, text)
+    keyboard.press(page, "Northampton IAG", "Space")
+    keyboard.press(page, "Raise the call-out")
+    _sent(page, "callout-raised")
+    incident_id = page.url.split("?")[0].rsplit("/", 1)[1]
+
+    # Elections: the office chosen with the arrow keys.
+    page.goto(f"{base}{console}/elections/{KB_GROUP}")
+    walk("/admin/console/{force_id}/elections/{group_id}")
+    keyboard.tab_to(page, "Chair")
+    page.keyboard.press("ArrowDown")  # to Vice Chair, which it selects
+    keyboard.fill(page, "Days members have to stand", "7")
+    keyboard.fill(page, "Days members have to vote", "7")
+    keyboard.press(page, "Open the election")
+    _sent(page, "election-opened")
+    expect(page.get_by_text("Election for Vice Chair")).to_be_visible()
+    election_id = page.url.split("?")[0].rsplit("/", 1)[1]
+
+    # The Strategic IAG: open the next cycle.
+    page.goto(f"{base}{console}/strategic")
+    walk("/admin/console/{force_id}/strategic")
+    keyboard.press(page, "Open the cycle for the next meeting")
+    _sent(page, "cycle-started")
+    cycle_id = page.url.split("?")[0].rsplit("/", 1)[1]
+
+    # Data requests: start one for the applicant.
+    page.goto(f"{base}{console}/data-requests")
+    walk("/admin/console/{force_id}/data-requests")
+    keyboard.fill(page, "The person's email address", "keyboard.applicant@example.org")
+    keyboard.press(page, "Start the request")
+    _sent(page, "subject-access")
+
+    # Applications: the stage chosen with the arrow keys in its list, then Show.
+    page.goto(f"{base}{console}/applications")
+    walk("/admin/console/{force_id}/applications")
+    keyboard.tab_to(page, "Stage")
+    page.keyboard.press("ArrowDown")
+    chosen = page.locator("#stage").input_value()
+    keyboard.press(page, "Show")
+    page.wait_for_url(re.compile(rf"stage={chosen}"))
+
+    # The dashboard and the reports: links followed with Enter.
+    page.goto(f"{base}{console}")
+    walk("/admin/console/{force_id}")
+    keyboard.press(page, "Keyboard call-out")  # the open call-out, a link to its page
+    page.wait_for_url(re.compile(rf"/callouts/{incident_id}$"))
+    page.goto(f"{base}{console}/reports")
+    walk("/admin/console/{force_id}/reports")
+    keyboard.press(page, "Recruitment: the funnel and review queues")
+    page.wait_for_url(re.compile(r"/reports/recruitment$"))
+
+    # Every other page, with what this test made; each page also checked with axe-core and at 320 px.
+    values = {"force_id": KB_FORCE, "reference": reference, "group_id": KB_GROUP, "scope": KB_GROUP,
+              "role": "iag_chair", "uid_key": uid_key, "incident_id": incident_id, "election_id": election_id,
+              "cycle_id": cycle_id}
+    pages = _console_pages()
+    assert len(pages) >= 20
+    checking = {width: browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+                for width in (1280, 320)}
+    for context in checking.values():
+        context.add_cookies(page.context.cookies())
+    checkers = {width: context.new_page() for width, context in checking.items()}
+    try:
+        for route in pages:
+            missing = set(re.findall(r"{(\w+)}", route)) - set(values)
+            assert not missing, f"a console page this test cannot open yet: give {missing} for {route}"
+            url = base + re.sub(r"{(\w+)}", lambda m: values[m[1]], route)
+            if route not in walked:
+                page.goto(url)
+                walk(route)
+            if route == "/admin/sign-in":
+                continue  # signed in: it would sign in again; walked above before signing in
+            checkers[1280].goto(url)
+            assert axe_violations(checkers[1280]) == [], route
+            checkers[320].goto(url)
+            assert fits_width(checkers[320]), f"{route} scrolls sideways at 320 px"
+            if route.endswith(("/reports/recruitment", "/reports/equality", "{force_id}")):  # new or changed
+                name = "dashboard-links" if route.endswith("{force_id}") else route.rsplit("/", 1)[1]
+                screenshot(checkers[1280], f"console-{name}-desktop")
+                screenshot(checkers[320], f"console-{name}-320")
+    finally:
+        for context in checking.values():
+            context.close()
+    assert set(walked) == set(pages), set(pages) - set(walked)
+
+
+@pytest.mark.parametrize("flaw, said", [
+    ("", None),
+    ('<style>#b:focus { background: none; outline: none }</style>', "shows no focus style"),
+    ('<style>#b { position: absolute; left: -9999px }</style>', "cannot be seen"),
+    ('<script>document.getElementById("c").tabIndex = 1</script>', "expected"),
+    ('<script>document.getElementById("b").addEventListener("keydown", e => e.key === "Tab" && e.preventDefault())'
+     '</script>', "expected"),
+], ids=["good", "no-focus-style", "off-screen", "out-of-order", "trap"])
+def test_the_keyboard_walk_finds_what_a_keyboard_user_would_stumble_on(browser, flaw, said):
+    """keyboard.walk on small pages with one flaw each: it passes the good one and names each flaw."""
+    context = browser.new_context(viewport={"width": 800, "height": 600})
+    page = context.new_page()
+    page.set_content('<style>a:focus { outline: 3px solid rgb(255, 221, 0) }</style>'
+                     '<a id="a" href="#1">One</a> <a id="b" href="#2">Two</a> <a id="c" href="#3">Three</a>' + flaw)
+    try:
+        if said is None:
+            assert keyboard.walk(page) == 3
+        else:
+            with pytest.raises(AssertionError, match=said):
+                keyboard.walk(page)
+    finally:
+        context.close()
