@@ -64,8 +64,9 @@ def check_page(browser, page, name: str, came_from: str = "", button: str = "") 
         checker = context.new_page()
         checker.goto(url)
         if button:
-            checker.get_by_role("button", name=button).click()
-            assert checker.get_by_role("heading", level=1).count() == 1, name
+            with checker.expect_navigation():  # the confirmation page, not the one it came from
+                checker.get_by_role("button", name=button).click()
+            expect(checker.get_by_role("heading", level=1)).to_have_count(1)
         if width == "320px":
             screenshot(checker, f"console-{name}-320px")
             assert fits_width(checker), name
@@ -97,6 +98,7 @@ def test_a_coordinator_plans_meetings_and_records_who_came(northampton, page, br
     expect(page.get_by_text("Recorded: Asha Patel.")).to_be_visible()
     page.get_by_role("link", name=re.compile("All meetings of")).click()
     page.locator("tbody tr", has_text="Planned").first.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/meetings/[^/]+/[^/?]+$"))  # the meeting's page, not the list
     meeting = page.url
     page.get_by_role("button", name="Cancel this meeting").click()
     check_page(browser, page, "cancel-meeting", came_from=meeting, button="Cancel this meeting")
