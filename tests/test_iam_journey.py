@@ -1,8 +1,9 @@
 """Issue 14 point 6: IAM matches the code. One whole journey (apply, review, screening, joining, a meeting with
-papers, a call-out, an election, a data request and erasure, retention, reports) on in-process moto, recording
-every AWS request the API and the flows make, and the links the API signs. Each must be allowed, action and
-resource, to the role that runs it in infra/resources.json (ApiHandlerRole, FlowTaskRole) and, for the API, in
-.chalice/policy-prod.json; and every grant the journey never used must be on the stated list below, with why.
+papers, a call-out, an election, a data request and erasure, residency evidence erased and deleted by retention,
+reports) on in-process moto, recording every AWS request the API and the flows make, and the links the API signs.
+Each must be allowed, action and resource, to the role that runs it in infra/resources.json (ApiHandlerRole,
+FlowTaskRole) and, for the API, in .chalice/policy-prod.json; and every grant the journey never used must be on
+the stated list below, with why.
 Operators act through the admin API (call-outs and elections too), as they do in AWS: their requests run as the API.
 """
 from __future__ import annotations
@@ -31,19 +32,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FORCE, GROUP = "northamptonshire", "northampton"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 APPLICANT = "amira.khan@example.org"
+# Thames Valley asks for evidence of residency: one applicant with evidence is erased, another withdraws and is
+# deleted by retention, so the evidence grants (upload, and deletion by each component) are used, not stated.
+TV, TV_GROUP, TV_POSTCODE = "thames-valley", "reading", "RG1 7TH"
+TV_ERASED, TV_WITHDRAWN = "tv.erased@example.org", "tv.withdrawn@example.org"
 
 # The IAM action each part of a TransactWriteItems needs (the transaction itself has no action of its own).
 TRANSACTION_PARTS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem",
                      "ConditionCheck": "dynamodb:ConditionCheckItem"}
 
-# Grants the journey does not use, and why each is still needed: what only another force's profile, a fault or
-# Prefect's worker needs. Anything else unused is a grant the code never uses, and fails the test; an entry no
-# grant needs any more fails it too, so the list cannot outlive the grant.
+# Grants the journey does not use, and why each is still needed: what only the Lambda runtime, Prefect's worker or
+# a deployed stage (secrets, Notify keys) uses. Anything else unused is a grant the code never uses, and fails the
+# test; an entry no grant needs any more fails it too, so the list cannot outlive the grant.
 STATED_UNUSED = {
-    ("ApiHandlerRole", "s3:PutObject", "evidence/"): "Thames Valley's residency evidence upload (not this force)",
-    ("ApiHandlerRole", "s3:DeleteObject", "evidence/"): "an erasure of an applicant who uploaded evidence",
-    ("FlowTaskRole", "s3:DeleteObject", "evidence/"): "retention of an application with uploaded evidence",
-    ("FlowTaskRole", "s3:ListBucket", "bucket/iag-documents"): "listing an application's evidence to delete it",
     ("FlowTaskRole", "s3:GetObject", "flow-results"): "Prefect's own result storage (the flows' worker, not our code)",
     ("FlowTaskRole", "s3:PutObject", "flow-results"): "Prefect's own result storage",
     ("FlowTaskRole", "s3:DeleteObject", "flow-results"): "Prefect's own result storage",
@@ -58,9 +59,6 @@ STATED_UNUSED = {
     ("ApiHandlerRole", "logs:CreateLogStream", ""): "the Lambda runtime writing its logs, not our code",
     ("ApiHandlerRole", "logs:PutLogEvents", ""): "the Lambda runtime",
     ("ApiHandlerRole", "logs:CreateLogGroup", ""): "the Lambda runtime (Chalice's policy)",
-    ("FlowTaskRole", "dynamodb:DeleteItem", "table/"): "retention deleting an unsuccessful application (a "
-                                                      "transaction's Delete), an ended application's guard, and "
-                                                      "reconciliation's marker of a run told late",
 }
 
 component: ContextVar[str] = ContextVar("component", default="setup")
@@ -119,6 +117,8 @@ def needs(service: str, operation: str, params: dict) -> list[tuple[str, str]]:
             return [(f"s3:{operation}", f"bucket/{path}")]
         if operation in ("ListObjectsV2", "ListObjects"):
             return [("s3:ListBucket", f"bucket/{params['Bucket']}")]
+        if operation == "DeleteObjects":  # no action of its own: s3:DeleteObject on each object
+            return [("s3:DeleteObject", f"bucket/{params['Bucket']}/{o['Key']}") for o in params["Delete"]["Objects"]]
         if operation == "HeadObject":
             return [("s3:GetObject", f"bucket/{params['Bucket']}/{params['Key']}")]
         return [(f"s3:{operation}", f"bucket/{params['Bucket']}/{params.get('Key', '')}")]
@@ -175,6 +175,14 @@ def allowed(granted: list[tuple[str, str, str]], action: str, resource: str) -> 
 
 # --- the journey ---
 
+def upload_evidence(api, token: str):
+    boundary = "----evidence"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"bill.pdf\"\r\n"
+            f"Content-Type: application/pdf\r\n\r\n%PDF-1.4 a council tax bill\n%%EOF\r\n--{boundary}--\r\n").encode()
+    return api.http.post(f"/residency/{token}", body=body,
+                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
 def _text(message) -> str:
     """An email's text as sent: the body, or every text part of a raw message (one with an .ics)."""
     if hasattr(message, "body"):
@@ -209,6 +217,10 @@ def journey(api, operator_pool, clock):
     container = bootstrap.container()
     for role in container.forces.require(FORCE).require_group(GROUP).panel:
         container.review_store.put_reviewer(FORCE, GROUP, role, role.title(), f"{role}@panel.example")
+    tv_panel = container.forces.require(TV).require_group(TV_GROUP).panel
+    for role in tv_panel:
+        container.review_store.put_reviewer(TV, TV_GROUP, role, role.title(), f"{role}@tv-panel.example")
+    tv_admin = operator_pool.token("tia", "force_admin", TV)
 
     from flows.callouts import ask_members
     from flows.housekeeping import reconcile_force, remind_force
@@ -216,8 +228,8 @@ def journey(api, operator_pool, clock):
     from flows.retention import sweep_force
     from flows.review import advance
 
-    def admin_call(method: str, path: str, body=None):
-        headers = {"Authorization": admin, **({"Content-Type": "application/json"} if body is not None else {})}
+    def admin_call(method: str, path: str, body=None, token: str = ""):
+        headers = {"Authorization": token or admin, **({"Content-Type": "application/json"} if body is not None else {})}
         answer = getattr(api.http, method)(path, headers=headers, **({"body": json.dumps(body)} if body is not None else {}))
         assert answer.status_code < 300, (path, answer.status_code, answer.body[:300])
         return answer
@@ -290,12 +302,36 @@ def journey(api, operator_pool, clock):
             form(api, "your-data", links(APPLICANT, "your-data")[-1])
             admin_call("post", f"/admin/forces/{FORCE}/applications/{reference}/erasure",
                        {"reason": "Letter of 20 November", "confirm": reference})
+        tv_references = {}
+        for address in (TV_ERASED, TV_WITHDRAWN):
+            with running_as("api"):
+                tv_references[address] = post_json(api, f"/forces/{TV}/applications", application_payload(
+                    group=TV_GROUP, applicant={"postcode": TV_POSTCODE, "email": address})).json_body["reference"]
+            with running_as("flows"):
+                send_announced(TV, tv_references[address])
+                advance.fn(TV, tv_references[address])
+            with running_as("api"):
+                for role in tv_panel:
+                    form(api, "review", links(f"{role}@tv-panel.example", "review")[-1], decision="approve")
+            with running_as("flows"):
+                advance.fn(TV, tv_references[address])  # evidence of residency asked for
+            with running_as("api"):
+                uploaded = upload_evidence(api, links(address, "residency")[-1])
+                assert uploaded.status_code == 200, uploaded.body[:300]
+        with running_as("api"):
+            admin_call("post", f"/admin/forces/{TV}/applications/{tv_references[TV_ERASED]}/erasure",
+                       {"reason": "Letter of 21 November", "confirm": tv_references[TV_ERASED]}, token=tv_admin)
+            form(api, "withdraw", links(TV_WITHDRAWN, "withdraw")[-1])
             # Signing out ends the operator's sign-in everywhere (Cognito global sign-out).
             assert api.http.post("/admin/sign-out", body="", headers={
                 **FORM, "Cookie": f"iag_operator={admin}"}).status_code == 303
             assert api.http.get("/admin/me", headers={"Authorization": admin}).status_code == 401
         with running_as("flows"):
             sweep_force.fn(FORCE)
+        clock.moment += timedelta(days=220)  # past Thames Valley's six months for an unsuccessful application
+        with running_as("flows"):
+            assert sweep_force.fn(TV)["evidence_files"] == 1  # the withdrawn applicant's, with their application
+    assert all(documents.delete_evidence(TV, reference) == 0 for reference in tv_references.values())
     assert container.elections.follow(FORCE, GROUP, election["id"])["election"].status.value == "closed"
     return made
 
