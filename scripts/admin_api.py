@@ -61,7 +61,7 @@ class AdminApi:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # nosec B310 (scheme checked)
+            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # nosec B310
                 return _read(answer.headers.get("Content-Type", ""), answer.read())
         except urllib.error.HTTPError as error:
             content = _read(error.headers.get("Content-Type", ""), error.read())
