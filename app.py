@@ -4,7 +4,7 @@ import os
 from chalice import Chalice
 
 from chalicelib.adapters.logs import configure_logging
-from chalicelib.api import admin, admin_business, admin_members, forces, openapi, watch  # noqa: F401 (they add admin routes)
+from chalicelib.api import admin, admin_business, admin_members, forces, mail_feedback, openapi, watch  # noqa: F401 (they add admin routes)
 from chalicelib.settings import Settings
 from chalicelib.web import (
     apply_pages, callouts, console, elections, joining, links, meeting_business, members, membership,
@@ -36,6 +36,7 @@ app.register_blueprint(members.members)
 app.register_blueprint(membership.membership)
 app.register_blueprint(meeting_business.meeting_business)
 app.register_blueprint(watch.watch)  # a schedule, not a route: decisions Prefect never got
+app.register_blueprint(mail_feedback.mail_feedback)  # SNS, not a route: bounces and complaints SES tells later
 
 if os.environ.get("IAG_STAGE") == "local":  # the local mailbox; `chalice package --stage prod` never sees it
     from chalicelib.web import dev

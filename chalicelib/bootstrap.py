@@ -18,6 +18,7 @@ from chalicelib.adapters.dynamodb.data_protection import DynamoDataProtection
 from chalicelib.adapters.dynamodb.drafts import DynamoDraftStore
 from chalicelib.adapters.dynamodb.elections import DynamoElectionStore
 from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
+from chalicelib.adapters.dynamodb.mail_feedback import DynamoMailFeedback
 from chalicelib.adapters.dynamodb.meeting_business import DynamoMeetingRecords
 from chalicelib.adapters.dynamodb.meetings import DynamoMeetingStore
 from chalicelib.adapters.dynamodb.membership import DynamoMemberStore
@@ -44,6 +45,7 @@ from chalicelib.services.elections import ElectionService
 from chalicelib.services.alerts import AlertService, AlertStore
 from chalicelib.services.events import EmailDue, EmailFailing, MessageBus, OfficeFilled, PanelDecided, TroubleSeen
 from chalicelib.services.intake import IntakeService
+from chalicelib.services.mail_feedback import MailFeedbackService
 from chalicelib.services.meeting_business import BusinessParts, MeetingBusinessService, PaperFiles
 from chalicelib.services.meetings import MeetingParts, MeetingService
 from chalicelib.services.member_import import MemberImportParts, MemberImportService
@@ -153,6 +155,11 @@ class Container:
     def alerts(self) -> AlertService:
         return AlertService(self.forces, self.postbox, render, self.alert_store, self.review_store, self.clock,
                             runs_url=self.settings.prefect_api_url.rstrip("/").removesuffix("/api"))
+
+    @cached_property
+    def mail_feedback(self) -> MailFeedbackService:
+        """Bounces and complaints SES tells later (api/mail_feedback.py)."""
+        return MailFeedbackService(DynamoMailFeedback(), self.alerts)
 
     @cached_property
     def review(self) -> ReviewService:
@@ -369,7 +376,7 @@ def container() -> Container:
     if _container is None:
         settings = Settings.from_env()
         dynamodb.configure(settings)
-        forces = ContactsFromHolders(FileForceCatalogue(), DynamoReviewStore())
+        forces = ContactsFromHolders(FileForceCatalogue(), DynamoReviewStore(), ttl=settings.contacts_ttl_seconds)
         _container = Container(
             settings=settings, forces=forces, repository=dynamodb.DynamoApplicationRepository(),
             clock=SystemClock(), mailer=_mailer(settings, forces),

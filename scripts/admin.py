@@ -23,10 +23,12 @@
     ... export --force F --group G [--out FILE.csv]
     ... access-log --force F [--month 2026-11]
 
-`--token ID_TOKEN` (or IAG_OPERATOR_TOKEN; `login` prints one) acts as that operator of the pool, with their role,
-force and groups, exactly as the admin API and the console do, and is recorded with their id. `--operator NAME`
-acts with the platform role through the stack's AWS credentials: it is kept for the local stack and for
-break-glass only (`--break-glass` outside the local stack), and is recorded as cli:NAME.
+`--token ID_TOKEN` (or IAG_OPERATOR_TOKEN; `login` prints one) is the normal way: every command is a request to
+the admin API over HTTP (scripts/admin_api.py) at `--api URL` (or IAG_API_URL, else IAG_PUBLIC_BASE_URL: the
+deployed API, or the local stack's), so the server verifies the token, asks that operator's role for the force and
+group, records who did what and keeps each force apart; a refusal (4xx) is printed and exits 2, changing nothing.
+`--operator NAME` acts in process with the platform role through the stack's AWS credentials: it is kept for the
+local stack and for break-glass only (`--break-glass` outside the local stack), and is recorded as cli:NAME.
 
 Times are London times. It uses the environment's settings (IAG_AWS_ENDPOINT for the local stack: `make admin`).
 """
@@ -65,8 +67,11 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("--operator", help="who is acting with the platform role and the stack's AWS credentials "
                                         "(recorded): the local stack, or break-glass with --break-glass")
     who.add_argument("--token", default=os.environ.get("IAG_OPERATOR_TOKEN"),
-                     help="an operator pool ID token (see `login`): act with that operator's role, force and groups, "
-                          "as the admin API does; the normal way")
+                     help="an operator pool ID token (see `login`): every command goes to the admin API over HTTP "
+                          "as that operator (their role, force and groups, checked and recorded by the server); "
+                          "the normal way")
+    top.add_argument("--api", help="the admin API's base URL for --token (default IAG_API_URL, else "
+                                   "IAG_PUBLIC_BASE_URL, else the local stack's http://127.0.0.1:8000)")
     top.add_argument("--break-glass", action="store_true",
                      help="allow --operator outside the local stack (an emergency: say why in your records)")
     kinds = top.add_subparsers(dest="kind", required=True)
@@ -246,10 +251,12 @@ def run(args, out=print) -> int:
         return _login(args, out)
     if not (args.token or args.operator):
         raise ValueError("say who is acting: --operator NAME (platform) or --token ID_TOKEN")
+    if args.token:  # through the admin API, as that operator: the server checks, records and keeps forces apart
+        from scripts import admin_api
+
+        return admin_api.run(admin_api.AdminApi(admin_api.api_url(args.api), args.token), args, out)
     container = bootstrap.container()
-    if args.token:
-        operator = container.operators().operator(args.token)
-    elif container.settings.is_local or args.break_glass:
+    if container.settings.is_local or args.break_glass:
         # The stack's AWS credentials can read the table anyway: the platform role, recorded as cli:NAME.
         operator = Operator(f"cli:{args.operator}", Role.PLATFORM)
     else:
@@ -415,9 +422,17 @@ def main(argv=None) -> int:
     from chalicelib.services.operators import OperatorRefused
     from chalicelib.services.operators import Unauthenticated
 
+    from scripts.admin_api import ApiFailed, ApiRefused
+
     args = parser().parse_args(argv)
     try:
         return run(args)
+    except ApiRefused as refused:  # the API's problem+json: nothing changed
+        print(f"refused: {refused}", file=sys.stderr)
+        return 2
+    except ApiFailed as failed:
+        print(f"error: {failed}", file=sys.stderr)
+        return 1
     except (ValueError, PermissionError, OperatorRefused, ElectionRefused, AdminConflict, InvalidRequest, NotFound,
             Unauthenticated) as refused:  # the services' refusals: nothing changed
         print(f"refused: {getattr(refused, 'message', refused)}", file=sys.stderr)

@@ -205,6 +205,42 @@ class FakeOutbox:
         entry = self._entries.get(self._key(key))
         if entry is not None and entry["status"] in ("pending", "sending"):
             entry.update(status=status, message_id=message_id, sent_at=at)
+            self.sent_ids[message_id] = key  # as DynamoOutbox writes SENT#<message id>
+
+    @property
+    def sent_ids(self) -> dict[str, EmailKey]:
+        return self.__dict__.setdefault("_sent_ids", {})
+
+    def entry(self, key: EmailKey) -> dict:
+        return self._entries[self._key(key)]
+
+
+class FakeSentEmails:
+    """SentEmails (services/mail_feedback.py) over a FakeOutbox, as DynamoMailFeedback works on the table."""
+
+    def __init__(self, outbox: FakeOutbox) -> None:
+        self._outbox = outbox
+        self.noted: list[tuple[EmailKey, str]] = []  # (email, feedback id) noted on a person's record
+
+    def sent_as(self, message_id: str) -> Optional[EmailKey]:
+        return self._outbox.sent_ids.get(message_id)
+
+    def record_feedback(self, key: EmailKey, feedback) -> bool:
+        entry = self._outbox.entry(key)
+        seen = entry.setdefault("feedback_ids", set())
+        if feedback.feedback_id in seen:
+            return False
+        seen.add(feedback.feedback_id)
+        if entry.get("delivery") not in ("bounced", "complained"):
+            entry["delivery"] = {"permanent-bounce": "bounced", "complaint": "complained"}.get(
+                feedback.kind.value, "soft-bounced")
+        return True
+
+    def note_on_record(self, key: EmailKey, feedback) -> int:
+        if key.about.area not in ("application", "member") or (key, feedback.feedback_id) in self.noted:
+            return 0
+        self.noted.append((key, feedback.feedback_id))
+        return 1
 
 
 class FakeMailer:

@@ -156,6 +156,10 @@ class GroupFunnel:
         return {"group_id": self.group_id, "steps": dict(self.steps), "exits": dict(self.exits), "now": dict(self.now),
                 "deleted": self.deleted}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "GroupFunnel":
+        return cls(d["group_id"], dict(d["steps"]), dict(d["exits"]), dict(d["now"]), int(d["deleted"]))
+
 
 @dataclass(frozen=True)
 class Funnel:
@@ -170,6 +174,12 @@ class Funnel:
     def to_dict(self) -> dict[str, Any]:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(), "steps": list(STEPS),
                 "exits": list(EXITS), "groups": [g.to_dict() for g in self.groups], "total": self.total.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Funnel":
+        """As to_dict wrote it (the admin API's answer, drawn by the CLI)."""
+        return cls(d["force_id"], date.fromisoformat(d["generated_on"]),
+                   tuple(GroupFunnel.from_dict(g) for g in d["groups"]), GroupFunnel.from_dict(d["total"]))
 
 
 def funnel(force_id: str, groups: Sequence[str], journeys: Iterable[Journey], counts: Iterable[StageCount],
@@ -241,6 +251,11 @@ class GroupQueue:
                 "in_discussion": self.in_discussion, "waiting": self.waiting, "oldest_days": self.oldest_days,
                 "median_days": self.median_days}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "GroupQueue":
+        return cls(d["group_id"], int(d["awaiting_review"]), int(d["in_discussion"]), d["oldest_days"],
+                   d["median_days"])
+
 
 @dataclass(frozen=True)
 class Queues:
@@ -255,6 +270,11 @@ class Queues:
     def to_dict(self) -> dict[str, Any]:
         return {"force_id": self.force_id, "generated_on": self.generated_on.isoformat(),
                 "groups": [g.to_dict() for g in self.groups], "total": self.total.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Queues":
+        return cls(d["force_id"], date.fromisoformat(d["generated_on"]),
+                   tuple(GroupQueue.from_dict(g) for g in d["groups"]), GroupQueue.from_dict(d["total"]))
 
 
 def review_queues(force_id: str, groups: Sequence[str], journeys: Iterable[Journey], today: date) -> Queues:

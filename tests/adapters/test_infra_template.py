@@ -167,7 +167,9 @@ def test_the_function_role_names_every_resource_and_grants_only_what_the_code_ca
     assert by_sid["MissingDocumentsAre404"] == {"Sid": "MissingDocumentsAre404", "Effect": "Allow",
                                                 "Action": ["s3:ListBucket"],
                                                 "Resource": {"Fn::GetAtt": ["DocumentsBucket", "Arn"]}}
-    assert by_sid["SendEmail"]["Resource"]["Fn::Sub"].endswith(":identity/${SenderDomain}")
+    # The sender identity, and the configuration set it sends through by default (bounces and complaints to SNS).
+    assert sorted(r["Fn::Sub"].rsplit(":", 1)[1] for r in as_list(by_sid["SendEmail"]["Resource"])) == [
+        "configuration-set/${FeedbackConfigurationSet}", "identity/${SenderDomain}"]
     assert by_sid["Secrets"]["Action"] == ["secretsmanager:GetSecretValue"]
     assert {"Ref": "FormSecret"} in by_sid["Secrets"]["Resource"]
     assert not [s for s in role if s["Effect"] != "Allow" or s["Action"] == ["s3:PutObject"]]
@@ -184,7 +186,8 @@ def test_the_worker_roles_use_star_only_where_aws_allows_nothing_narrower(packag
             if "*" in as_list(statement["Resource"]):
                 assert set(as_list(statement["Action"])) <= STAR_ONLY_ACTIONS, (name, statement["Sid"])
     task = {s["Sid"]: s for s in statements(packaged["Resources"]["FlowTaskRole"])}
-    assert set(task["ApplicationsTable"]["Action"]) == TABLE_ACTIONS
+    # No flow writes a transaction that checks another item (review and ballot links do, in the API).
+    assert set(task["ApplicationsTable"]["Action"]) == TABLE_ACTIONS - {"dynamodb:ConditionCheckItem"}
     assert task["FlowResults"]["Resource"] == {"Fn::Sub": "${FlowResultsBucket.Arn}/*"}
 
 
@@ -211,3 +214,26 @@ def test_the_api_is_throttled_and_a_waf_limits_each_client_address(packaged):
     [association] = resources_of(packaged, "AWS::WAFv2::WebACLAssociation").values()
     assert "${RestAPI}/stages/api" in association["Properties"]["ResourceArn"]["Fn::Sub"]
     assert association["DependsOn"] == "RestAPIapiStage"  # the stage SAM makes for chalice's RestAPI, named "api"
+
+
+@pytest.mark.slow
+def test_bounces_and_complaints_reach_their_function_from_this_accounts_ses_only(packaged):
+    resources = packaged["Resources"]
+    identity = resources["SenderIdentity"]["Properties"]
+    assert identity["ConfigurationSetAttributes"] == {"ConfigurationSetName": {"Ref": "FeedbackConfigurationSet"}}
+    destination = resources["FeedbackEventDestination"]["Properties"]["EventDestination"]
+    assert sorted(destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert destination["SnsDestination"] == {"TopicARN": {"Ref": "SesFeedbackTopic"}}
+    assert resources["SesFeedbackTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "SesFeedbackKey"}
+    (publish,) = resources["SesFeedbackTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert publish["Principal"] == {"Service": "ses.amazonaws.com"} and publish["Action"] == "sns:Publish"
+    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    # SAM makes the subscription and the Lambda permission from this event: only that topic may invoke it.
+    function = resources["SesFeedback"]["Properties"]
+    assert function["Handler"] == "chalicelib.api.mail_feedback.ses_feedback"
+    assert [e["Properties"]["Topic"] for e in function["Events"].values()] == [{"Ref": "SesFeedbackTopic"}]
+    assert function["Environment"]["Variables"]["IAG_SES_FEEDBACK_TOPIC_ARN"] == {"Ref": "SesFeedbackTopic"}
+    role = statements(resources["SesFeedbackRole"])
+    assert [s for s in role if "*" in as_list(s["Resource"]) or any("*" in a for a in as_list(s["Action"]))] == []
+    assert {a for s in role for a in as_list(s["Action"]) if a.startswith("dynamodb:")} == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}

@@ -16,6 +16,7 @@ by the GSI1 index; nothing on a request path scans.
 | email outbox    | the partition the email is about           | EMAIL#<kind>     | FORCE#<force>#OUTBOX#PENDING (while unsent)     | <created_at>#<PK>        |
 | pack request    | FORCE#<force>#PACK#<id>                    | PACK             |                                                 |                          |
 | email link      | LINK#<sha256(token)>                       | LINK             | FORCE#<force>#EXPIRES#LINK (retention's index)  | <expires_at>#<PK>        |
+| sent email      | SENT#<provider message id>                 | SENT             |                                                 |                          |
 
 Equality records live in their own partitions so that IAM can deny them to
 """
@@ -25,7 +26,8 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from pynamodb.attributes import (
-    DiscriminatorAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute,
+    DiscriminatorAttribute, MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute,
+    UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import PutError, UpdateError
@@ -98,6 +100,10 @@ class OutboxItem(Item, discriminator="email"):
     sent_at = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
     failures = NumberAttribute(null=True)  # sends that failed (the alerts service tells a person when it grows)
+    # Told later by the provider (adapters/dynamodb/mail_feedback.py): bounced | complained | soft-bounced, and the
+    # ids of the notifications applied, so a notification delivered twice is applied once.
+    delivery = UnicodeAttribute(null=True)
+    feedback_ids = UnicodeSetAttribute(null=True)
 
 
 

@@ -6,6 +6,7 @@ claimed. GSI1 FORCE#<force>#OUTBOX#PENDING lists announced emails until they are
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -15,6 +16,7 @@ from chalicelib.adapters.dynamodb.callouts import incident_pk
 from chalicelib.adapters.dynamodb.drafts import draft_pk
 from chalicelib.adapters.dynamodb.elections import election_pk
 from chalicelib.adapters.dynamodb.joining import member_pk
+from chalicelib.adapters.dynamodb.mail_feedback import sent_email_item
 from chalicelib.adapters.dynamodb.meetings import meetings_pk
 from chalicelib.adapters.dynamodb.strategic import cycle_pk
 from chalicelib.adapters.dynamodb.subject_access import sar_pk
@@ -26,6 +28,8 @@ PARTITIONS: dict[str, Callable[[str, str], str]] = {
     "meetings": meetings_pk, "election": election_pk, "incident": incident_pk, "member": member_pk,
     "subject_access": sar_pk, "draft": draft_pk, "alert": alert_pk,
 }
+log = logging.getLogger(__name__)
+NOBODY_TO_TELL = "nobody-to-tell"  # services/outbox.py's id for an email that had no recipient: nothing to bounce
 # Emails about something that DynamoDB's TTL removes carry a TTL too, so their records go with it.
 LIFETIMES: dict[str, timedelta] = {"draft": DRAFT_LIFETIME}
 
@@ -72,6 +76,12 @@ class DynamoOutbox:
             actions=[OutboxItem.status.set(status), OutboxItem.message_id.set(message_id), OutboxItem.sent_at.set(at),
                      OutboxItem.gsi1pk.remove(), OutboxItem.gsi1sk.remove()],
             condition=OutboxItem.status.is_in("pending", "sending"))
+        if message_id and message_id != NOBODY_TO_TELL:
+            try:  # so a bounce told later by message id finds this email (mail_feedback.py)
+                sent_email_item(key, message_id, at).save()
+            except Exception:  # noqa: BLE001 (the email went and is marked: only a later bounce would go unmatched)
+                log.warning("email %s about %s sent as %s: its message id not recorded; a later bounce of it will "
+                            "not be matched", key.kind, key.about, message_id)
 
     def settled(self, key: EmailKey) -> bool:
         try:
