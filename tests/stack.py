@@ -222,6 +222,44 @@ class Mailbox:
                              f"{[(m['to'], m['subject']) for m in self.messages()]}")
 
 
+class SharedMailbox(Mailbox):
+    """The same mailbox for many threads polling at once: each look fetches only the emails sent since the last one
+    (newest first, down to the newest already seen), one look at a time, rather than every email each time."""
+
+    def __init__(self, moto_url: str):
+        import threading
+
+        super().__init__(moto_url)
+        self._lock = threading.Lock()
+        self._seen: list[dict] = []
+        self._ids: set[str] = set()
+
+    def messages(self, newest: int | None = None) -> list[dict]:
+        from chalicelib.web.dev import sent_page
+
+        if newest is not None:
+            return super().messages(newest)
+        with self._lock:
+            last = self._seen[-1]["id"] if self._seen else None
+            fresh: list[dict] = []  # newest first
+            while True:
+                page = sent_page(self.moto_url, len(fresh), 100, timeout=10)
+                ids = [m["id"] for m in page["messages"]]
+                if last in ids:
+                    fresh += page["messages"][:ids.index(last)]
+                    break
+                fresh += page["messages"]
+                if not page["messages"] or len(fresh) >= page["total"]:
+                    if last is not None:  # the newest seen is gone (moto restarted without it): read all again
+                        self._seen, self._ids = [], set()
+                    break
+            for message in reversed(fresh):  # an email sent while paging can be on two pages: once each
+                if message["id"] not in self._ids:
+                    self._ids.add(message["id"])
+                    self._seen.append(message)
+            return list(self._seen)
+
+
 def links_in(message: dict, kind: str) -> list[str]:
     import re
     from html import unescape
