@@ -23,6 +23,7 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 from html import unescape
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -134,6 +135,7 @@ class Together:
         self.stack, self.forces = stack, forces
         self.outcomes: dict[str, BaseException | None] = {}
         self.took: dict[str, float] = {}
+        self.steps: dict[str, list[tuple[str, float]]] = {f: [] for f in forces}  # (step, when it ended)
         self._lock = threading.Lock()
         self._roles_set = 0.0
         self._why: str = ""
@@ -149,6 +151,14 @@ class Together:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         for force_id in self.forces:
             self.outcomes.setdefault(force_id, AssertionError(f"{force_id}'s day did not end within {DAY} s"))
+
+    def done(self, force_id: str, step: str) -> None:
+        self.steps[force_id].append((step, time.monotonic()))
+
+    def timeline(self, force_id: str) -> str:
+        """Each step's seconds, e.g. "import 30, roles 12, ..."."""
+        marks = self.steps[force_id]
+        return ", ".join(f"{step} {end - start:.0f}" for (_, start), (step, end) in pairwise(marks))
 
     def daily_run(self, roles_set: float) -> None:
         """The daily `member-life` run, once every force has set its roles and planned its meetings."""
@@ -171,6 +181,7 @@ class Together:
 
     def _day(self, force_id: str) -> None:
         began = time.monotonic()
+        self.done(force_id, "start")
         try:
             first_day(self.stack, force_id, self)
             self.outcomes[force_id] = None
@@ -263,7 +274,8 @@ def days(stack) -> Together:
 
 @pytest.mark.parametrize("force_id", sorted(GROUP))
 def test_a_forces_first_day(days, force_id):
-    print(f"{force_id}: day one in {days.took.get(force_id, DAY):.0f} s (the five side by side)")
+    print(f"{force_id}: day one in {days.took.get(force_id, DAY):.0f} s (the five side by side): "
+          f"{days.timeline(force_id)}")
     failure = days.outcomes[force_id]
     if failure is not None:
         raise failure
@@ -297,6 +309,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
     welcome = {key: wait_mail(stack, p.email, "your membership in the new system")[0] for key, p in team.items()}
     assert links_in(welcome["unsigned"], "members/agreement") and not links_in(welcome["called"], "members/agreement")
 
+    together.done(force_id, "import")
     # --- 2. Every role the profile names gets a holder; the imported chair already holds the group's chair role ---
     status, listed = admin("GET", "/roles")
     assert status == 200
@@ -315,6 +328,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
     status, listed = admin("GET", "/roles")
     assert all(entry["holder"] for entry in listed["roles"])
 
+    together.done(force_id, "roles")
     # --- 3. Meetings: planned, an online link for the series, the agenda from those the profile names, papers ---
     status, plan = admin("POST", f"/groups/{group.id}/meeting-plan", {})
     assert status == 200 and plan["meetings"], plan
@@ -327,9 +341,11 @@ def first_day(stack, force_id: str, together: Together) -> None:
                                               if f"https://teams.example/{force_id}" in m["body"]],
                                    timeout=WAIT, what="the invitations with the online link")
     assert all(a.endswith(".ics") for m in online for a in m["attachments"]) and online[0]["attachments"]
+    together.done(force_id, "meetings planned")
     # The daily run (once, for every force, when all are here): asks for agenda items, and (below) ends and reminds
     # terms, renews checks.
     together.daily_run(roles_set)
+    together.done(force_id, "daily run (with waiting for the others)")
     if series.agenda_by:  # Northamptonshire: "agreed between the Chair and the Inspector"
         ask = wait_mail(stack, team["chair"].email, "Agenda items")[0]  # the first meeting's: asked in date order
         assert press(link(ask, "agenda"), {"items": "Stop and search update\nFeedback on the summer events"})[0] == 200
@@ -338,6 +354,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
                 wait_mail(stack, holders[(group.id, role)], "Agenda items")
     else:  # the profile names nobody to propose items: nobody is asked
         assert not mails(stack, team["chair"].email, "Agenda items")
+    together.done(force_id, "agenda")
     paper = {"filename": "update.pdf", "title": "Neighbourhood policing update", "content_base64": "JVBERi0xLjQgdXBkYXRl"}
     status, answer = admin("POST", f"/groups/{group.id}/meetings/{first}/papers", paper)
     assert status == 201, answer
@@ -353,6 +370,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
     status, _, body = request("GET", paper_link if paper_link.startswith("http") else f"{stack['api']}{paper_link}",
                               timeout=WAIT)
     assert status == 200 and body == b"%PDF-1.4 update"
+    together.done(force_id, "papers")
     # An extra meeting that starts in a few minutes, for attendance and minutes later in the day; a member sends
     # apologies from its invitation (answers close when it starts).
     starts = (datetime.now(LONDON) + timedelta(minutes=3)).replace(second=0, microsecond=0)
@@ -366,6 +384,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
                                      timeout=WAIT, what="the extra meeting's invitation")
     assert press(link(invite, "attend"), {"answer": "apologies"})[0] == 200
 
+    together.done(force_id, "extra meeting")
     # --- 4. The daily run: a term ended without renewal, a term reminded, checks renewed or paused ---
     [ended] = wait_mail(stack, team["term-ends"].email, "Your membership has ended")
     assert "was not renewed" in ended["body"]
@@ -381,6 +400,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
         assert not [m for m in stack["mailbox"].messages() if "Please renew the screening" in m["subject"]
                     and ids["called"] in m["subject"]]
 
+    together.done(force_id, "terms and checks")
     # --- 5. A member steps down through the link in their welcome; they, the chair and the coordinator are told ---
     assert press(link(welcome["steps-down"], "step-down"), {"reason": "Moving away"})[0] == 200
     wait_mail(stack, team["steps-down"].email, "You have stepped down")
@@ -388,6 +408,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
     coordinator = next(e for e in listed["roles"] if (e["scope"], e["role"]) == ("force", "iag_coordinator"))
     wait_mail(stack, coordinator["holder"]["email"], f"({ids['steps-down']})")
 
+    together.done(force_id, "step down")
     # --- 6. A call-out reaches only the imported members who may be called ---
     title = f"Day one call-out for {force.name}"
     status, incident = admin("POST", "/incidents", {
@@ -402,6 +423,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
     called = {key for key, p in team.items() if mails(stack, p.email, title)}
     assert called == callable_now  # not: unsigned, term ended, stepped down, (where screened) lapsed
 
+    together.done(force_id, "call-out")
     # --- 7. The term with renewal: the member asks, the coordinator agrees, the term moves on ---
     assert press(link(reminder, "continue"), {})[0] == 200
     status, renewed = admin("POST", f"/groups/{group.id}/members/{ids['renews']}/renewal", {"agree": True})
@@ -413,6 +435,7 @@ def first_day(stack, force_id: str, together: Together) -> None:
             "outcome": "clear", "level": group.screening, "completed_on": today.isoformat()})
         assert status == 200 and checked["callouts_paused"] == "" and checked["screening"]["expires_on"] > today.isoformat()
 
+    together.done(force_id, "renewal")
     # --- 8. An election on the imported members; the winner takes the group's chair role ---
     status, election = admin("POST", f"/groups/{group.id}/elections", {"office": "chair", "nominations_days": 1,
                                                                         "voting_days": 1})
@@ -434,9 +457,11 @@ def first_day(stack, force_id: str, together: Together) -> None:
     status, winner = admin("GET", f"/groups/{group.id}/members/{ids['called']}")
     assert winner["role"] == "chair"
 
+    together.done(force_id, "election")
     # --- 9. The extra meeting: the coordinator records who came (one sent apologies), the minutes go out ---
     while datetime.now(LONDON) < starts + timedelta(seconds=2):
         time.sleep(2)
+    together.done(force_id, "until the extra meeting starts")
     present = [ids["chair"], ids["called"]]
     status, record = admin("POST", f"/groups/{group.id}/meetings/{extra}/attendance", {"present": present})
     assert status == 200 and record["attended"] == sorted(present) and record["answers"] == {ids["renews"]: "apologies"}
@@ -449,3 +474,4 @@ def first_day(stack, force_id: str, together: Together) -> None:
     [minutes] = wait_mail(stack, team["renews"].email, "Minutes:")
     assert "Feed back to the police on the reassurance plan" in minutes["body"]
     assert not mails(stack, team["steps-down"].email, "Minutes:")  # no longer a member
+    together.done(force_id, "attendance and minutes")
