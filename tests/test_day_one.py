@@ -1,12 +1,16 @@
-"""A force's first day, on the real local stack (moto, a Prefect server, the flows served, the API), once per force.
+"""A force's first day, on the real local stack (moto, a Prefect server, the flows served, the API), for five forces.
 
 The operator imports the force's serving members (a dry run that finds the planted errors first), gives every role
 its holder, plans the meetings with an online link, agenda and papers, records who came to an extra meeting and
 publishes its minutes, raises a call-out, runs an election and ends terms; the members act only through the links in
-their emails. What has an admin API route goes through it; what only the CLI does (planning meetings, call-outs,
-elections) goes through the CLI's local-stack path (`make admin`). The daily `member-life` flow is run on the stack's
-Prefect; the two steps only days can move on (an election's nominations and voting closing) are run on the stack's
-data with a clock days ahead (tests/day_one_later.py).
+their emails. The operator acts through the admin API as the force's administrator (signed in with the CLI, `make
+admin ARGS="login ..."`). The daily `member-life` flow is run on the stack's Prefect; the two steps only days can move
+on (an election's nominations and voting closing) are run on the stack's data with a clock days ahead
+(tests/day_one_later.py, for one force at a time).
+
+The five forces' days run side by side on the one stack, each in its own thread, as five forces would use one
+service; each force's test reports its own day. The daily run acts on every force, so it runs once, when every force
+has reached it. Each force's people have their own addresses, so what one force's day finds in the mailbox is its own.
 """
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime, timedelta
 from html import unescape
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +32,7 @@ from chalicelib.adapters.force_files import FileForceCatalogue
 from chalicelib.domain.member_import import member_id_for
 from chalicelib.domain.roles import office_role
 from tests.stack import (
-    ROOT, Mailbox, links_in, post_form, request, stack_environment, start_ready, state_dir, stop, urls,
+    ROOT, SharedMailbox, links_in, post_form, request, stack_environment, start_ready, state_dir, stop, urls,
 )
 
 pytestmark = pytest.mark.slow
@@ -34,6 +40,11 @@ LONDON = ZoneInfo("Europe/London")
 # The group each force's day is run in; Avon and Somerset's Counter Terrorism IAG is its only one that screens.
 GROUP = {"derbyshire": "derbyshire-iag", "thames-valley": "reading", "northamptonshire": "northampton",
          "greater-manchester": "city-of-manchester", "avon-and-somerset": "counter-terrorism"}
+# The flows' process keeps the contacts operators set this long (IAG_CONTACTS_TTL_SECONDS; a minute by default).
+CONTACTS_TTL = 1.0
+WAIT = 300  # s: the longest any one email, run or page may take on a loaded 2-core machine
+TOGETHER = 900  # s: the longest a force may wait for the others at a step run once for all
+DAY = 1800  # s: a whole day at most; every wait in it is bounded, this only stops a thread that hangs
 HEADER = ("name,email,phone,group,role,joined_on,term_ends_on,screening_outcome,screening_level,screening_date,"
           "screening_expires,agreement_signed_on")
 
@@ -41,10 +52,10 @@ HEADER = ("name,email,phone,group,role,joined_on,term_ends_on,screening_outcome,
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     folder = state_dir("iag-day-one-")  # not under pytest's root, which PostgreSQL must pass through
-    env = stack_environment(folder / "local")
+    env = {**stack_environment(folder / "local"), "IAG_CONTACTS_TTL_SECONDS": str(CONTACTS_TTL)}
     running = start_ready(env, tmp_path_factory.mktemp("logs") / "up.out")
     api, prefect, moto = urls(env)
-    yield {"env": env, "api": api, "prefect": prefect, "mailbox": Mailbox(moto)}
+    yield {"env": env, "api": api, "prefect": prefect, "mailbox": SharedMailbox(moto)}
     stop(running, env)
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -60,13 +71,6 @@ def admin_env(stack) -> dict:
 def run(stack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=admin_env(stack), capture_output=True, text=True,
                           timeout=180)
-
-
-def cli(stack, *args: str) -> str:
-    """`make admin ARGS="--operator day-one ..."`; its output (it must succeed)."""
-    done = run(stack, "-m", "scripts.admin", "--operator", "day-one", *args)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def days_later(stack, force_id: str, days: float, step: str) -> dict:
@@ -85,26 +89,108 @@ class Admin:
         self.token = done.stdout.strip()
 
     def __call__(self, method: str, path: str, body=None):
-        status, _, answer = request(method, f"{self.base}{path}", body, timeout=60,
+        status, _, answer = request(method, f"{self.base}{path}", body, timeout=WAIT,
                                     headers={"Authorization": self.token})
         return status, json.loads(answer or b"null")
+
+
+def prefect_run(stack, run_id: str, until: tuple[str, ...], what: str) -> str:
+    """Wait for a flow run on the stack's Prefect to reach one of the state types `until`; the one it reached."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        state = json.loads(request("GET", f"{stack['prefect']}/api/flow_runs/{run_id}", timeout=60)[2])["state"]
+        if state and state["type"] in until + ("FAILED", "CRASHED", "CANCELLED"):
+            assert state["type"] in until, f"{what}: {state['type']} {state.get('message')}"
+            return state["type"]
+        time.sleep(1)
+    raise AssertionError(f"{what} did not reach {until} within {WAIT} s")
 
 
 def member_life(stack) -> None:
     """Run the daily `member-life` deployment now on the stack's Prefect, and wait for it to finish."""
     prefect = stack["prefect"]
-    deployment = json.loads(request("GET", f"{prefect}/api/deployments/name/member-life/member-life")[2])["id"]
-    status, _, body = request("POST", f"{prefect}/api/deployments/{deployment}/create_flow_run", {})
+    deployment = json.loads(request("GET", f"{prefect}/api/deployments/name/member-life/member-life",
+                                    timeout=60)[2])["id"]
+    status, _, body = request("POST", f"{prefect}/api/deployments/{deployment}/create_flow_run", {}, timeout=60)
     assert status == 201, body
-    run_id = json.loads(body)["id"]
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        state = json.loads(request("GET", f"{prefect}/api/flow_runs/{run_id}")[2])["state"]["type"]
-        if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
-            assert state == "COMPLETED"
-            return
+    prefect_run(stack, json.loads(body)["id"], ("COMPLETED",), "the member-life run")
+
+
+def callout_asked(stack, incident_id: str) -> None:
+    """Wait until the call-out's run (named by the incident) has asked everyone it asks and waits for answers."""
+    deadline = time.monotonic() + WAIT
+    while not (runs := json.loads(request("POST", f"{stack['prefect']}/api/flow_runs/filter", {
+            "flow_runs": {"name": {"any_": [incident_id]}}, "limit": 1}, timeout=60)[2])):
+        assert time.monotonic() < deadline, f"no run for the call-out {incident_id} within {WAIT} s"
         time.sleep(1)
-    raise AssertionError("the member-life run did not finish within 240 s")
+    prefect_run(stack, runs[0]["id"], ("PAUSED",), f"the call-out {incident_id}'s run")
+
+
+class Together:
+    """The forces' days side by side, each in its own thread. A step that acts on every force (the daily run) runs
+    once, when every force has reached it; a force that fails releases the others (they fail there, saying why)
+    rather than leaving them waiting."""
+
+    def __init__(self, stack, forces: list[str]):
+        self.stack, self.forces = stack, forces
+        self.outcomes: dict[str, BaseException | None] = {}
+        self.took: dict[str, float] = {}
+        self.steps: dict[str, list[tuple[str, float]]] = {f: [] for f in forces}  # (step, when it ended)
+        self._lock = threading.Lock()
+        self._roles_set = 0.0
+        self._why: str = ""
+        self._daily = threading.Barrier(len(forces), action=self._member_life, timeout=TOGETHER)
+
+    def run_all(self) -> None:
+        threads = [threading.Thread(target=self._day, args=(f,), name=f"day-one-{f}", daemon=True)
+                   for f in self.forces]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + DAY
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        for force_id in self.forces:
+            self.outcomes.setdefault(force_id, AssertionError(f"{force_id}'s day did not end within {DAY} s"))
+
+    def done(self, force_id: str, step: str) -> None:
+        self.steps[force_id].append((step, time.monotonic()))
+
+    def timeline(self, force_id: str) -> str:
+        """Each step's seconds, e.g. "import 30, roles 12, ..."."""
+        marks = self.steps[force_id]
+        return ", ".join(f"{step} {end - start:.0f}" for (_, start), (step, end) in pairwise(marks))
+
+    def daily_run(self, roles_set: float) -> None:
+        """The daily `member-life` run, once every force has set its roles and planned its meetings."""
+        with self._lock:
+            self._roles_set = max(self._roles_set, roles_set)
+        try:
+            self._daily.wait()
+        except threading.BrokenBarrierError:
+            raise AssertionError(
+                f"the daily run, once for every force, did not happen: {self._why or 'timed out'}") from None
+
+    def _member_life(self) -> None:
+        try:
+            # The flows' process reads the contacts operators set (the vetting unit) at most once per CONTACTS_TTL.
+            time.sleep(max(0.0, CONTACTS_TTL + 1 - (time.monotonic() - self._roles_set)))
+            member_life(self.stack)  # asks for agenda items, ends and reminds terms, renews checks
+        except BaseException as failure:
+            self._why = f"the member-life run failed: {failure!r}"
+            raise
+
+    def _day(self, force_id: str) -> None:
+        began = time.monotonic()
+        self.done(force_id, "start")
+        try:
+            first_day(self.stack, force_id, self)
+            self.outcomes[force_id] = None
+        except BaseException as failure:  # noqa: BLE001 -- whatever it is, the force's own test raises it
+            self.outcomes[force_id] = failure
+            self._why = self._why or f"{force_id}'s day failed before it ({failure!r})"
+            self._daily.abort()
+        finally:
+            self.took[force_id] = time.monotonic() - began
 
 
 def mails(stack, to: str, subject: str = "", messages: list[dict] | None = None) -> list[dict]:
@@ -115,7 +201,12 @@ def mails(stack, to: str, subject: str = "", messages: list[dict] | None = None)
 
 def wait_mail(stack, to: str, subject: str = "", count: int = 1) -> list[dict]:
     return stack["mailbox"].wait(lambda messages: (lambda found: found if len(found) >= count else None)(
-        mails(stack, to, subject, messages)), timeout=120, what=f"{count} email(s) to {to} about {subject!r}")
+        mails(stack, to, subject, messages)), timeout=WAIT, what=f"{count} email(s) to {to} about {subject!r}")
+
+
+def press(url: str, fields: dict) -> tuple[int, str]:
+    """A member pressing a page's button (the API may be busy with four other forces' requests)."""
+    return post_form(url, fields, timeout=WAIT)
 
 
 def link(message: dict, kind: str) -> str:
@@ -174,9 +265,23 @@ def planted_errors(group_id: str, level: str) -> tuple[list[str], set[tuple[int,
     return rows, {(2, "email"), (3, "group"), (4, "role"), (5, "joined_on")} | wrong_check
 
 
+@pytest.fixture(scope="module")
+def days(stack) -> Together:
+    together = Together(stack, sorted(GROUP))
+    together.run_all()
+    return together
+
+
 @pytest.mark.parametrize("force_id", sorted(GROUP))
-def test_a_forces_first_day(stack, force_id):
-    began = time.monotonic()
+def test_a_forces_first_day(days, force_id):
+    print(f"{force_id}: day one in {days.took.get(force_id, DAY):.0f} s (the five side by side): "
+          f"{days.timeline(force_id)}")
+    failure = days.outcomes[force_id]
+    if failure is not None:
+        raise failure
+
+
+def first_day(stack, force_id: str, together: Together) -> None:
     force = FileForceCatalogue().require(force_id)
     group = force.require_group(GROUP[force_id])
     screens = group.screening != "none"
@@ -204,6 +309,7 @@ def test_a_forces_first_day(stack, force_id):
     welcome = {key: wait_mail(stack, p.email, "your membership in the new system")[0] for key, p in team.items()}
     assert links_in(welcome["unsigned"], "members/agreement") and not links_in(welcome["called"], "members/agreement")
 
+    together.done(force_id, "import")
     # --- 2. Every role the profile names gets a holder; the imported chair already holds the group's chair role ---
     status, listed = admin("GET", "/roles")
     assert status == 200
@@ -222,8 +328,10 @@ def test_a_forces_first_day(stack, force_id):
     status, listed = admin("GET", "/roles")
     assert all(entry["holder"] for entry in listed["roles"])
 
-    # --- 3. Meetings: planned (CLI), an online link for the series, the agenda from those the profile names, papers ---
-    cli(stack, "meetings", "plan", "--force", force_id, "--group", group.id)
+    together.done(force_id, "roles")
+    # --- 3. Meetings: planned, an online link for the series, the agenda from those the profile names, papers ---
+    status, plan = admin("POST", f"/groups/{group.id}/meeting-plan", {})
+    assert status == 200 and plan["meetings"], plan
     series = group.meetings[0]
     status, linked = admin("PUT", f"/groups/{group.id}/online-link", {"url": f"https://teams.example/{force_id}",
                                                                       "series": series.name})
@@ -231,19 +339,22 @@ def test_a_forces_first_day(stack, force_id):
     first = linked["meetings"][0]
     online = stack["mailbox"].wait(lambda _: [m for m in mails(stack, team["called"].email)
                                               if f"https://teams.example/{force_id}" in m["body"]],
-                                   timeout=120, what="the invitations with the online link")
+                                   timeout=WAIT, what="the invitations with the online link")
     assert all(a.endswith(".ics") for m in online for a in m["attachments"]) and online[0]["attachments"]
-    if screens:  # the flows' process reads operator-set contacts at most once a minute: let the vetting unit reach it
-        time.sleep(max(0.0, 61 - (time.monotonic() - roles_set)))
-    member_life(stack)  # asks for agenda items, and (below) ends and reminds terms, renews checks
+    together.done(force_id, "meetings planned")
+    # The daily run (once, for every force, when all are here): asks for agenda items, and (below) ends and reminds
+    # terms, renews checks.
+    together.daily_run(roles_set)
+    together.done(force_id, "daily run (with waiting for the others)")
     if series.agenda_by:  # Northamptonshire: "agreed between the Chair and the Inspector"
         ask = wait_mail(stack, team["chair"].email, "Agenda items")[0]  # the first meeting's: asked in date order
-        assert post_form(link(ask, "agenda"), {"items": "Stop and search update\nFeedback on the summer events"})[0] == 200
+        assert press(link(ask, "agenda"), {"items": "Stop and search update\nFeedback on the summer events"})[0] == 200
         for role in series.agenda_by:
             if (group.id, role) in holders:
                 wait_mail(stack, holders[(group.id, role)], "Agenda items")
     else:  # the profile names nobody to propose items: nobody is asked
         assert not mails(stack, team["chair"].email, "Agenda items")
+    together.done(force_id, "agenda")
     paper = {"filename": "update.pdf", "title": "Neighbourhood policing update", "content_base64": "JVBERi0xLjQgdXBkYXRl"}
     status, answer = admin("POST", f"/groups/{group.id}/meetings/{first}/papers", paper)
     assert status == 201, answer
@@ -252,23 +363,28 @@ def test_a_forces_first_day(stack, force_id):
     [papers] = wait_mail(stack, team["called"].email, "Agenda and papers")
     if series.agenda_by:
         assert "Stop and search update" in papers["body"]
-    page = request("GET", link(papers, "papers"))[2].decode()
+    page = request("GET", link(papers, "papers"), timeout=WAIT)[2].decode()
     assert "Neighbourhood policing update" in page
     [paper_link] = [unescape(h) for h in re.findall(r'href="([^"]*/papers/[^"]+/1)"', page)]
     # The page redirects to a presigned link to the private bucket (moto here), which serves the paper.
-    status, _, body = request("GET", paper_link if paper_link.startswith("http") else f"{stack['api']}{paper_link}")
+    status, _, body = request("GET", paper_link if paper_link.startswith("http") else f"{stack['api']}{paper_link}",
+                              timeout=WAIT)
     assert status == 200 and body == b"%PDF-1.4 update"
+    together.done(force_id, "papers")
     # An extra meeting that starts in a few minutes, for attendance and minutes later in the day; a member sends
     # apologies from its invitation (answers close when it starts).
     starts = (datetime.now(LONDON) + timedelta(minutes=3)).replace(second=0, microsecond=0)
-    extra = cli(stack, "meetings", "extra", "--force", force_id, "--group", group.id, "--at",
-                f"{starts:%Y-%m-%d %H:%M}", "--minutes", "15", "--venue", "Online", "--online",
-                "--purpose", "Day one: meeting the new system").splitlines()[0].strip()
+    status, planned = admin("POST", f"/groups/{group.id}/extraordinary-meetings", {
+        "starts_at": f"{starts:%Y-%m-%dT%H:%M}", "minutes": 15, "venue": "Online", "online": True,
+        "purpose": "Day one: meeting the new system"})
+    assert status == 201, planned
+    extra = planned["uid_key"]
     [invite] = stack["mailbox"].wait(lambda _: [m for m in mails(stack, team["renews"].email)
                                                 if "extraordinary meeting" in m["body"] and links_in(m, "attend")],
-                                     timeout=120, what="the extra meeting's invitation")
-    assert post_form(link(invite, "attend"), {"answer": "apologies"})[0] == 200
+                                     timeout=WAIT, what="the extra meeting's invitation")
+    assert press(link(invite, "attend"), {"answer": "apologies"})[0] == 200
 
+    together.done(force_id, "extra meeting")
     # --- 4. The daily run: a term ended without renewal, a term reminded, checks renewed or paused ---
     [ended] = wait_mail(stack, team["term-ends"].email, "Your membership has ended")
     assert "was not renewed" in ended["body"]
@@ -284,27 +400,32 @@ def test_a_forces_first_day(stack, force_id):
         assert not [m for m in stack["mailbox"].messages() if "Please renew the screening" in m["subject"]
                     and ids["called"] in m["subject"]]
 
+    together.done(force_id, "terms and checks")
     # --- 5. A member steps down through the link in their welcome; they, the chair and the coordinator are told ---
-    assert post_form(link(welcome["steps-down"], "step-down"), {"reason": "Moving away"})[0] == 200
+    assert press(link(welcome["steps-down"], "step-down"), {"reason": "Moving away"})[0] == 200
     wait_mail(stack, team["steps-down"].email, "You have stepped down")
     wait_mail(stack, team["chair"].email, f"{team['steps-down'].name} ({ids['steps-down']})")
     coordinator = next(e for e in listed["roles"] if (e["scope"], e["role"]) == ("force", "iag_coordinator"))
     wait_mail(stack, coordinator["holder"]["email"], f"({ids['steps-down']})")
 
-    # --- 6. A call-out (CLI) reaches only the imported members who may be called ---
+    together.done(force_id, "step down")
+    # --- 6. A call-out reaches only the imported members who may be called ---
     title = f"Day one call-out for {force.name}"
-    cli(stack, "incident", "raise", "--force", force_id, "--group", group.id, "--title", title, "--summary",
-        "Advice on reassurance after an incident", "--within", "2h", "--lead-name", "Supt Lead", "--lead-email",
-        f"lead.{force_id}@day-one.example")
+    status, incident = admin("POST", "/incidents", {
+        "title": title, "summary": "Advice on reassurance after an incident", "respond_within_minutes": 120,
+        "police_lead_name": "Supt Lead", "police_lead_email": f"lead.{force_id}@day-one.example",
+        "groups": [group.id]})
+    assert status == 201, incident
     callable_now = {"chair", "called", "renews"} | ({"rescreen"} if screens else set())
-    stack["mailbox"].wait(lambda _: all(mails(stack, team[k].email, title) for k in callable_now), timeout=120,
+    stack["mailbox"].wait(lambda _: all(mails(stack, team[k].email, title) for k in callable_now), timeout=WAIT,
                           what="the call-out")
-    time.sleep(2)  # any wrong one would be sent in the same pass
+    callout_asked(stack, incident["id"])  # its run has asked everyone it asks: any wrong one has been sent too
     called = {key for key, p in team.items() if mails(stack, p.email, title)}
     assert called == callable_now  # not: unsigned, term ended, stepped down, (where screened) lapsed
 
+    together.done(force_id, "call-out")
     # --- 7. The term with renewal: the member asks, the coordinator agrees, the term moves on ---
-    assert post_form(link(reminder, "continue"), {})[0] == 200
+    assert press(link(reminder, "continue"), {})[0] == 200
     status, renewed = admin("POST", f"/groups/{group.id}/members/{ids['renews']}/renewal", {"agree": True})
     assert status == 200, renewed
     assert renewed["term_ends_on"] == team["renews"].term_ends.replace(
@@ -314,18 +435,20 @@ def test_a_forces_first_day(stack, force_id):
             "outcome": "clear", "level": group.screening, "completed_on": today.isoformat()})
         assert status == 200 and checked["callouts_paused"] == "" and checked["screening"]["expires_on"] > today.isoformat()
 
+    together.done(force_id, "renewal")
     # --- 8. An election on the imported members; the winner takes the group's chair role ---
-    cli(stack, "election", "open", "--force", force_id, "--group", group.id, "--office", "chair",
-        "--nominate-days", "1", "--vote-days", "1")
+    status, election = admin("POST", f"/groups/{group.id}/elections", {"office": "chair", "nominations_days": 1,
+                                                                        "voting_days": 1})
+    assert status == 201, election
     [stand] = wait_mail(stack, team["called"].email, "nominations are open")
-    assert post_form(link(stand, "stand"), {"statement": "I will chair fairly."})[0] == 200
+    assert press(link(stand, "stand"), {"statement": "I will chair fairly."})[0] == 200
     assert days_later(stack, force_id, 1.01, "elections")["voting_started"] == 1
     for voter in ("called", "chair", "renews"):
         [ballot] = wait_mail(stack, team[voter].email, "Vote for Chair")
-        status, paper_page = post_form(link(ballot, "vote"), {})
+        status, paper_page = press(link(ballot, "vote"), {})
         assert status == 200, paper_page
         [paper_token] = re.findall(r'name="paper" value="([^"]+)"', paper_page)
-        assert post_form(f"{stack['api']}/ballot", {"paper": paper_token, "candidate": ids["called"]})[0] == 200
+        assert press(f"{stack['api']}/ballot", {"paper": paper_token, "candidate": ids["called"]})[0] == 200
     assert days_later(stack, force_id, 2.02, "elections")["closed"] == 1
     status, listed = admin("GET", "/roles")
     for entry in listed["roles"]:
@@ -334,9 +457,11 @@ def test_a_forces_first_day(stack, force_id):
     status, winner = admin("GET", f"/groups/{group.id}/members/{ids['called']}")
     assert winner["role"] == "chair"
 
+    together.done(force_id, "election")
     # --- 9. The extra meeting: the coordinator records who came (one sent apologies), the minutes go out ---
     while datetime.now(LONDON) < starts + timedelta(seconds=2):
         time.sleep(2)
+    together.done(force_id, "until the extra meeting starts")
     present = [ids["chair"], ids["called"]]
     status, record = admin("POST", f"/groups/{group.id}/meetings/{extra}/attendance", {"present": present})
     assert status == 200 and record["attended"] == sorted(present) and record["answers"] == {ids["renews"]: "apologies"}
@@ -349,4 +474,4 @@ def test_a_forces_first_day(stack, force_id):
     [minutes] = wait_mail(stack, team["renews"].email, "Minutes:")
     assert "Feed back to the police on the reassurance plan" in minutes["body"]
     assert not mails(stack, team["steps-down"].email, "Minutes:")  # no longer a member
-    print(f"{force_id}: day one in {time.monotonic() - began:.0f} s")
+    together.done(force_id, "attendance and minutes")
