@@ -376,7 +376,7 @@ def container() -> Container:
     if _container is None:
         settings = Settings.from_env()
         dynamodb.configure(settings)
-        forces = ContactsFromHolders(FileForceCatalogue(), DynamoReviewStore())
+        forces = ContactsFromHolders(FileForceCatalogue(), DynamoReviewStore(), ttl=settings.contacts_ttl_seconds)
         _container = Container(
             settings=settings, forces=forces, repository=dynamodb.DynamoApplicationRepository(),
             clock=SystemClock(), mailer=_mailer(settings, forces),

@@ -1,6 +1,7 @@
 """Settings from the environment, read when the first request needs them (not at import)."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Optional
@@ -40,6 +41,9 @@ class Settings:
     prefect_api_key_name: Optional[str] = None
     # Where operators open a run (Prefect Cloud's UI is not beside its API); beside the API when unset.
     prefect_ui_url: Optional[str] = None
+    # How long a process keeps the contacts operators set (chalicelib/adapters/force_contacts.py) before reading
+    # them again: a change made in another process (the API for the flows) is seen within this time.
+    contacts_ttl_seconds: float = 60.0
 
     @property
     def is_local(self) -> bool:
@@ -114,6 +118,7 @@ class Settings:
             operator_pool_id=env.get("IAG_COGNITO_POOL_ID") or None,
             operator_client_id=env.get("IAG_COGNITO_CLIENT_ID") or None,
             operator_keys_url=env.get("IAG_COGNITO_JWKS_URL") or None,
+            contacts_ttl_seconds=_seconds("IAG_CONTACTS_TTL_SECONDS", env.get("IAG_CONTACTS_TTL_SECONDS"), 60.0),
             screening_provider=_screening_provider(stage, env.get("IAG_SCREENING", "simulated" if local
                                                                   else "profile")),
         )
@@ -129,6 +134,20 @@ class Settings:
             if missing:
                 raise Misconfigured(f"the {self.stage} stage's API needs {', '.join(missing)}")
         return self
+
+
+def _seconds(name: str, value: Optional[str], default: float) -> float:
+    """A duration in seconds from the environment: unset or empty is the default; anything but a finite number
+    of seconds, zero or more, is refused at start rather than read as some other time."""
+    if value is None or not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise Misconfigured(f"{name} must be a number of seconds, not {value!r}") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise Misconfigured(f"{name} must be a finite number of seconds, zero or more, not {value!r}")
+    return seconds
 
 
 def _screening_provider(stage: str, chosen: str) -> str:

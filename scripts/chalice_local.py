@@ -6,11 +6,17 @@ as one person and refused 140 of its 200 applications. The benches say which ven
 X-Forwarded-For; without the header nothing changes. Only the local stack uses this (it listens on loopback);
 in AWS, API Gateway sets the address itself.
 
+Requests are also handled one at a time, as one Lambda instance handles them: chalice local serves each on its own
+thread, but the app keeps the request being handled in one attribute (`app.current_request`, aws/chalice#759), so
+two at once could each read the other's body, headers or token. Connections are still accepted on threads (what
+browsers' keep-alive needs).
+
     python -m scripts.chalice_local local --host 127.0.0.1 --port 8000 --stage local --no-autoreload
 """
 from __future__ import annotations
 
 import sys
+import threading
 
 from chalice import local
 from chalice.cli import main
@@ -27,6 +33,17 @@ def create_lambda_event(self, method, path, headers, body=None):
 
 
 local.LambdaEventConverter.create_lambda_event = create_lambda_event  # type: ignore[method-assign]
+
+_handle_request = local.LocalGateway.handle_request
+_one_at_a_time = threading.Lock()
+
+
+def handle_request(self, method, path, headers, body):
+    with _one_at_a_time:
+        return _handle_request(self, method, path, headers, body)
+
+
+local.LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main())

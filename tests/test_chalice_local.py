@@ -1,8 +1,15 @@
 """The local stack's `chalice local` takes a request's client address from X-Forwarded-For, so a bench's surge of
-applicants from many venues is not one address to the per-client limits; without the header nothing changes."""
+applicants from many venues is not one address to the per-client limits; without the header nothing changes. It
+handles one request at a time, so a request never reads another's (the app keeps the current one in one attribute)."""
 from __future__ import annotations
 
-from chalice.local import LambdaEventConverter, RouteMatcher
+import json
+import threading
+import time
+
+from chalice import Chalice
+from chalice.config import Config
+from chalice.local import LambdaEventConverter, LocalGateway, RouteMatcher
 
 import scripts.chalice_local  # noqa: F401 -- installs the converter's change
 
@@ -19,3 +26,29 @@ def test_the_forwarded_address_is_the_client_address():
 
 def test_without_the_header_the_client_is_loopback_as_before():
     assert event({"Content-Type": "application/json"})["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+
+
+def test_requests_on_two_threads_each_read_their_own_body():
+    app = Chalice(app_name="one-at-a-time")
+
+    @app.route("/echo", methods=["POST"])
+    def echo():
+        first = app.current_request.json_body["who"]
+        time.sleep(0.2)  # the other thread's request arrives meanwhile
+        return {"first": first, "then": app.current_request.json_body["who"]}
+
+    gateway = LocalGateway(app, Config())
+    answers: dict[str, dict] = {}
+
+    def post(who: str) -> None:
+        response = gateway.handle_request("POST", "/echo", {"content-type": "application/json"},
+                                          json.dumps({"who": who}).encode())
+        answers[who] = json.loads(response["body"])
+
+    threads = [threading.Thread(target=post, args=(who,)) for who in ("a", "b")]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert answers == {"a": {"first": "a", "then": "a"}, "b": {"first": "b", "then": "b"}}

@@ -65,3 +65,16 @@ def test_a_lambda_cold_start_with_production_settings_from_an_empty_environment_
                              text=True, timeout=60)
     assert started.returncode != 0
     assert "Misconfigured" in started.stderr and "IAG_PREFECT_API_URL" in started.stderr
+
+
+def test_the_contacts_are_kept_a_minute_unless_the_environment_says_otherwise():
+    assert Settings.from_env({"IAG_STAGE": "local"}).contacts_ttl_seconds == 60.0
+    assert Settings.from_env({"IAG_STAGE": "local", "IAG_CONTACTS_TTL_SECONDS": ""}).contacts_ttl_seconds == 60.0
+    assert Settings.from_env({"IAG_STAGE": "local", "IAG_CONTACTS_TTL_SECONDS": "1"}).contacts_ttl_seconds == 1.0
+    assert Settings.from_env({**DEPLOYED, "IAG_CONTACTS_TTL_SECONDS": "0.5"}).contacts_ttl_seconds == 0.5
+
+
+@pytest.mark.parametrize("value", ["a minute", "-1", "nan", "inf", "60s"])
+def test_a_time_to_keep_contacts_that_is_not_a_number_of_seconds_is_refused_at_start(value):
+    with pytest.raises(Misconfigured, match=f"IAG_CONTACTS_TTL_SECONDS .*{value!r}"):
+        Settings.from_env({"IAG_STAGE": "local", "IAG_CONTACTS_TTL_SECONDS": value})

@@ -59,17 +59,23 @@ def stage_label(stage: str) -> str:
 def render_equality_page(force: ForceProfile, report: EqualityReport, *, static_url: str,
                          group_id: Optional[str] = None) -> str:
     """One scope at a time (the force, or one group: `group_id`), with links to the others as `?group=<id>`.
+    A page of its own (the CLI writes it to a file); the console shows the same in its frame.
 
     Raises UnknownScope for a group the report does not have."""
+    return render("admin/equality.html", service_name=SERVICE_NAME, static_url=static_url, force=force,
+                  **equality_view(force, report, group_id))
+
+
+def equality_view(force: ForceProfile, report: EqualityReport, group_id: Optional[str] = None) -> dict:
+    """What templates/admin/_equality.html shows. Raises UnknownScope for a group the report does not have."""
     scope = group_id or ALL_GROUPS
     scopes = [(ALL_GROUPS, "All groups")] + [(g, _group_name(force, g)) for g in report.groups]
     names = dict(scopes)
     if scope not in names:
         raise UnknownScope(scope)
     questions = [_question_view(report, q, scope, names[scope]) for q in report.questions]
-    return render("admin/equality.html", service_name=SERVICE_NAME, static_url=static_url, force=force,
-                  report=report, scopes=scopes, scope=scope, scope_name=names[scope], questions=questions,
-                  rule=PUBLICATION_RULE, minimum=MIN_ANSWERS_PER_PERIOD)
+    return {"report": report, "scopes": scopes, "scope": scope, "scope_name": names[scope], "questions": questions,
+            "rule": PUBLICATION_RULE, "minimum": MIN_ANSWERS_PER_PERIOD}
 
 
 class UnknownScope(Exception):
@@ -77,11 +83,17 @@ class UnknownScope(Exception):
 
 
 def render_recruitment_page(force: ForceProfile, funnel: Funnel, queues: Queues, *, static_url: str) -> str:
+    """A page of its own (the CLI writes it to a file); the console shows the same in its frame."""
+    return render("admin/funnel.html", service_name=SERVICE_NAME, static_url=static_url, force=force,
+                  **recruitment_view(force, funnel, queues))
+
+
+def recruitment_view(force: ForceProfile, funnel: Funnel, queues: Queues) -> dict:
+    """What templates/admin/_funnel.html shows."""
     scopes = [(ALL_GROUPS, "All groups")] + [(g.group_id, _group_name(force, g.group_id)) for g in funnel.groups]
     funnels = [_funnel_view(scope, name, funnel.group(scope)) for scope, name in scopes]
     queue_rows = [(name, queues.group(scope)) for scope, name in scopes[1:]] + [("All groups", queues.total)]
-    return render("admin/funnel.html", service_name=SERVICE_NAME, static_url=static_url, force=force,
-                  funnel=funnel, funnels=funnels, queue_rows=queue_rows, days=optional_days)
+    return {"funnel": funnel, "funnels": funnels, "queue_rows": queue_rows, "days": optional_days}
 
 
 def _group_name(force: ForceProfile, group_id: str) -> str:

@@ -2,8 +2,9 @@
 the media contact...), over what the profile file says.
 
 Every service reads `force.contacts[...]`; putting the operators' choice here, once, means no service can miss it.
-The holders are read at most once per force every CONTACTS_TTL seconds per process (one Query); a change made in
-this process is seen at once, one made in another process within CONTACTS_TTL.
+The holders are read at most once per force every `ttl` seconds per process (one Query; the container passes
+IAG_CONTACTS_TTL_SECONDS, default 60); a change made in this process is seen at once, one made in another process
+within `ttl`.
 """
 from __future__ import annotations
 
@@ -18,21 +19,23 @@ from chalicelib.services.ports import ForceCatalogue, UnknownForce
 
 log = logging.getLogger(__name__)
 
-CONTACTS_TTL = 60.0
-
-
 class Holders(Protocol):
     def panel_members(self, force_id: str, group_id: str) -> dict[str, tuple[str, str]]: ...
 
 
 class ContactsFromHolders:
-    def __init__(self, files: ForceCatalogue, holders: Holders, ttl: float = CONTACTS_TTL,
+    def __init__(self, files: ForceCatalogue, holders: Holders, ttl: float,
                  monotonic: Callable[[], float] = time.monotonic):
         self._files = files
         self._holders = holders
         self._ttl = ttl
         self._monotonic = monotonic
         self._seen: dict[str, tuple[float, ForceProfile]] = {}
+
+    @property
+    def ttl(self) -> float:
+        """Seconds a read of the holders is kept."""
+        return self._ttl
 
     def ids(self) -> list[str]:
         return self._files.ids()

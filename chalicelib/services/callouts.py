@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.callouts import ANSWER_WORDS, Answer, Incident, Response, can_be_called, groups_called, tally
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
-from chalicelib.domain.membership import Member
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
-    Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource, Workflow, WorkflowUnavailable,
+    Clock, EmailMessage, ForceCatalogue, GroupMembers, LinkConflict, RandomSource, Workflow, WorkflowUnavailable,
 )
 from chalicelib.services.review import LinkRefused
 
@@ -60,12 +59,6 @@ class IncidentStore(Protocol):
 
     def close(self, force_id: str, incident_id: str, at: datetime) -> bool:
         """End the response window at `at`; False if it had already ended."""
-
-
-class GroupMembers(Protocol):
-    """Members of each group (DynamoJoiningStore)."""
-
-    def members(self, force_id: str, group_id: str) -> list[Member]: ...
 
 
 class CalloutLinks(Protocol):

@@ -21,7 +21,9 @@ from chalicelib.domain.operators import Operator, Permission
 from chalicelib.domain.strategic import Cycle
 from chalicelib.services.admin import NotFound
 from chalicelib.services.operators import AccessLog
-from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Workflow, WorkflowUnavailable
+from chalicelib.services.ports import (
+    ApplicationRepository, Clock, ForceCatalogue, GroupMembers, Workflow, WorkflowUnavailable,
+)
 
 # The stages an application waits at for someone (a member is no longer in a queue).
 QUEUE_STAGES = tuple(s for s in Stage if is_live(s) and s is not Stage.MEMBER)
@@ -60,10 +62,6 @@ class ActionRecords(Protocol):
     def actions(self, force_id: str, group_id: str) -> list[Action]: ...
 
 
-class Members(Protocol):
-    def members(self, force_id: str, group_id: str) -> list[Member]: ...
-
-
 @dataclass(frozen=True)
 class ConsoleParts:
     forces: ForceCatalogue
@@ -76,7 +74,7 @@ class ConsoleParts:
     elections: Elections
     cycles: Cycles
     actions: ActionRecords
-    members: Members
+    members: GroupMembers
     access_log: AccessLog
     clock: Clock
 

@@ -23,11 +23,11 @@ from chalicelib.domain.meeting_business import (
 from chalicelib.domain.meeting_plans import PlannedMeeting
 from chalicelib.domain.membership import Member, Role
 from chalicelib.services.joining_mail import day_at
-from chalicelib.services.meetings import GroupMembers, MeetingStore, invited_to
+from chalicelib.services.meetings import MeetingStore, invited_to
 from chalicelib.services.membership import member_email
 from chalicelib.services.notifications import role_words
 from chalicelib.services.outbox import About, EmailKey, Postbox
-from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource
+from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, GroupMembers, LinkConflict, RandomSource
 from chalicelib.services.review import LinkRefused
 
 log = logging.getLogger(__name__)

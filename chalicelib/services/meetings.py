@@ -17,7 +17,7 @@ from chalicelib.domain.membership import Member
 from chalicelib.services.notifications import role_words
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
-from chalicelib.services.ports import Attachment, Clock, EmailMessage, ForceCatalogue
+from chalicelib.services.ports import Attachment, Clock, EmailMessage, ForceCatalogue, GroupMembers
 
 LONDON = ZoneInfo("Europe/London")
 PLANNED_AHEAD = 6
@@ -34,12 +34,6 @@ class MeetingStore(Protocol):
                at: datetime) -> bool: ...
 
     def get(self, force_id: str, group_id: str, uid_key: str) -> Optional[PlannedMeeting]: ...
-
-
-class GroupMembers(Protocol):
-    """Members of each group (DynamoJoiningStore)."""
-
-    def members(self, force_id: str, group_id: str) -> list[Member]: ...
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,12 @@ class DocumentUnavailable(Exception):
     """A document the profile names cannot be read from storage (e.g. never published)."""
 
 
+class GroupMembers(Protocol):
+    """Members of each group (DynamoJoiningStore): the console, meetings and call-outs read them."""
+
+    def members(self, force_id: str, group_id: str) -> list[Member]: ...
+
+
 class MemberConflict(Exception):
     """The membership changed since it was read (someone else acted first); nothing was written."""
 

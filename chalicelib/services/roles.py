@@ -46,10 +46,11 @@ class AppealAndVetting(Protocol):
     def vetting_unit_changed(self, force_id: str, email: str) -> int: ...
 
 
-class SeniorRepresentatives(Protocol):
-    """What waits for a Strategic IAG's senior representative (StrategicService)."""
+class StrategicRoles(Protocol):
+    """What waits for a role in the Strategic IAG's cycles: a senior representative's poll, a local chair's request
+    for nominees (StrategicService)."""
 
-    def senior_representative_changed(self, force_id: str, group_id: str, role: str, email: str) -> int: ...
+    def role_changed(self, force_id: str, scope: str, role: str, email: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class RoleParts:
     review: Callable[[], ReviewPanels]  # built when first needed: the services refer to each other
     joining: Callable[[], AppealAndVetting]
     contacts_changed: Callable[[str], None] = lambda force_id: None  # the catalogue forgets its copy of the contacts
-    strategic: Optional[Callable[[], SeniorRepresentatives]] = None
+    strategic: Optional[Callable[[], StrategicRoles]] = None
 
 
 class RoleService:
@@ -140,16 +141,20 @@ class RoleService:
         return held.get(office.role)
 
     def _follow(self, force_id: str, office: roles.Office, email: str) -> int:
-        """The new holder gets what waits for the role; the previous holder's links already refuse them."""
+        """The new holder gets what waits for the role; the previous holder's links already refuse them.
+
+        One role can wait in more than one place (a local IAG's chair reviews applications and nominates to the
+        Strategic IAG): every service with links for roles is told."""
+        sent = 0
         if office.panel == roles.REVIEW_PANEL:
-            return self._p.review().panel_changed(force_id, office.scope, office.role, email)
+            sent += self._p.review().panel_changed(force_id, office.scope, office.role, email)
         if office.panel == roles.APPEAL_PANEL:
-            return self._p.joining().appeal_panel_changed(force_id, office.role, email)
+            sent += self._p.joining().appeal_panel_changed(force_id, office.role, email)
         if office.scope == roles.FORCE and office.role == "vetting_unit":
-            return self._p.joining().vetting_unit_changed(force_id, email)
-        if office.panel == roles.SENIOR_REPRESENTATIVES and self._p.strategic is not None:
-            return self._p.strategic().senior_representative_changed(force_id, office.scope, office.role, email)
-        return 0
+            sent += self._p.joining().vetting_unit_changed(force_id, email)
+        if self._p.strategic is not None:
+            sent += self._p.strategic().role_changed(force_id, office.scope, office.role, email)
+        return sent
 
     def _force(self, force_id: str) -> ForceProfile:
         force = self._p.forces.get(force_id)

@@ -7,8 +7,9 @@ over the candidate dates; once all have answered or the poll closes, choose the 
 and send invitations with an .ics, asking the arranging officer and the chair for the agenda, or, without a
 quorum, send the arranging officer the options instead of picking one.
 
-A senior representative's availability link follows the person (as review links do): it names a hash of the
-holder's address, stops working when the role changes hands, and the new holder is sent their own.
+Links follow the person, not the role (as review links do): a senior representative's availability link and a
+local chair's nomination link name a hash of the holder's address, stop working when the role changes hands, and
+the new holder is sent their own (`role_changed`, called by RoleService whichever way the role changed hands).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.membership import Member, Role
 from chalicelib.domain.links import Link, LinkProblem, Purpose, new_token, problem_with, token_hash
 from chalicelib.domain.roles import person
-from chalicelib.domain.forces import ForceProfile, Group
+from chalicelib.domain.forces import ForceProfile, Group, GroupKind
 from chalicelib.domain.meetings import Meeting, upcoming
 from chalicelib.domain.slots import SlotChoice, choose_slot
 from chalicelib.domain.strategic import (
@@ -45,6 +46,7 @@ LONDON = ZoneInfo("Europe/London")
 STRATEGIC_DEPLOYMENT = "strategic-iag/strategic-iag"
 NOMINATION_DAYS, POLL_DAYS, CANDIDATES = 14, 10, 4
 LEAD_TIME = timedelta(days=NOMINATION_DAYS + POLL_DAYS + 14)  # time to nominate, poll, and give notice
+NOMINATED_BY = "iag_chair"  # the local IAG role asked for its nominees: the chair's panel role
 
 
 class StrategicRefused(ValueError):
@@ -231,25 +233,35 @@ class StrategicService:
         for group in groups:
             if group.id in nominated:
                 continue
-            chair = self._p.people.panel_members(force.id, group.id).get("iag_chair")
+            chair = self._p.people.panel_members(force.id, group.id).get(NOMINATED_BY)
             if chair is None:
-                self._role_empty(force, cycle, group.id, "iag_chair", group.name,
+                self._role_empty(force, cycle, group.id, NOMINATED_BY, group.name,
                                  f"The nominations to the {force.require_group(cycle.group_id).name}")
                 continue
-            for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
-                def nominate(group: Group = group, chair: tuple[str, str] = chair,
-                             reminder: str = reminder) -> EmailMessage:
-                    return self._message(
-                        chair[1], f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
-                                  f"{force.require_group(cycle.group_id).name}",
-                        "email/strategic_nominate", force=force, cycle=cycle, group=group, name=chair[0], when=day_at,
-                        url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate"),
-                        count=force.require_group(cycle.group_id).composition["nominees_per_local_group"],
-                        member_links=self._links_of_holder(force.id, group.id, chair[1]))
-                self._once(cycle, f"nominate-{group.id}{reminder}", nominate)
+            self._ask_for_nominees(force, cycle, group, chair[0], chair[1])
         if len(nominated) < len(groups) and self._now() < cycle.nominations_close:
             return False
         return self._p.store.move(cycle, Status.POLLING)
+
+    def _ask_for_nominees(self, force: ForceProfile, cycle: Cycle, group: Group, name: str, email: str) -> int:
+        """Ask a local IAG's chair for its nominees (and remind them later); returns the emails sent now.
+
+        The link names the person holding the chair's role, and the email is kept once per holder, so a new chair
+        is asked afresh and the previous chair's link is refused (`open`)."""
+        holder = person(email)
+        strategic_name = force.require_group(cycle.group_id).name
+        sent = 0
+        for reminder in self._rounds(cycle.nominations_close, NOMINATION_DAYS):
+            def nominate(reminder: str = reminder) -> EmailMessage:
+                return self._message(
+                    email, f"{'Reminder: ' if reminder else ''}Nominate your IAG's representatives to the "
+                           f"{strategic_name}",
+                    "email/strategic_nominate", force=force, cycle=cycle, group=group, name=name, when=day_at,
+                    url=self._link(cycle, Purpose.NOMINATION, group.id, cycle.nominations_close, "nominate", holder),
+                    count=force.require_group(cycle.group_id).composition["nominees_per_local_group"],
+                    member_links=self._links_of_holder(force.id, group.id, email))
+            sent += self._once(cycle, f"nominate-{group.id}-to-{holder[:12]}{reminder}", nominate)
+        return sent
 
     def _polling(self, cycle: Cycle) -> bool:
         force = self._p.forces.require(cycle.force_id)
@@ -287,9 +299,37 @@ class StrategicService:
             sent += self._once(cycle, f"poll-{person_id}{'-to-' + holder[:12] if senior else ''}{reminder}", poll)
         return sent
 
-    def senior_representative_changed(self, force_id: str, group_id: str, role: str, email: str) -> int:
+    def role_changed(self, force_id: str, scope: str, role: str, email: str) -> int:
+        """A role changed hands (RoleService): its new holder is sent what waits for the role in the open cycles;
+        returns the emails sent. The previous holder's links already refuse them (`open`)."""
+        force = self._p.forces.require(force_id)
+        group = force.group(scope)
+        if group is None:
+            return 0
+        if role == NOMINATED_BY and group.kind is GroupKind.LOCAL:
+            return self.local_chair_changed(force_id, scope)
+        return self.senior_representative_changed(force_id, scope, role)
+
+    def local_chair_changed(self, force_id: str, group_id: str) -> int:
+        """The new chair of a local IAG is asked for its nominees in every open cycle still taking nominations
+        that the group has not answered; a cycle past its nominations sends nothing."""
+        force = self._p.forces.require(force_id)
+        group = force.require_group(group_id)
+        held = self._p.people.panel_members(force_id, group_id).get(NOMINATED_BY)
+        if held is None:
+            return 0
+        sent = 0
+        for open_id in self._p.store.open_cycles(force_id):
+            cycle = self._p.store.cycle(force_id, open_id)
+            if cycle is None or cycle.status is not Status.NOMINATING or self._now() >= cycle.nominations_close:
+                continue
+            if group_id not in self._p.store.nominations(force_id, open_id):
+                sent += self._ask_for_nominees(force, cycle, group, held[0], held[1])
+        return sent
+
+    def senior_representative_changed(self, force_id: str, group_id: str, role: str) -> int:
         """The new holder of a senior representative's role is asked for their dates in every open poll of the
-        group that the role has not answered (the previous holder's link already refuses them)."""
+        group that the role has not answered."""
         force = self._p.forces.require(force_id)
         group = force.require_group(group_id)
         held = self._p.people.panel_members(force_id, group_id).get(role)
@@ -396,7 +436,10 @@ class StrategicService:
         if cycle is None or cycle.status is not expected:
             raise LinkRefused(LinkProblem.SUPERSEDED)
         if link.holder:  # sent to whoever held a role then: only they may use it
-            held = self._p.people.panel_members(link.force_id, cycle.group_id).get(link.role)
+            # A nomination link is the chair's of the local group it names; an availability link, a role's of the
+            # strategic group.
+            scope, role = (link.role, NOMINATED_BY) if purpose is Purpose.NOMINATION else (cycle.group_id, link.role)
+            held = self._p.people.panel_members(link.force_id, scope).get(role)
             if held is None or person(held[1]) != link.holder:
                 raise LinkRefused(LinkProblem.SUPERSEDED)
         return link, cycle

@@ -81,23 +81,34 @@ def _number(text: str, field: str, default: int) -> int:
     return int(text)
 
 
-def _groups_chooser(you: SignedIn, force_id: str, section: str, heading: str) -> Response:
-    """Meetings and elections belong to a group: the groups this operator may see, each a link."""
-    force = force_of(force_id)
-    visible = bootstrap.container().console.visible_groups(you.operator, force_id, Permission.VIEW)
-    return _page(you, "console/groups.html", section, force, heading=heading,
-                 groups=[g for g in force.groups if g.id in visible], base=f"{PREFIX}/{force_id}/{section}")
+# --- meetings and elections belong to a group: /<section> chooses it, /<section>/<group>[/<one>] ---
+
+GROUP_SECTIONS = {"meetings": "Meetings", "elections": "Elections"}
 
 
-# --- meetings: /meetings, /meetings/<group>, /meetings/<group>/<meeting> ---
+def _group_base(section: str, force_id: str, group_id: str) -> str:
+    return f"{PREFIX}/{quote(force_id)}/{section}/{quote(group_id)}"
+
+
+def _groups_chooser_page(section: str, heading: str) -> None:
+    """The section's first page: the groups this operator may see, each a link to its own page."""
+    def chooser(you: SignedIn, force_id: str) -> Response:
+        force = force_of(force_id)
+        visible = bootstrap.container().console.visible_groups(you.operator, force_id, Permission.VIEW)
+        return _page(you, "console/groups.html", section, force, heading=heading,
+                     groups=[g for g in force.groups if g.id in visible], base=f"{PREFIX}/{force_id}/{section}")
+    chooser.__name__ = f"{section}_groups"  # the route's name
+    console_page(f"{PREFIX}/{{force_id}}/{section}", section=section)(chooser)
+
+
+for _section, _heading in GROUP_SECTIONS.items():
+    _groups_chooser_page(_section, _heading)
+
+
+# --- meetings: /meetings/<group>, /meetings/<group>/<meeting> ---
 
 def _meetings_base(force_id: str, group_id: str) -> str:
-    return f"{PREFIX}/{quote(force_id)}/meetings/{quote(group_id)}"
-
-
-@console_page(PREFIX + "/{force_id}/meetings", section="meetings")
-def meeting_groups(you: SignedIn, force_id: str):
-    return _groups_chooser(you, force_id, "meetings", "Meetings")
+    return _group_base("meetings", force_id, group_id)
 
 
 @console_page(PREFIX + "/{force_id}/meetings/{group_id}", section="meetings")
@@ -271,15 +282,10 @@ def close_callout(you: SignedIn, form: Form, force_id: str, incident_id: str):
     return you.done(page, "callout-closed")
 
 
-# --- elections: /elections, /elections/<group>, /elections/<group>/<election> ---
+# --- elections: /elections/<group>, /elections/<group>/<election> ---
 
 def _elections_base(force_id: str, group_id: str) -> str:
-    return f"{PREFIX}/{quote(force_id)}/elections/{quote(group_id)}"
-
-
-@console_page(PREFIX + "/{force_id}/elections", section="elections")
-def election_groups(you: SignedIn, force_id: str):
-    return _groups_chooser(you, force_id, "elections", "Elections")
+    return _group_base("elections", force_id, group_id)
 
 
 @console_page(PREFIX + "/{force_id}/elections/{group_id}", section="elections")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from chalicelib import bootstrap
+from chalicelib.adapters.admin_pages import UnknownScope, equality_view, recruitment_view
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.api.admin_members import CHANGES
 from chalicelib.domain.membership import REASON_NEEDED, Role
@@ -312,6 +313,43 @@ def reports(you: SignedIn, force_id: str):
     by_group = [] if force_wide else [_container().admin.recruitment(you.operator, force_id, g) for g in groups]
     return you.page("operators/console_reports.html", section="reports", force=force, force_wide=force_wide,
                     by_group=by_group, group_names={g.id: g.name for g in force.groups})
+
+
+def _report_pages(name: str):
+    """A force-wide report, in the console's frame, at /admin/console/<force>/reports/<name> and at the address the
+    operators' pages gave it first (/admin/pages/forces/<force>/<name>: bookmarks and links keep working)."""
+    def register(handler):
+        console_page(f"{PREFIX}/{{force_id}}/reports/{name}", section="reports")(handler)
+        def at_old_address(you: SignedIn, force_id: str):
+            return handler(you, force_id)
+        at_old_address.__name__ = f"{handler.__name__}_at_old_address"  # each route's name its own
+        console_page(f"/admin/pages/forces/{{force_id}}/{name}", section="reports")(at_old_address)
+        return handler
+    return register
+
+
+@_report_pages("recruitment")
+def recruitment_report(you: SignedIn, force_id: str):
+    force = force_of(force_id)
+    answer = _container().admin.recruitment(you.operator, force_id)
+    return you.page("operators/console_recruitment.html", section="reports", force=force,
+                    **recruitment_view(force, answer["funnel"], answer["queues"]))
+
+
+@_report_pages("equality")
+def equality_report(you: SignedIn, force_id: str):
+    force = force_of(force_id)
+    query = query_params()
+    try:
+        report = _container().admin.equality_report(you.operator, force_id, query.get("period"))
+    except NotFound:
+        return you.message(404, "No such period", "Figures are published only for periods that have ended.",
+                           force=force, section="reports")
+    try:
+        view = equality_view(force, report, query.get("group"))
+    except UnknownScope:
+        return you.message(404, "No such group", force=force, section="reports")
+    return you.page("operators/console_equality.html", section="reports", force=force, **view)
 
 
 @console_page(PREFIX + "/{force_id}/data-requests", section="data-requests")

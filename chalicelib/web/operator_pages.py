@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from http.cookies import SimpleCookie
-from typing import Callable, Mapping, Optional
+from typing import Callable, Optional
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
@@ -170,36 +170,7 @@ def home(operator: Operator):
                  groups={f.id: operator.groups_in(f.id, [g.id for g in f.groups]) for f in forces})
 
 
-@operator_page("/admin/pages/forces/{force_id}/equality")
-def equality_page(operator: Operator, force_id: str):
-    from chalicelib.adapters.admin_pages import UnknownScope, render_equality_page
-    from chalicelib.services.admin import NotFound
-
-    force, missing = _force_page(operator, force_id)
-    if missing:
-        return missing
-    query: Mapping[str, str] = operator_pages.current_request.query_params or {}
-    try:
-        report = bootstrap.container().admin.equality_report(operator, force_id, query.get("period"))
-    except NotFound:
-        return _page("operators/message.html", 404, heading="No such period", operator=operator,
-                     paragraphs=["Figures are published only for periods that have ended."])
-    try:
-        html = render_equality_page(force, report, static_url=static_url(), group_id=query.get("group"))
-    except UnknownScope:
-        return _page("operators/message.html", 404, heading="No such group", paragraphs=[], operator=operator)
-    return _html(html)
-
-
-@operator_page("/admin/pages/forces/{force_id}/recruitment")
-def recruitment_page(operator: Operator, force_id: str):
-    from chalicelib.adapters.admin_pages import render_recruitment_page
-
-    force, missing = _force_page(operator, force_id)
-    if missing:
-        return missing
-    answer = bootstrap.container().admin.recruitment(operator, force_id)
-    return _html(render_recruitment_page(force, answer["funnel"], answer["queues"], static_url=static_url()))
+# The recruitment and equality pages are the console's (web/console_pages.py), at their old addresses too.
 
 
 @operator_page("/admin/pages/forces/{force_id}/pack-requests/{request_id}")

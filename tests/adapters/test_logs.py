@@ -9,13 +9,12 @@ import re
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.adapters.logs import configure_logging, log_context
 from chalicelib.services.ports import WorkflowUnavailable
 from tests.conftest import sent_emails
 from tests.factories import application_payload, post_json
+from tests.services.review_panel import PANEL, seat_panel
 
-PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordinator@derbyshire.example"}
 APPLICANT = application_payload()["applicant"]
 
 
@@ -87,8 +86,7 @@ class RecordingMailer:
 
 def test_a_whole_application_logs_its_reference_on_every_line_and_none_of_the_applicants_details(
         api, workflow, log_lines):
-    for role, email in PANEL.items():
-        DynamoReviewStore().put_reviewer("derbyshire", "derbyshire-iag", role, role.title(), email)
+    seat_panel()
     mailer = RecordingMailer(bootstrap.container().mailer)
     bootstrap.override(mailer=mailer)
 

@@ -12,8 +12,8 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from tests.conftest import sent_emails
 from tests.factories import application_payload, post_json
+from tests.services.review_panel import PANEL, seat_panel
 
-PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordinator@derbyshire.example"}
 REF = "{ref}"
 
 
@@ -30,8 +30,7 @@ def derbyshire(api):
     from chalicelib.domain.membership import Member, Role
 
     store = DynamoReviewStore()
-    for role, email in PANEL.items():
-        store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
+    seat_panel()
     member_item(Member(MEMBER, "derbyshire", "derbyshire-iag", Role.MEMBER, "Dee Member", "dee@example.org", "",
                         date(2026, 1, 5), date(2029, 1, 5))).save()
     start = datetime(2027, 1, 12, 18, 30, tzinfo=timezone.utc)

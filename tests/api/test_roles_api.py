@@ -10,9 +10,9 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from tests.conftest import sent_emails
-from tests.factories import application_payload, post_json
+from tests.services.review_panel import PANEL, applied
+from tests.services.review_panel import seat_panel as seat
 
-PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordinator@derbyshire.example"}
 COORDINATOR = "helen.ham@derbyshire.police.uk"  # Derbyshire's IAG coordinator in its profile
 
 
@@ -30,17 +30,6 @@ def to(address: str) -> list:
 
 def review_links(address: str) -> list[str]:
     return [t for m in to(address) for t in re.findall(r'/review/([A-Za-z0-9_-]+)"', m.body)]
-
-
-def applied(api, email="amira.khan@example.org") -> str:
-    return post_json(api, "/forces/derbyshire/applications",
-                     application_payload(applicant={"email": email})).json_body["reference"]
-
-
-def seat(panel=PANEL):
-    store = DynamoReviewStore()
-    for role, email in panel.items():
-        store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
 
 
 def test_a_force_administrator_sets_the_appeal_panel_and_a_coordinator_cannot(operator_pool, api):

@@ -2,7 +2,7 @@
 the frequent pass follows traces only, the daily full pass (its `full` parameter) also checks every live application."""
 from __future__ import annotations
 
-from tests.services.test_review_service import applied
+from tests.services.review_panel import applied
 
 
 def test_the_frequent_pass_leaves_a_traceless_missing_run_to_the_daily_full_pass(prefect_server, api, workflow):

@@ -10,28 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.adapters.ses_mailer import SesMailer
 from chalicelib.services.ports import MailNotSent
 from tests.conftest import sent_emails
-from tests.factories import application_payload, post_json
+from tests.services.review_panel import PANEL, applied
 
-PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordinator@derbyshire.example"}
 OPERATOR = "platform-operator@derbyshire.iag-backoffice.example"
 COORDINATOR = "helen.ham@derbyshire.police.uk"  # Derbyshire's seed names her for applications
-
-
-@pytest.fixture
-def review(api):
-    store = DynamoReviewStore()
-    for role, email in PANEL.items():
-        store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
-    return bootstrap.container().review
-
-
-def applied(api, email="amira.khan@example.org") -> str:
-    return post_json(api, "/forces/derbyshire/applications",
-                     application_payload(applicant={"email": email})).json_body["reference"]
 
 
 def alerts_to(address: str) -> list:

@@ -8,22 +8,13 @@ import pytest
 from botocore.client import BaseClient
 
 from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb.review import DynamoReviewStore
 from chalicelib.domain.application import apply
 from chalicelib.domain.lifecycle import Action
 from chalicelib.services.ports import WorkflowUnavailable
 from tests.conftest import sent_emails
-from tests.services.test_review_service import PANEL, applied, links_to, press
+from tests.services.review_panel import PANEL, applied, links_to, press
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
-
-
-@pytest.fixture
-def review(api):
-    store = DynamoReviewStore()
-    for role, email in PANEL.items():
-        store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
-    return bootstrap.container().review
 
 
 @pytest.fixture

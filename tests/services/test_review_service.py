@@ -1,7 +1,6 @@
 """The review service in process (moto, a fake Prefect, a movable clock): what the flow does each time it wakes."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,32 +11,7 @@ from chalicelib.domain.links import Purpose
 from chalicelib.services.review import LinkRefused
 from tests.conftest import sent_emails
 from tests.factories import application_payload, post_json
-
-PANEL = {"iag_chair": "chair@derbyshire.example", "police_coordinator": "coordinator@derbyshire.example"}
-
-
-@pytest.fixture
-def review(api):
-    store = DynamoReviewStore()
-    for role, email in PANEL.items():
-        store.put_reviewer("derbyshire", "derbyshire-iag", role, role.replace("_", " ").title(), email)
-    return bootstrap.container().review
-
-
-def applied(api, email="amira.khan@example.org") -> str:
-    return post_json(api, "/forces/derbyshire/applications",
-                     application_payload(applicant={"email": email})).json_body["reference"]
-
-
-def links_to(address: str) -> list[str]:
-    return [token for m in sent_emails() if address in m.destinations["ToAddresses"]
-            for token in re.findall(r'/review/([A-Za-z0-9_-]+)"', m.body)]
-
-
-def press(api, token: str, **fields):
-    body = "&".join(f"{k}={v}" for k, v in fields.items())
-    return api.http.post(f"/review/{token}", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
-
+from tests.services.review_panel import PANEL, applied, links_to, press
 
 def test_a_decision_made_while_prefect_is_down_is_kept_and_delivered_by_reconciliation(api, review, workflow):
     reference = applied(api)

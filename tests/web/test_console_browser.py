@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect  # waits for the page, as a person would; is_visible() does not
 
 from tests.factories import application_payload
 from tests.web.conftest import free_port, running_stack, screenshot
@@ -113,6 +114,7 @@ def _sign_in(page, stack, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r"/admin/pages$"))
     page.goto(f"{stack.api_url}/admin/console")
 
 
@@ -143,21 +145,21 @@ def test_a_coordinator_sets_a_panel_holder_then_resends_by_keyboard_and_retries(
     stack, prefect = console_stack
     reference = _apply(stack, "thames-valley", group="reading", applicant={"postcode": "RG1 1AA"})
     _sign_in(page, stack, "coordinator.thames-valley")
-    assert page.get_by_role("heading", name="Dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     _inspect(browser, page, "dashboard")
 
     page.get_by_role("link", name="People", exact=True).click()
     _inspect(browser, page, "people")
     page.get_by_role("link", name="Set the IAG chair").first.click()
-    assert page.locator("#consequences").is_visible()
+    expect(page.locator("#consequences")).to_be_visible()
     _inspect(browser, page, "role")
     page.get_by_label("New holder's full name").fill("Rosa Diaz")
     page.get_by_label("New holder's email address").fill("rosa.diaz@reading.browser.example")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("Rosa Diaz is sent fresh links").is_visible()  # said before it is done
+    expect(page.get_by_text("Rosa Diaz is sent fresh links")).to_be_visible()  # said before it is done
     _inspect(browser, page, "confirm-role", posted=True)
     page.get_by_role("button", name="Set the new holder").click()
-    assert page.get_by_text("The role has a new holder").is_visible()
+    expect(page.get_by_text("The role has a new holder")).to_be_visible()
 
     page.get_by_role("link", name="Dashboard").click()
     page.get_by_role("link", name="Awaiting review").first.click()
@@ -177,13 +179,13 @@ def test_a_coordinator_sets_a_panel_holder_then_resends_by_keyboard_and_retries(
         pytest.fail("Resend links cannot be reached with Tab")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"done=resent"))
-    assert page.get_by_text("Fresh links were sent").is_visible()
+    expect(page.get_by_text("Fresh links were sent")).to_be_visible()
     assert any("rosa.diaz@reading.browser.example" in m["destinations"]["ToAddresses"]
                for m in stack.emails()[before:])
 
     prefect.runs[f"run-{reference}"]["state"] = ("FAILED", "Failed")
     page.get_by_role("button", name="Retry the run").click()
-    assert page.get_by_text("The application's run was started again.").is_visible()
+    expect(page.get_by_text("The application's run was started again.")).to_be_visible()
     assert (f"run-{reference}", "AwaitingRetry") in prefect.set_states
 
 
@@ -194,7 +196,8 @@ def test_a_force_administrator_imports_members_after_a_dry_run_and_suspends_one(
     page.get_by_label("CSV file").set_input_files(str(DATA / "members-northamptonshire-with-errors.csv"))
     page.get_by_role("button", name="Check the file").click()
     problems = page.locator("#problems")
-    assert problems.is_visible() and "nothing was changed" in page.content()
+    expect(problems).to_be_visible()
+    assert "nothing was changed" in page.content()
     # The planted errors, by line and column: a bad email, an unknown role, a group the force has not, a date
     # that is not one, a term ending before it began.
     for line, column in ((3, "email"), (4, "role"), (5, "group"), (6, "joined_on"), (7, "term_ends_on")):
@@ -205,19 +208,19 @@ def test_a_force_administrator_imports_members_after_a_dry_run_and_suspends_one(
     page.get_by_role("link", name="Back to People").click()
     page.get_by_label("CSV file").set_input_files(str(DATA / "members-northamptonshire.csv"))
     page.get_by_role("button", name="Check the file").click()
-    assert page.get_by_role("heading", name="Check the changes before importing").is_visible()
+    expect(page.get_by_role("heading", name="Check the changes before importing")).to_be_visible()
     _inspect(browser, page, "import-check", posted=True)
     page.get_by_role("button", name="Import these members").click()
-    assert page.get_by_text("The import was applied.").is_visible()
+    expect(page.get_by_text("The import was applied.")).to_be_visible()
 
     page.get_by_label("Group").select_option("northampton")
     page.get_by_role("button", name="Show").click()
     page.get_by_role("button", name="Suspend Grace Lewis").click()
-    assert page.get_by_role("heading", name="Suspend Grace Lewis?").is_visible()
+    expect(page.get_by_role("heading", name="Suspend Grace Lewis?")).to_be_visible()
     _inspect(browser, page, "confirm-suspend", posted=True)
     page.get_by_label("The reason (the member is told it)").fill("Asked for a break until the spring")
     page.get_by_role("button", name="Suspend this member").click()
-    assert page.get_by_text("The member's standing was changed").is_visible()
+    expect(page.get_by_text("The member's standing was changed")).to_be_visible()
     row = page.locator("tr", has_text="Grace Lewis")
     assert "suspended" in row.inner_text()
 
@@ -230,7 +233,7 @@ def test_an_auditor_reads_reports_and_a_forged_change_is_refused(console_stack, 
     page.get_by_role("link", name="Reports").click()
     _inspect(browser, page, "reports")
     page.get_by_role("link", name="Recruitment: the funnel and review queues").click()
-    assert page.locator("svg[role=img]").count() >= 1
+    expect(page.locator("svg[role=img]").first).to_be_visible()
     page.goto(f"{stack.api_url}/admin/console/thames-valley/data-requests")
     _inspect(browser, page, "data-requests")
     page.goto(f"{stack.api_url}/admin/console/thames-valley/applications/{reference}")

@@ -252,3 +252,26 @@ def test_the_strategic_iag_is_in_the_navigation_only_of_those_who_may_open_it(op
     coordinator = cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)
     assert f'href="{PAGES}/strategic"' not in page(api, f"{PAGES}/meetings", coordinator).body.decode()
     assert page(api, f"{PAGES}/strategic", coordinator).status_code == 403  # what the link would have led to
+
+
+def test_the_dashboard_links_each_meeting_call_out_election_and_cycle_to_its_own_page(operator_pool, api,
+                                                                                      northamptonshire):
+    soon = datetime(2026, 12, 7, 18, 30, tzinfo=timezone.utc)  # within the dashboard's six weeks
+    bootstrap.container().meeting_store.add(FORCE, GROUP, PlannedMeeting(Meeting(
+        "nor-m-2026-12-07", "Northampton IAG: IAG meeting", soon, soon + timedelta(hours=2), "Northampton", True)), soon)
+    admin = cookie(operator_pool, "admin", "force_admin", FORCE)
+    started = post(api, f"{PAGES}/strategic", admin, {}, form_token(api, f"{PAGES}/strategic", admin))
+    cycle = started.headers["Location"].split("?")[0]
+    board = page(api, PAGES, admin).body.decode()
+    links = set(re.findall(r'href="([^"]+)"', board))
+    expected = {f"{PAGES}/meetings/{GROUP}/nor-m-2026-12-07", f"{PAGES}/callouts/{northamptonshire[INCIDENT]}",
+                f"{PAGES}/elections/{GROUP}/{northamptonshire[ELECTION]}", cycle}
+    assert expected <= links
+    for href in expected:  # each opens its page, for the role that was shown it
+        assert page(api, href, admin).status_code == 200, href
+    empty_roles = [href for href in links if href.startswith(f"{PAGES}/roles/")]
+    assert empty_roles and page(api, empty_roles[0], admin).status_code == 200
+    # A coordinator may not open the Strategic IAG: the cycle is listed, as words, not as a link they cannot follow.
+    coordinator = page(api, PAGES, cookie(operator_pool, "coord", "coordinator", FORCE, GROUP)).body.decode()
+    assert f'href="{cycle}"' not in coordinator and f"Strategic IAG cycle {cycle.rsplit('/', 1)[1]}" in coordinator
+    assert f'href="{PAGES}/meetings/{GROUP}/nor-m-2026-12-07"' in coordinator

@@ -9,6 +9,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from playwright.sync_api import expect  # waits for the page, as a person would; is_visible() does not
 
 from tests.web.conftest import point_models_at, screenshot
 from tests.web.test_browser import DESKTOP, PHONE, axe_violations, fits_width
@@ -48,7 +49,7 @@ def sign_in(page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
-    assert page.url.endswith("/admin/pages")
+    page.wait_for_url(re.compile(r"/admin/pages$"))
 
 
 def check_page(browser, page, name: str, came_from: str = "", button: str = "") -> None:
@@ -85,15 +86,15 @@ def test_a_coordinator_plans_meetings_and_records_who_came(northampton, page, br
     check_page(browser, page, "meeting-groups")
     page.get_by_role("link", name="Northampton IAG", exact=True).click()
     page.get_by_role("button", name="Plan meetings and send invitations").click()
-    assert page.get_by_text("The next meetings are planned").is_visible()
+    expect(page.get_by_text("The next meetings are planned")).to_be_visible()
     assert page.locator("td", has_text="Planned").count() >= 6
     check_page(browser, page, "meetings")
     page.locator(f'a[href$="{HELD}"]').click()
     check_page(browser, page, "meeting")
     page.get_by_label("Asha Patel").check()
     page.get_by_role("button", name="Record attendance").click()
-    assert page.get_by_text("Attendance is recorded.").is_visible()
-    assert page.get_by_text("Recorded: Asha Patel.").is_visible()
+    expect(page.get_by_text("Attendance is recorded.")).to_be_visible()
+    expect(page.get_by_text("Recorded: Asha Patel.")).to_be_visible()
     page.get_by_role("link", name=re.compile("All meetings of")).click()
     page.locator("tbody tr", has_text="Planned").first.get_by_role("link").click()
     meeting = page.url
@@ -101,7 +102,7 @@ def test_a_coordinator_plans_meetings_and_records_who_came(northampton, page, br
     check_page(browser, page, "cancel-meeting", came_from=meeting, button="Cancel this meeting")
     page.get_by_label("Why it is cancelled (members read this)").fill("No business this time")
     page.get_by_role("button", name="Yes, cancel the meeting").click()
-    assert page.get_by_text("The meeting is cancelled").is_visible()
+    expect(page.get_by_text("The meeting is cancelled")).to_be_visible()
 
 
 def test_a_force_administrator_opens_a_strategic_iag_cycle_and_follows_it(northampton, page, browser):
@@ -110,8 +111,8 @@ def test_a_force_administrator_opens_a_strategic_iag_cycle_and_follows_it(northa
     page.get_by_role("link", name="Strategic IAG meetings").click()
     check_page(browser, page, "strategic")
     page.get_by_role("button", name="Open the cycle for the next meeting").click()
-    assert page.get_by_text("the local IAGs' chairs have been asked for nominees").is_visible()
-    assert page.get_by_text("Asking for nominees").is_visible()
+    expect(page.get_by_text("the local IAGs' chairs have been asked for nominees")).to_be_visible()
+    expect(page.get_by_text("Asking for nominees")).to_be_visible()
     check_page(browser, page, "strategic-cycle")
 
 
@@ -127,11 +128,11 @@ def test_a_coordinator_raises_a_call_out_sees_answers_arrive_and_closes_it_by_ke
     page.get_by_label("The police lead's email address").fill("lead@northants.example")
     page.get_by_label("Northampton IAG", exact=True).check()
     page.get_by_role("button", name="Raise the call-out").click()
-    assert page.get_by_text("The call-out is raised").is_visible()
+    expect(page.get_by_text("The call-out is raised")).to_be_visible()
     watched = page.url.split("?")[0]
     check_page(browser, page, "incident")
     page.get_by_role("link", name="Reload this page by itself every 20 seconds").click()
-    assert page.locator('meta[http-equiv="refresh"]').count() == 1  # reloads itself, without script, when asked
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(1)  # reloads itself, without script, when asked
     # Prefect is not part of this stack: the request asked the members itself. One answers through the email.
     member = browser.new_context(java_script_enabled=False, **PHONE).new_page()
     [link] = emailed_links(northampton, "console.member1@example.org", "callout")[-1:]
@@ -141,8 +142,8 @@ def test_a_coordinator_raises_a_call_out_sees_answers_arrive_and_closes_it_by_ke
     member.get_by_role("button", name="Send my answer").click()
     member.context.close()
     page.get_by_role("link", name="Refresh now").click()  # what the page's own reload does
-    assert page.get_by_text("On my way").is_visible()
-    assert page.get_by_role("row", name=re.compile("Asha Patel.*Available now")).is_visible()
+    expect(page.get_by_text("On my way")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Asha Patel.*Available now"))).to_be_visible()
     open_page = page.url
     page.get_by_role("button", name="Close this call-out now").click()
     check_page(browser, page, "close-incident", came_from=open_page, button="Close this call-out now")
@@ -152,7 +153,7 @@ def test_a_coordinator_raises_a_call_out_sees_answers_arrive_and_closes_it_by_ke
             break
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"done=callout-closed"))
-    assert page.get_by_text("members' links no longer work").is_visible()
+    expect(page.get_by_text("members' links no longer work")).to_be_visible()
     assert page.url.split("?")[0] == watched
 
 
@@ -165,7 +166,7 @@ def test_a_force_administrator_runs_an_election(northampton, page, browser):
     page.get_by_label("Days members have to stand").fill("7")
     page.get_by_label("Days members have to vote").fill("7")
     page.get_by_role("button", name="Open the election").click()
-    assert page.get_by_text("every active member has been sent a nomination link").is_visible()
+    expect(page.get_by_text("every active member has been sent a nomination link")).to_be_visible()
     election = page.url.split("?")[0]
     [stand] = emailed_links(northampton, "console.member2@example.org", "stand")[-1:]
     member = browser.new_context(java_script_enabled=False, **DESKTOP).new_page()
@@ -174,13 +175,13 @@ def test_a_force_administrator_runs_an_election(northampton, page, browser):
     member.get_by_role("button", name=re.compile("Stand for")).click()
     member.context.close()
     page.goto(election)
-    assert page.get_by_text("Ben Okafor").is_visible()
+    expect(page.get_by_text("Ben Okafor")).to_be_visible()
     check_page(browser, page, "election")
     page.get_by_role("button", name="Count the votes and declare the result").click()
-    assert page.get_by_text("Nominations are still open").first.is_visible()  # counted only when it is time
+    expect(page.get_by_text("Nominations are still open").first).to_be_visible()  # counted only when it is time
     auditor = browser.new_context(java_script_enabled=False, **DESKTOP).new_page()
     sign_in(auditor, base, f"auditor.{FORCE}")
     auditor.goto(election)
-    assert auditor.get_by_text("Ben Okafor").is_visible()
+    expect(auditor.get_by_text("Ben Okafor")).to_be_visible()
     assert auditor.locator("main").get_by_role("button").count() == 0  # reads; offered no change
     auditor.context.close()

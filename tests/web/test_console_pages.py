@@ -213,6 +213,25 @@ def test_a_coordinator_sees_only_their_groups_and_cannot_suspend(api, people):
     assert "/status" not in people_page  # suspending is a force administrator's
 
 
+def test_the_recruitment_and_equality_reports_are_console_pages_at_their_new_and_old_addresses(api, people):
+    _apply(api)
+    aud, cole = Console(api, "aud"), Console(api, "cole")
+    reports = _text(aud.get("/admin/console/derbyshire/reports"))
+    for name, shows in (("recruitment", "<svg"), ("equality", 'id="publication-rule"')):
+        assert f'href="/admin/console/derbyshire/reports/{name}"' in reports
+        for path in (f"/admin/console/derbyshire/reports/{name}", f"/admin/pages/forces/derbyshire/{name}"):
+            answer = aud.get(path)
+            body = _text(answer)
+            assert answer.status_code == 200 and shows in body and "Amira" not in body, path
+            # the console's frame: its navigation for this role, Reports the current section, the sign-out form
+            assert 'href="/admin/console/derbyshire/reports" aria-current="page"' in body, path
+            assert 'href="/admin/console/derbyshire/data-requests"' in body and 'action="/admin/sign-out"' in body
+            refused = cole.get(path)  # force-wide figures are not a coordinator's
+            assert refused.status_code == 403 and "Your role does not allow this" in _text(refused), path
+            assert 'href="/admin/console/derbyshire/people"' in _text(refused)  # still in their own console
+    assert aud.get("/admin/pages/forces/derbyshire/equality?group=nope").status_code == 404
+
+
 # --- another force's operator: every console route, 403, and nothing learnt ---
 
 def _console_routes():
