@@ -60,8 +60,11 @@ class AdminApi:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        # A local stack's API is on loopback: never through a proxy the environment names for the internet.
+        loopback = urllib.parse.urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+        opener = urllib.request.build_opener(*([urllib.request.ProxyHandler({})] if loopback else []))
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # nosec B310
+            with opener.open(request, timeout=self._timeout) as answer:  # nosec B310
                 return _read(answer.headers.get("Content-Type", ""), answer.read())
         except urllib.error.HTTPError as error:
             content = _read(error.headers.get("Content-Type", ""), error.read())

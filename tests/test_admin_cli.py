@@ -258,3 +258,12 @@ def test_applications_are_listed_shown_and_exported_over_http(api, served_api, o
     assert ("operator view", f"coordinator {subject(coordinator)}") in [(e["what"], e["by"]) for e in shown["timeline"]]
     assert main([*cli, "export", "--force", "derbyshire", "--group", "derbyshire-iag"]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith(reference)
+
+
+def test_a_proxy_named_for_the_internet_is_not_used_for_the_local_stacks_api(served_api, operator_pool, capsys,
+                                                                              monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there: a request through it fails
+    monkeypatch.setenv("no_proxy", "")
+    token = operator_pool.token("coord.proxy", "coordinator", "derbyshire", "derbyshire-iag")
+    assert main(["--api", served_api, "--token", token, "meetings", "list", "--force", "derbyshire", "--group",
+                 "derbyshire-iag"]) == 0

@@ -17,9 +17,11 @@ from chalicelib.adapters.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
-# The topic's name as `chalice package` writes it; infra/resources.json replaces it with the topic it creates.
-TOPIC = "iag-backoffice-ses-feedback"
 TOPIC_ARN_ENV = "IAG_SES_FEEDBACK_TOPIC_ARN"  # the only topic whose messages are read (set in infra/resources.json)
+# `chalice package` writes this ARN into the template; infra/resources.json replaces it with the topic it creates
+# (a plain `chalice deploy` subscribes to the topic named in IAG_SES_FEEDBACK_TOPIC_ARN when it is set).
+TOPIC_ARN_PLACEHOLDER = "arn:aws:sns:eu-west-2:000000000000:iag-backoffice-ses-feedback"
+TOPIC = os.environ.get(TOPIC_ARN_ENV) or TOPIC_ARN_PLACEHOLDER
 
 mail_feedback = Blueprint(__name__)
 
