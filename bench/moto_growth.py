@@ -4,7 +4,7 @@ Run from the repo root: .venv/bin/python bench/moto_growth.py [--batches 8] [--p
 It starts scripts/serial_moto.py from --root (default: this checkout; point it at an older checkout to get the
 "before" figures) on a free loopback port, and per batch writes --per-batch applications the way the API
 stores one (a TransactWriteItems of 6 items), each with an email through SES, then prints p50/p99 of the
-transactions, moto's RSS, and how long the mailbox takes (our /moto-api/iag/mailbox when the wrapper has it,
+transactions, p50 of a Query of one application's partition (as every page and flow step reads one), moto's RSS, and how long the mailbox takes (our /moto-api/iag/mailbox when the wrapper has it,
 else moto's /moto-api/data.json). Bounded: stops after --minutes. Never fails on a number.
 """
 from __future__ import annotations
@@ -81,7 +81,7 @@ def main() -> int:
         ses.verify_email_identity(EmailAddress="noreply@local.example")
         print(f"moto from {args.root}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; mailbox read from "
               f"{'/moto-api/iag/mailbox' if has_mailbox else '/moto-api/data.json'}")
-        print(f"{'batch':>5} {'items':>7} {'tx p50 ms':>10} {'tx p99 ms':>10} {'moto RSS':>9} {'mailbox':>28} {'load':>5}")
+        print(f"{'batch':>5} {'items':>7} {'tx p50 ms':>10} {'tx p99 ms':>10} {'query p50 ms':>12} {'moto RSS':>9} {'mailbox':>28} {'load':>5}")
         stop_at, number = time.monotonic() + args.minutes * 60, 0
         answers = "x" * 1500  # about an application's size
         for batch in range(1, args.batches + 1):
@@ -104,7 +104,14 @@ def main() -> int:
                 ses.send_email(Source="noreply@local.example", Destination={"ToAddresses": [f"a{number}@x.example"]},
                                Message={"Subject": {"Data": f"Application {number}"},
                                         "Body": {"Html": {"Data": f"<p>{answers}</p>"}}})
+            queries = []
+            for asked in range(1, 21):  # 20 partitions spread over what is stored so far
+                began = time.perf_counter()
+                db.query(TableName="t", KeyConditionExpression="PK = :p",
+                         ExpressionAttributeValues={":p": {"S": f"FORCE#f#APP#{asked * number // 20:08d}"}})
+                queries.append(time.perf_counter() - began)
             print(f"{batch:>5} {number * 6:>7} {pct(latencies, 50) * 1000:>10.1f} {pct(latencies, 99) * 1000:>10.1f} "
+                  f"{pct(queries, 50) * 1000:>12.1f} "
                   f"{rss_mb(moto.pid):>6.0f} MB {timed(mailbox, 120):>28} {os.getloadavg()[0]:>5.1f}")
         return 0
     finally:

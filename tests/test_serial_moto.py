@@ -284,3 +284,57 @@ def test_reads_alone_write_no_snapshot(tmp_path):
             time.sleep(0.1)
     finally:
         moto.stop(signal.SIGKILL)
+
+
+def test_a_query_reads_its_partition_and_answers_as_moto_does(monkeypatch):
+    """Same answers as moto's own Query (pages, order, the index), without sorting the whole table each time."""
+    from moto import mock_aws
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    from scripts.serial_moto import queries_read_their_partition
+
+    monkeypatch.setattr(Table, "query", Table.query)  # restored after the test: the patch below is process-wide
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="eu-west-2", aws_access_key_id="t", aws_secret_access_key="t")
+        db.create_table(
+            TableName="t", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "G", "GS")],
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "GSI1", "Projection": {"ProjectionType": "ALL"}, "KeySchema": [
+                {"AttributeName": "G", "KeyType": "HASH"}, {"AttributeName": "GS", "KeyType": "RANGE"}]}])
+        for i in range(2000):
+            item = {"PK": {"S": f"P#{i % 200}"}, "SK": {"S": f"S#{(i * 7) % 1000:04d}"}}
+            if i % 3 == 0:  # only some items are in the index, as in the product
+                item.update(G={"S": f"G#{i % 5}"}, GS={"S": f"{i:05d}"})
+            db.put_item(TableName="t", Item=item)
+
+        def answers() -> list:
+            asked = [
+                {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "P#7"}}},
+                {"KeyConditionExpression": "PK = :p AND begins_with(SK, :s)", "ScanIndexForward": False,
+                 "ExpressionAttributeValues": {":p": {"S": "P#7"}, ":s": {"S": "S#0"}}},
+                {"KeyConditionExpression": "PK = :p", "ExpressionAttributeValues": {":p": {"S": "P#404"}}},
+                {"IndexName": "GSI1", "KeyConditionExpression": "G = :g AND GS > :f",
+                 "ExpressionAttributeValues": {":g": {"S": "G#3"}, ":f": {"S": "00500"}}},
+            ]
+            pages = []
+            for question in asked:
+                start = None
+                while True:
+                    page = db.query(TableName="t", Limit=4, **question, **({"ExclusiveStartKey": start} if start else {}))
+                    pages.append((page["Items"], page.get("LastEvaluatedKey")))
+                    start = page.get("LastEvaluatedKey")
+                    if not start:
+                        break
+            return pages
+
+        upstream = answers()
+        queries_read_their_partition()
+        assert answers() == upstream and len(upstream) > 20
+
+        compared = []
+        monkeypatch.setattr(DynamoType, "__lt__", lambda self, other: compared.append(1) or
+                            (self.type, self.cast_value) < (other.type, other.cast_value))
+        db.query(TableName="t", KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "P#7"}})
+        assert len(compared) < 100  # the partition's 10 items sorted, not the table's 2,000
