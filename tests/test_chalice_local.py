@@ -1,6 +1,7 @@
 """The local stack's `chalice local` takes a request's client address from X-Forwarded-For, so a bench's surge of
-applicants from many venues is not one address to the per-client limits; without the header nothing changes. It
-handles one request at a time, so a request never reads another's (the app keeps the current one in one attribute)."""
+applicants from many venues is not one address to the per-client limits; without the header nothing changes. Requests
+on two threads each read their own (the app keeps the current one in one attribute, made per thread there), and one
+that waits does not hold back another."""
 from __future__ import annotations
 
 import json
@@ -52,3 +53,28 @@ def test_requests_on_two_threads_each_read_their_own_body():
     for thread in threads:
         thread.join(timeout=10)
     assert answers == {"a": {"first": "a", "then": "a"}, "b": {"first": "b", "then": "b"}}
+
+
+def test_a_request_that_waits_does_not_hold_back_another():
+    app = Chalice(app_name="side-by-side")
+    fast_answered = threading.Event()
+
+    @app.route("/slow")
+    def slow():  # e.g. a decision asking a busy run again: the other request is answered meanwhile
+        return {"path": app.current_request.path, "saw_the_other_answered": fast_answered.wait(timeout=5)}
+
+    @app.route("/fast")
+    def fast():
+        return {"path": app.current_request.path}
+
+    gateway = LocalGateway(app, Config())
+    slow_answer: dict = {}
+    slow_thread = threading.Thread(target=lambda: slow_answer.update(
+        json.loads(gateway.handle_request("GET", "/slow", {}, b"")["body"])))
+    slow_thread.start()
+    time.sleep(0.1)
+    fast_answer = json.loads(gateway.handle_request("GET", "/fast", {}, b"")["body"])
+    fast_answered.set()
+    slow_thread.join(timeout=10)
+    assert fast_answer == {"path": "/fast"}
+    assert slow_answer == {"path": "/slow", "saw_the_other_answered": True}
