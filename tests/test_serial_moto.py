@@ -338,3 +338,14 @@ def test_a_query_reads_its_partition_and_answers_as_moto_does(monkeypatch):
                             (self.type, self.cast_value) < (other.type, other.cast_value))
         db.query(TableName="t", KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "P#7"}})
         assert len(compared) < 100  # the partition's 10 items sorted, not the table's 2,000
+
+
+def test_snapshots_are_spaced_out_as_they_grow_costly():
+    from scripts.serial_moto import LocalMoto
+
+    moto = LocalMoto(app=None, snapshot=None, interval=30)
+    assert moto.next_interval() == 30  # none written yet
+    moto.last_written = {"written": True, "seconds": 0.4}
+    assert moto.next_interval() == 30  # cheap: the configured interval
+    moto.last_written = {"written": True, "seconds": 3.0}
+    assert moto.next_interval() == 60  # 3 s every 60 s: requests wait at most 5% of the time
