@@ -143,6 +143,12 @@ def counts(api: str, moto: str, local: Path) -> dict:
     return {"applications": applications, "emails": json.loads(body)["total"], "operators": users}
 
 
+def stored_items(moto: str) -> int:
+    """Items in moto's tables, counted by a snapshot taken now (the endpoint writes one; 0 without a snapshot)."""
+    status, _, body = request("POST", f"{moto}/moto-api/iag/snapshot", timeout=120)
+    return json.loads(body).get("items", 0) if status == 200 else 0
+
+
 def settle(moto: str, quiet: float = 20, bound: float = 180) -> int:
     """Wait until no email has been sent for `quiet` seconds (flows resumed by decisions finish); the total."""
     last, since, deadline = -1, time.monotonic(), time.monotonic() + bound
@@ -193,7 +199,11 @@ def soak(args, bench: BenchStack, began: float) -> int:
     waiting, found = set(), {}  # references still without both review requests; links found so far
     print(f"{'batch':>5} {'apps':>5} {'moto RSS':>9} {'apply p50/p99 ms':>17} {'decide p50/p99 ms':>18} "
           f"{'quiet p50/p99 ms':>17} {'cpu ms/req':>10} {'decided':>8} {'waiting':>7} {'emails':>7} "
-          f"{'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} {'batch s':>7}")
+          f"{'mailbox s':>9} {'/dev/mailbox s':>14} {'load':>5} {'batch s':>7} {'items':>7} {'kB/item':>7}")
+    # moto holds the data in memory: what it adds per stored item (above its size at start) shows wear apart
+    # from data; the total grows with the data by design.
+    started_rss = group_usage({"moto": bench.pgids()["moto"]})["moto"][0] / 1024
+    print(f"moto at start: {started_rss:.0f} MB, {stored_items(moto)} items")
     rows, batch = [], 0
     while done < args.n and time.monotonic() < deadline:
         batch += 1
@@ -221,24 +231,28 @@ def soak(args, bench: BenchStack, began: float) -> int:
         done += len(quiet)
         waiting.update(probed)
         rss = group_usage({"moto": bench.pgids()["moto"]})["moto"][0] / 1024
+        items = stored_items(moto)
         mailbox_s, status, body = timed_get(f"{moto}/moto-api/iag/mailbox?limit=50")
         total = json.loads(body)["total"] if status == 200 else -1
         page_s, page_status, _ = timed_get(f"{api}/dev/mailbox")
         row = {"rss": rss, "apply": pct(applied, 50), "quiet": pct(quiet, 50) if quiet else 0,
-               "cpu": cpu_per_request, "mailbox": max(mailbox_s, page_s)}
+               "cpu": cpu_per_request, "mailbox": max(mailbox_s, page_s), "items": items,
+               "kb_per_item": (rss - started_rss) * 1024 / max(1, items)}
         rows.append(row)
         print(f"{batch:>5} {len(references) + len(probed):>5} {rss:>6.0f} MB {pct(applied, 50) * 1000:>8.0f}/"
               f"{pct(applied, 99) * 1000:<8.0f} {pct(decided, 50) * 1000:>9.0f}/{pct(decided, 99) * 1000:<8.0f} "
               f"{row['quiet'] * 1000:>8.0f}/{(pct(quiet, 99) if quiet else 0) * 1000:<8.0f} {cpu_per_request:>10.1f} "
               f"{ok // 2:>8} {len(waiting):>7} {total:>7} {mailbox_s:>9.3f} "
               f"{page_s:>9.3f}{'' if page_status == 200 else '!':<5} "
-              f"{os.getloadavg()[0]:>5.1f} {time.monotonic() - batch_began:>7.0f}")
+              f"{os.getloadavg()[0]:>5.1f} {time.monotonic() - batch_began:>7.0f} {items:>7} "
+              f"{row['kb_per_item']:>6.1f}")
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         print("last batch / first (goal at most 1.2x): " + "; ".join(
             f"{label} {last[key] / first[key]:.2f}x" for key, label in (
                 ("rss", "moto memory"), ("apply", "POST p50 in the batch"), ("quiet", "POST p50 on a quiet stack"),
-                ("cpu", "moto and API CPU per request")) if first[key])
+                ("cpu", "moto and API CPU per request"), ("kb_per_item", "moto memory per stored item"))
+                if first[key])
               + f"; mailbox at most {max(r['mailbox'] for r in rows):.3f} s (goal under 1 s)")
 
     settled = settle(moto)
