@@ -366,13 +366,9 @@ def _admin(service, operator, args, out, clock) -> int:
         answer = service.reviewers(operator, args.force, args.group)
     elif args.kind == "export":
         text = service.export(operator, args.force, args.group)
-        if args.out:
-            with open(args.out, "w", encoding="utf-8", newline="") as file:
-                file.write(text)
-            out(f"{text.count(chr(10)) - 1} applications written to {args.out}")
-        else:
-            out(text.rstrip("\n"))
-        return 0
+        from scripts.admin_api import write_export
+
+        return write_export(text, args.out, out)
     elif args.kind == "subject-access":
         answer = service.request_subject_access(operator, args.force, email=args.email, reference=args.ref)
     elif args.kind == "subject-access-requests":

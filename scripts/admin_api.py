@@ -100,13 +100,7 @@ def run(api: AdminApi, args, out: Callable[[str], object] = print) -> int:
         return _import(api, args, out)
     if kind == "export":
         text = api.call("GET", path("admin", "forces", args.force, "groups", args.group, "export"))
-        if args.out:
-            with open(args.out, "w", encoding="utf-8", newline="") as file:
-                file.write(text)
-            out(f"{text.count(chr(10)) - 1} applications written to {args.out}")
-        else:
-            out(text.rstrip("\n"))
-        return 0
+        return write_export(text, args.out, out)
     if kind == "report":
         answer = _report(api, args, out)
     else:
@@ -268,3 +262,15 @@ def _strategic(api: AdminApi, args, out) -> None:
 
 BUSINESS: dict[str, Callable[[AdminApi, Any, Callable], Optional[int]]] = {
     "incident": _incident, "meetings": _meetings, "election": _election, "strategic": _strategic}
+
+
+def write_export(text: str, path: Optional[str], out: Callable[[str], Any]) -> int:
+    """An export's CSV to `path` (as is: its own line endings), else to the terminal; the same over HTTP or not."""
+    if path:
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        rows = text.count("\n") - 1  # less the header
+        out(f"{rows} application{'' if rows == 1 else 's'} written to {path}")
+    else:
+        out(text.rstrip("\n"))
+    return 0

@@ -245,7 +245,7 @@ def test_every_kind_of_command_answers_over_http_as_it_did_in_process(served_api
     assert "<svg" in page.read_text()
 
 
-def test_applications_are_listed_shown_and_exported_over_http(api, served_api, operator_pool, capsys):
+def test_applications_are_listed_shown_and_exported_over_http(api, served_api, operator_pool, capsys, tmp_path):
     from tests.factories import application_payload, post_json
 
     reference = post_json(api, "/forces/derbyshire/applications", application_payload()).json_body["reference"]
@@ -258,6 +258,10 @@ def test_applications_are_listed_shown_and_exported_over_http(api, served_api, o
     assert ("operator view", f"coordinator {subject(coordinator)}") in [(e["what"], e["by"]) for e in shown["timeline"]]
     assert main([*cli, "export", "--force", "derbyshire", "--group", "derbyshire-iag"]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith(reference)
+    saved = tmp_path / "export.csv"
+    assert main([*cli, "export", "--force", "derbyshire", "--group", "derbyshire-iag", "--out", str(saved)]) == 0
+    assert capsys.readouterr().out.strip() == f"1 application written to {saved}"
+    assert saved.read_text(encoding="utf-8").splitlines()[1].startswith(reference)
 
 
 def test_a_proxy_named_for_the_internet_is_not_used_for_the_local_stacks_api(served_api, operator_pool, capsys,
