@@ -52,7 +52,7 @@ down: $(STAMP)
 ## test: every test, browser tests included, spread over the cores (TEST_WORKERS=0: one process)
 TEST_WORKERS ?= auto
 test: $(STAMP) $(CSS) $(CHROMIUM) postgresql
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 ## test-fast: the domain, and services and the storage contract on in-memory fakes (no moto, Prefect or browser)
 ##   (only these folders are collected, so nothing else is even imported)
