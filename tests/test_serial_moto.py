@@ -349,3 +349,42 @@ def test_snapshots_are_spaced_out_as_they_grow_costly():
     assert moto.next_interval() == 30  # cheap: the configured interval
     moto.last_written = {"written": True, "seconds": 3.0}
     assert moto.next_interval() == 60  # 3 s every 60 s: requests wait at most 5% of the time
+
+
+def test_an_item_is_built_in_one_pass_and_one_too_large_is_still_refused(monkeypatch):
+    from moto import mock_aws
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from scripts.serial_moto import items_built_in_one_pass
+
+    monkeypatch.setattr(Item, "__init__", Item.__init__)  # restored after the test: the patch is process-wide
+    wide = {"PK": {"S": "P#1"}, "SK": {"S": "S#1"},
+            **{f"a{n}": {"M": {"name": {"S": f"v{n}"}, "tags": {"L": [{"S": "x"}, {"N": str(n)}]}}} for n in range(60)}}
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="eu-west-2", aws_access_key_id="t", aws_secret_access_key="t")
+        db.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK")],
+                        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                                   {"AttributeName": "SK", "KeyType": "RANGE"}])
+
+        def put_counting_sizes(item: dict) -> int:
+            sized = []
+            size = DynamoType.size
+            monkeypatch.setattr(DynamoType, "size", lambda self: sized.append(1) or size(self))
+            try:
+                db.put_item(TableName="t", Item=item)
+            finally:
+                monkeypatch.setattr(DynamoType, "size", size)
+            return len(sized)
+
+        upstream_sizes = put_counting_sizes(wide)
+        upstream = db.get_item(TableName="t", Key={"PK": {"S": "P#1"}, "SK": {"S": "S#1"}})["Item"]
+        items_built_in_one_pass()
+        sizes = put_counting_sizes(wide)
+        assert db.get_item(TableName="t", Key={"PK": {"S": "P#1"}, "SK": {"S": "S#1"}})["Item"] == upstream == wide
+        assert sizes < upstream_sizes / 10, (sizes, upstream_sizes)  # each attribute's size once, not again per key
+
+        too_large = {"PK": {"S": "P#2"}, "SK": {"S": "S#2"}, "big": {"S": "x" * 200_000}, "more": {"S": "y" * 205_000}}
+        with pytest.raises(ClientError, match="Item size has exceeded"):
+            db.put_item(TableName="t", Item=too_large)
+        assert "Item" not in db.get_item(TableName="t", Key={"PK": {"S": "P#2"}, "SK": {"S": "S#2"}})
