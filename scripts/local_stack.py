@@ -287,13 +287,16 @@ def report_state(moto_url: str) -> None:
     """Say what moto restored, or why it started empty; migrate an old recording once."""
     with _http.open(f"{moto_url}/moto-api/iag/state", timeout=10) as response:
         startup = json.load(response)["startup"]
-    if startup["set_aside"]:
+    if startup["set_aside"] and not startup["restored"]:
         print(f"moto: WARNING: could not read {SNAPSHOT} ({startup['error']}).\n"
               f"      It is kept as {startup['set_aside']}; the stack starts empty.")
     elif startup["restored"]:
         restored = startup["restored"]
         print(f"moto: restored {restored['items']} items, {restored['emails']} emails and {restored['users']} "
               f"operators from {SNAPSHOT.name} in {startup['seconds']:.1f} s")
+        if startup["set_aside"]:  # the snapshot was read; the changes written after it only in part
+            print(f"moto: WARNING: the changes since that snapshot could not all be read ({startup['error']});\n"
+                  f"      those after the unreadable line are lost, and the journal is kept as {startup['set_aside']}.")
     if (RECORDING.exists() and RECORDING.stat().st_size and not startup["restored"] and not SNAPSHOT.exists()
             and not os.environ.get("MOTO_ENABLE_RECORDING")):
         migrate_recording(moto_url)

@@ -11,8 +11,10 @@ Made to run for days (a day of use grew moto 5.2.5 to 4.9 GB and its POSTs to 0.
 - a TransactWriteItems keeps a copy of only the items it names, to undo them if it is cancelled, instead of
   moto's deep copy of each whole table per item (latency grew with the table; 1.6 million item copies a day).
 - a Query reads its own partition instead of sorting the whole table first (each Query grew with the table).
+- an item's attributes are built in one pass, its size checked once (moto summed them again per attribute).
 - the state is kept in a snapshot (scripts/moto_state.py) when IAG_MOTO_SNAPSHOT names a file: restored before
-  the first request, written every IAG_MOTO_SNAPSHOT_SECONDS (default 30) when something changed, and on SIGTERM.
+  the first request; every IAG_MOTO_SNAPSHOT_SECONDS (default 30), when something changed, and on SIGTERM, what
+  changed is appended to its journal (each DynamoDB write notes its key), and now and then the whole is written.
 - /moto-api/iag/mailbox?offset=0&limit=50: the sent emails, newest first, paged, straight from SES's list.
   /moto-api/iag/state: what was restored, and the last snapshot. POST /moto-api/iag/snapshot writes one now.
 These are patches in our wrapper, written against moto 5.2.5 (pinned in constraints.txt), not changes to
@@ -167,6 +169,100 @@ def items_built_in_one_pass() -> None:
     Item.__init__ = __init__  # type: ignore[method-assign]
 
 
+class ChangeLog:
+    """What changed since moto's state was last written (requests take turns, so no lock of its own): DynamoDB
+    items by key, the emails written so far, whether the operator pools changed, and whether only a whole snapshot
+    will do (tables created or dropped, a failed write, a restart)."""
+
+    def __init__(self) -> None:
+        self.items: set = set()  # (account, region, table, hash DynamoType, range DynamoType or None)
+        self.mail_written: dict = {}  # (account, region) -> emails already written
+        self.pools_changed = False
+        self.whole_snapshot_due = False
+
+    def item(self, table, hash_value, range_value) -> None:
+        self.items.add((table.account_id, table.region_name, table.name, hash_value, range_value))
+
+    def restored(self, mail: dict) -> None:
+        self.mail_written = dict(mail)
+
+    def written(self, mail_after_whole_snapshot: Optional[dict]) -> None:
+        self.items = set()
+        self.pools_changed = False
+        if mail_after_whole_snapshot is not None:
+            self.mail_written = dict(mail_after_whole_snapshot)
+            self.whole_snapshot_due = False
+
+
+CHANGES = ChangeLog()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def changes_are_tracked() -> None:
+    """Every DynamoDB write notes the key it wrote, so the next write to disk is only what changed: a table's own
+    put and delete (PutItem, BatchWriteItem, transactions and restores go through them), UpdateItem (it changes the
+    item in place), and a transaction's undo (ours, above). Creating, changing or dropping a table asks for a whole
+    snapshot."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    put, delete, update = Table.put_item, Table.delete_item, DynamoDBBackend.update_item
+    transact = DynamoDBBackend.transact_write_items
+
+    def put_item(self, item_attrs, *args, **kwargs):
+        item = put(self, item_attrs, *args, **kwargs)
+        CHANGES.item(self, item.hash_key, item.range_key)
+        return item
+
+    def delete_item(self, hash_key, range_key):
+        CHANGES.item(self, hash_key, range_key)
+        return delete(self, hash_key, range_key)
+
+    def update_item(self, table_name, key, *args, **kwargs):
+        try:
+            return update(self, table_name, key, *args, **kwargs)
+        finally:
+            table = self.tables.get(table_name)
+            if table is not None and table.hash_key_attr in key and (not table.range_key_attr
+                                                                     or table.range_key_attr in key):
+                CHANGES.item(table, DynamoType(key[table.hash_key_attr]),
+                             DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None)
+
+    def transact_write_items(self, transact_items):
+        try:
+            return transact(self, transact_items)
+        finally:  # an undone transaction put items back by hand: note every key it names
+            for entry in transact_items:
+                try:
+                    operation = next(iter(entry.values()))
+                    table = self.tables[operation["TableName"]]
+                    key = operation["Item"] if "Item" in operation else operation["Key"]
+                    CHANGES.item(table, DynamoType(key[table.hash_key_attr]),
+                                 DynamoType(key[table.range_key_attr]) if table.range_key_attr else None)
+                except Exception:  # noqa: BLE001  # nosec B112 # malformed: upstream refused it, nothing changed
+                    continue
+
+    def whole_snapshot_after(upstream):
+        def changed_table(self, *args, **kwargs):
+            CHANGES.whole_snapshot_due = True
+            return upstream(self, *args, **kwargs)
+        return changed_table
+
+    Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    for name in ("create_table", "delete_table", "update_table", "update_time_to_live"):
+        setattr(DynamoDBBackend, name, whole_snapshot_after(getattr(DynamoDBBackend, name)))
+
+
 def mailbox_page(offset: int, limit: int) -> dict:
     """Sent emails newest first, as {"total", "messages": [{id, to, subject, body, attachments}]}; only the page is
     parsed, so the answer costs the same with 10 emails or 100,000."""
@@ -200,6 +296,7 @@ class LocalMoto:
         self.startup: dict = {"restored": None, "set_aside": None, "seconds": 0.0, "error": None}
         self.last_written: Optional[dict] = None
         self._writing = threading.Lock()
+        self.generation = 0  # of the snapshot on disk: journal lines carry it
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -210,6 +307,8 @@ class LocalMoto:
         with self._turn:
             if not self._reads_only(environ):
                 self.changes += 1
+                if environ.get("HTTP_X_AMZ_TARGET", "").startswith("AWSCognitoIdentityProviderService."):
+                    CHANGES.pools_changed = True
             return list(self._app(environ, start_response))  # the whole answer, before the next request
 
     @staticmethod
@@ -250,16 +349,26 @@ class LocalMoto:
     def restore(self) -> None:
         if self.snapshot:
             self.startup = moto_state.restore(self.snapshot)
-            if self.startup["set_aside"]:
+            self.generation = self.startup["generation"]
+            CHANGES.restored(moto_state.mail_counts())
+            if self.startup["set_aside"] and not self.startup["restored"]:
                 print(f"moto: could not read the snapshot ({self.startup['error']}); set it aside as "
                       f"{self.startup['set_aside']} and started empty", flush=True)
             elif self.startup["restored"]:
                 print(f"moto: restored {self.startup['restored']} in {self.startup['seconds']:.1f} s", flush=True)
+                if self.startup["set_aside"]:
+                    print(f"moto: {self.startup['error']}; the journal is kept as {self.startup['set_aside']}",
+                          flush=True)
+            if self.startup["restored"] or self.startup["set_aside"]:
+                CHANGES.whole_snapshot_due = True  # start the next generation from what was restored
 
     def save(self, force: bool = False, wait: float = 30) -> dict:
-        """Write the snapshot if anything changed since the last one: {"written": bool, ...}."""
+        """Write what changed since the last write: the journal's next lines, or a whole snapshot (when `force`d, the
+        first time, after a restart or a failed write, and once the journal has grown to half the snapshot's size).
+        {"written": bool, "kind": "snapshot" | "journal", ...}."""
         if self.snapshot is None:
             return {"written": False, "error": "no snapshot file configured"}
+        journal = moto_state.journal_path(self.snapshot)
         with self._writing:
             if not self._turn.acquire(timeout=wait):
                 return {"written": False, "error": "moto stayed busy"}
@@ -268,15 +377,31 @@ class LocalMoto:
                 if changes == self.saved_changes and not force:
                     return {"written": False}
                 began = time.monotonic()
-                state = moto_state.dump()
+                whole = (force or CHANGES.whole_snapshot_due or not self.snapshot.exists()
+                         or _size(journal) > _size(self.snapshot) // 2)
+                if whole:
+                    self.generation += 1
+                    state, lines = moto_state.dump(self.generation), []
+                else:
+                    state, lines = None, moto_state.changed_lines(self.generation, CHANGES.items,
+                                                                  CHANGES.mail_written, CHANGES.pools_changed)
+                CHANGES.written(moto_state.mail_counts() if whole else None)
+                held = moto_state.counts()
             finally:
                 self._turn.release()
-            moto_state.write(state, self.snapshot)
+            try:
+                if state is not None:
+                    moto_state.write(state, self.snapshot)
+                    journal.unlink(missing_ok=True)  # its lines are of the generation before: ignored if left
+                else:
+                    moto_state.append(lines, journal)
+            except BaseException:
+                CHANGES.whole_snapshot_due = True  # what was not written goes into the next, whole, snapshot
+                raise
             self.saved_changes = changes  # only once written: a failed write is tried again next interval
-            self.last_written = {"written": True, "at": state["written_at"],
-                                 "seconds": round(time.monotonic() - began, 3),
-                                 "items": sum(len(t["items"]) for t in state["dynamodb"]),
-                                 "emails": sum(len(s["messages"]) for s in state["ses"])}
+            self.last_written = {"written": True, "kind": "snapshot" if whole else "journal",
+                                 "at": time.time(), "seconds": round(time.monotonic() - began, 3),
+                                 "lines": len(lines), "items": held["items"], "emails": held["emails"]}
             return self.last_written
 
     def next_interval(self) -> float:
@@ -303,6 +428,8 @@ def main() -> None:
     queries_read_their_partition()
     items_built_in_one_pass()
     snapshot = Path(os.environ["IAG_MOTO_SNAPSHOT"]) if os.environ.get("IAG_MOTO_SNAPSHOT") else None
+    if snapshot:
+        changes_are_tracked()
     app = LocalMoto(DomainDispatcherApplication(create_backend_app), snapshot,
                     float(os.environ.get("IAG_MOTO_SNAPSHOT_SECONDS") or 30))
     app.restore()  # before listening: the first answer comes from the restored state

@@ -110,7 +110,7 @@ def test_a_restart_brings_back_the_table_the_emails_and_operators_who_can_still_
     moto.stop()  # a clean stop writes the snapshot
 
     state = moto.start()
-    assert state["startup"]["restored"] == {"items": 1, "emails": 2, "user_pools": 1, "users": 1}
+    assert state["startup"]["restored"] == {"items": 1, "emails": 2, "user_pools": 1, "users": 1, "journal_lines": 0}
     [item] = dynamodb.scan(TableName="things")["Items"]
     assert item["name"] == {"S": "Amira"}
     assert dynamodb.query(TableName="things", IndexName="by-kind", KeyConditionExpression="kind = :k",
@@ -388,3 +388,86 @@ def test_an_item_is_built_in_one_pass_and_one_too_large_is_still_refused(monkeyp
         with pytest.raises(ClientError, match="Item size has exceeded"):
             db.put_item(TableName="t", Item=too_large)
         assert "Item" not in db.get_item(TableName="t", Key={"PK": {"S": "P#2"}, "SK": {"S": "S#2"}})
+
+
+def snapshot_now(moto: Moto) -> dict:
+    request = urllib.request.Request(f"{moto.url}/moto-api/iag/snapshot", method="POST")
+    with _http.open(request, timeout=30) as response:
+        return json.load(response)
+
+
+def written(moto: Moto, kind: str, after: float = 0.0, bound: float = 20) -> dict:
+    """Wait for the wrapper's next write of `kind` ("snapshot" or "journal") after time `after`."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        last = moto.get("/moto-api/iag/state")["last_written"]
+        if last and last["kind"] == kind and last["at"] > after:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} written within {bound} s: {moto.get('/moto-api/iag/state')}")
+
+
+def test_between_snapshots_only_the_changes_are_written_and_a_crash_keeps_them(tmp_path):
+    moto = Moto(tmp_path / "moto-state.json", tmp_path / "moto.log", interval=0.5)
+    try:
+        moto.start()
+        dynamodb, ses = moto.client("dynamodb"), moto.client("ses")
+        ses.verify_email_identity(EmailAddress="noreply@local.example")
+        make_table(dynamodb)
+        for n in range(300):
+            put(dynamodb, f"p{n}")
+        first = snapshot_now(moto)
+        assert first["kind"] == "snapshot" and first["items"] == 300
+        snapshot_bytes = moto.snapshot.stat().st_size
+
+        put(dynamodb, "new")
+        dynamodb.update_item(TableName="things", Key={"pk": {"S": "p1"}, "sk": {"S": "0"}},
+                             UpdateExpression="SET note = :n", ExpressionAttributeValues={":n": {"S": "changed"}})
+        dynamodb.delete_item(TableName="things", Key={"pk": {"S": "p2"}, "sk": {"S": "0"}})
+        send(ses, "after the snapshot")
+        journal = written(moto, "journal", after=first["at"])
+        assert journal["lines"] == 4  # three items and the new email: not the 300 items again
+        assert moto.snapshot.stat().st_size == snapshot_bytes  # the snapshot was not written again
+
+        moto.stop(signal.SIGKILL)  # a crash: the journal is all there is of those changes
+        restored = moto.start()["startup"]
+        assert restored["restored"]["journal_lines"] == 4 and restored["set_aside"] is None
+        assert keys(dynamodb) == {f"p{n}" for n in range(300)} - {"p2"} | {"new"}
+        item = dynamodb.get_item(TableName="things", Key={"pk": {"S": "p1"}, "sk": {"S": "0"}})["Item"]
+        assert item["note"] == {"S": "changed"}
+        assert moto.get("/moto-api/iag/mailbox?limit=1")["messages"][0]["subject"] == "after the snapshot"
+        put(dynamodb, "after the restart")
+        assert written(moto, "snapshot", after=journal["at"])["items"] == 301  # a new generation starts whole
+    finally:
+        moto.stop(signal.SIGKILL)
+
+
+def test_a_journal_cut_short_or_left_from_before_the_snapshot_is_not_replayed(tmp_path):
+    moto = Moto(tmp_path / "moto-state.json", tmp_path / "moto.log", interval=0.5)
+    try:
+        moto.start()
+        dynamodb = moto.client("dynamodb")
+        make_table(dynamodb)
+        put(dynamodb, "kept")
+        first = snapshot_now(moto)
+        put(dynamodb, "journalled")
+        written(moto, "journal", after=first["at"])
+        moto.stop(signal.SIGKILL)
+        journal = moto.snapshot.with_name(moto.snapshot.name + ".journal")
+        generation = json.loads(journal.read_text().splitlines()[0])["g"]
+        ghost = {"account": "123456789012", "region": "eu-west-2", "table": "things",
+                 "item": {"pk": {"S": "ghost"}, "sk": {"S": "0"}, "kind": {"S": "thing"}}}
+        with open(journal, "a") as out:  # a line of an older generation, then an append a crash cut short
+            out.write(json.dumps({"g": generation - 1, "put": ghost}) + "\n" + '{"g": %d, "put": {"acc' % generation)
+        restored = moto.start()["startup"]
+        assert restored["set_aside"] is None and restored["error"] is None
+        assert keys(dynamodb) == {"kept", "journalled"}
+
+        moto.stop(signal.SIGKILL)
+        journal.write_text('{"g": %d, "put": {"acc\n' % generation + journal.read_text())  # unreadable, not last
+        restored = moto.start()["startup"]
+        assert "journal line 1 cannot be read" in restored["error"] and restored["set_aside"].endswith(
+            tuple("0123456789"))  # kept aside under a dated name; the snapshot itself was restored
+        assert keys(dynamodb) == {"kept"}
+    finally:
+        moto.stop(signal.SIGKILL)
