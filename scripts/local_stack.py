@@ -8,8 +8,9 @@ IAG_LOCAL_DIR (default .local/). The Prefect server keeps its data in PostgreSQL
 `make up` installs when it is missing), in .local/postgres/, as production does; without PostgreSQL it says so and
 uses SQLite (fine for clicking through, "database is locked" under a surge); IAG_PREFECT_DATABASE=sqlite asks for it.
 Services start as soon as what they need is ready: the Prefect server beside moto and the API. moto keeps its
-state (table, sent emails, operator pool) in moto-state.json: written every MOTO_SNAPSHOT_SECONDS (30) when
-something changed and on stop, restored at start; delete the file to start empty.
+state (table, sent emails, operator pool) in moto-state.json, and what changed since in moto-state.json.journal:
+written every MOTO_SNAPSHOT_SECONDS (30) when something changed and on stop, restored at start; delete both to
+start empty.
 """
 from __future__ import annotations
 
