@@ -183,9 +183,6 @@ class ChangeLog:
     def item(self, table, hash_value, range_value) -> None:
         self.items.add((table.account_id, table.region_name, table.name, hash_value, range_value))
 
-    def restored(self, mail: dict) -> None:
-        self.mail_written = dict(mail)
-
     def written(self, mail_after_whole_snapshot: Optional[dict]) -> None:
         self.items = set()
         self.pools_changed = False
@@ -350,7 +347,6 @@ class LocalMoto:
         if self.snapshot:
             self.startup = moto_state.restore(self.snapshot)
             self.generation = self.startup["generation"]
-            CHANGES.restored(moto_state.mail_counts())
             if self.startup["set_aside"] and not self.startup["restored"]:
                 print(f"moto: could not read the snapshot ({self.startup['error']}); set it aside as "
                       f"{self.startup['set_aside']} and started empty", flush=True)
