@@ -17,6 +17,8 @@ Made to run for days (a day of use grew moto 5.2.5 to 4.9 GB and its POSTs to 0.
   changed is appended to its journal (each DynamoDB write notes its key), and now and then the whole is written.
 - /moto-api/iag/mailbox?offset=0&limit=50: the sent emails, newest first, paged, straight from SES's list.
   /moto-api/iag/state: what was restored, and the last snapshot. POST /moto-api/iag/snapshot writes one now.
+  /moto-api/iag/stats: the items each table holds (counted, nothing written), and per AWS action (a DynamoDB
+  one with its table and index) the calls, CPU and bytes answered since start: what grows shows in a soak.
 These are patches in our wrapper, written against moto 5.2.5 (pinned in constraints.txt), not changes to
 moto itself: the registry feeds moto's own dashboard, which this stack does not use.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import email
+import io
 import email.policy
 import json
 import os
@@ -281,6 +284,64 @@ def mailbox_page(offset: int, limit: int) -> dict:
     return {"total": len(sent), "offset": offset, "limit": limit, "messages": messages}
 
 
+def action_of(environ) -> str:
+    """The AWS action a request asks for: "dynamodb Query applications/by-stage" (a DynamoDB action with its table
+    and index, read from the body, which is put back), "ses SendRawEmail", or the method and service."""
+    def body() -> bytes:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        read = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(read)
+        return read
+
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB_"):
+        try:
+            asked = json.loads(body() or b"{}")
+        except ValueError:
+            asked = {}
+        where = "/".join(str(asked[k]) for k in ("TableName", "IndexName") if isinstance(asked, dict) and k in asked)
+        return f"dynamodb {target.rsplit('.', 1)[-1]} {where}".rstrip()
+    if target:
+        return target.rsplit(".", 1)[-1]
+    credential = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
+    service = credential[3] if len(credential) > 3 else "?"
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" not in query and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        query = parse_qs(body().decode("utf-8", "replace"))  # the query protocol (SES) names it in the body
+    return f"{service} {query.get('Action', [environ.get('REQUEST_METHOD', '?')])[0]}"
+
+
+class ActionStats:
+    """Calls, CPU seconds and bytes answered per action since start (kept under the request turn)."""
+
+    def __init__(self) -> None:
+        self._by_action: dict[str, list[float]] = {}
+
+    def add(self, action: str, cpu: float, size: int) -> None:
+        totals = self._by_action.setdefault(action, [0, 0.0, 0])
+        totals[0] += 1
+        totals[1] += cpu
+        totals[2] += size
+
+    def as_dict(self) -> dict[str, dict]:
+        return {action: {"calls": calls, "cpu_s": round(cpu, 4), "bytes": size}
+                for action, (calls, cpu, size) in sorted(self._by_action.items())}
+
+
+def stored_items() -> dict[str, int]:
+    """The items each DynamoDB table holds now, by table name (every account and region of this server)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    counts: dict[str, int] = {}
+    for account in dynamodb_backends.values():
+        for backend in account.values():
+            for name, table in backend.tables.items():
+                held = (sum(len(partition) for partition in table.items.values()) if table.range_key_attr
+                        else len(table.items))
+                counts[name] = counts.get(name, 0) + held
+    return counts
+
+
 class LocalMoto:
     """The WSGI app: AWS requests one at a time, state kept, and our own /moto-api/iag/ endpoints."""
 
@@ -294,6 +355,7 @@ class LocalMoto:
         self.last_written: Optional[dict] = None
         self._writing = threading.Lock()
         self.generation = 0  # of the snapshot on disk: journal lines carry it
+        self.actions = ActionStats()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -301,12 +363,16 @@ class LocalMoto:
             return self._own(path, environ, start_response)
         if path.startswith("/moto-api/"):
             return self._app(environ, start_response)
+        action = action_of(environ)
         with self._turn:
             if not self._reads_only(environ):
                 self.changes += 1
                 if environ.get("HTTP_X_AMZ_TARGET", "").startswith("AWSCognitoIdentityProviderService."):
                     CHANGES.pools_changed = True
-            return list(self._app(environ, start_response))  # the whole answer, before the next request
+            cpu = time.thread_time()
+            answer = list(self._app(environ, start_response))  # the whole answer, before the next request
+            self.actions.add(action, time.thread_time() - cpu, sum(len(part) for part in answer))
+            return answer
 
     @staticmethod
     def _reads_only(environ) -> bool:
@@ -330,6 +396,9 @@ class LocalMoto:
                                                     "interval": self.interval, "next_interval": self.next_interval(),
                                                     "startup": self.startup,
                                                     "last_written": self.last_written})
+        if path == "/moto-api/iag/stats" and method == "GET":
+            with self._turn:  # the tables do not change while they are counted
+                return self._json(start_response, 200, {"items": stored_items(), "actions": self.actions.as_dict()})
         if path == "/moto-api/iag/snapshot" and method == "POST":
             if not self.snapshot:
                 return self._json(start_response, 409, {"error": "started without IAG_MOTO_SNAPSHOT"})

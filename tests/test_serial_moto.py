@@ -187,6 +187,26 @@ def test_the_mailbox_pages_newest_first_and_refuses_bad_paging(moto):
     assert refused.value.code == 400
 
 
+def test_stats_count_the_items_held_and_each_actions_calls_without_writing_a_snapshot(moto):
+    moto.start()
+    dynamodb, ses = moto.client("dynamodb"), moto.client("ses")
+    make_table(dynamodb)
+    for pk in ("a", "b", "c"):
+        put(dynamodb, pk)
+    dynamodb.delete_item(TableName="things", Key={"pk": {"S": "b"}, "sk": {"S": "0"}})
+    dynamodb.query(TableName="things", IndexName="by-kind", KeyConditionExpression="kind = :k",
+                   ExpressionAttributeValues={":k": {"S": "thing"}})
+    ses.verify_email_identity(EmailAddress="noreply@local.example")
+    send(ses, "counted")
+    stats = moto.get("/moto-api/iag/stats")
+    assert stats["items"] == {"things": 2}
+    actions = stats["actions"]
+    assert actions["dynamodb PutItem things"]["calls"] == 3 and actions["dynamodb DeleteItem things"]["calls"] == 1
+    assert actions["dynamodb Query things/by-kind"]["calls"] == 1 and actions["dynamodb Query things/by-kind"]["bytes"] > 0
+    assert actions["ses SendEmail"]["calls"] == 1
+    assert not moto.snapshot.exists()  # counting wrote nothing
+
+
 def test_moto_keeps_only_the_items_that_exist_however_many_transactions_ran():
     """moto 5.2.5 tracks every object it creates and deep-copies the table for each item of a transaction:
     200 transactions of two items on a growing table left 40,200 Item objects alive (measured). With our
