@@ -286,7 +286,8 @@ def mailbox_page(offset: int, limit: int) -> dict:
 
 def action_of(environ) -> str:
     """The AWS action a request asks for: "dynamodb Query applications/by-stage" (a DynamoDB action with its table
-    and index, read from the body, which is put back), "ses SendRawEmail", or the method and service."""
+    and index, read from the body, which is put back), "ses SendEmail", or a REST service's method and first path
+    segment ("s3 PUT /documents")."""
     def body() -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         read = environ["wsgi.input"].read(length) if length else b""
@@ -308,7 +309,10 @@ def action_of(environ) -> str:
     query = parse_qs(environ.get("QUERY_STRING", ""))
     if "Action" not in query and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         query = parse_qs(body().decode("utf-8", "replace"))  # the query protocol (SES) names it in the body
-    return f"{service} {query.get('Action', [environ.get('REQUEST_METHOD', '?')])[0]}"
+    if "Action" in query:
+        return f"{service} {query['Action'][0]}"
+    # A REST service: its method and first path segment (an S3 bucket, SESv2's "v2"), never a whole path.
+    return f"{service} {environ.get('REQUEST_METHOD', '?')} /{environ.get('PATH_INFO', '/').split('/')[1]}"
 
 
 class ActionStats:
