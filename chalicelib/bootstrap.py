@@ -10,13 +10,20 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional, Protocol
 
+# What container() builds for every request is imported here, so at the Lambda's cold start (`import app`):
+# the DynamoDB layer (pynamodb, botocore), the force profiles, the clock and the workflow gateway.
+from chalicelib.adapters import dynamodb
+from chalicelib.adapters.dynamodb.review import DynamoReviewStore
+from chalicelib.adapters.force_contacts import ContactsFromHolders
+from chalicelib.adapters.force_files import FileForceCatalogue
+from chalicelib.adapters.prefect_gateway import PrefectGateway
 from chalicelib.adapters.schema_validation import validate
-from chalicelib.adapters.system import random_bytes
+from chalicelib.adapters.system import SystemClock, random_bytes
 from chalicelib.adapters.templates import render
 from chalicelib.settings import Settings
 
-# Each adapter and service is imported where it is first built, not here: `import app` (the Lambda's cold start)
-# then loads only the routes, and a request loads only the services it calls (tests/test_package.py checks it).
+# Each service, and each store only some services use, is imported where it is first built: a request loads only
+# the services it calls, and the cold start none of them (tests/test_package.py checks it).
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.access import DynamoAccessLog
     from chalicelib.adapters.dynamodb.callouts import DynamoCalloutStore
@@ -27,7 +34,6 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.meetings import DynamoMeetingStore
     from chalicelib.adapters.dynamodb.membership import DynamoMemberStore
     from chalicelib.adapters.dynamodb.reports import DynamoReportStore
-    from chalicelib.adapters.dynamodb.review import DynamoReviewStore
     from chalicelib.adapters.dynamodb.strategic import DynamoStrategicStore
     from chalicelib.adapters.s3_documents import S3Documents
     from chalicelib.domain.forces import ForceProfile, NotifySettings
@@ -78,8 +84,6 @@ class Container:
         clients (botocore parses a large JSON model for each). flows/warm_start.py calls it in the process runs
         fork from."""
         import boto3
-
-        from chalicelib.adapters import dynamodb
 
         self.forces.all()
         dynamodb.warm_connections()
@@ -485,13 +489,6 @@ _container: Optional[Container] = None
 def container() -> Container:
     global _container
     if _container is None:
-        from chalicelib.adapters import dynamodb
-        from chalicelib.adapters.dynamodb.review import DynamoReviewStore
-        from chalicelib.adapters.force_contacts import ContactsFromHolders
-        from chalicelib.adapters.force_files import FileForceCatalogue
-        from chalicelib.adapters.prefect_gateway import PrefectGateway
-        from chalicelib.adapters.system import SystemClock
-
         settings = Settings.from_env()
         dynamodb.configure(settings)
         forces = ContactsFromHolders(FileForceCatalogue(), DynamoReviewStore(), ttl=settings.contacts_ttl_seconds)

@@ -17,7 +17,8 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.adapters.cognito_sign_in import CognitoSignIn, SignInRefused
 from chalicelib.adapters.templates import render
-from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
+from chalicelib.domain.operators import Operator, OperatorRefused
+from chalicelib.services.refusals import Unauthenticated
 from chalicelib.web import csrf
 from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, static_url
 
@@ -175,7 +176,7 @@ def home(operator: Operator):
 
 @operator_page("/admin/pages/forces/{force_id}/pack-requests/{request_id}")
 def pack_request_page(operator: Operator, force_id: str, request_id: str):
-    from chalicelib.services.admin import NotFound
+    from chalicelib.services.refusals import NotFound
     from chalicelib.services.pack_requests import FORMAT_WORDS
 
     force, missing = _force_page(operator, force_id)
