@@ -81,10 +81,18 @@ class Container:
 
     def warm(self) -> None:
         """Build now what every flow run would build again: the force profiles (loaded and checked) and the AWS
-        clients (botocore parses a large JSON model for each). flows/warm_start.py calls it in the process runs
-        fork from."""
+        clients (botocore parses a large JSON model for each), and the modules of every service and store, which
+        a request imports on first use. flows/warm_start.py calls it in the process runs fork from."""
+        import importlib
+        import pkgutil
+
         import boto3
 
+        from chalicelib import services
+
+        for package in (services, dynamodb):
+            for module in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+                importlib.import_module(module.name)
         self.forces.all()
         dynamodb.warm_connections()
         for service in ("sesv2", "s3", "cognito-idp"):
