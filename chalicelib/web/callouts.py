@@ -15,7 +15,6 @@ callouts = Blueprint(__name__)
 
 def _callout_page(token: str, status: int = 200, error: str = "", values=None):
     from chalicelib.domain.callouts import ANSWER_WORDS, Answer
-
     from chalicelib.services.joining_mail import day_at
 
     if not TOKEN.match(token):
@@ -52,7 +51,6 @@ def answer_callout(token):
 @callouts.route("/incident/{token}", methods=["GET"])
 def incident_page(token):
     from chalicelib.domain.callouts import ANSWER_WORDS
-
     from chalicelib.services.joining_mail import day_at
 
     if not TOKEN.match(token):

@@ -20,7 +20,6 @@ elections = Blueprint(__name__)
 
 def _stand_page(token: str, status: int = 200, error: str = "", values=None):
     from chalicelib.services.elections import ElectionRefused
-
     from chalicelib.services.joining_mail import when
 
     try:
@@ -35,7 +34,6 @@ def _stand_page(token: str, status: int = 200, error: str = "", values=None):
 
 def _vote_page(token: str, status: int = 200, error: str = ""):
     from chalicelib.services.elections import ElectionRefused
-
     from chalicelib.services.joining_mail import when
 
     try:

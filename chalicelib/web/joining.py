@@ -186,9 +186,8 @@ def screening_page(token):
 
 @joining.route("/screening/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def record_screening(token):
-    from chalicelib.services.joining import InvalidAnswer
-
     from chalicelib.domain.screening import Outcome
+    from chalicelib.services.joining import InvalidAnswer
 
     def act(fields):
         outcome = {o.value: o for o in Outcome}.get(fields.get("outcome", ""))

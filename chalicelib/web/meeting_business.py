@@ -17,7 +17,6 @@ FORM = ["application/x-www-form-urlencoded"]
 
 def _attend_page(token: str, status: int = 200, error: str = "", values=None) -> Response:
     from chalicelib.domain.meeting_business import ANSWER_WORDS, Answer
-
     from chalicelib.services.joining_mail import day_at
 
     if not TOKEN.match(token):
@@ -38,7 +37,6 @@ def attend_page(token):
 @meeting_business.route("/attend/{token}", methods=["POST"], content_types=FORM)
 def answer(token):
     from chalicelib.domain.meeting_business import ANSWER_WORDS, Answer
-
     from chalicelib.services.joining_mail import day_at
 
     def act(fields):
@@ -53,9 +51,8 @@ def answer(token):
 
 
 def _agenda_page(token: str, status: int = 200, error: str = "", values=None) -> Response:
-    from chalicelib.services.notifications import role_words
-
     from chalicelib.services.joining_mail import day_at
+    from chalicelib.services.notifications import role_words
 
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
@@ -85,9 +82,8 @@ def propose(token):
 
 @meeting_business.route("/papers/{token}", methods=["GET"])
 def papers_page(token):
-    from chalicelib.services.notifications import role_words
-
     from chalicelib.services.joining_mail import day_at
+    from chalicelib.services.notifications import role_words
 
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)

@@ -89,9 +89,8 @@ def pack_document(force_id, file):
 @web.route("/forces/{force_id}/application-pack", methods=["POST"],
            content_types=["application/x-www-form-urlencoded"])
 def submit_pack_form(force_id):
-    from chalicelib.services.pack_requests import STANDARD
-
     from chalicelib.services.intake import InvalidApplication
+    from chalicelib.services.pack_requests import STANDARD
 
     force, missing = force_or_page(force_id)
     if missing:
