@@ -204,10 +204,12 @@ LOADED_ON_FIRST_USE = sorted(
         "access", "alerts", "callouts", "data_protection", "drafts", "elections", "joining", "mail_feedback",
         "meeting_business", "meetings", "members", "membership", "outbox", "reports", "strategic", "subject_access")}
     | {f"chalicelib.adapters.{adapter}" for adapter in (
-        "admin_pages", "svg_charts", "equality_questions", "s3_documents", "ses_mailer", "cognito_tokens")}
+        "admin_pages", "svg_charts", "equality_questions", "s3_documents", "ses_mailer", "cognito_tokens",
+        "cognito_sign_in")}
     | {f"chalicelib.domain.{area}" for area in (
         "recruitment", "equality_report", "membership", "callouts", "elections", "strategic", "meeting_business",
-        "meetings", "retention", "member_import")})
+        "meetings", "retention", "member_import", "eligibility")}
+    | {"chalicelib.api.openapi_admin"})
 
 
 def test_importing_the_app_leaves_the_services_and_the_few_route_modules_for_their_first_request():
