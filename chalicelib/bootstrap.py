@@ -1,8 +1,8 @@
 """The composition root: builds each service from settings the first time a request needs it, once per
 process (a warm Lambda or a flow process reuses it), and wires them here and nowhere else.
 
-Nothing here runs at import, so a cold start pays only for what a request uses,
-and tests replace any part with `override(...)` (a new container: everything is built again from it).
+Nothing here runs at import, so a cold start pays only for what a request uses, and tests replace any of the
+container's fields with `override(...)` (a new container: everything else is built again from them).
 """
 from __future__ import annotations
 
