@@ -1,4 +1,9 @@
-"""The Lambda entry point: registers the route blueprints and nothing else."""
+"""The Lambda entry point: registers the route blueprints and nothing else.
+
+Importing this is the Lambda's cold start: the route modules import the services (and the domain only some routes
+use) inside their handlers, and chalicelib/bootstrap.py each service where it first builds it, so a start loads the
+routes and what every request needs, and a request the services it calls (docs/architecture.md).
+"""
 import os
 
 from chalice import Chalice

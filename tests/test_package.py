@@ -191,3 +191,41 @@ def test_importing_the_app_leaves_jinja2_jsonschema_and_jwt_for_the_routes_that_
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# What `import app` (the Lambda's cold start) leaves for the first request that uses it: every service but the light
+# modules routes share, the DynamoDB stores only some services use, and the domain of the few-route pages.
+IMPORTED_AT_START = {"chalicelib.services.ports", "chalicelib.services.refusals", "chalicelib.services.directory",
+                     "chalicelib.services.log_context"}
+LOADED_ON_FIRST_USE = sorted(
+    {f"chalicelib.services.{p.stem}" for p in files_in("chalicelib/services") if p.suffix == ".py"
+     and p.stem != "__init__"} - IMPORTED_AT_START
+    | {f"chalicelib.adapters.dynamodb.{store}" for store in (
+        "access", "alerts", "callouts", "data_protection", "drafts", "elections", "joining", "mail_feedback",
+        "meeting_business", "meetings", "members", "membership", "outbox", "reports", "strategic", "subject_access")}
+    | {f"chalicelib.adapters.{adapter}" for adapter in (
+        "admin_pages", "svg_charts", "equality_questions", "s3_documents", "ses_mailer", "cognito_tokens",
+        "cognito_sign_in")}
+    | {f"chalicelib.domain.{area}" for area in (
+        "recruitment", "equality_report", "membership", "callouts", "elections", "strategic", "meeting_business",
+        "meetings", "retention", "member_import", "eligibility")}
+    | {"chalicelib.api.openapi_admin"})
+
+
+def test_importing_the_app_leaves_the_services_and_the_few_route_modules_for_their_first_request():
+    code = f"import sys, app; print(sorted(set({LOADED_ON_FIRST_USE!r}) & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(LOADED_ON_FIRST_USE) > 50
+    assert result.stdout.strip() == "[]"  # import it where it is first used (bootstrap.py, the route's handler)
+
+
+def test_the_first_request_builds_its_service_and_loads_its_modules():
+    code = ("import sys, app\nfrom chalicelib import bootstrap\n"
+            "bootstrap.container().strategic\n"
+            "print(sorted(m for m in ('chalicelib.services.strategic', 'chalicelib.adapters.dynamodb.strategic',"
+            " 'chalicelib.services.elections') if m in sys.modules))")
+    env = {**os.environ, "IAG_STAGE": "local", "AWS_DEFAULT_REGION": "eu-west-2"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['chalicelib.adapters.dynamodb.strategic', 'chalicelib.services.strategic']"

@@ -15,8 +15,8 @@ from chalice import Blueprint, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.problems import MalformedBody, parse_json, problem
-from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
-from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
+from chalicelib.domain.operators import Operator, OperatorRefused
+from chalicelib.services.refusals import AdminConflict, InvalidRequest, NotFound, Unauthenticated
 from chalicelib.web.responses import body_bytes
 
 # `chalice package` writes this ARN into the template; infra/resources.json replaces it with the pool it creates.

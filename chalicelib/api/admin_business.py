@@ -6,20 +6,20 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 from chalicelib import bootstrap
 from chalicelib.api.admin import json_response, operator_route, request_json
 from chalicelib.api.problems import problem
-from chalicelib.domain.callouts import Incident, Response
-from chalicelib.domain.elections import Election
-from chalicelib.domain.meeting_plans import PlannedMeeting
 from chalicelib.domain.operators import Permission
-from chalicelib.domain.strategic import Cycle
-from chalicelib.services.admin import AdminConflict, InvalidRequest
-from chalicelib.services.callouts import CalloutClosed
-from chalicelib.services.elections import ElectionRefused
+from chalicelib.services.refusals import AdminConflict, InvalidRequest
+
+if TYPE_CHECKING:
+    from chalicelib.domain.callouts import Incident, Response
+    from chalicelib.domain.elections import Election
+    from chalicelib.domain.meeting_plans import PlannedMeeting
+    from chalicelib.domain.strategic import Cycle
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -27,6 +27,10 @@ LONDON = ZoneInfo("Europe/London")
 def business_refusals(handler: Callable) -> Callable:
     """The services' refusals in the admin API's terms (409 for the state of things, 400 for the request)."""
     def route(operator, *args, **kwargs):
+        # Imported here, not at the Lambda's cold start: these services load when a request first calls them.
+        from chalicelib.services.callouts import CalloutClosed
+        from chalicelib.services.elections import ElectionRefused
+
         try:
             return handler(operator, *args, **kwargs)
         except (CalloutClosed, ElectionRefused) as error:

@@ -9,18 +9,20 @@ from typing import Callable
 
 from chalicelib import bootstrap
 from chalicelib.api.admin import json_response, operator_route, request_json
-from chalicelib.domain.membership import Change, MemberChangeRefused
 from chalicelib.domain.operators import Permission
-from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
-from chalicelib.services.membership import MemberNotFound, shown
-from chalicelib.services.ports import MemberConflict
+from chalicelib.services.refusals import AdminConflict, InvalidRequest, NotFound
 
-CHANGES = {"suspend": Change.SUSPEND, "reinstate": Change.REINSTATE, "remove": Change.REMOVE}
+CHANGES = ("suspend", "reinstate", "remove")  # the membership Change values an operator may make
 
 
 def refusals_as_problems(handler: Callable) -> Callable:
     """This module's refusals in the admin API's terms (404, 400, 409): nothing was changed."""
     def route(operator, *args, **kwargs):
+        # Imported here, not at the Lambda's cold start: these services load when a request first calls them.
+        from chalicelib.domain.membership import MemberChangeRefused
+        from chalicelib.services.membership import MemberNotFound
+        from chalicelib.services.ports import MemberConflict
+
         try:
             return handler(operator, *args, **kwargs)
         except (MemberNotFound, LookupError) as error:
@@ -38,6 +40,12 @@ def _read(operator, force_id: str, action: str, **about) -> None:
     """Every read of personal data is recorded before it is answered (as the admin service's reads are)."""
     container = bootstrap.container()
     container.access_log.record(operator, force_id, action, container.clock.now(), **about)
+
+
+def _shown(member) -> dict:
+    from chalicelib.services.membership import shown
+
+    return shown(member)
 
 
 def _day(value, name: str) -> date:
@@ -60,12 +68,14 @@ def show_member(operator, force_id, group_id, member_id):
 def change_member(operator, force_id, group_id, member_id):
     operator.authorise(Permission.MEMBERSHIP, force_id, group_id)
     body = request_json()
-    change = CHANGES.get(str(body.get("change") or ""))
-    if change is None:
+    from chalicelib.domain.membership import Change
+
+    change = str(body.get("change") or "")
+    if change not in CHANGES:
         raise InvalidRequest(f"change is one of: {', '.join(CHANGES)}")
-    member = bootstrap.container().membership.change(force_id, group_id, member_id, change,
+    member = bootstrap.container().membership.change(force_id, group_id, member_id, Change(change),
                                                      str(body.get("reason") or ""), f"operator:{operator.id}")
-    return json_response(shown(member))
+    return json_response(_shown(member))
 
 
 @operator_route("/admin/forces/{force_id}/groups/{group_id}/members/{member_id}/renewal", ["POST"])
@@ -77,7 +87,7 @@ def decide_renewal(operator, force_id, group_id, member_id):
         raise InvalidRequest("agree must be true or false")
     member = bootstrap.container().membership.decide_renewal(force_id, group_id, member_id, body["agree"],
                                                              str(body.get("reason") or ""), f"operator:{operator.id}")
-    return json_response(shown(member))
+    return json_response(_shown(member))
 
 
 @operator_route("/admin/forces/{force_id}/groups/{group_id}/members/{member_id}/screening", ["POST"])
@@ -88,7 +98,7 @@ def record_screening(operator, force_id, group_id, member_id):
     member = bootstrap.container().membership.record_screening(
         force_id, group_id, member_id, str(body.get("outcome") or ""), str(body.get("level") or ""),
         _day(body.get("completed_on"), "completed_on"), f"operator:{operator.id}")
-    return json_response(shown(member))
+    return json_response(_shown(member))
 
 
 # --- meeting business ---

@@ -10,9 +10,6 @@ from chalicelib import bootstrap
 from chalicelib.api.problems import MalformedBody, client_address, parse_json, problem, rate_limited
 from chalicelib.domain.rate_limits import RateLimited
 from chalicelib.services import directory
-from chalicelib.services.intake import (
-    GroupClosed, IdempotencyKeyReused, InvalidApplication, UnknownForce, UnknownGroup,
-)
 
 MAX_BODY_BYTES = 64 * 1024
 REFERENCE = re.compile(r"^[A-Z]{2,4}-[0-9]{4}-[0-9A-Z]{8}$")
@@ -46,6 +43,8 @@ def get_force(force_id):
 
 @api.route("/forces/{force_id}/applications", methods=["POST"], content_types=["*/*"])
 def submit_application(force_id):
+    from chalicelib.services.intake import GroupClosed, IdempotencyKeyReused, InvalidApplication, UnknownForce, UnknownGroup
+
     request = api.current_request
     raw = request.raw_body or b""
     declared = request.headers.get("content-length", "0")

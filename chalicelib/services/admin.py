@@ -16,6 +16,9 @@ from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.services.operators import AccessLog
 from chalicelib.services.ports import ApplicationRepository, Clock, ForceCatalogue, Workflow, WorkflowUnavailable
+# The admin service's refusals live in a light module (routes catch them at the cold start), re-exported here.
+from chalicelib.services.refusals import AdminConflict as AdminConflict, InvalidRequest as InvalidRequest
+from chalicelib.services.refusals import NotFound as NotFound
 
 if TYPE_CHECKING:  # built lazily by the container: not imported on the admin API's path
     from chalicelib.domain.equality_report import EqualityReport
@@ -28,18 +31,6 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FINAL_RUN_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 EXPORT_COLUMNS = ("reference", "group", "stage", "submitted_at", "updated_at", "given_name", "family_name", "email",
                   "phone")
-
-
-class NotFound(LookupError):
-    pass
-
-
-class AdminConflict(Exception):
-    """The request is understood but cannot be done in the application's present state."""
-
-
-class InvalidRequest(ValueError):
-    pass
 
 
 class Reviewers(Protocol):

@@ -16,7 +16,7 @@ from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.meeting_plans import PlannedMeeting
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.domain.strategic import Cycle, strategic_group
-from chalicelib.services.admin import NotFound
+from chalicelib.services.refusals import NotFound
 from chalicelib.services.callouts import CalloutService
 from chalicelib.services.elections import ElectionService
 from chalicelib.services.meetings import MeetingService

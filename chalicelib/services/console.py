@@ -19,7 +19,7 @@ from chalicelib.domain.meeting_plans import PlannedMeeting
 from chalicelib.domain.membership import Member
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.domain.strategic import Cycle
-from chalicelib.services.admin import NotFound
+from chalicelib.services.refusals import NotFound
 from chalicelib.services.operators import AccessLog
 from chalicelib.services.ports import (
     ApplicationRepository, Clock, ForceCatalogue, GroupMembers, Workflow, WorkflowUnavailable,

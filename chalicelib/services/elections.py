@@ -31,7 +31,7 @@ from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
     Clock, ElectionConflict, EmailMessage, ForceCatalogue, RandomSource,
 )
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 
 log = logging.getLogger(__name__)
 

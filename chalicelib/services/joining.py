@@ -33,7 +33,8 @@ from chalicelib.services.ports import (
     ApplicationRepository, Attachment, Clock, DecisionConflict, EmailMessage, ForceCatalogue, LinkConflict,
     RandomSource, StaleApplication,
 )
-from chalicelib.services.review import LinkRefused, Step
+from chalicelib.services.refusals import LinkRefused
+from chalicelib.services.review import Step
 from chalicelib.services.screening import ScreeningProvider, ScreeningRequest
 
 if TYPE_CHECKING:  # the meetings module stays off the cold path (see _next_meetings)

@@ -28,7 +28,7 @@ from chalicelib.services.membership import member_email
 from chalicelib.services.notifications import role_words
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, GroupMembers, LinkConflict, RandomSource
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 
 log = logging.getLogger(__name__)
 

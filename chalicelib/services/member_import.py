@@ -21,14 +21,14 @@ from chalicelib.domain.membership import Member, Role, SignedAgreement
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.domain.roles import person
 from chalicelib.domain.validation import FieldError
-from chalicelib.services.admin import AdminConflict, NotFound
+from chalicelib.services.refusals import AdminConflict, NotFound
 from chalicelib.services.joining import InvalidAnswer
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
     Clock, EmailMessage, ForceCatalogue, LinkConflict, MemberChange, MemberConflict, RandomSource,
 )
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from chalicelib.domain.membership import (
 from chalicelib.domain.screening import LEVELS, add_months
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import Attachment, Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol
 
-from chalicelib.domain.application import Application, AuditEvent
-from chalicelib.domain.forces import ForceProfile
-from chalicelib.domain.lifecycle import Stage
-from chalicelib.domain.links import Link
-from chalicelib.domain.membership import Member
+from chalicelib.services.refusals import Unauthenticated as Unauthenticated  # lives in a light module; re-exported
+
+if TYPE_CHECKING:  # types only: every adapter imports this module, and the domain they need is their own import
+    from chalicelib.domain.application import Application, AuditEvent
+    from chalicelib.domain.forces import ForceProfile
+    from chalicelib.domain.lifecycle import Stage
+    from chalicelib.domain.links import Link
+    from chalicelib.domain.membership import Member
 
 
 class Clock(Protocol):
@@ -138,10 +141,6 @@ class EmailKey:
     """One email: at most one copy of it is ever sent."""
     about: About
     kind: str
-
-
-class Unauthenticated(Exception):
-    """No token, or one the operator pool did not issue (bad signature, expired, another pool or client)."""
 
 
 class UnknownForce(LookupError):

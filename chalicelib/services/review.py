@@ -26,6 +26,7 @@ from chalicelib.services import role_notices
 from chalicelib.services.log_context import about
 from chalicelib.services.notifications import ReviewMail
 from chalicelib.services.outbox import application_email
+from chalicelib.services.refusals import LinkRefused as LinkRefused  # lives in a light module; re-exported
 from chalicelib.services.ports import (
     ApplicationRepository, Clock, DecisionConflict, EmailMessage, ForceCatalogue, RandomSource, StaleApplication,
     Workflow, WorkflowUnavailable,
@@ -107,12 +108,6 @@ class ActionsAfterReview(Protocol):
     def delivered(self, force_id: str, reference: str) -> None: ...
 
     def undelivered(self, force_id: str) -> list[str]: ...
-
-
-class LinkRefused(Exception):
-    def __init__(self, problem: LinkProblem):
-        super().__init__(problem.value)
-        self.problem = problem
 
 
 class ReviewService:

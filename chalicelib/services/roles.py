@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Protocol
 from chalicelib.domain import roles
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.operators import Operator, Permission
-from chalicelib.services.admin import InvalidRequest, NotFound
+from chalicelib.services.refusals import InvalidRequest, NotFound
 from chalicelib.services.operators import AccessLog
 from chalicelib.services.ports import Clock, ForceCatalogue
 

@@ -38,7 +38,7 @@ from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
     Attachment, Clock, EmailMessage, ForceCatalogue, LinkConflict, RandomSource, Workflow,
 )
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import (
     Clock, EmailMessage, ForceCatalogue, LinkSpent, RandomSource, SubjectAccessRequest,
 )
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from chalicelib.adapters.schema_validation import load_schema, validate
-from chalicelib.domain import eligibility as rules
 from chalicelib.domain.forces import ForceProfile, Group, MeetingSeries
 from chalicelib.domain.validation import FieldError
 from chalicelib.web.forms import DATE_FIELD, field_id, payload_from_form
+
+if TYPE_CHECKING:
+    from chalicelib.domain import eligibility as rules
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "templates" / "web" / "apply" / "questions.en.json"
 DECLARATIONS = ("declarations.police_employee", "declarations.police_connection",
@@ -242,6 +244,8 @@ def page_of_field(force: ForceProfile, values: dict, pointer: str) -> Optional[P
 def reasons_so_far(force: ForceProfile, values: dict, done: list[str], today: date) -> list[rules.Reason]:
     """Every reason this person cannot join, from the eligibility pages they have answered: the same
     rules the intake service applies when the application is sent."""
+    from chalicelib.domain import eligibility as rules  # on the apply pages only: not at the Lambda's cold start
+
     group = force.group(values.get("group", ""))
     if group is None:
         return []

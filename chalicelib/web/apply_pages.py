@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
@@ -22,8 +23,6 @@ from chalicelib.api.problems import client_address
 from chalicelib.domain.rate_limits import RateLimited
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.validation import FieldError
-from chalicelib.services.drafts import Draft, LinkRefused
-from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownGroup
 from chalicelib.web import apply_flow as flow
 from chalicelib.web import csrf
 from chalicelib.web.forms import DATE_FIELD, errors_by_field, field_id
@@ -32,6 +31,9 @@ from chalicelib.web.responses import (
     too_many_page,
 )
 from chalicelib.web.receipts import receipt_cookie
+
+if TYPE_CHECKING:
+    from chalicelib.services.drafts import Draft, LinkRefused
 
 log = logging.getLogger(__name__)
 apply_pages = Blueprint(__name__)
@@ -254,6 +256,8 @@ def _check_page(force: ForceProfile, draft: Draft | None, errors: dict | None = 
 
 
 def _submit(force: ForceProfile, draft: Draft | None, form: dict) -> Response:
+    from chalicelib.services.intake import GroupClosed, InvalidApplication, UnknownGroup
+
     if draft is None:
         return message_page(410, "Your answers are no longer here",
                             "Saved answers are kept for 28 days, or until the application is sent.",
@@ -332,6 +336,8 @@ def resume_page(force_id, token):
     force, missing = force_or_page(force_id)
     if missing:
         return missing
+    from chalicelib.services.drafts import LinkRefused
+
     try:
         bootstrap.container().drafts.check_link(force.id, token)
     except LinkRefused as refused:
@@ -350,6 +356,8 @@ def resume(force_id, token):
         return refused
     if form.get("_token_problem"):
         return resume_page(force_id, token)  # the page again, with a fresh token; nothing spent
+    from chalicelib.services.drafts import LinkRefused
+
     drafts = bootstrap.container().drafts
     try:
         draft = drafts.resume(force.id, token)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.domain.callouts import ANSWER_WORDS, Answer
 from chalicelib.domain.links import LinkProblem
-from chalicelib.services.joining_mail import day_at
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
 from chalicelib.web.responses import page
 
@@ -16,6 +14,9 @@ callouts = Blueprint(__name__)
 
 
 def _callout_page(token: str, status: int = 200, error: str = "", values=None):
+    from chalicelib.domain.callouts import ANSWER_WORDS, Answer
+    from chalicelib.services.joining_mail import day_at
+
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
     try:
@@ -34,6 +35,8 @@ def callout_page(token):
 
 @callouts.route("/callout/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def answer_callout(token):
+    from chalicelib.domain.callouts import Answer
+
     def act(fields):
         answer = {a.value: a for a in Answer}.get(fields.get("answer", ""))
         if answer is None:
@@ -47,6 +50,9 @@ def answer_callout(token):
 
 @callouts.route("/incident/{token}", methods=["GET"])
 def incident_page(token):
+    from chalicelib.domain.callouts import ANSWER_WORDS
+    from chalicelib.services.joining_mail import day_at
+
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
     container = bootstrap.container()

@@ -18,7 +18,7 @@ Every POST is checked before the handler runs: a signed-in operator (the pages' 
 MAX_FORM_BYTES, our own Origin, and a form token bound to this sign-in (a token from another sign-in, or none,
 is refused 403). A change ends with `you.done(location, notice)` (303): that, and only that, is written to the
 access log with who made it (`console:<handler name>`), so no handler can forget to. Roles, forces and groups
-are asked by the services the handler calls; their refusals become pages by exception type (REFUSALS): a
+are asked by the services the handler calls; their refusals become pages by exception type (refusals()): a
 refused operator learns nothing of the target.
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import parse_qs, quote
 
@@ -34,14 +35,8 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
 from chalicelib.domain.forces import ForceProfile
-from chalicelib.domain.membership import MemberChangeRefused
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission
-from chalicelib.services.admin import AdminConflict, InvalidRequest, NotFound
-from chalicelib.services.callouts import CalloutClosed
-from chalicelib.services.elections import ElectionRefused
-from chalicelib.services.membership import MemberNotFound
-from chalicelib.services.operators import Unauthenticated
-from chalicelib.services.ports import MemberConflict
+from chalicelib.services.refusals import AdminConflict, InvalidRequest, NotFound, Unauthenticated
 from chalicelib.web import csrf
 from chalicelib.web.operator_pages import SIGN_IN, cookie_token
 from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, read_posted_upload, static_url
@@ -76,17 +71,26 @@ NOTICES: dict[str, str] = {}
 # Refusals as pages, by exception type: (status, heading, whether the service's own words may be shown).
 # The services authorise before they look anything up, so a message they raise after that names only what the
 # operator may see; a refusal is never explained (it would name the force or group asked about).
-REFUSALS: tuple[tuple[type[BaseException], int, str, bool], ...] = (
-    (OperatorRefused, 403, "Your role does not allow this", False),
-    (MemberNotFound, 404, "Not found", False),
-    (NotFound, 404, "Not found", False),
-    (MemberConflict, 409, "Someone else changed this meanwhile", False),
-    (AdminConflict, 409, "That cannot be done now", True),
-    (CalloutClosed, 409, "That cannot be done now", True),
-    (ElectionRefused, 409, "That cannot be done now", True),
-    (InvalidRequest, 400, "That cannot be done as asked", True),
-    (MemberChangeRefused, 400, "That cannot be done as asked", True),
-)
+# Built on the first refusal, not at the Lambda's cold start: importing the services behind them is what costs.
+@cache
+def refusals() -> tuple[tuple[type[BaseException], int, str, bool], ...]:
+    from chalicelib.domain.membership import MemberChangeRefused
+    from chalicelib.services.callouts import CalloutClosed
+    from chalicelib.services.elections import ElectionRefused
+    from chalicelib.services.membership import MemberNotFound
+    from chalicelib.services.ports import MemberConflict
+
+    return (
+        (OperatorRefused, 403, "Your role does not allow this", False),
+        (MemberNotFound, 404, "Not found", False),
+        (NotFound, 404, "Not found", False),
+        (MemberConflict, 409, "Someone else changed this meanwhile", False),
+        (AdminConflict, 409, "That cannot be done now", True),
+        (CalloutClosed, 409, "That cannot be done now", True),
+        (ElectionRefused, 409, "That cannot be done now", True),
+        (InvalidRequest, 400, "That cannot be done as asked", True),
+        (MemberChangeRefused, 400, "That cannot be done as asked", True),
+    )
 
 
 # Path parameters that name what a change was made to, as the access log's reference (the first one present).
@@ -117,10 +121,15 @@ class FormProblem(Exception):
 
 
 # Refusals of a change as asked that a form's page shows beside its field, by exception type (status); any other
-# refusal is a page of its own (REFUSALS).
-FIELD_REFUSALS: tuple[tuple[type[BaseException], int], ...] = (
-    (AdminConflict, 409), (CalloutClosed, 409), (ElectionRefused, 409), (InvalidRequest, 400), (ValueError, 400),
-)
+# refusal is a page of its own (refusals()).
+@cache
+def field_refusals() -> tuple[tuple[type[BaseException], int], ...]:
+    from chalicelib.services.callouts import CalloutClosed
+    from chalicelib.services.elections import ElectionRefused
+
+    return (
+        (AdminConflict, 409), (CalloutClosed, 409), (ElectionRefused, 409), (InvalidRequest, 400), (ValueError, 400),
+    )
 
 
 def form_answer(form: Form, change: Callable[[], Response], again: Callable[..., Response],
@@ -131,8 +140,8 @@ def form_answer(form: Form, change: Callable[[], Response], again: Callable[...,
         return change()
     except FormProblem as problem:
         return again(status=400, errors={problem.field: problem.message}, values=form.typed())
-    except tuple(kind for kind, _ in FIELD_REFUSALS) as error:
-        status = next(s for kind, s in FIELD_REFUSALS if isinstance(error, kind))
+    except tuple(kind for kind, _ in field_refusals()) as error:
+        status = next(s for kind, s in field_refusals() if isinstance(error, kind))
         return again(status=status, errors={field: getattr(error, "message", None) or str(error)},
                      values=form.typed())
 
@@ -287,8 +296,8 @@ def _checked_form(you: SignedIn) -> tuple[Form, Optional[Response]]:
 def _refusals_as_pages(you: SignedIn, section: str, force_id: Optional[str], call: Callable[[], Response]) -> Response:
     try:
         return call()
-    except tuple(kind for kind, *_ in REFUSALS) as error:
-        status, heading, say = next((s, h, say) for kind, s, h, say in REFUSALS if isinstance(error, kind))
+    except tuple(kind for kind, *_ in refusals()) as error:
+        status, heading, say = next((s, h, say) for kind, s, h, say in refusals() if isinstance(error, kind))
         # The frame shows the operator's own force only: a refused request must not name the one asked about.
         own = bootstrap.container().forces.get(force_id) if force_id and you.operator.may_in_force(
             Permission.LIST, force_id) else None

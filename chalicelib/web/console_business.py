@@ -14,13 +14,9 @@ from zoneinfo import ZoneInfo
 from chalice import Response
 
 from chalicelib import bootstrap
-from chalicelib.domain.callouts import ANSWER_WORDS
-from chalicelib.domain.elections import Phase
 from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.operators import Operator, Permission
-from chalicelib.domain.strategic import Status as CycleStatus, strategic_group
-from chalicelib.services.admin import InvalidRequest, NotFound
-from chalicelib.services.joining_mail import day_at
+from chalicelib.services.refusals import InvalidRequest, NotFound
 from chalicelib.web.console import (
     NOTICES, PREFIX, SECTION_SHOWN, Form, FormProblem, SignedIn, confirmed, console_action, console_page, force_of, form_answer,
     query_params,
@@ -53,6 +49,8 @@ def _admin():
 def _page(you: SignedIn, template: str, section: str, force: ForceProfile, status: int = 200,
           errors: Optional[dict[str, str]] = None, values: Optional[Mapping[str, str]] = None,
           **context: Any) -> Response:
+    from chalicelib.services.joining_mail import day_at
+
     return you.page(template, section=section, force=force, status=status, when=day_at, errors=errors or {},
                     values=values or {}, **context)
 
@@ -190,6 +188,8 @@ def change_meeting(you: SignedIn, form: Form, force_id: str, group_id: str, uid_
 
 @console_action(PREFIX + "/{force_id}/meetings/{group_id}/{uid_key}/cancel", section="meetings")
 def cancel_meeting(you: SignedIn, form: Form, force_id: str, group_id: str, uid_key: str):
+    from chalicelib.services.joining_mail import day_at
+
     you.operator.authorise(Permission.OPERATE, force_id, group_id)  # a refused operator is not asked to confirm
     force = force_of(force_id)
     planned = bootstrap.container().meeting_store.get(force_id, group_id, uid_key)
@@ -251,6 +251,8 @@ def raise_callout(you: SignedIn, form: Form, force_id: str):
 
 @console_page(PREFIX + "/{force_id}/callouts/{incident_id}", section="callouts")
 def callout(you: SignedIn, force_id: str, incident_id: str):
+    from chalicelib.domain.callouts import ANSWER_WORDS
+
     incident, responses = _admin().incident(you.operator, force_id, incident_id)
     force = force_of(force_id)
     now = bootstrap.container().clock.now()
@@ -321,6 +323,8 @@ def election(you: SignedIn, force_id: str, group_id: str, election_id: str):
 
 
 def _election(you: SignedIn, force_id: str, group_id: str, election_id: str, **shown: Any) -> Response:
+    from chalicelib.domain.elections import Phase
+
     followed = _admin().election(you.operator, force_id, group_id, election_id)
     force = force_of(force_id)
     return _page(you, "console/election.html", "elections", force, group=_group(force, group_id), followed=followed,
@@ -346,6 +350,8 @@ def change_election(you: SignedIn, form: Form, force_id: str, group_id: str, ele
 
 def _may_see_strategic(operator: Operator, force_id: str) -> bool:
     """Only where the force has a Strategic IAG, for a role that may see its group (as the service asks)."""
+    from chalicelib.domain.strategic import strategic_group
+
     force = bootstrap.container().forces.get(force_id)
     group = strategic_group(force) if force else None
     return group is not None and operator.may(Permission.VIEW, force_id, group.id)
@@ -383,6 +389,8 @@ def cycle(you: SignedIn, force_id: str, cycle_id: str):
 
 
 def _cycle(you: SignedIn, force_id: str, cycle_id: str, **shown: Any) -> Response:
+    from chalicelib.domain.strategic import Status as CycleStatus
+
     followed = _admin().cycle(you.operator, force_id, cycle_id)
     return _page(you, "console/cycle.html", "strategic", force_of(force_id), followed=followed,
                  base=_strategic_base(force_id), no_quorum=followed["cycle"].status is CycleStatus.NO_QUORUM,

@@ -8,14 +8,10 @@ from __future__ import annotations
 from typing import Optional
 
 from chalicelib import bootstrap
-from chalicelib.adapters.admin_pages import UnknownScope, equality_view, recruitment_view
 from chalicelib.domain.lifecycle import Stage
-from chalicelib.api.admin_members import CHANGES
-from chalicelib.domain.membership import REASON_NEEDED, Role
 from chalicelib.domain.operators import Permission
 from chalicelib.domain.roles import APPEAL, APPEAL_PANEL, FORCE, REVIEW_PANEL
-from chalicelib.services.admin import InvalidRequest, NotFound
-from chalicelib.services.roles import EMAIL
+from chalicelib.services.refusals import InvalidRequest, NotFound
 from chalicelib.web.console import (
     NOTICES, PREFIX, SignedIn, confirmed, console_action, console_page, force_of, query_params, role_words,
 )
@@ -172,6 +168,8 @@ def import_members(you: SignedIn, form: dict, force_id: str):
 @console_page(PREFIX + "/{force_id}/people/{group_id}/member", section="people")
 def member_form(you: SignedIn, force_id: str, group_id: str):
     """Add a member (no `id`), or edit one: saved through the import, so the same checks and audit apply."""
+    from chalicelib.domain.membership import Role
+
     force = force_of(force_id)
     group = force.group(group_id)
     if group is None:
@@ -190,6 +188,8 @@ def member_form(you: SignedIn, force_id: str, group_id: str):
 
 @console_action(PREFIX + "/{force_id}/people/{group_id}/member", section="people")
 def save_member(you: SignedIn, form: dict, force_id: str, group_id: str):
+    from chalicelib.domain.membership import Role
+
     force = force_of(force_id)
     group = force.group(group_id)
     if group is None:
@@ -223,13 +223,15 @@ def _member_values(member) -> dict[str, str]:
 
 @console_action(PREFIX + "/{force_id}/people/{group_id}/members/{member_id}/status", section="people")
 def change_member(you: SignedIn, form: dict, force_id: str, group_id: str, member_id: str):
+    from chalicelib.domain.membership import Change, REASON_NEEDED
+
     force = force_of(force_id)
     you.operator.authorise(Permission.MEMBERSHIP, force_id, group_id)  # before anything about the member is read
     change = form.get("change", "")
     if change not in CHANGE_WORDS:
         raise InvalidRequest(f"change is one of: {', '.join(CHANGE_WORDS)}")
     reason = (form.get("reason") or "").strip()
-    needs_reason = CHANGES[change] in REASON_NEEDED
+    needs_reason = Change(change) in REASON_NEEDED
     if not confirmed(form) or (needs_reason and not reason):
         name = _container().membership.member_record(force_id, group_id, member_id)["name"]
         you.record(force_id, "view_member", reference=member_id, group_id=group_id)
@@ -243,7 +245,7 @@ def change_member(you: SignedIn, form: dict, force_id: str, group_id: str, membe
                            if needs_reason else None,
                            error="Give the reason: the member is told it" if confirmed(form) and needs_reason
                            and not reason else "")
-    _container().membership.change(force_id, group_id, member_id, CHANGES[change],
+    _container().membership.change(force_id, group_id, member_id, Change(change),
                                    reason, f"operator:{you.operator.id}")
     return you.done(f"{PREFIX}/{force_id}/people?group={group_id}", "member-changed")
 
@@ -259,6 +261,8 @@ def role_form(you: SignedIn, force_id: str, scope: str, role: str):
 
 @console_action(PREFIX + "/{force_id}/roles/{scope}/{role}", section="people")
 def set_role(you: SignedIn, form: dict, force_id: str, scope: str, role: str):
+    from chalicelib.services.roles import EMAIL
+
     force = force_of(force_id)
     you.operator.authorise(Permission.REVIEWERS, force_id, None if scope in (APPEAL, FORCE) else scope)
     held = _role(you, force_id, scope, role)
@@ -330,6 +334,8 @@ def _report_pages(name: str):
 
 @_report_pages("recruitment")
 def recruitment_report(you: SignedIn, force_id: str):
+    from chalicelib.adapters.admin_pages import recruitment_view
+
     force = force_of(force_id)
     answer = _container().admin.recruitment(you.operator, force_id)
     return you.page("operators/console_recruitment.html", section="reports", force=force,
@@ -338,6 +344,8 @@ def recruitment_report(you: SignedIn, force_id: str):
 
 @_report_pages("equality")
 def equality_report(you: SignedIn, force_id: str):
+    from chalicelib.adapters.admin_pages import UnknownScope, equality_view
+
     force = force_of(force_id)
     query = query_params()
     try:

@@ -9,9 +9,7 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem
-from chalicelib.services.elections import ElectionRefused
-from chalicelib.services.joining_mail import when
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import (
     TOKEN, TOKEN_PAGE_HEADERS, act_on_form, act_on_link, done_page, not_now_page, refused_page,
 )
@@ -21,6 +19,9 @@ elections = Blueprint(__name__)
 
 
 def _stand_page(token: str, status: int = 200, error: str = "", values=None):
+    from chalicelib.services.elections import ElectionRefused
+    from chalicelib.services.joining_mail import when
+
     try:
         nomination = bootstrap.container().elections.nomination(token)
     except LinkRefused as refused:
@@ -32,6 +33,9 @@ def _stand_page(token: str, status: int = 200, error: str = "", values=None):
 
 
 def _vote_page(token: str, status: int = 200, error: str = ""):
+    from chalicelib.services.elections import ElectionRefused
+    from chalicelib.services.joining_mail import when
+
     try:
         ballot = bootstrap.container().elections.ballot(token)
     except LinkRefused as refused:
@@ -72,6 +76,8 @@ def take_paper(token):
 
 def _paper_page(paper, status: int = 200, error: str = ""):
     # The paper's token is in this page: never cached (page()), never sent to another site.
+    from chalicelib.services.joining_mail import when
+
     return page("web/ballot_paper.html", status=status, paper=paper, error=error, when=when,
                 force=bootstrap.container().forces.get(paper.election.force_id), headers=TOKEN_PAGE_HEADERS)
 

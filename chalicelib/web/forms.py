@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from chalicelib.adapters.equality_questions import equality_questions
 
 TEXT_FIELDS = (
     "group", "applicant.given_name", "applicant.family_name", "applicant.email", "applicant.phone",
@@ -27,6 +26,8 @@ EMPTY_MEANS_NOTHING = ("declarations.convictions_or_police_contact",)
 
 
 def payload_from_form(form: dict[str, list[str]]) -> dict:
+    from chalicelib.adapters.equality_questions import equality_questions
+
     def first(name: str) -> Optional[str]:
         values = form.get(name) or [""]
         return values[0].strip() or None

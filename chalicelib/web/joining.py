@@ -8,10 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
-from chalicelib.domain.review import Choice, Decision
-from chalicelib.domain.screening import Outcome
-from chalicelib.services.joining import InvalidAnswer
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
 from chalicelib.web.responses import page
 
@@ -75,6 +72,8 @@ def residency_page(token):
 
 @joining.route("/residency/{token}", methods=["POST"], content_types=["multipart/form-data"])
 def upload_residency(token):
+    from chalicelib.services.joining import InvalidAnswer
+
     def act(fields):
         evidence = fields.get("evidence")
         if evidence is None or isinstance(evidence, str) or not evidence.data:
@@ -161,6 +160,8 @@ def appeal_review_page(token):
 
 @joining.route("/appeal-review/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def decide_appeal(token):
+    from chalicelib.domain.review import Choice, Decision
+
     def act(fields):
         choice = {"uphold": Choice.UPHOLD, "dismiss": Choice.DISMISS}.get(fields.get("decision", ""))
         if choice is None:
@@ -185,6 +186,9 @@ def screening_page(token):
 
 @joining.route("/screening/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def record_screening(token):
+    from chalicelib.domain.screening import Outcome
+    from chalicelib.services.joining import InvalidAnswer
+
     def act(fields):
         outcome = {o.value: o for o in Outcome}.get(fields.get("outcome", ""))
         if outcome is None:

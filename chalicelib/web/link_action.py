@@ -1,25 +1,18 @@
 """How a page behind an emailed link acts on a POST, for every such page: check the token, read the form,
-call the service, and show the result. A refusal becomes its page by the exception's type, in REFUSALS
+call the service, and show the result. A refusal becomes its page by the exception's type, in refusals()
 (never by its text): a link that cannot act, a step that cannot be taken now, or an answer to correct."""
 from __future__ import annotations
 
 import logging
 import re
+from functools import cache
 from typing import Callable, cast
 
 from chalice import Response
 from chalice.app import Request
 
 from chalicelib.domain.links import LinkProblem
-from chalicelib.domain.meeting_business import BusinessRefused
-from chalicelib.domain.membership import MemberChangeRefused
-from chalicelib.domain.review import InvalidDecision
-from chalicelib.services.callouts import CalloutRefused
-from chalicelib.services.elections import ElectionNotNow, ElectionRefused
-from chalicelib.services.joining import InvalidAnswer
-from chalicelib.services.ports import DocumentUnavailable
-from chalicelib.services.review import LinkRefused
-from chalicelib.services.strategic import StrategicRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.responses import page, read_posted_fields, read_posted_upload
 
 log = logging.getLogger(__name__)
@@ -70,21 +63,34 @@ def _answer_again(error: Exception, reshow: Reshow, fields: dict) -> Response:
     return reshow(422, str(error), fields)
 
 
-REFUSALS: dict[type[Exception], Callable[[Exception, Reshow, dict], Response]] = {
-    LinkRefused: lambda error, reshow, fields: refused_page(cast(LinkRefused, error).problem),
-    ElectionNotNow: lambda error, reshow, fields: not_now_page(str(error)),
-    DocumentUnavailable: _document_missing,
-    # Answers the person can correct: the form again, with what they typed.
-    InvalidAnswer: _answer_again, InvalidDecision: _answer_again, CalloutRefused: _answer_again,
-    ElectionRefused: _answer_again, StrategicRefused: _answer_again, MemberChangeRefused: _answer_again,
-    BusinessRefused: _answer_again,
-}
+@cache
+def refusals() -> dict[type[Exception], Callable[[Exception, Reshow, dict], Response]]:
+    """Each service's refusal and its page. Built on the first refusal, not at the Lambda's cold start: importing
+    every service behind these pages is most of what they would load."""
+    from chalicelib.domain.meeting_business import BusinessRefused
+    from chalicelib.domain.membership import MemberChangeRefused
+    from chalicelib.domain.review import InvalidDecision
+    from chalicelib.services.callouts import CalloutRefused
+    from chalicelib.services.elections import ElectionNotNow, ElectionRefused
+    from chalicelib.services.joining import InvalidAnswer
+    from chalicelib.services.ports import DocumentUnavailable
+    from chalicelib.services.strategic import StrategicRefused
+
+    return {
+        LinkRefused: lambda error, reshow, fields: refused_page(cast(LinkRefused, error).problem),
+        ElectionNotNow: lambda error, reshow, fields: not_now_page(str(error)),
+        DocumentUnavailable: _document_missing,
+        # Answers the person can correct: the form again, with what they typed.
+        InvalidAnswer: _answer_again, InvalidDecision: _answer_again, CalloutRefused: _answer_again,
+        ElectionRefused: _answer_again, StrategicRefused: _answer_again, MemberChangeRefused: _answer_again,
+        BusinessRefused: _answer_again,
+    }
 
 
 def act_on_link(request: Request, token: str, act: Callable[[dict], Response], reshow: Reshow, *,
                 every_value: bool = False, upload: bool = False) -> Response:
     """`act(fields)` for a good post with a well-formed token, else the refusal's page; a service's
-    refusal maps by its type (the most specific entry of REFUSALS). With `upload` the form is multipart and
+    refusal maps by its type (the most specific entry of refusals()). With `upload` the form is multipart and
     `fields` also holds each file (an UploadedFile) under its field's name."""
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
@@ -104,7 +110,8 @@ def act_on_form(request: Request, act: Callable[[dict], Response], reshow: Resho
     try:
         return act(fields)
     except Exception as error:
-        respond = next((REFUSALS[kind] for kind in type(error).__mro__ if kind in REFUSALS), None)
+        known = refusals()
+        respond = next((known[kind] for kind in type(error).__mro__ if kind in known), None)
         if respond is None:
             raise
         return respond(error, reshow, fields)

@@ -7,10 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem
-from chalicelib.domain.meeting_business import ANSWER_WORDS, Answer
-from chalicelib.services.joining_mail import day_at
-from chalicelib.services.notifications import role_words
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
 from chalicelib.web.responses import page
 
@@ -19,6 +16,9 @@ FORM = ["application/x-www-form-urlencoded"]
 
 
 def _attend_page(token: str, status: int = 200, error: str = "", values=None) -> Response:
+    from chalicelib.domain.meeting_business import ANSWER_WORDS, Answer
+    from chalicelib.services.joining_mail import day_at
+
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
     try:
@@ -36,6 +36,9 @@ def attend_page(token):
 
 @meeting_business.route("/attend/{token}", methods=["POST"], content_types=FORM)
 def answer(token):
+    from chalicelib.domain.meeting_business import ANSWER_WORDS, Answer
+    from chalicelib.services.joining_mail import day_at
+
     def act(fields):
         chosen = {a.value: a for a in Answer}.get(fields.get("answer", ""))
         if chosen is None:
@@ -48,6 +51,9 @@ def answer(token):
 
 
 def _agenda_page(token: str, status: int = 200, error: str = "", values=None) -> Response:
+    from chalicelib.services.joining_mail import day_at
+    from chalicelib.services.notifications import role_words
+
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
     try:
@@ -76,6 +82,9 @@ def propose(token):
 
 @meeting_business.route("/papers/{token}", methods=["GET"])
 def papers_page(token):
+    from chalicelib.services.joining_mail import day_at
+    from chalicelib.services.notifications import role_words
+
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
     try:

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.joining import DOCUMENT_PAGE_SECONDS
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
 from chalicelib.web.responses import page

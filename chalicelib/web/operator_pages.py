@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import time
 from http.cookies import SimpleCookie
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
-from chalicelib.adapters.cognito_sign_in import CognitoSignIn, SignInRefused
 from chalicelib.adapters.templates import render
-from chalicelib.services.operators import Operator, OperatorRefused, Unauthenticated
+from chalicelib.domain.operators import Operator, OperatorRefused
+from chalicelib.services.refusals import Unauthenticated
 from chalicelib.web import csrf
 from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, static_url
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.cognito_sign_in import CognitoSignIn
 
 operator_pages = Blueprint(__name__)
 
@@ -110,6 +113,8 @@ def _sign_in_page(error: str = "", status: int = 200, step: Optional[dict] = Non
 
 
 def _signer() -> CognitoSignIn:
+    from chalicelib.adapters.cognito_sign_in import CognitoSignIn  # on signing in only: not at the cold start
+
     settings = bootstrap.container().settings
     return CognitoSignIn(settings.operator_client_id or "", settings.region, settings.aws_endpoint)
 
@@ -121,6 +126,8 @@ def sign_in_form():
 
 @operator_pages.route(SIGN_IN, methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def sign_in():
+    from chalicelib.adapters.cognito_sign_in import CognitoSignIn, SignInRefused
+
     form, refused = _form()
     if refused:
         return refused
@@ -175,7 +182,7 @@ def home(operator: Operator):
 
 @operator_page("/admin/pages/forces/{force_id}/pack-requests/{request_id}")
 def pack_request_page(operator: Operator, force_id: str, request_id: str):
-    from chalicelib.services.admin import NotFound
+    from chalicelib.services.refusals import NotFound
     from chalicelib.services.pack_requests import FORMAT_WORDS
 
     force, missing = _force_page(operator, force_id)

@@ -13,9 +13,6 @@ from chalicelib import bootstrap
 from chalicelib.api.problems import client_address
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.rate_limits import RateLimited
-from chalicelib.services.intake import InvalidApplication
-from chalicelib.services.notifications import SCREENING_WORDS, role_words
-from chalicelib.services.pack_requests import FORMAT_WORDS, STANDARD
 from chalicelib.web import csrf
 from chalicelib.web.forms import errors_by_field
 from chalicelib.web.receipts import holds_receipt
@@ -48,6 +45,8 @@ def static(version, name):
 
 @web.route("/forces/{force_id}/applications/{reference}/confirmation", methods=["GET"])
 def confirmation(force_id, reference):
+    from chalicelib.services.notifications import SCREENING_WORDS, role_words
+
     force, missing = force_or_page(force_id)
     if missing:
         return missing
@@ -90,6 +89,9 @@ def pack_document(force_id, file):
 @web.route("/forces/{force_id}/application-pack", methods=["POST"],
            content_types=["application/x-www-form-urlencoded"])
 def submit_pack_form(force_id):
+    from chalicelib.services.intake import InvalidApplication
+    from chalicelib.services.pack_requests import STANDARD
+
     force, missing = force_or_page(force_id)
     if missing:
         return missing
@@ -112,6 +114,8 @@ def submit_pack_form(force_id):
 
 @web.route("/forces/{force_id}/application-pack/{request_id}", methods=["GET"])
 def pack_sent(force_id, request_id):
+    from chalicelib.services.pack_requests import STANDARD
+
     force, missing = force_or_page(force_id)
     if missing:
         return missing
@@ -153,6 +157,8 @@ def _values(form: dict) -> dict:
 
 
 def _pack_page(force: ForceProfile, values: dict, errors: dict, status: int = 200) -> Response:
+    from chalicelib.services.pack_requests import FORMAT_WORDS, STANDARD
+
     return _page("web/pack.html", status=status, force=force, values=values, errors=errors,
                  token=csrf.issue(bootstrap.container().settings.form_secret, f"pack:{force.id}"),
                  contact=force.contacts["accessible_formats"],

@@ -6,8 +6,7 @@ from chalice import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
-from chalicelib.services.joining_mail import day_at
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
 from chalicelib.web.responses import page
 
@@ -28,6 +27,8 @@ def _nominate_page(token: str, status: int = 200, error: str = "", chosen=()):
 
 
 def _availability_page(token: str, status: int = 200, error: str = ""):
+    from chalicelib.services.joining_mail import day_at
+
     try:
         _, cycle = bootstrap.container().strategic.open(token, Purpose.AVAILABILITY)
     except LinkRefused as refused:

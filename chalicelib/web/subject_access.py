@@ -5,8 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem
-from chalicelib.services.joining_mail import when
-from chalicelib.services.review import LinkRefused
+from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, refused_page
 from chalicelib.web.responses import page
 
@@ -21,6 +20,8 @@ PACKAGE_HEADERS = {
 
 
 def _notice_page(token: str, status: int = 200, error: str = "", values=None):
+    from chalicelib.services.joining_mail import when
+
     try:
         notice = bootstrap.container().subject_access.notice(token)
     except LinkRefused as refused:

@@ -13,6 +13,7 @@ from chalicelib.adapters.force_files import PROFILE_DIR
 from chalicelib.adapters.mailer_by_force import MailerByForce
 from chalicelib.adapters.notify_mailer import NotifyMailer, api_key_reader
 from chalicelib.adapters.ses_mailer import SesMailer
+from chalicelib.adapters.system import SystemClock
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.services.ports import EmailMessage, MailNotSent
 from chalicelib.settings import Settings
@@ -149,7 +150,7 @@ def test_outside_the_local_stage_an_email_to_a_placeholder_address_is_refused_an
     thames_valley = profile("thames-valley")
     mailer, ses, notify = router(Catalogue(thames_valley), local=False)
     repository = FakeApplicationRepository()
-    postbox = Postbox(FakeOutbox(repository), mailer, bootstrap.SystemClock())
+    postbox = Postbox(FakeOutbox(repository), mailer, SystemClock())
     key = EmailKey(About("application", "thames-valley", "TVP-1"), "escalation")
 
     with pytest.raises(PlaceholderAddress, match="iag@thames-valley.police.example is a placeholder"):

@@ -23,7 +23,6 @@ from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
-from chalicelib.domain.recruitment import counter_changes
 from chalicelib.services.ports import (
     DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict, Page,
     ReferenceTaken, StaleApplication,
@@ -138,6 +137,8 @@ class DynamoApplicationRepository:
             equality: Optional[EqualityRecord], idempotency: Optional[IdempotencyRecord],
             emails: tuple[str, ...] = (), links: tuple[Link, ...] = (),
             rate_spends: tuple[RateSpend, ...] = (), guard: bool = True) -> Application:
+        from chalicelib.domain.recruitment import counter_changes  # on a write only: not at the Lambda's cold start
+
         item = application_item(application, _seen(application, events))
         with_guard = guard and is_live(application.stage)
         try:
@@ -278,6 +279,8 @@ def save_transition(application: Application, event: AuditEvent, emails: tuple[t
 
     Raises StaleApplication if the application moved meanwhile, ConditionFailed if one of `more`'s conditions failed.
     """
+    from chalicelib.domain.recruitment import counter_changes  # on a write only: not at the Lambda's cold start
+
     seen = _seen(application, [event])
     item = application_item(application, seen)
     before = (previous_group or application.stored_group or application.group_id, event.from_stage,
