@@ -81,7 +81,16 @@ def test_the_instance_requires_imdsv2_through_its_launch_template():
     for instance in of_type("AWS::EC2::Instance").values():
         assert instance["Properties"]["LaunchTemplate"]["LaunchTemplateId"] == {"Ref": template_name}
         assert instance["Properties"]["InstanceType"] == "t4g.small"
-        assert "al2023-ami-kernel-default-arm64" in HOST["Parameters"]["LatestAmiId"]["Default"]
+        assert instance["Properties"]["ImageId"] == {"Ref": "ImageId"}
+
+
+def test_a_stack_update_keeps_the_image_so_the_instance_and_its_database_stay():
+    image = HOST["Parameters"]["ImageId"]
+    # An SSM-typed parameter (or {{resolve:ssm:...}}) is read again on every update: a newer AMI would replace the
+    # instance, and the Prefect database on its volume with it. The operator reads the SSM parameter once instead.
+    assert image["Type"] == "AWS::EC2::Image::Id" and "Default" not in image
+    assert "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" in image["Description"]
+    assert "resolve:ssm" not in json.dumps(HOST)
 
 
 def test_every_volume_is_encrypted_gp3_and_snapshotted_daily():
