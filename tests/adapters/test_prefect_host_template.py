@@ -207,6 +207,7 @@ def test_the_worker_limit_and_its_memory_cap_fit_a_two_gigabyte_instance():
     assert cap + OTHERS_MB <= INSTANCE_MB, "the cap leaves the server, database and proxy their memory"
     assert WORKER_MB + limit["MaxValue"] * RUN_MB <= cap + 1024, "the largest limit fits with the 1 GiB of swap"
     assert "--limit ${FlowRunLimit}" in json.dumps(HOST), "the worker takes its limit from the parameter"
+    assert worker["OOMPolicy"] == ["continue"], "a run killed at the cap takes neither the worker nor the others"
 
 
 def test_the_api_url_output_is_what_the_main_stack_takes():
