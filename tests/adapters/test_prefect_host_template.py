@@ -230,8 +230,10 @@ def test_the_user_data_and_the_script_it_writes_are_valid_bash(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed on this machine")
-def test_shellcheck_finds_nothing_in_the_user_data(tmp_path):
+def test_shellcheck_finds_nothing_in_the_user_data_nor_the_script_it_writes(tmp_path):
     script = tmp_path / "user-data.sh"
     script.write_text(user_data())
-    checked = subprocess.run(["shellcheck", "--shell=bash", str(script)], capture_output=True, text=True)
+    auth = tmp_path / "iag-prefect-auth"
+    auth.write_text(heredoc(user_data(), "/usr/local/sbin/iag-prefect-auth"))
+    checked = subprocess.run(["shellcheck", "--shell=bash", str(script), str(auth)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout
