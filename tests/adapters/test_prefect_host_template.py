@@ -237,3 +237,36 @@ def test_shellcheck_finds_nothing_in_the_user_data_nor_the_script_it_writes(tmp_
     auth.write_text(heredoc(user_data(), "/usr/local/sbin/iag-prefect-auth"))
     checked = subprocess.run(["shellcheck", "--shell=bash", str(script), str(auth)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout
+
+
+def _run_auth_script(tmp_path: Path, secret: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """The auth script as the instance runs it, with a stand-in `aws` and /run/iag moved under tmp_path (the
+    iag user does not exist here, so its chown is left out)."""
+    run_dir = tmp_path / "run-iag"
+    script = heredoc(user_data(), "/usr/local/sbin/iag-prefect-auth").replace("/run/iag", str(run_dir))
+    script = script.replace(" -o iag -g iag", "").replace("chown iag:iag", "true")
+    (tmp_path / "bin").mkdir()
+    fake_aws = tmp_path / "bin" / "aws"
+    fake_aws.write_text('#!/bin/bash\n[[ "$*" == *"--secret-id ' + SAMPLE["PrefectApiKeySecretArn"]
+                        + '"* ]] || exit 254\nprintf "%s\\n" "$FAKE_SECRET"\n')
+    fake_aws.chmod(0o755)
+    (tmp_path / "auth").write_text(script)
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "FAKE_SECRET": secret}
+    done = subprocess.run(["bash", str(tmp_path / "auth")], env=env, capture_output=True, text=True, timeout=30)
+    return done, run_dir / "auth.env"
+
+
+def test_the_auth_string_reaches_server_and_worker_exactly_and_readable_by_their_user_only(tmp_path):
+    secret = 'iag:Aa1 $HOME "x" \\ `id`'  # a shell or systemd that expanded anything would change it
+    done, env_file = _run_auth_script(tmp_path, secret)
+    assert done.returncode == 0, done.stderr
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    read_back = subprocess.run(["bash", "-c", f'set -a; . "{env_file}"; printf "%s|%s" '
+                                '"$PREFECT_SERVER_API_AUTH_STRING" "$PREFECT_API_AUTH_STRING"'],
+                               capture_output=True, text=True)
+    assert read_back.stdout == f"{secret}|{secret}"
+
+
+def test_an_auth_string_that_cannot_be_written_safely_is_refused_and_nothing_is_written(tmp_path):
+    done, env_file = _run_auth_script(tmp_path, "it's")
+    assert done.returncode != 0 and "single quote" in done.stderr and not env_file.exists()
