@@ -68,9 +68,16 @@ IDLE_PRICES = {
     "prefect_cloud_plan_month": float("nan"),
 }
 HOURS_A_MONTH = 730
-# What infra/prefect-host.json's snapshots hold: the first is every block written (Amazon Linux about 2 GB, the
-# venv 0.7 GB, the 1 GiB swap file, PostgreSQL under 0.5 GB), then each day's changed blocks, the last 7 kept.
-HOST_SNAPSHOT_GB = 4.5 + 7 * 0.1
+# The instance option is priced from the template that deploys it: its instance type, volume and snapshots kept.
+HOST_TEMPLATE = json.loads((ROOT / "infra" / "prefect-host.json").read_text())
+HOST_RESOURCES = HOST_TEMPLATE["Resources"]
+HOST_INSTANCE_TYPE = HOST_RESOURCES["HostInstance"]["Properties"]["InstanceType"]
+HOST_VOLUME_GB = sum(m["Ebs"]["VolumeSize"] for m in
+                     HOST_RESOURCES["HostLaunchTemplate"]["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"])
+HOST_SNAPSHOTS_KEPT = HOST_TEMPLATE["Parameters"]["SnapshotsKept"]["Default"]
+# What the snapshots hold: the first is every block written (Amazon Linux about 2 GB, the venv 0.7 GB, the 1 GiB
+# swap file, PostgreSQL under 0.5 GB), then each day's changed blocks (about 0.1 GB) for each snapshot kept.
+HOST_SNAPSHOT_GB = 4.5 + HOST_SNAPSHOTS_KEPT * 0.1
 # The three ways of hosting Prefect priced below, named by what infra/ deploys of each.
 ON_INSTANCE = ("infra/prefect-host.json (deployable): Prefect server, PostgreSQL, Caddy (TLS) and the process"
                " worker on one EC2 t4g.small; every run a process there")
@@ -327,9 +334,11 @@ def idle_month(pass_seconds: float = 5.0) -> dict[str, dict[str, float]]:
         },
         ON_INSTANCE: {
             **common,
-            "EC2 t4g.small, always on (HostInstance)": HOURS_A_MONTH * IDLE_PRICES["ec2_t4g_small_hour"],
-            "EBS gp3 20 GB, encrypted (system, venv, swap, PostgreSQL)": 20 * IDLE_PRICES["ebs_gp3_gb_month"],
-            f"EBS snapshots, daily, 7 kept (SnapshotPolicy, ~{HOST_SNAPSHOT_GB:g} GB)":
+            f"EC2 {HOST_INSTANCE_TYPE}, always on (HostInstance)":
+                HOURS_A_MONTH * IDLE_PRICES[f"ec2_{HOST_INSTANCE_TYPE.replace('.', '_')}_hour"],
+            f"EBS gp3 {HOST_VOLUME_GB} GB, encrypted (system, venv, swap, PostgreSQL)":
+                HOST_VOLUME_GB * IDLE_PRICES["ebs_gp3_gb_month"],
+            f"EBS snapshots, daily, {HOST_SNAPSHOTS_KEPT} kept (SnapshotPolicy, ~{HOST_SNAPSHOT_GB:g} GB)":
                 HOST_SNAPSHOT_GB * IDLE_PRICES["ebs_snapshot_gb_month"],
             "Elastic IP, attached (public IPv4 hours)": HOURS_A_MONTH * IDLE_PRICES["public_ipv4_hour"],
             "Auth string: the main stack's PrefectApiKeySecret (counted above)": 0.0,

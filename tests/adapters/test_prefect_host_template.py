@@ -7,6 +7,7 @@ instance): it is checked for syntax with bash -n, and with shellcheck where inst
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -270,3 +271,25 @@ def test_the_auth_string_reaches_server_and_worker_exactly_and_readable_by_their
 def test_an_auth_string_that_cannot_be_written_safely_is_refused_and_nothing_is_written(tmp_path):
     done, env_file = _run_auth_script(tmp_path, "it's")
     assert done.returncode != 0 and "single quote" in done.stderr and not env_file.exists()
+
+
+# Every resource of the template, by type: the idle table's line that prices it, or why it costs nothing.
+PRICED_AS = {"AWS::EC2::Instance": "EC2 t4g.small", "AWS::EC2::LaunchTemplate": "EBS gp3",
+             "AWS::DLM::LifecyclePolicy": "EBS snapshots", "AWS::EC2::EIP": "Elastic IP"}
+FREE = {"AWS::IAM::Role": "IAM is free", "AWS::IAM::InstanceProfile": "IAM is free",
+        "AWS::EC2::SecurityGroup": "security groups are free"}
+
+
+def test_the_cost_bench_prices_every_part_the_template_deploys():
+    spec = importlib.util.spec_from_file_location("bench_cost", ROOT / "bench" / "cost.py")
+    cost = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cost)
+    lines = cost.idle_month()[cost.ON_INSTANCE]
+    for name, resource in RESOURCES.items():
+        kind = resource["Type"]
+        assert kind in PRICED_AS or kind in FREE, f"{name} ({kind}) is neither priced in bench/cost.py nor free"
+        if kind in PRICED_AS:
+            [line] = [line for line in lines if line.startswith(PRICED_AS[kind])]
+            assert lines[line] > 0, line
+    assert "infra/prefect-host.json" in cost.ON_INSTANCE
+    assert not any(line.startswith(("ECR", "CloudWatch")) for line in lines), "the instance uses neither"
