@@ -25,7 +25,7 @@ SAMPLE = {"PrefectDomain": "prefect.iag.example", "RepositoryUrl": "https://git.
           "RepositoryRef": "v1", "DocumentsBucketName": "docs-bucket", "MailFromName": "IAG Back Office",
           "MailFromLocalPart": "no-reply", "SenderDomain": "iag.example", "PublicBaseUrl": "https://iag.example",
           "PrefectApiKeySecretArn": "arn:aws:secretsmanager:eu-west-2:111122223333:secret:iag/x/prefect-api-key-AbCdEf",
-          "FlowRunLimit": "4", "AWS::Region": "eu-west-2"}
+          "FlowRunLimit": "4", "AWS::Region": "eu-west-2", "FlowResultsBucketName": "results-bucket"}
 
 
 def of_type(kind: str) -> dict:
@@ -189,6 +189,9 @@ def test_the_user_data_pins_prefect_and_starts_database_server_proxy_and_worker(
     worker = unit(script, "prefect-worker.service")
     assert worker["ExecStart"] == ["/opt/iag/venv/bin/prefect worker start --pool iag-local --type process --limit 4"]
     assert worker["WorkingDirectory"] == ["/opt/iag-backoffice"], "prefect.yaml's pull step runs the flows there"
+    deploy = heredoc(script, "/usr/local/bin/iag-deploy-flows")
+    assert 'deploy --name "$name" --pool iag-local' in deploy, "each deployment on the process pool (--all drops --pool)"
+    assert 'bucket_name="results-bucket"' in deploy and "iag-deploy-flows" in script.split("SCRIPT\n")[-1]
     flows_env = heredoc(script, "/etc/iag/flows.env")
     assert "IAG_PREFECT_AUTH=auth-string" in flows_env and "IAG_STAGE=prod" in flows_env
 
@@ -225,7 +228,9 @@ def test_the_user_data_and_the_script_it_writes_are_valid_bash(tmp_path):
     script.write_text(user_data())
     auth = tmp_path / "iag-prefect-auth"
     auth.write_text(heredoc(user_data(), "/usr/local/sbin/iag-prefect-auth"))
-    for path in (script, auth):
+    deploy = tmp_path / "iag-deploy-flows"
+    deploy.write_text(heredoc(user_data(), "/usr/local/bin/iag-deploy-flows"))
+    for path in (script, auth, deploy):
         checked = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stderr
 
@@ -234,9 +239,11 @@ def test_the_user_data_and_the_script_it_writes_are_valid_bash(tmp_path):
 def test_shellcheck_finds_nothing_in_the_user_data_nor_the_script_it_writes(tmp_path):
     script = tmp_path / "user-data.sh"
     script.write_text(user_data())
-    auth = tmp_path / "iag-prefect-auth"
-    auth.write_text(heredoc(user_data(), "/usr/local/sbin/iag-prefect-auth"))
-    checked = subprocess.run(["shellcheck", "--shell=bash", str(script), str(auth)], capture_output=True, text=True)
+    written = [tmp_path / "iag-prefect-auth", tmp_path / "iag-deploy-flows"]
+    written[0].write_text(heredoc(user_data(), "/usr/local/sbin/iag-prefect-auth"))
+    written[1].write_text(heredoc(user_data(), "/usr/local/bin/iag-deploy-flows"))
+    checked = subprocess.run(["shellcheck", "--shell=bash", str(script), *map(str, written)],
+                             capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout
 
 
