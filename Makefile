@@ -70,11 +70,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## check: lint, then the security checks (CI runs them after the tests): bandit on the code, cfn-lint and checkov
-##   on the packaged template (offline), schemathesis against the running API's /openapi.json (about 2 minutes)
+##   on the packaged template and infra/prefect-host.json (offline), schemathesis against the running API's /openapi.json (about 2 minutes)
 check: lint package $(CHECKOV_STAMP)
 	$(BIN)/bandit -q -c pyproject.toml -r app.py chalicelib flows scripts
 	$(BIN)/cfn-lint build/package/sam.json
 	$(CHECKOV_VENV)/bin/checkov -f build/package/sam.json --framework cloudformation --skip-download --compact --quiet
+	$(BIN)/cfn-lint infra/prefect-host.json
+	$(CHECKOV_VENV)/bin/checkov -f infra/prefect-host.json --framework cloudformation --skip-download --compact --quiet
 	$(BIN)/python -m scripts.check_api --max-examples $${CHECK_API_EXAMPLES:-25}
 
 ## package: the Lambda deployment package and its CloudFormation template (infra/resources.json merged in),

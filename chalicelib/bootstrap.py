@@ -503,10 +503,17 @@ def container() -> Container:
         _container = Container(
             settings=settings, forces=forces, repository=dynamodb.DynamoApplicationRepository(),
             clock=SystemClock(), mailer=_mailer(settings, forces),
-            workflow=PrefectGateway(settings.prefect_api_url, settings.prefect_api_key, ui_url=settings.prefect_ui_url),
+            workflow=_workflow(settings),
             review_store=DynamoReviewStore(), documents=_documents(settings))
         _container = replace(_container, operator_tokens=_LazyTokens(settings))
     return _container
+
+
+def _workflow(settings: Settings) -> PrefectGateway:
+    secret = settings.prefect_api_key
+    if settings.prefect_auth == "auth-string":
+        return PrefectGateway(settings.prefect_api_url, auth_string=secret, ui_url=settings.prefect_ui_url)
+    return PrefectGateway(settings.prefect_api_url, secret, ui_url=settings.prefect_ui_url)
 
 
 def override(**parts) -> Container:

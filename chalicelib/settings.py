@@ -41,6 +41,9 @@ class Settings:
     prefect_api_key_name: Optional[str] = None
     # Where operators open a run (Prefect Cloud's UI is not beside its API); beside the API when unset.
     prefect_ui_url: Optional[str] = None
+    # What the Prefect secret holds: "api-key" (Prefect Cloud: a bearer token) or "auth-string" (a self-hosted
+    # server's PREFECT_SERVER_API_AUTH_STRING, sent as HTTP Basic; infra/prefect-host.json).
+    prefect_auth: str = "api-key"
     # How long a process keeps the contacts operators set (chalicelib/adapters/force_contacts.py) before reading
     # them again: a change made in another process (the API for the flows) is seen within this time.
     contacts_ttl_seconds: float = 60.0
@@ -114,6 +117,7 @@ class Settings:
             form_secret_name=env.get("IAG_FORM_SECRET_NAME") or None,
             prefect_api_key_name=env.get("IAG_PREFECT_API_KEY_NAME") or None,
             prefect_ui_url=env.get("IAG_PREFECT_UI_URL") or None,
+            prefect_auth=_prefect_auth(env.get("IAG_PREFECT_AUTH") or "api-key"),
             documents_bucket=env.get("IAG_DOCUMENTS_BUCKET", "iag-documents"),
             operator_pool_id=env.get("IAG_COGNITO_POOL_ID") or None,
             operator_client_id=env.get("IAG_COGNITO_CLIENT_ID") or None,
@@ -148,6 +152,12 @@ def _seconds(name: str, value: Optional[str], default: float) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise Misconfigured(f"{name} must be a finite number of seconds, zero or more, not {value!r}")
     return seconds
+
+
+def _prefect_auth(chosen: str) -> str:
+    if chosen not in ("api-key", "auth-string"):
+        raise Misconfigured(f"IAG_PREFECT_AUTH must be 'api-key' or 'auth-string', not {chosen!r}")
+    return chosen
 
 
 def _screening_provider(stage: str, chosen: str) -> str:

@@ -6,6 +6,7 @@ scheduled reconciliation catches up later.
 """
 from __future__ import annotations
 
+import base64
 import json
 import random
 import time
@@ -26,10 +27,15 @@ def _iso(now: datetime, offset_seconds: float) -> str:
 
 class PrefectGateway:
     def __init__(self, api_url: str, api_key: Optional[str] = None, timeout: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep, ui_url: Optional[str] = None):
+                 sleep: Callable[[float], None] = time.sleep, ui_url: Optional[str] = None,
+                 auth_string: Optional[str] = None):
         self._api_url = api_url.rstrip("/")
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if api_key:  # Prefect Cloud or a server behind auth
+        # As Prefect's own client: a self-hosted server's PREFECT_SERVER_API_AUTH_STRING is sent as HTTP Basic
+        # (the server refuses anything else), Prefect Cloud's API key as a bearer token.
+        if auth_string:
+            self._headers["Authorization"] = "Basic " + base64.b64encode(auth_string.encode()).decode()
+        elif api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._timeout = timeout
         self._sleep = sleep  # tests pass their own, so a retry costs them no time

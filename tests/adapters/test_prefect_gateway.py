@@ -15,11 +15,13 @@ from chalicelib.services.ports import WorkflowUnavailable
 class FakePrefect(BaseHTTPRequestHandler):
     script: list = []  # (status, body) answers, in order
     seen: list = []
+    authorization: list = []  # each request's Authorization header
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
         self.seen.append((self.command, self.path, body))
+        self.authorization.append(self.headers.get("Authorization"))
         status, answer = self.script.pop(0)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -35,7 +37,7 @@ class FakePrefect(BaseHTTPRequestHandler):
 @pytest.fixture
 def prefect():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakePrefect)
-    FakePrefect.script, FakePrefect.seen = [], []
+    FakePrefect.script, FakePrefect.seen, FakePrefect.authorization = [], [], []
     # A short poll: shutdown() waits for it (0.5 s by default, per test).
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     pauses: list[float] = []
@@ -123,3 +125,26 @@ def test_a_runs_link_opens_the_ui_beside_the_api_or_the_one_configured(prefect):
     fake.script = list(found)
     assert cloud.runs("DBY-2026-AAAAAAAA")[0]["url"] == \
         "https://app.prefect.cloud/account/a/workspace/w/runs/flow-run/run-1"
+
+
+def test_a_self_hosted_servers_auth_string_goes_as_http_basic_and_a_cloud_key_as_a_bearer_token(prefect):
+    fake, local = prefect
+    api_url = local._api_url
+    fake.script = [(200, []), (200, []), (200, [])]
+    PrefectGateway(api_url, auth_string="iag:s3cret", timeout=2).find_run("DBY-2026-AAAAAAAA")
+    PrefectGateway(api_url, "pnu_key", timeout=2).find_run("DBY-2026-AAAAAAAA")
+    local.find_run("DBY-2026-AAAAAAAA")
+    # What Prefect's server checks (PREFECT_SERVER_API_AUTH_STRING): "Basic " and the string in base64.
+    assert fake.authorization == ["Basic aWFnOnMzY3JldA==", "Bearer pnu_key", None]
+
+
+def test_the_container_sends_the_secret_as_the_settings_say():
+    from chalicelib import bootstrap
+    from chalicelib.settings import Misconfigured, Settings
+
+    env = {"IAG_STAGE": "local", "IAG_PREFECT_API_KEY": "iag:s3cret"}
+    basic = bootstrap._workflow(Settings.from_env({**env, "IAG_PREFECT_AUTH": "auth-string"}))
+    assert basic._headers["Authorization"] == "Basic aWFnOnMzY3JldA=="
+    assert bootstrap._workflow(Settings.from_env(env))._headers["Authorization"] == "Bearer iag:s3cret"
+    with pytest.raises(Misconfigured, match="IAG_PREFECT_AUTH"):
+        Settings.from_env({**env, "IAG_PREFECT_AUTH": "basic"})
