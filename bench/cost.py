@@ -345,7 +345,7 @@ def main() -> int:
     if args.idle_only:
         return 0
     workdir = Path(tempfile.mkdtemp(prefix="iag-cost-"))
-    env = {**stack_environment(workdir / "local"), "MOTO_ENABLE_RECORDING": "1"}  # every AWS request, to price
+    env = {**stack_environment(workdir / "local", checked=False), "MOTO_ENABLE_RECORDING": "1"}  # every AWS request, to price
     try:
         running = start_ready(env, workdir / "up.out")
     except RuntimeError as error:

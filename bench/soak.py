@@ -7,7 +7,8 @@ decisions through the emailed links, and lets the stack settle (no email for 20 
 from a drained stack, as the first does. Then it posts a probe of 20 applications one at a time on the quiet stack.
 It prints moto's resident memory, POST p50/p99 during the batch and on the quiet probe, the CPU that moto and the
 API spent per request (wall time depends on whatever else the machine runs; CPU per request does not, so it is the
-figure that shows wear), and how long the mailbox takes to answer (the moto endpoint and /dev/mailbox).
+figure that shows wear), and how long the mailbox takes to answer (the moto endpoint and /dev/mailbox). At the end,
+moto's busiest actions in the last batch beside the first (calls, CPU and bytes per call): what grows with the data.
 Goals: the last batch within 1.2x of the first in memory, latency and CPU per request; the mailbox under 1 s.
 Then it counts applications, emails and operators, stops the stack (`up`'s Ctrl-C), starts it again, times how long
 until it is ready (goal: 30 s) and counts again.
@@ -143,10 +144,32 @@ def counts(api: str, moto: str, local: Path) -> dict:
     return {"applications": applications, "emails": json.loads(body)["total"], "operators": users}
 
 
-def stored_items(moto: str) -> int:
-    """Items in moto's tables, counted by a snapshot taken now (the endpoint writes one; 0 without a snapshot)."""
-    status, _, body = request("POST", f"{moto}/moto-api/iag/snapshot", timeout=120)
-    return json.loads(body).get("items", 0) if status == 200 else 0
+def moto_stats(moto: str) -> dict:
+    """moto's items per table and its calls, CPU and bytes per action since start (counted; nothing written)."""
+    status, _, body = request("GET", f"{moto}/moto-api/iag/stats", timeout=120)
+    return json.loads(body) if status == 200 else {"items": {}, "actions": {}}
+
+
+def action_costs(before: dict, after: dict) -> dict[str, tuple[int, float, float]]:
+    """Per action between two stats: (calls, CPU ms per call, bytes per call)."""
+    costs = {}
+    for action, now in after["actions"].items():
+        was = before["actions"].get(action, {"calls": 0, "cpu_s": 0.0, "bytes": 0})
+        calls = now["calls"] - was["calls"]
+        if calls:
+            costs[action] = (calls, (now["cpu_s"] - was["cpu_s"]) * 1000 / calls, (now["bytes"] - was["bytes"]) / calls)
+    return costs
+
+
+def print_action_growth(first: dict, last: dict, count: int = 10) -> None:
+    """moto's busiest actions in the last batch beside the same in the first: what grows with the data shows."""
+    print("moto's busiest actions, first batch -> last (calls; CPU ms per call; bytes per call):")
+    busiest = sorted(last, key=lambda a: -last[a][0] * last[a][1])[:count]
+    for action in busiest:
+        calls, cpu, size = last[action]
+        was = first.get(action, (0, 0.0, 0.0))
+        print(f"  {action:<58} {was[0]:>6} -> {calls:<6} {was[1]:>6.2f} -> {cpu:<6.2f} "
+              f"{was[2]:>8.0f} -> {size:<8.0f}")
 
 
 def settle(moto: str, quiet: float = 20, bound: float = 180) -> int:
@@ -203,11 +226,12 @@ def soak(args, bench: BenchStack, began: float) -> int:
     # moto holds the data in memory: what it adds per stored item (above its size at start) shows wear apart
     # from data; the total grows with the data by design.
     started_rss = group_usage({"moto": bench.pgids()["moto"]})["moto"][0] / 1024
-    print(f"moto at start: {started_rss:.0f} MB, {stored_items(moto)} items")
-    rows, batch = [], 0
+    stats = moto_stats(moto)
+    print(f"moto at start: {started_rss:.0f} MB, {sum(stats['items'].values())} items")
+    rows, batch, actions = [], 0, []
     while done < args.n and time.monotonic() < deadline:
         batch += 1
-        batch_began, cpu_began = time.monotonic(), service_cpu(bench)
+        batch_began, cpu_began, stats_began = time.monotonic(), service_cpu(bench), moto_stats(moto)
         size = min(args.batch - PROBE, args.n - done)
         applied, references = post_applications(api, tag, done, size, args.concurrency)
         done += size
@@ -231,7 +255,9 @@ def soak(args, bench: BenchStack, began: float) -> int:
         done += len(quiet)
         waiting.update(probed)
         rss = group_usage({"moto": bench.pgids()["moto"]})["moto"][0] / 1024
-        items = stored_items(moto)
+        stats = moto_stats(moto)
+        items = sum(stats["items"].values())
+        actions.append(action_costs(stats_began, stats))
         mailbox_s, status, body = timed_get(f"{moto}/moto-api/iag/mailbox?limit=50")
         total = json.loads(body)["total"] if status == 200 else -1
         page_s, page_status, _ = timed_get(f"{api}/dev/mailbox")
@@ -254,6 +280,7 @@ def soak(args, bench: BenchStack, began: float) -> int:
                 ("cpu", "moto and API CPU per request"), ("kb_per_item", "moto memory per stored item"))
                 if first[key])
               + f"; mailbox at most {max(r['mailbox'] for r in rows):.3f} s (goal under 1 s)")
+        print_action_growth(actions[0], actions[-1])
 
     settled = settle(moto)
     before = counts(api, moto, local)

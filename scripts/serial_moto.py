@@ -10,13 +10,16 @@ Made to run for days (a day of use grew moto 5.2.5 to 4.9 GB and its POSTs to 0.
   list, only for its /moto-api/data.json dashboard, so every deleted item and every table copy stayed alive.
 - a TransactWriteItems keeps a copy of only the items it names, to undo them if it is cancelled, instead of
   moto's deep copy of each whole table per item (latency grew with the table; 1.6 million item copies a day).
-- a Query reads its own partition instead of sorting the whole table first (each Query grew with the table).
+- a Query reads its own partition, of the table or of an index, instead of sorting or walking the whole table
+  first (each Query grew with the table).
 - an item's attributes are built in one pass, its size checked once (moto summed them again per attribute).
 - the state is kept in a snapshot (scripts/moto_state.py) when IAG_MOTO_SNAPSHOT names a file: restored before
   the first request; every IAG_MOTO_SNAPSHOT_SECONDS (default 30), when something changed, and on SIGTERM, what
   changed is appended to its journal (each DynamoDB write notes its key), and now and then the whole is written.
 - /moto-api/iag/mailbox?offset=0&limit=50: the sent emails, newest first, paged, straight from SES's list.
   /moto-api/iag/state: what was restored, and the last snapshot. POST /moto-api/iag/snapshot writes one now.
+  /moto-api/iag/stats: the items each table holds (counted, nothing written), and per AWS action (a DynamoDB
+  one with its table and index) the calls, CPU and bytes answered since start: what grows shows in a soak.
 These are patches in our wrapper, written against moto 5.2.5 (pinned in constraints.txt), not changes to
 moto itself: the registry feeds moto's own dashboard, which this stack does not use.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import email
+import io
 import email.policy
 import json
 import os
@@ -114,25 +118,96 @@ def cheap_transaction_rollback() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+class IndexPartitions:
+    """A table's items by the value of each global secondary index's hash attribute, kept as items are written,
+    so that a Query on the index reads its own partition as a Query on the table does. Built on the first Query of
+    an index (one walk of the table), then changed key by key: whatever writes an item (put, delete, update,
+    transaction, a cancelled transaction's undo) calls `rewrite` with its key after the write."""
+
+    def __init__(self, table) -> None:
+        from moto.dynamodb.models.table import GlobalSecondaryIndex
+
+        self.hash_attrs = {}  # index name -> its one hash attribute (an index with several keeps no partitions)
+        for index in table.global_indexes:
+            hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+            if isinstance(index, GlobalSecondaryIndex) and len(hashes) == 1:
+                self.hash_attrs[index.name] = hashes[0]
+        self.partitions: dict[str, dict] = {name: {} for name in self.hash_attrs}  # index -> value -> key -> item
+        self._where: dict = {}  # item key -> [(index, value)]
+        for partition in table.items.values():
+            for item in (partition.values() if table.range_key_attr else (partition,)):
+                self._add((item.hash_key, item.range_key), item)
+
+    def _add(self, key, item) -> None:
+        for index, attr in self.hash_attrs.items():
+            value = item.attrs.get(attr)
+            if value is not None:
+                self.partitions[index].setdefault(value, {})[key] = item
+                self._where.setdefault(key, []).append((index, value))
+
+    def rewrite(self, table, hash_value, range_value) -> None:
+        key = (hash_value, range_value if table.range_key_attr else None)
+        for index, value in self._where.pop(key, ()):
+            partition = self.partitions[index].get(value, {})
+            partition.pop(key, None)
+            if not partition:
+                self.partitions[index].pop(value, None)
+        stored = table.items.get(hash_value)  # a defaultdict: get() adds nothing
+        item = stored.get(range_value) if table.range_key_attr and stored is not None else stored
+        if item is not None:
+            self._add(key, item)
+
+
+def index_partitions(table) -> IndexPartitions:
+    kept = table.__dict__.get("_iag_index_partitions")
+    if kept is None:
+        kept = table._iag_index_partitions = IndexPartitions(table)
+    return kept
+
+
+def rewritten(table, hash_value, range_value) -> None:
+    """After a write of one key: its index partitions follow (nothing to do before an index was first queried)."""
+    kept = table.__dict__.get("_iag_index_partitions")
+    if kept is not None:
+        kept.rewrite(table, hash_value, range_value)
+
+
 def queries_read_their_partition() -> None:
-    """A Query reads its own partition (or, on an index, walks the items once) instead of sorting the whole table.
+    """A Query reads its own partition, of the table or of a global secondary index, instead of sorting the whole
+    table.
 
     moto 5.2.5's Table.query starts from `all_items()`, every item of the table sorted, and then keeps one
     partition's items: each Query cost O(n log n) in the table's size. In a soak after 200-400 applications (9,000
-    items) 82% of moto's CPU was in Query, 77% in that sort. Upstream then sorts what it kept (by range key, or by
-    the index's keys), so the answer's order is unchanged. Requests take turns (LocalMoto), so the table's
-    `all_items` can be narrowed for the length of one call."""
+    items) 82% of moto's CPU was in Query, 77% in that sort. A Query on an index walked the whole table even after
+    that: 20 ms a Query at 13,000 items, growing with the table (a later soak), so the index's partitions are kept
+    too (IndexPartitions). Upstream then sorts what it kept (by range key, or by the index's keys), so the answer's
+    order is unchanged. Requests take turns (LocalMoto), so the table's `all_items` can be narrowed for the length
+    of one call. With IAG_MOTO_CHECK_INDEXES set (the test stacks), every index Query is checked against a walk."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     upstream = Table.query
     index_name_at = 6  # query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
     #                              scan_index_forward, projection_expressions, index_name, ...)
 
+    def walk(table) -> list:
+        return [item for partition in table.items.values()
+                for item in (partition.values() if table.range_key_attr else (partition,))]
+
     def query(self, hash_key, *args, **kwargs):
         index_name = kwargs.get("index_name", args[index_name_at] if len(args) > index_name_at else None)
         if index_name:
-            candidates = [item for partition in self.items.values()
-                          for item in (partition.values() if self.range_key_attr else (partition,))]
+            kept = index_partitions(self)
+            attr = kept.hash_attrs.get(index_name)
+            if attr is None or hash_key is None:
+                candidates = walk(self)
+            else:
+                candidates = list(kept.partitions[index_name].get(hash_key, {}).values())
+                if os.environ.get("IAG_MOTO_CHECK_INDEXES"):
+                    walked = [item for item in walk(self) if attr in item.attrs and item.attrs[attr] == hash_key]
+                    assert {id(i) for i in candidates} == {id(i) for i in walked}, (  # nosec B101 # a test check
+                        f"index {index_name} of {self.name}: {len(candidates)} kept, {len(walked)} found walking")
         else:
             partition = self.items.get(hash_key)  # a defaultdict: get() adds nothing
             candidates = ([] if partition is None else
@@ -143,7 +218,51 @@ def queries_read_their_partition() -> None:
         finally:
             del self.all_items
 
+    put, delete, update = Table.put_item, Table.delete_item, DynamoDBBackend.update_item
+    transact = DynamoDBBackend.transact_write_items
+
+    def key_values(table, key: dict):
+        return (DynamoType(key[table.hash_key_attr]),
+                DynamoType(key[table.range_key_attr]) if table.range_key_attr else None)
+
+    def put_item(self, item_attrs, *args, **kwargs):
+        item = put(self, item_attrs, *args, **kwargs)
+        rewritten(self, item.hash_key, item.range_key)
+        return item
+
+    def delete_item(self, hash_key, range_key):
+        try:
+            return delete(self, hash_key, range_key)
+        finally:
+            rewritten(self, hash_key, range_key)
+
+    def update_item(self, table_name, key, *args, **kwargs):
+        try:
+            return update(self, table_name, key, *args, **kwargs)  # changes the item in place
+        finally:
+            table = self.tables.get(table_name)
+            if table is not None and table.hash_key_attr in key and (not table.range_key_attr
+                                                                     or table.range_key_attr in key):
+                rewritten(table, *key_values(table, key))
+
+    def transact_write_items(self, transact_items):
+        try:
+            return transact(self, transact_items)
+        finally:  # a cancelled one was undone by hand (cheap_transaction_rollback): every key it names
+            for entry in transact_items:
+                try:
+                    operation = next(iter(entry.values()))
+                    table = self.tables[operation["TableName"]]
+                    rewritten(table, *key_values(table, operation["Item"] if "Item" in operation
+                                                  else operation["Key"]))
+                except Exception:  # noqa: BLE001  # nosec B112 # malformed: upstream refused it, nothing changed
+                    continue
+
     Table.query = query  # type: ignore[method-assign]
+    Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def items_built_in_one_pass() -> None:
@@ -281,6 +400,68 @@ def mailbox_page(offset: int, limit: int) -> dict:
     return {"total": len(sent), "offset": offset, "limit": limit, "messages": messages}
 
 
+def action_of(environ) -> str:
+    """The AWS action a request asks for: "dynamodb Query applications/by-stage" (a DynamoDB action with its table
+    and index, read from the body, which is put back), "ses SendEmail", or a REST service's method and first path
+    segment ("s3 PUT /documents")."""
+    def body() -> bytes:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        read = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(read)
+        return read
+
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB_"):
+        try:
+            asked = json.loads(body() or b"{}")
+        except ValueError:
+            asked = {}
+        where = "/".join(str(asked[k]) for k in ("TableName", "IndexName") if isinstance(asked, dict) and k in asked)
+        return f"dynamodb {target.rsplit('.', 1)[-1]} {where}".rstrip()
+    if target:
+        return target.rsplit(".", 1)[-1]
+    credential = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
+    service = credential[3] if len(credential) > 3 else "?"
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" not in query and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        query = parse_qs(body().decode("utf-8", "replace"))  # the query protocol (SES) names it in the body
+    if "Action" in query:
+        return f"{service} {query['Action'][0]}"
+    # A REST service: its method and first path segment (an S3 bucket, SESv2's "v2"), never a whole path.
+    return f"{service} {environ.get('REQUEST_METHOD', '?')} /{environ.get('PATH_INFO', '/').split('/')[1]}"
+
+
+class ActionStats:
+    """Calls, CPU seconds and bytes answered per action since start (kept under the request turn)."""
+
+    def __init__(self) -> None:
+        self._by_action: dict[str, list[float]] = {}
+
+    def add(self, action: str, cpu: float, size: int) -> None:
+        totals = self._by_action.setdefault(action, [0, 0.0, 0])
+        totals[0] += 1
+        totals[1] += cpu
+        totals[2] += size
+
+    def as_dict(self) -> dict[str, dict]:
+        return {action: {"calls": calls, "cpu_s": round(cpu, 4), "bytes": size}
+                for action, (calls, cpu, size) in sorted(self._by_action.items())}
+
+
+def stored_items() -> dict[str, int]:
+    """The items each DynamoDB table holds now, by table name (every account and region of this server)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    counts: dict[str, int] = {}
+    for account in dynamodb_backends.values():
+        for backend in account.values():
+            for name, table in backend.tables.items():
+                held = (sum(len(partition) for partition in table.items.values()) if table.range_key_attr
+                        else len(table.items))
+                counts[name] = counts.get(name, 0) + held
+    return counts
+
+
 class LocalMoto:
     """The WSGI app: AWS requests one at a time, state kept, and our own /moto-api/iag/ endpoints."""
 
@@ -294,6 +475,7 @@ class LocalMoto:
         self.last_written: Optional[dict] = None
         self._writing = threading.Lock()
         self.generation = 0  # of the snapshot on disk: journal lines carry it
+        self.actions = ActionStats()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -301,12 +483,16 @@ class LocalMoto:
             return self._own(path, environ, start_response)
         if path.startswith("/moto-api/"):
             return self._app(environ, start_response)
+        action = action_of(environ)
         with self._turn:
             if not self._reads_only(environ):
                 self.changes += 1
                 if environ.get("HTTP_X_AMZ_TARGET", "").startswith("AWSCognitoIdentityProviderService."):
                     CHANGES.pools_changed = True
-            return list(self._app(environ, start_response))  # the whole answer, before the next request
+            cpu = time.thread_time()
+            answer = list(self._app(environ, start_response))  # the whole answer, before the next request
+            self.actions.add(action, time.thread_time() - cpu, sum(len(part) for part in answer))
+            return answer
 
     @staticmethod
     def _reads_only(environ) -> bool:
@@ -330,6 +516,9 @@ class LocalMoto:
                                                     "interval": self.interval, "next_interval": self.next_interval(),
                                                     "startup": self.startup,
                                                     "last_written": self.last_written})
+        if path == "/moto-api/iag/stats" and method == "GET":
+            with self._turn:  # the tables do not change while they are counted
+                return self._json(start_response, 200, {"items": stored_items(), "actions": self.actions.as_dict()})
         if path == "/moto-api/iag/snapshot" and method == "POST":
             if not self.snapshot:
                 return self._json(start_response, 409, {"error": "started without IAG_MOTO_SNAPSHOT"})

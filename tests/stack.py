@@ -76,14 +76,17 @@ def state_dir(prefix: str = "iag-stack-") -> Path:
     return folder
 
 
-def stack_environment(local_dir: Path) -> dict:
-    """The stack's own environment: free ports, its own state directory, none of the test process's AWS settings."""
+def stack_environment(local_dir: Path, checked: bool = True) -> dict:
+    """The stack's own environment: free ports, its own state directory, none of the test process's AWS settings.
+    `checked` (tests): moto checks each Query on an index against a walk of the table (benches leave it off: it
+    costs what the kept partitions save)."""
     import os
 
     moto, prefect, api, postgres = free_ports(4)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAG_", "PREFECT_", "MOTO_", "PG_"))}
     env.update(IAG_LOCAL_DIR=str(local_dir), MOTO_PORT=str(moto), PREFECT_PORT=str(prefect), API_PORT=str(api),
-               PG_PORT=str(postgres), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+               PG_PORT=str(postgres), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               **({"IAG_MOTO_CHECK_INDEXES": "1"} if checked else {}))
     return env
 
 
@@ -125,7 +128,7 @@ class BenchStack:
     def __init__(self, prefix: str, keep: bool = False, **env):
         self.tmp = state_dir(prefix)
         self.local = self.tmp / "local"
-        self.env = {**stack_environment(self.local), **env}
+        self.env = {**stack_environment(self.local, checked=False), **env}
         self.api, self.prefect, self.moto = urls(self.env)
         self.keep, self.stack, self.starts = keep, None, 0
 

@@ -187,6 +187,26 @@ def test_the_mailbox_pages_newest_first_and_refuses_bad_paging(moto):
     assert refused.value.code == 400
 
 
+def test_stats_count_the_items_held_and_each_actions_calls_without_writing_a_snapshot(moto):
+    moto.start()
+    dynamodb, ses = moto.client("dynamodb"), moto.client("ses")
+    make_table(dynamodb)
+    for pk in ("a", "b", "c"):
+        put(dynamodb, pk)
+    dynamodb.delete_item(TableName="things", Key={"pk": {"S": "b"}, "sk": {"S": "0"}})
+    dynamodb.query(TableName="things", IndexName="by-kind", KeyConditionExpression="kind = :k",
+                   ExpressionAttributeValues={":k": {"S": "thing"}})
+    ses.verify_email_identity(EmailAddress="noreply@local.example")
+    send(ses, "counted")
+    stats = moto.get("/moto-api/iag/stats")
+    assert stats["items"] == {"things": 2}
+    actions = stats["actions"]
+    assert actions["dynamodb PutItem things"]["calls"] == 3 and actions["dynamodb DeleteItem things"]["calls"] == 1
+    assert actions["dynamodb Query things/by-kind"]["calls"] == 1 and actions["dynamodb Query things/by-kind"]["bytes"] > 0
+    assert actions["ses SendEmail"]["calls"] == 1
+    assert not moto.snapshot.exists()  # counting wrote nothing
+
+
 def test_moto_keeps_only_the_items_that_exist_however_many_transactions_ran():
     """moto 5.2.5 tracks every object it creates and deep-copies the table for each item of a transaction:
     200 transactions of two items on a growing table left 40,200 Item objects alive (measured). With our
@@ -286,6 +306,16 @@ def test_reads_alone_write_no_snapshot(tmp_path):
         moto.stop(signal.SIGKILL)
 
 
+def restore_patched_methods(monkeypatch) -> None:
+    """queries_read_their_partition patches moto process-wide: these are put back after the test."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    for owner, name in ((Table, "query"), (Table, "put_item"), (Table, "delete_item"),
+                        (DynamoDBBackend, "update_item"), (DynamoDBBackend, "transact_write_items")):
+        monkeypatch.setattr(owner, name, getattr(owner, name))
+
+
 def test_a_query_reads_its_partition_and_answers_as_moto_does(monkeypatch):
     """Same answers as moto's own Query (pages, order, the index), without sorting the whole table each time."""
     from moto import mock_aws
@@ -294,7 +324,7 @@ def test_a_query_reads_its_partition_and_answers_as_moto_does(monkeypatch):
 
     from scripts.serial_moto import queries_read_their_partition
 
-    monkeypatch.setattr(Table, "query", Table.query)  # restored after the test: the patch below is process-wide
+    restore_patched_methods(monkeypatch)
     with mock_aws():
         db = boto3.client("dynamodb", region_name="eu-west-2", aws_access_key_id="t", aws_secret_access_key="t")
         db.create_table(
@@ -338,6 +368,89 @@ def test_a_query_reads_its_partition_and_answers_as_moto_does(monkeypatch):
                             (self.type, self.cast_value) < (other.type, other.cast_value))
         db.query(TableName="t", KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "P#7"}})
         assert len(compared) < 100  # the partition's 10 items sorted, not the table's 2,000
+
+
+def test_a_query_on_an_index_reads_its_partition_kept_right_through_every_kind_of_write(monkeypatch):
+    """The index's partitions follow puts, updates that move an item to another partition or out of the index,
+    deletes, batch writes and transactions (a cancelled one changes nothing); a Query on the index reads only
+    its partition."""
+    from collections import defaultdict
+
+    from moto import mock_aws
+    from moto.dynamodb.models import dynamodb_backends
+
+    from scripts.serial_moto import queries_read_their_partition
+
+    restore_patched_methods(monkeypatch)
+    monkeypatch.setenv("IAG_MOTO_CHECK_INDEXES", "1")  # every index Query also checked against a walk
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name="eu-west-2", aws_access_key_id="t", aws_secret_access_key="t")
+        db.create_table(
+            TableName="t", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "G")],
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "GSI1", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "G", "KeyType": "HASH"}]}])
+        for i in range(300):
+            db.put_item(TableName="t", Item={"PK": {"S": f"P#{i}"}, "SK": {"S": "0"}, "G": {"S": f"G#{i % 3}"}})
+        queries_read_their_partition()
+
+        def key(pk: str) -> dict:
+            return {"PK": {"S": pk}, "SK": {"S": "0"}}
+
+        def in_index(group: str) -> set[str]:
+            found, start = set(), None
+            while True:
+                page = db.query(TableName="t", IndexName="GSI1", KeyConditionExpression="G = :g", Limit=40,
+                                ExpressionAttributeValues={":g": {"S": group}},
+                                **({"ExclusiveStartKey": start} if start else {}))
+                found |= {item["PK"]["S"] for item in page["Items"]}
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    return found
+
+        def truth(group: str) -> set[str]:
+            return {item["PK"]["S"] for item in db.scan(TableName="t")["Items"] if item.get("G", {}).get("S") == group}
+
+        assert in_index("G#1") == truth("G#1") and len(truth("G#1")) == 100
+        db.put_item(TableName="t", Item={**key("new"), "G": {"S": "G#1"}})
+        db.update_item(TableName="t", Key=key("P#1"), UpdateExpression="SET G = :g",  # moved to G#2
+                       ExpressionAttributeValues={":g": {"S": "G#2"}})
+        db.update_item(TableName="t", Key=key("P#4"), UpdateExpression="REMOVE G")  # out of the index
+        db.update_item(TableName="t", Key=key("fresh"), UpdateExpression="SET G = :g",  # created by an update
+                       ExpressionAttributeValues={":g": {"S": "G#1"}})
+        db.delete_item(TableName="t", Key=key("P#7"))
+        db.put_item(TableName="t", Item={**key("P#10"), "G": {"S": "G#0"}})  # replaced, in another partition
+        db.batch_write_item(RequestItems={"t": [{"PutRequest": {"Item": {**key("batch"), "G": {"S": "G#1"}}}},
+                                                {"DeleteRequest": {"Key": key("P#13")}}]})
+        db.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "t", "Key": key("P#16"), "UpdateExpression": "SET G = :g",
+                        "ExpressionAttributeValues": {":g": {"S": "G#0"}}}},
+            {"Put": {"TableName": "t", "Item": {**key("transacted"), "G": {"S": "G#1"}}}}])
+        with pytest.raises(ClientError, match="TransactionCanceled"):
+            db.transact_write_items(TransactItems=[
+                {"Update": {"TableName": "t", "Key": key("P#19"), "UpdateExpression": "SET G = :g",
+                            "ExpressionAttributeValues": {":g": {"S": "G#0"}}}},
+                {"Delete": {"TableName": "t", "Key": key("P#22")}},
+                {"Put": {"TableName": "t", "Item": {**key("P#25"), "G": {"S": "G#0"}},
+                         "ConditionExpression": "attribute_not_exists(PK)"}}])
+        for group in ("G#0", "G#1", "G#2"):
+            assert in_index(group) == truth(group)
+        assert {"new", "fresh", "batch", "transacted", "P#19", "P#22", "P#25"} <= in_index("G#1")
+        assert not {"P#1", "P#4", "P#7", "P#10", "P#13", "P#16"} & in_index("G#1")
+
+        table = dynamodb_backends["123456789012"]["eu-west-2"].tables["t"]
+        walks = []
+
+        class Watched(defaultdict):
+            def values(self):
+                walks.append(1)
+                return super().values()
+
+        table.items = Watched(dict, table.items)
+        monkeypatch.delenv("IAG_MOTO_CHECK_INDEXES")
+        in_index("G#1")
+        assert walks == []  # the index's partition was read, not the table
 
 
 def test_snapshots_are_spaced_out_as_they_grow_costly():
