@@ -141,6 +141,7 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_a_moto_killed_mi
     # --- Ctrl-C stops it cleanly, and the next start has everything ---
     assert first.stop() == 0, first.output()
     assert [p for p in ports if not port_free(p)] == [], first.output()
+    assert "still running after" not in first.output()  # each service stopped when asked, none had to be killed
 
     second = start_stack()
     wait_for_forces(api, second, timeout=90)
@@ -193,4 +194,5 @@ def test_the_local_stack_serves_keeps_data_across_a_restart_and_a_moto_killed_mi
 
     assert third.stop() == 0, third.output()
     assert [p for p in ports if not port_free(p)] == [], third.output()
+    assert "still running after" not in third.output()
     assert not pids.exists()
