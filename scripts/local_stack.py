@@ -502,10 +502,18 @@ def signal_group(pgid: int, signum: int) -> None:
         pass
 
 
+# Who stops before whom: the flows first, while the Prefect server they tell is still there (on SIGTERM the runner
+# pauses every deployment through the server's API: about 3 s; with the server already gone its retries ran past
+# STOP_TIMEOUT and every stop ended in a SIGKILL, 10 s later), then the servers, then the database they write to.
+STOP_ORDER = (("flows", "api"), ("prefect", "moto"), ("postgres",))
+
+
 def stop_all(groups: dict[str, int], children: Sequence[subprocess.Popen] = ()) -> None:
-    """Every service, then the database the others write to (so none of them loses its last writes)."""
-    stop_groups({name: pgid for name, pgid in groups.items() if name not in STOP_SIGNALS}, children)
-    stop_groups({name: pgid for name, pgid in groups.items() if name in STOP_SIGNALS}, children)
+    """Every service, in STOP_ORDER (a service not named there stops with the servers)."""
+    named = {name for stage in STOP_ORDER for name in stage}
+    for number, stage in enumerate(STOP_ORDER):
+        stop_groups({name: pgid for name, pgid in groups.items()
+                     if name in stage or (number == 1 and name not in named)}, children)
 
 
 def stop_groups(groups: dict[str, int], children: Sequence[subprocess.Popen] = ()) -> None:

@@ -24,8 +24,9 @@ def stack(tmp_path_factory):
     env = stack_environment(folder / "local")
     running = start_ready(env, tmp_path_factory.mktemp("logs") / "up.out")
     api, prefect, moto = urls(env)
-    yield {"env": env, "api": api, "prefect": prefect, "mailbox": Mailbox(moto), "process": running}
-    stop(running, env)
+    state = {"env": env, "api": api, "prefect": prefect, "mailbox": Mailbox(moto), "process": running}
+    yield state
+    stop(state["process"], env)  # the stack running now: a test may have restarted it
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -198,7 +199,9 @@ def test_a_suspended_run_survives_a_restart_of_prefect_and_the_flows_and_sends_n
     chair, coordinator = review_links(stack, reference, DERBYSHIRE_PANEL).values()
     before = len(stack["mailbox"].about(reference))
 
-    stop(stack["process"], stack["env"])  # Prefect server, the serving process, the API and moto, all at once
+    stopped = stack["process"]
+    stop(stopped, stack["env"])  # Prefect server, the serving process, the API and moto
+    assert "still running after" not in stopped.output()  # the flows stopped while Prefect could hear them: no kill
     stack["process"] = start_ready(stack["env"], tmp_path / "up-again.out")
     assert "moto: restored" in stack["process"].output()
     assert len(stack["mailbox"].about(reference)) == before  # restored, not sent again
