@@ -320,7 +320,6 @@ def test_a_query_reads_its_partition_and_answers_as_moto_does(monkeypatch):
     """Same answers as moto's own Query (pages, order, the index), without sorting the whole table each time."""
     from moto import mock_aws
     from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
 
     from scripts.serial_moto import queries_read_their_partition
 
