@@ -51,3 +51,36 @@ def copy_each_table_once_per_transaction() -> None:
     transact_write_items.copies_once = True  # type: ignore[attr-defined]
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     moto_dynamodb.copy = _OneCopyPerTransaction()  # type: ignore[assignment]
+
+
+def one_cognito_key_for_every_pool() -> None:
+    """moto signs every user pool's tokens with the same RSA key from its jwks-private.json, and rebuilt it for each
+    pool it created (recovering the key's primes: about 0.1 s a pool, and most API tests make a pool). The key is
+    built once; every pool still gets it, as before."""
+    from moto.cognitoidp import models
+
+    if getattr(models, "one_key", False):
+        return
+    built: dict[str, Any] = {}
+    real = models.jwk
+
+    class _Jwk:
+        """Stands in for joserfc's jwk module inside moto.cognitoidp.models: the same key object for the same JWK."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        class RSAKey:
+            @staticmethod
+            def import_key(value: Any, *args: Any, **kwargs: Any) -> Any:
+                import json
+
+                text = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
+                if args or kwargs:
+                    return real.RSAKey.import_key(value, *args, **kwargs)
+                if text not in built:
+                    built[text] = real.RSAKey.import_key(value)
+                return built[text]
+
+    models.jwk = _Jwk()  # type: ignore[assignment]
+    models.one_key = True  # type: ignore[attr-defined]
