@@ -22,6 +22,11 @@ MEMBER, MEETING = "DER-M1", "m-2027-01-12"  # a member and a planned meeting of 
 
 @pytest.fixture
 def derbyshire(api):
+    return seed_derbyshire()
+
+
+def seed_derbyshire() -> DynamoReviewStore:
+    """Derbyshire IAG's panel, a member and a planned meeting: what the admin routes act on."""
     from datetime import date, datetime, timezone
 
     from chalicelib.adapters.dynamodb.joining import member_item
@@ -108,7 +113,7 @@ def test_every_admin_route_is_in_the_tenancy_tests():
     assert registered == listed | registered_paths(BUSINESS)  # call-outs, meetings, elections, cycles: there
 
 
-def _state(workflow, reference=None) -> tuple:
+def changeable_state(workflow, reference=None) -> tuple:
     """What any admin change would alter: reviewers, emails, Prefect calls, the application itself."""
     application = bootstrap.container().repository.get("derbyshire", reference) if reference else None
     from chalicelib.adapters.dynamodb.joining import DynamoJoiningStore
@@ -119,48 +124,8 @@ def _state(workflow, reference=None) -> tuple:
             application)
 
 
-def _with(body, reference):
+def with_reference(body, reference):
     return json.loads(json.dumps(body).replace(REF, reference)) if body is not None else None
-
-
-@pytest.mark.parametrize("method, path, body", ROUTES)
-@pytest.mark.parametrize("who", [
-    ("force_admin", "northamptonshire", ""),
-    ("auditor", "thames-valley", ""),
-    ("coordinator", "northamptonshire", "northampton"),
-    ("coordinator", "avon-and-somerset", "derbyshire-iag"),  # a group id of the same name in another force
-])
-def test_another_forces_operator_is_refused_every_route_and_changes_nothing(operator_pool, api, derbyshire, workflow,
-                                                                           method, path, body, who):
-    reference = applied(api)
-    before = _state(workflow, reference)
-    answer = call(api, operator_pool.token(f"{who[0]}-{who[1]}", *who), method, path.replace(REF, reference), _with(body, reference))
-    assert answer.status_code == 403
-    assert reference not in answer.body.decode() and "Amira" not in answer.body.decode()
-    assert _state(workflow, reference) == before
-
-
-@pytest.mark.parametrize("method, path, body", CHANGES)
-def test_an_auditor_of_the_force_cannot_change_anything(operator_pool, api, derbyshire, workflow, method, path, body):
-    reference = applied(api)
-    bootstrap.container().review.advance("derbyshire", reference)
-    before = _state(workflow, reference)
-    answer = call(api, operator_pool.token("aud", "auditor", "derbyshire"), method, path.replace(REF, reference), _with(body, reference))
-    assert answer.status_code == 403
-    assert _state(workflow, reference) == before
-
-
-@pytest.mark.parametrize("method, path, body", [r for r in ROUTES if "access-log" not in r[1]
-                                                 and not r[1].endswith("/roles")  # lists only their own groups' roles
-                                                 and "equality" not in r[1] and "subject-access" not in r[1]
-                                                 and "erasure" not in r[1]])
-def test_a_coordinator_of_another_group_of_the_same_force_is_refused(operator_pool, api, derbyshire, workflow,
-                                                                    method, path, body):
-    reference = applied(api)
-    before = _state(workflow, reference)
-    token = operator_pool.token("coord", "coordinator", "derbyshire", "derbyshire-scrutiny")
-    assert call(api, token, method, path.replace(REF, reference), _with(body, reference)).status_code == 403
-    assert _state(workflow, reference) == before
 
 
 @pytest.mark.parametrize("method, path, body", [r for r in ROUTES if r[0] == "GET"])
@@ -396,8 +361,8 @@ def test_one_person_cannot_hold_two_roles_of_the_same_panel(operator_pool, api, 
 def test_confirming_residency_of_an_application_not_waiting_for_it_is_a_conflict_and_changes_nothing(
         operator_pool, api, derbyshire, workflow):
     reference = applied(api)
-    before = _state(workflow, reference)
+    before = changeable_state(workflow, reference)
     answer = call(api, operator_pool.token("adm", "force_admin", "derbyshire"), "POST",
                   f"/admin/forces/derbyshire/applications/{reference}/residency")
     assert answer.status_code == 409 and "not waiting for evidence of residency" in answer.body.decode()
-    assert _state(workflow, reference) == before
+    assert changeable_state(workflow, reference) == before
