@@ -144,11 +144,20 @@ def browser():
         browser.close()
 
 
+def choosers_caught(page):
+    """The page's file choosers reach Playwright from the start. Playwright asks the browser to catch them only when
+    a first listener is added, without waiting for the answer, so a key pressed at once (Space on a file input, in
+    `with page.expect_file_chooser(): ...`) could open the headless browser's own dialog first, and the test waited
+    30 s for a chooser that never came (once in a clean-clone run). Subscribed here, well before any key."""
+    page.on("filechooser", lambda chooser: None)
+    return page
+
+
 @pytest.fixture
 def page(browser):
     """A desktop page with JavaScript off: the service must work without it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
-    yield context.new_page()
+    yield choosers_caught(context.new_page())
     context.close()
 
 
@@ -157,7 +166,7 @@ def phone(browser):
     """A 320 px wide phone screen, JavaScript off."""
     context = browser.new_context(viewport={"width": 320, "height": 640}, java_script_enabled=False,
                                   is_mobile=True, has_touch=True, device_scale_factor=2)
-    yield context.new_page()
+    yield choosers_caught(context.new_page())
     context.close()
 
 
