@@ -14,6 +14,7 @@ os.environ.update({
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "IAG_DYNAMODB_ENDPOINT"):
     os.environ.pop(name, None)
 
+import contextlib  # noqa: E402
 import functools  # noqa: E402
 
 import boto3  # noqa: E402
@@ -51,8 +52,8 @@ def clock():
     return FixedClock(TODAY)
 
 
-@pytest.fixture
-def table():
+@contextlib.contextmanager
+def application_table():
     """An empty application table in moto, with the models pointed at it, and a verified sender."""
     with mock_aws():
         settings = Settings.from_env()
@@ -62,6 +63,12 @@ def table():
         yield
     for model in dynamodb.all_models():
         model._connection = None
+
+
+@pytest.fixture
+def table():
+    with application_table():
+        yield
 
 
 class FakeWorkflow:

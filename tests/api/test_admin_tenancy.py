@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from chalicelib import bootstrap
-from chalicelib.adapters import dynamodb
-from chalicelib.settings import Settings
 from tests.api.test_admin_api import (
     CHANGES, REF, ROUTES, applied, call, changeable_state, seed_derbyshire, with_reference,
 )
-from tests.conftest import TODAY, FakeWorkflow, FixedClock, OperatorPool
+from tests.conftest import TODAY, FakeWorkflow, FixedClock, OperatorPool, application_table
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +26,7 @@ def matrix():
 
     from app import app
 
-    with mock_aws():
-        settings = Settings.from_env()
-        dynamodb.configure(settings)
-        dynamodb.create_table_if_missing()
-        boto3.client("ses", region_name=settings.region).verify_email_identity(EmailAddress=settings.mail_from)
+    with application_table():
         workflow = FakeWorkflow()
         bootstrap.reset()
         bootstrap.override(clock=FixedClock(TODAY), workflow=workflow)
@@ -48,8 +40,6 @@ def matrix():
             # a new one per case would also run into the intake's limit per client address).
             yield SimpleNamespace(api=client, pool=pool, workflow=workflow, reference=applied(client))
         bootstrap.reset()
-    for model in dynamodb.all_models():
-        model._connection = None
 
 
 @pytest.mark.parametrize("method, path, body", ROUTES)
