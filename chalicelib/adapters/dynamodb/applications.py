@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
@@ -15,10 +16,11 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamodb.base import (
-    Item, OutboxItem, applicant_partition, application_pk, connection, key_timestamp, outbox_item,
+    Item, OutboxItem, applicant_partition, application_pk, connection, key_timestamp, outbox_item, outbox_values,
     pack_request_pk, pending_emails_key, stage_key,
 )
-from chalicelib.adapters.dynamodb.links import LinkItem, link_item
+from chalicelib.adapters.dynamodb.links import LinkItem, link_values
+from chalicelib.adapters.dynamodb.wire import Transaction
 from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
@@ -55,11 +57,16 @@ def funnel_key(force_id: str, group_id: str) -> tuple[str, str]:
     return f"FORCE#{force_id}#COUNTS", f"FUNNEL#{group_id}"
 
 
+def funnel_updates(force_id: str, changes: dict[str, dict[str, int]]) -> list[tuple[str, str, list]]:
+    """(PK, SK, actions) for each group's counters that `changes` moves."""
+    return [(*funnel_key(force_id, group_id), [FunnelCountItem.type.set(FunnelCountItem),
+                                               *(Path(name).add(n) for name, n in sorted(values.items()))])
+            for group_id, values in sorted(changes.items())]
+
+
 def count_in_funnel(transaction: TransactWrite, force_id: str, changes: dict[str, dict[str, int]]) -> None:
-    for group_id, values in sorted(changes.items()):
-        pk, sk = funnel_key(force_id, group_id)
-        transaction.update(FunnelCountItem(pk=pk, sk=sk), actions=[
-            FunnelCountItem.type.set(FunnelCountItem), *(Path(name).add(n) for name, n in sorted(values.items()))])
+    for pk, sk, actions in funnel_updates(force_id, changes):
+        transaction.update(FunnelCountItem(pk=pk, sk=sk), actions=actions)
 
 
 class AuditEventItem(Item, discriminator="event"):
@@ -106,12 +113,16 @@ class RateCounterItem(Item, discriminator="rate"):
     uses = NumberAttribute(default=0)
 
 
+def _spend_update(spend: RateSpend) -> tuple[list, Any]:
+    """The actions and condition that spend one use of a rate counter, refused once it is full."""
+    return ([RateCounterItem.uses.add(1), RateCounterItem.type.set(RateCounterItem),
+             RateCounterItem.expires_at.set(datetime.fromtimestamp(spend.window_ends, timezone.utc))],
+            RateCounterItem.uses.does_not_exist() | (RateCounterItem.uses < spend.limit))
+
+
 def _spend(transaction: TransactWrite, spend: RateSpend) -> None:
-    counter = RateCounterItem(pk=spend.key, sk="COUNT")
-    transaction.update(counter, actions=[RateCounterItem.uses.add(1), RateCounterItem.type.set(RateCounterItem),
-                                         RateCounterItem.expires_at.set(datetime.fromtimestamp(spend.window_ends,
-                                                                                               timezone.utc))],
-                       condition=RateCounterItem.uses.does_not_exist() | (RateCounterItem.uses < spend.limit))
+    actions, condition = _spend_update(spend)
+    transaction.update(RateCounterItem(pk=spend.key, sk="COUNT"), actions=actions, condition=condition)
 
 
 def _refused_spend(reasons, spends: tuple[RateSpend, ...], at: datetime) -> None:
@@ -139,41 +150,45 @@ class DynamoApplicationRepository:
             rate_spends: tuple[RateSpend, ...] = (), guard: bool = True) -> Application:
         from chalicelib.domain.recruitment import counter_changes  # on a write only: not at the Lambda's cold start
 
-        item = application_item(application, _seen(application, events))
+        seen = _seen(application, events)
+        values = application_values(application, seen)
         with_guard = guard and is_live(application.stage)
+        # The request is built from values (wire.py): model instances for its ten items were most of a
+        # submission's own time. Order matters: cancellation reasons come back in this order.
+        transaction = Transaction()
+        version = transaction.put(ApplicationItem, values, condition=ApplicationItem.pk.does_not_exist())
+        for n, event in enumerate(events):
+            transaction.put(AuditEventItem, event_values(event, application.force_id, n))
+        if with_guard:
+            transaction.put(LiveApplicationItem, {
+                "pk": f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
+                "sk": f"GROUP#{application.group_id}", "reference": application.reference},
+                condition=LiveApplicationItem.pk.does_not_exist(), return_values="ALL_OLD")
+        if idempotency:
+            transaction.put(IdempotencyItem, {
+                "pk": f"FORCE#{application.force_id}#IDEMPOTENCY#{idempotency.key_hash}", "sk": "IDEMPOTENCY",
+                "request_hash": idempotency.request_hash, "response": idempotency.response,
+                "expires_at": idempotency.expires_at},
+                # TTL deletes lazily: an expired record no longer counts.
+                condition=IdempotencyItem.pk.does_not_exist() | (IdempotencyItem.expires_at < idempotency.recorded_at),
+                return_values="ALL_OLD")
+        if equality:
+            transaction.put(EqualityItem, _equality_values(equality))
+        for kind in emails:
+            transaction.put(OutboxItem, outbox_values(application.force_id, values["pk"], kind, application.submitted_at))
+        for link in links:
+            transaction.put(LinkItem, link_values(link), condition=LinkItem.pk.does_not_exist())
+        # Last, so the cancellation reasons above keep their places.
+        transaction.put(ApplicantIndexItem, {
+            "pk": applicant_partition(application.force_id, application.applicant_key),
+            "sk": f"APP#{application.reference}", "reference": application.reference})
+        for pk, sk, actions in funnel_updates(application.force_id, counter_changes(
+                None, (application.group_id, application.stage, seen))):
+            transaction.update(FunnelCountItem, pk, sk, actions)
+        for spend in rate_spends:  # the last updates: _refused_spend reads their reasons from the end
+            transaction.update(RateCounterItem, spend.key, "COUNT", *_spend_update(spend))
         try:
-            with TransactWrite(connection=connection()) as transaction:
-                # Order matters: cancellation reasons come back in this order.
-                transaction.save(item, condition=ApplicationItem.pk.does_not_exist())
-                for n, event in enumerate(events):
-                    transaction.save(event_item(event, application.force_id, n))
-                if with_guard:
-                    live = LiveApplicationItem(
-                        pk=f"FORCE#{application.force_id}#APPLICANT#{application.applicant_key}",
-                        sk=f"GROUP#{application.group_id}", reference=application.reference)
-                    transaction.save(live, condition=LiveApplicationItem.pk.does_not_exist(), return_values="ALL_OLD")
-                if idempotency:
-                    transaction.save(
-                        IdempotencyItem(pk=f"FORCE#{application.force_id}#IDEMPOTENCY#{idempotency.key_hash}",
-                                        sk="IDEMPOTENCY", request_hash=idempotency.request_hash,
-                                        response=idempotency.response, expires_at=idempotency.expires_at),
-                        # TTL deletes lazily: an expired record no longer counts.
-                        condition=IdempotencyItem.pk.does_not_exist() | (IdempotencyItem.expires_at < idempotency.recorded_at),
-                        return_values="ALL_OLD")
-                if equality:
-                    transaction.save(_equality_item(equality))
-                for kind in emails:
-                    transaction.save(outbox_item(application.force_id, item.pk, kind, application.submitted_at))
-                for link in links:
-                    transaction.save(link_item(link), condition=LinkItem.pk.does_not_exist())
-                # Last, so the cancellation reasons above keep their places.
-                transaction.save(ApplicantIndexItem(
-                    pk=applicant_partition(application.force_id, application.applicant_key),
-                    sk=f"APP#{application.reference}", reference=application.reference))
-                count_in_funnel(transaction, application.force_id, counter_changes(
-                    None, (application.group_id, application.stage, _seen(application, events))))
-                for spend in rate_spends:  # the last updates: _refused_spend reads their reasons from the end
-                    _spend(transaction, spend)
+            transaction.commit()
         except TransactWriteError as error:
             reasons = error.cancellation_reasons
             failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
@@ -191,7 +206,7 @@ class DynamoApplicationRepository:
                 raise LinkConflict("a link with that token already exists") from None
             _refused_spend(reasons, rate_spends, application.submitted_at)
             raise
-        return application_from_item(item)
+        return replace(application, version=version, stages_seen=seen, stored_group=application.group_id)
 
     def add_pack_request(self, force_id: str, request_id: str, details: dict, at: datetime,
                          rate_spends: tuple[RateSpend, ...] = ()) -> None:
@@ -319,9 +334,10 @@ def _seen(application: Application, events: list[AuditEvent]) -> frozenset[Stage
     return application.stages_seen | {s for e in events for s in (e.from_stage, e.to_stage) if s is not None}
 
 
-def application_item(application: Application, seen: Optional[frozenset[Stage]] = None) -> ApplicationItem:
+def application_values(application: Application, seen: Optional[frozenset[Stage]] = None) -> dict[str, Any]:
+    """The application item's attributes (names as ApplicationItem's); version only once stored."""
     seen = application.stages_seen if seen is None else seen
-    item = ApplicationItem(
+    values: dict[str, Any] = dict(
         pk=application_pk(application.force_id, application.reference), sk="APPLICATION",
         gsi1pk=stage_key(application.force_id, application.group_id, application.stage),
         gsi1sk=f"{key_timestamp(application.submitted_at)}#{application.reference}",
@@ -330,8 +346,12 @@ def application_item(application: Application, seen: Optional[frozenset[Stage]] 
         applicant_key=application.applicant_key, applicant=application.applicant, answers=application.answers,
         eligibility=application.eligibility, stages_seen=sorted(s.value for s in seen) or None)
     if application.version:
-        item.version = application.version
-    return item
+        values["version"] = application.version
+    return values
+
+
+def application_item(application: Application, seen: Optional[frozenset[Stage]] = None) -> ApplicationItem:
+    return ApplicationItem(**application_values(application, seen))
 
 
 def application_from_item(item: ApplicationItem) -> Application:
@@ -342,17 +362,21 @@ def application_from_item(item: ApplicationItem) -> Application:
         stages_seen=frozenset(Stage(s) for s in item.stages_seen or ()), stored_group=item.group_id)
 
 
-def event_item(event: AuditEvent, force_id: str, n: int) -> AuditEventItem:
+def event_values(event: AuditEvent, force_id: str, n: int) -> dict[str, Any]:
     # Time, then order within one write, then who did what: two events never share a key.
-    return AuditEventItem(
+    return dict(
         pk=application_pk(force_id, event.reference), sk=f"EVENT#{key_timestamp(event.at)}#{n:02d}#{event.action}#{event.actor}",
         reference=event.reference, at=event.at, action=event.action,
         from_stage=event.from_stage.value if event.from_stage else None, to_stage=event.to_stage.value,
         actor=event.actor, detail=event.detail or None)
 
 
-def _equality_item(record: EqualityRecord) -> EqualityItem:
-    return EqualityItem(
+def event_item(event: AuditEvent, force_id: str, n: int) -> AuditEventItem:
+    return AuditEventItem(**event_values(event, force_id, n))
+
+
+def _equality_values(record: EqualityRecord) -> dict[str, Any]:
+    return dict(
         pk=f"FORCE#{record.force_id}#EQUALITY#{record.reference}", sk="EQUALITY",
         gsi1pk=f"FORCE#{record.force_id}#EQUALITY#GROUP#{record.group_id}",
         gsi1sk=f"{key_timestamp(record.recorded_at)}#{record.reference}",

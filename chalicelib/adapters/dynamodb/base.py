@@ -113,9 +113,13 @@ def pending_emails_key(force_id: str) -> str:
     return f"FORCE#{force_id}#OUTBOX#PENDING"
 
 
+def outbox_values(force_id: str, pk: str, kind: str, at: datetime, detail: Optional[dict] = None) -> dict[str, Any]:
+    return dict(pk=pk, sk=f"EMAIL#{kind}", kind=kind, status="pending", created_at=at, detail=detail,
+                gsi1pk=pending_emails_key(force_id), gsi1sk=f"{key_timestamp(at)}#{pk}")
+
+
 def outbox_item(force_id: str, pk: str, kind: str, at: datetime, detail: Optional[dict] = None) -> OutboxItem:
-    return OutboxItem(pk=pk, sk=f"EMAIL#{kind}", kind=kind, status="pending", created_at=at, detail=detail,
-                      gsi1pk=pending_emails_key(force_id), gsi1sk=f"{key_timestamp(at)}#{pk}")
+    return OutboxItem(**outbox_values(force_id, pk, kind, at, detail))
 
 
 

@@ -34,10 +34,14 @@ def expiring_key(force_id: str, what: str) -> str:
     return f"FORCE#{force_id}#EXPIRES#{what}"
 
 
-def link_item(link: Link) -> LinkItem:
+def link_values(link: Link) -> dict:
     pk = f"LINK#{link.token_hash}"
-    return LinkItem(pk=pk, sk="LINK", purpose=link.purpose.value, force_id=link.force_id,
-                    reference=link.reference, role=link.role, version=link.version,
-                    link_expires_at=link.expires_at, expires_at=link.expires_at, holder=link.holder or None,
-                    gsi1pk=expiring_key(link.force_id, "LINK"), gsi1sk=f"{key_timestamp(link.expires_at)}#{pk}")
+    return dict(pk=pk, sk="LINK", purpose=link.purpose.value, force_id=link.force_id,
+                reference=link.reference, role=link.role, version=link.version,
+                link_expires_at=link.expires_at, expires_at=link.expires_at, holder=link.holder or None,
+                gsi1pk=expiring_key(link.force_id, "LINK"), gsi1sk=f"{key_timestamp(link.expires_at)}#{pk}")
+
+
+def link_item(link: Link) -> LinkItem:
+    return LinkItem(**link_values(link))
 
