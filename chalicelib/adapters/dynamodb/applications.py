@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from pynamodb.attributes import (
     ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute,
@@ -23,10 +23,13 @@ from chalicelib.domain.application import Application, AuditEvent, applicant_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
+from chalicelib.services import ports
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict, Page,
-    ReferenceTaken, StaleApplication,
+    DuplicateLiveApplication, IdempotentReplay, LinkConflict, ReferenceTaken, StaleApplication,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import EqualityRecord, IdempotencyRecord, Page
 
 
 class ApplicationItem(Item, discriminator="application"):
@@ -242,7 +245,7 @@ class DynamoApplicationRepository:
             last_evaluated_key=_decode_token(next_token))
         items = [application_from_item(i) for i in results]
         last = results.last_evaluated_key
-        return Page(items, _encode_token(last) if last else None)
+        return ports.Page(items, _encode_token(last) if last else None)
 
     def all_at(self, force_id: str, group_id: str, stage: Stage):
         """Every application of a group at a stage, page by page."""
@@ -362,8 +365,8 @@ def _equality_item(record: EqualityRecord) -> EqualityItem:
 
 def _idempotency_record(raw: dict) -> IdempotencyRecord:
     item = IdempotencyItem.from_raw_data(raw)
-    return IdempotencyRecord(item.pk.rsplit("#", 1)[-1], item.request_hash, item.response.as_dict(),
-                             recorded_at=None, expires_at=item.expires_at)
+    return ports.IdempotencyRecord(item.pk.rsplit("#", 1)[-1], item.request_hash, item.response.as_dict(),
+                                   recorded_at=None, expires_at=item.expires_at)
 
 
 def _encode_token(key: dict) -> str:
