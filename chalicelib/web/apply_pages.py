@@ -21,7 +21,6 @@ from chalicelib import bootstrap
 from chalicelib.adapters.schema_validation import load_schema
 from chalicelib.api.problems import client_address
 from chalicelib.domain.rate_limits import RateLimited
-from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.validation import FieldError
 from chalicelib.web import apply_flow as flow
 from chalicelib.web import csrf
@@ -33,6 +32,7 @@ from chalicelib.web.responses import (
 from chalicelib.web.receipts import receipt_cookie
 
 if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile
     from chalicelib.services.drafts import Draft, LinkRefused
 
 log = logging.getLogger(__name__)
