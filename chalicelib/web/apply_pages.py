@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -62,6 +61,8 @@ def _cookie_header(force: ForceProfile, value: str, clear: bool = False) -> str:
 
 
 def _draft(force: ForceProfile) -> Draft | None:
+    from http.cookies import CookieError, SimpleCookie  # imported by the pages that read cookies, not at the cold start
+
     cookies = SimpleCookie()
     try:
         cookies.load(apply_pages.current_request.headers.get("cookie", ""))

@@ -19,7 +19,6 @@ from chalicelib.adapters.dynamodb.base import (
     pack_request_pk, pending_emails_key, stage_key,
 )
 from chalicelib.adapters.dynamodb.links import LinkItem, link_item
-from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
@@ -29,6 +28,7 @@ from chalicelib.services.ports import (
 )
 
 if TYPE_CHECKING:
+    from chalicelib.domain.application import Application, AuditEvent
     from chalicelib.services.ports import EqualityRecord, IdempotencyRecord, Page
 
 
@@ -206,6 +206,8 @@ class DynamoApplicationRepository:
                                  condition=PackRequestItem.pk.does_not_exist())
                 transaction.save(outbox_item(force_id, pk, "pack_request", at))
                 if details.get("email"):
+                    from chalicelib.domain.application import applicant_key as person_key
+
                     transaction.save(ApplicantIndexItem(pk=applicant_partition(force_id, person_key(details["email"])),
                                                         sk=f"PACK#{request_id}", reference=request_id))
                 for spend in rate_spends:
@@ -264,6 +266,8 @@ class DynamoApplicationRepository:
         return list(dict.fromkeys(i.pk[len(marker):] for i in items if i.pk.startswith(marker)))
 
     def events(self, force_id: str, reference: str) -> list[AuditEvent]:
+        from chalicelib.domain.application import AuditEvent
+
         return [
             AuditEvent(i.reference, i.at, i.action, Stage(i.from_stage) if i.from_stage else None,
                        Stage(i.to_stage), i.actor, i.detail.as_dict() if i.detail else {})
@@ -338,6 +342,9 @@ def application_item(application: Application, seen: Optional[frozenset[Stage]] 
 
 
 def application_from_item(item: ApplicationItem) -> Application:
+    # The domain's applications are imported by the requests that read or write one, not at the cold start.
+    from chalicelib.domain.application import Application
+
     return Application(
         reference=item.reference, force_id=item.force_id, group_id=item.group_id, stage=Stage(item.stage),
         submitted_at=item.submitted_at, updated_at=item.updated_at, applicant=item.applicant.as_dict(),
