@@ -209,7 +209,11 @@ LOADED_ON_FIRST_USE = sorted(
     | {f"chalicelib.domain.{area}" for area in (
         "recruitment", "equality_report", "membership", "callouts", "elections", "strategic", "meeting_business",
         "meetings", "retention", "member_import", "eligibility")}
-    | {"chalicelib.api.openapi_admin"})
+    | {"chalicelib.api.openapi_admin"}
+    # The force profile's classes come with the first profile (its JSON and schema check always did), and what only
+    # some routes use: the applications' and review's domain, the cookie parser of the pages that read one.
+    | {"chalicelib.domain.forces", "chalicelib.domain.postcodes", "chalicelib.domain.application",
+       "chalicelib.domain.review", "http.cookies"})
 
 
 def test_importing_the_app_leaves_the_services_and_the_few_route_modules_for_their_first_request():
@@ -218,6 +222,43 @@ def test_importing_the_app_leaves_the_services_and_the_few_route_modules_for_the
     assert result.returncode == 0, result.stderr
     assert len(LOADED_ON_FIRST_USE) > 50
     assert result.stdout.strip() == "[]"  # import it where it is first used (bootstrap.py, the route's handler)
+
+
+# Our dataclasses `import app` creates: creating one compiles its methods (0.1-0.3 ms each), so the cold start creates
+# only those of the modules every request loads; a value type only some requests use lives beside its users
+# (services/port_values.py, named from ports.py) or loads with them (domain/forces.py with the first profile).
+CREATED_AT_START = {
+    "chalicelib.bootstrap.Container", "chalicelib.settings.Settings", "chalicelib.domain.links.Link",
+    "chalicelib.domain.operators.Operator", "chalicelib.domain.rate_limits.Limit", "chalicelib.domain.rate_limits.RateSpend",
+    "chalicelib.domain.roles.Office", "chalicelib.domain.validation.FieldError", "chalicelib.web.apply_flow.Page",
+    "chalicelib.web.apply_flow.Question", "chalicelib.web.console.SignedIn", "chalicelib.web.responses.UploadedFile",
+}
+
+
+def test_importing_the_app_creates_no_dataclass_beyond_those_of_the_modules_every_request_loads():
+    code = ("import dataclasses, sys, app\n"
+            "print(sorted(f'{v.__module__}.{v.__qualname__}' for name, module in list(sys.modules.items())"
+            " if name.split('.')[0] in ('app', 'chalicelib') for v in vars(module).values()"
+            " if isinstance(v, type) and dataclasses.is_dataclass(v) and v.__module__ == name))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    created = set(ast.literal_eval(result.stdout.strip()))
+    assert "chalicelib.settings.Settings" in created  # the census sees the app's own
+    assert created - CREATED_AT_START == set()  # move it beside the services that use it, or load it on first use
+
+
+def test_the_ports_value_types_are_named_from_ports_and_load_when_first_named():
+    code = ("import sys\nfrom chalicelib.services import ports\n"
+            "print('chalicelib.services.port_values' in sys.modules)\n"
+            "from chalicelib.services.ports import EmailMessage, MemberChange\n"
+            "from chalicelib.services import port_values\n"
+            "print(EmailMessage is port_values.EmailMessage, ports.MemberChange is MemberChange,"
+            " sorted(ports.VALUE_TYPES) == sorted(n for n, v in vars(port_values).items()"
+            " if isinstance(v, type) and v.__module__ == port_values.__name__))\n"
+            "print(hasattr(ports, 'NoSuchPort'))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True", "False"]
 
 
 def test_the_first_request_builds_its_service_and_loads_its_modules():

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
-from chalicelib.domain.forces import Contact, ForceProfile
 from chalicelib.domain.roles import FORCE
 from chalicelib.services.ports import ForceCatalogue, UnknownForce
+
+if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class ContactsFromHolders:
         except Exception:
             log.exception("%s: the contacts operators set cannot be read; using the profile's", force_id)
             return profile
+        from chalicelib.domain.forces import Contact  # loaded with the profile (force_files.py)
+
         contacts = {**profile.contacts, **{
             role: Contact(name, email, getattr(profile.contacts.get(role), "phone", None))
             for role, (name, email) in held.items()}}

@@ -4,11 +4,13 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from chalicelib.adapters.schema_validation import validate
-from chalicelib.domain.forces import ForceProfile
 from chalicelib.services.ports import UnknownForce
+
+if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "forces"
 
@@ -32,6 +34,10 @@ def _checked_profile(file_name: str, text: str) -> ForceProfile:
         problems.append(f"/id: '{data['id']}' does not match the file name '{file_name}'")
     if problems:
         raise InvalidProfile(f"{file_name}: " + "; ".join(problems))
+    # The profile's classes (18 dataclasses, whose creation compiles their methods) load with the first profile,
+    # as its JSON and its schema check do, not at the Lambda's cold start (tests/test_package.py).
+    from chalicelib.domain.forces import ForceProfile
+
     return ForceProfile.from_dict(data)
 
 

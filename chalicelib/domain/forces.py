@@ -7,16 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
 from typing import Any, Optional
 
+from .group_kind import GroupKind as GroupKind  # in a light module of its own: domain/roles.py needs it at start
 from .postcodes import in_districts
-
-
-class GroupKind(str, Enum):
-    LOCAL = "local"
-    SPECIALIST = "specialist"
-    STRATEGIC = "strategic"
 
 
 @dataclass(frozen=True)

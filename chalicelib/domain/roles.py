@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from .forces import ForceProfile, GroupKind
+from .group_kind import GroupKind
+
+if TYPE_CHECKING:
+    from .forces import ForceProfile
 
 APPEAL = "appeal"  # the appeal panel serves the whole force (stored as services/joining.py's APPEAL_PANEL)
 FORCE = "force"  # the force's contacts

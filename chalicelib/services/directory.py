@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.forces import Contact, ForceProfile, Group
+if TYPE_CHECKING:
+    from chalicelib.domain.forces import Contact, ForceProfile, Group
 
 _INDEPENDENCE_WORDS = {
     "police_employee": "employed by the police",

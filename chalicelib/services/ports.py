@@ -1,7 +1,6 @@
 """The small interfaces services are written against; adapters implement them, tests fake them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol
 
@@ -13,6 +12,31 @@ if TYPE_CHECKING:  # types only: every adapter imports this module, and the doma
     from chalicelib.domain.lifecycle import Stage
     from chalicelib.domain.links import Link
     from chalicelib.domain.membership import Member
+    from chalicelib.services.port_values import About as About
+    from chalicelib.services.port_values import Attachment as Attachment
+    from chalicelib.services.port_values import Draft as Draft
+    from chalicelib.services.port_values import EmailKey as EmailKey
+    from chalicelib.services.port_values import EmailMessage as EmailMessage
+    from chalicelib.services.port_values import EqualityRecord as EqualityRecord
+    from chalicelib.services.port_values import IdempotencyRecord as IdempotencyRecord
+    from chalicelib.services.port_values import MemberChange as MemberChange
+    from chalicelib.services.port_values import Page as Page
+    from chalicelib.services.port_values import Record as Record
+    from chalicelib.services.port_values import SubjectAccessRequest as SubjectAccessRequest
+else:
+    # The value types (dataclasses) are named from here but live in port_values.py, loaded the first time one is
+    # named: `import app` needs this module's protocols and exceptions, and creating a dataclass compiles its
+    # methods (tests/test_package.py checks the cold start leaves port_values for the first request that uses one).
+    VALUE_TYPES = frozenset({"About", "Attachment", "Draft", "EmailKey", "EmailMessage", "EqualityRecord",
+                             "IdempotencyRecord", "MemberChange", "Page", "Record", "SubjectAccessRequest"})
+
+    def __getattr__(name: str) -> Any:
+        if name not in VALUE_TYPES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from chalicelib.services import port_values
+
+        value = globals()[name] = getattr(port_values, name)
+        return value
 
 
 class Clock(Protocol):
@@ -28,31 +52,6 @@ class ForceCatalogue(Protocol):
     def get(self, force_id: str) -> Optional[ForceProfile]: ...
     def require(self, force_id: str) -> ForceProfile: ...  # a force data is held for: UnknownForce if none
     def all(self) -> list[ForceProfile]: ...
-
-
-@dataclass(frozen=True)
-class EqualityRecord:
-    """Special-category answers, kept apart from the application they came with."""
-    force_id: str
-    group_id: str
-    reference: str
-    answers: dict[str, Any]
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    key_hash: str
-    request_hash: str
-    response: dict[str, Any]
-    recorded_at: Optional[datetime]
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Application]
-    next_token: Optional[str]
 
 
 class ApplicationRepository(Protocol):
@@ -98,49 +97,9 @@ class ApplicationRepository(Protocol):
     def events(self, force_id: str, reference: str) -> list[AuditEvent]: ...
 
 
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str  # e.g. "text/calendar; method=PUBLISH"
-    data: bytes
-
-
-@dataclass(frozen=True)
-class EmailMessage:
-    to: str
-    subject: str
-    text: str
-    html: str
-    reply_to: Optional[str] = None
-    attachments: tuple[Attachment, ...] = ()
-    force_id: Optional[str] = None  # whose transport sends it (the force's profile may choose GOV.UK Notify)
-
-
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
         """Send now; returns the provider's message id. Raises on failure (the caller keeps it pending)."""
-
-
-@dataclass(frozen=True)
-class About:
-    """What an email is about, in the product's words; the outbox adapter decides where that is stored.
-
-    area: application | pack_request | cycle | meetings | election | incident | member | subject_access | draft; `id`
-    is the application's reference, the request's, cycle's, election's, incident's or subject access request's id,
-    (meetings) the group id, the member's id, or (draft) the unsent application's id."""
-    area: str
-    force_id: str
-    id: str
-
-    def __str__(self) -> str:
-        return f"{self.area} {self.force_id}/{self.id}"
-
-
-@dataclass(frozen=True)
-class EmailKey:
-    """One email: at most one copy of it is ever sent."""
-    about: About
-    kind: str
 
 
 class UnknownForce(LookupError):
@@ -206,15 +165,6 @@ class MemberConflict(Exception):
     """The membership changed since it was read (someone else acted first); nothing was written."""
 
 
-@dataclass(frozen=True)
-class MemberChange:
-    """One imported row's change to a member (services/member_import.py)."""
-    line: int
-    before: Optional[Member]  # None: a new member
-    after: Member
-    fields: tuple[str, ...]  # what changed (every imported field for a new member)
-
-
 class LinkConflict(Exception):
     """The link was used or expired, or what it acts on already happened (e.g. a second appeal)."""
 
@@ -239,21 +189,6 @@ class IdempotentReplay(Exception):
     def __init__(self, record: IdempotencyRecord):
         super().__init__("request already answered")
         self.record = record
-
-
-@dataclass(frozen=True)
-class Draft:
-    force_id: str
-    draft_id: str
-    values: dict[str, Any]  # the form's field names -> answers (a list for checkboxes)
-    done: tuple[str, ...]  # pages sent at least once
-    updated_at: datetime
-    expires_at: datetime
-    equality: dict[str, Any] = field(default_factory=dict)  # kept in its own item
-
-    @property
-    def answers(self) -> dict[str, Any]:
-        return {**self.values, **self.equality}
 
 
 class DraftStore(Protocol):
@@ -289,35 +224,5 @@ class ElectionConflict(Exception):
         self.what = what
 
 
-@dataclass(frozen=True)
-class Record:
-    """One stored item about the person, as they may read it."""
-    kind: str  # the item's type, e.g. "application", "decision", "equality"
-    source: str  # where it is stored: "<PK> / <SK>"
-    data: dict[str, Any]  # its attributes, JSON-serialisable; never a token or a token's hash
-    reference: Optional[str] = None  # the application it belongs to, if any
-
-
-@dataclass(frozen=True)
-class SubjectAccessRequest:
-    id: str
-    force_id: str
-    requested_by: str  # the operator's id
-    requested_at: datetime
-    references: tuple[str, ...]  # the applications the package covers (all the person's, in the force)
-    link_expires_at: datetime
-    delivered_at: Optional[datetime] = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "force": self.force_id, "requested_by": self.requested_by,
-                "requested_at": _utc_text(self.requested_at), "references": list(self.references),
-                "link_expires_at": _utc_text(self.link_expires_at),
-                "delivered_at": _utc_text(self.delivered_at) if self.delivered_at else None}
-
-
 class LinkSpent(Exception):
     """The link was spent or expired between reading it and using it (the store raises it)."""
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 from chalicelib.adapters.schema_validation import load_schema, validate
-from chalicelib.domain.forces import ForceProfile, Group, MeetingSeries
 from chalicelib.domain.validation import FieldError
 from chalicelib.web.forms import DATE_FIELD, field_id, payload_from_form
 
 if TYPE_CHECKING:
     from chalicelib.domain import eligibility as rules
+    from chalicelib.domain.forces import ForceProfile, Group, MeetingSeries
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "templates" / "web" / "apply" / "questions.en.json"
 DECLARATIONS = ("declarations.police_employee", "declarations.police_connection",

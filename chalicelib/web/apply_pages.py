@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -21,7 +20,6 @@ from chalicelib import bootstrap
 from chalicelib.adapters.schema_validation import load_schema
 from chalicelib.api.problems import client_address
 from chalicelib.domain.rate_limits import RateLimited
-from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.validation import FieldError
 from chalicelib.web import apply_flow as flow
 from chalicelib.web import csrf
@@ -33,6 +31,7 @@ from chalicelib.web.responses import (
 from chalicelib.web.receipts import receipt_cookie
 
 if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile
     from chalicelib.services.drafts import Draft, LinkRefused
 
 log = logging.getLogger(__name__)
@@ -62,6 +61,8 @@ def _cookie_header(force: ForceProfile, value: str, clear: bool = False) -> str:
 
 
 def _draft(force: ForceProfile) -> Draft | None:
+    from http.cookies import CookieError, SimpleCookie  # imported by the pages that read cookies, not at the cold start
+
     cookies = SimpleCookie()
     try:
         cookies.load(apply_pages.current_request.headers.get("cookie", ""))

@@ -27,19 +27,21 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 from urllib.parse import parse_qs, quote
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
-from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission
 from chalicelib.services.refusals import AdminConflict, InvalidRequest, NotFound, Unauthenticated
 from chalicelib.web import csrf
 from chalicelib.web.operator_pages import SIGN_IN, cookie_token
 from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, read_posted_upload, static_url
+
+if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile
 
 console = Blueprint(__name__)
 

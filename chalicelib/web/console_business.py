@@ -7,20 +7,22 @@ is shown beside its field (console.form_answer). Cancelling a meeting and closin
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from chalice import Response
 
 from chalicelib import bootstrap
-from chalicelib.domain.forces import ForceProfile, Group
 from chalicelib.domain.operators import Operator, Permission
 from chalicelib.services.refusals import InvalidRequest, NotFound
 from chalicelib.web.console import (
     NOTICES, PREFIX, SECTION_SHOWN, Form, FormProblem, SignedIn, confirmed, console_action, console_page, force_of, form_answer,
     query_params,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile, Group
 
 LONDON = ZoneInfo("Europe/London")
 REFRESH_SECONDS = 20  # the call-out page reloads itself when asked to (a meta refresh: no script)

@@ -7,14 +7,13 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
-from chalicelib.domain.review import Choice, Decision
 from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
 from chalicelib.web.responses import page
 
 links = Blueprint(__name__)
 
-CHOICES = {"approve": Choice.APPROVE, "reject": Choice.REJECT, "redirect": Choice.REDIRECT, "discuss": Choice.DISCUSS}
+CHOICES = ("approve", "reject", "redirect", "discuss")  # a review's choices (domain/review.py's Choice); appeals have more
 
 
 def _review_page(token: str, status: int = 200, error: str = "", values: dict | None = None) -> Response:
@@ -40,11 +39,12 @@ def review_page(token):
 @links.route("/review/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def record_decision(token):
     def act(fields):
-        choice = CHOICES.get(fields.get("decision", ""))
-        if choice is None:
+        from chalicelib.domain.review import Choice, Decision  # the review's domain, imported by its requests
+
+        if fields.get("decision", "") not in CHOICES:
             return _review_page(token, 422, "Choose a decision", fields)
         application = bootstrap.container().review.decide(token, Decision(
-            role="", choice=choice, reason=fields.get("reason", ""),
+            role="", choice=Choice(fields["decision"]), reason=fields.get("reason", ""),
             target_group=fields.get("target_group") or None, note=fields.get("note", "")))
         return done_page("Decision recorded",
                          f"Thank you. Your decision on application {application.reference} has been recorded.",

@@ -8,7 +8,6 @@ have none; the token is verified here in every stage, exactly as for the API.
 from __future__ import annotations
 
 import time
-from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import parse_qs
 
@@ -58,6 +57,8 @@ def _cookie_token() -> Optional[str]:
 
 def cookie_token(request) -> Optional[str]:
     """The sign-in's token from the pages' cookie (the console reads it the same way)."""
+    from http.cookies import SimpleCookie  # imported by the pages that read cookies, not at the cold start
+
     cookies = SimpleCookie()
     try:
         cookies.load(request.headers.get("cookie", ""))

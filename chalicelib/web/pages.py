@@ -6,12 +6,12 @@ posts are refused from other origins; a hidden field traps simple bots.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.api.problems import client_address
-from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.rate_limits import RateLimited
 from chalicelib.web import csrf
 from chalicelib.web.forms import errors_by_field
@@ -20,6 +20,9 @@ from chalicelib.web.responses import (
     SECURITY_HEADERS, STATIC_DIR, force_or_page, message, page, read_form, read_posted_fields as posted_fields,
     too_many_page,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile
 
 web = Blueprint(__name__)
 

@@ -5,8 +5,6 @@ go to the applicant's email and to the browser that posted the form, which holds
 """
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
-
 from chalicelib.web import csrf
 
 COOKIE = "iag_receipt"
@@ -24,6 +22,8 @@ def receipt_cookie(secret: bytes, force_id: str, reference: str, secure: bool) -
 
 
 def holds_receipt(secret: bytes, cookie_header: str, force_id: str, reference: str) -> bool:
+    from http.cookies import SimpleCookie  # imported by the pages that read cookies, not at the cold start
+
     cookies = SimpleCookie()
     try:
         cookies.load(cookie_header or "")

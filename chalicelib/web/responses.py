@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -16,9 +16,11 @@ from chalice.app import Request
 
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
-from chalicelib.domain.forces import ForceProfile
 from chalicelib.domain.rate_limits import RateLimited
 from chalicelib.web import csrf
+
+if TYPE_CHECKING:
+    from chalicelib.domain.forces import ForceProfile
 
 MAX_FORM_BYTES = 64 * 1024
 UK = ZoneInfo("Europe/London")

@@ -6,7 +6,7 @@ import base64
 import json
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from pynamodb.attributes import (
     ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute,
@@ -21,14 +21,17 @@ from chalicelib.adapters.dynamodb.base import (
 )
 from chalicelib.adapters.dynamodb.links import LinkItem, link_values
 from chalicelib.adapters.dynamodb.wire import Transaction
-from chalicelib.domain.application import Application, AuditEvent, applicant_key as person_key
 from chalicelib.domain.lifecycle import Stage, is_live
 from chalicelib.domain.links import Link
 from chalicelib.domain.rate_limits import RateLimited, RateSpend, retry_after
+from chalicelib.services import ports
 from chalicelib.services.ports import (
-    DuplicateLiveApplication, EqualityRecord, IdempotencyRecord, IdempotentReplay, LinkConflict, Page,
-    ReferenceTaken, StaleApplication,
+    DuplicateLiveApplication, IdempotentReplay, LinkConflict, ReferenceTaken, StaleApplication,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.domain.application import Application, AuditEvent
+    from chalicelib.services.ports import EqualityRecord, IdempotencyRecord, Page
 
 
 class ApplicationItem(Item, discriminator="application"):
@@ -218,6 +221,8 @@ class DynamoApplicationRepository:
                                  condition=PackRequestItem.pk.does_not_exist())
                 transaction.save(outbox_item(force_id, pk, "pack_request", at))
                 if details.get("email"):
+                    from chalicelib.domain.application import applicant_key as person_key
+
                     transaction.save(ApplicantIndexItem(pk=applicant_partition(force_id, person_key(details["email"])),
                                                         sk=f"PACK#{request_id}", reference=request_id))
                 for spend in rate_spends:
@@ -257,7 +262,7 @@ class DynamoApplicationRepository:
             last_evaluated_key=_decode_token(next_token))
         items = [application_from_item(i) for i in results]
         last = results.last_evaluated_key
-        return Page(items, _encode_token(last) if last else None)
+        return ports.Page(items, _encode_token(last) if last else None)
 
     def all_at(self, force_id: str, group_id: str, stage: Stage):
         """Every application of a group at a stage, page by page."""
@@ -276,6 +281,8 @@ class DynamoApplicationRepository:
         return list(dict.fromkeys(i.pk[len(marker):] for i in items if i.pk.startswith(marker)))
 
     def events(self, force_id: str, reference: str) -> list[AuditEvent]:
+        from chalicelib.domain.application import AuditEvent
+
         return [
             AuditEvent(i.reference, i.at, i.action, Stage(i.from_stage) if i.from_stage else None,
                        Stage(i.to_stage), i.actor, i.detail.as_dict() if i.detail else {})
@@ -355,6 +362,9 @@ def application_item(application: Application, seen: Optional[frozenset[Stage]] 
 
 
 def application_from_item(item: ApplicationItem) -> Application:
+    # The domain's applications are imported by the requests that read or write one, not at the cold start.
+    from chalicelib.domain.application import Application
+
     return Application(
         reference=item.reference, force_id=item.force_id, group_id=item.group_id, stage=Stage(item.stage),
         submitted_at=item.submitted_at, updated_at=item.updated_at, applicant=item.applicant.as_dict(),
@@ -386,8 +396,8 @@ def _equality_values(record: EqualityRecord) -> dict[str, Any]:
 
 def _idempotency_record(raw: dict) -> IdempotencyRecord:
     item = IdempotencyItem.from_raw_data(raw)
-    return IdempotencyRecord(item.pk.rsplit("#", 1)[-1], item.request_hash, item.response.as_dict(),
-                             recorded_at=None, expires_at=item.expires_at)
+    return ports.IdempotencyRecord(item.pk.rsplit("#", 1)[-1], item.request_hash, item.response.as_dict(),
+                                   recorded_at=None, expires_at=item.expires_at)
 
 
 def _encode_token(key: dict) -> str:

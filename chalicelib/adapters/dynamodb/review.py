@@ -13,7 +13,7 @@ person brings), and carries the force it belongs to.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -22,10 +22,12 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.dynamodb.applications import ApplicationItem, AuditEventItem, event_item
 from chalicelib.adapters.dynamodb.base import Item, application_pk, conditional_update, connection, key_timestamp
 from chalicelib.adapters.dynamodb.links import LinkItem, link_item, usable_link
-from chalicelib.domain.application import AuditEvent
 from chalicelib.domain.links import Link, Purpose
-from chalicelib.domain.review import Choice, Decision
 from chalicelib.services.ports import DecisionConflict
+
+if TYPE_CHECKING:  # the review's domain is imported by the requests that review, not at the cold start
+    from chalicelib.domain.application import AuditEvent
+    from chalicelib.domain.review import Decision
 
 
 class DecisionItem(Item, discriminator="decision"):
@@ -113,6 +115,8 @@ class DynamoReviewStore:
                                   actions=[LinkItem.used_at.set(at)], condition=usable_link(at))
 
     def decisions(self, force_id: str, reference: str, version: int) -> dict[str, Decision]:
+        from chalicelib.domain.review import Choice, Decision
+
         items = DecisionItem.query(application_pk(force_id, reference),
                                    DecisionItem.sk.startswith(f"DECISION#v{version:06d}#"))
         return {i.role: Decision(i.role, Choice(i.choice), i.reason or "", i.target_group, i.note or "")
