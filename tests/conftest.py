@@ -26,13 +26,13 @@ from moto import mock_aws  # noqa: E402
 from chalicelib import bootstrap  # noqa: E402
 from chalicelib.adapters import dynamodb  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
-from tests.moto_speed import copy_each_table_once_per_transaction, one_cognito_key_for_every_pool  # noqa: E402
+from tests.moto_speed import copies_of_the_named_items_only, one_cognito_key_for_every_pool  # noqa: E402
 
 # Every mock_aws() replaces boto3's default session, and pynamodb opens a botocore session per connection (reset
 # per test): each new session re-read and re-parsed botocore's JSON (endpoints.json alone is 1.2 MB), about 1 s of
 # CPU per test that uses the table. One loader per process parses each file once; what it loads is only read.
 botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
-copy_each_table_once_per_transaction()  # tests/moto_speed.py: moto's rollback copies, one per table, not per item
+copies_of_the_named_items_only()  # tests/moto_speed.py: a refused transaction undone from copies of its items
 one_cognito_key_for_every_pool()  # and moto's one signing key, built once rather than once per user pool
 
 

@@ -1,56 +1,25 @@
 """moto in process, at the cost of what it does rather than of its rollback copies.
 
 moto's TransactWriteItems deep-copies the whole table once per item of the transaction, all before the first
-write, to restore it if the transaction is refused (moto 5.2.5: DynamoDBBackend.transact_write_items). The copies
-are identical, so one per table and transaction restores the same state; with a few hundred items in the table
-the copies were most of a test's time (a 122-member call-out: 56 s). Behaviour is unchanged: same copy, same
-rollback, fewer copies.
+write, to restore it if the transaction is refused (moto 5.2.5: DynamoDBBackend.transact_write_items). Tests use
+the local stack's moto rollback instead (scripts/serial_moto.py, `cheap_transaction_rollback`): a copy of each item
+the transaction names, put back if it is refused. A refused transaction changes nothing, as before, and the cost
+no longer grows with the table (a 122-member call-out writes three links per member, a transaction each).
 """
 from __future__ import annotations
 
-import copy
-import threading
 from typing import Any
 
-_copies = threading.local()  # id(table) -> its copy, while a transaction of this thread is being written
 
-
-class _OneCopyPerTransaction:
-    """Stands in for the `copy` module inside moto.dynamodb.models: a table is copied once per transaction."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(copy, name)
-
-    @staticmethod
-    def deepcopy(value: Any, memo: Any = None) -> Any:
-        from moto.dynamodb.models.table import Table
-
-        copies = getattr(_copies, "tables", None)
-        if copies is None or not isinstance(value, Table):
-            return copy.deepcopy(value, memo)
-        if id(value) not in copies:
-            copies[id(value)] = copy.deepcopy(value, memo)
-        return copies[id(value)]
-
-
-def copy_each_table_once_per_transaction() -> None:
+def copies_of_the_named_items_only() -> None:
     import moto.dynamodb.models as moto_dynamodb
 
-    backend = moto_dynamodb.DynamoDBBackend
-    if getattr(backend.transact_write_items, "copies_once", False):
+    from scripts.serial_moto import cheap_transaction_rollback
+
+    if getattr(moto_dynamodb.DynamoDBBackend.transact_write_items, "named_items_only", False):
         return
-    write = backend.transact_write_items
-
-    def transact_write_items(self, transact_items):
-        _copies.tables = {}
-        try:
-            return write(self, transact_items)
-        finally:
-            _copies.tables = None
-
-    transact_write_items.copies_once = True  # type: ignore[attr-defined]
-    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    moto_dynamodb.copy = _OneCopyPerTransaction()  # type: ignore[assignment]
+    cheap_transaction_rollback()
+    moto_dynamodb.DynamoDBBackend.transact_write_items.named_items_only = True  # type: ignore[attr-defined]
 
 
 def one_cognito_key_for_every_pool() -> None:

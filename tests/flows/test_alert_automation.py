@@ -1,27 +1,16 @@
-"""Prefect's own automation on a Prefect test server (moto as AWS): a run that fails or crashes twice makes the
-automation run `tell-run-failing` once, which emails the platform operator and the force's coordinator once; one
-failure alone tells nobody. And runs carry their deployment's kind tag, which the operators' saved filter uses."""
+"""Prefect's own automation on the run's one Prefect test server (`prefect_server` in tests/conftest.py; moto as
+AWS): a run that fails or crashes twice makes the automation run `tell-run-failing` once, which emails the platform
+operator and the force's coordinator once; one failure alone tells nobody. And runs carry their deployment's kind
+tag, which the operators' saved filter uses."""
 from __future__ import annotations
 
 import time
 from uuid import UUID
 
-import pytest
-
 from tests.conftest import sent_emails
 
 OPERATOR = "platform-operator@derbyshire.iag-backoffice.example"
 COORDINATOR = "helen.ham@derbyshire.police.uk"
-
-
-@pytest.fixture(scope="module")
-def prefect_server():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120), \
-            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def deploy(name: str) -> UUID:

@@ -13,7 +13,7 @@ person brings), and carries the force it belongs to.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -68,6 +68,11 @@ def undelivered_key(force_id: str) -> str:
 
 def decision_sk(version: int, role: str) -> str:
     return f"DECISION#v{version:06d}#{role}"
+
+
+def _reviewer_item(force_id: str, group_id: str, role: str, name: str, email: str) -> ReviewerItem:
+    return ReviewerItem(pk=f"FORCE#{force_id}#PEOPLE", sk=f"GROUP#{group_id}#ROLE#{role}", group_id=group_id,
+                        role=role, name=name, email=email)
 
 
 class DynamoReviewStore:
@@ -157,8 +162,17 @@ class DynamoReviewStore:
         return {i.role: (i.name, i.email) for i in items}
 
     def put_reviewer(self, force_id: str, group_id: str, role: str, name: str, email: str) -> None:
-        ReviewerItem(pk=f"FORCE#{force_id}#PEOPLE", sk=f"GROUP#{group_id}#ROLE#{role}", group_id=group_id,
-                     role=role, name=name, email=email).save()
+        _reviewer_item(force_id, group_id, role, name, email).save()
+
+    def put_reviewers(self, holders: Iterable[tuple[str, str, str, str, str]]) -> int:
+        """Many holders at once, (force, scope, role, name, email) each, written as put_reviewer writes one but 25 to
+        a request: e.g. a local stack's demo people for every role of every force. How many were written."""
+        count = 0
+        with ReviewerItem.batch_write() as batch:
+            for holder in holders:
+                batch.save(_reviewer_item(*holder))
+                count += 1
+        return count
 
     def events(self, force_id: str, reference: str) -> list[AuditEventItem]:
         return list(AuditEventItem.query(application_pk(force_id, reference), AuditEventItem.sk.startswith("EVENT#")))
