@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import application_payload
 from tests.web.test_browser import axe_violations
@@ -23,17 +24,18 @@ def test_a_force_administrator_signs_in_and_reads_the_charts(live_stack, page, b
     page.get_by_label("Username").fill("admin.thames-valley")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("The username, password or code is not right.").is_visible()
+    # A click returns once the navigation commits, before the new page is parsed: expect() waits for it.
+    expect(page.get_by_text("The username, password or code is not right.")).to_be_visible()
     page.get_by_label("Username").fill("admin.thames-valley")
     page.get_by_label("Password").fill("Local-Operator-1")
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Thames Valley Police")).to_be_visible()
     assert page.url.endswith("/admin/pages")
-    assert page.get_by_role("heading", name="Thames Valley Police").is_visible()
     page.get_by_role("link", name="Recruitment: the funnel and review queues").click()
-    assert page.locator("svg[role=img]").count() >= 1
+    expect(page.locator("svg[role=img]").first).to_be_visible()
     page.go_back()
     page.get_by_role("link", name="Equality monitoring (counts only)").click()
-    assert page.locator("#publication-rule").count() == 1  # no ended period with enough answers: no chart
+    expect(page.locator("#publication-rule")).to_have_count(1)  # no ended period with enough answers: no chart
     # axe needs script: the same signed-in cookie in a context that runs it.
     checking = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     checking.add_cookies(page.context.cookies())
