@@ -8,7 +8,6 @@ tests/adapters/test_wire.py checks that every request equals the one pynamodb bu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Optional
 
@@ -20,14 +19,18 @@ from pynamodb.expressions.update import Action, Update
 from chalicelib.adapters.dynamodb.base import Item, connection
 
 
-@dataclass(frozen=True)
 class _Shape:
-    """What a model class contributes to every item of it, worked out once per class."""
-    attributes: dict[str, Attribute]
-    constant: dict[str, dict[str, Any]]  # the discriminator, serialized
-    defaults: tuple[tuple[str, Any], ...]  # (name, default or default factory)
-    required: tuple[str, ...]  # attribute names a stored item must have
-    version: Optional[str]  # the name of the model's VersionAttribute, if any
+    """What a model class contributes to every item of it, worked out once per class. (A plain class: a dataclass
+    would be made at the Lambda's cold start, which tests/test_package.py keeps to the modules every request needs.)"""
+    __slots__ = ("attributes", "constant", "defaults", "required", "version")
+
+    def __init__(self, attributes: dict[str, Attribute], constant: dict[str, dict[str, Any]],
+                 defaults: tuple[tuple[str, Any], ...], required: tuple[str, ...], version: Optional[str]):
+        self.attributes = attributes
+        self.constant = constant  # the discriminator, serialized
+        self.defaults = defaults  # (name, default or default factory)
+        self.required = required  # attribute names a stored item must have
+        self.version = version  # the name of the model's VersionAttribute, if any
 
 
 @cache
