@@ -170,9 +170,18 @@ def phone(browser):
     context.close()
 
 
+def loaded(page):
+    """The page once it has loaded. A click that leads to another page returns when that page's navigation commits,
+    before its HTML is parsed, so a read that does not wait (`count()`, `evaluate`, `content()`) could see a page
+    half there: a clean-clone run found no Continue button on a page that had one. Helpers that read a page as a
+    whole call this first; single checks use Playwright's `expect`, which waits (tests/web/test_reads_wait.py)."""
+    page.wait_for_load_state()
+    return page
+
+
 def screenshot(page, name: str) -> Path:
     """Kept in test-artifacts/screenshots/ (ignored by git) for anyone to look at."""
     path = ARTIFACTS / "screenshots" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
+    loaded(page).screenshot(path=str(path), full_page=True)
     return path

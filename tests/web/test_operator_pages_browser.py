@@ -45,4 +45,4 @@ def test_a_force_administrator_signs_in_and_reads_the_charts(live_stack, page, b
         assert axe_violations(checker) == [], report
     checking.close()
     page.goto(f"{live_stack.api_url}/admin/pages/forces/derbyshire/equality")
-    assert "Your role does not allow this" in page.content()
+    expect(page.locator("body")).to_contain_text("Your role does not allow this")
