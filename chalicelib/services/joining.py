@@ -555,7 +555,7 @@ class JoiningService:
                 if outcome[0] is not None:
                     self._record_screening(force, application, outcome[0], self._today(), None, "screening_provider")
                 done.append("reminded")
-        if self._overdue(force, application, waited, ["the vetting unit"]):
+        if self._overdue(force, application, waited, [role_words("vetting_unit")]):
             done.append("escalated")
         return done
 

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services.events import EmailDue, MessageBus
 from chalicelib.services.outbox import About, EmailKey, Postbox, application_email
 from chalicelib.services.ports import ApplicationRepository, Attachment, EmailMessage, ForceCatalogue
@@ -15,14 +16,7 @@ from chalicelib.services.ports import ApplicationRepository, Attachment, EmailMe
 Render = Callable[..., str]  # (template name, **context) -> text
 
 SCREENING_WORDS = {"basic": "a basic police check", "limited": "limited security screening"}
-ROLE_WORDS = {
-    "iag_chair": "the IAG Chair", "police_coordinator": "the IAG Police Coordinator",
-    "local_inspector": "the local Neighbourhood Policing Inspector",
-}
 
-
-def role_words(role: str) -> str:
-    return ROLE_WORDS.get(role, "the " + role.replace("_", " "))
 
 
 class ApplicantNotifier:

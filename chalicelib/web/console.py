@@ -24,7 +24,6 @@ refused operator learns nothing of the target.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
@@ -35,6 +34,7 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission
+from chalicelib.domain.role_titles import role_title
 from chalicelib.services.refusals import AdminConflict, InvalidRequest, NotFound, Unauthenticated
 from chalicelib.web import csrf
 from chalicelib.web.operator_pages import SIGN_IN, cookie_token
@@ -170,7 +170,7 @@ class SignedIn:
         html = render(template, service_name="IAG Back Office: console", static_url=static_url(), force=None,
                       console_force=force, section=section, operator=self.operator,
                       sections=self.sections(force.id) if force else [], form_token=self.form_token(),
-                      notice=NOTICES.get(query.get("done", "")), role_words=role_words, **context)
+                      notice=NOTICES.get(query.get("done", "")), role_words=role_title, **context)
         return _html(html, status)
 
     def message(self, status: int, heading: str, *paragraphs: str, force: Optional[ForceProfile] = None,
@@ -206,11 +206,6 @@ class SignedIn:
 def query_params() -> Mapping[str, str]:
     """This request's query string (Chalice gives None when there is none)."""
     return console.current_request.query_params or {}
-
-
-def role_words(role: str) -> str:
-    """A role's id as words: iag_chair -> IAG chair."""
-    return re.sub(r"\biag\b", "IAG", role.replace("_", " "))
 
 
 def confirmed(form: Mapping[str, str]) -> bool:

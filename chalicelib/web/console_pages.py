@@ -10,10 +10,11 @@ from typing import Optional
 from chalicelib import bootstrap
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.operators import Permission
+from chalicelib.domain.role_titles import role_title
 from chalicelib.domain.roles import APPEAL, APPEAL_PANEL, FORCE, REVIEW_PANEL
 from chalicelib.services.refusals import InvalidRequest, NotFound
 from chalicelib.web.console import (
-    NOTICES, PREFIX, SignedIn, confirmed, console_action, console_page, force_of, query_params, role_words,
+    NOTICES, PREFIX, SignedIn, confirmed, console_action, console_page, force_of, query_params,
 )
 from chalicelib.web.operator_pages import HOME
 
@@ -276,7 +277,7 @@ def set_role(you: SignedIn, form: dict, force_id: str, scope: str, role: str):
                         consequences=_role_consequences(held, None))
     if not confirmed(form):
         return you.confirm(force, action=f"{PREFIX}/{force_id}/roles/{scope}/{role}", section="people",
-                           heading=f"Make {name} the {role_words(role)}?", button="Set the new holder",
+                           heading=f"Make {name} the {role_title(role)}?", button="Set the new holder",
                            fields={"name": name, "email": email}, back=f"{PREFIX}/{force_id}/roles/{scope}/{role}",
                            consequences=_role_consequences(held, name))
     _container().roles.set(you.operator, force_id, scope, role, name, email)

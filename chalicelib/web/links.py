@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import bootstrap
 from chalicelib.domain.links import LinkProblem, Purpose
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services.refusals import LinkRefused
 from chalicelib.web.link_action import TOKEN, TOKEN_PAGE_HEADERS, act_on_link, done_page, refused_page
 from chalicelib.web.responses import page
@@ -26,7 +27,7 @@ def _review_page(token: str, status: int = 200, error: str = "", values: dict | 
     group = force.require_group(application.group_id)
     others = [g for g in force.groups if g.accepts_applicants and g.id != group.id]
     return page("web/review.html", status=status, force=force, group=group, application=application,
-                role=link.role.replace("_", " "), others=others, error=error, values=values or {},
+                role=role_words(link.role), others=others, error=error, values=values or {},
                 panel_notes=application.eligibility.get("panel_notes", []), screening=screening,
                 headers=TOKEN_PAGE_HEADERS)
 

@@ -339,7 +339,7 @@ def test_a_silent_vetting_unit_is_asked_again_with_a_fresh_link_and_the_coordina
     assert counts["escalated"] == 1 and counts["lapsed"] == 0  # a check never lapses on the applicant
     assert joining.remind_all("northamptonshire")["escalated"] == 0
     [overdue] = [m for m in sent_emails() if not hasattr(m, "raw_data") and m.subject.startswith("Overdue")]
-    assert "the vetting unit" in overdue.subject
+    assert "the Vetting Unit" in overdue.subject
     assert post(api, "screening", fresh, outcome="clear", **{"completed-day": "13", "completed-month": "12",
                                                              "completed-year": "2026"}).status_code == 200
     assert journey.advance("northamptonshire", reference).stage == "offered"

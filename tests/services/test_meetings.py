@@ -56,7 +56,7 @@ def test_meetings_are_planned_off_bank_holidays_and_each_member_is_invited_once(
     assert calendar["METHOD"] == "REQUEST" and subject.startswith("Northampton IAG: Monday 11 January 2027")
     [first] = [m for m in sent_emails() if hasattr(m, "raw_data") and "nor-1@example.org" in m.destinations][:1]
     text = email.message_from_string(first.raw_data, policy=email.policy.default).get_body(("plain",)).get_content()
-    assert "agenda is agreed by the IAG Chair and the local Neighbourhood Policing Inspector" in text
+    assert "agenda is agreed by the IAG Chair and the Local Neighbourhood Policing Inspector" in text
 
 
 def test_a_moved_meeting_keeps_its_uid_with_a_higher_sequence_and_a_cancellation_cancels_it(meetings, clock):

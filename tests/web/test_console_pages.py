@@ -77,6 +77,15 @@ def test_the_dashboard_shows_the_queue_with_its_age_and_the_navigation_the_role_
     assert reference in listing
 
 
+def test_roles_and_the_force_read_as_the_force_calls_them_not_as_ids(api, people):
+    ned = Console(api, "ned")
+    people_page = _text(ned.get("/admin/console/northamptonshire/people?group=northampton"))
+    assert "Local Neighbourhood Policing Inspector" in people_page and "local inspector" not in people_page
+    assert "Signed in as coordinator for Northamptonshire Police." in people_page
+    role_page = _text(Console(api, "nia").get("/admin/console/northamptonshire/roles/strategic/opfcc_representative"))
+    assert "Set the OPFCC representative" in role_page and "opfcc" not in role_page.replace("opfcc_", "")
+
+
 def test_a_coordinator_resends_and_retries_and_each_change_is_logged_with_who_made_it(api, people, workflow):
     from chalicelib import bootstrap
 
