@@ -26,7 +26,7 @@ from chalicelib.domain import roles as roles_domain
 from chalicelib.domain import screening
 from chalicelib.services import role_notices
 from chalicelib.services.joining_mail import JoiningMail
-from chalicelib.services.notifications import role_words
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services.outbox import Postbox, application_email
 from chalicelib.services.events import EmailDue, PanelDecided
 from chalicelib.services.ports import (

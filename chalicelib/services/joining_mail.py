@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.application import Application
 from chalicelib.domain.forces import ForceProfile
-from chalicelib.services.notifications import SCREENING_WORDS, role_words
+from chalicelib.domain.role_titles import role_words
+from chalicelib.services.notifications import SCREENING_WORDS
 from chalicelib.services.ports import EmailMessage
 
 LONDON = ZoneInfo("Europe/London")

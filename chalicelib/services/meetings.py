@@ -14,7 +14,7 @@ from chalicelib.domain.meeting_plans import MeetingChangeRefused, PlannedMeeting
 from chalicelib.domain.forces import Group
 from chalicelib.domain.meetings import Meeting, upcoming_for_group
 from chalicelib.domain.membership import Member
-from chalicelib.services.notifications import role_words
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import Attachment, Clock, EmailMessage, ForceCatalogue, GroupMembers

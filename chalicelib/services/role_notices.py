@@ -10,7 +10,7 @@ from typing import Callable
 
 from chalicelib.domain.forces import ForceProfile
 from chalicelib.services.events import TroubleSeen
-from chalicelib.services.notifications import role_words
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services.outbox import EmailKey, Postbox
 from chalicelib.services.ports import EmailMessage
 

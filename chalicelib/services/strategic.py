@@ -31,7 +31,7 @@ from chalicelib.domain.strategic import (
     strategic_group,
 )
 from chalicelib.services import role_notices
-from chalicelib.services.notifications import role_words
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.events import TroubleSeen
 from chalicelib.services.outbox import About, EmailKey, Postbox

@@ -52,7 +52,7 @@ def answer(token):
 
 def _agenda_page(token: str, status: int = 200, error: str = "", values=None) -> Response:
     from chalicelib.services.joining_mail import day_at
-    from chalicelib.services.notifications import role_words
+    from chalicelib.domain.role_titles import role_words
 
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)
@@ -83,7 +83,7 @@ def propose(token):
 @meeting_business.route("/papers/{token}", methods=["GET"])
 def papers_page(token):
     from chalicelib.services.joining_mail import day_at
-    from chalicelib.services.notifications import role_words
+    from chalicelib.domain.role_titles import role_words
 
     if not TOKEN.match(token):
         return refused_page(LinkProblem.UNKNOWN)

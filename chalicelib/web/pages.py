@@ -48,7 +48,8 @@ def static(version, name):
 
 @web.route("/forces/{force_id}/applications/{reference}/confirmation", methods=["GET"])
 def confirmation(force_id, reference):
-    from chalicelib.services.notifications import SCREENING_WORDS, role_words
+    from chalicelib.domain.role_titles import role_words
+    from chalicelib.services.notifications import SCREENING_WORDS
 
     force, missing = force_or_page(force_id)
     if missing:
