@@ -24,9 +24,9 @@ from chalicelib.domain.membership import Member, SignedAgreement, member_from
 from chalicelib.domain.review import Decision, appeal_outcome, check_appeal_decision
 from chalicelib.domain import roles as roles_domain
 from chalicelib.domain import screening
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services import role_notices
 from chalicelib.services.joining_mail import JoiningMail
-from chalicelib.domain.role_titles import role_words
 from chalicelib.services.outbox import Postbox, application_email
 from chalicelib.services.events import EmailDue, PanelDecided
 from chalicelib.services.ports import (

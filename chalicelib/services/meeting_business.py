@@ -22,10 +22,10 @@ from chalicelib.domain.meeting_business import (
 )
 from chalicelib.domain.meeting_plans import PlannedMeeting
 from chalicelib.domain.membership import Member, Role
+from chalicelib.domain.role_titles import role_words
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.meetings import MeetingStore, invited_to
 from chalicelib.services.membership import member_email
-from chalicelib.domain.role_titles import role_words
 from chalicelib.services.outbox import About, EmailKey, Postbox
 from chalicelib.services.ports import Clock, EmailMessage, ForceCatalogue, GroupMembers, LinkConflict, RandomSource
 from chalicelib.services.refusals import LinkRefused

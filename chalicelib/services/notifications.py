@@ -18,7 +18,6 @@ Render = Callable[..., str]  # (template name, **context) -> text
 SCREENING_WORDS = {"basic": "a basic police check", "limited": "limited security screening"}
 
 
-
 class ApplicantNotifier:
     """The emails a person's own request owes them (or the force): sent at once, through the one outbox. (The
     confirmation of an application is not one: its flow run sends it, see ReviewMail.flush.)"""

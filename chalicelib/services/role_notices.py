@@ -9,8 +9,8 @@ import logging
 from typing import Callable
 
 from chalicelib.domain.forces import ForceProfile
-from chalicelib.services.events import TroubleSeen
 from chalicelib.domain.role_titles import role_words
+from chalicelib.services.events import TroubleSeen
 from chalicelib.services.outbox import EmailKey, Postbox
 from chalicelib.services.ports import EmailMessage
 

@@ -30,8 +30,8 @@ from chalicelib.domain.strategic import (
     Cycle, Nominee, Status, candidate_slots, chair_not_nominated, cycle_id, invitees, local_groups,
     strategic_group,
 )
-from chalicelib.services import role_notices
 from chalicelib.domain.role_titles import role_words
+from chalicelib.services import role_notices
 from chalicelib.services.joining_mail import day_at
 from chalicelib.services.events import TroubleSeen
 from chalicelib.services.outbox import About, EmailKey, Postbox
