@@ -42,6 +42,7 @@ HOST = "127.0.0.1"
 PORTS = {"moto": ("MOTO_PORT", 5000), "prefect": ("PREFECT_PORT", 4200), "api": ("API_PORT", 8000),
          "postgres": ("PG_PORT", 5433)}  # not 5432: where a system cluster may listen
 STOP_TIMEOUT = 10  # seconds from SIGTERM to SIGKILL
+RUN_DRAIN_SECONDS = 10  # how long a stop lets flow runs in progress finish before signalling them
 # PostgreSQL's SIGTERM waits for every client to disconnect; SIGINT ("fast") ends their sessions and stops cleanly.
 STOP_SIGNALS = {"postgres": signal.SIGINT}
 POSTGRES = LOCAL / "postgres"  # data/ (the cluster) and password (Prefect's, generated once)
@@ -507,11 +508,51 @@ STOP_ORDER = (("flows", "api"), ("prefect", "moto"), ("postgres",))
 
 
 def stop_all(groups: dict[str, int], children: Sequence[subprocess.Popen] = ()) -> None:
-    """Every service, in STOP_ORDER (a service not named there stops with the servers)."""
+    """Every service, in STOP_ORDER (a service not named there stops with the servers), once the flow runs in
+    progress have finished (or RUN_DRAIN_SECONDS have passed)."""
+    if "flows" in groups:
+        drain_runs(groups["flows"])
     named = {name for stage in STOP_ORDER for name in stage}
     for number, stage in enumerate(STOP_ORDER):
         stop_groups({name: pgid for name, pgid in groups.items()
                      if name in stage or (number == 1 and name not in named)}, children)
+
+
+# multiprocessing's long-lived helpers, started by the runner (flows/warm_start.py): not runs. A run forked by
+# the forkserver shows the forkserver's command too, but its parent is the forkserver, not the runner.
+RUN_HELPERS = (b"multiprocessing.forkserver", b"multiprocessing.resource_tracker")
+
+
+def runs_in_progress(pgid: int) -> list[int]:
+    """The processes of flow runs in the flows' process group: any but its leader (the runner) and the
+    runner's multiprocessing helpers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == pgid:
+            continue
+        try:
+            # The command may hold spaces and brackets: the fields after it are counted from its last ")".
+            _, parent, group = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[:3]
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue  # exited meanwhile, or not ours to read
+        helper = int(parent) == pgid and any(name in command for name in RUN_HELPERS)
+        if int(group) == pgid and command and not helper:
+            found.append(int(entry.name))
+    return found
+
+
+def drain_runs(pgid: int, timeout: float = RUN_DRAIN_SECONDS) -> None:
+    """Let runs in progress end before the flows' group is signalled. A run that has just suspended is still
+    recording it for a moment; a SIGTERM then makes Prefect mark it Crashed (seen: Suspended, then 0.4 s later
+    "aborted by a termination signal"), and it waited for reconciliation's retry instead of the next decision."""
+    deadline = time.monotonic() + timeout
+    running = runs_in_progress(pgid)
+    if running:
+        print(f"waiting up to {timeout:.0f} s for {len(running)} flow run(s) in progress to finish...")
+    while running and time.monotonic() < deadline:
+        time.sleep(0.1)
+        running = runs_in_progress(pgid)
 
 
 def stop_groups(groups: dict[str, int], children: Sequence[subprocess.Popen] = ()) -> None:
@@ -626,7 +667,7 @@ def down() -> int:
     supervisor = groups.pop("up", None)
     if supervisor and is_running(supervisor):
         os.kill(supervisor, signal.SIGTERM)  # `up` stops its services and removes the file
-        deadline = time.monotonic() + STOP_TIMEOUT + 10
+        deadline = time.monotonic() + RUN_DRAIN_SECONDS + STOP_TIMEOUT + 10
         while is_running(supervisor) and time.monotonic() < deadline:
             time.sleep(0.1)
     stop_all(groups)  # whatever is left, e.g. if `up` was killed
