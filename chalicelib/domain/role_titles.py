@@ -18,6 +18,9 @@ ROLE_TITLES = {
     "platform_operator": "Platform operator",
 }
 
+# Offices that belong to no group, as the console names their scope (roles.APPEAL and roles.FORCE).
+SCOPE_TITLES = {"appeal": "appeals panel", "force": "force-wide"}
+
 
 def role_title(role: str) -> str:
     """A role as people read it: iag_chair -> IAG Chair; one no seed names -> its id in words."""
@@ -30,3 +33,28 @@ def role_title(role: str) -> str:
 def role_words(role: str) -> str:
     """A role in a sentence: "reviewed by the IAG Chair"."""
     return "the " + role_title(role)
+
+
+# Who moved an application, as the console's timeline says it (its events record these ids).
+ACTOR_WORDS = {"applicant": "the applicant", "system": "the service", "panel": "the review panel",
+               "appeal_panel": "the appeals panel", "screening_provider": "the screening provider"}
+# The console's operator roles (domain/operators.py's Role).
+OPERATOR_TITLES = {"platform": "platform operator", "force_admin": "force administrator", "coordinator": "coordinator",
+                   "auditor": "auditor"}
+
+
+def operator_title(role: str) -> str:
+    return OPERATOR_TITLES.get(role, role.replace("_", " "))
+
+
+def actor_words(actor: str) -> str:
+    """"panel" -> "the review panel"; "coordinator 71b9..." -> "a coordinator (71b9...)"; a role -> "the IAG Chair"."""
+    if actor in ACTOR_WORDS:
+        return ACTOR_WORDS[actor]
+    if actor.startswith("import by "):
+        return "an import by " + actor_words(actor.removeprefix("import by "))
+    kind, _, subject = actor.partition(" ")  # an operator is recorded as role and pool subject, as the access log is
+    if kind in OPERATOR_TITLES and subject:
+        title = OPERATOR_TITLES[kind]
+        return f"{'an' if title[0] in 'aeiou' else 'a'} {title} ({subject})"
+    return role_words(actor)

@@ -10,7 +10,7 @@ from typing import Optional
 from chalicelib import bootstrap
 from chalicelib.domain.lifecycle import Stage
 from chalicelib.domain.operators import Permission
-from chalicelib.domain.role_titles import role_title
+from chalicelib.domain.role_titles import actor_words, role_title
 from chalicelib.domain.roles import APPEAL, APPEAL_PANEL, FORCE, REVIEW_PANEL
 from chalicelib.services.refusals import InvalidRequest, NotFound
 from chalicelib.web.console import (
@@ -88,7 +88,15 @@ def application(you: SignedIn, force_id: str, reference: str):
                     run=runs[0] if runs else None, run_error=next((r["error"] for r in found["runs"] if "error" in r),
                                                                   None),
                     stage_words=STAGE_WORDS, may_act=you.operator.may_in_force(Permission.RETRY, force_id),
-                    may_resend=you.operator.may_in_force(Permission.RESEND, force_id))
+                    may_resend=you.operator.may_in_force(Permission.RESEND, force_id), actor_words=actor_words,
+                    what_words=timeline_what)
+
+
+def timeline_what(what: str) -> str:
+    """A timeline entry's "what": a move ("pass_eligibility") or an operator's read or change from the access log
+    ("operator view", "operator console:resend_application"), as words."""
+    action = what.removeprefix("operator ").removeprefix("console:")
+    return {"view": "viewed"}.get(action, action.replace("_", " "))
 
 
 def _back_to(force_id: str, reference: str) -> str:

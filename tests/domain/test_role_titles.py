@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from chalicelib.domain.role_titles import ROLE_TITLES, role_title, role_words
+from chalicelib.domain.role_titles import ROLE_TITLES, SCOPE_TITLES, role_title, role_words
 
 PROFILES = Path(__file__).resolve().parents[2] / "chalicelib" / "forces"
 
@@ -41,3 +41,20 @@ def test_titles_keep_the_seeds_capitals_and_acronyms():
 
 def test_a_role_no_seed_names_still_reads_as_words():
     assert role_title("area_iag_lead") == "Area IAG lead"
+
+
+def test_every_scope_outside_a_group_has_words():
+    from chalicelib.domain.roles import APPEAL, FORCE
+
+    assert set(SCOPE_TITLES) == {APPEAL, FORCE}
+
+
+def test_who_moved_an_application_reads_as_words():
+    from chalicelib.domain.operators import Role
+    from chalicelib.domain.role_titles import OPERATOR_TITLES, actor_words
+
+    assert set(OPERATOR_TITLES) == {role.value for role in Role}
+    assert actor_words("panel") == "the review panel" and actor_words("system") == "the service"
+    assert actor_words("force_admin 71b9") == "a force administrator (71b9)"
+    assert actor_words("import by coordinator 71b9") == "an import by a coordinator (71b9)"
+    assert actor_words("vetting_unit") == "the Vetting Unit" and actor_words("auditor 71b9") == "an auditor (71b9)"

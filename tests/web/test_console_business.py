@@ -267,6 +267,10 @@ def test_the_dashboard_links_each_meeting_call_out_election_and_cycle_to_its_own
     expected = {f"{PAGES}/meetings/{GROUP}/nor-m-2026-12-07", f"{PAGES}/callouts/{northamptonshire[INCIDENT]}",
                 f"{PAGES}/elections/{GROUP}/{northamptonshire[ELECTION]}", cycle}
     assert expected <= links
+    # Where each stands reads as words, not as stored ids ("vice_chair", "nominating").
+    text = re.sub(r"<[^>]+>", "", board)
+    assert re.search(r"Election of the (Chair|Vice Chair) of Northampton IAG: members (may stand|are voting)", text)
+    assert f"Strategic IAG cycle {cycle.rsplit('/', 1)[1]}: asking for nominees" in text
     for href in expected:  # each opens its page, for the role that was shown it
         assert page(api, href, admin).status_code == 200, href
     empty_roles = [href for href in links if href.startswith(f"{PAGES}/roles/")]

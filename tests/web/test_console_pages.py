@@ -84,6 +84,9 @@ def test_roles_and_the_force_read_as_the_force_calls_them_not_as_ids(api, people
     assert "Signed in as coordinator for Northamptonshire Police." in people_page
     role_page = _text(Console(api, "nia").get("/admin/console/northamptonshire/roles/strategic/opfcc_representative"))
     assert "Set the OPFCC representative" in role_page and "opfcc" not in role_page.replace("opfcc_", "")
+    dashboard = _text(Console(api, "nia").get("/admin/console/northamptonshire"))
+    assert "Media contact</a> (force-wide)" in dashboard and "(force)" not in dashboard
+    assert "Signed in as force administrator for Northamptonshire Police." in dashboard
 
 
 def test_a_coordinator_resends_and_retries_and_each_change_is_logged_with_who_made_it(api, people, workflow):
@@ -97,6 +100,11 @@ def test_a_coordinator_resends_and_retries_and_each_change_is_logged_with_who_ma
     answer = cole.post(f"/admin/console/derbyshire/applications/{reference}/resend")
     assert answer.status_code == 303 and answer.headers["Location"].endswith("?done=resent")
     assert "Fresh links were sent" in _text(cole.get(answer.headers["Location"]))
+    timeline = _text(cole.get(f"/admin/console/derbyshire/applications/{reference}")).split('id="timeline"')[1]
+    # Who did what reads as words: the old page said "submit (to submitted), by applicant" and
+    # "operator console:resend application, by coordinator 9087...".
+    assert "submit (to submitted), by the applicant" in timeline and "resend application, by a coordinator (" in timeline
+    assert "operator " not in timeline and "console:" not in timeline
     assert len(__import__("tests.conftest", fromlist=["sent_emails"]).sent_emails()) > before
     workflow.runs = lambda name: [{"id": f"run-{name}", "state": "FAILED", "state_name": "Failed",
                                    "url": f"http://prefect.test/runs/flow-run/run-{name}"}]
@@ -185,6 +193,9 @@ def test_a_force_administrator_imports_after_a_dry_run_then_suspends_a_member(ap
     assert nia.post("/admin/console/northamptonshire/people/import", {"csv": good, "confirmed": "yes"}).status_code == 303
     listed = _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
     assert "Priya Raman" in listed
+    # Members' roles and standing read as words, and offices outside any group say whose they are.
+    assert ">Vice chair<" in listed and ">vice chair<" not in listed and ">Active<" in listed
+    assert "Recruitment contact (force-wide)" in listed and "(force)" not in listed
     member_id = re.search(r'people/northampton/members/([^/]+)/status', listed)[1]
     path = f"/admin/console/northamptonshire/people/northampton/members/{member_id}/status"
     asked = nia.post(path, {"change": "suspend", "reason": "asked for a break"})
@@ -192,9 +203,9 @@ def test_a_force_administrator_imports_after_a_dry_run_then_suspends_a_member(ap
     nia.token = re.search(r'name="_token" value="([^"]+)"', _text(asked))[1]
     no_reason = nia.post(path, {"change": "suspend", "reason": " ", "confirmed": "yes"})
     assert no_reason.status_code == 400 and "Give the reason" in _text(no_reason)
-    assert ">suspended<" not in _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
+    assert ">Suspended<" not in _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
     assert nia.post(path, {"change": "suspend", "reason": "asked for a break", "confirmed": "yes"}).status_code == 303
-    assert ">suspended<" in _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
+    assert ">Suspended<" in _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
 
 
 def test_a_member_is_added_and_edited_through_the_import_checks(api, people):
