@@ -34,10 +34,9 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
 from chalicelib.domain.operators import Operator, OperatorRefused, Permission
-from chalicelib.domain.role_titles import SCOPE_TITLES, operator_title, role_title
 from chalicelib.services.refusals import AdminConflict, InvalidRequest, NotFound, Unauthenticated
 from chalicelib.web import csrf
-from chalicelib.web.operator_pages import SIGN_IN, cookie_token
+from chalicelib.web.operator_pages import FRAME_HELPERS, SIGN_IN, cookie_token
 from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, read_posted_upload, static_url
 
 if TYPE_CHECKING:
@@ -170,8 +169,7 @@ class SignedIn:
         html = render(template, service_name="IAG Back Office: console", static_url=static_url(), force=None,
                       console_force=force, section=section, operator=self.operator,
                       sections=self.sections(force.id) if force else [], form_token=self.form_token(),
-                      notice=NOTICES.get(query.get("done", "")), role_words=role_title, scope_words=SCOPE_TITLES,
-                      operator_title=operator_title, **context)
+                      notice=NOTICES.get(query.get("done", "")), **FRAME_HELPERS, **context)
         return _html(html, status)
 
     def message(self, status: int, heading: str, *paragraphs: str, force: Optional[ForceProfile] = None,

@@ -16,6 +16,7 @@ from chalice import Blueprint, Response
 from chalicelib import bootstrap
 from chalicelib.adapters.templates import render
 from chalicelib.domain.operators import Operator, OperatorRefused
+from chalicelib.domain.role_titles import SCOPE_TITLES, operator_title, role_title
 from chalicelib.services.refusals import Unauthenticated
 from chalicelib.web import csrf
 from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, static_url
@@ -31,10 +32,17 @@ SIGN_IN = "/admin/sign-in"
 HOME = "/admin/pages"
 
 
+# What every page in the console's frame (operators/console.html) may call, here and in web/console.py: one list,
+# so a page rendered by either has them (the frame once named a helper only the console passed, and the sign-in
+# landing page failed).
+FRAME_HELPERS = {"role_words": role_title, "scope_words": SCOPE_TITLES, "operator_title": operator_title}
+
+
 def _page(template: str, status: int = 200, headers: Optional[dict] = None, **context) -> Response:
-    # The console's frame (operators/console.html) without a force's navigation: these pages come before one.
+    # The console's frame without a force's navigation: these pages come before one.
     html = render(template, service_name="IAG Back Office: operators", static_url=static_url(), force=None,
-                  console_force=None, sections=[], section="", form_token=None, notice=None, **context)
+                  console_force=None, sections=[], section="", form_token=None, notice=None, **FRAME_HELPERS,
+                  **context)
     return Response(body=html, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", **SECURITY_HEADERS, **(headers or {})})
 
@@ -175,7 +183,8 @@ def home(operator: Operator):
     forces = [f for f in bootstrap.container().forces.all()
               if operator.force_id in (None, f.id)]
     return _page("operators/home.html", operator=operator, forces=forces,
-                 groups={f.id: operator.groups_in(f.id, [g.id for g in f.groups]) for f in forces})
+                 groups={f.id: operator.groups_in(f.id, [g.id for g in f.groups]) for f in forces},
+                 operator_force_name=next((f.name for f in forces if f.id == operator.force_id), operator.force_id))
 
 
 # The recruitment and equality pages are the console's (web/console_pages.py), at their old addresses too.

@@ -87,6 +87,9 @@ def test_roles_and_the_force_read_as_the_force_calls_them_not_as_ids(api, people
     dashboard = _text(Console(api, "nia").get("/admin/console/northamptonshire"))
     assert "Media contact</a> (force-wide)" in dashboard and "(force)" not in dashboard
     assert "Signed in as force administrator for Northamptonshire Police." in dashboard
+    # The page after signing in is in the same frame, rendered by web/operator_pages.py: it says the same.
+    landing = Console(api, "nia").get("/admin/pages")
+    assert landing.status_code == 200 and "Signed in as force administrator for Northamptonshire Police." in _text(landing)
 
 
 def test_a_coordinator_resends_and_retries_and_each_change_is_logged_with_who_made_it(api, people, workflow):
