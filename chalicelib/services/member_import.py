@@ -111,7 +111,11 @@ class MemberImportService:
                   "created": [c.after.member_id for c in changes if c.before is None],
                   "updated": [{"line": c.line, "member": c.after.member_id, "fields": list(c.fields)}
                               for c in changes if c.before is not None],
-                  "unchanged": len(checked) - len(changes) if not problems else 0, "welcomed": 0}
+                  "unchanged": len(checked) - len(changes) if not problems else 0, "welcomed": 0,
+                  # What a person checks before confirming: who, where, and what changes for each.
+                  "changes": [{"line": c.line, "name": c.after.name, "group": c.after.group_id,
+                               "role": c.after.role.value, "new": c.before is None,
+                               "fields": [] if c.before is None else list(c.fields)} for c in changes]}
         if dry_run or problems:
             return report
         now = self._p.clock.now()

@@ -171,7 +171,7 @@ def import_members(you: SignedIn, form: dict, force_id: str):
     if apply and report["applied"]:
         return you.done(f"{PREFIX}/{force_id}/people", "imported")
     return you.page("operators/console_import.html", section="people", force=force, report=report, csv=text,
-                    status=422 if report["problems"] else 200)
+                    group_names={g.id: g.name for g in force.groups}, status=422 if report["problems"] else 200)
 
 
 @console_page(PREFIX + "/{force_id}/people/{group_id}/member", section="people")

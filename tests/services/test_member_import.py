@@ -94,6 +94,8 @@ def test_a_changed_row_updates_that_member_only_and_is_audited(parts):
     assert report["created"] == [] and report["unchanged"] == 6
     assert report["updated"] == [{"line": 4, "member": member_id_for("northamptonshire", "grace.lewis@example.org"),
                                   "fields": ["name", "phone"]}]
+    assert report["changes"] == [{"line": 4, "name": "Grace Lewis-Hart", "group": "northampton", "role": "member",
+                                  "new": False, "fields": ["name", "phone"]}]
     member = parts.store.member("northamptonshire", member_id_for("northamptonshire", "grace.lewis@example.org"),
                                 "northampton")
     assert member.name == "Grace Lewis-Hart" and member.phone == "07700 900 199"

@@ -191,6 +191,9 @@ def test_a_force_administrator_imports_after_a_dry_run_then_suspends_a_member(ap
     good = (DATA / "members-northamptonshire.csv").read_text()
     checked = nia.post("/admin/console/northamptonshire/people/import", {"csv": good})
     assert checked.status_code == 200 and "Import these members" in _text(checked)
+    # Before confirming, the person sees whom the file adds: name, group, role, line by line.
+    changes = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _text(checked).split('id="changes"')[1].split("</table>")[0]))
+    assert "2 Priya Raman Northampton IAG Chair New member" in changes
     assert "Priya Raman" not in _text(nia.get("/admin/console/northamptonshire/people?group=northampton"))
     nia.token = re.search(r'name="_token" value="([^"]+)"', _text(checked))[1]
     assert nia.post("/admin/console/northamptonshire/people/import", {"csv": good, "confirmed": "yes"}).status_code == 303
