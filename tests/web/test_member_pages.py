@@ -60,7 +60,8 @@ def test_the_step_down_page_changes_nothing_on_get_and_steps_down_once_on_post(a
 
 def test_my_details_shows_a_mistake_with_what_was_typed_and_saves_a_correct_answer(api):
     token = token_in(bootstrap.container().membership.member_links(member())["details"])
-    assert b"nor-1@example.org" in api.http.get(f"/my-details/{token}").body
+    shown = api.http.get(f"/my-details/{token}").body
+    assert b"nor-1@example.org" in shown and b'govuk-summary-list__value">Member<' in shown  # not "member"
     wrong = api.http.post(f"/my-details/{token}", body="action=update&email=new%40example.org&phone=call+me",
                           headers=FORM)
     assert wrong.status_code == 422 and b"phone number" in wrong.body and b"new@example.org" in wrong.body
