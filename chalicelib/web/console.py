@@ -37,7 +37,8 @@ from chalicelib.domain.operators import Operator, OperatorRefused, Permission
 from chalicelib.services.refusals import AdminConflict, InvalidRequest, NotFound, Unauthenticated
 from chalicelib.web import csrf
 from chalicelib.web.operator_pages import FRAME_HELPERS, SIGN_IN, cookie_token
-from chalicelib.web.responses import SECURITY_HEADERS, body_bytes, foreign_origin, read_posted_upload, static_url
+from chalicelib.web.responses import (
+    SECURITY_HEADERS, body_bytes, foreign_origin, read_posted_upload, refusal_words, static_url)
 
 if TYPE_CHECKING:
     from chalicelib.domain.forces import ForceProfile
@@ -143,8 +144,7 @@ def form_answer(form: Form, change: Callable[[], Response], again: Callable[...,
         return again(status=400, errors={problem.field: problem.message}, values=form.typed())
     except tuple(kind for kind, _ in field_refusals()) as error:
         status = next(s for kind, s in field_refusals() if isinstance(error, kind))
-        return again(status=status, errors={field: getattr(error, "message", None) or str(error)},
-                     values=form.typed())
+        return again(status=status, errors={field: refusal_words(error)}, values=form.typed())
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from chalicelib.web.console import (
     NOTICES, PREFIX, SECTION_SHOWN, Form, FormProblem, SignedIn, confirmed, console_action, console_page, force_of, form_answer,
     query_params,
 )
+from chalicelib.web.responses import refusal_words
 
 if TYPE_CHECKING:
     from chalicelib.domain.forces import ForceProfile, Group
@@ -213,7 +214,7 @@ def cancel_meeting(you: SignedIn, form: Form, force_id: str, group_id: str, uid_
     try:
         _admin().cancel_meeting(you.operator, force_id, group_id, uid_key, form.get("note", "").strip())
     except (InvalidRequest, ValueError) as problem:
-        return ask(str(problem))
+        return ask(refusal_words(problem))
     return you.done(page, "meeting-cancelled")
 
 
@@ -234,6 +235,7 @@ def _callouts(you: SignedIn, force_id: str, **shown: Any) -> Response:
     callable_groups = [g for g in force.groups
                        if g.called_for_incidents and you.operator.may(Permission.OPERATE, force_id, g.id)]
     shown.setdefault("values", {"within": "120"})
+    shown.setdefault("chosen", [])
     return _page(you, "console/incidents.html", "callouts", force, incidents=incidents,
                  now=bootstrap.container().clock.now(), callable_groups=callable_groups,
                  whole_force=you.operator.may(Permission.OPERATE, force_id), base=_callouts_base(force_id), **shown)
@@ -248,7 +250,7 @@ def raise_callout(you: SignedIn, form: Form, force_id: str):
             police_lead_name=form.get("lead_name", "").strip(), police_lead_email=form.get("lead_email", "").strip(),
             groups=form.every("groups") or None)
         return you.done(f"{_callouts_base(force_id)}/{quote(incident.id)}", "callout-raised")
-    return form_answer(form, change, lambda **shown: _callouts(you, force_id, **shown))
+    return form_answer(form, change, lambda **shown: _callouts(you, force_id, chosen=form.every("groups"), **shown))
 
 
 @console_page(PREFIX + "/{force_id}/callouts/{incident_id}", section="callouts")

@@ -13,7 +13,7 @@ from chalice.app import Request
 
 from chalicelib.domain.links import LinkProblem
 from chalicelib.services.refusals import LinkRefused
-from chalicelib.web.responses import page, read_posted_fields, read_posted_upload
+from chalicelib.web.responses import page, read_posted_fields, read_posted_upload, refusal_words
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def _document_missing(error: Exception, reshow: Reshow, fields: dict) -> Respons
 
 
 def _answer_again(error: Exception, reshow: Reshow, fields: dict) -> Response:
-    return reshow(422, str(error), fields)
+    return reshow(422, refusal_words(error), fields)
 
 
 @cache

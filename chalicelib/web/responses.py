@@ -34,6 +34,13 @@ SECURITY_HEADERS = {
 }
 
 
+def refusal_words(error: BaseException) -> str:
+    """A service's refusal as a page shows it: its message, as a sentence. Services word refusals for the API's
+    problem details ("nobody in those groups can be called ..."); a page's error starts with a capital."""
+    text = getattr(error, "message", None) or str(error)
+    return text[:1].upper() + text[1:]
+
+
 def page(template: str, status: int = 200, headers: dict | None = None, **context) -> Response:
     html = render(template, service_name="Independent Advisory Groups", static_url=static_url(),
                   force=context.pop("force", None), **context)

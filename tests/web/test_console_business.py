@@ -151,7 +151,7 @@ def test_a_coordinator_plans_meetings_and_records_attendance_and_minutes(operato
     assert bootstrap.container().meeting_records.attendance(FORCE, GROUP, PAST) == ("NOR-1",)
     assert "Recorded: Member NOR-1." in page(api, held, signed_in).body.decode()
     stranger = post(api, held, signed_in, {"action": "attendance", "present": ["DER-1"]}, form_token(api, held, signed_in))
-    assert stranger.status_code == 400 and "not members of northampton" in stranger.body.decode()
+    assert stranger.status_code == 400 and "Not members of northampton" in stranger.body.decode()
     minutes = post(api, held, signed_in, {"action": "minutes", "minutes_text": "We met."},
                    form_token(api, held, signed_in))
     assert minutes.status_code == 303 and "We met." in page(api, held, signed_in).body.decode()
@@ -213,6 +213,22 @@ def test_a_coordinator_raises_a_call_out_watches_answers_arrive_and_closes_it(op
     assert "http-equiv" not in after and "Closed" in after
     again = post(api, f"{watched}/close", signed_in, {"confirmed": "yes"}, token)  # e.g. a second tab
     assert again.status_code == 409 and "already closed" in again.body.decode()
+
+
+def test_a_call_out_nobody_can_answer_is_refused_in_a_sentence_with_the_groups_still_ticked(operator_pool, api,
+                                                                                           northamptonshire):
+    admin = cookie(operator_pool, "admin", "force_admin", FORCE)
+    incidents = f"{PAGES}/callouts"
+    fields = {"title": "Disorder", "summary": "Advice", "within": "60", "lead_name": "Supt Lead",
+              "lead_email": "lead@northants.example", "groups": ["east-northamptonshire", "daventry-south-northamptonshire"]}
+    refused = post(api, incidents, admin, fields, form_token(api, incidents, admin))
+    shown = refused.body.decode()
+    # The service's refusal starts with a capital on the page (it read "nobody in those groups ..."), and the groups
+    # chosen are still ticked (they were all cleared); what was typed is kept.
+    assert refused.status_code == 400 and "Nobody in those groups can be called" in shown
+    ticked = set(re.findall(r'name="groups" type="checkbox" value="([^"]+)" checked', shown))
+    assert ticked == {"east-northamptonshire", "daventry-south-northamptonshire"} and 'value="Supt Lead"' in shown
+    assert "Disorder" not in [i.title for i in business_api.DynamoCalloutStore().incidents(FORCE)]
 
 
 def test_a_force_administrator_opens_an_election_and_cannot_count_it_early(operator_pool, api, northamptonshire):
