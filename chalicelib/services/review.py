@@ -204,10 +204,15 @@ class ReviewService:
         for reference in not_started:
             if outcomes.get(reference) != "unreachable":
                 self._store.run_started(force_id, reference)
-        # Emails announced by a move more than a few minutes ago and still unsent: the run that owed them died.
-        for reference in self._repository.pending_email_references(force_id, self._clock.now() - EMAIL_GRACE):
+        # Emails announced by a move more than a few minutes ago and still unsent: the run that owed them died. An
+        # ineligible application's are owed by no run (it starts none), so they go at the first pass, not minutes
+        # later. A pending email younger than the grace costs one read; at rest there is none. (The application's
+        # last move is no older than the email's, so its age only ever delays a send.)
+        now = self._clock.now()
+        for reference in self._repository.pending_email_references(force_id, now):
             announced = self._repository.get(force_id, reference)
-            if announced is not None:
+            if announced is not None and (announced.stage is Stage.INELIGIBLE
+                                          or announced.updated_at <= now - EMAIL_GRACE):
                 self.send_announced(announced)
                 counts["emails"] += 1
         counts.pop("ok", None)
