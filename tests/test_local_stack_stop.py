@@ -56,9 +56,7 @@ def test_a_stop_lets_a_finishing_run_end_and_counts_the_forkserver_as_no_run(tmp
 
 def test_the_wait_is_bounded_so_a_run_that_does_not_end_is_signalled(tmp_path):
     runner, outcome = start_runner(tmp_path)
-    started = time.monotonic()
-    drain_runs(runner.pid, timeout=0.2)
-    assert time.monotonic() - started < 1
+    drain_runs(runner.pid, timeout=0.2)  # the run needs 1.5 s: a wait that ignored its bound would see it finish
     stop_groups({"flows": runner.pid}, [runner])
 
     assert outcome.read_text() == "signalled"
